@@ -1,0 +1,29 @@
+//! `use entity::prelude::*;` brings every entity in as its table's name in PascalCase.
+
+pub use super::account::Entity as Account;
+pub use super::account_role::Entity as AccountRole;
+pub use super::activity::Entity as Activity;
+pub use super::activity_participant::Entity as ActivityParticipant;
+pub use super::activity_station::Entity as ActivityStation;
+pub use super::audit_log::Entity as AuditLog;
+pub use super::auth_session::Entity as AuthSession;
+pub use super::campaign::Entity as Campaign;
+pub use super::category::Entity as Category;
+pub use super::committee_deputy::Entity as CommitteeDeputy;
+pub use super::department::Entity as Department;
+pub use super::deputy::Entity as Deputy;
+pub use super::deputy_grid::Entity as DeputyGrid;
+pub use super::deputy_station::Entity as DeputyStation;
+pub use super::grid::Entity as Grid;
+pub use super::liaison::Entity as Liaison;
+pub use super::outbox_event::Entity as OutboxEvent;
+pub use super::pairing::Entity as Pairing;
+pub use super::petition::Entity as Petition;
+pub use super::petition_department::Entity as PetitionDepartment;
+pub use super::petition_event::Entity as PetitionEvent;
+pub use super::petition_rating::Entity as PetitionRating;
+pub use super::special_committee::Entity as SpecialCommittee;
+pub use super::station::Entity as Station;
+pub use super::story::Entity as Story;
+pub use super::suggestion::Entity as Suggestion;
+pub use super::township::Entity as Township;

@@ -1,0 +1,14 @@
+//! Database migrations for smart-npc. They run unchanged on SQLite and PostgreSQL.
+pub use sea_orm_migration::prelude::*;
+
+mod m20261126_000001_create_schema;
+mod sql;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261126_000001_create_schema::Migration)]
+    }
+}

@@ -1,0 +1,66 @@
+//! Wires the database, the event bus, the GraphQL schema and the HTTP routes together.
+use std::sync::Arc;
+
+use poem::listener::{Acceptor, Listener, TcpAcceptor, TcpListener};
+use sea_orm::DatabaseConnection;
+
+use crate::config::Settings;
+use crate::events::EventBus;
+use crate::graphql::{build_schema, AppSchema};
+
+/// What every request handler may reach. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub bus: EventBus,
+    pub settings: Arc<Settings>,
+}
+
+pub struct App {
+    pub state: AppState,
+    pub schema: AppSchema,
+}
+
+impl App {
+    /// Connects to nothing by itself: the caller brings a migrated database.
+    pub fn new(db: DatabaseConnection, settings: Settings) -> Result<Self, String> {
+        let bus = match &settings.redis_url {
+            Some(url) => EventBus::redis(url, &settings.redis_prefix)?,
+            None => EventBus::InProcess,
+        };
+        let state = AppState {
+            db,
+            bus,
+            settings: Arc::new(settings),
+        };
+        let schema = build_schema(state.clone());
+        Ok(App { state, schema })
+    }
+
+    /// Binds the configured address (port 0 picks a free one) and returns the acceptor
+    /// together with the address actually bound.
+    pub async fn bind(&self) -> std::io::Result<(TcpAcceptor, std::net::SocketAddr)> {
+        let acceptor = TcpListener::bind(self.state.settings.bind_addr)
+            .into_acceptor()
+            .await?;
+        let addr = acceptor
+            .local_addr()
+            .first()
+            .and_then(|a| a.as_socket_addr().copied())
+            .ok_or_else(|| std::io::Error::other("listener has no socket address"))?;
+        Ok((acceptor, addr))
+    }
+
+    /// Serves until `shutdown` resolves, then gives in-flight requests the grace period.
+    pub async fn serve(
+        self,
+        acceptor: TcpAcceptor,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let grace = self.state.settings.shutdown_grace;
+        let routes = crate::http::routes(self.state, self.schema);
+        poem::Server::new_with_acceptor(acceptor)
+            .run_with_graceful_shutdown(routes, shutdown, Some(grace))
+            .await
+    }
+}

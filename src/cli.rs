@@ -1,0 +1,119 @@
+//! Command line: `smart-npc [serve|migrate|seed --demo|schema]`.
+use clap::{Parser, Subcommand};
+
+use crate::app::App;
+use crate::config::Settings;
+use crate::{db, graphql, seed};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "smart-npc",
+    version,
+    about = "智慧人大 Smart NPC GraphQL gateway (Heshun County)"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug, PartialEq, Eq)]
+pub enum Command {
+    /// Migrate, seed an empty embedded database with demo data, and serve (default).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Write seed data into an empty database.
+    Seed {
+        /// The Heshun County demo data.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Print the GraphQL schema (SDL) to stdout.
+    Schema,
+}
+
+/// Runs a command; the error is one line for stderr.
+pub async fn run(command: Command) -> Result<(), String> {
+    if command == Command::Schema {
+        print!("{}", graphql::sdl());
+        return Ok(());
+    }
+    let settings = Settings::from_env().map_err(|e| e.to_string())?;
+    let database = db::connect(&settings).await?;
+    match command {
+        Command::Schema => Ok(()),
+        Command::Migrate => {
+            db::migrate(&database)
+                .await
+                .map_err(|e| format!("migration failed: {e}"))?;
+            eprintln!("migrations applied");
+            Ok(())
+        }
+        Command::Seed { demo } => {
+            if !demo {
+                return Err("nothing to seed: pass --demo for the Heshun demo data".into());
+            }
+            db::migrate(&database)
+                .await
+                .map_err(|e| format!("migration failed: {e}"))?;
+            match seed::seed_demo(&database)
+                .await
+                .map_err(|e| format!("seeding failed: {e:?}"))?
+            {
+                Some(report) => eprintln!("seeded demo data: {report:?}"),
+                None => eprintln!("database already holds data; nothing seeded"),
+            }
+            Ok(())
+        }
+        Command::Serve => serve(settings, database).await,
+    }
+}
+
+async fn serve(settings: Settings, database: sea_orm::DatabaseConnection) -> Result<(), String> {
+    db::migrate(&database)
+        .await
+        .map_err(|e| format!("migration failed: {e}"))?;
+    if settings.auto_seed_demo {
+        if let Some(report) = seed::seed_demo(&database)
+            .await
+            .map_err(|e| format!("seeding failed: {e:?}"))?
+        {
+            tracing::info!(?report, "empty database seeded with the Heshun demo data");
+        }
+    }
+    let app = App::new(database, settings)?;
+    let (acceptor, addr) = app
+        .bind()
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", app.state.settings.bind_addr))?;
+    tracing::info!(%addr, events = app.state.bus.describe(), production = app.state.settings.production, "smart-npc listening");
+    if !app.state.settings.production {
+        eprintln!("smart-npc: GraphiQL at http://{addr}/  (GraphQL: http://{addr}/graphql)");
+    }
+    app.serve(acceptor, shutdown_signal())
+        .await
+        .map_err(|e| format!("server error: {e}"))
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

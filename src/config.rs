@@ -1,0 +1,278 @@
+//! Typed settings, read from environment variables with documented defaults.
+//! Secrets (database passwords, WeChat keys) are never logged: `Debug` redacts them.
+use std::fmt;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://smart-npc.db?mode=rwc";
+pub const DEFAULT_BIND_ADDR: &str = "127.0.0.1:8000";
+pub const DEFAULT_MAX_PAGE_SIZE: u64 = 100;
+
+#[derive(Clone)]
+pub struct Settings {
+    /// `DATABASE_URL`: `sqlite://...` (default, a file beside the working directory) or
+    /// `postgres://...`.
+    pub database_url: String,
+    /// `REDIS_URL`: when set, events travel through Redis pub/sub; otherwise in-process.
+    pub redis_url: Option<String>,
+    /// `REDIS_CHANNEL_PREFIX`: namespace for every Redis key and channel.
+    pub redis_prefix: String,
+    /// `BIND_ADDR`
+    pub bind_addr: SocketAddr,
+    /// `SMART_NPC_PRODUCTION`: turns off GraphiQL, introspection and field suggestions.
+    pub production: bool,
+    /// `PUBLIC_BASE_URL`: the address citizens reach (QR codes link here).
+    pub public_base_url: String,
+    /// `MAX_PAGE_SIZE`: the largest `first`/`last` a connection accepts.
+    pub max_page_size: u64,
+    /// `AUTO_SEED_DEMO`: seed the Heshun demo data into an empty database on `serve`.
+    pub auto_seed_demo: bool,
+    /// `SMART_NPC_DEMO_PASSWORD`: the demo accounts' password.
+    pub demo_password: String,
+    /// `DATABASE_MAX_CONNECTIONS`
+    pub database_max_connections: u32,
+    /// `SHUTDOWN_GRACE_SECS`: how long in-flight requests get on SIGTERM.
+    pub shutdown_grace: Duration,
+}
+
+pub const DEFAULT_DEMO_PASSWORD: &str = "Heshun-Demo-2025";
+
+#[derive(Debug, PartialEq, Eq)]
+pub struct ConfigError {
+    pub variable: &'static str,
+    pub problem: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid setting {}: {}", self.variable, self.problem)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+impl Settings {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|key| std::env::var(key).ok())
+    }
+
+    /// Reads every setting through `lookup`, so tests need not touch the process env.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |key: &str| lookup(key).filter(|v| !v.trim().is_empty());
+
+        let database_url = get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.into());
+        if !(database_url.starts_with("sqlite:")
+            || database_url.starts_with("postgres://")
+            || database_url.starts_with("postgresql://"))
+        {
+            return Err(ConfigError {
+                variable: "DATABASE_URL",
+                problem: "must start with sqlite:, postgres:// or postgresql://".into(),
+            });
+        }
+
+        let redis_url = get("REDIS_URL");
+        if let Some(url) = &redis_url {
+            if !(url.starts_with("redis://") || url.starts_with("rediss://")) {
+                return Err(ConfigError {
+                    variable: "REDIS_URL",
+                    problem: "must start with redis:// or rediss://".into(),
+                });
+            }
+        }
+
+        let bind_raw = get("BIND_ADDR").unwrap_or_else(|| DEFAULT_BIND_ADDR.into());
+        let bind_addr = bind_raw.parse::<SocketAddr>().map_err(|_| ConfigError {
+            variable: "BIND_ADDR",
+            problem: format!("{bind_raw:?} is not an address like 127.0.0.1:8000"),
+        })?;
+
+        let production = parse_bool("SMART_NPC_PRODUCTION", get("SMART_NPC_PRODUCTION"), false)?;
+        let public_base_url = get("PUBLIC_BASE_URL")
+            .unwrap_or_else(|| format!("http://{bind_addr}"))
+            .trim_end_matches('/')
+            .to_owned();
+        if !(public_base_url.starts_with("http://") || public_base_url.starts_with("https://")) {
+            return Err(ConfigError {
+                variable: "PUBLIC_BASE_URL",
+                problem: "must start with http:// or https://".into(),
+            });
+        }
+
+        let max_page_size = parse_number(
+            "MAX_PAGE_SIZE",
+            get("MAX_PAGE_SIZE"),
+            DEFAULT_MAX_PAGE_SIZE,
+            1,
+            1000,
+        )?;
+        let database_max_connections = parse_number(
+            "DATABASE_MAX_CONNECTIONS",
+            get("DATABASE_MAX_CONNECTIONS"),
+            10,
+            1,
+            500,
+        )?;
+        let shutdown_secs = parse_number(
+            "SHUTDOWN_GRACE_SECS",
+            get("SHUTDOWN_GRACE_SECS"),
+            10,
+            0,
+            600,
+        )?;
+        let auto_seed_demo = parse_bool("AUTO_SEED_DEMO", get("AUTO_SEED_DEMO"), !production)?;
+        let demo_password =
+            get("SMART_NPC_DEMO_PASSWORD").unwrap_or_else(|| DEFAULT_DEMO_PASSWORD.into());
+        let redis_prefix = get("REDIS_CHANNEL_PREFIX").unwrap_or_else(|| "smart-npc".into());
+        if !redis_prefix
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | ':' | '.'))
+        {
+            return Err(ConfigError {
+                variable: "REDIS_CHANNEL_PREFIX",
+                problem: "may hold only letters, digits and - _ : .".into(),
+            });
+        }
+
+        Ok(Settings {
+            database_url,
+            redis_url,
+            redis_prefix,
+            bind_addr,
+            production,
+            public_base_url,
+            max_page_size,
+            auto_seed_demo,
+            demo_password,
+            database_max_connections: database_max_connections as u32,
+            shutdown_grace: Duration::from_secs(shutdown_secs),
+        })
+    }
+
+    pub fn is_sqlite(&self) -> bool {
+        self.database_url.starts_with("sqlite:")
+    }
+}
+
+fn parse_bool(
+    variable: &'static str,
+    raw: Option<String>,
+    default: bool,
+) -> Result<bool, ConfigError> {
+    match raw
+        .as_deref()
+        .map(str::trim)
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
+        None => Ok(default),
+        Some("1" | "true" | "yes" | "on") => Ok(true),
+        Some("0" | "false" | "no" | "off") => Ok(false),
+        Some(other) => Err(ConfigError {
+            variable,
+            problem: format!("{other:?} is not one of true/false/1/0/yes/no/on/off"),
+        }),
+    }
+}
+
+fn parse_number(
+    variable: &'static str,
+    raw: Option<String>,
+    default: u64,
+    min: u64,
+    max: u64,
+) -> Result<u64, ConfigError> {
+    let Some(raw) = raw else { return Ok(default) };
+    match raw.trim().parse::<u64>() {
+        Ok(n) if (min..=max).contains(&n) => Ok(n),
+        _ => Err(ConfigError {
+            variable,
+            problem: format!("{raw:?} is not a whole number from {min} to {max}"),
+        }),
+    }
+}
+
+/// Hides the password part of a connection URL.
+pub fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        Ok(parsed) => parsed.to_string(),
+        Err(_) => "<unparsable url>".into(),
+    }
+}
+
+impl fmt::Debug for Settings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Settings")
+            .field("database_url", &redact_url(&self.database_url))
+            .field("redis_url", &self.redis_url.as_deref().map(redact_url))
+            .field("redis_prefix", &self.redis_prefix)
+            .field("bind_addr", &self.bind_addr)
+            .field("production", &self.production)
+            .field("public_base_url", &self.public_base_url)
+            .field("max_page_size", &self.max_page_size)
+            .field("auto_seed_demo", &self.auto_seed_demo)
+            .field("database_max_connections", &self.database_max_connections)
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn settings(pairs: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Settings::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_are_the_embedded_setup() {
+        let s = settings(&[]).expect("defaults");
+        assert_eq!(s.database_url, DEFAULT_DATABASE_URL);
+        assert_eq!(s.bind_addr.to_string(), DEFAULT_BIND_ADDR);
+        assert!(s.redis_url.is_none());
+        assert!(!s.production);
+        assert!(s.auto_seed_demo);
+        assert_eq!(s.max_page_size, DEFAULT_MAX_PAGE_SIZE);
+    }
+
+    #[test]
+    fn production_turns_off_auto_seeding_by_default() {
+        let s = settings(&[("SMART_NPC_PRODUCTION", "true")]).expect("valid");
+        assert!(s.production);
+        assert!(!s.auto_seed_demo);
+    }
+
+    #[test]
+    fn each_invalid_setting_names_its_variable() {
+        let cases = [
+            ("BIND_ADDR", "localhost"),
+            ("DATABASE_URL", "mysql://x"),
+            ("REDIS_URL", "http://x"),
+            ("SMART_NPC_PRODUCTION", "maybe"),
+            ("MAX_PAGE_SIZE", "0"),
+            ("MAX_PAGE_SIZE", "abc"),
+            ("PUBLIC_BASE_URL", "ftp://x"),
+            ("REDIS_CHANNEL_PREFIX", "a b"),
+        ];
+        for (variable, value) in cases {
+            let error = settings(&[(variable, value)]).expect_err(variable);
+            assert_eq!(error.variable, variable, "{value}");
+        }
+    }
+
+    #[test]
+    fn debug_output_hides_passwords() {
+        let s = settings(&[("DATABASE_URL", "postgres://app:s3cret@db/npc")]).expect("valid");
+        let shown = format!("{s:?}");
+        assert!(!shown.contains("s3cret"), "{shown}");
+    }
+}

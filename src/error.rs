@@ -1,0 +1,206 @@
+//! One error type for the whole gateway. Every variant has a stable machine code that
+//! clients switch on (`extensions.code`); internal details are logged, never returned.
+//!
+//! `AppError` deliberately does not implement `Display`: async-graphql converts any
+//! `Display` type into a client-visible error message, and we want the only way from an
+//! `AppError` to a GraphQL error to be [`AppError::into_graphql`], which masks internals.
+use std::fmt;
+
+use async_graphql::ErrorExtensions;
+use sea_orm::{DbErr, RuntimeErr, SqlErr};
+
+#[derive(Clone, PartialEq, Eq)]
+pub enum AppError {
+    /// No (valid) credentials where they are required.
+    Unauthenticated(String),
+    /// The actor is known but may not do this.
+    Forbidden(String),
+    NotFound(String),
+    /// The input is malformed or violates a rule; `field` names the offending input.
+    BadUserInput {
+        message: String,
+        field: Option<String>,
+    },
+    /// The request clashes with stored state (duplicate, stale version, ...).
+    Conflict(String),
+    /// A workflow step that is not allowed from the item's current state.
+    InvalidTransition(String),
+    RateLimited {
+        message: String,
+        retry_after_secs: u64,
+    },
+    /// Anything the client cannot act on. The detail is logged, never sent.
+    Internal(String),
+}
+
+pub type AppResult<T> = Result<T, AppError>;
+
+impl AppError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::Unauthenticated(_) => "UNAUTHENTICATED",
+            AppError::Forbidden(_) => "FORBIDDEN",
+            AppError::NotFound(_) => "NOT_FOUND",
+            AppError::BadUserInput { .. } => "BAD_USER_INPUT",
+            AppError::Conflict(_) => "CONFLICT",
+            AppError::InvalidTransition(_) => "INVALID_TRANSITION",
+            AppError::RateLimited { .. } => "RATE_LIMITED",
+            AppError::Internal(_) => "INTERNAL",
+        }
+    }
+
+    /// The text a client may see.
+    pub fn public_message(&self) -> &str {
+        match self {
+            AppError::Unauthenticated(m)
+            | AppError::Forbidden(m)
+            | AppError::NotFound(m)
+            | AppError::Conflict(m)
+            | AppError::InvalidTransition(m) => m,
+            AppError::BadUserInput { message, .. } | AppError::RateLimited { message, .. } => {
+                message
+            }
+            AppError::Internal(_) => INTERNAL_MESSAGE,
+        }
+    }
+
+    pub fn bad_input(field: &str, message: impl Into<String>) -> Self {
+        AppError::BadUserInput {
+            message: message.into(),
+            field: Some(field.to_owned()),
+        }
+    }
+
+    pub fn not_found(what: &str) -> Self {
+        AppError::NotFound(format!("{what}不存在 (not found)"))
+    }
+
+    pub fn internal(detail: impl Into<String>) -> Self {
+        AppError::Internal(detail.into())
+    }
+
+    pub fn into_graphql(self) -> async_graphql::Error {
+        if let AppError::Internal(detail) = &self {
+            tracing::error!(detail = %detail, "internal error");
+        }
+        let mut error = async_graphql::Error::new(self.public_message());
+        error = error.extend_with(|_, ext| ext.set("code", self.code()));
+        match &self {
+            AppError::BadUserInput {
+                field: Some(field), ..
+            } => error.extend_with(|_, ext| ext.set("field", field.as_str())),
+            AppError::RateLimited {
+                retry_after_secs, ..
+            } => error.extend_with(|_, ext| ext.set("retryAfter", *retry_after_secs)),
+            _ => error,
+        }
+    }
+}
+
+pub const INTERNAL_MESSAGE: &str = "服务器内部错误 (internal error)";
+
+impl fmt::Debug for AppError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AppError::Internal(detail) => write!(f, "INTERNAL: {detail}"),
+            other => write!(f, "{}: {}", other.code(), other.public_message()),
+        }
+    }
+}
+
+impl From<AppError> for async_graphql::Error {
+    fn from(error: AppError) -> Self {
+        error.into_graphql()
+    }
+}
+
+impl From<DbErr> for AppError {
+    fn from(error: DbErr) -> Self {
+        match error.sql_err() {
+            Some(SqlErr::UniqueConstraintViolation(_)) => {
+                tracing::info!(error = %error, "unique constraint violated");
+                AppError::Conflict("记录已存在 (already exists)".into())
+            }
+            Some(SqlErr::ForeignKeyConstraintViolation(_)) => {
+                tracing::info!(error = %error, "foreign key violated");
+                AppError::BadUserInput {
+                    message: "引用的记录不存在或仍被使用 (a referenced record is missing or still in use)"
+                        .into(),
+                    field: None,
+                }
+            }
+            _ if is_check_violation(&error) => {
+                tracing::info!(error = %error, "check constraint violated");
+                AppError::BadUserInput {
+                    message: "输入不符合规则 (input violates a data rule)".into(),
+                    field: None,
+                }
+            }
+            _ => AppError::Internal(format!("database: {error}")),
+        }
+    }
+}
+
+/// SeaORM classifies unique and foreign-key violations but not CHECK violations.
+fn is_check_violation(error: &DbErr) -> bool {
+    let runtime = match error {
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => e,
+        _ => return false,
+    };
+    match runtime.as_database_error() {
+        // PostgreSQL: SQLSTATE 23514 check_violation. SQLite: extended code 275
+        // (SQLITE_CONSTRAINT_CHECK) and 1299 (SQLITE_CONSTRAINT_NOTNULL).
+        Some(db) => matches!(
+            db.code().as_deref(),
+            Some("23514") | Some("23502") | Some("275") | Some("1299")
+        ),
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_errors_never_expose_their_detail() {
+        let error = AppError::internal("password=hunter2 at 10.0.0.1");
+        let gql = error.into_graphql();
+        assert!(!gql.message.contains("hunter2"));
+        assert_eq!(gql.message, INTERNAL_MESSAGE);
+        let code = gql.extensions.and_then(|e| e.get("code").cloned());
+        assert_eq!(code, Some(async_graphql::Value::from("INTERNAL")));
+    }
+
+    #[test]
+    fn every_variant_has_a_distinct_code() {
+        let all = [
+            AppError::Unauthenticated(String::new()),
+            AppError::Forbidden(String::new()),
+            AppError::NotFound(String::new()),
+            AppError::bad_input("x", ""),
+            AppError::Conflict(String::new()),
+            AppError::InvalidTransition(String::new()),
+            AppError::RateLimited {
+                message: String::new(),
+                retry_after_secs: 1,
+            },
+            AppError::internal(""),
+        ];
+        let mut codes: Vec<_> = all.iter().map(AppError::code).collect();
+        codes.sort_unstable();
+        codes.dedup();
+        assert_eq!(codes.len(), all.len());
+    }
+
+    #[test]
+    fn bad_input_names_the_field() {
+        let gql = AppError::bad_input("first", "too many").into_graphql();
+        let ext = gql.extensions.expect("extensions");
+        assert_eq!(ext.get("field"), Some(&async_graphql::Value::from("first")));
+        assert_eq!(
+            ext.get("code"),
+            Some(&async_graphql::Value::from("BAD_USER_INPUT"))
+        );
+    }
+}

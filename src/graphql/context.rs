@@ -1,0 +1,29 @@
+//! Small accessors resolvers use to reach shared state.
+use async_graphql::Context;
+
+use crate::app::AppState;
+use crate::auth::Actor;
+use crate::domain::page::PageRequest;
+use crate::error::{AppError, AppResult};
+
+pub fn state<'a>(ctx: &Context<'a>) -> AppResult<&'a AppState> {
+    ctx.data::<AppState>()
+        .map_err(|_| AppError::internal("AppState missing from schema data"))
+}
+
+pub fn actor<'a>(ctx: &Context<'a>) -> &'a Actor {
+    static ANONYMOUS: Actor = Actor::Anonymous;
+    ctx.data_opt::<Actor>().unwrap_or(&ANONYMOUS)
+}
+
+/// Relay arguments → a validated page request, bounded by `MAX_PAGE_SIZE`.
+pub fn page_request(
+    ctx: &Context<'_>,
+    first: Option<i32>,
+    after: Option<String>,
+    last: Option<i32>,
+    before: Option<String>,
+) -> AppResult<PageRequest> {
+    let max = state(ctx)?.settings.max_page_size;
+    PageRequest::new(first, after.as_deref(), last, before.as_deref(), max)
+}

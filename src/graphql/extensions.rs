@@ -1,0 +1,101 @@
+//! Every error a client sees carries `extensions.code`. Errors raised by our code
+//! already do ([`crate::error::AppError`]); anything else that reaches the response
+//! from a resolver (a library error converted by `?`) is logged and replaced by a
+//! generic INTERNAL error, so no internal message can leak.
+use std::sync::Arc;
+
+use async_graphql::extensions::{
+    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextValidation,
+};
+use async_graphql::parser::types::ExecutableDocument;
+use async_graphql::{Response, ServerError, ServerResult, ValidationResult, Value, Variables};
+
+use crate::error::INTERNAL_MESSAGE;
+
+pub struct ErrorCodes;
+
+impl ExtensionFactory for ErrorCodes {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(ErrorCodesExtension)
+    }
+}
+
+struct ErrorCodesExtension;
+
+fn has_code(error: &ServerError) -> bool {
+    error
+        .extensions
+        .as_ref()
+        .is_some_and(|e| e.get("code").is_some())
+}
+
+fn with_code(mut error: ServerError, code: &str) -> ServerError {
+    if !has_code(&error) {
+        error
+            .extensions
+            .get_or_insert_with(Default::default)
+            .set("code", Value::from(code));
+    }
+    error
+}
+
+/// Codes for the request-level failures the GraphQL engine itself reports.
+fn validation_code(message: &str) -> &'static str {
+    match message {
+        "Query is nested too deep." => "QUERY_TOO_DEEP",
+        "Query is too complex." => "QUERY_TOO_COMPLEX",
+        _ => "GRAPHQL_VALIDATION_FAILED",
+    }
+}
+
+#[async_trait::async_trait]
+impl Extension for ErrorCodesExtension {
+    async fn parse_query(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        query: &str,
+        variables: &Variables,
+        next: NextParseQuery<'_>,
+    ) -> ServerResult<ExecutableDocument> {
+        next.run(ctx, query, variables)
+            .await
+            .map_err(|e| with_code(e, "GRAPHQL_PARSE_FAILED"))
+    }
+
+    async fn validation(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        next: NextValidation<'_>,
+    ) -> Result<ValidationResult, Vec<ServerError>> {
+        next.run(ctx).await.map_err(|errors| {
+            errors
+                .into_iter()
+                .map(|e| {
+                    let code = validation_code(&e.message);
+                    with_code(e, code)
+                })
+                .collect()
+        })
+    }
+
+    async fn execute(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        operation_name: Option<&str>,
+        next: NextExecute<'_>,
+    ) -> Response {
+        let mut response = next.run(ctx, operation_name).await;
+        for error in &mut response.errors {
+            if !has_code(error) {
+                tracing::error!(message = %error.message, path = ?error.path, "uncoded resolver error masked");
+                error.message = INTERNAL_MESSAGE.to_owned();
+                error.source = None;
+                error
+                    .extensions
+                    .get_or_insert_with(Default::default)
+                    .set("code", Value::from("INTERNAL"));
+            }
+        }
+        response
+    }
+}

@@ -1,0 +1,49 @@
+//! The GraphQL schema: query roots per area, types mapped from entities, one
+//! DataLoader per relation, and the extension that guarantees error codes.
+pub mod connection;
+pub mod context;
+pub mod extensions;
+pub mod loaders;
+pub mod query;
+pub mod types;
+
+use async_graphql::{EmptyMutation, EmptySubscription, Schema};
+
+use crate::app::AppState;
+
+pub type AppSchema = Schema<query::QueryRoot, EmptyMutation, EmptySubscription>;
+
+/// Query depth and complexity bounds (OWASP GraphQL cheat sheet). A connection page
+/// counts as its page size times its children, so the complexity bound also limits
+/// how much one request can make the database do.
+pub const MAX_DEPTH: usize = 12;
+pub const MAX_COMPLEXITY: usize = 20_000;
+
+pub fn build_schema(state: AppState) -> AppSchema {
+    let production = state.settings.production;
+    let mut builder = Schema::build(
+        query::QueryRoot::default(),
+        EmptyMutation,
+        EmptySubscription,
+    )
+    .extension(extensions::ErrorCodes)
+    .limit_depth(MAX_DEPTH)
+    .limit_complexity(MAX_COMPLEXITY)
+    .limit_recursive_depth(32)
+    .data(state);
+    if production {
+        builder = builder.disable_introspection().disable_suggestions();
+    }
+    builder.finish()
+}
+
+/// The SDL of the schema as served, for `smart-npc schema` and the drift test.
+pub fn sdl() -> String {
+    Schema::build(
+        query::QueryRoot::default(),
+        EmptyMutation,
+        EmptySubscription,
+    )
+    .finish()
+    .sdl()
+}

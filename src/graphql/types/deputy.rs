@@ -1,0 +1,78 @@
+use async_graphql::{Context, Object, ID};
+
+use super::enums::{CongressLevel, Gender, TermStatus};
+use super::{load_many, load_one, Station, Township};
+use crate::domain::node_id::{NodeId, NodeKind};
+use crate::domain::page::Page;
+use crate::graphql::connection::{to_connection, Conn};
+use crate::graphql::context::page_request;
+use crate::graphql::loaders::{DeputyStationsLoader, TownshipLoader};
+
+/// 人大代表: a deputy to a people's congress.
+pub struct Deputy(pub entity::deputy::Model);
+
+#[Object]
+impl Deputy {
+    pub async fn id(&self) -> ID {
+        ID(NodeId::new(NodeKind::Deputy, self.0.id).encode())
+    }
+    /// The deputy's stable public code, carried by their personal QR code (专属二维码).
+    async fn code(&self) -> &str {
+        &self.0.code
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    async fn gender(&self) -> Gender {
+        self.0.gender.into()
+    }
+    async fn level(&self) -> CongressLevel {
+        self.0.level.into()
+    }
+    /// 领导干部代表 (true) or 基层代表 (false).
+    async fn is_leading_cadre(&self) -> bool {
+        self.0.is_leading_cadre
+    }
+    async fn term_status(&self) -> TermStatus {
+        self.0.term_status.into()
+    }
+    /// 常委会组成人员
+    async fn is_standing_committee_member(&self) -> bool {
+        self.0.is_sc_member
+    }
+    /// 常委会领导
+    async fn is_standing_committee_leader(&self) -> bool {
+        self.0.is_sc_leader
+    }
+    async fn professional_field(&self) -> Option<&str> {
+        self.0.professional_field.as_deref()
+    }
+    async fn occupation(&self) -> Option<&str> {
+        self.0.occupation.as_deref()
+    }
+    async fn bio(&self) -> Option<&str> {
+        self.0.bio.as_deref()
+    }
+    /// The township of the deputy's electoral unit.
+    async fn township(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Township>> {
+        match self.0.township_id {
+            Some(id) => Ok(load_one::<TownshipLoader>(ctx, id).await?.map(Township)),
+            None => Ok(None),
+        }
+    }
+    /// Stations the deputy is currently assigned to as a resident deputy.
+    #[graphql(complexity = "first.or(last).unwrap_or(20).max(1) as usize * child_complexity")]
+    async fn stations(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> async_graphql::Result<Conn<Station>> {
+        let request = page_request(ctx, first, after, last, before)?;
+        let all = load_many::<DeputyStationsLoader, _>(ctx, self.0.id).await?;
+        let page = Page::from_sorted(all.into_iter().map(|s| (s.id, s)).collect(), &request);
+        Ok(to_connection(page, Station))
+    }
+}

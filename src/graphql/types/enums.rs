@@ -1,0 +1,58 @@
+//! GraphQL enums mirroring the entity enums (entities carry no GraphQL derives).
+macro_rules! mirror_enum {
+    ($(#[$meta:meta])* $name:ident => $entity:path { $($(#[$vmeta:meta])* $variant:ident),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(async_graphql::Enum, Clone, Copy, Debug, PartialEq, Eq)]
+        pub enum $name { $($(#[$vmeta])* $variant),+ }
+
+        impl From<$entity> for $name {
+            fn from(value: $entity) -> Self {
+                use $entity as E;
+                match value { $(E::$variant => $name::$variant),+ }
+            }
+        }
+
+        impl From<$name> for $entity {
+            fn from(value: $name) -> Self {
+                use $entity as E;
+                match value { $($name::$variant => E::$variant),+ }
+            }
+        }
+    };
+}
+
+mirror_enum!(
+    /// 乡镇 / 城区
+    TownshipKind => entity::TownshipKind { Town, Township, District }
+);
+
+mirror_enum!(
+    /// The four kinds of site in the liaison network.
+    StationKind => entity::StationKind {
+        /// 代表联络站
+        LiaisonStation,
+        /// 代表服务点
+        ServicePoint,
+        /// 代表服务岗
+        ServicePost,
+        /// 示范基地
+        DemonstrationBase,
+    }
+);
+
+mirror_enum!(
+    /// Level of the people's congress a deputy was elected to.
+    CongressLevel => entity::CongressLevel { National, Provincial, Municipal, County, Township }
+);
+
+mirror_enum!(
+    /// 新任 (first term) or 连任 (re-elected).
+    TermStatus => entity::TermStatus { FirstTerm, ReElected }
+);
+
+mirror_enum!(Gender => entity::Gender { Male, Female });
+
+mirror_enum!(
+    /// Whether a department is a township or a county body.
+    DepartmentLevel => entity::DepartmentLevel { Township, County }
+);

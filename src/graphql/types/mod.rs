@@ -1,0 +1,43 @@
+//! GraphQL object types, each wrapping an entity model.
+pub mod department;
+pub mod deputy;
+pub mod enums;
+pub mod grid;
+pub mod node;
+pub mod station;
+pub mod township;
+
+pub use department::Department;
+pub use deputy::Deputy;
+pub use grid::Grid;
+pub use node::Node;
+pub use station::Station;
+pub use township::Township;
+
+use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::Context;
+
+use crate::error::{AppError, AppResult};
+
+/// Loads one related row through the request's DataLoader.
+pub(crate) async fn load_one<L>(ctx: &Context<'_>, key: i64) -> AppResult<Option<L::Value>>
+where
+    L: Loader<i64, Error = AppError>,
+{
+    let loader = ctx.data::<DataLoader<L>>().map_err(|_| {
+        AppError::internal(format!(
+            "loader {} not registered",
+            std::any::type_name::<L>()
+        ))
+    })?;
+    loader.load_one(key).await
+}
+
+/// Loads a to-many relation through the request's DataLoader (empty when none).
+pub(crate) async fn load_many<L, T>(ctx: &Context<'_>, key: i64) -> AppResult<Vec<T>>
+where
+    L: Loader<i64, Value = Vec<T>, Error = AppError>,
+    T: Clone + Send + Sync + 'static,
+{
+    Ok(load_one::<L>(ctx, key).await?.unwrap_or_default())
+}

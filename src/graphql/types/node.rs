@@ -1,0 +1,14 @@
+use async_graphql::{Interface, ID};
+
+use super::{Department, Deputy, Grid, Station, Township};
+
+/// Anything with a global id, fetchable through `node(id:)`.
+#[derive(Interface)]
+#[graphql(field(name = "id", ty = "ID"))]
+pub enum Node {
+    Township(Township),
+    Station(Station),
+    Grid(Grid),
+    Deputy(Deputy),
+    Department(Department),
+}

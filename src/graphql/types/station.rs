@@ -1,0 +1,90 @@
+use async_graphql::{Context, Object, ID};
+
+use super::enums::StationKind;
+use super::{load_many, load_one, Deputy, Grid, Township};
+use crate::domain::node_id::{NodeId, NodeKind};
+use crate::domain::page::Page;
+use crate::graphql::connection::{to_connection, Conn};
+use crate::graphql::context::page_request;
+use crate::graphql::loaders::{
+    StationGridsLoader, StationLoader, StationResidentsLoader, TownshipLoader,
+};
+
+/// 站点: a liaison station, service point, service post or demonstration base.
+pub struct Station(pub entity::station::Model);
+
+#[Object]
+impl Station {
+    pub async fn id(&self) -> ID {
+        ID(NodeId::new(NodeKind::Station, self.0.id).encode())
+    }
+    async fn code(&self) -> &str {
+        &self.0.code
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    async fn kind(&self) -> StationKind {
+        self.0.kind.into()
+    }
+    /// Whether this is a brand station ("一站一品牌").
+    async fn is_brand(&self) -> bool {
+        self.0.is_brand
+    }
+    /// The brand, e.g. 三站合一, 代表直播, 幸福驿站.
+    async fn brand_name(&self) -> Option<&str> {
+        self.0.brand_name.as_deref()
+    }
+    /// What the station is known for.
+    async fn feature(&self) -> Option<&str> {
+        self.0.feature.as_deref()
+    }
+    async fn address(&self) -> Option<&str> {
+        self.0.address.as_deref()
+    }
+    async fn reception_hours(&self) -> Option<&str> {
+        self.0.reception_hours.as_deref()
+    }
+    async fn township(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Township>> {
+        Ok(load_one::<TownshipLoader>(ctx, self.0.township_id)
+            .await?
+            .map(Township))
+    }
+    /// The station this one belongs to (a post under a point or station), if any.
+    async fn parent(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Station>> {
+        match self.0.parent_id {
+            Some(id) => Ok(load_one::<StationLoader>(ctx, id).await?.map(Station)),
+            None => Ok(None),
+        }
+    }
+    /// 驻站代表: deputies currently assigned to this station.
+    #[graphql(complexity = "first.or(last).unwrap_or(20).max(1) as usize * child_complexity")]
+    async fn resident_deputies(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> async_graphql::Result<Conn<Deputy>> {
+        let request = page_request(ctx, first, after, last, before)?;
+        let all = load_many::<StationResidentsLoader, _>(ctx, self.0.id).await?;
+        let page = Page::from_sorted(all.into_iter().map(|d| (d.id, d)).collect(), &request);
+        Ok(to_connection(page, Deputy))
+    }
+    /// 网格: the grids the station's community is divided into.
+    #[graphql(complexity = "first.or(last).unwrap_or(20).max(1) as usize * child_complexity")]
+    async fn grids(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> async_graphql::Result<Conn<Grid>> {
+        let request = page_request(ctx, first, after, last, before)?;
+        let all = load_many::<StationGridsLoader, _>(ctx, self.0.id).await?;
+        let page = Page::from_sorted(all.into_iter().map(|g| (g.id, g)).collect(), &request);
+        Ok(to_connection(page, Grid))
+    }
+}

@@ -1,0 +1,43 @@
+use async_graphql::{Context, Object, ID};
+
+use super::enums::TownshipKind;
+use super::{load_many, Station};
+use crate::domain::node_id::{NodeId, NodeKind};
+use crate::domain::page::Page;
+use crate::graphql::connection::{to_connection, Conn};
+use crate::graphql::context::page_request;
+use crate::graphql::loaders::TownshipStationsLoader;
+
+/// 乡镇(城区): a township or the urban district of Heshun County.
+pub struct Township(pub entity::township::Model);
+
+#[Object]
+impl Township {
+    pub async fn id(&self) -> ID {
+        ID(NodeId::new(NodeKind::Township, self.0.id).encode())
+    }
+    async fn code(&self) -> &str {
+        &self.0.code
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    async fn kind(&self) -> TownshipKind {
+        self.0.kind.into()
+    }
+    /// The stations, service points and posts in this township.
+    #[graphql(complexity = "first.or(last).unwrap_or(20).max(1) as usize * child_complexity")]
+    async fn stations(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> async_graphql::Result<Conn<Station>> {
+        let request = page_request(ctx, first, after, last, before)?;
+        let all = load_many::<TownshipStationsLoader, _>(ctx, self.0.id).await?;
+        let page = Page::from_sorted(all.into_iter().map(|s| (s.id, s)).collect(), &request);
+        Ok(to_connection(page, Station))
+    }
+}

@@ -1,0 +1,5 @@
+//! Use cases, one module per area: open a transaction, check permission, apply a
+//! domain rule, write rows and outbox events, commit.
+pub mod node;
+pub mod org;
+pub mod paging;
