@@ -99,3 +99,59 @@ impl Extension for ErrorCodesExtension {
         response
     }
 }
+
+/// Production mode: introspection queries get a coded error instead of silently
+/// resolving to null (async-graphql's behaviour when introspection is disabled).
+pub struct NoIntrospection;
+
+impl ExtensionFactory for NoIntrospection {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(NoIntrospectionExtension)
+    }
+}
+
+struct NoIntrospectionExtension;
+
+fn asks_for_introspection(document: &ExecutableDocument) -> bool {
+    use async_graphql::parser::types::{Selection, SelectionSet};
+    fn walk(set: &SelectionSet) -> bool {
+        set.items.iter().any(|item| match &item.node {
+            Selection::Field(field) => {
+                matches!(field.node.name.node.as_str(), "__schema" | "__type")
+                    || walk(&field.node.selection_set.node)
+            }
+            Selection::InlineFragment(fragment) => walk(&fragment.node.selection_set.node),
+            Selection::FragmentSpread(_) => false,
+        })
+    }
+    document
+        .operations
+        .iter()
+        .any(|(_, op)| walk(&op.node.selection_set.node))
+        || document
+            .fragments
+            .values()
+            .any(|f| walk(&f.node.selection_set.node))
+}
+
+#[async_trait::async_trait]
+impl Extension for NoIntrospectionExtension {
+    async fn parse_query(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        query: &str,
+        variables: &Variables,
+        next: NextParseQuery<'_>,
+    ) -> ServerResult<ExecutableDocument> {
+        let document = next.run(ctx, query, variables).await?;
+        if asks_for_introspection(&document) {
+            let mut error = ServerError::new("introspection is disabled", None);
+            error
+                .extensions
+                .get_or_insert_with(Default::default)
+                .set("code", Value::from("GRAPHQL_VALIDATION_FAILED"));
+            return Err(error);
+        }
+        Ok(document)
+    }
+}

@@ -32,7 +32,10 @@ pub fn build_schema(state: AppState) -> AppSchema {
     .limit_recursive_depth(32)
     .data(state);
     if production {
-        builder = builder.disable_introspection().disable_suggestions();
+        builder = builder
+            .disable_introspection()
+            .disable_suggestions()
+            .extension(extensions::NoIntrospection);
     }
     builder.finish()
 }

@@ -57,7 +57,7 @@ impl Reply {
     }
 }
 
-fn media_or_406(req: &Request) -> Result<ResponseMedia, Response> {
+fn media_or_406(req: &Request) -> Result<ResponseMedia, Box<Response>> {
     let accept = req
         .headers()
         .get(header::ACCEPT)
@@ -69,6 +69,7 @@ fn media_or_406(req: &Request) -> Result<ResponseMedia, Response> {
             "NOT_ACCEPTABLE",
         )
         .into_response(ResponseMedia::Json)
+        .into()
     })
 }
 
@@ -184,7 +185,7 @@ pub async fn post_graphql(
 ) -> Response {
     let media = match media_or_406(req) {
         Ok(media) => media,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let content_type = req
         .headers()
@@ -273,7 +274,7 @@ pub async fn get_graphql(
 ) -> Response {
     let media = match media_or_406(req) {
         Ok(media) => media,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let mut map = Map::new();
     if let Some(query) = params.query {

@@ -19,8 +19,7 @@ pub fn routes(state: AppState, schema: AppSchema) -> impl IntoEndpoint {
         .at(
             "/graphql",
             get(graphql::get_graphql)
-                .post(graphql::post_graphql)
-                .with(SizeLimit::new(MAX_BODY_BYTES)),
+                .post(graphql::post_graphql.with(SizeLimit::new(MAX_BODY_BYTES))),
         )
         .at(
             "/graphql/ws",

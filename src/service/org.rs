@@ -166,8 +166,9 @@ pub async fn deputy_by_code<C: ConnectionTrait>(
     db: &C,
     code: &str,
 ) -> AppResult<Option<deputy::Model>> {
+    let code = crate::domain::deputy_code::parse(code)?;
     Ok(deputy::Entity::find()
-        .filter(deputy::Column::Code.eq(code.trim()))
+        .filter(deputy::Column::Code.eq(code))
         .one(db)
         .await?)
 }

@@ -1,1 +1,13 @@
-fn main() {}
+//! Integration tests: the real app over HTTP and WebSocket, on SQLite by default and on
+//! PostgreSQL + Redis with TEST_DATABASE_URL and TEST_REDIS_URL.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod cli;
+mod graphql_http;
+mod health;
+mod helpers;
+mod node;
+mod org;
+mod pagination;
+mod schema;
+mod websocket;

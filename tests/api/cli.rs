@@ -1,0 +1,194 @@
+//! The binary: settings errors, subcommands, graceful shutdown.
+use std::process::Stdio;
+use std::time::Duration;
+
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::Command;
+
+const BIN: &str = env!("CARGO_BIN_EXE_smart-npc");
+
+fn command(dir: &std::path::Path) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.current_dir(dir)
+        .env_remove("DATABASE_URL")
+        .env_remove("REDIS_URL")
+        .env_remove("BIND_ADDR")
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null())
+        .kill_on_drop(true);
+    cmd
+}
+
+fn assert_one_clear_line(stderr: &[u8], mentions: &str) {
+    let text = String::from_utf8_lossy(stderr);
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "one line on stderr: {text}");
+    assert!(lines[0].contains(mentions), "{text}");
+    assert!(!text.contains("panicked"), "{text}");
+}
+
+#[tokio::test]
+async fn invalid_settings_exit_non_zero_with_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    for (var, value) in [
+        ("BIND_ADDR", "not-an-address"),
+        ("DATABASE_URL", "mysql://db/x"),
+        ("MAX_PAGE_SIZE", "0"),
+        ("SMART_NPC_PRODUCTION", "perhaps"),
+    ] {
+        let output = command(dir.path())
+            .env(var, value)
+            .arg("serve")
+            .output()
+            .await
+            .unwrap();
+        assert!(!output.status.success(), "{var}");
+        assert_one_clear_line(&output.stderr, var);
+    }
+}
+
+#[tokio::test]
+async fn an_unreachable_database_exits_non_zero_with_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = command(dir.path())
+        .env("DATABASE_URL", "postgres://nobody:secret@127.0.0.1:1/none")
+        .arg("migrate")
+        .output()
+        .await
+        .unwrap();
+    assert!(!output.status.success());
+    assert_one_clear_line(&output.stderr, "cannot open database");
+    assert!(
+        !String::from_utf8_lossy(&output.stderr).contains("secret"),
+        "passwords are never printed"
+    );
+
+    let missing_dir = dir.path().join("no/such/dir/x.db");
+    let output = command(dir.path())
+        .env(
+            "DATABASE_URL",
+            format!("sqlite://{}", missing_dir.display()),
+        )
+        .arg("migrate")
+        .output()
+        .await
+        .unwrap();
+    assert!(!output.status.success());
+    assert_one_clear_line(&output.stderr, "cannot open database");
+}
+
+#[tokio::test]
+async fn schema_command_prints_the_checked_in_sdl() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = command(dir.path()).arg("schema").output().await.unwrap();
+    assert!(output.status.success());
+    let on_disk = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("schema.graphql"),
+    )
+    .unwrap();
+    assert_eq!(String::from_utf8_lossy(&output.stdout), on_disk);
+}
+
+#[tokio::test]
+async fn migrate_and_seed_are_idempotent() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("cli.db").display());
+    let migrate = command(dir.path())
+        .env("DATABASE_URL", &url)
+        .arg("migrate")
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        migrate.status.success(),
+        "{}",
+        String::from_utf8_lossy(&migrate.stderr)
+    );
+    let seed = command(dir.path())
+        .env("DATABASE_URL", &url)
+        .args(["seed", "--demo"])
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        seed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&seed.stderr)
+    );
+    assert!(String::from_utf8_lossy(&seed.stderr).contains("seeded demo data"));
+    let again = command(dir.path())
+        .env("DATABASE_URL", &url)
+        .args(["seed", "--demo"])
+        .output()
+        .await
+        .unwrap();
+    assert!(again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("nothing seeded"));
+    let no_flag = command(dir.path())
+        .env("DATABASE_URL", &url)
+        .arg("seed")
+        .output()
+        .await
+        .unwrap();
+    assert!(!no_flag.status.success());
+    let unknown = command(dir.path())
+        .arg("frobnicate")
+        .output()
+        .await
+        .unwrap();
+    assert!(!unknown.status.success());
+}
+
+/// The default command on a fresh directory: creates the SQLite file, migrates, seeds,
+/// serves, and stops cleanly on SIGTERM.
+#[tokio::test]
+async fn serve_seeds_a_fresh_sqlite_file_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = command(dir.path())
+        .env("BIND_ADDR", "127.0.0.1:0")
+        .env("RUST_LOG", "info")
+        .env("NO_COLOR", "1")
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let addr = tokio::time::timeout(Duration::from_secs(60), async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if let Some(rest) = line.split("GraphiQL at http://").nth(1) {
+                return rest.split('/').next().unwrap().to_owned();
+            }
+        }
+        panic!("server exited before listening");
+    })
+    .await
+    .expect("server starts");
+    assert!(
+        dir.path().join("smart-npc.db").exists(),
+        "the default database file is created"
+    );
+    let client = reqwest::Client::new();
+    let body: serde_json::Value = client
+        .post(format!("http://{addr}/graphql"))
+        .json(&serde_json::json!({ "query": "{ stations { totalCount } }" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["data"]["stations"]["totalCount"], 72);
+
+    let pid = child.id().unwrap().to_string();
+    let kill = Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .await
+        .unwrap();
+    assert!(kill.success());
+    let status = tokio::time::timeout(Duration::from_secs(20), child.wait())
+        .await
+        .expect("exits after SIGTERM")
+        .unwrap();
+    assert!(status.success(), "graceful shutdown exits 0: {status}");
+}

@@ -1,0 +1,42 @@
+//! `/graphql/ws` accepts both subprotocols and acknowledges `connection_init`.
+use futures_util::{SinkExt, StreamExt};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::Message;
+
+use crate::helpers::TestApp;
+
+async fn handshake(app: &TestApp, protocol: &str) -> (String, serde_json::Value) {
+    let mut request = format!("ws://{}/graphql/ws", app.addr)
+        .into_client_request()
+        .unwrap();
+    request
+        .headers_mut()
+        .insert("Sec-WebSocket-Protocol", protocol.parse().unwrap());
+    let (mut socket, response) = tokio_tungstenite::connect_async(request)
+        .await
+        .expect("upgrade");
+    let chosen = response.headers()["sec-websocket-protocol"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    socket
+        .send(Message::text(r#"{"type":"connection_init","payload":{}}"#))
+        .await
+        .unwrap();
+    let reply = tokio::time::timeout(std::time::Duration::from_secs(5), socket.next())
+        .await
+        .expect("reply in time");
+    let text = reply.unwrap().unwrap().into_text().unwrap().to_string();
+    (chosen, serde_json::from_str(&text).unwrap())
+}
+
+#[tokio::test]
+async fn both_subprotocols_are_accepted() {
+    let app = TestApp::spawn().await;
+    let (chosen, ack) = handshake(&app, "graphql-transport-ws").await;
+    assert_eq!(chosen, "graphql-transport-ws");
+    assert_eq!(ack["type"], "connection_ack");
+    let (chosen, ack) = handshake(&app, "graphql-ws").await;
+    assert_eq!(chosen, "graphql-ws");
+    assert_eq!(ack["type"], "connection_ack");
+}
