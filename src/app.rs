@@ -4,9 +4,13 @@ use std::sync::Arc;
 use poem::listener::{Acceptor, Listener, TcpAcceptor, TcpListener};
 use sea_orm::DatabaseConnection;
 
+use crate::auth::password::PasswordHasher;
+use crate::auth::token::TokenKeys;
+use crate::auth::AuthKit;
 use crate::config::Settings;
 use crate::events::EventBus;
 use crate::graphql::{build_schema, AppSchema};
+use crate::service::rate_limit::RateLimiter;
 
 /// What every request handler may reach. Cheap to clone.
 #[derive(Clone)]
@@ -14,6 +18,7 @@ pub struct AppState {
     pub db: DatabaseConnection,
     pub bus: EventBus,
     pub settings: Arc<Settings>,
+    pub auth: AuthKit,
 }
 
 pub struct App {
@@ -28,10 +33,25 @@ impl App {
             Some(url) => EventBus::redis(url, &settings.redis_prefix)?,
             None => EventBus::InProcess,
         };
+        let keys = match &settings.token_secret {
+            Some(secret) => TokenKeys::new(secret.as_bytes()),
+            None => {
+                tracing::warn!(
+                    "TOKEN_SECRET unset: access tokens are signed with a per-process key"
+                );
+                TokenKeys::random()
+            }
+        };
+        let auth = AuthKit {
+            hasher: PasswordHasher::new(),
+            keys,
+            limiter: RateLimiter::new(&bus),
+        };
         let state = AppState {
             db,
             bus,
             settings: Arc::new(settings),
+            auth,
         };
         let schema = build_schema(state.clone());
         Ok(App { state, schema })

@@ -30,6 +30,54 @@ pub enum Command {
     },
     /// Print the GraphQL schema (SDL) to stdout.
     Schema,
+    /// Manage accounts.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+}
+
+#[derive(Subcommand, Debug, PartialEq, Eq)]
+pub enum UserCommand {
+    /// Create an account. The password is read from SMART_NPC_NEW_PASSWORD or, if
+    /// unset, from the first line of stdin (never from the command line).
+    Create {
+        /// citizen, deputy, station-staff, department-handler, supervisor or admin
+        #[arg(long, value_parser = parse_role)]
+        role: entity::Role,
+        /// A username or a mobile number.
+        #[arg(long)]
+        login: String,
+        #[arg(long)]
+        display_name: Option<String>,
+        #[arg(long)]
+        phone: Option<String>,
+        /// Station code (station staff).
+        #[arg(long)]
+        station: Option<String>,
+        /// Department code (department handlers).
+        #[arg(long)]
+        department: Option<String>,
+        /// Township code (township-scoped supervisors).
+        #[arg(long)]
+        township: Option<String>,
+        /// The deputy's public code (deputy accounts).
+        #[arg(long)]
+        deputy: Option<String>,
+    },
+}
+
+fn parse_role(raw: &str) -> Result<entity::Role, String> {
+    use entity::Role;
+    match raw.trim().to_ascii_lowercase().replace('_', "-").as_str() {
+        "citizen" => Ok(Role::Citizen),
+        "deputy" => Ok(Role::Deputy),
+        "station-staff" | "staff" => Ok(Role::StationStaff),
+        "department-handler" | "handler" => Ok(Role::DepartmentHandler),
+        "supervisor" => Ok(Role::Supervisor),
+        "admin" => Ok(Role::Admin),
+        other => Err(format!("unknown role {other:?}")),
+    }
 }
 
 /// Runs a command; the error is one line for stderr.
@@ -56,7 +104,7 @@ pub async fn run(command: Command) -> Result<(), String> {
             db::migrate(&database)
                 .await
                 .map_err(|e| format!("migration failed: {e}"))?;
-            match seed::seed_demo(&database)
+            match seed::seed_demo(&database, &settings.demo_password)
                 .await
                 .map_err(|e| format!("seeding failed: {e:?}"))?
             {
@@ -66,6 +114,14 @@ pub async fn run(command: Command) -> Result<(), String> {
             Ok(())
         }
         Command::Serve => serve(settings, database).await,
+        Command::User { command } => {
+            db::migrate(&database)
+                .await
+                .map_err(|e| format!("migration failed: {e}"))?;
+            let account = crate::service::bootstrap::create_user(&database, command).await?;
+            eprintln!("created account {} (id {})", account.login, account.id);
+            Ok(())
+        }
     }
 }
 
@@ -74,7 +130,7 @@ async fn serve(settings: Settings, database: sea_orm::DatabaseConnection) -> Res
         .await
         .map_err(|e| format!("migration failed: {e}"))?;
     if settings.auto_seed_demo {
-        if let Some(report) = seed::seed_demo(&database)
+        if let Some(report) = seed::seed_demo(&database, &settings.demo_password)
             .await
             .map_err(|e| format!("seeding failed: {e:?}"))?
         {

@@ -33,6 +33,31 @@ pub struct Settings {
     pub database_max_connections: u32,
     /// `SHUTDOWN_GRACE_SECS`: how long in-flight requests get on SIGTERM.
     pub shutdown_grace: Duration,
+    /// `TOKEN_SECRET`: signs access tokens; shared by every replica. Required in
+    /// production; otherwise a random per-process secret is used.
+    pub token_secret: Option<String>,
+    /// `ACCESS_TOKEN_TTL_SECS`
+    pub access_token_ttl: Duration,
+    /// `REFRESH_TOKEN_TTL_DAYS`
+    pub refresh_token_ttl: Duration,
+    /// `TRUST_PROXY_HEADERS`: take the client address from `X-Forwarded-For` (only
+    /// behind a proxy that sets it).
+    pub trust_proxy_headers: bool,
+    pub limits: Limits,
+}
+
+/// Abuse limits. Each is "at most N in a window".
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// `SIGNIN_FAILURES_PER_ACCOUNT` (per 15 minutes)
+    pub sign_in_failures_per_account: u64,
+    /// `SIGNIN_ATTEMPTS_PER_ADDRESS` (per 5 minutes)
+    pub sign_in_attempts_per_address: u64,
+    /// `ANONYMOUS_SUBMISSIONS_PER_ADDRESS` (per hour)
+    pub anonymous_submissions_per_address: u64,
+    pub sign_in_account_window: Duration,
+    pub sign_in_address_window: Duration,
+    pub anonymous_submission_window: Duration,
 }
 
 pub const DEFAULT_DEMO_PASSWORD: &str = "Heshun-Demo-2025";
@@ -134,6 +159,65 @@ impl Settings {
             });
         }
 
+        let token_secret = get("TOKEN_SECRET");
+        match &token_secret {
+            Some(secret) if secret.len() < 32 => {
+                return Err(ConfigError {
+                    variable: "TOKEN_SECRET",
+                    problem: "must be at least 32 characters".into(),
+                })
+            }
+            None if production => {
+                return Err(ConfigError {
+                    variable: "TOKEN_SECRET",
+                    problem: "is required in production (at least 32 random characters)".into(),
+                })
+            }
+            _ => {}
+        }
+        let access_secs = parse_number(
+            "ACCESS_TOKEN_TTL_SECS",
+            get("ACCESS_TOKEN_TTL_SECS"),
+            900,
+            1,
+            86_400,
+        )?;
+        let refresh_days = parse_number(
+            "REFRESH_TOKEN_TTL_DAYS",
+            get("REFRESH_TOKEN_TTL_DAYS"),
+            30,
+            1,
+            365,
+        )?;
+        let trust_proxy_headers =
+            parse_bool("TRUST_PROXY_HEADERS", get("TRUST_PROXY_HEADERS"), false)?;
+        let limits = Limits {
+            sign_in_failures_per_account: parse_number(
+                "SIGNIN_FAILURES_PER_ACCOUNT",
+                get("SIGNIN_FAILURES_PER_ACCOUNT"),
+                5,
+                1,
+                1000,
+            )?,
+            sign_in_attempts_per_address: parse_number(
+                "SIGNIN_ATTEMPTS_PER_ADDRESS",
+                get("SIGNIN_ATTEMPTS_PER_ADDRESS"),
+                30,
+                1,
+                100_000,
+            )?,
+            anonymous_submissions_per_address: parse_number(
+                "ANONYMOUS_SUBMISSIONS_PER_ADDRESS",
+                get("ANONYMOUS_SUBMISSIONS_PER_ADDRESS"),
+                10,
+                1,
+                100_000,
+            )?,
+            sign_in_account_window: Duration::from_secs(15 * 60),
+            sign_in_address_window: Duration::from_secs(5 * 60),
+            anonymous_submission_window: Duration::from_secs(60 * 60),
+        };
+
         Ok(Settings {
             database_url,
             redis_url,
@@ -146,6 +230,11 @@ impl Settings {
             demo_password,
             database_max_connections: database_max_connections as u32,
             shutdown_grace: Duration::from_secs(shutdown_secs),
+            token_secret,
+            access_token_ttl: Duration::from_secs(access_secs),
+            refresh_token_ttl: Duration::from_secs(refresh_days * 86_400),
+            trust_proxy_headers,
+            limits,
         })
     }
 
@@ -216,6 +305,10 @@ impl fmt::Debug for Settings {
             .field("max_page_size", &self.max_page_size)
             .field("auto_seed_demo", &self.auto_seed_demo)
             .field("database_max_connections", &self.database_max_connections)
+            .field("token_secret", &self.token_secret.as_ref().map(|_| "***"))
+            .field("access_token_ttl", &self.access_token_ttl)
+            .field("trust_proxy_headers", &self.trust_proxy_headers)
+            .field("limits", &self.limits)
             .finish_non_exhaustive()
     }
 }
@@ -224,6 +317,8 @@ impl fmt::Debug for Settings {
 mod tests {
     use super::*;
     use std::collections::HashMap;
+
+    const SECRET: &str = "0123456789abcdef0123456789abcdef";
 
     fn settings(pairs: &[(&str, &str)]) -> Result<Settings, ConfigError> {
         let map: HashMap<String, String> = pairs
@@ -245,8 +340,17 @@ mod tests {
     }
 
     #[test]
+    fn production_requires_a_token_secret() {
+        let error = settings(&[("SMART_NPC_PRODUCTION", "true")]).expect_err("no secret");
+        assert_eq!(error.variable, "TOKEN_SECRET");
+        let error = settings(&[("TOKEN_SECRET", "short")]).expect_err("short secret");
+        assert_eq!(error.variable, "TOKEN_SECRET");
+    }
+
+    #[test]
     fn production_turns_off_auto_seeding_by_default() {
-        let s = settings(&[("SMART_NPC_PRODUCTION", "true")]).expect("valid");
+        let s =
+            settings(&[("SMART_NPC_PRODUCTION", "true"), ("TOKEN_SECRET", SECRET)]).expect("valid");
         assert!(s.production);
         assert!(!s.auto_seed_demo);
     }
@@ -262,6 +366,9 @@ mod tests {
             ("MAX_PAGE_SIZE", "abc"),
             ("PUBLIC_BASE_URL", "ftp://x"),
             ("REDIS_CHANNEL_PREFIX", "a b"),
+            ("ACCESS_TOKEN_TTL_SECS", "0"),
+            ("TRUST_PROXY_HEADERS", "sometimes"),
+            ("SIGNIN_FAILURES_PER_ACCOUNT", "-1"),
         ];
         for (variable, value) in cases {
             let error = settings(&[(variable, value)]).expect_err(variable);

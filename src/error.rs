@@ -11,8 +11,13 @@ use sea_orm::{DbErr, RuntimeErr, SqlErr};
 
 #[derive(Clone, PartialEq, Eq)]
 pub enum AppError {
-    /// No (valid) credentials where they are required.
-    Unauthenticated(String),
+    /// No (valid) credentials where they are required. `reason` tells clients why
+    /// (`extensions.reason`): INVALID_CREDENTIALS, TOKEN_EXPIRED, TOKEN_INVALID,
+    /// SESSION_REVOKED, REFRESH_TOKEN_REUSED, SIGN_IN_REQUIRED.
+    Unauthenticated {
+        message: String,
+        reason: &'static str,
+    },
     /// The actor is known but may not do this.
     Forbidden(String),
     NotFound(String),
@@ -38,7 +43,7 @@ pub type AppResult<T> = Result<T, AppError>;
 impl AppError {
     pub fn code(&self) -> &'static str {
         match self {
-            AppError::Unauthenticated(_) => "UNAUTHENTICATED",
+            AppError::Unauthenticated { .. } => "UNAUTHENTICATED",
             AppError::Forbidden(_) => "FORBIDDEN",
             AppError::NotFound(_) => "NOT_FOUND",
             AppError::BadUserInput { .. } => "BAD_USER_INPUT",
@@ -52,14 +57,13 @@ impl AppError {
     /// The text a client may see.
     pub fn public_message(&self) -> &str {
         match self {
-            AppError::Unauthenticated(m)
-            | AppError::Forbidden(m)
+            AppError::Forbidden(m)
             | AppError::NotFound(m)
             | AppError::Conflict(m)
             | AppError::InvalidTransition(m) => m,
-            AppError::BadUserInput { message, .. } | AppError::RateLimited { message, .. } => {
-                message
-            }
+            AppError::BadUserInput { message, .. }
+            | AppError::RateLimited { message, .. }
+            | AppError::Unauthenticated { message, .. } => message,
             AppError::Internal(_) => INTERNAL_MESSAGE,
         }
     }
@@ -69,6 +73,21 @@ impl AppError {
             message: message.into(),
             field: Some(field.to_owned()),
         }
+    }
+
+    pub fn unauthenticated(reason: &'static str, message: impl Into<String>) -> Self {
+        AppError::Unauthenticated {
+            message: message.into(),
+            reason,
+        }
+    }
+
+    pub fn sign_in_required() -> Self {
+        AppError::unauthenticated("SIGN_IN_REQUIRED", "请先登录 (sign in first)")
+    }
+
+    pub fn forbidden() -> Self {
+        AppError::Forbidden("无权执行此操作 (not permitted)".into())
     }
 
     pub fn not_found(what: &str) -> Self {
@@ -92,6 +111,9 @@ impl AppError {
             AppError::RateLimited {
                 retry_after_secs, ..
             } => error.extend_with(|_, ext| ext.set("retryAfter", *retry_after_secs)),
+            AppError::Unauthenticated { reason, .. } => {
+                error.extend_with(|_, ext| ext.set("reason", *reason))
+            }
             _ => error,
         }
     }
@@ -175,7 +197,7 @@ mod tests {
     #[test]
     fn every_variant_has_a_distinct_code() {
         let all = [
-            AppError::Unauthenticated(String::new()),
+            AppError::sign_in_required(),
             AppError::Forbidden(String::new()),
             AppError::NotFound(String::new()),
             AppError::bad_input("x", ""),

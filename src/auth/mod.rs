@@ -1,4 +1,24 @@
-//! Who is asking. Requests carry an [`Actor`]; services decide what it may do.
+//! Who is asking and how they prove it: passwords (argon2id), access and refresh
+//! tokens, and the [`Actor`] every service call receives.
 pub mod actor;
+pub mod password;
+pub mod token;
 
-pub use actor::Actor;
+pub use actor::{Actor, Grant, Principal};
+
+use crate::service::rate_limit::RateLimiter;
+
+/// Where a request came from, for throttling and the audit log.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ClientInfo {
+    pub ip: String,
+    pub user_agent: Option<String>,
+}
+
+/// What the account services need besides the database.
+#[derive(Clone)]
+pub struct AuthKit {
+    pub hasher: password::PasswordHasher,
+    pub keys: token::TokenKeys,
+    pub limiter: RateLimiter,
+}

@@ -1,4 +1,8 @@
 //! Pure rules: no I/O, no database. Unit-tested beside the code.
 pub mod deputy_code;
+pub mod login;
+pub mod mask;
 pub mod node_id;
 pub mod page;
+pub mod password_policy;
+pub mod phone;

@@ -12,6 +12,7 @@ pub enum NodeKind {
     Grid,
     Deputy,
     Department,
+    Account,
 }
 
 impl NodeKind {
@@ -21,6 +22,7 @@ impl NodeKind {
         NodeKind::Grid,
         NodeKind::Deputy,
         NodeKind::Department,
+        NodeKind::Account,
     ];
 
     pub fn type_name(self) -> &'static str {
@@ -30,6 +32,7 @@ impl NodeKind {
             NodeKind::Grid => "Grid",
             NodeKind::Deputy => "Deputy",
             NodeKind::Department => "Department",
+            NodeKind::Account => "Account",
         }
     }
 

@@ -27,3 +27,9 @@ pub fn page_request(
     let max = state(ctx)?.settings.max_page_size;
     PageRequest::new(first, after.as_deref(), last, before.as_deref(), max)
 }
+
+pub fn client<'a>(ctx: &Context<'a>) -> &'a crate::auth::ClientInfo {
+    static UNKNOWN: std::sync::OnceLock<crate::auth::ClientInfo> = std::sync::OnceLock::new();
+    ctx.data_opt::<crate::auth::ClientInfo>()
+        .unwrap_or_else(|| UNKNOWN.get_or_init(Default::default))
+}

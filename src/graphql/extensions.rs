@@ -155,3 +155,78 @@ impl Extension for NoIntrospectionExtension {
         Ok(document)
     }
 }
+
+/// Mutations that check a credential (or create one). An operation may hold at most
+/// one of them, so aliases cannot turn one request into a password-guessing batch.
+pub const CREDENTIAL_FIELDS: &[&str] = &[
+    "signIn",
+    "refreshSession",
+    "changePassword",
+    "registerCitizen",
+];
+
+/// Whether a document selects more than one credential field at its roots, or one
+/// next to root fragments (which could hide another).
+pub fn has_several_credential_fields(document: &ExecutableDocument) -> bool {
+    use async_graphql::parser::types::Selection;
+    let roots = document
+        .operations
+        .iter()
+        .flat_map(|(_, op)| op.node.selection_set.node.items.iter());
+    let (mut credentials, mut fragments) = (0, 0);
+    for item in roots {
+        match &item.node {
+            Selection::Field(field)
+                if CREDENTIAL_FIELDS.contains(&field.node.name.node.as_str()) =>
+            {
+                credentials += 1
+            }
+            Selection::Field(_) => {}
+            Selection::InlineFragment(_) | Selection::FragmentSpread(_) => fragments += 1,
+        }
+    }
+    credentials > 1 || (credentials == 1 && fragments > 0)
+}
+
+/// Whether a document selects any credential field at its roots.
+pub fn has_credential_field(document: &ExecutableDocument) -> bool {
+    use async_graphql::parser::types::Selection;
+    document.operations.iter().flat_map(|(_, op)| op.node.selection_set.node.items.iter()).any(|item| {
+        matches!(&item.node, Selection::Field(f) if CREDENTIAL_FIELDS.contains(&f.node.name.node.as_str()))
+    })
+}
+
+pub struct OneCredentialCheck;
+
+impl ExtensionFactory for OneCredentialCheck {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(OneCredentialCheckExtension)
+    }
+}
+
+struct OneCredentialCheckExtension;
+
+#[async_trait::async_trait]
+impl Extension for OneCredentialCheckExtension {
+    async fn parse_query(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        query: &str,
+        variables: &Variables,
+        next: NextParseQuery<'_>,
+    ) -> ServerResult<ExecutableDocument> {
+        let document = next.run(ctx, query, variables).await?;
+        if has_several_credential_fields(&document) {
+            let mut error = ServerError::new(
+                "signIn 等凭证操作每个请求只能一个 (one credential operation per request)",
+                None,
+            );
+            error
+                .extensions
+                .get_or_insert_with(Default::default)
+                .set("code", Value::from("BAD_REQUEST"));
+            return Err(error);
+        }
+        Ok(document)
+    }
+}

@@ -4,14 +4,15 @@ pub mod connection;
 pub mod context;
 pub mod extensions;
 pub mod loaders;
+pub mod mutation;
 pub mod query;
 pub mod types;
 
-use async_graphql::{EmptyMutation, EmptySubscription, Schema};
+use async_graphql::{EmptySubscription, Schema, SchemaBuilder};
 
 use crate::app::AppState;
 
-pub type AppSchema = Schema<query::QueryRoot, EmptyMutation, EmptySubscription>;
+pub type AppSchema = Schema<query::QueryRoot, mutation::MutationRoot, EmptySubscription>;
 
 /// Query depth and complexity bounds (OWASP GraphQL cheat sheet). A connection page
 /// counts as its page size times its children, so the complexity bound also limits
@@ -19,34 +20,31 @@ pub type AppSchema = Schema<query::QueryRoot, EmptyMutation, EmptySubscription>;
 pub const MAX_DEPTH: usize = 12;
 pub const MAX_COMPLEXITY: usize = 20_000;
 
-pub fn build_schema(state: AppState) -> AppSchema {
-    let production = state.settings.production;
-    let mut builder = Schema::build(
+fn builder() -> SchemaBuilder<query::QueryRoot, mutation::MutationRoot, EmptySubscription> {
+    Schema::build(
         query::QueryRoot::default(),
-        EmptyMutation,
+        mutation::MutationRoot::default(),
         EmptySubscription,
     )
     .extension(extensions::ErrorCodes)
+    .extension(extensions::OneCredentialCheck)
     .limit_depth(MAX_DEPTH)
     .limit_complexity(MAX_COMPLEXITY)
     .limit_recursive_depth(32)
-    .data(state);
-    if production {
+}
+
+pub fn build_schema(state: AppState) -> AppSchema {
+    let mut builder = builder();
+    if state.settings.production {
         builder = builder
             .disable_introspection()
             .disable_suggestions()
             .extension(extensions::NoIntrospection);
     }
-    builder.finish()
+    builder.data(state).finish()
 }
 
 /// The SDL of the schema as served, for `smart-npc schema` and the drift test.
 pub fn sdl() -> String {
-    Schema::build(
-        query::QueryRoot::default(),
-        EmptyMutation,
-        EmptySubscription,
-    )
-    .finish()
-    .sdl()
+    builder().finish().sdl()
 }

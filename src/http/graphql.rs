@@ -10,8 +10,11 @@ use serde_json::{json, Map, Value};
 
 use super::media::{is_json_content_type, negotiate, ResponseMedia};
 use crate::app::AppState;
-use crate::auth::Actor;
+use crate::auth::{Actor, ClientInfo};
+use crate::error::AppError;
+use crate::graphql::extensions::has_credential_field;
 use crate::graphql::{loaders, AppSchema};
+use crate::service::accounts;
 
 /// The most operations one batched POST may carry.
 pub const MAX_BATCH: usize = 10;
@@ -29,6 +32,7 @@ struct Reply {
     status: StatusCode,
     body: Value,
     allow: Option<&'static str>,
+    www_authenticate: bool,
 }
 
 impl Reply {
@@ -41,6 +45,7 @@ impl Reply {
             status,
             body: json!({ "errors": [{ "message": message, "extensions": { "code": code } }] }),
             allow: None,
+            www_authenticate: false,
         }
     }
 
@@ -50,6 +55,9 @@ impl Reply {
             .content_type(media.content_type());
         if let Some(allow) = self.allow {
             builder = builder.header(header::ALLOW, allow);
+        }
+        if self.www_authenticate {
+            builder = builder.header(header::WWW_AUTHENTICATE, "Bearer");
         }
         builder.body(
             Body::from_json(&self.body).unwrap_or_else(|_| Body::from_string("{}".to_owned())),
@@ -138,14 +146,82 @@ fn status_for(media: ResponseMedia, request_error: bool) -> StatusCode {
     }
 }
 
+/// The actor behind the request's bearer token; anonymous without one.
+async fn actor_of(req: &Request, state: &AppState) -> Result<Actor, Reply> {
+    let Some(header) = req.headers().get(header::AUTHORIZATION) else {
+        return Ok(Actor::Anonymous);
+    };
+    let token = header
+        .to_str()
+        .ok()
+        .and_then(|h| {
+            h.strip_prefix("Bearer ")
+                .or_else(|| h.strip_prefix("bearer "))
+        })
+        .map(str::trim)
+        .filter(|t| !t.is_empty());
+    let result = match token {
+        Some(token) => accounts::actor_for_token(&state.db, &state.auth, token).await,
+        None => Err(AppError::unauthenticated(
+            "TOKEN_INVALID",
+            "Authorization 须为 Bearer 令牌 (expected a Bearer token)",
+        )),
+    };
+    result.map_err(|error| {
+        let status = match &error {
+            AppError::Unauthenticated { .. } => StatusCode::UNAUTHORIZED,
+            _ => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        let graphql = error.into_graphql();
+        Reply {
+            status,
+            body: json!({ "errors": [{ "message": graphql.message, "extensions": graphql.extensions }] }),
+            allow: None,
+            www_authenticate: true,
+        }
+    })
+}
+
+/// The caller's address: the socket peer, or the first `X-Forwarded-For` hop when
+/// the deployment says a trusted proxy sets it.
+pub fn client_of(req: &Request, trust_proxy_headers: bool) -> ClientInfo {
+    let forwarded = trust_proxy_headers
+        .then(|| req.headers().get("x-forwarded-for"))
+        .flatten()
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(',').next())
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty());
+    let peer = || match req.remote_addr().as_socket_addr() {
+        Some(addr) => addr.ip().to_string(),
+        None => String::new(),
+    };
+    ClientInfo {
+        ip: forwarded.unwrap_or_else(peer),
+        user_agent: req
+            .headers()
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
+    }
+}
+
 async fn execute(
+    req: &Request,
     state: &AppState,
     schema: &AppSchema,
     batch: BatchRequest,
     media: ResponseMedia,
 ) -> Reply {
+    let actor = match actor_of(req, state).await {
+        Ok(actor) => actor,
+        Err(reply) => return reply,
+    };
+    let client = client_of(req, state.settings.trust_proxy_headers);
     let prepare = |request: async_graphql::Request| {
-        loaders::register(request, &state.db).data(Actor::Anonymous)
+        loaders::register(request, &state.db)
+            .data(actor.clone())
+            .data(client.clone())
     };
     match batch {
         BatchRequest::Single(request) => {
@@ -155,6 +231,7 @@ async fn execute(
                 status: status_for(media, request_error),
                 body,
                 allow: None,
+                www_authenticate: false,
             }
         }
         BatchRequest::Batch(requests) => {
@@ -171,6 +248,7 @@ async fn execute(
                 status: StatusCode::OK,
                 body: Value::Array(items.iter().map(|r| response_json(r).0).collect()),
                 allow: None,
+                www_authenticate: false,
             }
         }
     }
@@ -235,11 +313,33 @@ pub async fn post_graphql(
                     Err(reply) => return reply.into_response(media),
                 }
             }
+            // Credential checks are never batched (no password guessing in bulk).
+            let credentials = requests.iter().any(|r| {
+                async_graphql::parser::parse_query(&r.query)
+                    .is_ok_and(|doc| has_credential_field(&doc))
+            });
+            if credentials {
+                return Reply::bad_request(
+                    "signIn 等凭证操作不能批量提交 (credential operations cannot be batched)",
+                )
+                .into_response(media);
+            }
+            // Credential checks are never batched (no password guessing in bulk).
+            let credentials = requests.iter().any(|r| {
+                async_graphql::parser::parse_query(&r.query)
+                    .is_ok_and(|doc| has_credential_field(&doc))
+            });
+            if credentials {
+                return Reply::bad_request(
+                    "signIn 等凭证操作不能批量提交 (credential operations cannot be batched)",
+                )
+                .into_response(media);
+            }
             BatchRequest::Batch(requests)
         }
         _ => return Reply::bad_request("request body must be a JSON object").into_response(media),
     };
-    execute(&state, &schema, batch, media)
+    execute(req, &state, &schema, batch, media)
         .await
         .into_response(media)
 }
@@ -315,7 +415,7 @@ pub async fn get_graphql(
         return reply.into_response(media);
     }
     debug_assert_eq!(req.method(), Method::GET);
-    execute(&state, &schema, BatchRequest::Single(request), media)
+    execute(req, &state, &schema, BatchRequest::Single(request), media)
         .await
         .into_response(media)
 }

@@ -1,7 +1,8 @@
 //! HTTP surface: GraphQL over HTTP and WebSocket, GraphiQL, health and readiness.
-mod graphql;
+pub mod graphql;
 mod health;
 mod media;
+mod ws;
 
 use poem::middleware::{SizeLimit, Tracing};
 use poem::web::Html;
@@ -21,10 +22,7 @@ pub fn routes(state: AppState, schema: AppSchema) -> impl IntoEndpoint {
             get(graphql::get_graphql)
                 .post(graphql::post_graphql.with(SizeLimit::new(MAX_BODY_BYTES))),
         )
-        .at(
-            "/graphql/ws",
-            async_graphql_poem::GraphQLSubscription::new(schema.clone()),
-        )
+        .at("/graphql/ws", get(ws::graphql_ws))
         .at("/healthz", get(health::healthz))
         .at("/readyz", get(health::readyz));
     if !production {

@@ -1,6 +1,7 @@
 //! `seed --demo`: the deterministic Heshun County demo data. Rows get explicit ids
 //! (the database is empty) so that related rows can be built in memory and written
 //! in large batches; identity sequences are moved past them afterwards.
+mod accounts;
 pub mod data;
 mod org;
 mod rng;
@@ -23,6 +24,7 @@ pub struct SeedReport {
     pub deputies: usize,
     pub resident_assignments: usize,
     pub liaisons: usize,
+    pub accounts: usize,
 }
 
 /// Whether the database holds no organisation data yet.
@@ -32,12 +34,16 @@ pub async fn is_empty<C: ConnectionTrait>(db: &C) -> AppResult<bool> {
 
 /// Seeds the demo data into an empty database, in one transaction. Returns `None`
 /// (and writes nothing) when the database already holds data.
-pub async fn seed_demo(db: &DatabaseConnection) -> AppResult<Option<SeedReport>> {
+pub async fn seed_demo(
+    db: &DatabaseConnection,
+    demo_password: &str,
+) -> AppResult<Option<SeedReport>> {
     if !is_empty(db).await? {
         return Ok(None);
     }
     let txn = db.begin().await?;
-    let report = org::seed(&txn).await?;
+    let mut report = org::seed(&txn).await?;
+    report.accounts = accounts::seed(&txn, demo_password).await?;
     reset_sequences(&txn).await?;
     txn.commit().await?;
     Ok(Some(report))

@@ -297,3 +297,17 @@ pub async fn stations_by_deputy<C: ConnectionTrait>(
         station.map(|s| (link.deputy_id, s))
     })))
 }
+
+/// Whether `actor` may see a deputy's full contact details: admins, supervisors of
+/// the deputy's township (or county-wide), the deputy, and staff of a station the
+/// deputy serves at. Everyone else sees them masked.
+pub fn may_see_deputy_contact(
+    actor: &crate::auth::Actor,
+    deputy: &deputy::Model,
+    deputy_station_ids: &[i64],
+) -> bool {
+    actor.is_admin()
+        || actor.supervises_township(deputy.township_id)
+        || actor.deputy_id() == Some(deputy.id)
+        || deputy_station_ids.iter().any(|s| actor.is_staff_of(*s))
+}

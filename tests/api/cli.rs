@@ -192,3 +192,174 @@ async fn serve_seeds_a_fresh_sqlite_file_and_stops_on_sigterm() {
         .unwrap();
     assert!(status.success(), "graceful shutdown exits 0: {status}");
 }
+
+#[tokio::test]
+async fn user_create_reads_the_password_from_env_or_stdin_never_argv() {
+    use tokio::io::AsyncWriteExt;
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("users.db").display()
+    );
+    let seeded = command(dir.path())
+        .env("DATABASE_URL", &url)
+        .args(["seed", "--demo"])
+        .output()
+        .await
+        .unwrap();
+    assert!(seeded.status.success());
+
+    let from_env = command(dir.path())
+        .env("DATABASE_URL", &url)
+        .env("SMART_NPC_NEW_PASSWORD", "Trusted-Admin-2025")
+        .args(["user", "create", "--role", "admin", "--login", "root"])
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        from_env.status.success(),
+        "{}",
+        String::from_utf8_lossy(&from_env.stderr)
+    );
+
+    let mut child = command(dir.path())
+        .env("DATABASE_URL", &url)
+        .env_remove("SMART_NPC_NEW_PASSWORD")
+        .args([
+            "user",
+            "create",
+            "--role",
+            "station-staff",
+            "--station",
+            "binhe",
+            "--login",
+            "binhe2",
+        ])
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"Binhe-Staff-2025\n")
+        .await
+        .unwrap();
+    let output = child.wait_with_output().await.unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+
+    for (args, password, mentions) in [
+        (
+            vec!["user", "create", "--role", "admin", "--login", "weakling"],
+            "weak",
+            "password",
+        ),
+        (
+            vec![
+                "user",
+                "create",
+                "--role",
+                "station-staff",
+                "--login",
+                "nostation",
+            ],
+            "Strong-enough-9",
+            "stationId",
+        ),
+        (
+            vec![
+                "user",
+                "create",
+                "--role",
+                "station-staff",
+                "--station",
+                "nowhere",
+                "--login",
+                "x.y",
+            ],
+            "Strong-enough-9",
+            "no station",
+        ),
+        (
+            vec!["user", "create", "--role", "emperor", "--login", "x.z"],
+            "Strong-enough-9",
+            "unknown role",
+        ),
+        (
+            vec!["user", "create", "--role", "admin", "--login", "root"],
+            "Strong-enough-9",
+            "CONFLICT",
+        ),
+    ] {
+        let out = command(dir.path())
+            .env("DATABASE_URL", &url)
+            .env("SMART_NPC_NEW_PASSWORD", password)
+            .args(&args)
+            .output()
+            .await
+            .unwrap();
+        assert!(!out.status.success(), "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains(mentions),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let argv_password = command(dir.path())
+        .args([
+            "user",
+            "create",
+            "--role",
+            "admin",
+            "--login",
+            "x",
+            "--password",
+            "p",
+        ])
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        !argv_password.status.success(),
+        "there is no --password flag"
+    );
+
+    // The created accounts sign in through the API.
+    let app_dir = dir.path().to_owned();
+    let mut server = command(&app_dir)
+        .env("DATABASE_URL", &url)
+        .env("BIND_ADDR", "127.0.0.1:0")
+        .env("RUST_LOG", "warn")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(server.stderr.take().unwrap()).lines();
+    let addr = tokio::time::timeout(Duration::from_secs(60), async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if let Some(rest) = line.split("GraphiQL at http://").nth(1) {
+                return rest.split('/').next().unwrap().to_owned();
+            }
+        }
+        panic!("server exited");
+    })
+    .await
+    .unwrap();
+    let body: serde_json::Value = reqwest::Client::new()
+        .post(format!("http://{addr}/graphql"))
+        .json(&serde_json::json!({ "query": "mutation { signIn(login: \"binhe2\", password: \"Binhe-Staff-2025\") { account { roles { role station { name } } } } }" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        body["data"]["signIn"]["account"]["roles"][0]["role"], "STATION_STAFF",
+        "{body}"
+    );
+}

@@ -229,6 +229,7 @@ async fn graphiql_is_served_outside_production_only() {
 
     let prod = TestApp::builder()
         .env("SMART_NPC_PRODUCTION", "true")
+        .env("TOKEN_SECRET", "a production secret of 32+ chars!!")
         .spawn()
         .await;
     assert_eq!(

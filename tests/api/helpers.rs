@@ -18,6 +18,19 @@ use tokio::sync::{oneshot, OnceCell};
 
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
 
+/// The demo accounts' password in tests (the documented default).
+pub const DEMO_PASSWORD: &str = smart_npc::config::DEFAULT_DEMO_PASSWORD;
+
+/// The demo accounts, one per role.
+pub const DEMO_LOGINS: &[&str] = &[
+    "admin",
+    "supervisor",
+    "staff",
+    "handler",
+    "deputy",
+    "citizen",
+];
+
 /// Which fixture a test starts from.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Fixture {
@@ -77,7 +90,7 @@ pub fn require_postgres(test: &str) -> Option<String> {
 async fn build_fixture(db: &DatabaseConnection, fixture: Fixture) {
     smart_npc::db::migrate(db).await.expect("migrations run");
     if fixture == Fixture::Demo {
-        smart_npc::seed::seed_demo(db)
+        smart_npc::seed::seed_demo(db, DEMO_PASSWORD)
             .await
             .expect("seed runs")
             .expect("database was empty");
@@ -293,6 +306,21 @@ impl TestApp {
         format!("{}{}", self.base, path)
     }
 
+    /// Signs in and returns the access token.
+    pub async fn token(&self, login: &str) -> String {
+        self.sign_in(login, DEMO_PASSWORD).await.data()["signIn"]["accessToken"]
+            .as_str()
+            .expect("access token")
+            .to_owned()
+    }
+
+    pub async fn sign_in(&self, login: &str, password: &str) -> GqlResponse {
+        self.gql("mutation($l: String!, $p: String!) { signIn(login: $l, password: $p) { accessToken refreshToken accessTokenExpiresAt account { id login roles { role } } } }")
+            .vars(json!({ "l": login, "p": password }))
+            .send()
+            .await
+    }
+
     /// Starts a GraphQL request: `app.gql("{ ... }").vars(json!({...})).send().await`.
     pub fn gql(&self, query: &str) -> Gql<'_> {
         Gql {
@@ -393,6 +421,23 @@ impl Gql<'_> {
         self
     }
 
+    /// Sends the request with `Authorization: Bearer <token>` (no header for None).
+    pub fn bearer(mut self, token: Option<&str>) -> Self {
+        if let Some(token) = token {
+            self.headers.insert(
+                "authorization",
+                format!("Bearer {token}").parse().expect("header"),
+            );
+        }
+        self
+    }
+
+    pub fn header(mut self, name: &'static str, value: &str) -> Self {
+        self.headers
+            .insert(name, value.parse().expect("header value"));
+        self
+    }
+
     pub async fn send(self) -> GqlResponse {
         let body = json!({ "query": self.query, "variables": self.variables });
         let response = self
@@ -407,6 +452,13 @@ impl Gql<'_> {
         let status = response.status().as_u16();
         let body = response.json::<Value>().await.expect("JSON body");
         GqlResponse { status, body }
+    }
+}
+
+impl GqlResponse {
+    /// The `reason` of the first error (UNAUTHENTICATED errors carry one).
+    pub fn error_reason(&self) -> Option<&str> {
+        self.body["errors"][0]["extensions"]["reason"].as_str()
     }
 }
 

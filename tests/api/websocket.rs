@@ -40,3 +40,44 @@ async fn both_subprotocols_are_accepted() {
     assert_eq!(chosen, "graphql-ws");
     assert_eq!(ack["type"], "connection_ack");
 }
+
+async fn init_with(app: &TestApp, payload: serde_json::Value) -> Option<serde_json::Value> {
+    let mut request = format!("ws://{}/graphql/ws", app.addr)
+        .into_client_request()
+        .unwrap();
+    request.headers_mut().insert(
+        "Sec-WebSocket-Protocol",
+        "graphql-transport-ws".parse().unwrap(),
+    );
+    let (mut socket, _) = tokio_tungstenite::connect_async(request)
+        .await
+        .expect("upgrade");
+    let init = serde_json::json!({ "type": "connection_init", "payload": payload });
+    socket.send(Message::text(init.to_string())).await.unwrap();
+    match tokio::time::timeout(std::time::Duration::from_secs(5), socket.next())
+        .await
+        .expect("reply in time")
+    {
+        Some(Ok(Message::Text(text))) => Some(serde_json::from_str(&text).unwrap()),
+        _ => None,
+    }
+}
+
+#[tokio::test]
+async fn connection_init_checks_the_token() {
+    let app = TestApp::spawn_demo().await;
+    let token = app.token("supervisor").await;
+    let ack = init_with(&app, serde_json::json!({ "token": token })).await;
+    assert_eq!(ack.unwrap()["type"], "connection_ack");
+    let ack = init_with(
+        &app,
+        serde_json::json!({ "Authorization": format!("Bearer {token}") }),
+    )
+    .await;
+    assert_eq!(ack.unwrap()["type"], "connection_ack");
+    let refused = init_with(&app, serde_json::json!({ "token": "forged" })).await;
+    assert!(
+        refused.is_none_or(|m| m["type"] != "connection_ack"),
+        "a bad token is not acknowledged"
+    );
+}

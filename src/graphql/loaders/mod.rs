@@ -3,6 +3,8 @@
 use async_graphql::dataloader::DataLoader;
 use sea_orm::DatabaseConnection;
 
+mod account;
+mod account_grants;
 mod department;
 mod deputy;
 mod deputy_stations;
@@ -13,6 +15,8 @@ mod station_residents;
 mod township;
 mod township_stations;
 
+pub use account::AccountLoader;
+pub use account_grants::AccountGrantsLoader;
 pub use department::DepartmentLoader;
 pub use deputy::DeputyLoader;
 pub use deputy_stations::DeputyStationsLoader;
@@ -45,21 +49,36 @@ macro_rules! batch_loader {
 }
 pub(crate) use batch_loader;
 
+/// Registers every loader in `data`. With `cache` off, loaders still batch the loads
+/// of one execution but remember nothing (for long-lived WebSocket connections).
+pub fn register_into(data: &mut async_graphql::Data, db: &DatabaseConnection, cache: bool) {
+    fn add<T: async_graphql::dataloader::Loader<i64>>(
+        data: &mut async_graphql::Data,
+        loader: T,
+        cache: bool,
+    ) {
+        let loader = DataLoader::new(loader, tokio::spawn);
+        loader.enable_all_cache(cache);
+        data.insert(loader);
+    }
+    add(data, TownshipLoader(db.clone()), cache);
+    add(data, StationLoader(db.clone()), cache);
+    add(data, GridLoader(db.clone()), cache);
+    add(data, DeputyLoader(db.clone()), cache);
+    add(data, DepartmentLoader(db.clone()), cache);
+    add(data, TownshipStationsLoader(db.clone()), cache);
+    add(data, StationGridsLoader(db.clone()), cache);
+    add(data, StationResidentsLoader(db.clone()), cache);
+    add(data, DeputyStationsLoader(db.clone()), cache);
+    add(data, AccountLoader(db.clone()), cache);
+    add(data, AccountGrantsLoader(db.clone()), cache);
+}
+
+/// Fresh, caching loaders for one HTTP request.
 pub fn register(
-    request: async_graphql::Request,
+    mut request: async_graphql::Request,
     db: &DatabaseConnection,
 ) -> async_graphql::Request {
-    fn loader<T: async_graphql::dataloader::Loader<i64>>(t: T) -> DataLoader<T> {
-        DataLoader::new(t, tokio::spawn)
-    }
+    register_into(&mut request.data, db, true);
     request
-        .data(loader(TownshipLoader(db.clone())))
-        .data(loader(StationLoader(db.clone())))
-        .data(loader(GridLoader(db.clone())))
-        .data(loader(DeputyLoader(db.clone())))
-        .data(loader(DepartmentLoader(db.clone())))
-        .data(loader(TownshipStationsLoader(db.clone())))
-        .data(loader(StationGridsLoader(db.clone())))
-        .data(loader(StationResidentsLoader(db.clone())))
-        .data(loader(DeputyStationsLoader(db.clone())))
 }

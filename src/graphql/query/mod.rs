@@ -1,8 +1,9 @@
 //! Query roots, one per area, merged into the schema's `Query`.
+mod account;
 mod node;
 mod org;
 
 use async_graphql::MergedObject;
 
 #[derive(MergedObject, Default)]
-pub struct QueryRoot(org::OrgQuery, node::NodeQuery);
+pub struct QueryRoot(org::OrgQuery, account::AccountQuery, node::NodeQuery);

@@ -2,7 +2,7 @@ use async_graphql::{Context, Object, ID};
 
 use crate::domain::node_id::NodeId;
 use crate::error::AppError;
-use crate::graphql::context::state;
+use crate::graphql::context::{actor, state};
 use crate::graphql::types::Node;
 use crate::service::node::{self, NodeModel};
 
@@ -10,13 +10,14 @@ use crate::service::node::{self, NodeModel};
 pub struct NodeQuery;
 
 fn to_node(model: NodeModel) -> Node {
-    use crate::graphql::types::{Department, Deputy, Grid, Station, Township};
+    use crate::graphql::types::{Account, Department, Deputy, Grid, Station, Township};
     match model {
         NodeModel::Township(m) => Node::Township(Township(m)),
         NodeModel::Station(m) => Node::Station(Station(m)),
         NodeModel::Grid(m) => Node::Grid(Grid(m)),
         NodeModel::Deputy(m) => Node::Deputy(Deputy(m)),
         NodeModel::Department(m) => Node::Department(Department(m)),
+        NodeModel::Account(m) => Node::Account(Account(m)),
     }
 }
 
@@ -25,7 +26,9 @@ impl NodeQuery {
     /// Fetches any object by its global id; null when nothing has that id.
     async fn node(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Node>> {
         let id = NodeId::decode(&id)?;
-        Ok(node::fetch(&state(ctx)?.db, id).await?.map(to_node))
+        Ok(node::fetch(&state(ctx)?.db, actor(ctx), id)
+            .await?
+            .map(to_node))
     }
 
     /// Fetches several objects by global id, in the order given (null where missing).
@@ -48,7 +51,7 @@ impl NodeQuery {
             .iter()
             .map(|id| NodeId::decode(id))
             .collect::<Result<Vec<_>, _>>()?;
-        let found = node::fetch_many(&app.db, &ids).await?;
+        let found = node::fetch_many(&app.db, actor(ctx), &ids).await?;
         Ok(found.into_iter().map(|m| m.map(to_node)).collect())
     }
 }

@@ -2,11 +2,13 @@ use async_graphql::{Context, Object, ID};
 
 use super::enums::{CongressLevel, Gender, TermStatus};
 use super::{load_many, load_one, Station, Township};
+use crate::domain::mask;
 use crate::domain::node_id::{NodeId, NodeKind};
 use crate::domain::page::Page;
 use crate::graphql::connection::{to_connection, Conn};
-use crate::graphql::context::page_request;
+use crate::graphql::context::{actor, page_request};
 use crate::graphql::loaders::{DeputyStationsLoader, TownshipLoader};
+use crate::service::org;
 
 /// 人大代表: a deputy to a people's congress.
 pub struct Deputy(pub entity::deputy::Model);
@@ -49,6 +51,24 @@ impl Deputy {
     }
     async fn occupation(&self) -> Option<&str> {
         self.0.occupation.as_deref()
+    }
+    /// Full number for admins, supervisors of the deputy's township, the deputy and
+    /// the staff of the deputy's stations; masked (138****5678) for everyone else.
+    async fn phone(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<String>> {
+        let Some(phone) = self.0.phone.as_deref() else {
+            return Ok(None);
+        };
+        let stations: Vec<i64> = load_many::<DeputyStationsLoader, _>(ctx, self.0.id)
+            .await?
+            .iter()
+            .map(|s| s.id)
+            .collect();
+        let entitled = org::may_see_deputy_contact(actor(ctx), &self.0, &stations);
+        Ok(Some(if entitled {
+            phone.to_owned()
+        } else {
+            mask::phone(phone)
+        }))
     }
     async fn bio(&self) -> Option<&str> {
         self.0.bio.as_deref()

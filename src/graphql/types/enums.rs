@@ -56,3 +56,21 @@ mirror_enum!(
     /// Whether a department is a township or a county body.
     DepartmentLevel => entity::DepartmentLevel { Township, County }
 );
+
+mirror_enum!(
+    /// What an account may do; several roles may be held at once.
+    Role => entity::Role {
+        /// 群众
+        Citizen,
+        /// 人大代表
+        Deputy,
+        /// 站点工作人员 / 联络员 (scoped to a station)
+        StationStaff,
+        /// 承办部门 (scoped to a department)
+        DepartmentHandler,
+        /// 督办 (county-wide, or scoped to a township)
+        Supervisor,
+        /// 平台管理员
+        Admin,
+    }
+);

@@ -1,4 +1,5 @@
 //! GraphQL object types, each wrapping an entity model.
+pub mod account;
 pub mod department;
 pub mod deputy;
 pub mod enums;
@@ -7,6 +8,7 @@ pub mod node;
 pub mod station;
 pub mod township;
 
+pub use account::{Account, AuditEntry, AuthPayload, RoleGrant};
 pub use department::Department;
 pub use deputy::Deputy;
 pub use grid::Grid;

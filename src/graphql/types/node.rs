@@ -1,6 +1,6 @@
 use async_graphql::{Interface, ID};
 
-use super::{Department, Deputy, Grid, Station, Township};
+use super::{Account, Department, Deputy, Grid, Station, Township};
 
 /// Anything with a global id, fetchable through `node(id:)`.
 #[derive(Interface)]
@@ -11,4 +11,5 @@ pub enum Node {
     Grid(Grid),
     Deputy(Deputy),
     Department(Department),
+    Account(Account),
 }

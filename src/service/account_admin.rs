@@ -1,0 +1,478 @@
+//! Account management: admins create accounts and grant or revoke roles; citizens
+//! register themselves. Every change is audited.
+use chrono::Utc;
+use entity::{account, account_role, auth_session, department, deputy, station, township, Role};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    Set, TransactionTrait,
+};
+
+use crate::auth::{Actor, AuthKit, ClientInfo};
+use crate::config::Settings;
+use crate::domain::page::{Page, PageRequest};
+use crate::domain::phone::Phone;
+use crate::domain::{login, password_policy};
+use crate::error::{AppError, AppResult};
+use crate::service::accounts::{self, SessionTokens};
+use crate::service::audit::{self, action, Entry};
+use crate::service::paging::fetch_page;
+
+/// A role with the scope it needs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GrantSpec {
+    pub role: Role,
+    pub station_id: Option<i64>,
+    pub department_id: Option<i64>,
+    pub township_id: Option<i64>,
+}
+
+impl GrantSpec {
+    pub fn unscoped(role: Role) -> Self {
+        GrantSpec {
+            role,
+            station_id: None,
+            department_id: None,
+            township_id: None,
+        }
+    }
+
+    /// Checks that the scope fits the role, and returns the row's `scope_key`.
+    pub fn validate(&self) -> AppResult<String> {
+        let scope = |field: &str, message: &str| Err(AppError::bad_input(field, message));
+        match self.role {
+            Role::StationStaff => match (self.station_id, self.department_id, self.township_id) {
+                (Some(id), None, None) => Ok(format!("station:{id}")),
+                _ => scope(
+                    "stationId",
+                    "站点工作人员须指定且仅指定一个站点 (station staff need exactly one station)",
+                ),
+            },
+            Role::DepartmentHandler => {
+                match (self.station_id, self.department_id, self.township_id) {
+                    (None, Some(id), None) => Ok(format!("department:{id}")),
+                    _ => scope(
+                        "departmentId",
+                        "部门承办人须指定且仅指定一个部门 (handlers need exactly one department)",
+                    ),
+                }
+            }
+            Role::Supervisor => match (self.station_id, self.department_id, self.township_id) {
+                (None, None, Some(id)) => Ok(format!("township:{id}")),
+                (None, None, None) => Ok("*".into()),
+                _ => scope(
+                    "townshipId",
+                    "督办人员只能按乡镇限定范围 (supervisors are scoped by township only)",
+                ),
+            },
+            Role::Citizen | Role::Deputy | Role::Admin => {
+                match (self.station_id, self.department_id, self.township_id) {
+                    (None, None, None) => Ok("*".into()),
+                    _ => scope("role", "该角色没有范围 (this role takes no scope)"),
+                }
+            }
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct NewAccount {
+    pub login: String,
+    pub display_name: String,
+    pub phone: Option<String>,
+    pub password: String,
+    pub deputy_id: Option<i64>,
+    pub grants: Vec<GrantSpec>,
+}
+
+async fn check_scope_exists<C: ConnectionTrait>(db: &C, grant: &GrantSpec) -> AppResult<()> {
+    if let Some(id) = grant.station_id {
+        station::Entity::find_by_id(id)
+            .one(db)
+            .await?
+            .ok_or_else(|| AppError::bad_input("stationId", "站点不存在 (no such station)"))?;
+    }
+    if let Some(id) = grant.department_id {
+        department::Entity::find_by_id(id)
+            .one(db)
+            .await?
+            .ok_or_else(|| {
+                AppError::bad_input("departmentId", "部门不存在 (no such department)")
+            })?;
+    }
+    if let Some(id) = grant.township_id {
+        township::Entity::find_by_id(id)
+            .one(db)
+            .await?
+            .ok_or_else(|| AppError::bad_input("townshipId", "乡镇不存在 (no such township)"))?;
+    }
+    Ok(())
+}
+
+fn display_name(raw: &str) -> AppResult<String> {
+    let name = raw.trim();
+    if name.is_empty() || name.chars().count() > 64 {
+        return Err(AppError::bad_input(
+            "displayName",
+            "姓名须为1-64个字符 (1 to 64 characters)",
+        ));
+    }
+    Ok(name.to_owned())
+}
+
+/// Creates an account without an actor check (CLI bootstrap, seeding); callers that
+/// act for a user go through [`create_account`].
+pub async fn insert_account<C: ConnectionTrait>(
+    db: &C,
+    kit: &AuthKit,
+    input: NewAccount,
+    granted_by: Option<i64>,
+) -> AppResult<account::Model> {
+    let login = login::normalise(&input.login)?;
+    let display_name = display_name(&input.display_name)?;
+    let phone = input
+        .phone
+        .as_deref()
+        .map(|p| Phone::parse("phone", p))
+        .transpose()?
+        .map(Phone::into_string);
+    password_policy::check(&input.password, &login)?;
+    if input.grants.is_empty() {
+        return Err(AppError::bad_input(
+            "roles",
+            "至少需要一个角色 (at least one role)",
+        ));
+    }
+    let mut scope_keys = Vec::new();
+    for grant in &input.grants {
+        scope_keys.push(grant.validate()?);
+        check_scope_exists(db, grant).await?;
+    }
+    let wants_deputy = input.grants.iter().any(|g| g.role == Role::Deputy);
+    match (wants_deputy, input.deputy_id) {
+        (true, None) => {
+            return Err(AppError::bad_input(
+                "deputyId",
+                "代表账号须关联代表 (a deputy account needs its deputy record)",
+            ))
+        }
+        (false, Some(_)) => {
+            return Err(AppError::bad_input(
+                "deputyId",
+                "只有代表账号可关联代表 (only deputy accounts link a deputy)",
+            ))
+        }
+        (true, Some(id)) => {
+            deputy::Entity::find_by_id(id)
+                .one(db)
+                .await?
+                .ok_or_else(|| AppError::bad_input("deputyId", "代表不存在 (no such deputy)"))?;
+        }
+        (false, None) => {}
+    }
+    if accounts::find_by_login(db, &login).await?.is_some()
+        || match &phone {
+            Some(p) => accounts::find_by_login(db, p).await?.is_some(),
+            None => false,
+        }
+    {
+        return Err(AppError::Conflict(
+            "登录名或手机号已被使用 (login or phone already in use)".into(),
+        ));
+    }
+    let hash = kit.hasher.hash(&input.password).await?;
+    let now = Utc::now();
+    let account = account::ActiveModel {
+        login: Set(login),
+        phone: Set(phone),
+        display_name: Set(display_name),
+        password_hash: Set(hash),
+        deputy_id: Set(input.deputy_id),
+        disabled: Set(false),
+        created_at: Set(now),
+        password_changed_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    for (grant, scope_key) in input.grants.iter().zip(scope_keys) {
+        insert_grant(db, account.id, grant, scope_key, granted_by).await?;
+    }
+    Ok(account)
+}
+
+async fn insert_grant<C: ConnectionTrait>(
+    db: &C,
+    account_id: i64,
+    grant: &GrantSpec,
+    scope_key: String,
+    granted_by: Option<i64>,
+) -> AppResult<()> {
+    account_role::ActiveModel {
+        account_id: Set(account_id),
+        role: Set(grant.role),
+        station_id: Set(grant.station_id),
+        department_id: Set(grant.department_id),
+        township_id: Set(grant.township_id),
+        scope_key: Set(scope_key),
+        granted_at: Set(Utc::now()),
+        granted_by: Set(granted_by),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}
+
+fn describe(grant: &GrantSpec) -> String {
+    let scope = grant.validate().unwrap_or_default();
+    format!("{:?} {scope}", grant.role)
+}
+
+pub async fn create_account(
+    db: &DatabaseConnection,
+    kit: &AuthKit,
+    actor: &Actor,
+    input: NewAccount,
+    client: &ClientInfo,
+) -> AppResult<account::Model> {
+    actor.require(actor.is_admin())?;
+    let grants: Vec<String> = input.grants.iter().map(describe).collect();
+    let txn = db.begin().await?;
+    let account = insert_account(&txn, kit, input, actor.account_id()).await?;
+    audit::record(
+        &txn,
+        client,
+        Entry {
+            account_id: Some(account.id),
+            login: Some(&account.login),
+            action: action::ACCOUNT_CREATED,
+            detail: Some(format!(
+                "by account {:?}; roles: {}",
+                actor.account_id(),
+                grants.join(", ")
+            )),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(account)
+}
+
+/// Citizens sign up with their phone number; they are signed in at once.
+pub async fn register_citizen(
+    db: &DatabaseConnection,
+    kit: &AuthKit,
+    settings: &Settings,
+    phone: &str,
+    display_name: &str,
+    password: &str,
+    client: &ClientInfo,
+) -> AppResult<SessionTokens> {
+    let limits = &settings.limits;
+    kit.limiter
+        .hit(
+            &format!("register:addr:{}", client.ip),
+            limits.anonymous_submissions_per_address,
+            limits.anonymous_submission_window,
+        )
+        .await?;
+    let phone = Phone::parse("phone", phone)?.into_string();
+    let input = NewAccount {
+        login: phone.clone(),
+        display_name: display_name.to_owned(),
+        phone: Some(phone),
+        password: password.to_owned(),
+        deputy_id: None,
+        grants: vec![GrantSpec::unscoped(Role::Citizen)],
+    };
+    let txn = db.begin().await?;
+    let account = insert_account(&txn, kit, input, None).await?;
+    audit::record(
+        &txn,
+        client,
+        Entry {
+            account_id: Some(account.id),
+            login: Some(&account.login),
+            action: action::ACCOUNT_CREATED,
+            detail: Some("self-registered citizen".into()),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    accounts::sign_in(db, kit, settings, &account.login, password, client).await
+}
+
+async fn existing_account<C: ConnectionTrait>(
+    db: &C,
+    account_id: i64,
+) -> AppResult<account::Model> {
+    account::Entity::find_by_id(account_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::not_found("账号 (account)"))
+}
+
+pub async fn grant_role(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    account_id: i64,
+    grant: GrantSpec,
+    client: &ClientInfo,
+) -> AppResult<account::Model> {
+    actor.require(actor.is_admin())?;
+    let scope_key = grant.validate()?;
+    let txn = db.begin().await?;
+    let account = existing_account(&txn, account_id).await?;
+    check_scope_exists(&txn, &grant).await?;
+    if grant.role == Role::Deputy && account.deputy_id.is_none() {
+        return Err(AppError::bad_input(
+            "role",
+            "账号未关联代表,不能授予代表角色 (link a deputy record first)",
+        ));
+    }
+    insert_grant(&txn, account_id, &grant, scope_key, actor.account_id()).await?;
+    audit::record(
+        &txn,
+        client,
+        Entry {
+            account_id: Some(account_id),
+            login: Some(&account.login),
+            action: action::ROLE_GRANTED,
+            detail: Some(format!(
+                "{} by account {:?}",
+                describe(&grant),
+                actor.account_id()
+            )),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(account)
+}
+
+pub async fn revoke_role(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    account_id: i64,
+    grant: GrantSpec,
+    client: &ClientInfo,
+) -> AppResult<account::Model> {
+    actor.require(actor.is_admin())?;
+    let scope_key = grant.validate()?;
+    let txn = db.begin().await?;
+    let account = existing_account(&txn, account_id).await?;
+    let removed = account_role::Entity::delete_many()
+        .filter(account_role::Column::AccountId.eq(account_id))
+        .filter(account_role::Column::Role.eq(grant.role))
+        .filter(account_role::Column::ScopeKey.eq(scope_key))
+        .exec(&txn)
+        .await?
+        .rows_affected;
+    if removed == 0 {
+        return Err(AppError::not_found("该角色授权 (role grant)"));
+    }
+    if actor.account_id() == Some(account_id) && grant.role == Role::Admin {
+        return Err(AppError::bad_input(
+            "role",
+            "不能撤销自己的管理员角色 (you cannot revoke your own admin role)",
+        ));
+    }
+    audit::record(
+        &txn,
+        client,
+        Entry {
+            account_id: Some(account_id),
+            login: Some(&account.login),
+            action: action::ROLE_REVOKED,
+            detail: Some(format!(
+                "{} by account {:?}",
+                describe(&grant),
+                actor.account_id()
+            )),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(account)
+}
+
+/// Disabling an account also revokes all its sessions.
+pub async fn set_disabled(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    account_id: i64,
+    disabled: bool,
+    client: &ClientInfo,
+) -> AppResult<account::Model> {
+    actor.require(actor.is_admin())?;
+    if actor.account_id() == Some(account_id) && disabled {
+        return Err(AppError::bad_input(
+            "accountId",
+            "不能停用自己的账号 (you cannot disable yourself)",
+        ));
+    }
+    let txn = db.begin().await?;
+    let account = existing_account(&txn, account_id).await?;
+    let mut active: account::ActiveModel = account.into();
+    active.disabled = Set(disabled);
+    let account = active.update(&txn).await?;
+    if disabled {
+        auth_session::Entity::update_many()
+            .col_expr(auth_session::Column::RevokedAt, Expr::value(Utc::now()))
+            .col_expr(
+                auth_session::Column::RevokedReason,
+                Expr::value("account disabled"),
+            )
+            .filter(auth_session::Column::AccountId.eq(account_id))
+            .filter(auth_session::Column::RevokedAt.is_null())
+            .exec(&txn)
+            .await?;
+    }
+    let what = if disabled {
+        action::ACCOUNT_DISABLED
+    } else {
+        action::ACCOUNT_ENABLED
+    };
+    audit::record(
+        &txn,
+        client,
+        Entry {
+            account_id: Some(account_id),
+            login: Some(&account.login),
+            action: what,
+            detail: Some(format!("by account {:?}", actor.account_id())),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(account)
+}
+
+pub async fn list_accounts<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    page: &PageRequest,
+) -> AppResult<Page<account::Model>> {
+    actor.require(actor.is_admin())?;
+    fetch_page(
+        db,
+        account::Entity::find(),
+        account::Column::Id,
+        |m| m.id,
+        page,
+    )
+    .await
+}
+
+/// An account by id: admins see all, others only themselves.
+pub async fn account_by_id<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    id: i64,
+) -> AppResult<Option<account::Model>> {
+    if !(actor.is_admin() || actor.account_id() == Some(id)) {
+        return Ok(None);
+    }
+    Ok(account::Entity::find_by_id(id).one(db).await?)
+}

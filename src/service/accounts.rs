@@ -1,0 +1,508 @@
+//! Sign-in, sessions and passwords.
+//!
+//! A session family starts at sign-in. Each refresh rotates the refresh token: the
+//! presented row is marked rotated and a new row joins the family. Presenting a
+//! rotated token again means it was stolen or replayed, so the whole family is
+//! revoked. Access tokens name their session row and are checked against it on every
+//! request, so revocation takes effect at once.
+use chrono::{DateTime, Utc};
+use entity::{account, account_role, auth_session};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, Set, TransactionTrait,
+};
+
+use crate::auth::token::{hash_refresh_token, new_refresh_token, AccessClaims};
+use crate::auth::{Actor, AuthKit, ClientInfo, Grant, Principal};
+use crate::config::Settings;
+use crate::domain::{login, password_policy};
+use crate::error::{AppError, AppResult};
+use crate::service::audit::{self, action, Entry};
+
+/// What a successful sign-in or refresh hands back.
+#[derive(Clone, Debug)]
+pub struct SessionTokens {
+    pub access_token: String,
+    pub access_token_expires_at: DateTime<Utc>,
+    pub refresh_token: String,
+    pub refresh_token_expires_at: DateTime<Utc>,
+    pub account: account::Model,
+}
+
+fn invalid_credentials() -> AppError {
+    AppError::unauthenticated(
+        "INVALID_CREDENTIALS",
+        "登录名或密码错误 (wrong login or password)",
+    )
+}
+
+fn session_revoked() -> AppError {
+    AppError::unauthenticated(
+        "SESSION_REVOKED",
+        "会话已注销,请重新登录 (session revoked; sign in again)",
+    )
+}
+
+pub async fn find_by_login<C: ConnectionTrait>(
+    db: &C,
+    login: &str,
+) -> AppResult<Option<account::Model>> {
+    Ok(account::Entity::find()
+        .filter(
+            sea_orm::Condition::any()
+                .add(account::Column::Login.eq(login))
+                .add(account::Column::Phone.eq(login)),
+        )
+        .one(db)
+        .await?)
+}
+
+async fn open_session<C: ConnectionTrait>(
+    db: &C,
+    kit: &AuthKit,
+    settings: &Settings,
+    account: account::Model,
+    family_id: String,
+    client: &ClientInfo,
+) -> AppResult<SessionTokens> {
+    let now = Utc::now();
+    let refresh_token = new_refresh_token();
+    let refresh_expires =
+        now + chrono::Duration::from_std(settings.refresh_token_ttl).unwrap_or_default();
+    let session = auth_session::ActiveModel {
+        account_id: Set(account.id),
+        family_id: Set(family_id),
+        refresh_token_hash: Set(hash_refresh_token(&refresh_token)),
+        created_at: Set(now),
+        expires_at: Set(refresh_expires),
+        rotated_at: Set(None),
+        revoked_at: Set(None),
+        revoked_reason: Set(None),
+        client_ip: Set(Some(client.ip.clone())),
+        user_agent: Set(client
+            .user_agent
+            .as_ref()
+            .map(|ua| ua.chars().take(255).collect())),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    let access_expires =
+        now + chrono::Duration::from_std(settings.access_token_ttl).unwrap_or_default();
+    let access_token = kit.keys.issue(&AccessClaims {
+        sid: session.id,
+        sub: account.id,
+        exp: access_expires.timestamp(),
+    });
+    Ok(SessionTokens {
+        access_token,
+        access_token_expires_at: access_expires,
+        refresh_token,
+        refresh_token_expires_at: refresh_expires,
+        account,
+    })
+}
+
+fn new_family_id() -> String {
+    new_refresh_token()
+}
+
+pub async fn sign_in(
+    db: &DatabaseConnection,
+    kit: &AuthKit,
+    settings: &Settings,
+    raw_login: &str,
+    password: &str,
+    client: &ClientInfo,
+) -> AppResult<SessionTokens> {
+    let limits = &settings.limits;
+    let address_key = format!("signin:addr:{}", client.ip);
+    if let Err(e) = kit
+        .limiter
+        .hit(
+            &address_key,
+            limits.sign_in_attempts_per_address,
+            limits.sign_in_address_window,
+        )
+        .await
+    {
+        audit::record(
+            db,
+            client,
+            Entry {
+                account_id: None,
+                login: Some(raw_login.trim()),
+                action: action::SIGN_IN_THROTTLED,
+                detail: Some("address".into()),
+            },
+        )
+        .await?;
+        return Err(e);
+    }
+    let login = login::normalise(raw_login)?;
+    // Failures are counted per login name, known or not, so that guessing at an
+    // unknown account costs the same as at a real one.
+    let account_key = format!("signin:login:{login}");
+    if let Err(e) = kit
+        .limiter
+        .check(
+            &account_key,
+            limits.sign_in_failures_per_account,
+            limits.sign_in_account_window,
+        )
+        .await
+    {
+        audit::record(
+            db,
+            client,
+            Entry {
+                account_id: None,
+                login: Some(&login),
+                action: action::SIGN_IN_THROTTLED,
+                detail: Some("account".into()),
+            },
+        )
+        .await?;
+        return Err(e);
+    }
+    let account = find_by_login(db, &login).await?;
+    let verified = kit
+        .hasher
+        .verify(password, account.as_ref().map(|a| a.password_hash.as_str()))
+        .await?;
+    let account = match account {
+        Some(account) if verified && !account.disabled => account,
+        other => {
+            // Count the failure; the attempt that reaches the limit is still answered
+            // INVALID_CREDENTIALS, the next ones RATE_LIMITED.
+            let _ = kit
+                .limiter
+                .hit(&account_key, u64::MAX, limits.sign_in_account_window)
+                .await;
+            let detail = match &other {
+                Some(a) if a.disabled && verified => "account disabled",
+                Some(_) => "wrong password",
+                None => "unknown login",
+            };
+            audit::record(
+                db,
+                client,
+                Entry {
+                    account_id: other.as_ref().map(|a| a.id),
+                    login: Some(&login),
+                    action: action::SIGN_IN_FAILED,
+                    detail: Some(detail.into()),
+                },
+            )
+            .await?;
+            return Err(invalid_credentials());
+        }
+    };
+    kit.limiter.reset(&account_key).await;
+    let txn = db.begin().await?;
+    let tokens = open_session(&txn, kit, settings, account, new_family_id(), client).await?;
+    audit::record(
+        &txn,
+        client,
+        Entry {
+            account_id: Some(tokens.account.id),
+            login: Some(&tokens.account.login),
+            action: action::SIGN_IN,
+            detail: None,
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(tokens)
+}
+
+async fn revoke_family<C: ConnectionTrait>(
+    db: &C,
+    family_id: &str,
+    reason: &str,
+) -> AppResult<u64> {
+    let result = auth_session::Entity::update_many()
+        .col_expr(auth_session::Column::RevokedAt, Expr::value(Utc::now()))
+        .col_expr(auth_session::Column::RevokedReason, Expr::value(reason))
+        .filter(auth_session::Column::FamilyId.eq(family_id))
+        .filter(auth_session::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected)
+}
+
+pub async fn refresh(
+    db: &DatabaseConnection,
+    kit: &AuthKit,
+    settings: &Settings,
+    refresh_token: &str,
+    client: &ClientInfo,
+) -> AppResult<SessionTokens> {
+    let invalid =
+        || AppError::unauthenticated("TOKEN_INVALID", "刷新令牌无效 (invalid refresh token)");
+    let session = auth_session::Entity::find()
+        .filter(auth_session::Column::RefreshTokenHash.eq(hash_refresh_token(refresh_token)))
+        .one(db)
+        .await?
+        .ok_or_else(invalid)?;
+    if session.revoked_at.is_some() {
+        return Err(session_revoked());
+    }
+    let txn = db.begin().await?;
+    // Claim the token: only one caller can turn `rotated_at` from NULL to now.
+    let claimed = auth_session::Entity::update_many()
+        .col_expr(auth_session::Column::RotatedAt, Expr::value(Utc::now()))
+        .filter(auth_session::Column::Id.eq(session.id))
+        .filter(auth_session::Column::RotatedAt.is_null())
+        .filter(auth_session::Column::RevokedAt.is_null())
+        .exec(&txn)
+        .await?
+        .rows_affected
+        == 1;
+    if !claimed {
+        txn.rollback().await?;
+        // Already rotated: this token was used before. Revoke the family for good.
+        let revoked = revoke_family(db, &session.family_id, "refresh token reused").await?;
+        audit::record(
+            db,
+            client,
+            Entry {
+                account_id: Some(session.account_id),
+                login: None,
+                action: action::REFRESH_REUSE_DETECTED,
+                detail: Some(format!("{revoked} sessions revoked")),
+            },
+        )
+        .await?;
+        return Err(AppError::unauthenticated(
+            "REFRESH_TOKEN_REUSED",
+            "刷新令牌已被使用,会话已全部注销 (refresh token reused; all sessions of this sign-in revoked)",
+        ));
+    }
+    if session.expires_at <= Utc::now() {
+        txn.rollback().await?;
+        return Err(AppError::unauthenticated(
+            "TOKEN_EXPIRED",
+            "刷新令牌已过期,请重新登录 (refresh token expired; sign in again)",
+        ));
+    }
+    let account = account::Entity::find_by_id(session.account_id)
+        .one(&txn)
+        .await?;
+    let Some(account) = account.filter(|a| !a.disabled) else {
+        txn.rollback().await?;
+        return Err(session_revoked());
+    };
+    let tokens = open_session(
+        &txn,
+        kit,
+        settings,
+        account,
+        session.family_id.clone(),
+        client,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(tokens)
+}
+
+/// Ends the caller's session family (this device's sign-in).
+pub async fn sign_out<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    client: &ClientInfo,
+) -> AppResult<bool> {
+    let principal = actor.require_signed_in()?;
+    let session = auth_session::Entity::find_by_id(principal.session_id)
+        .one(db)
+        .await?
+        .ok_or_else(session_revoked)?;
+    revoke_family(db, &session.family_id, "signed out").await?;
+    audit::record(
+        db,
+        client,
+        Entry {
+            account_id: Some(principal.account_id),
+            login: Some(&principal.login),
+            action: action::SIGN_OUT,
+            detail: None,
+        },
+    )
+    .await?;
+    Ok(true)
+}
+
+/// Changes the caller's password and revokes every other session of the account.
+pub async fn change_password(
+    db: &DatabaseConnection,
+    kit: &AuthKit,
+    settings: &Settings,
+    actor: &Actor,
+    current: &str,
+    new: &str,
+    client: &ClientInfo,
+) -> AppResult<bool> {
+    let principal = actor.require_signed_in()?;
+    let limits = &settings.limits;
+    let account_key = format!("signin:login:{}", principal.login);
+    kit.limiter
+        .check(
+            &account_key,
+            limits.sign_in_failures_per_account,
+            limits.sign_in_account_window,
+        )
+        .await?;
+    let account = account::Entity::find_by_id(principal.account_id)
+        .one(db)
+        .await?
+        .ok_or_else(session_revoked)?;
+    if !kit
+        .hasher
+        .verify(current, Some(&account.password_hash))
+        .await?
+    {
+        let _ = kit
+            .limiter
+            .hit(&account_key, u64::MAX, limits.sign_in_account_window)
+            .await;
+        return Err(AppError::bad_input(
+            "currentPassword",
+            "当前密码不正确 (current password is wrong)",
+        ));
+    }
+    password_policy::check(new, &account.login)?;
+    if new == current {
+        return Err(AppError::bad_input(
+            "newPassword",
+            "新密码不能与当前密码相同 (must differ from the current password)",
+        ));
+    }
+    let hash = kit.hasher.hash(new).await?;
+    let txn = db.begin().await?;
+    let own_family = auth_session::Entity::find_by_id(principal.session_id)
+        .one(&txn)
+        .await?
+        .map(|s| s.family_id)
+        .unwrap_or_default();
+    let mut account: account::ActiveModel = account.into();
+    account.password_hash = Set(hash);
+    account.password_changed_at = Set(Utc::now());
+    account.update(&txn).await?;
+    let revoked = auth_session::Entity::update_many()
+        .col_expr(auth_session::Column::RevokedAt, Expr::value(Utc::now()))
+        .col_expr(
+            auth_session::Column::RevokedReason,
+            Expr::value("password changed"),
+        )
+        .filter(auth_session::Column::AccountId.eq(principal.account_id))
+        .filter(auth_session::Column::FamilyId.ne(own_family))
+        .filter(auth_session::Column::RevokedAt.is_null())
+        .exec(&txn)
+        .await?
+        .rows_affected;
+    audit::record(
+        &txn,
+        client,
+        Entry {
+            account_id: Some(principal.account_id),
+            login: Some(&principal.login),
+            action: action::PASSWORD_CHANGED,
+            detail: Some(format!("{revoked} other sessions revoked")),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(true)
+}
+
+/// The grants of one account, in a stable order.
+pub async fn grants_of<C: ConnectionTrait>(
+    db: &C,
+    account_id: i64,
+) -> AppResult<Vec<account_role::Model>> {
+    Ok(account_role::Entity::find()
+        .filter(account_role::Column::AccountId.eq(account_id))
+        .order_by_asc(account_role::Column::Id)
+        .all(db)
+        .await?)
+}
+
+pub fn to_grant(row: &account_role::Model) -> Grant {
+    Grant {
+        role: row.role,
+        station_id: row.station_id,
+        department_id: row.department_id,
+        township_id: row.township_id,
+    }
+}
+
+/// Turns a bearer access token into the actor behind it.
+pub async fn actor_for_token<C: ConnectionTrait>(
+    db: &C,
+    kit: &AuthKit,
+    token: &str,
+) -> AppResult<Actor> {
+    let claims = kit.keys.verify(token, Utc::now().timestamp())?;
+    let session = auth_session::Entity::find_by_id(claims.sid).one(db).await?;
+    let Some(session) = session.filter(|s| s.account_id == claims.sub) else {
+        return Err(session_revoked());
+    };
+    if session.revoked_at.is_some() {
+        return Err(session_revoked());
+    }
+    let account = account::Entity::find_by_id(claims.sub).one(db).await?;
+    let Some(account) = account.filter(|a| !a.disabled) else {
+        return Err(session_revoked());
+    };
+    let grants = grants_of(db, account.id)
+        .await?
+        .iter()
+        .map(to_grant)
+        .collect();
+    Ok(Actor::Account(Principal {
+        account_id: account.id,
+        session_id: session.id,
+        login: account.login,
+        display_name: account.display_name,
+        deputy_id: account.deputy_id,
+        grants,
+    }))
+}
+
+/// The signed-in account (`me`).
+pub async fn me<C: ConnectionTrait>(db: &C, actor: &Actor) -> AppResult<account::Model> {
+    let principal = actor.require_signed_in()?;
+    account::Entity::find_by_id(principal.account_id)
+        .one(db)
+        .await?
+        .ok_or_else(session_revoked)
+}
+
+pub async fn accounts_by_ids<C: ConnectionTrait>(
+    db: &C,
+    ids: &[i64],
+) -> AppResult<std::collections::HashMap<i64, account::Model>> {
+    let rows = account::Entity::find()
+        .filter(account::Column::Id.is_in(ids.iter().copied()))
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().map(|a| (a.id, a)).collect())
+}
+
+pub async fn grants_by_accounts<C: ConnectionTrait>(
+    db: &C,
+    ids: &[i64],
+) -> AppResult<std::collections::HashMap<i64, Vec<account_role::Model>>> {
+    let rows = account_role::Entity::find()
+        .filter(account_role::Column::AccountId.is_in(ids.iter().copied()))
+        .order_by_asc(account_role::Column::Id)
+        .all(db)
+        .await?;
+    let mut grouped: std::collections::HashMap<i64, Vec<account_role::Model>> =
+        std::collections::HashMap::new();
+    for row in rows {
+        grouped.entry(row.account_id).or_default().push(row);
+    }
+    Ok(grouped)
+}

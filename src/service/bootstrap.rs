@@ -1,0 +1,140 @@
+//! `smart-npc user create`: the first admin (and any account) from the command line.
+use std::io::BufRead;
+
+use entity::{account, department, deputy, station, township};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait};
+
+use crate::auth::password::PasswordHasher;
+use crate::auth::token::TokenKeys;
+use crate::auth::{AuthKit, ClientInfo};
+use crate::cli::UserCommand;
+use crate::service::account_admin::{insert_account, GrantSpec, NewAccount};
+use crate::service::audit::{self, action, Entry};
+use crate::service::rate_limit::RateLimiter;
+
+fn read_password() -> Result<String, String> {
+    if let Ok(password) = std::env::var("SMART_NPC_NEW_PASSWORD") {
+        return Ok(password);
+    }
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| format!("cannot read the password from stdin: {e}"))?;
+    let password = line.trim_end_matches(['\r', '\n']).to_owned();
+    if password.is_empty() {
+        return Err("no password: set SMART_NPC_NEW_PASSWORD or pipe it on stdin".into());
+    }
+    Ok(password)
+}
+
+async fn id_by_code<E: EntityTrait>(
+    db: &DatabaseConnection,
+    what: &str,
+    column: E::Column,
+    code: Option<&str>,
+    id_of: fn(&E::Model) -> i64,
+) -> Result<Option<i64>, String>
+where
+    E::Column: ColumnTrait,
+{
+    let Some(code) = code else { return Ok(None) };
+    let found = E::find()
+        .filter(column.eq(code))
+        .one(db)
+        .await
+        .map_err(|e| format!("database: {e}"))?;
+    found
+        .map(|m| Some(id_of(&m)))
+        .ok_or_else(|| format!("no {what} with code {code:?}"))
+}
+
+pub async fn create_user(
+    db: &DatabaseConnection,
+    command: UserCommand,
+) -> Result<account::Model, String> {
+    let UserCommand::Create {
+        role,
+        login,
+        display_name,
+        phone,
+        station,
+        department,
+        township,
+        deputy,
+    } = command;
+    let grant = GrantSpec {
+        role,
+        station_id: id_by_code::<station::Entity>(
+            db,
+            "station",
+            station::Column::Code,
+            station.as_deref(),
+            |m| m.id,
+        )
+        .await?,
+        department_id: id_by_code::<department::Entity>(
+            db,
+            "department",
+            department::Column::Code,
+            department.as_deref(),
+            |m| m.id,
+        )
+        .await?,
+        township_id: id_by_code::<township::Entity>(
+            db,
+            "township",
+            township::Column::Code,
+            township.as_deref(),
+            |m| m.id,
+        )
+        .await?,
+    };
+    let deputy_id =
+        id_by_code::<deputy::Entity>(db, "deputy", deputy::Column::Code, deputy.as_deref(), |m| {
+            m.id
+        })
+        .await?;
+    let password = read_password()?;
+    let kit = AuthKit {
+        hasher: PasswordHasher::new(),
+        keys: TokenKeys::random(),
+        limiter: RateLimiter::in_process(),
+    };
+    let input = NewAccount {
+        display_name: display_name.unwrap_or_else(|| login.clone()),
+        login,
+        phone,
+        password,
+        deputy_id,
+        grants: vec![grant],
+    };
+    let describe = |e: crate::error::AppError| match e {
+        crate::error::AppError::BadUserInput { message, field } => {
+            format!("{}: {message}", field.unwrap_or_else(|| "input".into()))
+        }
+        other => format!("{other:?}"),
+    };
+    let txn = db.begin().await.map_err(|e| format!("database: {e}"))?;
+    let account = insert_account(&txn, &kit, input, None)
+        .await
+        .map_err(describe)?;
+    let cli = ClientInfo {
+        ip: "cli".into(),
+        user_agent: None,
+    };
+    audit::record(
+        &txn,
+        &cli,
+        Entry {
+            account_id: Some(account.id),
+            login: Some(&account.login),
+            action: action::ACCOUNT_CREATED,
+            detail: Some(format!("command line; role {role:?}")),
+        },
+    )
+    .await
+    .map_err(describe)?;
+    txn.commit().await.map_err(|e| format!("database: {e}"))?;
+    Ok(account)
+}
