@@ -11,3 +11,4 @@ pub mod graphql;
 pub mod http;
 pub mod seed;
 pub mod service;
+pub mod wechat;

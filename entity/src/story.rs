@@ -22,6 +22,9 @@ pub struct Model {
     pub return_reason: Option<String>,
     /// Set exactly when `status` is `Published`.
     pub published_at: Option<DateTimeUtc>,
+    /// Feed order: the outbox sequence of the publishing event.
+    #[sea_orm(unique)]
+    pub published_seq: Option<i64>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

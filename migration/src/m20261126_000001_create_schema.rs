@@ -370,11 +370,15 @@ const UP: &[&str] = &[
         status VARCHAR(16) NOT NULL CHECK (status IN ('draft', 'submitted', 'published', 'returned')),
         return_reason TEXT,
         published_at {ts},
+        -- Feed order: the outbox sequence of the publishing event (unique, monotonic).
+        published_seq {fk_id} UNIQUE,
         created_at {ts} NOT NULL,
         updated_at {ts} NOT NULL,
-        CONSTRAINT story_published_dated CHECK ((status = 'published') = (published_at IS NOT NULL))
+        CONSTRAINT story_published_dated CHECK ((status = 'published') = (published_at IS NOT NULL)),
+        CONSTRAINT story_published_ordered CHECK ((status = 'published') = (published_seq IS NOT NULL))
     )"#,
-    "CREATE INDEX story_feed ON story (status, published_at, id)",
+    "CREATE INDEX story_feed ON story (status, published_seq)",
+    "CREATE INDEX story_station ON story (station_id, status)",
     "CREATE INDEX story_deputy ON story (deputy_id, status)",
     // ---------------------------------------------------------------- live updates
     // The outbox: written in the same transaction as the change it announces; the

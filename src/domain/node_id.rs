@@ -13,6 +13,10 @@ pub enum NodeKind {
     Deputy,
     Department,
     Account,
+    Pairing,
+    Activity,
+    Campaign,
+    Story,
 }
 
 impl NodeKind {
@@ -23,6 +27,10 @@ impl NodeKind {
         NodeKind::Deputy,
         NodeKind::Department,
         NodeKind::Account,
+        NodeKind::Pairing,
+        NodeKind::Activity,
+        NodeKind::Campaign,
+        NodeKind::Story,
     ];
 
     pub fn type_name(self) -> &'static str {
@@ -33,6 +41,10 @@ impl NodeKind {
             NodeKind::Deputy => "Deputy",
             NodeKind::Department => "Department",
             NodeKind::Account => "Account",
+            NodeKind::Pairing => "Pairing",
+            NodeKind::Activity => "Activity",
+            NodeKind::Campaign => "Campaign",
+            NodeKind::Story => "Story",
         }
     }
 

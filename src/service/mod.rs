@@ -1,10 +1,16 @@
 //! Use cases, one module per area: open a transaction, check permission, apply a
 //! domain rule, write rows and outbox events, commit.
 pub mod account_admin;
+pub mod activities;
 pub mod accounts;
 pub mod audit;
 pub mod bootstrap;
+pub mod compliance;
+pub mod management;
 pub mod node;
 pub mod org;
+pub mod outbox;
+pub mod pairings;
 pub mod paging;
 pub mod rate_limit;
+pub mod stories;

@@ -176,7 +176,7 @@ pub async fn deputy_by_code<C: ConnectionTrait>(
 // ------------------------------------------------------------------ batch reads
 // Each function answers one DataLoader batch with one statement.
 
-async fn by_ids<E, C>(
+pub(crate) async fn by_ids<E, C>(
     db: &C,
     id_column: E::Column,
     ids: &[i64],

@@ -4,6 +4,13 @@ use async_graphql::dataloader::DataLoader;
 use sea_orm::DatabaseConnection;
 
 mod account;
+mod station_liaisons;
+mod grid_deputies;
+mod deputy_pairings;
+mod deputy_activities;
+mod campaign;
+mod activity_stations;
+mod activity_participants;
 mod account_grants;
 mod department;
 mod deputy;
@@ -16,6 +23,13 @@ mod township;
 mod township_stations;
 
 pub use account::AccountLoader;
+pub use station_liaisons::StationLiaisonsLoader;
+pub use grid_deputies::GridDeputiesLoader;
+pub use deputy_pairings::DeputyPairingsLoader;
+pub use deputy_activities::DeputyActivitiesLoader;
+pub use campaign::CampaignLoader;
+pub use activity_stations::ActivityStationsLoader;
+pub use activity_participants::ActivityParticipantsLoader;
 pub use account_grants::AccountGrantsLoader;
 pub use department::DepartmentLoader;
 pub use deputy::DeputyLoader;
@@ -72,6 +86,13 @@ pub fn register_into(data: &mut async_graphql::Data, db: &DatabaseConnection, ca
     add(data, DeputyStationsLoader(db.clone()), cache);
     add(data, AccountLoader(db.clone()), cache);
     add(data, AccountGrantsLoader(db.clone()), cache);
+    add(data, StationLiaisonsLoader(db.clone()), cache);
+    add(data, GridDeputiesLoader(db.clone()), cache);
+    add(data, DeputyPairingsLoader(db.clone()), cache);
+    add(data, DeputyActivitiesLoader(db.clone()), cache);
+    add(data, CampaignLoader(db.clone()), cache);
+    add(data, ActivityStationsLoader(db.clone()), cache);
+    add(data, ActivityParticipantsLoader(db.clone()), cache);
 }
 
 /// Fresh, caching loaders for one HTTP request.

@@ -1,7 +1,9 @@
 //! Mutation roots, one per area, merged into the schema's `Mutation`.
 mod account;
+mod duty;
+mod org;
 
 use async_graphql::MergedObject;
 
 #[derive(MergedObject, Default)]
-pub struct MutationRoot(account::AccountMutation);
+pub struct MutationRoot(account::AccountMutation, org::OrgMutation, duty::DutyMutation);

@@ -10,7 +10,7 @@ use crate::service::node::{self, NodeModel};
 pub struct NodeQuery;
 
 fn to_node(model: NodeModel) -> Node {
-    use crate::graphql::types::{Account, Department, Deputy, Grid, Station, Township};
+    use crate::graphql::types::{Account, Activity, Campaign, Department, Deputy, Grid, Pairing, Station, Story, Township};
     match model {
         NodeModel::Township(m) => Node::Township(Township(m)),
         NodeModel::Station(m) => Node::Station(Station(m)),
@@ -18,6 +18,10 @@ fn to_node(model: NodeModel) -> Node {
         NodeModel::Deputy(m) => Node::Deputy(Deputy(m)),
         NodeModel::Department(m) => Node::Department(Department(m)),
         NodeModel::Account(m) => Node::Account(Account(m)),
+        NodeModel::Pairing(m) => Node::Pairing(Pairing(m)),
+        NodeModel::Activity(m) => Node::Activity(Activity(m)),
+        NodeModel::Campaign(m) => Node::Campaign(Campaign(m)),
+        NodeModel::Story(m) => Node::Story(Story(m)),
     }
 }
 

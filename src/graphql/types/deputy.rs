@@ -1,7 +1,9 @@
 use async_graphql::{Context, Object, ID};
 
 use super::enums::{CongressLevel, Gender, TermStatus};
-use super::{load_many, load_one, Station, Township};
+use super::deputy_duty::{self, DeputyArchive};
+use super::duty::{Activity, MonthCompliance, Pairing, YearCompliance};
+use super::{load_many, load_one, Station, Story, Township};
 use crate::domain::mask;
 use crate::domain::node_id::{NodeId, NodeKind};
 use crate::domain::page::Page;
@@ -94,5 +96,65 @@ impl Deputy {
         let all = load_many::<DeputyStationsLoader, _>(ctx, self.0.id).await?;
         let page = Page::from_sorted(all.into_iter().map(|s| (s.id, s)).collect(), &request);
         Ok(to_connection(page, Station))
+    }
+    /// 三联结对: pairings on either side (active ones unless `activeOnly: false`).
+    #[graphql(complexity = "first.or(last).unwrap_or(20).max(1) as usize * child_complexity")]
+    #[allow(clippy::too_many_arguments)]
+    async fn pairings(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = true)] active_only: bool,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> async_graphql::Result<Conn<Pairing>> {
+        let request = page_request(ctx, first, after, last, before)?;
+        self.pairings_page(ctx, active_only, &request).await
+    }
+    /// Duty activities the deputy took part in, oldest first (optionally one year).
+    #[graphql(complexity = "first.or(last).unwrap_or(20).max(1) as usize * child_complexity")]
+    #[allow(clippy::too_many_arguments)]
+    async fn activities(
+        &self,
+        ctx: &Context<'_>,
+        year: Option<i32>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> async_graphql::Result<Conn<Activity>> {
+        let request = page_request(ctx, first, after, last, before)?;
+        deputy_duty::activities_page(ctx, self.0.id, year, &request).await
+    }
+    /// "Eight ones" compliance in a month (the deputy, their stations' staff,
+    /// supervisors and admins).
+    #[graphql(complexity = 50)]
+    async fn compliance(&self, ctx: &Context<'_>, year: i32, month: u32) -> async_graphql::Result<MonthCompliance> {
+        deputy_duty::month_compliance(ctx, &self.0, year, month).await
+    }
+    /// "Eight ones" compliance in a year, January through `throughMonth` (default: the
+    /// months so far).
+    #[graphql(complexity = 100)]
+    async fn year_compliance(&self, ctx: &Context<'_>, year: i32, through_month: Option<u32>) -> async_graphql::Result<YearCompliance> {
+        deputy_duty::year_compliance(ctx, &self.0, year, through_month).await
+    }
+    /// 电子履职档案: the year's activities, items, suggestions, stories and compliance.
+    #[graphql(complexity = 200)]
+    async fn archive(&self, ctx: &Context<'_>, year: i32) -> async_graphql::Result<DeputyArchive> {
+        deputy_duty::archive(ctx, &self.0, year).await
+    }
+    /// Published showcase stories about this deputy, newest first.
+    #[graphql(complexity = "first.or(last).unwrap_or(20).max(1) as usize * child_complexity")]
+    async fn stories(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> async_graphql::Result<Conn<Story>> {
+        let request = page_request(ctx, first, after, last, before)?;
+        deputy_duty::published_stories(ctx, self.0.id, &request).await
     }
 }

@@ -74,3 +74,64 @@ mirror_enum!(
         Admin,
     }
 );
+
+mirror_enum!(
+    /// 三联结对 kinds, plus standing-committee pairing and coverage.
+    PairingKind => entity::PairingKind {
+        /// 领导干部代表联系基层代表
+        LeaderGrassroots,
+        /// 连任代表联系新任代表
+        ReelectedFirstTerm,
+        /// 省市人大代表联系县乡代表
+        UpperLower,
+        /// 常委会组成人员联系基层代表 (5-8 each)
+        ScMemberGrassroots,
+        /// 常委会领导包联乡镇 (2 each)
+        ScLeaderTownship,
+    }
+);
+
+mirror_enum!(
+    /// Kinds of duty activity.
+    ActivityKind => entity::ActivityKind {
+        /// 接待选民
+        CitizenReception,
+        /// 进站活动
+        StationActivity,
+        /// 学习培训
+        StudyTraining,
+        /// 入户走访
+        HouseholdVisit,
+        /// 视察
+        Inspection,
+        /// 调研
+        Research,
+        /// 民情日志
+        DiaryEntry,
+        /// 民生实事
+        LivelihoodProject,
+        /// 述职交流
+        DutyReport,
+    }
+);
+
+mirror_enum!(
+    /// Showcase story workflow.
+    StoryStatus => entity::StoryStatus { Draft, Submitted, Published, Returned }
+);
+
+mirror_enum!(
+    /// Part-time liaisons (兼职联络员).
+    LiaisonKind => entity::LiaisonKind {
+        /// 网格员
+        GridWorker,
+        /// 志愿者
+        Volunteer,
+        /// 社区民警
+        CommunityPolice,
+        /// 物业人员
+        PropertyStaff,
+        /// 站点管理员
+        StationAdmin,
+    }
+);

@@ -1,8 +1,11 @@
 use async_graphql::{Context, Object, ID};
 
-use super::{load_one, Station};
+use super::{load_many, load_one, Deputy, Station};
+use crate::domain::page::Page;
+use crate::graphql::connection::{to_connection, Conn};
+use crate::graphql::context::page_request;
 use crate::domain::node_id::{NodeId, NodeKind};
-use crate::graphql::loaders::StationLoader;
+use crate::graphql::loaders::{GridDeputiesLoader, StationLoader};
 
 /// 网格: a part of a community served by a grid worker and linked deputies.
 pub struct Grid(pub entity::grid::Model);
@@ -22,5 +25,20 @@ impl Grid {
         Ok(load_one::<StationLoader>(ctx, self.0.station_id)
             .await?
             .map(Station))
+    }
+    /// Resident deputies linked to this grid (each links 1-2 grids).
+    #[graphql(complexity = "first.or(last).unwrap_or(20).max(1) as usize * child_complexity")]
+    async fn deputies(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> async_graphql::Result<Conn<Deputy>> {
+        let request = page_request(ctx, first, after, last, before)?;
+        let all = load_many::<GridDeputiesLoader, _>(ctx, self.0.id).await?;
+        let page = Page::from_sorted(all.into_iter().map(|d| (d.id, d)).collect(), &request);
+        Ok(to_connection(page, Deputy))
     }
 }

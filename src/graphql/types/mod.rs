@@ -1,19 +1,27 @@
 //! GraphQL object types, each wrapping an entity model.
 pub mod account;
 pub mod department;
+pub mod duty;
 pub mod deputy;
+pub mod deputy_duty;
 pub mod enums;
 pub mod grid;
+pub mod liaison;
 pub mod node;
+pub mod scalars;
 pub mod station;
+pub mod story;
 pub mod township;
 
 pub use account::{Account, AuditEntry, AuthPayload, RoleGrant};
 pub use department::Department;
+pub use duty::{Activity, Campaign, Pairing};
 pub use deputy::Deputy;
 pub use grid::Grid;
+pub use liaison::Liaison;
 pub use node::Node;
 pub use station::Station;
+pub use story::Story;
 pub use township::Township;
 
 use async_graphql::dataloader::{DataLoader, Loader};
@@ -22,7 +30,7 @@ use async_graphql::Context;
 use crate::error::{AppError, AppResult};
 
 /// Loads one related row through the request's DataLoader.
-pub(crate) async fn load_one<L>(ctx: &Context<'_>, key: i64) -> AppResult<Option<L::Value>>
+pub async fn load_one<L>(ctx: &Context<'_>, key: i64) -> AppResult<Option<L::Value>>
 where
     L: Loader<i64, Error = AppError>,
 {

@@ -1,6 +1,6 @@
 use async_graphql::{Interface, ID};
 
-use super::{Account, Department, Deputy, Grid, Station, Township};
+use super::{Account, Activity, Campaign, Department, Deputy, Grid, Pairing, Station, Story, Township};
 
 /// Anything with a global id, fetchable through `node(id:)`.
 #[derive(Interface)]
@@ -12,4 +12,8 @@ pub enum Node {
     Deputy(Deputy),
     Department(Department),
     Account(Account),
+    Pairing(Pairing),
+    Activity(Activity),
+    Campaign(Campaign),
+    Story(Story),
 }

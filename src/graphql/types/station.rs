@@ -1,13 +1,13 @@
 use async_graphql::{Context, Object, ID};
 
 use super::enums::StationKind;
-use super::{load_many, load_one, Deputy, Grid, Township};
+use super::{load_many, load_one, Deputy, Grid, Liaison, Township};
 use crate::domain::node_id::{NodeId, NodeKind};
 use crate::domain::page::Page;
 use crate::graphql::connection::{to_connection, Conn};
 use crate::graphql::context::page_request;
 use crate::graphql::loaders::{
-    StationGridsLoader, StationLoader, StationResidentsLoader, TownshipLoader,
+    StationGridsLoader, StationLiaisonsLoader, StationLoader, StationResidentsLoader, TownshipLoader,
 };
 
 /// 站点: a liaison station, service point, service post or demonstration base.
@@ -86,5 +86,20 @@ impl Station {
         let all = load_many::<StationGridsLoader, _>(ctx, self.0.id).await?;
         let page = Page::from_sorted(all.into_iter().map(|g| (g.id, g)).collect(), &request);
         Ok(to_connection(page, Grid))
+    }
+    /// 兼职联络员: part-time liaisons (grid workers, volunteers).
+    #[graphql(complexity = "first.or(last).unwrap_or(20).max(1) as usize * child_complexity")]
+    async fn liaisons(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> async_graphql::Result<Conn<Liaison>> {
+        let request = page_request(ctx, first, after, last, before)?;
+        let all = load_many::<StationLiaisonsLoader, _>(ctx, self.0.id).await?;
+        let page = Page::from_sorted(all.into_iter().map(|l| (l.id, l)).collect(), &request);
+        Ok(to_connection(page, Liaison))
     }
 }

@@ -1,0 +1,8 @@
+use super::batch_loader;
+
+batch_loader!(
+    /// The deputies of an activity.
+    ActivityParticipantsLoader,
+    Vec<entity::deputy::Model>,
+    crate::service::activities::participants_of
+);

@@ -1,0 +1,8 @@
+use super::batch_loader;
+
+batch_loader!(
+    /// The stations of an activity.
+    ActivityStationsLoader,
+    Vec<entity::station::Model>,
+    crate::service::activities::stations_of
+);

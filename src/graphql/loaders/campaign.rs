@@ -1,0 +1,8 @@
+use super::batch_loader;
+
+batch_loader!(
+    /// A campaign by id.
+    CampaignLoader,
+    entity::campaign::Model,
+    crate::service::activities::campaigns_by_ids
+);

@@ -1,0 +1,8 @@
+use super::batch_loader;
+
+batch_loader!(
+    /// Activities a deputy took part in.
+    DeputyActivitiesLoader,
+    Vec<entity::activity::Model>,
+    crate::service::activities::by_deputies
+);

@@ -1,0 +1,8 @@
+use super::batch_loader;
+
+batch_loader!(
+    /// Pairings a deputy takes part in, on either side.
+    DeputyPairingsLoader,
+    Vec<entity::pairing::Model>,
+    crate::service::pairings::by_deputies
+);

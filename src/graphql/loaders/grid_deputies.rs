@@ -1,0 +1,8 @@
+use super::batch_loader;
+
+batch_loader!(
+    /// The deputies linked to a grid.
+    GridDeputiesLoader,
+    Vec<entity::deputy::Model>,
+    crate::service::management::grid_deputies
+);

@@ -1,0 +1,8 @@
+use super::batch_loader;
+
+batch_loader!(
+    /// The part-time liaisons of a station.
+    StationLiaisonsLoader,
+    Vec<entity::liaison::Model>,
+    crate::service::management::liaisons_by_station
+);

@@ -1,0 +1,32 @@
+use async_graphql::{Context, Object};
+
+use super::enums::LiaisonKind;
+use super::{load_one, Grid};
+use crate::domain::mask;
+use crate::graphql::context::actor;
+use crate::graphql::loaders::GridLoader;
+
+/// 兼职联络员: a grid worker or volunteer serving a station part-time.
+pub struct Liaison(pub entity::liaison::Model);
+
+#[Object]
+impl Liaison {
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    async fn kind(&self) -> LiaisonKind {
+        self.0.kind.into()
+    }
+    /// Masked except for admins, supervisors and the station's staff.
+    async fn phone(&self, ctx: &Context<'_>) -> Option<String> {
+        let viewer = actor(ctx);
+        let entitled = viewer.is_admin() || viewer.is_county_supervisor() || viewer.is_staff_of(self.0.station_id);
+        self.0.phone.as_deref().map(|p| if entitled { p.to_owned() } else { mask::phone(p) })
+    }
+    async fn grid(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Grid>> {
+        match self.0.grid_id {
+            Some(id) => Ok(load_one::<GridLoader>(ctx, id).await?.map(Grid)),
+            None => Ok(None),
+        }
+    }
+}

@@ -1,0 +1,268 @@
+//! Duty activities (履职活动) and themed campaigns. Deputies log their own; station
+//! staff log for deputies of their station; supervisors and admins for anyone.
+use std::collections::{HashMap, HashSet};
+
+use chrono::{NaiveDate, Utc};
+use entity::{activity, activity_participant, activity_station, campaign, deputy, deputy_station, station, ActivityKind};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+    Set, TransactionTrait,
+};
+use sea_orm::sea_query::Query;
+
+use crate::auth::Actor;
+use crate::domain::page::{Page, PageRequest};
+use crate::error::{AppError, AppResult};
+use crate::service::paging::fetch_page;
+
+#[derive(Debug, Clone)]
+pub struct NewActivity {
+    pub kind: ActivityKind,
+    pub title: String,
+    pub occurred_on: NaiveDate,
+    pub station_ids: Vec<i64>,
+    pub participant_ids: Vec<i64>,
+    pub campaign_id: Option<i64>,
+    pub citizens_heard: i32,
+    pub notes: Option<String>,
+}
+
+/// The most stations or participants one activity may list.
+pub const MAX_LINKS: usize = 200;
+
+fn dedup(ids: &[i64]) -> Vec<i64> {
+    let mut seen = HashSet::new();
+    ids.iter().copied().filter(|id| seen.insert(*id)).collect()
+}
+
+pub async fn log(db: &DatabaseConnection, actor: &Actor, input: NewActivity) -> AppResult<activity::Model> {
+    let principal = actor.require_signed_in()?;
+    let title = input.title.trim();
+    if !(1..=200).contains(&title.chars().count()) {
+        return Err(AppError::bad_input("title", "标题须为1-200个字符 (1 to 200 characters)"));
+    }
+    if input.notes.as_deref().is_some_and(|n| n.chars().count() > 5000) {
+        return Err(AppError::bad_input("notes", "备注最多5000个字符 (at most 5000 characters)"));
+    }
+    let today = Utc::now().date_naive();
+    if input.occurred_on > today {
+        return Err(AppError::bad_input("occurredOn", "活动日期不能晚于今天 (cannot be in the future)"));
+    }
+    if input.occurred_on < NaiveDate::from_ymd_opt(2000, 1, 1).unwrap_or(today) {
+        return Err(AppError::bad_input("occurredOn", "活动日期过早 (too far in the past)"));
+    }
+    if !(0..=100_000).contains(&input.citizens_heard) {
+        return Err(AppError::bad_input("citizensHeard", "接待人数须为0-100000 (0 to 100000)"));
+    }
+    let participants = dedup(&input.participant_ids);
+    let stations = dedup(&input.station_ids);
+    if participants.is_empty() {
+        return Err(AppError::bad_input("participantIds", "至少一名参加代表 (at least one deputy)"));
+    }
+    if participants.len() > MAX_LINKS || stations.len() > MAX_LINKS {
+        return Err(AppError::bad_input("participantIds", format!("最多{MAX_LINKS}个 (at most {MAX_LINKS})")));
+    }
+    let found_deputies = deputy::Entity::find().filter(deputy::Column::Id.is_in(participants.clone())).all(db).await?;
+    if found_deputies.len() != participants.len() {
+        return Err(AppError::bad_input("participantIds", "参加代表不存在 (unknown deputy)"));
+    }
+    let found_stations = station::Entity::find().filter(station::Column::Id.is_in(stations.clone())).all(db).await?;
+    if found_stations.len() != stations.len() {
+        return Err(AppError::bad_input("stationIds", "站点不存在 (unknown station)"));
+    }
+    if let Some(c) = input.campaign_id {
+        campaign::Entity::find_by_id(c).one(db).await?.ok_or_else(|| AppError::bad_input("campaignId", "主题活动不存在 (unknown campaign)"))?;
+    }
+    // Who may log it: a deputy for activities they take part in; staff for deputies
+    // resident at their station; supervisors (their townships) and admins for anyone.
+    let allowed = if actor.is_admin()
+        || actor.is_county_supervisor()
+        || actor.deputy_id().is_some_and(|d| participants.contains(&d))
+    {
+        true
+    } else {
+        let assignments = deputy_station::Entity::find()
+            .filter(deputy_station::Column::DeputyId.is_in(participants.clone()))
+            .filter(deputy_station::Column::Until.is_null())
+            .all(db)
+            .await?;
+        let staff_ok = participants.iter().all(|d| assignments.iter().any(|a| a.deputy_id == *d && actor.is_staff_of(a.station_id)));
+        let townships: Vec<i64> = found_stations.iter().map(|s| s.township_id).collect();
+        let supervisor_ok = !townships.is_empty() && townships.iter().all(|t| actor.supervises_township(Some(*t)));
+        staff_ok || supervisor_ok
+    };
+    actor.require(allowed)?;
+
+    let txn = db.begin().await?;
+    let created = activity::ActiveModel {
+        kind: Set(input.kind),
+        title: Set(title.to_owned()),
+        occurred_on: Set(input.occurred_on),
+        campaign_id: Set(input.campaign_id),
+        // Joint (联合视察、联动调研): spanning several stations.
+        is_joint: Set(stations.len() > 1),
+        citizens_heard: Set(input.citizens_heard),
+        notes: Set(input.notes),
+        recorded_by: Set(Some(principal.account_id)),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    for d in &participants {
+        activity_participant::ActiveModel { activity_id: Set(created.id), deputy_id: Set(*d), ..Default::default() }.insert(&txn).await?;
+    }
+    for s in &stations {
+        activity_station::ActiveModel { activity_id: Set(created.id), station_id: Set(*s), ..Default::default() }.insert(&txn).await?;
+    }
+    txn.commit().await?;
+    Ok(created)
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct ActivityFilter {
+    pub deputy_id: Option<i64>,
+    pub station_id: Option<i64>,
+    pub township_id: Option<i64>,
+    pub kind: Option<ActivityKind>,
+    pub campaign_id: Option<i64>,
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+}
+
+/// Activities are public records of duty (履职公开).
+pub async fn list<C: ConnectionTrait>(db: &C, filter: &ActivityFilter, page: &PageRequest) -> AppResult<Page<activity::Model>> {
+    let mut query = activity::Entity::find();
+    if let Some(kind) = filter.kind {
+        query = query.filter(activity::Column::Kind.eq(kind));
+    }
+    if let Some(c) = filter.campaign_id {
+        query = query.filter(activity::Column::CampaignId.eq(c));
+    }
+    if let Some(from) = filter.from {
+        query = query.filter(activity::Column::OccurredOn.gte(from));
+    }
+    if let Some(to) = filter.to {
+        query = query.filter(activity::Column::OccurredOn.lte(to));
+    }
+    if let Some(d) = filter.deputy_id {
+        query = query.filter(
+            activity::Column::Id.in_subquery(
+                Query::select()
+                    .column(activity_participant::Column::ActivityId)
+                    .from(activity_participant::Entity)
+                    .and_where(activity_participant::Column::DeputyId.eq(d))
+                    .to_owned(),
+            ),
+        );
+    }
+    if filter.station_id.is_some() || filter.township_id.is_some() {
+        let mut stations = Query::select();
+        stations.column(activity_station::Column::ActivityId).from(activity_station::Entity);
+        if let Some(s) = filter.station_id {
+            stations.and_where(activity_station::Column::StationId.eq(s));
+        }
+        if let Some(t) = filter.township_id {
+            stations.and_where(
+                activity_station::Column::StationId.in_subquery(
+                    Query::select().column(station::Column::Id).from(station::Entity).and_where(station::Column::TownshipId.eq(t)).to_owned(),
+                ),
+            );
+        }
+        query = query.filter(activity::Column::Id.in_subquery(stations.to_owned()));
+    }
+    fetch_page(db, query, activity::Column::Id, |m| m.id, page).await
+}
+
+/// Activities of each deputy (DataLoader batch), oldest first.
+pub async fn by_deputies<C: ConnectionTrait>(db: &C, ids: &[i64]) -> AppResult<HashMap<i64, Vec<activity::Model>>> {
+    let rows = activity_participant::Entity::find()
+        .filter(activity_participant::Column::DeputyId.is_in(ids.iter().copied()))
+        .find_also_related(activity::Entity)
+        .order_by_asc(activity_participant::Column::ActivityId)
+        .all(db)
+        .await?;
+    let mut grouped: HashMap<i64, Vec<activity::Model>> = HashMap::new();
+    for (link, act) in rows {
+        if let Some(act) = act {
+            grouped.entry(link.deputy_id).or_default().push(act);
+        }
+    }
+    Ok(grouped)
+}
+
+/// Participants of each activity (DataLoader batch).
+pub async fn participants_of<C: ConnectionTrait>(db: &C, ids: &[i64]) -> AppResult<HashMap<i64, Vec<deputy::Model>>> {
+    let rows = activity_participant::Entity::find()
+        .filter(activity_participant::Column::ActivityId.is_in(ids.iter().copied()))
+        .find_also_related(deputy::Entity)
+        .order_by_asc(activity_participant::Column::DeputyId)
+        .all(db)
+        .await?;
+    let mut grouped: HashMap<i64, Vec<deputy::Model>> = HashMap::new();
+    for (link, d) in rows {
+        if let Some(d) = d {
+            grouped.entry(link.activity_id).or_default().push(d);
+        }
+    }
+    Ok(grouped)
+}
+
+/// Stations of each activity (DataLoader batch).
+pub async fn stations_of<C: ConnectionTrait>(db: &C, ids: &[i64]) -> AppResult<HashMap<i64, Vec<station::Model>>> {
+    let rows = activity_station::Entity::find()
+        .filter(activity_station::Column::ActivityId.is_in(ids.iter().copied()))
+        .find_also_related(station::Entity)
+        .order_by_asc(activity_station::Column::StationId)
+        .all(db)
+        .await?;
+    let mut grouped: HashMap<i64, Vec<station::Model>> = HashMap::new();
+    for (link, s) in rows {
+        if let Some(s) = s {
+            grouped.entry(link.activity_id).or_default().push(s);
+        }
+    }
+    Ok(grouped)
+}
+
+#[derive(Debug, Clone)]
+pub struct NewCampaign {
+    pub name: String,
+    pub description: Option<String>,
+    pub starts_on: NaiveDate,
+    pub ends_on: Option<NaiveDate>,
+}
+
+pub async fn create_campaign(db: &DatabaseConnection, actor: &Actor, input: NewCampaign) -> AppResult<campaign::Model> {
+    actor.require(actor.is_admin() || actor.is_county_supervisor())?;
+    let name = input.name.trim();
+    if !(1..=128).contains(&name.chars().count()) {
+        return Err(AppError::bad_input("name", "名称须为1-128个字符 (1 to 128 characters)"));
+    }
+    if input.ends_on.is_some_and(|end| end < input.starts_on) {
+        return Err(AppError::bad_input("endsOn", "结束日期早于开始日期 (ends before it starts)"));
+    }
+    campaign::ActiveModel {
+        name: Set(name.to_owned()),
+        description: Set(input.description),
+        starts_on: Set(input.starts_on),
+        ends_on: Set(input.ends_on),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+    .map_err(|e| match AppError::from(e) {
+        AppError::Conflict(_) => AppError::Conflict("同名主题活动已存在 (a campaign with this name exists)".into()),
+        other => other,
+    })
+}
+
+pub async fn campaigns<C: ConnectionTrait>(db: &C, page: &PageRequest) -> AppResult<Page<campaign::Model>> {
+    fetch_page(db, campaign::Entity::find(), campaign::Column::Id, |m| m.id, page).await
+}
+
+pub async fn campaigns_by_ids<C: ConnectionTrait>(db: &C, ids: &[i64]) -> AppResult<HashMap<i64, campaign::Model>> {
+    let rows = campaign::Entity::find().filter(campaign::Column::Id.is_in(ids.iter().copied())).all(db).await?;
+    Ok(rows.into_iter().map(|c| (c.id, c)).collect())
+}
