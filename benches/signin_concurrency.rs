@@ -37,7 +37,12 @@ fn describe(name: &str, mut samples: Vec<Duration>) -> (Duration, Duration) {
 
 async fn timed_query(client: &reqwest::Client, url: &str) -> Duration {
     let started = Instant::now();
-    let response = client.post(url).json(&json!({ "query": CHEAP_QUERY })).send().await.unwrap();
+    let response = client
+        .post(url)
+        .json(&json!({ "query": CHEAP_QUERY }))
+        .send()
+        .await
+        .unwrap();
     assert!(response.status().is_success());
     let _ = response.bytes().await.unwrap();
     started.elapsed()
@@ -46,24 +51,42 @@ async fn timed_query(client: &reqwest::Client, url: &str) -> Duration {
 #[tokio::main]
 async fn main() {
     let dir = tempfile::tempdir().unwrap();
-    let db_url = format!("sqlite://{}?mode=rwc", dir.path().join("bench.db").display());
+    let db_url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("bench.db").display()
+    );
     let vars = [
         ("DATABASE_URL", db_url.as_str()),
         ("BIND_ADDR", "127.0.0.1:0"),
         ("SIGNIN_ATTEMPTS_PER_ADDRESS", "100000"),
         ("SIGNIN_FAILURES_PER_ACCOUNT", "100000"),
     ];
-    let settings = Settings::from_lookup(|k| vars.iter().find(|(key, _)| *key == k).map(|(_, v)| v.to_string())).unwrap();
+    let settings = Settings::from_lookup(|k| {
+        vars.iter()
+            .find(|(key, _)| *key == k)
+            .map(|(_, v)| v.to_string())
+    })
+    .unwrap();
     let db = smart_npc::db::connect(&settings).await.unwrap();
     smart_npc::db::migrate(&db).await.unwrap();
-    smart_npc::seed::seed_demo(&db, DEFAULT_DEMO_PASSWORD).await.unwrap();
+    smart_npc::seed::seed_demo(&db, DEFAULT_DEMO_PASSWORD)
+        .await
+        .unwrap();
     let app = App::new(db, settings).unwrap();
     let (acceptor, addr) = app.bind().await.unwrap();
     tokio::spawn(app.serve(acceptor, std::future::pending()));
     let url = format!("http://{addr}/graphql");
-    let client = reqwest::Client::builder().pool_max_idle_per_host(200).build().unwrap();
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(200)
+        .build()
+        .unwrap();
 
-    println!("cores: {}", std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0));
+    println!(
+        "cores: {}",
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(0)
+    );
     for _ in 0..50 {
         timed_query(&client, &url).await; // warm up
     }
@@ -73,7 +96,14 @@ async fn main() {
     }
     let (base_p50, base_p99) = describe("cheap query, alone", baseline);
 
-    let logins = ["admin", "supervisor", "staff", "handler", "deputy", "citizen"];
+    let logins = [
+        "admin",
+        "supervisor",
+        "staff",
+        "handler",
+        "deputy",
+        "citizen",
+    ];
     let started = Instant::now();
     let sign_ins: Vec<_> = (0..SIGN_INS)
         .map(|i| {
@@ -100,7 +130,10 @@ async fn main() {
     }
     let (p50, p99) = describe("cheap query, during burst", during);
     describe("sign-in", sign_in_latencies);
-    println!("{SIGN_INS} sign-ins completed in {burst:.2?} ({:.1}/s)", SIGN_INS as f64 / burst.as_secs_f64());
+    println!(
+        "{SIGN_INS} sign-ins completed in {burst:.2?} ({:.1}/s)",
+        SIGN_INS as f64 / burst.as_secs_f64()
+    );
     println!(
         "slowdown of the cheap query: p50 x{:.2}, p99 x{:.2}",
         p50.as_secs_f64() / base_p50.as_secs_f64(),

@@ -8,7 +8,7 @@ use crate::auth::password::PasswordHasher;
 use crate::auth::token::TokenKeys;
 use crate::auth::AuthKit;
 use crate::config::Settings;
-use crate::events::EventBus;
+use crate::events::{EventBus, Live, LiveSettings};
 use crate::graphql::{build_schema, AppSchema};
 use crate::service::rate_limit::RateLimiter;
 
@@ -19,6 +19,8 @@ pub struct AppState {
     pub bus: EventBus,
     pub settings: Arc<Settings>,
     pub auth: AuthKit,
+    /// Live updates: the outbox relay, the subscriber fan-out, WebSocket settings.
+    pub live: Live,
 }
 
 pub struct App {
@@ -27,8 +29,17 @@ pub struct App {
 }
 
 impl App {
-    /// Connects to nothing by itself: the caller brings a migrated database.
+    /// Connects to nothing by itself: the caller brings a migrated database. The
+    /// live-update settings come from the environment (`LiveSettings::from_env`).
     pub fn new(db: DatabaseConnection, settings: Settings) -> Result<Self, String> {
+        Self::with_live_settings(db, settings, LiveSettings::from_env()?)
+    }
+
+    pub fn with_live_settings(
+        db: DatabaseConnection,
+        settings: Settings,
+        live_settings: LiveSettings,
+    ) -> Result<Self, String> {
         let bus = match &settings.redis_url {
             Some(url) => EventBus::redis(url, &settings.redis_prefix)?,
             None => EventBus::InProcess,
@@ -47,9 +58,11 @@ impl App {
             keys,
             limiter: RateLimiter::new(&bus),
         };
+        let live = Live::new(db.clone(), bus.clone(), live_settings);
         let state = AppState {
             db,
             bus,
+            live,
             settings: Arc::new(settings),
             auth,
         };
@@ -78,9 +91,19 @@ impl App {
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let grace = self.state.settings.shutdown_grace;
+        // The relay (which first publishes anything a previous run left) and the
+        // subscriber fan-out run for as long as the server does.
+        let live_tasks = self.state.live.start().await;
+        let live = self.state.live.clone();
+        let shutdown = async move {
+            shutdown.await;
+            live.begin_shutdown();
+        };
         let routes = crate::http::routes(self.state, self.schema);
-        poem::Server::new_with_acceptor(acceptor)
+        let served = poem::Server::new_with_acceptor(acceptor)
             .run_with_graceful_shutdown(routes, shutdown, Some(grace))
-            .await
+            .await;
+        drop(live_tasks);
+        served
     }
 }

@@ -5,7 +5,8 @@ use chrono::{DateTime, Duration, FixedOffset, NaiveDate, NaiveTime, TimeZone, Ut
 const OFFSET_SECS: i32 = 8 * 3600;
 
 pub fn china() -> FixedOffset {
-    FixedOffset::east_opt(OFFSET_SECS).unwrap_or_else(|| FixedOffset::east_opt(0).unwrap_or_else(|| unreachable!()))
+    FixedOffset::east_opt(OFFSET_SECS)
+        .unwrap_or_else(|| FixedOffset::east_opt(0).unwrap_or_else(|| unreachable!()))
 }
 
 /// The calendar date in China of a UTC instant.
@@ -33,6 +34,9 @@ mod tests {
         let start = day_start(date);
         assert_eq!(start.to_rfc3339(), "2025-01-31T16:00:00+00:00");
         assert_eq!(local_date(start), date);
-        assert_eq!(local_date(start - Duration::seconds(1)), NaiveDate::from_ymd_opt(2025, 1, 31).expect("date"));
+        assert_eq!(
+            local_date(start - Duration::seconds(1)),
+            NaiveDate::from_ymd_opt(2025, 1, 31).expect("date")
+        );
     }
 }

@@ -1,8 +1,41 @@
 //! Live-update plumbing. Without `REDIS_URL` events stay in this process; with it they
 //! travel through Redis pub/sub so that every replica sees them.
+//!
+//! The path of an event: a service writes an outbox row in the transaction of the
+//! change (`service::outbox`); this process's [`relay`] publishes committed rows in
+//! sequence order on the bus and marks them published; each replica's [`hub`] takes
+//! them in (from its own relay, and from its one Redis subscription in [`feed`]) and
+//! fans them out to its subscribers, each a [`stream`] that first replays from the
+//! outbox what its subscriber missed. Who sees what is decided in [`visibility`].
+pub mod event;
+pub mod feed;
+pub mod filter;
+pub mod hub;
+pub mod relay;
+pub mod settings;
+pub mod store;
+pub mod stream;
+pub mod visibility;
+pub mod wake;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use futures_util::stream::BoxStream;
+use futures_util::StreamExt;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use sea_orm::DatabaseConnection;
+use tokio::sync::{watch, Notify};
+use tokio::task::JoinHandle;
+
+pub use event::{decode_cursor, encode_cursor, LiveEvent};
+pub use filter::{EventFilter, Interest};
+pub use settings::LiveSettings;
+pub use visibility::{may_see, Viewer};
+pub use wake::WakeRelayAfterMutations;
+
+use crate::error::AppResult;
 
 /// The process's event bus. Cheap to clone.
 #[derive(Clone)]
@@ -16,6 +49,13 @@ pub struct RedisBus {
     pub connection: ConnectionManager,
     pub client: redis::Client,
     pub prefix: String,
+}
+
+impl RedisBus {
+    /// The one pub/sub channel every replica's relay publishes on.
+    pub fn channel(&self) -> String {
+        format!("{}:events", self.prefix)
+    }
 }
 
 impl EventBus {
@@ -59,5 +99,223 @@ impl EventBus {
                 }
             }
         }
+    }
+}
+
+/// This process's live-update runtime: the hub, the relay's wake-up, the transport
+/// settings and the per-address connection counts. Cheap to clone.
+#[derive(Clone)]
+pub struct Live {
+    inner: Arc<LiveInner>,
+}
+
+struct LiveInner {
+    db: DatabaseConnection,
+    bus: EventBus,
+    hub: hub::Hub,
+    wake: Arc<Notify>,
+    settings: LiveSettings,
+    connections: ConnectionLimiter,
+    /// Stops the background tasks.
+    shutdown: watch::Sender<bool>,
+    /// Tells WebSocket connections to close (the server is shutting down).
+    closing: watch::Sender<bool>,
+}
+
+impl Live {
+    pub fn new(db: DatabaseConnection, bus: EventBus, settings: LiveSettings) -> Self {
+        let (shutdown, _) = watch::channel(false);
+        let (closing, _) = watch::channel(false);
+        Live {
+            inner: Arc::new(LiveInner {
+                hub: hub::Hub::new(db.clone(), settings.subscriber_buffer),
+                connections: ConnectionLimiter::new(settings.max_connections_per_address),
+                db,
+                bus,
+                wake: Arc::new(Notify::new()),
+                settings,
+                shutdown,
+                closing,
+            }),
+        }
+    }
+
+    /// Starts the relay, the Redis subscription (with Redis) and the reconciliation;
+    /// they stop when the returned value is dropped.
+    pub async fn start(&self) -> LiveTasks {
+        let inner = &self.inner;
+        if let Err(e) = inner.hub.initialise().await {
+            tracing::warn!(error = %e, "cannot read the outbox watermark at start");
+        }
+        let mut handles = Vec::new();
+        let relay = relay::Relay::new(
+            inner.db.clone(),
+            inner.bus.clone(),
+            inner.hub.clone(),
+            inner.wake.clone(),
+            inner.settings.relay_poll,
+        );
+        handles.push(tokio::spawn(relay.run(inner.shutdown.subscribe())));
+        if let EventBus::Redis(bus) = &inner.bus {
+            handles.push(tokio::spawn(feed::run(
+                bus.clone(),
+                inner.db.clone(),
+                inner.hub.clone(),
+                inner.shutdown.subscribe(),
+            )));
+        }
+        handles.push(tokio::spawn(feed::reconcile(
+            inner.db.clone(),
+            inner.hub.clone(),
+            inner.settings.reconcile,
+            inner.shutdown.subscribe(),
+        )));
+        LiveTasks {
+            handles,
+            live: self.clone(),
+        }
+    }
+
+    /// Tells the relay that events were just committed.
+    pub fn wake_relay(&self) {
+        self.inner.wake.notify_one();
+    }
+
+    /// The events `filter` selects that `viewer` may see, from just after `after`
+    /// (replayed from the outbox) or from now on.
+    pub fn subscribe(
+        &self,
+        viewer: Viewer,
+        filter: EventFilter,
+        after: Option<i64>,
+    ) -> BoxStream<'static, AppResult<Arc<LiveEvent>>> {
+        stream::subscribe(
+            self.inner.hub.clone(),
+            self.inner.db.clone(),
+            Interest { filter, viewer },
+            after,
+        )
+        .boxed()
+    }
+
+    pub fn settings(&self) -> &LiveSettings {
+        &self.inner.settings
+    }
+
+    pub fn connections(&self) -> &ConnectionLimiter {
+        &self.inner.connections
+    }
+
+    pub fn hub(&self) -> &hub::Hub {
+        &self.inner.hub
+    }
+
+    /// Changes to `true` when the server begins to shut down: WebSocket connections
+    /// close (1001), clients reconnect elsewhere and resume from their cursor.
+    pub fn closing_signal(&self) -> watch::Receiver<bool> {
+        self.inner.closing.subscribe()
+    }
+
+    pub fn begin_shutdown(&self) {
+        self.inner.closing.send_replace(true);
+    }
+}
+
+/// The background tasks of [`Live::start`]; dropping it stops them and tells open
+/// WebSocket connections to close.
+pub struct LiveTasks {
+    handles: Vec<JoinHandle<()>>,
+    live: Live,
+}
+
+impl Drop for LiveTasks {
+    fn drop(&mut self) {
+        self.live.inner.closing.send_replace(true);
+        self.live.inner.shutdown.send_replace(true);
+        for handle in &self.handles {
+            handle.abort();
+        }
+    }
+}
+
+/// Concurrent WebSocket connections per client address.
+#[derive(Clone)]
+pub struct ConnectionLimiter {
+    max: usize,
+    counts: Arc<Mutex<HashMap<String, usize>>>,
+}
+
+/// One counted connection; released when dropped.
+pub struct ConnectionPermit {
+    address: String,
+    counts: Arc<Mutex<HashMap<String, usize>>>,
+}
+
+impl ConnectionLimiter {
+    pub fn new(max: usize) -> Self {
+        ConnectionLimiter {
+            max,
+            counts: Arc::default(),
+        }
+    }
+
+    pub fn try_acquire(&self, address: &str) -> Option<ConnectionPermit> {
+        let mut counts = self
+            .counts
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let count = counts.entry(address.to_owned()).or_insert(0);
+        if *count >= self.max {
+            return None;
+        }
+        *count += 1;
+        Some(ConnectionPermit {
+            address: address.to_owned(),
+            counts: self.counts.clone(),
+        })
+    }
+
+    pub fn open_from(&self, address: &str) -> usize {
+        self.counts
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(address)
+            .copied()
+            .unwrap_or(0)
+    }
+}
+
+impl Drop for ConnectionPermit {
+    fn drop(&mut self) {
+        let mut counts = self
+            .counts
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(count) = counts.get_mut(&self.address) {
+            *count -= 1;
+            if *count == 0 {
+                counts.remove(&self.address);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn connection_permits_are_counted_per_address() {
+        let limiter = ConnectionLimiter::new(2);
+        let a1 = limiter.try_acquire("a").expect("first");
+        let _a2 = limiter.try_acquire("a").expect("second");
+        assert!(
+            limiter.try_acquire("a").is_none(),
+            "third is over the limit"
+        );
+        let _b = limiter.try_acquire("b").expect("other address");
+        drop(a1);
+        assert_eq!(limiter.open_from("a"), 1);
+        assert!(limiter.try_acquire("a").is_some());
     }
 }

@@ -6,27 +6,31 @@ pub mod extensions;
 pub mod loaders;
 pub mod mutation;
 pub mod query;
+pub mod subscription;
 pub mod types;
 
-use async_graphql::{EmptySubscription, Schema, SchemaBuilder};
+use async_graphql::{Schema, SchemaBuilder};
 
 use crate::app::AppState;
 
-pub type AppSchema = Schema<query::QueryRoot, mutation::MutationRoot, EmptySubscription>;
+pub type AppSchema =
+    Schema<query::QueryRoot, mutation::MutationRoot, subscription::SubscriptionRoot>;
 
 /// Query depth and complexity bounds (OWASP GraphQL cheat sheet). A connection page
 /// counts as its page size times its children, so the complexity bound also limits
 /// how much one request can make the database do.
-pub const MAX_DEPTH: usize = 12;
+pub const MAX_DEPTH: usize = 16;
 pub const MAX_COMPLEXITY: usize = 20_000;
 
-fn builder() -> SchemaBuilder<query::QueryRoot, mutation::MutationRoot, EmptySubscription> {
+fn builder(
+) -> SchemaBuilder<query::QueryRoot, mutation::MutationRoot, subscription::SubscriptionRoot> {
     Schema::build(
         query::QueryRoot::default(),
         mutation::MutationRoot::default(),
-        EmptySubscription,
+        subscription::SubscriptionRoot::default(),
     )
     .extension(extensions::ErrorCodes)
+    .extension(crate::events::WakeRelayAfterMutations)
     .extension(extensions::OneCredentialCheck)
     .limit_depth(MAX_DEPTH)
     .limit_complexity(MAX_COMPLEXITY)

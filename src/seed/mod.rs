@@ -3,6 +3,7 @@
 //! in large batches; identity sequences are moved past them afterwards.
 mod accounts;
 pub mod data;
+pub mod duty;
 mod org;
 mod rng;
 
@@ -25,6 +26,7 @@ pub struct SeedReport {
     pub resident_assignments: usize,
     pub liaisons: usize,
     pub accounts: usize,
+    pub duty: duty::DutyReport,
 }
 
 /// Whether the database holds no organisation data yet.
@@ -44,6 +46,7 @@ pub async fn seed_demo(
     let txn = db.begin().await?;
     let mut report = org::seed(&txn).await?;
     report.accounts = accounts::seed(&txn, demo_password).await?;
+    report.duty = duty::seed(&txn).await?;
     reset_sequences(&txn).await?;
     txn.commit().await?;
     Ok(Some(report))
@@ -108,9 +111,13 @@ async fn reset_sequences<C: ConnectionTrait>(db: &C) -> AppResult<()> {
     if db.get_database_backend() != DatabaseBackend::Postgres {
         return Ok(());
     }
-    for table in TABLES_WITH_ID {
+    let keyed = TABLES_WITH_ID
+        .iter()
+        .map(|t| (*t, "id"))
+        .chain([("outbox_event", "seq")]);
+    for (table, key) in keyed {
         let sql = format!(
-            "SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"
+            "SELECT setval(pg_get_serial_sequence('{table}', '{key}'), COALESCE((SELECT MAX({key}) FROM {table}), 0) + 1, false)"
         );
         db.execute_unprepared(&sql).await?;
     }

@@ -3,12 +3,15 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::{NaiveDate, Utc};
-use entity::{activity, activity_participant, activity_station, campaign, deputy, deputy_station, station, ActivityKind};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
-    Set, TransactionTrait,
+use entity::{
+    activity, activity_participant, activity_station, campaign, deputy, deputy_station, station,
+    ActivityKind,
 };
 use sea_orm::sea_query::Query;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, Set, TransactionTrait,
+};
 
 use crate::auth::Actor;
 use crate::domain::page::{Page, PageRequest};
@@ -35,43 +38,89 @@ fn dedup(ids: &[i64]) -> Vec<i64> {
     ids.iter().copied().filter(|id| seen.insert(*id)).collect()
 }
 
-pub async fn log(db: &DatabaseConnection, actor: &Actor, input: NewActivity) -> AppResult<activity::Model> {
+pub async fn log(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    input: NewActivity,
+) -> AppResult<activity::Model> {
     let principal = actor.require_signed_in()?;
     let title = input.title.trim();
     if !(1..=200).contains(&title.chars().count()) {
-        return Err(AppError::bad_input("title", "标题须为1-200个字符 (1 to 200 characters)"));
+        return Err(AppError::bad_input(
+            "title",
+            "标题须为1-200个字符 (1 to 200 characters)",
+        ));
     }
-    if input.notes.as_deref().is_some_and(|n| n.chars().count() > 5000) {
-        return Err(AppError::bad_input("notes", "备注最多5000个字符 (at most 5000 characters)"));
+    if input
+        .notes
+        .as_deref()
+        .is_some_and(|n| n.chars().count() > 5000)
+    {
+        return Err(AppError::bad_input(
+            "notes",
+            "备注最多5000个字符 (at most 5000 characters)",
+        ));
     }
     let today = Utc::now().date_naive();
     if input.occurred_on > today {
-        return Err(AppError::bad_input("occurredOn", "活动日期不能晚于今天 (cannot be in the future)"));
+        return Err(AppError::bad_input(
+            "occurredOn",
+            "活动日期不能晚于今天 (cannot be in the future)",
+        ));
     }
     if input.occurred_on < NaiveDate::from_ymd_opt(2000, 1, 1).unwrap_or(today) {
-        return Err(AppError::bad_input("occurredOn", "活动日期过早 (too far in the past)"));
+        return Err(AppError::bad_input(
+            "occurredOn",
+            "活动日期过早 (too far in the past)",
+        ));
     }
     if !(0..=100_000).contains(&input.citizens_heard) {
-        return Err(AppError::bad_input("citizensHeard", "接待人数须为0-100000 (0 to 100000)"));
+        return Err(AppError::bad_input(
+            "citizensHeard",
+            "接待人数须为0-100000 (0 to 100000)",
+        ));
     }
     let participants = dedup(&input.participant_ids);
     let stations = dedup(&input.station_ids);
     if participants.is_empty() {
-        return Err(AppError::bad_input("participantIds", "至少一名参加代表 (at least one deputy)"));
+        return Err(AppError::bad_input(
+            "participantIds",
+            "至少一名参加代表 (at least one deputy)",
+        ));
     }
     if participants.len() > MAX_LINKS || stations.len() > MAX_LINKS {
-        return Err(AppError::bad_input("participantIds", format!("最多{MAX_LINKS}个 (at most {MAX_LINKS})")));
+        return Err(AppError::bad_input(
+            "participantIds",
+            format!("最多{MAX_LINKS}个 (at most {MAX_LINKS})"),
+        ));
     }
-    let found_deputies = deputy::Entity::find().filter(deputy::Column::Id.is_in(participants.clone())).all(db).await?;
+    let found_deputies = deputy::Entity::find()
+        .filter(deputy::Column::Id.is_in(participants.clone()))
+        .all(db)
+        .await?;
     if found_deputies.len() != participants.len() {
-        return Err(AppError::bad_input("participantIds", "参加代表不存在 (unknown deputy)"));
+        return Err(AppError::bad_input(
+            "participantIds",
+            "参加代表不存在 (unknown deputy)",
+        ));
     }
-    let found_stations = station::Entity::find().filter(station::Column::Id.is_in(stations.clone())).all(db).await?;
+    let found_stations = station::Entity::find()
+        .filter(station::Column::Id.is_in(stations.clone()))
+        .all(db)
+        .await?;
     if found_stations.len() != stations.len() {
-        return Err(AppError::bad_input("stationIds", "站点不存在 (unknown station)"));
+        return Err(AppError::bad_input(
+            "stationIds",
+            "站点不存在 (unknown station)",
+        ));
     }
     if let Some(c) = input.campaign_id {
-        campaign::Entity::find_by_id(c).one(db).await?.ok_or_else(|| AppError::bad_input("campaignId", "主题活动不存在 (unknown campaign)"))?;
+        campaign::Entity::find_by_id(c)
+            .one(db)
+            .await?
+            .ok_or_else(|| {
+                AppError::bad_input("campaignId", "主题活动不存在 (unknown campaign)")
+            })?;
     }
     // Who may log it: a deputy for activities they take part in; staff for deputies
     // resident at their station; supervisors (their townships) and admins for anyone.
@@ -86,9 +135,16 @@ pub async fn log(db: &DatabaseConnection, actor: &Actor, input: NewActivity) -> 
             .filter(deputy_station::Column::Until.is_null())
             .all(db)
             .await?;
-        let staff_ok = participants.iter().all(|d| assignments.iter().any(|a| a.deputy_id == *d && actor.is_staff_of(a.station_id)));
+        let staff_ok = participants.iter().all(|d| {
+            assignments
+                .iter()
+                .any(|a| a.deputy_id == *d && actor.is_staff_of(a.station_id))
+        });
         let townships: Vec<i64> = found_stations.iter().map(|s| s.township_id).collect();
-        let supervisor_ok = !townships.is_empty() && townships.iter().all(|t| actor.supervises_township(Some(*t)));
+        let supervisor_ok = !townships.is_empty()
+            && townships
+                .iter()
+                .all(|t| actor.supervises_township(Some(*t)));
         staff_ok || supervisor_ok
     };
     actor.require(allowed)?;
@@ -110,10 +166,22 @@ pub async fn log(db: &DatabaseConnection, actor: &Actor, input: NewActivity) -> 
     .insert(&txn)
     .await?;
     for d in &participants {
-        activity_participant::ActiveModel { activity_id: Set(created.id), deputy_id: Set(*d), ..Default::default() }.insert(&txn).await?;
+        activity_participant::ActiveModel {
+            activity_id: Set(created.id),
+            deputy_id: Set(*d),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
     }
     for s in &stations {
-        activity_station::ActiveModel { activity_id: Set(created.id), station_id: Set(*s), ..Default::default() }.insert(&txn).await?;
+        activity_station::ActiveModel {
+            activity_id: Set(created.id),
+            station_id: Set(*s),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
     }
     txn.commit().await?;
     Ok(created)
@@ -131,7 +199,11 @@ pub struct ActivityFilter {
 }
 
 /// Activities are public records of duty (履职公开).
-pub async fn list<C: ConnectionTrait>(db: &C, filter: &ActivityFilter, page: &PageRequest) -> AppResult<Page<activity::Model>> {
+pub async fn list<C: ConnectionTrait>(
+    db: &C,
+    filter: &ActivityFilter,
+    page: &PageRequest,
+) -> AppResult<Page<activity::Model>> {
     let mut query = activity::Entity::find();
     if let Some(kind) = filter.kind {
         query = query.filter(activity::Column::Kind.eq(kind));
@@ -158,14 +230,20 @@ pub async fn list<C: ConnectionTrait>(db: &C, filter: &ActivityFilter, page: &Pa
     }
     if filter.station_id.is_some() || filter.township_id.is_some() {
         let mut stations = Query::select();
-        stations.column(activity_station::Column::ActivityId).from(activity_station::Entity);
+        stations
+            .column(activity_station::Column::ActivityId)
+            .from(activity_station::Entity);
         if let Some(s) = filter.station_id {
             stations.and_where(activity_station::Column::StationId.eq(s));
         }
         if let Some(t) = filter.township_id {
             stations.and_where(
                 activity_station::Column::StationId.in_subquery(
-                    Query::select().column(station::Column::Id).from(station::Entity).and_where(station::Column::TownshipId.eq(t)).to_owned(),
+                    Query::select()
+                        .column(station::Column::Id)
+                        .from(station::Entity)
+                        .and_where(station::Column::TownshipId.eq(t))
+                        .to_owned(),
                 ),
             );
         }
@@ -175,7 +253,10 @@ pub async fn list<C: ConnectionTrait>(db: &C, filter: &ActivityFilter, page: &Pa
 }
 
 /// Activities of each deputy (DataLoader batch), oldest first.
-pub async fn by_deputies<C: ConnectionTrait>(db: &C, ids: &[i64]) -> AppResult<HashMap<i64, Vec<activity::Model>>> {
+pub async fn by_deputies<C: ConnectionTrait>(
+    db: &C,
+    ids: &[i64],
+) -> AppResult<HashMap<i64, Vec<activity::Model>>> {
     let rows = activity_participant::Entity::find()
         .filter(activity_participant::Column::DeputyId.is_in(ids.iter().copied()))
         .find_also_related(activity::Entity)
@@ -192,7 +273,10 @@ pub async fn by_deputies<C: ConnectionTrait>(db: &C, ids: &[i64]) -> AppResult<H
 }
 
 /// Participants of each activity (DataLoader batch).
-pub async fn participants_of<C: ConnectionTrait>(db: &C, ids: &[i64]) -> AppResult<HashMap<i64, Vec<deputy::Model>>> {
+pub async fn participants_of<C: ConnectionTrait>(
+    db: &C,
+    ids: &[i64],
+) -> AppResult<HashMap<i64, Vec<deputy::Model>>> {
     let rows = activity_participant::Entity::find()
         .filter(activity_participant::Column::ActivityId.is_in(ids.iter().copied()))
         .find_also_related(deputy::Entity)
@@ -209,7 +293,10 @@ pub async fn participants_of<C: ConnectionTrait>(db: &C, ids: &[i64]) -> AppResu
 }
 
 /// Stations of each activity (DataLoader batch).
-pub async fn stations_of<C: ConnectionTrait>(db: &C, ids: &[i64]) -> AppResult<HashMap<i64, Vec<station::Model>>> {
+pub async fn stations_of<C: ConnectionTrait>(
+    db: &C,
+    ids: &[i64],
+) -> AppResult<HashMap<i64, Vec<station::Model>>> {
     let rows = activity_station::Entity::find()
         .filter(activity_station::Column::ActivityId.is_in(ids.iter().copied()))
         .find_also_related(station::Entity)
@@ -233,14 +320,24 @@ pub struct NewCampaign {
     pub ends_on: Option<NaiveDate>,
 }
 
-pub async fn create_campaign(db: &DatabaseConnection, actor: &Actor, input: NewCampaign) -> AppResult<campaign::Model> {
+pub async fn create_campaign(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    input: NewCampaign,
+) -> AppResult<campaign::Model> {
     actor.require(actor.is_admin() || actor.is_county_supervisor())?;
     let name = input.name.trim();
     if !(1..=128).contains(&name.chars().count()) {
-        return Err(AppError::bad_input("name", "名称须为1-128个字符 (1 to 128 characters)"));
+        return Err(AppError::bad_input(
+            "name",
+            "名称须为1-128个字符 (1 to 128 characters)",
+        ));
     }
     if input.ends_on.is_some_and(|end| end < input.starts_on) {
-        return Err(AppError::bad_input("endsOn", "结束日期早于开始日期 (ends before it starts)"));
+        return Err(AppError::bad_input(
+            "endsOn",
+            "结束日期早于开始日期 (ends before it starts)",
+        ));
     }
     campaign::ActiveModel {
         name: Set(name.to_owned()),
@@ -253,16 +350,34 @@ pub async fn create_campaign(db: &DatabaseConnection, actor: &Actor, input: NewC
     .insert(db)
     .await
     .map_err(|e| match AppError::from(e) {
-        AppError::Conflict(_) => AppError::Conflict("同名主题活动已存在 (a campaign with this name exists)".into()),
+        AppError::Conflict(_) => {
+            AppError::Conflict("同名主题活动已存在 (a campaign with this name exists)".into())
+        }
         other => other,
     })
 }
 
-pub async fn campaigns<C: ConnectionTrait>(db: &C, page: &PageRequest) -> AppResult<Page<campaign::Model>> {
-    fetch_page(db, campaign::Entity::find(), campaign::Column::Id, |m| m.id, page).await
+pub async fn campaigns<C: ConnectionTrait>(
+    db: &C,
+    page: &PageRequest,
+) -> AppResult<Page<campaign::Model>> {
+    fetch_page(
+        db,
+        campaign::Entity::find(),
+        campaign::Column::Id,
+        |m| m.id,
+        page,
+    )
+    .await
 }
 
-pub async fn campaigns_by_ids<C: ConnectionTrait>(db: &C, ids: &[i64]) -> AppResult<HashMap<i64, campaign::Model>> {
-    let rows = campaign::Entity::find().filter(campaign::Column::Id.is_in(ids.iter().copied())).all(db).await?;
+pub async fn campaigns_by_ids<C: ConnectionTrait>(
+    db: &C,
+    ids: &[i64],
+) -> AppResult<HashMap<i64, campaign::Model>> {
+    let rows = campaign::Entity::find()
+        .filter(campaign::Column::Id.is_in(ids.iter().copied()))
+        .all(db)
+        .await?;
     Ok(rows.into_iter().map(|c| (c.id, c)).collect())
 }

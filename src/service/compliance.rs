@@ -4,14 +4,17 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{Datelike, NaiveDate};
 use entity::{
-    activity, activity_participant, deputy, deputy_station, petition, station, story, suggestion, Channel, StoryStatus,
+    activity, activity_participant, deputy, deputy_station, petition, station, story, suggestion,
+    Channel, StoryStatus,
 };
 use sea_orm::sea_query::Query;
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter};
 
 use crate::auth::Actor;
 use crate::domain::calendar::{day_start, local_date};
-use crate::domain::compliance::{self, DutyRecord, Evidence, MonthCompliance, Rollup, YearCompliance};
+use crate::domain::compliance::{
+    self, DutyRecord, Evidence, MonthCompliance, Rollup, YearCompliance,
+};
 use crate::error::{AppError, AppResult};
 
 /// Deputies' performance is for the deputy, the staff of their stations, supervisors
@@ -20,12 +23,17 @@ pub fn may_view(actor: &Actor, deputy: &deputy::Model, stations: &[station::Mode
     actor.is_admin()
         || actor.deputy_id() == Some(deputy.id)
         || actor.supervises_township(deputy.township_id)
-        || stations.iter().any(|s| actor.is_staff_of(s.id) || actor.supervises_township(Some(s.township_id)))
+        || stations
+            .iter()
+            .any(|s| actor.is_staff_of(s.id) || actor.supervises_township(Some(s.township_id)))
 }
 
 fn period(year: i32, first_month: u32, last_month: u32) -> AppResult<(NaiveDate, NaiveDate)> {
     let bad = || AppError::bad_input("month", "月份须为1-12 (month must be 1 to 12)");
-    if !(1..=12).contains(&first_month) || !(1..=12).contains(&last_month) || !(1900..=2999).contains(&year) {
+    if !(1..=12).contains(&first_month)
+        || !(1..=12).contains(&last_month)
+        || !(1900..=2999).contains(&year)
+    {
         return Err(bad());
     }
     let start = NaiveDate::from_ymd_opt(year, first_month, 1).ok_or_else(bad)?;
@@ -56,7 +64,10 @@ pub async fn records<C: ConnectionTrait>(
         .await?;
     for (link, act) in activities {
         if let Some(act) = act {
-            out.entry(link.deputy_id).or_default().push(DutyRecord { date: act.occurred_on, evidence: Evidence::Activity(act.kind) });
+            out.entry(link.deputy_id).or_default().push(DutyRecord {
+                date: act.occurred_on,
+                evidence: Evidence::Activity(act.kind),
+            });
         }
     }
     let (from_ts, to_ts) = (day_start(from), day_start(to));
@@ -70,7 +81,10 @@ pub async fn records<C: ConnectionTrait>(
         .await?;
     for item in items {
         if let Some(d) = item.deputy_id {
-            out.entry(d).or_default().push(DutyRecord { date: local_date(item.collected_at), evidence: Evidence::OpinionItem });
+            out.entry(d).or_default().push(DutyRecord {
+                date: local_date(item.collected_at),
+                evidence: Evidence::OpinionItem,
+            });
         }
     }
     let suggestions = suggestion::Entity::find()
@@ -80,7 +94,10 @@ pub async fn records<C: ConnectionTrait>(
         .all(db)
         .await?;
     for s in suggestions {
-        out.entry(s.deputy_id).or_default().push(DutyRecord { date: local_date(s.submitted_at), evidence: Evidence::OpinionItem });
+        out.entry(s.deputy_id).or_default().push(DutyRecord {
+            date: local_date(s.submitted_at),
+            evidence: Evidence::OpinionItem,
+        });
     }
     let stories = story::Entity::find()
         .filter(story::Column::DeputyId.is_in(ids))
@@ -91,7 +108,10 @@ pub async fn records<C: ConnectionTrait>(
         .await?;
     for s in stories {
         if let Some(at) = s.published_at {
-            out.entry(s.deputy_id).or_default().push(DutyRecord { date: local_date(at), evidence: Evidence::PublishedStory });
+            out.entry(s.deputy_id).or_default().push(DutyRecord {
+                date: local_date(at),
+                evidence: Evidence::PublishedStory,
+            });
         }
     }
     Ok(out)
@@ -110,18 +130,38 @@ async fn residents<C: ConnectionTrait>(db: &C, ids: &[i64]) -> AppResult<HashSet
         .collect())
 }
 
-pub async fn deputy_month<C: ConnectionTrait>(db: &C, deputy_id: i64, year: i32, month: u32) -> AppResult<MonthCompliance> {
+pub async fn deputy_month<C: ConnectionTrait>(
+    db: &C,
+    deputy_id: i64,
+    year: i32,
+    month: u32,
+) -> AppResult<MonthCompliance> {
     let (from, to) = period(year, month, month)?;
     let records = records(db, &[deputy_id], from, to).await?;
     let resident = residents(db, &[deputy_id]).await?.contains(&deputy_id);
-    compliance::month(records.get(&deputy_id).map(Vec::as_slice).unwrap_or(&[]), year, month, resident)
+    compliance::month(
+        records.get(&deputy_id).map(Vec::as_slice).unwrap_or(&[]),
+        year,
+        month,
+        resident,
+    )
 }
 
-pub async fn deputy_year<C: ConnectionTrait>(db: &C, deputy_id: i64, year: i32, through_month: u32) -> AppResult<YearCompliance> {
+pub async fn deputy_year<C: ConnectionTrait>(
+    db: &C,
+    deputy_id: i64,
+    year: i32,
+    through_month: u32,
+) -> AppResult<YearCompliance> {
     let (from, to) = period(year, 1, through_month)?;
     let records = records(db, &[deputy_id], from, to).await?;
     let resident = residents(db, &[deputy_id]).await?.contains(&deputy_id);
-    compliance::year(records.get(&deputy_id).map(Vec::as_slice).unwrap_or(&[]), year, through_month, resident)
+    compliance::year(
+        records.get(&deputy_id).map(Vec::as_slice).unwrap_or(&[]),
+        year,
+        through_month,
+        resident,
+    )
 }
 
 /// Whom a roll-up covers.
@@ -138,17 +178,31 @@ async fn deputies_in<C: ConnectionTrait>(db: &C, scope: Scope) -> AppResult<Vec<
             .filter(deputy_station::Column::StationId.in_subquery(stations))
     };
     let rows = match scope {
-        Scope::Station(id) => deputy_station::Entity::find()
-            .filter(deputy_station::Column::Until.is_null())
-            .filter(deputy_station::Column::StationId.eq(id))
-            .all(db)
-            .await?,
+        Scope::Station(id) => {
+            deputy_station::Entity::find()
+                .filter(deputy_station::Column::Until.is_null())
+                .filter(deputy_station::Column::StationId.eq(id))
+                .all(db)
+                .await?
+        }
         Scope::Township(id) => {
             let mut stations = Query::select();
-            stations.column(station::Column::Id).from(station::Entity).and_where(station::Column::TownshipId.eq(id));
-            let mut ids: Vec<i64> = assigned(stations.to_owned()).all(db).await?.into_iter().map(|a| a.deputy_id).collect();
+            stations
+                .column(station::Column::Id)
+                .from(station::Entity)
+                .and_where(station::Column::TownshipId.eq(id));
+            let mut ids: Vec<i64> = assigned(stations.to_owned())
+                .all(db)
+                .await?
+                .into_iter()
+                .map(|a| a.deputy_id)
+                .collect();
             let home = deputy::Entity::find()
-                .filter(Condition::all().add(deputy::Column::TownshipId.eq(id)).add(deputy::Column::Active.eq(true)))
+                .filter(
+                    Condition::all()
+                        .add(deputy::Column::TownshipId.eq(id))
+                        .add(deputy::Column::Active.eq(true)),
+                )
                 .all(db)
                 .await?;
             ids.extend(home.into_iter().map(|d| d.id));
@@ -163,11 +217,18 @@ async fn deputies_in<C: ConnectionTrait>(db: &C, scope: Scope) -> AppResult<Vec<
     Ok(ids)
 }
 
-pub async fn may_view_scope<C: ConnectionTrait>(db: &C, actor: &Actor, scope: Scope) -> AppResult<bool> {
+pub async fn may_view_scope<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    scope: Scope,
+) -> AppResult<bool> {
     Ok(actor.is_admin()
         || match scope {
             Scope::Station(id) => {
-                let township = station::Entity::find_by_id(id).one(db).await?.map(|s| s.township_id);
+                let township = station::Entity::find_by_id(id)
+                    .one(db)
+                    .await?
+                    .map(|s| s.township_id);
                 actor.is_staff_of(id) || actor.supervises_township(township)
             }
             Scope::Township(id) => actor.supervises_township(Some(id)),
@@ -224,7 +285,11 @@ pub struct ArchiveCounts {
     pub stories_published: u64,
 }
 
-pub async fn archive_counts<C: ConnectionTrait>(db: &C, deputy_id: i64, year: i32) -> AppResult<ArchiveCounts> {
+pub async fn archive_counts<C: ConnectionTrait>(
+    db: &C,
+    deputy_id: i64,
+    year: i32,
+) -> AppResult<ArchiveCounts> {
     use sea_orm::PaginatorTrait;
     let (from, to) = period(year, 1, 12)?;
     let (from_ts, to_ts) = (day_start(from), day_start(to));
@@ -249,7 +314,10 @@ pub async fn archive_counts<C: ConnectionTrait>(db: &C, deputy_id: i64, year: i3
     };
     let suggestions_made = suggestions().count(db).await?;
     let suggestions_adopted = suggestions()
-        .filter(suggestion::Column::Adoption.is_in([entity::Adoption::Adopted, entity::Adoption::PartlyAdopted]))
+        .filter(
+            suggestion::Column::Adoption
+                .is_in([entity::Adoption::Adopted, entity::Adoption::PartlyAdopted]),
+        )
         .count(db)
         .await?;
     let stories_published = story::Entity::find()
@@ -259,7 +327,13 @@ pub async fn archive_counts<C: ConnectionTrait>(db: &C, deputy_id: i64, year: i3
         .filter(story::Column::PublishedAt.lt(to_ts))
         .count(db)
         .await?;
-    Ok(ArchiveCounts { activities, opinion_items_collected, suggestions_made, suggestions_adopted, stories_published })
+    Ok(ArchiveCounts {
+        activities,
+        opinion_items_collected,
+        suggestions_made,
+        suggestions_adopted,
+        stories_published,
+    })
 }
 
 /// The year's date range, for listing the archive's activities.

@@ -2,10 +2,13 @@
 //! links, part-time liaisons and departments, each within the actor's scope.
 use chrono::{NaiveDate, Utc};
 use entity::{
-    deputy, deputy_grid, deputy_station, department, grid, liaison, station, township, CongressLevel, DepartmentLevel,
-    Gender, LiaisonKind, StationKind, TermStatus,
+    department, deputy, deputy_grid, deputy_station, grid, liaison, station, township,
+    CongressLevel, DepartmentLevel, Gender, LiaisonKind, StationKind, TermStatus,
 };
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    PaginatorTrait, QueryFilter, Set,
+};
 
 use crate::auth::Actor;
 use crate::domain::deputy_code;
@@ -25,35 +28,60 @@ fn may_manage_station(actor: &Actor, station: &station::Model) -> bool {
 fn text(field: &str, value: &str, max: usize) -> AppResult<String> {
     let trimmed = value.trim();
     if trimmed.is_empty() || trimmed.chars().count() > max {
-        return Err(AppError::bad_input(field, format!("须为1-{max}个字符 (1 to {max} characters)")));
+        return Err(AppError::bad_input(
+            field,
+            format!("须为1-{max}个字符 (1 to {max} characters)"),
+        ));
     }
     Ok(trimmed.to_owned())
 }
 
 fn optional_text(field: &str, value: Option<String>, max: usize) -> AppResult<Option<String>> {
-    value.filter(|v| !v.trim().is_empty()).map(|v| text(field, &v, max)).transpose()
+    value
+        .filter(|v| !v.trim().is_empty())
+        .map(|v| text(field, &v, max))
+        .transpose()
 }
 
 fn code(field: &str, value: &str) -> AppResult<String> {
     let code = value.trim().to_ascii_lowercase();
-    let ok = (2..=32).contains(&code.len()) && code.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
+    let ok = (2..=32).contains(&code.len())
+        && code
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
     if ok {
         Ok(code)
     } else {
-        Err(AppError::bad_input(field, "编码须为2-32位小写字母、数字、_ 或 - (2-32 of a-z 0-9 _ -)"))
+        Err(AppError::bad_input(
+            field,
+            "编码须为2-32位小写字母、数字、_ 或 - (2-32 of a-z 0-9 _ -)",
+        ))
     }
 }
 
 async fn station_or<C: ConnectionTrait>(db: &C, field: &str, id: i64) -> AppResult<station::Model> {
-    station::Entity::find_by_id(id).one(db).await?.ok_or_else(|| AppError::bad_input(field, "站点不存在 (no such station)"))
+    station::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::bad_input(field, "站点不存在 (no such station)"))
 }
 
 async fn deputy_or<C: ConnectionTrait>(db: &C, field: &str, id: i64) -> AppResult<deputy::Model> {
-    deputy::Entity::find_by_id(id).one(db).await?.ok_or_else(|| AppError::bad_input(field, "代表不存在 (no such deputy)"))
+    deputy::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::bad_input(field, "代表不存在 (no such deputy)"))
 }
 
-async fn township_or<C: ConnectionTrait>(db: &C, field: &str, id: i64) -> AppResult<township::Model> {
-    township::Entity::find_by_id(id).one(db).await?.ok_or_else(|| AppError::bad_input(field, "乡镇不存在 (no such township)"))
+async fn township_or<C: ConnectionTrait>(
+    db: &C,
+    field: &str,
+    id: i64,
+) -> AppResult<township::Model> {
+    township::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::bad_input(field, "乡镇不存在 (no such township)"))
 }
 
 fn conflict(message: &str) -> impl Fn(sea_orm::DbErr) -> AppError + '_ {
@@ -78,7 +106,11 @@ pub struct StationInput {
     pub reception_hours: Option<String>,
 }
 
-pub async fn create_station(db: &DatabaseConnection, actor: &Actor, input: StationInput) -> AppResult<station::Model> {
+pub async fn create_station(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    input: StationInput,
+) -> AppResult<station::Model> {
     actor.require(may_manage_township(actor, input.township_id))?;
     township_or(db, "townshipId", input.township_id).await?;
     if let Some(parent) = input.parent_id {
@@ -103,7 +135,9 @@ pub async fn create_station(db: &DatabaseConnection, actor: &Actor, input: Stati
     }
     .insert(db)
     .await
-    .map_err(conflict("站点编码或名称已存在 (station code or name already used)"))
+    .map_err(conflict(
+        "站点编码或名称已存在 (station code or name already used)",
+    ))
 }
 
 /// Descriptive fields only; `None` leaves a field as it is, an empty string clears it.
@@ -116,8 +150,16 @@ pub struct StationPatch {
     pub reception_hours: Option<String>,
 }
 
-pub async fn update_station(db: &DatabaseConnection, actor: &Actor, id: i64, patch: StationPatch) -> AppResult<station::Model> {
-    let existing = station::Entity::find_by_id(id).one(db).await?.ok_or_else(|| AppError::not_found("站点 (station)"))?;
+pub async fn update_station(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: i64,
+    patch: StationPatch,
+) -> AppResult<station::Model> {
+    let existing = station::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::not_found("站点 (station)"))?;
     actor.require(may_manage_station(actor, &existing))?;
     let mut active: station::ActiveModel = existing.into();
     if let Some(name) = patch.name {
@@ -138,10 +180,18 @@ pub async fn update_station(db: &DatabaseConnection, actor: &Actor, id: i64, pat
         active.reception_hours = Set(optional_text("receptionHours", Some(hours), 128)?);
     }
     active.updated_at = Set(Utc::now());
-    active.update(db).await.map_err(conflict("同乡镇已有同名站点 (a station of that name exists in the township)"))
+    active.update(db).await.map_err(conflict(
+        "同乡镇已有同名站点 (a station of that name exists in the township)",
+    ))
 }
 
-pub async fn create_grid(db: &DatabaseConnection, actor: &Actor, station_id: i64, name: &str, description: Option<String>) -> AppResult<grid::Model> {
+pub async fn create_grid(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    station_id: i64,
+    name: &str,
+    description: Option<String>,
+) -> AppResult<grid::Model> {
     let station = station_or(db, "stationId", station_id).await?;
     actor.require(may_manage_station(actor, &station))?;
     grid::ActiveModel {
@@ -153,7 +203,9 @@ pub async fn create_grid(db: &DatabaseConnection, actor: &Actor, station_id: i64
     }
     .insert(db)
     .await
-    .map_err(conflict("该站点已有同名网格 (the station has a grid of that name)"))
+    .map_err(conflict(
+        "该站点已有同名网格 (the station has a grid of that name)",
+    ))
 }
 
 // ------------------------------------------------------------------ deputies
@@ -180,15 +232,25 @@ fn may_manage_deputies(actor: &Actor) -> bool {
 
 fn check_deputy(input: &DeputyInput) -> AppResult<()> {
     if input.is_sc_leader && !input.is_sc_member {
-        return Err(AppError::bad_input("isStandingCommitteeMember", "常委会领导也是常委会组成人员 (a leader is also a member)"));
+        return Err(AppError::bad_input(
+            "isStandingCommitteeMember",
+            "常委会领导也是常委会组成人员 (a leader is also a member)",
+        ));
     }
     if (input.is_sc_member || input.is_sc_leader) && input.level != CongressLevel::County {
-        return Err(AppError::bad_input("level", "常委会组成人员须为县级人大代表 (standing-committee members are county deputies)"));
+        return Err(AppError::bad_input(
+            "level",
+            "常委会组成人员须为县级人大代表 (standing-committee members are county deputies)",
+        ));
     }
     Ok(())
 }
 
-pub async fn create_deputy(db: &DatabaseConnection, actor: &Actor, input: DeputyInput) -> AppResult<deputy::Model> {
+pub async fn create_deputy(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    input: DeputyInput,
+) -> AppResult<deputy::Model> {
     actor.require(may_manage_deputies(actor))?;
     check_deputy(&input)?;
     if let Some(t) = input.township_id {
@@ -198,7 +260,12 @@ pub async fn create_deputy(db: &DatabaseConnection, actor: &Actor, input: Deputy
     // A fresh random code; on the (unlikely) collision, draw again.
     for _ in 0..5 {
         let code = deputy_code::generate();
-        if deputy::Entity::find().filter(deputy::Column::Code.eq(&code)).count(db).await? > 0 {
+        if deputy::Entity::find()
+            .filter(deputy::Column::Code.eq(&code))
+            .count(db)
+            .await?
+            > 0
+        {
             continue;
         }
         return Ok(deputy::ActiveModel {
@@ -211,9 +278,18 @@ pub async fn create_deputy(db: &DatabaseConnection, actor: &Actor, input: Deputy
             term_status: Set(input.term_status),
             is_sc_member: Set(input.is_sc_member),
             is_sc_leader: Set(input.is_sc_leader),
-            professional_field: Set(optional_text("professionalField", input.professional_field, 64)?),
+            professional_field: Set(optional_text(
+                "professionalField",
+                input.professional_field,
+                64,
+            )?),
             occupation: Set(optional_text("occupation", input.occupation, 128)?),
-            phone: Set(input.phone.as_deref().map(|p| Phone::parse("phone", p)).transpose()?.map(Phone::into_string)),
+            phone: Set(input
+                .phone
+                .as_deref()
+                .map(|p| Phone::parse("phone", p))
+                .transpose()?
+                .map(Phone::into_string)),
             bio: Set(optional_text("bio", input.bio, 5000)?),
             active: Set(true),
             created_at: Set(now),
@@ -226,10 +302,19 @@ pub async fn create_deputy(db: &DatabaseConnection, actor: &Actor, input: Deputy
     Err(AppError::internal("could not draw a unique deputy code"))
 }
 
-pub async fn update_deputy(db: &DatabaseConnection, actor: &Actor, id: i64, input: DeputyInput, active_flag: bool) -> AppResult<deputy::Model> {
+pub async fn update_deputy(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: i64,
+    input: DeputyInput,
+    active_flag: bool,
+) -> AppResult<deputy::Model> {
     actor.require(may_manage_deputies(actor))?;
     check_deputy(&input)?;
-    let existing = deputy::Entity::find_by_id(id).one(db).await?.ok_or_else(|| AppError::not_found("代表 (deputy)"))?;
+    let existing = deputy::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::not_found("代表 (deputy)"))?;
     if let Some(t) = input.township_id {
         township_or(db, "townshipId", t).await?;
     }
@@ -242,9 +327,18 @@ pub async fn update_deputy(db: &DatabaseConnection, actor: &Actor, id: i64, inpu
     active.term_status = Set(input.term_status);
     active.is_sc_member = Set(input.is_sc_member);
     active.is_sc_leader = Set(input.is_sc_leader);
-    active.professional_field = Set(optional_text("professionalField", input.professional_field, 64)?);
+    active.professional_field = Set(optional_text(
+        "professionalField",
+        input.professional_field,
+        64,
+    )?);
     active.occupation = Set(optional_text("occupation", input.occupation, 128)?);
-    active.phone = Set(input.phone.as_deref().map(|p| Phone::parse("phone", p)).transpose()?.map(Phone::into_string));
+    active.phone = Set(input
+        .phone
+        .as_deref()
+        .map(|p| Phone::parse("phone", p))
+        .transpose()?
+        .map(Phone::into_string));
     active.bio = Set(optional_text("bio", input.bio, 5000)?);
     active.active = Set(active_flag);
     active.updated_at = Set(Utc::now());
@@ -264,7 +358,10 @@ pub async fn assign_resident(
     actor.require(may_manage_station(actor, &station))?;
     let deputy = deputy_or(db, "deputyId", deputy_id).await?;
     if !deputy.active {
-        return Err(AppError::bad_input("deputyId", "该代表已不在任 (the deputy is not active)"));
+        return Err(AppError::bad_input(
+            "deputyId",
+            "该代表已不在任 (the deputy is not active)",
+        ));
     }
     let existing = deputy_station::Entity::find()
         .filter(deputy_station::Column::DeputyId.eq(deputy_id))
@@ -273,7 +370,9 @@ pub async fn assign_resident(
         .await?;
     let since = since.unwrap_or_else(|| Utc::now().date_naive());
     match existing {
-        Some(row) if row.until.is_none() => Err(AppError::Conflict("该代表已驻此站 (already resident here)".into())),
+        Some(row) if row.until.is_none() => Err(AppError::Conflict(
+            "该代表已驻此站 (already resident here)".into(),
+        )),
         // A deputy coming back: the assignment row is reopened.
         Some(row) => {
             let mut active: deputy_station::ActiveModel = row.into();
@@ -313,7 +412,10 @@ pub async fn end_resident(
         .ok_or_else(|| AppError::not_found("驻站安排 (resident assignment)"))?;
     let until = until.unwrap_or_else(|| Utc::now().date_naive());
     if until < row.since {
-        return Err(AppError::bad_input("until", "结束日期早于开始日期 (ends before it began)"));
+        return Err(AppError::bad_input(
+            "until",
+            "结束日期早于开始日期 (ends before it began)",
+        ));
     }
     let mut active: deputy_station::ActiveModel = row.into();
     active.until = Set(Some(until));
@@ -323,8 +425,16 @@ pub async fn end_resident(
 /// Each resident deputy links one or two grids of their station (融合共治小组).
 pub const MAX_GRIDS_PER_DEPUTY: u64 = 2;
 
-pub async fn link_grid(db: &DatabaseConnection, actor: &Actor, deputy_id: i64, grid_id: i64) -> AppResult<deputy_grid::Model> {
-    let grid = grid::Entity::find_by_id(grid_id).one(db).await?.ok_or_else(|| AppError::bad_input("gridId", "网格不存在 (no such grid)"))?;
+pub async fn link_grid(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    deputy_id: i64,
+    grid_id: i64,
+) -> AppResult<deputy_grid::Model> {
+    let grid = grid::Entity::find_by_id(grid_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::bad_input("gridId", "网格不存在 (no such grid)"))?;
     let station = station_or(db, "gridId", grid.station_id).await?;
     actor.require(may_manage_station(actor, &station))?;
     deputy_or(db, "deputyId", deputy_id).await?;
@@ -336,20 +446,42 @@ pub async fn link_grid(db: &DatabaseConnection, actor: &Actor, deputy_id: i64, g
         .await?
         > 0;
     if !resident {
-        return Err(AppError::bad_input("deputyId", "只有驻站代表可联系本站网格 (only the station's resident deputies link its grids)"));
+        return Err(AppError::bad_input(
+            "deputyId",
+            "只有驻站代表可联系本站网格 (only the station's resident deputies link its grids)",
+        ));
     }
-    let linked = deputy_grid::Entity::find().filter(deputy_grid::Column::DeputyId.eq(deputy_id)).count(db).await?;
+    let linked = deputy_grid::Entity::find()
+        .filter(deputy_grid::Column::DeputyId.eq(deputy_id))
+        .count(db)
+        .await?;
     if linked >= MAX_GRIDS_PER_DEPUTY {
-        return Err(AppError::bad_input("gridId", "每名驻站代表最多联系2个网格 (at most 2 grids per deputy)"));
+        return Err(AppError::bad_input(
+            "gridId",
+            "每名驻站代表最多联系2个网格 (at most 2 grids per deputy)",
+        ));
     }
-    deputy_grid::ActiveModel { deputy_id: Set(deputy_id), grid_id: Set(grid_id), created_at: Set(Utc::now()), ..Default::default() }
-        .insert(db)
-        .await
-        .map_err(conflict("已联系该网格 (already linked)"))
+    deputy_grid::ActiveModel {
+        deputy_id: Set(deputy_id),
+        grid_id: Set(grid_id),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+    .map_err(conflict("已联系该网格 (already linked)"))
 }
 
-pub async fn unlink_grid(db: &DatabaseConnection, actor: &Actor, deputy_id: i64, grid_id: i64) -> AppResult<bool> {
-    let grid = grid::Entity::find_by_id(grid_id).one(db).await?.ok_or_else(|| AppError::bad_input("gridId", "网格不存在 (no such grid)"))?;
+pub async fn unlink_grid(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    deputy_id: i64,
+    grid_id: i64,
+) -> AppResult<bool> {
+    let grid = grid::Entity::find_by_id(grid_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::bad_input("gridId", "网格不存在 (no such grid)"))?;
     let station = station_or(db, "gridId", grid.station_id).await?;
     actor.require(may_manage_station(actor, &station))?;
     let removed = deputy_grid::Entity::delete_many()
@@ -375,13 +507,23 @@ pub struct LiaisonInput {
     pub phone: Option<String>,
 }
 
-pub async fn create_liaison(db: &DatabaseConnection, actor: &Actor, input: LiaisonInput) -> AppResult<liaison::Model> {
+pub async fn create_liaison(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    input: LiaisonInput,
+) -> AppResult<liaison::Model> {
     let station = station_or(db, "stationId", input.station_id).await?;
     actor.require(may_manage_station(actor, &station))?;
     if let Some(g) = input.grid_id {
-        let grid = grid::Entity::find_by_id(g).one(db).await?.ok_or_else(|| AppError::bad_input("gridId", "网格不存在 (no such grid)"))?;
+        let grid = grid::Entity::find_by_id(g)
+            .one(db)
+            .await?
+            .ok_or_else(|| AppError::bad_input("gridId", "网格不存在 (no such grid)"))?;
         if grid.station_id != station.id {
-            return Err(AppError::bad_input("gridId", "网格不属于该站点 (the grid belongs to another station)"));
+            return Err(AppError::bad_input(
+                "gridId",
+                "网格不属于该站点 (the grid belongs to another station)",
+            ));
         }
     }
     Ok(liaison::ActiveModel {
@@ -389,7 +531,12 @@ pub async fn create_liaison(db: &DatabaseConnection, actor: &Actor, input: Liais
         grid_id: Set(input.grid_id),
         name: Set(text("name", &input.name, 64)?),
         kind: Set(input.kind),
-        phone: Set(input.phone.as_deref().map(|p| Phone::parse("phone", p)).transpose()?.map(Phone::into_string)),
+        phone: Set(input
+            .phone
+            .as_deref()
+            .map(|p| Phone::parse("phone", p))
+            .transpose()?
+            .map(Phone::into_string)),
         active: Set(true),
         created_at: Set(Utc::now()),
         ..Default::default()
@@ -408,8 +555,18 @@ pub async fn create_department(
 ) -> AppResult<department::Model> {
     actor.require(actor.is_admin())?;
     match (level, township_id) {
-        (DepartmentLevel::Township, None) => return Err(AppError::bad_input("townshipId", "乡镇级部门须指定乡镇 (a township department needs its township)")),
-        (DepartmentLevel::County, Some(_)) => return Err(AppError::bad_input("townshipId", "县级部门不属于乡镇 (county departments have no township)")),
+        (DepartmentLevel::Township, None) => {
+            return Err(AppError::bad_input(
+                "townshipId",
+                "乡镇级部门须指定乡镇 (a township department needs its township)",
+            ))
+        }
+        (DepartmentLevel::County, Some(_)) => {
+            return Err(AppError::bad_input(
+                "townshipId",
+                "县级部门不属于乡镇 (county departments have no township)",
+            ))
+        }
         (_, Some(t)) => {
             township_or(db, "townshipId", t).await?;
         }
@@ -426,25 +583,38 @@ pub async fn create_department(
     }
     .insert(db)
     .await
-    .map_err(conflict("部门编码或名称已存在 (department code or name already used)"))
+    .map_err(conflict(
+        "部门编码或名称已存在 (department code or name already used)",
+    ))
 }
 
-pub async fn liaisons_by_station<C: ConnectionTrait>(db: &C, ids: &[i64]) -> AppResult<std::collections::HashMap<i64, Vec<liaison::Model>>> {
-    let rows = liaison::Entity::find().filter(liaison::Column::StationId.is_in(ids.iter().copied())).all(db).await?;
-    let mut grouped: std::collections::HashMap<i64, Vec<liaison::Model>> = std::collections::HashMap::new();
+pub async fn liaisons_by_station<C: ConnectionTrait>(
+    db: &C,
+    ids: &[i64],
+) -> AppResult<std::collections::HashMap<i64, Vec<liaison::Model>>> {
+    let rows = liaison::Entity::find()
+        .filter(liaison::Column::StationId.is_in(ids.iter().copied()))
+        .all(db)
+        .await?;
+    let mut grouped: std::collections::HashMap<i64, Vec<liaison::Model>> =
+        std::collections::HashMap::new();
     for row in rows {
         grouped.entry(row.station_id).or_default().push(row);
     }
     Ok(grouped)
 }
 
-pub async fn grid_deputies<C: ConnectionTrait>(db: &C, ids: &[i64]) -> AppResult<std::collections::HashMap<i64, Vec<deputy::Model>>> {
+pub async fn grid_deputies<C: ConnectionTrait>(
+    db: &C,
+    ids: &[i64],
+) -> AppResult<std::collections::HashMap<i64, Vec<deputy::Model>>> {
     let rows = deputy_grid::Entity::find()
         .filter(deputy_grid::Column::GridId.is_in(ids.iter().copied()))
         .find_also_related(deputy::Entity)
         .all(db)
         .await?;
-    let mut grouped: std::collections::HashMap<i64, Vec<deputy::Model>> = std::collections::HashMap::new();
+    let mut grouped: std::collections::HashMap<i64, Vec<deputy::Model>> =
+        std::collections::HashMap::new();
     for (link, d) in rows {
         if let Some(d) = d {
             grouped.entry(link.grid_id).or_default().push(d);

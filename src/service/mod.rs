@@ -1,8 +1,8 @@
 //! Use cases, one module per area: open a transaction, check permission, apply a
 //! domain rule, write rows and outbox events, commit.
 pub mod account_admin;
-pub mod activities;
 pub mod accounts;
+pub mod activities;
 pub mod audit;
 pub mod bootstrap;
 pub mod compliance;
@@ -10,7 +10,7 @@ pub mod management;
 pub mod node;
 pub mod org;
 pub mod outbox;
-pub mod pairings;
 pub mod paging;
+pub mod pairings;
 pub mod rate_limit;
 pub mod stories;

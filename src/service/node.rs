@@ -24,7 +24,11 @@ pub enum NodeModel {
     Story(entity::story::Model),
 }
 
-pub async fn fetch<C: ConnectionTrait>(db: &C, actor: &Actor, id: NodeId) -> AppResult<Option<NodeModel>> {
+pub async fn fetch<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    id: NodeId,
+) -> AppResult<Option<NodeModel>> {
     Ok(fetch_many(db, actor, &[id]).await?.pop().flatten())
 }
 
@@ -34,40 +38,67 @@ fn wrap<M>(rows: HashMap<i64, M>, f: fn(M) -> NodeModel) -> Vec<(i64, NodeModel)
 
 /// One statement per node kind present (plus visibility checks), results in the
 /// order asked.
-pub async fn fetch_many<C: ConnectionTrait>(db: &C, actor: &Actor, ids: &[NodeId]) -> AppResult<Vec<Option<NodeModel>>> {
+pub async fn fetch_many<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    ids: &[NodeId],
+) -> AppResult<Vec<Option<NodeModel>>> {
     use entity::{activity, campaign, pairing, story};
     let mut found: HashMap<NodeId, NodeModel> = HashMap::new();
     for kind in NodeKind::ALL {
-        let keys: Vec<i64> = ids.iter().filter(|i| i.kind == *kind).map(|i| i.id).collect();
+        let keys: Vec<i64> = ids
+            .iter()
+            .filter(|i| i.kind == *kind)
+            .map(|i| i.id)
+            .collect();
         if keys.is_empty() {
             continue;
         }
         let models = match kind {
-            NodeKind::Township => wrap(org::townships_by_ids(db, &keys).await?, NodeModel::Township),
+            NodeKind::Township => {
+                wrap(org::townships_by_ids(db, &keys).await?, NodeModel::Township)
+            }
             NodeKind::Station => wrap(org::stations_by_ids(db, &keys).await?, NodeModel::Station),
             NodeKind::Grid => wrap(org::grids_by_ids(db, &keys).await?, NodeModel::Grid),
             NodeKind::Deputy => wrap(org::deputies_by_ids(db, &keys).await?, NodeModel::Deputy),
-            NodeKind::Department => wrap(org::departments_by_ids(db, &keys).await?, NodeModel::Department),
+            NodeKind::Department => wrap(
+                org::departments_by_ids(db, &keys).await?,
+                NodeModel::Department,
+            ),
             // Accounts follow the same rule as `accounts`/`me`: admins, or oneself.
             NodeKind::Account => {
                 let mut rows = crate::service::accounts::accounts_by_ids(db, &keys).await?;
                 rows.retain(|id, _| actor.is_admin() || actor.account_id() == Some(*id));
                 wrap(rows, NodeModel::Account)
             }
-            NodeKind::Pairing => {
-                wrap(org::by_ids::<pairing::Entity, _>(db, pairing::Column::Id, &keys, |m| m.id).await?, NodeModel::Pairing)
-            }
-            NodeKind::Activity => {
-                wrap(org::by_ids::<activity::Entity, _>(db, activity::Column::Id, &keys, |m| m.id).await?, NodeModel::Activity)
-            }
-            NodeKind::Campaign => {
-                wrap(org::by_ids::<campaign::Entity, _>(db, campaign::Column::Id, &keys, |m| m.id).await?, NodeModel::Campaign)
-            }
+            NodeKind::Pairing => wrap(
+                org::by_ids::<pairing::Entity, _>(db, pairing::Column::Id, &keys, |m| m.id).await?,
+                NodeModel::Pairing,
+            ),
+            NodeKind::Activity => wrap(
+                org::by_ids::<activity::Entity, _>(db, activity::Column::Id, &keys, |m| m.id)
+                    .await?,
+                NodeModel::Activity,
+            ),
+            NodeKind::Campaign => wrap(
+                org::by_ids::<campaign::Entity, _>(db, campaign::Column::Id, &keys, |m| m.id)
+                    .await?,
+                NodeModel::Campaign,
+            ),
             // Stories: published ones are public, others only for their author side and editors.
             NodeKind::Story => {
-                let rows = org::by_ids::<story::Entity, _>(db, story::Column::Id, &keys, |m| m.id).await?;
-                let visible = crate::service::stories::filter_visible(db, actor, rows.into_values().collect()).await?;
-                visible.into_iter().map(|m| (m.id, NodeModel::Story(m))).collect()
+                let rows =
+                    org::by_ids::<story::Entity, _>(db, story::Column::Id, &keys, |m| m.id).await?;
+                let visible = crate::service::stories::filter_visible(
+                    db,
+                    actor,
+                    rows.into_values().collect(),
+                )
+                .await?;
+                visible
+                    .into_iter()
+                    .map(|m| (m.id, NodeModel::Story(m)))
+                    .collect()
             }
         };
         found.extend(models.into_iter().map(|(k, m)| (NodeId::new(*kind, k), m)));

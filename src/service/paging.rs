@@ -1,7 +1,8 @@
 //! Keyset pagination over a SeaORM query: the rows after/before a cursor, one extra
 //! row to learn whether more exist, and `COUNT(*)` for `totalCount`.
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select,
+    ColumnTrait, ConnectionTrait, EntityTrait, Order, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Select,
 };
 
 use crate::domain::page::{Direction, Page, PageRequest};
@@ -46,11 +47,39 @@ where
     let total_count = select.clone().count(db).await?;
     let ascending = order == KeyOrder::Ascending;
     // "Comes after `k` in list order" and its opposite.
-    let after = |k: i64| if ascending { key_column.gt(k) } else { key_column.lt(k) };
-    let before = |k: i64| if ascending { key_column.lt(k) } else { key_column.gt(k) };
-    let at_or_before = |k: i64| if ascending { key_column.lte(k) } else { key_column.gte(k) };
-    let at_or_after = |k: i64| if ascending { key_column.gte(k) } else { key_column.lte(k) };
-    let (list_order, reverse_order) = if ascending { (Order::Asc, Order::Desc) } else { (Order::Desc, Order::Asc) };
+    let after = |k: i64| {
+        if ascending {
+            key_column.gt(k)
+        } else {
+            key_column.lt(k)
+        }
+    };
+    let before = |k: i64| {
+        if ascending {
+            key_column.lt(k)
+        } else {
+            key_column.gt(k)
+        }
+    };
+    let at_or_before = |k: i64| {
+        if ascending {
+            key_column.lte(k)
+        } else {
+            key_column.gte(k)
+        }
+    };
+    let at_or_after = |k: i64| {
+        if ascending {
+            key_column.gte(k)
+        } else {
+            key_column.lte(k)
+        }
+    };
+    let (list_order, reverse_order) = if ascending {
+        (Order::Asc, Order::Desc)
+    } else {
+        (Order::Desc, Order::Asc)
+    };
 
     let mut window = select.clone();
     if let Some(k) = request.after {
@@ -61,9 +90,19 @@ where
     }
     let limit = request.size + 1;
     let mut rows = match request.direction {
-        Direction::Forward => window.order_by(key_column, list_order).limit(limit).all(db).await?,
+        Direction::Forward => {
+            window
+                .order_by(key_column, list_order)
+                .limit(limit)
+                .all(db)
+                .await?
+        }
         Direction::Backward => {
-            let mut rows = window.order_by(key_column, reverse_order).limit(limit).all(db).await?;
+            let mut rows = window
+                .order_by(key_column, reverse_order)
+                .limit(limit)
+                .all(db)
+                .await?;
             rows.reverse();
             rows
         }
@@ -81,7 +120,9 @@ where
     }
     // Whether anything lies on the far side of the cursor we came from.
     let beyond_cursor = match (request.direction, request.after, request.before) {
-        (Direction::Forward, Some(k), _) => select.clone().filter(at_or_before(k)).count(db).await? > 0,
+        (Direction::Forward, Some(k), _) => {
+            select.clone().filter(at_or_before(k)).count(db).await? > 0
+        }
         (Direction::Backward, _, Some(k)) => select.filter(at_or_after(k)).count(db).await? > 0,
         _ => false,
     };

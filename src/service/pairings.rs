@@ -2,9 +2,12 @@
 use std::collections::HashMap;
 
 use chrono::{NaiveDate, Utc};
-use entity::{activity, activity_participant, activity_station, deputy, pairing, township, PairingKind};
+use entity::{
+    activity, activity_participant, activity_station, deputy, pairing, township, PairingKind,
+};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, Set,
 };
 
 use crate::auth::Actor;
@@ -40,14 +43,22 @@ pub struct NewPairing {
     pub note: Option<String>,
 }
 
-async fn deputy_or_bad_input<C: ConnectionTrait>(db: &C, field: &str, id: i64) -> AppResult<deputy::Model> {
+async fn deputy_or_bad_input<C: ConnectionTrait>(
+    db: &C,
+    field: &str,
+    id: i64,
+) -> AppResult<deputy::Model> {
     deputy::Entity::find_by_id(id)
         .one(db)
         .await?
         .ok_or_else(|| AppError::bad_input(field, "代表不存在 (no such deputy)"))
 }
 
-pub async fn create(db: &DatabaseConnection, actor: &Actor, input: NewPairing) -> AppResult<pairing::Model> {
+pub async fn create(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    input: NewPairing,
+) -> AppResult<pairing::Model> {
     actor.require(may_manage(actor))?;
     let senior = deputy_or_bad_input(db, "seniorDeputyId", input.senior_deputy_id).await?;
     let junior = match input.junior_deputy_id {
@@ -60,10 +71,18 @@ pub async fn create(db: &DatabaseConnection, actor: &Actor, input: NewPairing) -
             .await?
             .ok_or_else(|| AppError::bad_input("townshipId", "乡镇不存在 (no such township)"))?;
     }
-    pairing_rules::check_fit(input.kind, &traits(&senior), junior.as_ref().map(traits).as_ref(), input.township_id)?;
+    pairing_rules::check_fit(
+        input.kind,
+        &traits(&senior),
+        junior.as_ref().map(traits).as_ref(),
+        input.township_id,
+    )?;
     if let Some(note) = &input.note {
         if note.chars().count() > 2000 {
-            return Err(AppError::bad_input("note", "备注最多2000个字符 (at most 2000 characters)"));
+            return Err(AppError::bad_input(
+                "note",
+                "备注最多2000个字符 (at most 2000 characters)",
+            ));
         }
     }
     // Duplicates are refused by the database (a partial unique index over active
@@ -82,22 +101,35 @@ pub async fn create(db: &DatabaseConnection, actor: &Actor, input: NewPairing) -
     .insert(db)
     .await
     .map_err(|e| match AppError::from(e) {
-        AppError::Conflict(_) => AppError::Conflict("该结对已存在 (this pairing already exists)".into()),
+        AppError::Conflict(_) => {
+            AppError::Conflict("该结对已存在 (this pairing already exists)".into())
+        }
         other => other,
     })?;
     Ok(created)
 }
 
 /// Ends a pairing; it stays in the history.
-pub async fn end(db: &DatabaseConnection, actor: &Actor, id: i64, ended_on: Option<NaiveDate>) -> AppResult<pairing::Model> {
+pub async fn end(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: i64,
+    ended_on: Option<NaiveDate>,
+) -> AppResult<pairing::Model> {
     actor.require(may_manage(actor))?;
-    let existing = pairing::Entity::find_by_id(id).one(db).await?.ok_or_else(|| AppError::not_found("结对 (pairing)"))?;
+    let existing = pairing::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::not_found("结对 (pairing)"))?;
     if existing.ended_on.is_some() {
         return Err(AppError::Conflict("该结对已结束 (already ended)".into()));
     }
     let ended_on = ended_on.unwrap_or_else(|| Utc::now().date_naive());
     if ended_on < existing.started_on {
-        return Err(AppError::bad_input("endedOn", "结束日期早于开始日期 (ends before it started)"));
+        return Err(AppError::bad_input(
+            "endedOn",
+            "结束日期早于开始日期 (ends before it started)",
+        ));
     }
     let mut active: pairing::ActiveModel = existing.into();
     active.ended_on = Set(Some(ended_on));
@@ -112,14 +144,20 @@ pub struct PairingFilter {
 }
 
 /// Pairings are public information about deputies' duties.
-pub async fn list<C: ConnectionTrait>(db: &C, filter: &PairingFilter, page: &PageRequest) -> AppResult<Page<pairing::Model>> {
+pub async fn list<C: ConnectionTrait>(
+    db: &C,
+    filter: &PairingFilter,
+    page: &PageRequest,
+) -> AppResult<Page<pairing::Model>> {
     let mut query = pairing::Entity::find();
     if let Some(kind) = filter.kind {
         query = query.filter(pairing::Column::Kind.eq(kind));
     }
     if let Some(d) = filter.deputy_id {
         query = query.filter(
-            sea_orm::Condition::any().add(pairing::Column::SeniorDeputyId.eq(d)).add(pairing::Column::JuniorDeputyId.eq(d)),
+            sea_orm::Condition::any()
+                .add(pairing::Column::SeniorDeputyId.eq(d))
+                .add(pairing::Column::JuniorDeputyId.eq(d)),
         );
     }
     if filter.active_only {
@@ -129,7 +167,10 @@ pub async fn list<C: ConnectionTrait>(db: &C, filter: &PairingFilter, page: &Pag
 }
 
 /// Every pairing a deputy takes part in (either side), for the DataLoader.
-pub async fn by_deputies<C: ConnectionTrait>(db: &C, ids: &[i64]) -> AppResult<HashMap<i64, Vec<pairing::Model>>> {
+pub async fn by_deputies<C: ConnectionTrait>(
+    db: &C,
+    ids: &[i64],
+) -> AppResult<HashMap<i64, Vec<pairing::Model>>> {
     let rows = pairing::Entity::find()
         .filter(
             sea_orm::Condition::any()
@@ -141,7 +182,10 @@ pub async fn by_deputies<C: ConnectionTrait>(db: &C, ids: &[i64]) -> AppResult<H
         .await?;
     let mut grouped: HashMap<i64, Vec<pairing::Model>> = HashMap::new();
     for row in rows {
-        for id in [Some(row.senior_deputy_id), row.junior_deputy_id].into_iter().flatten() {
+        for id in [Some(row.senior_deputy_id), row.junior_deputy_id]
+            .into_iter()
+            .flatten()
+        {
             if ids.contains(&id) {
                 grouped.entry(id).or_default().push(row.clone());
             }
@@ -153,29 +197,52 @@ pub async fn by_deputies<C: ConnectionTrait>(db: &C, ids: &[i64]) -> AppResult<H
 pub fn month_bounds(year: i32, month: u32) -> AppResult<(NaiveDate, NaiveDate)> {
     let start = NaiveDate::from_ymd_opt(year, month, 1)
         .ok_or_else(|| AppError::bad_input("month", "月份须为1-12 (month must be 1 to 12)"))?;
-    let next = if month == 12 { NaiveDate::from_ymd_opt(year + 1, 1, 1) } else { NaiveDate::from_ymd_opt(year, month + 1, 1) };
+    let next = if month == 12 {
+        NaiveDate::from_ymd_opt(year + 1, 1, 1)
+    } else {
+        NaiveDate::from_ymd_opt(year, month + 1, 1)
+    };
     let next = next.ok_or_else(|| AppError::bad_input("year", "年份无效 (invalid year)"))?;
     Ok((start, next))
 }
 
 /// The coverage report for a month: gaps against 5-8 grassroots deputies per member,
 /// 2 townships per leader, 2 station visits per leader and month.
-pub async fn coverage<C: ConnectionTrait>(db: &C, actor: &Actor, year: i32, month: u32) -> AppResult<Vec<Gap>> {
-    actor.require(actor.is_admin() || actor.is_county_supervisor() || !actor.supervised_townships().is_empty())?;
+pub async fn coverage<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    year: i32,
+    month: u32,
+) -> AppResult<Vec<Gap>> {
+    actor.require(
+        actor.is_admin()
+            || actor.is_county_supervisor()
+            || !actor.supervised_townships().is_empty(),
+    )?;
     let (start, next) = month_bounds(year, month)?;
     let month_end = next.pred_opt().unwrap_or(next);
     // Pairings active at any point of the month.
     let active = pairing::Entity::find()
         .filter(pairing::Column::StartedOn.lte(month_end))
-        .filter(sea_orm::Condition::any().add(pairing::Column::EndedOn.is_null()).add(pairing::Column::EndedOn.gte(start)))
+        .filter(
+            sea_orm::Condition::any()
+                .add(pairing::Column::EndedOn.is_null())
+                .add(pairing::Column::EndedOn.gte(start)),
+        )
         .all(db)
         .await?;
-    let members = deputy::Entity::find().filter(deputy::Column::IsScMember.eq(true)).filter(deputy::Column::Active.eq(true)).all(db).await?;
+    let members = deputy::Entity::find()
+        .filter(deputy::Column::IsScMember.eq(true))
+        .filter(deputy::Column::Active.eq(true))
+        .all(db)
+        .await?;
     let mut grassroots: HashMap<i64, usize> = HashMap::new();
     let mut townships: HashMap<i64, usize> = HashMap::new();
     for p in &active {
         match p.kind {
-            PairingKind::ScMemberGrassroots => *grassroots.entry(p.senior_deputy_id).or_default() += 1,
+            PairingKind::ScMemberGrassroots => {
+                *grassroots.entry(p.senior_deputy_id).or_default() += 1
+            }
             PairingKind::ScLeaderTownship => *townships.entry(p.senior_deputy_id).or_default() += 1,
             _ => {}
         }
@@ -189,7 +256,14 @@ pub async fn coverage<C: ConnectionTrait>(db: &C, actor: &Actor, year: i32, mont
         .all(db)
         .await?;
     let with_station: std::collections::HashSet<i64> = activity_station::Entity::find()
-        .filter(activity_station::Column::ActivityId.is_in(visits.iter().map(|(p, _)| p.activity_id).collect::<Vec<_>>()))
+        .filter(
+            activity_station::Column::ActivityId.is_in(
+                visits
+                    .iter()
+                    .map(|(p, _)| p.activity_id)
+                    .collect::<Vec<_>>(),
+            ),
+        )
         .all(db)
         .await?
         .into_iter()
@@ -198,16 +272,27 @@ pub async fn coverage<C: ConnectionTrait>(db: &C, actor: &Actor, year: i32, mont
     let mut visit_counts: HashMap<i64, usize> = HashMap::new();
     for (participant, act) in &visits {
         if let Some(act) = act {
-            if act.occurred_on >= start && act.occurred_on < next && with_station.contains(&act.id) {
+            if act.occurred_on >= start && act.occurred_on < next && with_station.contains(&act.id)
+            {
                 *visit_counts.entry(participant.deputy_id).or_default() += 1;
             }
         }
     }
     let input = CoverageInput {
-        members: members.iter().filter(|d| !d.is_sc_leader).map(|d| (d.id, grassroots.get(&d.id).copied().unwrap_or(0))).collect(),
+        members: members
+            .iter()
+            .filter(|d| !d.is_sc_leader)
+            .map(|d| (d.id, grassroots.get(&d.id).copied().unwrap_or(0)))
+            .collect(),
         leaders: leaders
             .iter()
-            .map(|d| (d.id, townships.get(&d.id).copied().unwrap_or(0), visit_counts.get(&d.id).copied().unwrap_or(0)))
+            .map(|d| {
+                (
+                    d.id,
+                    townships.get(&d.id).copied().unwrap_or(0),
+                    visit_counts.get(&d.id).copied().unwrap_or(0),
+                )
+            })
             .collect(),
         year,
         month,

@@ -3,8 +3,8 @@
 use chrono::Utc;
 use entity::{deputy, deputy_station, station, story, StoryStatus};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Set,
-    TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    Set, TransactionTrait,
 };
 use serde_json::json;
 
@@ -24,18 +24,30 @@ pub struct StoryInput {
 fn validate(input: &StoryInput) -> AppResult<()> {
     let title = input.title.trim().chars().count();
     if !(1..=200).contains(&title) {
-        return Err(AppError::bad_input("title", "标题须为1-200个字符 (1 to 200 characters)"));
+        return Err(AppError::bad_input(
+            "title",
+            "标题须为1-200个字符 (1 to 200 characters)",
+        ));
     }
     let body = input.body.trim().chars().count();
     if !(1..=20_000).contains(&body) {
-        return Err(AppError::bad_input("body", "正文须为1-20000个字符 (1 to 20000 characters)"));
+        return Err(AppError::bad_input(
+            "body",
+            "正文须为1-20000个字符 (1 to 20000 characters)",
+        ));
     }
     if let Some(url) = &input.cover_url {
-        let ok = (url.starts_with("https://") || url.starts_with("http://") || url.starts_with("/"))
-            && url.len() <= 500
-            && !url.chars().any(|c| c.is_whitespace() || c == '"' || c == '<' || c == '>');
+        let ok =
+            (url.starts_with("https://") || url.starts_with("http://") || url.starts_with("/"))
+                && url.len() <= 500
+                && !url
+                    .chars()
+                    .any(|c| c.is_whitespace() || c == '"' || c == '<' || c == '>');
         if !ok {
-            return Err(AppError::bad_input("coverUrl", "封面地址无效 (invalid cover URL)"));
+            return Err(AppError::bad_input(
+                "coverUrl",
+                "封面地址无效 (invalid cover URL)",
+            ));
         }
     }
     Ok(())
@@ -64,7 +76,9 @@ fn may_review(actor: &Actor, story: &story::Model, deputy_stations: &[i64]) -> b
 
 /// The deputy themself, or staff writing for a deputy of their station.
 fn may_author(actor: &Actor, deputy_id: i64, deputy_stations: &[i64]) -> bool {
-    actor.deputy_id() == Some(deputy_id) || actor.is_admin() || deputy_stations.iter().any(|s| actor.is_staff_of(*s))
+    actor.deputy_id() == Some(deputy_id)
+        || actor.is_admin()
+        || deputy_stations.iter().any(|s| actor.is_staff_of(*s))
 }
 
 pub async fn create(
@@ -83,7 +97,10 @@ pub async fn create(
     validate(&input)?;
     let station_id = stations.first().copied();
     let township_id = match station_id {
-        Some(id) => station::Entity::find_by_id(id).one(db).await?.map(|s| s.township_id),
+        Some(id) => station::Entity::find_by_id(id)
+            .one(db)
+            .await?
+            .map(|s| s.township_id),
         None => deputy.township_id,
     };
     let now = Utc::now();
@@ -108,15 +125,26 @@ pub async fn create(
 }
 
 async fn load(db: &DatabaseConnection, id: i64) -> AppResult<story::Model> {
-    story::Entity::find_by_id(id).one(db).await?.ok_or_else(|| AppError::not_found("履职故事 (story)"))
+    story::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::not_found("履职故事 (story)"))
 }
 
 fn wrong_state(story: &story::Model, action: &str) -> AppError {
-    AppError::InvalidTransition(format!("{:?} 状态的故事不能{action} (a {:?} story cannot be {action})", story.status, story.status))
+    AppError::InvalidTransition(format!(
+        "{:?} 状态的故事不能{action} (a {:?} story cannot be {action})",
+        story.status, story.status
+    ))
 }
 
 /// Edits a draft or returned story (its author side).
-pub async fn update(db: &DatabaseConnection, actor: &Actor, id: i64, input: StoryInput) -> AppResult<story::Model> {
+pub async fn update(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: i64,
+    input: StoryInput,
+) -> AppResult<story::Model> {
     let existing = load(db, id).await?;
     let stations = stations_of(db, existing.deputy_id).await?;
     actor.require(may_author(actor, existing.deputy_id, &stations))?;
@@ -181,13 +209,21 @@ pub async fn publish(db: &DatabaseConnection, actor: &Actor, id: i64) -> AppResu
 }
 
 /// An editor returns a submitted story to its author with a reason.
-pub async fn return_to_author(db: &DatabaseConnection, actor: &Actor, id: i64, reason: &str) -> AppResult<story::Model> {
+pub async fn return_to_author(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: i64,
+    reason: &str,
+) -> AppResult<story::Model> {
     let existing = load(db, id).await?;
     let stations = stations_of(db, existing.deputy_id).await?;
     actor.require(may_review(actor, &existing, &stations))?;
     let reason = reason.trim();
     if reason.is_empty() || reason.chars().count() > 2000 {
-        return Err(AppError::bad_input("reason", "退回须说明理由 (a reason of 1 to 2000 characters)"));
+        return Err(AppError::bad_input(
+            "reason",
+            "退回须说明理由 (a reason of 1 to 2000 characters)",
+        ));
     }
     if existing.status != StoryStatus::Submitted {
         return Err(wrong_state(&existing, "returned"));
@@ -207,7 +243,11 @@ pub struct FeedFilter {
 }
 
 /// Published stories, newest first (public).
-pub async fn feed<C: ConnectionTrait>(db: &C, filter: &FeedFilter, page: &PageRequest) -> AppResult<Page<story::Model>> {
+pub async fn feed<C: ConnectionTrait>(
+    db: &C,
+    filter: &FeedFilter,
+    page: &PageRequest,
+) -> AppResult<Page<story::Model>> {
     let mut query = story::Entity::find().filter(story::Column::Status.eq(StoryStatus::Published));
     if let Some(t) = filter.township_id {
         query = query.filter(story::Column::TownshipId.eq(t));
@@ -218,12 +258,24 @@ pub async fn feed<C: ConnectionTrait>(db: &C, filter: &FeedFilter, page: &PageRe
     if let Some(d) = filter.deputy_id {
         query = query.filter(story::Column::DeputyId.eq(d));
     }
-    fetch_page_ordered(db, query, story::Column::PublishedSeq, |m| m.published_seq.unwrap_or(0), page, KeyOrder::Descending).await
+    fetch_page_ordered(
+        db,
+        query,
+        story::Column::PublishedSeq,
+        |m| m.published_seq.unwrap_or(0),
+        page,
+        KeyOrder::Descending,
+    )
+    .await
 }
 
 /// The stories among `stories` the viewer may see: published ones are public; others
 /// only to their author side and editors.
-pub async fn filter_visible<C: ConnectionTrait>(db: &C, actor: &Actor, stories: Vec<story::Model>) -> AppResult<Vec<story::Model>> {
+pub async fn filter_visible<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    stories: Vec<story::Model>,
+) -> AppResult<Vec<story::Model>> {
     let mut visible = Vec::with_capacity(stories.len());
     for found in stories {
         if found.status == StoryStatus::Published {
@@ -240,7 +292,11 @@ pub async fn filter_visible<C: ConnectionTrait>(db: &C, actor: &Actor, stories: 
 
 /// Stories waiting for review at the actor's stations (staff), or everywhere they may
 /// review (supervisors, admins).
-pub async fn review_queue(db: &DatabaseConnection, actor: &Actor, page: &PageRequest) -> AppResult<Page<story::Model>> {
+pub async fn review_queue(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    page: &PageRequest,
+) -> AppResult<Page<story::Model>> {
     actor.require_signed_in()?;
     let mut query = story::Entity::find().filter(story::Column::Status.eq(StoryStatus::Submitted));
     if !(actor.is_admin() || actor.is_county_supervisor()) {

@@ -188,7 +188,14 @@ async fn batches_run_in_order_and_are_capped() {
 #[tokio::test]
 async fn over_deep_and_over_complex_queries_are_refused_with_codes() {
     let app = TestApp::spawn_demo().await;
-    let deep = "{ stations(first: 1) { edges { node { township { stations(first: 1) { edges { node { township { stations(first: 1) { edges { node { township { name } } } } } } } } } } } } }";
+    // Each hop station → township → stations → edges → node adds four levels.
+    let hop = "township { stations(first: 1) { edges { node { ";
+    let deep = format!(
+        "{{ stations(first: 1) {{ edges {{ node {{ {} name {} }} }} }} }}",
+        hop.repeat(5),
+        "} } } } ".repeat(5)
+    );
+    let deep = deep.as_str();
     let r = app.gql(deep).send().await;
     assert_eq!(r.error_code(), Some("QUERY_TOO_DEEP"), "{}", r.body);
     let wide = "{ stations(first: 100) { edges { node { residentDeputies(first: 100) { edges { node { stations(first: 100) { edges { node { name } } } } } } } } } }";

@@ -284,6 +284,7 @@ pub struct TestApp {
 pub struct Builder {
     fixture: Fixture,
     env: Vec<(String, String)>,
+    statements: Option<std::sync::Arc<AtomicUsize>>,
 }
 
 impl TestApp {
@@ -299,6 +300,7 @@ impl TestApp {
         Builder {
             fixture: Fixture::Empty,
             env: Vec::new(),
+            statements: None,
         }
     }
 
@@ -352,6 +354,12 @@ impl Builder {
         self
     }
 
+    /// Counts every SQL statement the app's pool runs into `counter`.
+    pub fn count_statements(mut self, counter: std::sync::Arc<AtomicUsize>) -> Self {
+        self.statements = Some(counter);
+        self
+    }
+
     pub async fn spawn(self) -> TestApp {
         let (database, url) = TestDatabase::create(self.fixture).await;
         let n = COUNTER.fetch_add(1, Ordering::SeqCst);
@@ -375,9 +383,20 @@ impl Builder {
                 .map(|(_, v)| v.clone())
         })
         .expect("test settings are valid");
-        let db = smart_npc::db::connect(&settings)
+        let mut db = smart_npc::db::connect(&settings)
             .await
             .expect("connect test database");
+        if let Some(counter) = self.statements {
+            db.set_metric_callback(move |info| {
+                if std::env::var("DEBUG_SQL").is_ok() {
+                    eprintln!(
+                        "SQL {}",
+                        info.statement.sql.chars().take(150).collect::<String>()
+                    );
+                }
+                counter.fetch_add(1, Ordering::SeqCst);
+            });
+        }
         let app = App::new(db.clone(), settings).expect("app builds");
         let sdl = app.schema.sdl();
         let (acceptor, addr) = app.bind().await.expect("bind port 0");

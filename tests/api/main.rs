@@ -5,11 +5,14 @@
 mod auth;
 mod authorization;
 mod cli;
+mod duty;
 mod graphql_http;
 mod health;
 mod helpers;
+mod management;
 mod node;
 mod org;
 mod pagination;
 mod schema;
+mod sql_count;
 mod websocket;

@@ -50,7 +50,11 @@ pub struct StoryFieldsInput {
 
 impl From<StoryFieldsInput> for StoryInput {
     fn from(input: StoryFieldsInput) -> Self {
-        StoryInput { title: input.title, body: input.body, cover_url: input.cover_url }
+        StoryInput {
+            title: input.title,
+            body: input.body,
+            cover_url: input.cover_url,
+        }
     }
 }
 
@@ -66,37 +70,71 @@ fn ids(field: &str, ids: &[ID], kind: NodeKind) -> AppResult<Vec<i64>> {
 impl DutyMutation {
     /// Pairs two deputies (or a leader with a township). The kind must fit both
     /// deputies' attributes (supervisors, admins).
-    async fn create_pairing(&self, ctx: &Context<'_>, input: CreatePairingInput) -> async_graphql::Result<Pairing> {
+    async fn create_pairing(
+        &self,
+        ctx: &Context<'_>,
+        input: CreatePairingInput,
+    ) -> async_graphql::Result<Pairing> {
         let input = NewPairing {
             kind: input.kind.into(),
             senior_deputy_id: id("seniorDeputyId", &input.senior_deputy_id, NodeKind::Deputy)?,
-            junior_deputy_id: input.junior_deputy_id.map(|j| id("juniorDeputyId", &j, NodeKind::Deputy)).transpose()?,
-            township_id: input.township_id.map(|t| id("townshipId", &t, NodeKind::Township)).transpose()?,
+            junior_deputy_id: input
+                .junior_deputy_id
+                .map(|j| id("juniorDeputyId", &j, NodeKind::Deputy))
+                .transpose()?,
+            township_id: input
+                .township_id
+                .map(|t| id("townshipId", &t, NodeKind::Township))
+                .transpose()?,
             started_on: input.started_on.map(|d| d.0),
             note: input.note,
         };
-        Ok(Pairing(pairings::create(&state(ctx)?.db, actor(ctx), input).await?))
+        Ok(Pairing(
+            pairings::create(&state(ctx)?.db, actor(ctx), input).await?,
+        ))
     }
 
     /// Ends a pairing; it stays in the history.
-    async fn end_pairing(&self, ctx: &Context<'_>, id: ID, ended_on: Option<Date>) -> async_graphql::Result<Pairing> {
+    async fn end_pairing(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        ended_on: Option<Date>,
+    ) -> async_graphql::Result<Pairing> {
         let pairing_id = self::id("id", &id, NodeKind::Pairing)?;
-        Ok(Pairing(pairings::end(&state(ctx)?.db, actor(ctx), pairing_id, ended_on.map(|d| d.0)).await?))
+        Ok(Pairing(
+            pairings::end(
+                &state(ctx)?.db,
+                actor(ctx),
+                pairing_id,
+                ended_on.map(|d| d.0),
+            )
+            .await?,
+        ))
     }
 
     /// Logs a duty activity (deputies for themselves, staff for their station's deputies).
-    async fn log_activity(&self, ctx: &Context<'_>, input: LogActivityInput) -> async_graphql::Result<Activity> {
+    async fn log_activity(
+        &self,
+        ctx: &Context<'_>,
+        input: LogActivityInput,
+    ) -> async_graphql::Result<Activity> {
         let input = NewActivity {
             kind: input.kind.into(),
             title: input.title,
             occurred_on: input.occurred_on.0,
             station_ids: ids("stationIds", &input.station_ids, NodeKind::Station)?,
             participant_ids: ids("participantIds", &input.participant_ids, NodeKind::Deputy)?,
-            campaign_id: input.campaign_id.map(|c| id("campaignId", &c, NodeKind::Campaign)).transpose()?,
+            campaign_id: input
+                .campaign_id
+                .map(|c| id("campaignId", &c, NodeKind::Campaign))
+                .transpose()?,
             citizens_heard: input.citizens_heard,
             notes: input.notes,
         };
-        Ok(Activity(activities::log(&state(ctx)?.db, actor(ctx), input).await?))
+        Ok(Activity(
+            activities::log(&state(ctx)?.db, actor(ctx), input).await?,
+        ))
     }
 
     /// Starts a themed campaign (supervisors, admins).
@@ -108,37 +146,69 @@ impl DutyMutation {
         starts_on: Date,
         ends_on: Option<Date>,
     ) -> async_graphql::Result<Campaign> {
-        let input = NewCampaign { name, description, starts_on: starts_on.0, ends_on: ends_on.map(|d| d.0) };
-        Ok(Campaign(activities::create_campaign(&state(ctx)?.db, actor(ctx), input).await?))
+        let input = NewCampaign {
+            name,
+            description,
+            starts_on: starts_on.0,
+            ends_on: ends_on.map(|d| d.0),
+        };
+        Ok(Campaign(
+            activities::create_campaign(&state(ctx)?.db, actor(ctx), input).await?,
+        ))
     }
 
     /// Writes a draft story about a deputy (the deputy, or staff of their station).
-    async fn create_story(&self, ctx: &Context<'_>, deputy_id: ID, input: StoryFieldsInput) -> async_graphql::Result<Story> {
+    async fn create_story(
+        &self,
+        ctx: &Context<'_>,
+        deputy_id: ID,
+        input: StoryFieldsInput,
+    ) -> async_graphql::Result<Story> {
         let deputy_id = id("deputyId", &deputy_id, NodeKind::Deputy)?;
-        Ok(Story(stories::create(&state(ctx)?.db, actor(ctx), deputy_id, input.into()).await?))
+        Ok(Story(
+            stories::create(&state(ctx)?.db, actor(ctx), deputy_id, input.into()).await?,
+        ))
     }
 
     /// Edits a draft or returned story.
-    async fn update_story(&self, ctx: &Context<'_>, id: ID, input: StoryFieldsInput) -> async_graphql::Result<Story> {
+    async fn update_story(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        input: StoryFieldsInput,
+    ) -> async_graphql::Result<Story> {
         let story_id = self::id("id", &id, NodeKind::Story)?;
-        Ok(Story(stories::update(&state(ctx)?.db, actor(ctx), story_id, input.into()).await?))
+        Ok(Story(
+            stories::update(&state(ctx)?.db, actor(ctx), story_id, input.into()).await?,
+        ))
     }
 
     /// Submits a story for review.
     async fn submit_story(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Story> {
         let story_id = self::id("id", &id, NodeKind::Story)?;
-        Ok(Story(stories::submit(&state(ctx)?.db, actor(ctx), story_id).await?))
+        Ok(Story(
+            stories::submit(&state(ctx)?.db, actor(ctx), story_id).await?,
+        ))
     }
 
     /// Publishes a submitted story to the showcase (station staff, supervisors, admins).
     async fn publish_story(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Story> {
         let story_id = self::id("id", &id, NodeKind::Story)?;
-        Ok(Story(stories::publish(&state(ctx)?.db, actor(ctx), story_id).await?))
+        Ok(Story(
+            stories::publish(&state(ctx)?.db, actor(ctx), story_id).await?,
+        ))
     }
 
     /// Returns a submitted story to its author with a reason.
-    async fn return_story(&self, ctx: &Context<'_>, id: ID, reason: String) -> async_graphql::Result<Story> {
+    async fn return_story(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        reason: String,
+    ) -> async_graphql::Result<Story> {
         let story_id = self::id("id", &id, NodeKind::Story)?;
-        Ok(Story(stories::return_to_author(&state(ctx)?.db, actor(ctx), story_id, &reason).await?))
+        Ok(Story(
+            stories::return_to_author(&state(ctx)?.db, actor(ctx), story_id, &reason).await?,
+        ))
     }
 }

@@ -6,4 +6,8 @@ mod org;
 use async_graphql::MergedObject;
 
 #[derive(MergedObject, Default)]
-pub struct MutationRoot(account::AccountMutation, org::OrgMutation, duty::DutyMutation);
+pub struct MutationRoot(
+    account::AccountMutation,
+    org::OrgMutation,
+    duty::DutyMutation,
+);

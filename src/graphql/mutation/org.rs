@@ -3,7 +3,9 @@ use async_graphql::{Context, InputObject, Object, ID};
 use crate::domain::node_id::{NodeId, NodeKind};
 use crate::error::AppResult;
 use crate::graphql::context::{actor, state};
-use crate::graphql::types::enums::{CongressLevel, DepartmentLevel, Gender, LiaisonKind, StationKind, TermStatus};
+use crate::graphql::types::enums::{
+    CongressLevel, DepartmentLevel, Gender, LiaisonKind, StationKind, TermStatus,
+};
 use crate::graphql::types::scalars::Date;
 use crate::graphql::types::{Department, Deputy, Grid, Liaison, Station};
 use crate::service::management::{self, DeputyInput, LiaisonInput, StationInput, StationPatch};
@@ -61,7 +63,10 @@ impl DeputyDetailsInput {
             name: self.name,
             gender: self.gender.into(),
             level: self.level.into(),
-            township_id: self.township_id.map(|id| NodeId::decode_as("townshipId", &id, NodeKind::Township)).transpose()?,
+            township_id: self
+                .township_id
+                .map(|id| NodeId::decode_as("townshipId", &id, NodeKind::Township))
+                .transpose()?,
             is_leading_cadre: self.is_leading_cadre,
             term_status: self.term_status.into(),
             is_sc_member: self.is_standing_committee_member,
@@ -90,23 +95,37 @@ fn id(field: &str, id: &ID, kind: NodeKind) -> AppResult<i64> {
 #[Object]
 impl OrgMutation {
     /// Creates a station, service point, post or base (admins; supervisors in their townships).
-    async fn create_station(&self, ctx: &Context<'_>, input: CreateStationInput) -> async_graphql::Result<Station> {
+    async fn create_station(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateStationInput,
+    ) -> async_graphql::Result<Station> {
         let input = StationInput {
             code: input.code,
             name: input.name,
             kind: input.kind.into(),
             township_id: id("townshipId", &input.township_id, NodeKind::Township)?,
-            parent_id: input.parent_id.map(|p| id("parentId", &p, NodeKind::Station)).transpose()?,
+            parent_id: input
+                .parent_id
+                .map(|p| id("parentId", &p, NodeKind::Station))
+                .transpose()?,
             brand_name: input.brand_name,
             feature: input.feature,
             address: input.address,
             reception_hours: input.reception_hours,
         };
-        Ok(Station(management::create_station(&state(ctx)?.db, actor(ctx), input).await?))
+        Ok(Station(
+            management::create_station(&state(ctx)?.db, actor(ctx), input).await?,
+        ))
     }
 
     /// Edits a station's descriptive fields (also its own staff).
-    async fn update_station(&self, ctx: &Context<'_>, id: ID, input: UpdateStationInput) -> async_graphql::Result<Station> {
+    async fn update_station(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        input: UpdateStationInput,
+    ) -> async_graphql::Result<Station> {
         let station_id = self::id("id", &id, NodeKind::Station)?;
         let patch = StationPatch {
             name: input.name,
@@ -115,18 +134,35 @@ impl OrgMutation {
             address: input.address,
             reception_hours: input.reception_hours,
         };
-        Ok(Station(management::update_station(&state(ctx)?.db, actor(ctx), station_id, patch).await?))
+        Ok(Station(
+            management::update_station(&state(ctx)?.db, actor(ctx), station_id, patch).await?,
+        ))
     }
 
     /// Adds a grid (网格) to a station's community.
-    async fn create_grid(&self, ctx: &Context<'_>, station_id: ID, name: String, description: Option<String>) -> async_graphql::Result<Grid> {
+    async fn create_grid(
+        &self,
+        ctx: &Context<'_>,
+        station_id: ID,
+        name: String,
+        description: Option<String>,
+    ) -> async_graphql::Result<Grid> {
         let station_id = id("stationId", &station_id, NodeKind::Station)?;
-        Ok(Grid(management::create_grid(&state(ctx)?.db, actor(ctx), station_id, &name, description).await?))
+        Ok(Grid(
+            management::create_grid(&state(ctx)?.db, actor(ctx), station_id, &name, description)
+                .await?,
+        ))
     }
 
     /// Registers a deputy; a random public code is assigned (admins, county supervisors).
-    async fn create_deputy(&self, ctx: &Context<'_>, input: DeputyDetailsInput) -> async_graphql::Result<Deputy> {
-        Ok(Deputy(management::create_deputy(&state(ctx)?.db, actor(ctx), input.into_input()?).await?))
+    async fn create_deputy(
+        &self,
+        ctx: &Context<'_>,
+        input: DeputyDetailsInput,
+    ) -> async_graphql::Result<Deputy> {
+        Ok(Deputy(
+            management::create_deputy(&state(ctx)?.db, actor(ctx), input.into_input()?).await?,
+        ))
     }
 
     /// Replaces a deputy's details; the public code never changes.
@@ -138,7 +174,16 @@ impl OrgMutation {
         #[graphql(default = true)] active: bool,
     ) -> async_graphql::Result<Deputy> {
         let deputy_id = self::id("id", &id, NodeKind::Deputy)?;
-        Ok(Deputy(management::update_deputy(&state(ctx)?.db, actor(ctx), deputy_id, input.into_input()?, active).await?))
+        Ok(Deputy(
+            management::update_deputy(
+                &state(ctx)?.db,
+                actor(ctx),
+                deputy_id,
+                input.into_input()?,
+                active,
+            )
+            .await?,
+        ))
     }
 
     /// Makes a deputy a resident deputy (驻站代表) of a station.
@@ -149,10 +194,18 @@ impl OrgMutation {
         station_id: ID,
         since: Option<Date>,
     ) -> async_graphql::Result<Station> {
-        let (d, s) = (id("deputyId", &deputy_id, NodeKind::Deputy)?, id("stationId", &station_id, NodeKind::Station)?);
+        let (d, s) = (
+            id("deputyId", &deputy_id, NodeKind::Deputy)?,
+            id("stationId", &station_id, NodeKind::Station)?,
+        );
         let app = state(ctx)?;
         management::assign_resident(&app.db, actor(ctx), d, s, since.map(|d| d.0)).await?;
-        Ok(Station(crate::service::org::stations_by_ids(&app.db, &[s]).await?.remove(&s).ok_or_else(|| crate::error::AppError::not_found("站点 (station)"))?))
+        Ok(Station(
+            crate::service::org::stations_by_ids(&app.db, &[s])
+                .await?
+                .remove(&s)
+                .ok_or_else(|| crate::error::AppError::not_found("站点 (station)"))?,
+        ))
     }
 
     /// Ends a resident assignment (kept as history).
@@ -163,35 +216,73 @@ impl OrgMutation {
         station_id: ID,
         until: Option<Date>,
     ) -> async_graphql::Result<Station> {
-        let (d, s) = (id("deputyId", &deputy_id, NodeKind::Deputy)?, id("stationId", &station_id, NodeKind::Station)?);
+        let (d, s) = (
+            id("deputyId", &deputy_id, NodeKind::Deputy)?,
+            id("stationId", &station_id, NodeKind::Station)?,
+        );
         let app = state(ctx)?;
         management::end_resident(&app.db, actor(ctx), d, s, until.map(|d| d.0)).await?;
-        Ok(Station(crate::service::org::stations_by_ids(&app.db, &[s]).await?.remove(&s).ok_or_else(|| crate::error::AppError::not_found("站点 (station)"))?))
+        Ok(Station(
+            crate::service::org::stations_by_ids(&app.db, &[s])
+                .await?
+                .remove(&s)
+                .ok_or_else(|| crate::error::AppError::not_found("站点 (station)"))?,
+        ))
     }
 
     /// Links a resident deputy to one of the station's grids (at most two each).
-    async fn link_deputy_grid(&self, ctx: &Context<'_>, deputy_id: ID, grid_id: ID) -> async_graphql::Result<Grid> {
-        let (d, g) = (id("deputyId", &deputy_id, NodeKind::Deputy)?, id("gridId", &grid_id, NodeKind::Grid)?);
+    async fn link_deputy_grid(
+        &self,
+        ctx: &Context<'_>,
+        deputy_id: ID,
+        grid_id: ID,
+    ) -> async_graphql::Result<Grid> {
+        let (d, g) = (
+            id("deputyId", &deputy_id, NodeKind::Deputy)?,
+            id("gridId", &grid_id, NodeKind::Grid)?,
+        );
         let app = state(ctx)?;
         management::link_grid(&app.db, actor(ctx), d, g).await?;
-        Ok(Grid(crate::service::org::grids_by_ids(&app.db, &[g]).await?.remove(&g).ok_or_else(|| crate::error::AppError::not_found("网格 (grid)"))?))
+        Ok(Grid(
+            crate::service::org::grids_by_ids(&app.db, &[g])
+                .await?
+                .remove(&g)
+                .ok_or_else(|| crate::error::AppError::not_found("网格 (grid)"))?,
+        ))
     }
 
-    async fn unlink_deputy_grid(&self, ctx: &Context<'_>, deputy_id: ID, grid_id: ID) -> async_graphql::Result<bool> {
-        let (d, g) = (id("deputyId", &deputy_id, NodeKind::Deputy)?, id("gridId", &grid_id, NodeKind::Grid)?);
+    async fn unlink_deputy_grid(
+        &self,
+        ctx: &Context<'_>,
+        deputy_id: ID,
+        grid_id: ID,
+    ) -> async_graphql::Result<bool> {
+        let (d, g) = (
+            id("deputyId", &deputy_id, NodeKind::Deputy)?,
+            id("gridId", &grid_id, NodeKind::Grid)?,
+        );
         Ok(management::unlink_grid(&state(ctx)?.db, actor(ctx), d, g).await?)
     }
 
     /// Adds a part-time liaison (grid worker, volunteer, ...) to a station.
-    async fn create_liaison(&self, ctx: &Context<'_>, input: CreateLiaisonInput) -> async_graphql::Result<Liaison> {
+    async fn create_liaison(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateLiaisonInput,
+    ) -> async_graphql::Result<Liaison> {
         let input = LiaisonInput {
             station_id: id("stationId", &input.station_id, NodeKind::Station)?,
-            grid_id: input.grid_id.map(|g| id("gridId", &g, NodeKind::Grid)).transpose()?,
+            grid_id: input
+                .grid_id
+                .map(|g| id("gridId", &g, NodeKind::Grid))
+                .transpose()?,
             name: input.name,
             kind: input.kind.into(),
             phone: input.phone,
         };
-        Ok(Liaison(management::create_liaison(&state(ctx)?.db, actor(ctx), input).await?))
+        Ok(Liaison(
+            management::create_liaison(&state(ctx)?.db, actor(ctx), input).await?,
+        ))
     }
 
     /// Adds a department (admins).
@@ -203,7 +294,19 @@ impl OrgMutation {
         level: DepartmentLevel,
         township_id: Option<ID>,
     ) -> async_graphql::Result<Department> {
-        let township = township_id.map(|t| id("townshipId", &t, NodeKind::Township)).transpose()?;
-        Ok(Department(management::create_department(&state(ctx)?.db, actor(ctx), &code, &name, level.into(), township).await?))
+        let township = township_id
+            .map(|t| id("townshipId", &t, NodeKind::Township))
+            .transpose()?;
+        Ok(Department(
+            management::create_department(
+                &state(ctx)?.db,
+                actor(ctx),
+                &code,
+                &name,
+                level.into(),
+                township,
+            )
+            .await?,
+        ))
     }
 }

@@ -1,17 +1,19 @@
 use async_graphql::{Context, InputObject, Object, ID};
 
 use crate::domain::node_id::{NodeId, NodeKind};
+use crate::domain::pairing_rules::{self as rules, Gap};
 use crate::error::AppError;
 use crate::graphql::connection::{to_connection, Conn};
 use crate::graphql::context::{actor, page_request, state};
-use crate::graphql::types::duty::{Activity, Campaign, ComplianceRollup, CoverageGap, CoverageGapKind, Pairing};
+use crate::graphql::loaders::DeputyLoader;
+use crate::graphql::types::duty::{
+    Activity, Campaign, ComplianceRollup, CoverageGap, CoverageGapKind, Pairing,
+};
 use crate::graphql::types::enums::{ActivityKind, PairingKind};
 use crate::graphql::types::scalars::Date;
 use crate::graphql::types::{load_one, Deputy, Story};
-use crate::graphql::loaders::DeputyLoader;
 use crate::service::compliance::{self, Scope};
 use crate::service::{activities, pairings, stories};
-use crate::domain::pairing_rules::{self as rules, Gap};
 
 #[derive(Default)]
 pub struct DutyQuery;
@@ -60,25 +62,58 @@ impl DutyQuery {
             deputy_id: id_of("deputyId", deputy_id.as_ref(), NodeKind::Deputy)?,
             active_only,
         };
-        Ok(to_connection(pairings::list(&state(ctx)?.db, &filter, &request).await?, Pairing))
+        Ok(to_connection(
+            pairings::list(&state(ctx)?.db, &filter, &request).await?,
+            Pairing,
+        ))
     }
 
     /// Gaps against the pairing rules for a month: members with fewer than 5 or more
     /// than 8 grassroots deputies, leaders not covering 2 townships, leaders with
     /// fewer than 2 station visits (supervisors, admins).
     #[graphql(complexity = 500)]
-    async fn coverage_report(&self, ctx: &Context<'_>, year: i32, month: u32) -> async_graphql::Result<Vec<CoverageGap>> {
+    async fn coverage_report(
+        &self,
+        ctx: &Context<'_>,
+        year: i32,
+        month: u32,
+    ) -> async_graphql::Result<Vec<CoverageGap>> {
         let gaps = pairings::coverage(&state(ctx)?.db, actor(ctx), year, month).await?;
         let mut out = Vec::with_capacity(gaps.len());
         for gap in gaps {
             let (kind, deputy, actual, expected) = match gap {
-                Gap::MemberTooFew { member, grassroots } => (CoverageGapKind::MemberTooFew, member, grassroots, format!("{}-{}", rules::MEMBER_MIN, rules::MEMBER_MAX)),
-                Gap::MemberTooMany { member, grassroots } => (CoverageGapKind::MemberTooMany, member, grassroots, format!("{}-{}", rules::MEMBER_MIN, rules::MEMBER_MAX)),
-                Gap::LeaderTownships { leader, townships } => (CoverageGapKind::LeaderTownships, leader, townships, rules::LEADER_TOWNSHIPS.to_string()),
-                Gap::LeaderVisits { leader, visits, .. } => (CoverageGapKind::LeaderVisits, leader, visits, format!(">= {}", rules::LEADER_VISITS_PER_MONTH)),
+                Gap::MemberTooFew { member, grassroots } => (
+                    CoverageGapKind::MemberTooFew,
+                    member,
+                    grassroots,
+                    format!("{}-{}", rules::MEMBER_MIN, rules::MEMBER_MAX),
+                ),
+                Gap::MemberTooMany { member, grassroots } => (
+                    CoverageGapKind::MemberTooMany,
+                    member,
+                    grassroots,
+                    format!("{}-{}", rules::MEMBER_MIN, rules::MEMBER_MAX),
+                ),
+                Gap::LeaderTownships { leader, townships } => (
+                    CoverageGapKind::LeaderTownships,
+                    leader,
+                    townships,
+                    rules::LEADER_TOWNSHIPS.to_string(),
+                ),
+                Gap::LeaderVisits { leader, visits, .. } => (
+                    CoverageGapKind::LeaderVisits,
+                    leader,
+                    visits,
+                    format!(">= {}", rules::LEADER_VISITS_PER_MONTH),
+                ),
             };
             if let Some(model) = load_one::<DeputyLoader>(ctx, deputy).await? {
-                out.push(CoverageGap { kind, deputy: Deputy(model), actual: actual as u32, expected });
+                out.push(CoverageGap {
+                    kind,
+                    deputy: Deputy(model),
+                    actual: actual as u32,
+                    expected,
+                });
             }
         }
         Ok(out)
@@ -100,13 +135,24 @@ impl DutyQuery {
         let filter = activities::ActivityFilter {
             deputy_id: id_of("filter.deputyId", f.deputy_id.as_ref(), NodeKind::Deputy)?,
             station_id: id_of("filter.stationId", f.station_id.as_ref(), NodeKind::Station)?,
-            township_id: id_of("filter.townshipId", f.township_id.as_ref(), NodeKind::Township)?,
+            township_id: id_of(
+                "filter.townshipId",
+                f.township_id.as_ref(),
+                NodeKind::Township,
+            )?,
             kind: f.kind.map(Into::into),
-            campaign_id: id_of("filter.campaignId", f.campaign_id.as_ref(), NodeKind::Campaign)?,
+            campaign_id: id_of(
+                "filter.campaignId",
+                f.campaign_id.as_ref(),
+                NodeKind::Campaign,
+            )?,
             from: f.from.map(|d| d.0),
             to: f.to.map(|d| d.0),
         };
-        Ok(to_connection(activities::list(&state(ctx)?.db, &filter, &request).await?, Activity))
+        Ok(to_connection(
+            activities::list(&state(ctx)?.db, &filter, &request).await?,
+            Activity,
+        ))
     }
 
     /// Themed campaigns ("百名代表入千户", "双岗建新功", ...).
@@ -120,7 +166,10 @@ impl DutyQuery {
         before: Option<String>,
     ) -> async_graphql::Result<Conn<Campaign>> {
         let request = page_request(ctx, first, after, last, before)?;
-        Ok(to_connection(activities::campaigns(&state(ctx)?.db, &request).await?, Campaign))
+        Ok(to_connection(
+            activities::campaigns(&state(ctx)?.db, &request).await?,
+            Campaign,
+        ))
     }
 
     /// 代表风采: published stories, newest first; filter by township, station, deputy.
@@ -137,11 +186,18 @@ impl DutyQuery {
         let request = page_request(ctx, first, after, last, before)?;
         let f = filter.unwrap_or_default();
         let filter = stories::FeedFilter {
-            township_id: id_of("filter.townshipId", f.township_id.as_ref(), NodeKind::Township)?,
+            township_id: id_of(
+                "filter.townshipId",
+                f.township_id.as_ref(),
+                NodeKind::Township,
+            )?,
             station_id: id_of("filter.stationId", f.station_id.as_ref(), NodeKind::Station)?,
             deputy_id: id_of("filter.deputyId", f.deputy_id.as_ref(), NodeKind::Deputy)?,
         };
-        Ok(to_connection(stories::feed(&state(ctx)?.db, &filter, &request).await?, Story))
+        Ok(to_connection(
+            stories::feed(&state(ctx)?.db, &filter, &request).await?,
+            Story,
+        ))
     }
 
     /// Stories submitted for review where the viewer is an editor.
@@ -155,7 +211,10 @@ impl DutyQuery {
         before: Option<String>,
     ) -> async_graphql::Result<Conn<Story>> {
         let request = page_request(ctx, first, after, last, before)?;
-        Ok(to_connection(stories::review_queue(&state(ctx)?.db, actor(ctx), &request).await?, Story))
+        Ok(to_connection(
+            stories::review_queue(&state(ctx)?.db, actor(ctx), &request).await?,
+            Story,
+        ))
     }
 
     /// Share of a station's or township's deputies fully compliant with the "eight
@@ -175,13 +234,29 @@ impl DutyQuery {
         ) {
             (Some(s), None) => Scope::Station(s),
             (None, Some(t)) => Scope::Township(t),
-            _ => return Err(AppError::bad_input("stationId", "须指定站点或乡镇之一 (give exactly one of stationId, townshipId)").into()),
+            _ => {
+                return Err(AppError::bad_input(
+                    "stationId",
+                    "须指定站点或乡镇之一 (give exactly one of stationId, townshipId)",
+                )
+                .into())
+            }
         };
         if !(2000..=2100).contains(&year) {
-            return Err(AppError::bad_input("year", "年份须在2000-2100之间 (year 2000 to 2100)").into());
+            return Err(
+                AppError::bad_input("year", "年份须在2000-2100之间 (year 2000 to 2100)").into(),
+            );
         }
-        let through = compliance::months_so_far(year, crate::domain::calendar::local_date(chrono::Utc::now()));
-        let rollup = compliance::rollup(&state(ctx)?.db, actor(ctx), scope, year, month, through).await?;
-        Ok(ComplianceRollup { deputies: rollup.deputies, fully_compliant: rollup.fully_compliant, share: rollup.share })
+        let through = compliance::months_so_far(
+            year,
+            crate::domain::calendar::local_date(chrono::Utc::now()),
+        );
+        let rollup =
+            compliance::rollup(&state(ctx)?.db, actor(ctx), scope, year, month, through).await?;
+        Ok(ComplianceRollup {
+            deputies: rollup.deputies,
+            fully_compliant: rollup.fully_compliant,
+            share: rollup.share,
+        })
     }
 }

@@ -7,4 +7,9 @@ mod org;
 use async_graphql::MergedObject;
 
 #[derive(MergedObject, Default)]
-pub struct QueryRoot(org::OrgQuery, duty::DutyQuery, account::AccountQuery, node::NodeQuery);
+pub struct QueryRoot(
+    org::OrgQuery,
+    duty::DutyQuery,
+    account::AccountQuery,
+    node::NodeQuery,
+);

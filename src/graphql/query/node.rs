@@ -10,7 +10,9 @@ use crate::service::node::{self, NodeModel};
 pub struct NodeQuery;
 
 fn to_node(model: NodeModel) -> Node {
-    use crate::graphql::types::{Account, Activity, Campaign, Department, Deputy, Grid, Pairing, Station, Story, Township};
+    use crate::graphql::types::{
+        Account, Activity, Campaign, Department, Deputy, Grid, Pairing, Station, Story, Township,
+    };
     match model {
         NodeModel::Township(m) => Node::Township(Township(m)),
         NodeModel::Station(m) => Node::Station(Station(m)),

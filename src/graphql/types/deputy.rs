@@ -1,8 +1,8 @@
 use async_graphql::{Context, Object, ID};
 
-use super::enums::{CongressLevel, Gender, TermStatus};
 use super::deputy_duty::{self, DeputyArchive};
 use super::duty::{Activity, MonthCompliance, Pairing, YearCompliance};
+use super::enums::{CongressLevel, Gender, TermStatus};
 use super::{load_many, load_one, Station, Story, Township};
 use crate::domain::mask;
 use crate::domain::node_id::{NodeId, NodeKind};
@@ -130,13 +130,23 @@ impl Deputy {
     /// "Eight ones" compliance in a month (the deputy, their stations' staff,
     /// supervisors and admins).
     #[graphql(complexity = 50)]
-    async fn compliance(&self, ctx: &Context<'_>, year: i32, month: u32) -> async_graphql::Result<MonthCompliance> {
+    async fn compliance(
+        &self,
+        ctx: &Context<'_>,
+        year: i32,
+        month: u32,
+    ) -> async_graphql::Result<MonthCompliance> {
         deputy_duty::month_compliance(ctx, &self.0, year, month).await
     }
     /// "Eight ones" compliance in a year, January through `throughMonth` (default: the
     /// months so far).
     #[graphql(complexity = 100)]
-    async fn year_compliance(&self, ctx: &Context<'_>, year: i32, through_month: Option<u32>) -> async_graphql::Result<YearCompliance> {
+    async fn year_compliance(
+        &self,
+        ctx: &Context<'_>,
+        year: i32,
+        through_month: Option<u32>,
+    ) -> async_graphql::Result<YearCompliance> {
         deputy_duty::year_compliance(ctx, &self.0, year, through_month).await
     }
     /// 电子履职档案: the year's activities, items, suggestions, stories and compliance.

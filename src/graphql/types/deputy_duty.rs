@@ -40,12 +40,23 @@ impl DeputyArchive {
     ) -> async_graphql::Result<Conn<Activity>> {
         let request = page_request(ctx, first, after, last, before)?;
         let (from, to) = compliance::year_range(self.year)?;
-        let filter = activities::ActivityFilter { deputy_id: Some(self.deputy_id), from: Some(from), to: Some(to), ..Default::default() };
-        Ok(to_connection(activities::list(&state(ctx)?.db, &filter, &request).await?, Activity))
+        let filter = activities::ActivityFilter {
+            deputy_id: Some(self.deputy_id),
+            from: Some(from),
+            to: Some(to),
+            ..Default::default()
+        };
+        Ok(to_connection(
+            activities::list(&state(ctx)?.db, &filter, &request).await?,
+            Activity,
+        ))
     }
 }
 
-async fn check_may_view(ctx: &Context<'_>, deputy: &entity::deputy::Model) -> async_graphql::Result<()> {
+async fn check_may_view(
+    ctx: &Context<'_>,
+    deputy: &entity::deputy::Model,
+) -> async_graphql::Result<()> {
     let stations = load_many::<DeputyStationsLoader, _>(ctx, deputy.id).await?;
     actor(ctx).require(compliance::may_view(actor(ctx), deputy, &stations))?;
     Ok(())
@@ -55,7 +66,10 @@ fn check_year(year: i32) -> Result<(), AppError> {
     if (2000..=2100).contains(&year) {
         Ok(())
     } else {
-        Err(AppError::bad_input("year", "年份须在2000-2100之间 (year 2000 to 2100)"))
+        Err(AppError::bad_input(
+            "year",
+            "年份须在2000-2100之间 (year 2000 to 2100)",
+        ))
     }
 }
 
@@ -67,7 +81,11 @@ impl Deputy {
         request: &PageRequest,
     ) -> async_graphql::Result<Conn<Pairing>> {
         let all = load_many::<DeputyPairingsLoader, _>(ctx, self.0.id).await?;
-        let rows = all.into_iter().filter(|p| !active_only || p.ended_on.is_none()).map(|p| (p.id, p)).collect();
+        let rows = all
+            .into_iter()
+            .filter(|p| !active_only || p.ended_on.is_none())
+            .map(|p| (p.id, p))
+            .collect();
         Ok(to_connection(Page::from_sorted(rows, request), Pairing))
     }
 }
@@ -87,7 +105,12 @@ pub(crate) async fn activities_page(
     Ok(to_connection(Page::from_sorted(rows, request), Activity))
 }
 
-pub(crate) async fn month_compliance(ctx: &Context<'_>, deputy: &entity::deputy::Model, year: i32, month: u32) -> async_graphql::Result<MonthCompliance> {
+pub(crate) async fn month_compliance(
+    ctx: &Context<'_>,
+    deputy: &entity::deputy::Model,
+    year: i32,
+    month: u32,
+) -> async_graphql::Result<MonthCompliance> {
     check_year(year)?;
     check_may_view(ctx, deputy).await?;
     let result = compliance::deputy_month(&state(ctx)?.db, deputy.id, year, month).await?;
@@ -102,17 +125,29 @@ pub(crate) async fn year_compliance(
 ) -> async_graphql::Result<YearCompliance> {
     check_year(year)?;
     check_may_view(ctx, deputy).await?;
-    let through = through_month.unwrap_or_else(|| compliance::months_so_far(year, crate::domain::calendar::local_date(chrono::Utc::now())));
+    let through = through_month.unwrap_or_else(|| {
+        compliance::months_so_far(
+            year,
+            crate::domain::calendar::local_date(chrono::Utc::now()),
+        )
+    });
     let result = compliance::deputy_year(&state(ctx)?.db, deputy.id, year, through).await?;
     Ok((&result).into())
 }
 
-pub(crate) async fn archive(ctx: &Context<'_>, deputy: &entity::deputy::Model, year: i32) -> async_graphql::Result<DeputyArchive> {
+pub(crate) async fn archive(
+    ctx: &Context<'_>,
+    deputy: &entity::deputy::Model,
+    year: i32,
+) -> async_graphql::Result<DeputyArchive> {
     check_year(year)?;
     check_may_view(ctx, deputy).await?;
     let db = &state(ctx)?.db;
     let counts = compliance::archive_counts(db, deputy.id, year).await?;
-    let through = compliance::months_so_far(year, crate::domain::calendar::local_date(chrono::Utc::now()));
+    let through = compliance::months_so_far(
+        year,
+        crate::domain::calendar::local_date(chrono::Utc::now()),
+    );
     let year_compliance = compliance::deputy_year(db, deputy.id, year, through).await?;
     Ok(DeputyArchive {
         year,
@@ -126,7 +161,17 @@ pub(crate) async fn archive(ctx: &Context<'_>, deputy: &entity::deputy::Model, y
     })
 }
 
-pub(crate) async fn published_stories(ctx: &Context<'_>, deputy_id: i64, request: &PageRequest) -> async_graphql::Result<Conn<Story>> {
-    let filter = stories::FeedFilter { deputy_id: Some(deputy_id), ..Default::default() };
-    Ok(to_connection(stories::feed(&state(ctx)?.db, &filter, request).await?, Story))
+pub(crate) async fn published_stories(
+    ctx: &Context<'_>,
+    deputy_id: i64,
+    request: &PageRequest,
+) -> async_graphql::Result<Conn<Story>> {
+    let filter = stories::FeedFilter {
+        deputy_id: Some(deputy_id),
+        ..Default::default()
+    };
+    Ok(to_connection(
+        stories::feed(&state(ctx)?.db, &filter, request).await?,
+        Story,
+    ))
 }

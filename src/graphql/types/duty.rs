@@ -9,7 +9,10 @@ use crate::domain::node_id::{NodeId, NodeKind};
 use crate::domain::page::Page;
 use crate::graphql::connection::{to_connection, Conn};
 use crate::graphql::context::page_request;
-use crate::graphql::loaders::{ActivityParticipantsLoader, ActivityStationsLoader, CampaignLoader, DeputyLoader, TownshipLoader};
+use crate::graphql::loaders::{
+    ActivityParticipantsLoader, ActivityStationsLoader, CampaignLoader, DeputyLoader,
+    TownshipLoader,
+};
 
 /// 三联结对 / 包联: a pairing between deputies, or a leader's township coverage.
 pub struct Pairing(pub entity::pairing::Model);
@@ -24,7 +27,9 @@ impl Pairing {
     }
     /// The leading cadre / re-elected / upper-level deputy, standing-committee member or leader.
     async fn senior(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Deputy>> {
-        Ok(load_one::<DeputyLoader>(ctx, self.0.senior_deputy_id).await?.map(Deputy))
+        Ok(load_one::<DeputyLoader>(ctx, self.0.senior_deputy_id)
+            .await?
+            .map(Deputy))
     }
     /// The paired deputy (null for a township coverage).
     async fn junior(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Deputy>> {
@@ -99,7 +104,10 @@ impl Activity {
     ) -> async_graphql::Result<Conn<Deputy>> {
         let request = page_request(ctx, first, after, last, before)?;
         let all = load_many::<ActivityParticipantsLoader, _>(ctx, self.0.id).await?;
-        Ok(to_connection(Page::from_sorted(all.into_iter().map(|d| (d.id, d)).collect(), &request), Deputy))
+        Ok(to_connection(
+            Page::from_sorted(all.into_iter().map(|d| (d.id, d)).collect(), &request),
+            Deputy,
+        ))
     }
     #[graphql(complexity = "first.or(last).unwrap_or(20).max(1) as usize * child_complexity")]
     async fn stations(
@@ -112,7 +120,10 @@ impl Activity {
     ) -> async_graphql::Result<Conn<Station>> {
         let request = page_request(ctx, first, after, last, before)?;
         let all = load_many::<ActivityStationsLoader, _>(ctx, self.0.id).await?;
-        Ok(to_connection(Page::from_sorted(all.into_iter().map(|s| (s.id, s)).collect(), &request), Station))
+        Ok(to_connection(
+            Page::from_sorted(all.into_iter().map(|s| (s.id, s)).collect(), &request),
+            Station,
+        ))
     }
 }
 
@@ -186,7 +197,13 @@ pub struct DutyItemStatus {
 
 impl From<&rules::ItemStatus> for DutyItemStatus {
     fn from(s: &rules::ItemStatus) -> Self {
-        DutyItemStatus { item: s.item.into(), label: s.item.label_zh().to_owned(), required: s.required, count: s.count, met: s.met }
+        DutyItemStatus {
+            item: s.item.into(),
+            label: s.item.label_zh().to_owned(),
+            required: s.required,
+            count: s.count,
+            met: s.met,
+        }
     }
 }
 
@@ -216,8 +233,17 @@ impl From<&rules::MonthCompliance> for MonthCompliance {
             year: m.year,
             month: m.month,
             items: m.items.iter().map(Into::into).collect(),
-            missing: m.items.iter().filter(|i| !i.met).map(|i| i.item.into()).collect(),
-            resident_hearings: m.resident_hearings.map(|h| HearingStatus { required: h.required, count: h.count, met: h.met }),
+            missing: m
+                .items
+                .iter()
+                .filter(|i| !i.met)
+                .map(|i| i.item.into())
+                .collect(),
+            resident_hearings: m.resident_hearings.map(|h| HearingStatus {
+                required: h.required,
+                count: h.count,
+                met: h.met,
+            }),
             fully_compliant: m.fully_compliant,
         }
     }
@@ -241,7 +267,12 @@ impl From<&rules::YearCompliance> for YearCompliance {
             through_month: y.through_month,
             months: y.months.iter().map(Into::into).collect(),
             yearly_items: y.yearly_items.iter().map(Into::into).collect(),
-            missing_yearly: y.yearly_items.iter().filter(|i| !i.met).map(|i| i.item.into()).collect(),
+            missing_yearly: y
+                .yearly_items
+                .iter()
+                .filter(|i| !i.met)
+                .map(|i| i.item.into())
+                .collect(),
             compliant_months: y.compliant_months,
             fully_compliant: y.fully_compliant,
         }

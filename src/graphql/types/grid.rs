@@ -1,10 +1,10 @@
 use async_graphql::{Context, Object, ID};
 
 use super::{load_many, load_one, Deputy, Station};
+use crate::domain::node_id::{NodeId, NodeKind};
 use crate::domain::page::Page;
 use crate::graphql::connection::{to_connection, Conn};
 use crate::graphql::context::page_request;
-use crate::domain::node_id::{NodeId, NodeKind};
 use crate::graphql::loaders::{GridDeputiesLoader, StationLoader};
 
 /// 网格: a part of a community served by a grid worker and linked deputies.

@@ -20,8 +20,16 @@ impl Liaison {
     /// Masked except for admins, supervisors and the station's staff.
     async fn phone(&self, ctx: &Context<'_>) -> Option<String> {
         let viewer = actor(ctx);
-        let entitled = viewer.is_admin() || viewer.is_county_supervisor() || viewer.is_staff_of(self.0.station_id);
-        self.0.phone.as_deref().map(|p| if entitled { p.to_owned() } else { mask::phone(p) })
+        let entitled = viewer.is_admin()
+            || viewer.is_county_supervisor()
+            || viewer.is_staff_of(self.0.station_id);
+        self.0.phone.as_deref().map(|p| {
+            if entitled {
+                p.to_owned()
+            } else {
+                mask::phone(p)
+            }
+        })
     }
     async fn grid(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Grid>> {
         match self.0.grid_id {

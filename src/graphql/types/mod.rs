@@ -1,9 +1,9 @@
 //! GraphQL object types, each wrapping an entity model.
 pub mod account;
 pub mod department;
-pub mod duty;
 pub mod deputy;
 pub mod deputy_duty;
+pub mod duty;
 pub mod enums;
 pub mod grid;
 pub mod liaison;
@@ -15,8 +15,8 @@ pub mod township;
 
 pub use account::{Account, AuditEntry, AuthPayload, RoleGrant};
 pub use department::Department;
-pub use duty::{Activity, Campaign, Pairing};
 pub use deputy::Deputy;
+pub use duty::{Activity, Campaign, Pairing};
 pub use grid::Grid;
 pub use liaison::Liaison;
 pub use node::Node;

@@ -1,6 +1,8 @@
 use async_graphql::{Interface, ID};
 
-use super::{Account, Activity, Campaign, Department, Deputy, Grid, Pairing, Station, Story, Township};
+use super::{
+    Account, Activity, Campaign, Department, Deputy, Grid, Pairing, Station, Story, Township,
+};
 
 /// Anything with a global id, fetchable through `node(id:)`.
 #[derive(Interface)]

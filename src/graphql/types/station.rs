@@ -7,7 +7,8 @@ use crate::domain::page::Page;
 use crate::graphql::connection::{to_connection, Conn};
 use crate::graphql::context::page_request;
 use crate::graphql::loaders::{
-    StationGridsLoader, StationLiaisonsLoader, StationLoader, StationResidentsLoader, TownshipLoader,
+    StationGridsLoader, StationLiaisonsLoader, StationLoader, StationResidentsLoader,
+    TownshipLoader,
 };
 
 /// 站点: a liaison station, service point, service post or demonstration base.

@@ -34,7 +34,9 @@ impl Story {
         self.0.published_at
     }
     async fn deputy(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Deputy>> {
-        Ok(load_one::<DeputyLoader>(ctx, self.0.deputy_id).await?.map(Deputy))
+        Ok(load_one::<DeputyLoader>(ctx, self.0.deputy_id)
+            .await?
+            .map(Deputy))
     }
     async fn station(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Station>> {
         match self.0.station_id {

@@ -1,0 +1,118 @@
+//! The replica's one Redis subscription: every event any replica's relay publishes
+//! arrives here once and goes to the hub, which fans it out in-process. Lost
+//! connections are re-established with backoff; after each (re)subscription the hub
+//! reads from the outbox whatever was published while it was not listening.
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use sea_orm::DatabaseConnection;
+use tokio::sync::watch;
+
+use super::event::LiveEvent;
+use super::hub::Hub;
+use super::relay::backoff;
+use super::{store, RedisBus};
+
+/// How often the subscription connection is pinged to notice a silent Redis.
+const PING_EVERY: Duration = Duration::from_secs(5);
+const TIMEOUT: Duration = Duration::from_secs(3);
+
+async fn catch_up(db: &DatabaseConnection, hub: &Hub) {
+    match store::max_published(db).await {
+        Ok(Some(upto)) => {
+            if let Err(e) = hub.catch_up_to(upto).await {
+                tracing::warn!(error = %e, "hub could not catch up from the outbox");
+            }
+        }
+        Ok(None) => {}
+        Err(e) => tracing::warn!(error = %e, "cannot read the outbox watermark"),
+    }
+}
+
+pub async fn run(
+    bus: RedisBus,
+    db: DatabaseConnection,
+    hub: Hub,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let channel = bus.channel();
+    let mut failures: u32 = 0;
+    loop {
+        let connected = tokio::time::timeout(TIMEOUT, async {
+            let mut pubsub = bus.client.get_async_pubsub().await?;
+            pubsub.subscribe(&channel).await?;
+            Ok::<_, redis::RedisError>(pubsub)
+        })
+        .await;
+        match connected {
+            Ok(Ok(pubsub)) => {
+                if failures > 0 {
+                    tracing::info!(%channel, "redis subscription restored");
+                }
+                let (mut sink, mut messages) = pubsub.split();
+                catch_up(&db, &hub).await;
+                let mut ping = tokio::time::interval(PING_EVERY);
+                ping.tick().await;
+                loop {
+                    tokio::select! {
+                        message = messages.next() => {
+                            let Some(message) = message else { break };
+                            match serde_json::from_slice::<Vec<LiveEvent>>(message.get_payload_bytes()) {
+                                Ok(events) => {
+                                    if let Err(e) = hub.ingest(events).await {
+                                        tracing::warn!(error = %e, "hub could not take events from redis");
+                                    }
+                                }
+                                Err(e) => tracing::warn!(error = %e, "unreadable message on the event channel"),
+                            }
+                        }
+                        _ = ping.tick() => {
+                            let alive = tokio::time::timeout(TIMEOUT, sink.ping::<String>()).await;
+                            if !matches!(alive, Ok(Ok(_))) {
+                                break;
+                            }
+                        }
+                        _ = shutdown.changed() => return,
+                    }
+                }
+                failures = 1;
+                tracing::warn!(%channel, "redis subscription lost; reconnecting");
+            }
+            Ok(Err(e)) => {
+                failures += 1;
+                if failures == 1 || failures % 50 == 0 {
+                    tracing::warn!(error = %e.category(), failures, "cannot subscribe to redis; retrying");
+                }
+            }
+            Err(_) => {
+                failures += 1;
+                if failures == 1 || failures % 50 == 0 {
+                    tracing::warn!(failures, "redis subscribe timed out; retrying");
+                }
+            }
+        }
+        tokio::select! {
+            () = tokio::time::sleep(backoff(failures.max(1))) => {}
+            _ = shutdown.changed() => return,
+        }
+    }
+}
+
+/// The periodic safety net: anything published that the hub has not seen (a message
+/// the bus dropped, an event relayed by another process on the in-process bus)
+/// reaches subscribers within one interval.
+pub async fn reconcile(
+    db: DatabaseConnection,
+    hub: Hub,
+    every: Duration,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => catch_up(&db, &hub).await,
+            _ = shutdown.changed() => return,
+        }
+    }
+}

@@ -1,0 +1,216 @@
+//! The in-process fan-out: every event this replica learns about (from its own relay
+//! or from its one Redis subscription) enters here once, in sequence order, and is
+//! handed to the subscribers that want it.
+//!
+//! Order and completeness: the hub keeps a watermark, the highest sequence it has
+//! dispatched. Events at or below it are duplicates and dropped. An event above
+//! `watermark + 1` means the hub missed some (a Redis message lost in a reconnect, an
+//! event relayed by another replica that has not arrived yet): the relay only
+//! publishes an event once every lower sequence is committed or can no longer
+//! appear, so the missing ones are read from the outbox and dispatched first.
+//!
+//! Slow subscribers: each has a bounded queue. When it is full the event is not
+//! queued and the subscriber is flagged as lagging; it then re-reads what it missed
+//! from the database (see `stream.rs`), so nothing waits on it and nothing is lost.
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+
+use sea_orm::{DatabaseConnection, DbErr};
+use tokio::sync::mpsc;
+
+use super::event::LiveEvent;
+use super::filter::Interest;
+use super::store;
+
+#[derive(Clone)]
+pub struct Hub {
+    inner: Arc<HubInner>,
+}
+
+struct HubInner {
+    db: DatabaseConnection,
+    registry: Mutex<Registry>,
+    /// Serialises ingestion, which may read the outbox to fill a gap.
+    ingest: tokio::sync::Mutex<()>,
+    buffer: usize,
+}
+
+#[derive(Default)]
+struct Registry {
+    watermark: i64,
+    next_id: u64,
+    subscribers: HashMap<u64, Entry>,
+}
+
+struct Entry {
+    interest: Arc<Interest>,
+    tx: mpsc::Sender<Arc<LiveEvent>>,
+    lagged: Arc<AtomicBool>,
+}
+
+/// A registered subscriber; unregisters itself when dropped.
+pub struct Subscription {
+    id: u64,
+    pub rx: mpsc::Receiver<Arc<LiveEvent>>,
+    lagged: Arc<AtomicBool>,
+    hub: Weak<HubInner>,
+}
+
+impl Subscription {
+    /// Whether events were dropped for this subscriber since the last call.
+    pub fn take_lagged(&self) -> bool {
+        self.lagged.swap(false, Ordering::AcqRel)
+    }
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        if let Some(hub) = self.hub.upgrade() {
+            lock(&hub.registry).subscribers.remove(&self.id);
+        }
+    }
+}
+
+fn lock(registry: &Mutex<Registry>) -> MutexGuard<'_, Registry> {
+    // A panic while holding the lock cannot leave the registry half-updated in a way
+    // that matters (each operation is one insert, remove or loop of sends).
+    registry
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl Hub {
+    pub fn new(db: DatabaseConnection, buffer: usize) -> Self {
+        Hub {
+            inner: Arc::new(HubInner {
+                db,
+                registry: Mutex::new(Registry::default()),
+                ingest: tokio::sync::Mutex::new(()),
+                buffer: buffer.max(1),
+            }),
+        }
+    }
+
+    /// The highest sequence dispatched so far.
+    pub fn watermark(&self) -> i64 {
+        lock(&self.inner.registry).watermark
+    }
+
+    pub fn subscriber_count(&self) -> usize {
+        lock(&self.inner.registry).subscribers.len()
+    }
+
+    /// Registers a subscriber and returns it with the watermark at that instant: every
+    /// event above the watermark will reach its queue (or flag it as lagging), every
+    /// event at or below it is in the outbox.
+    pub fn register(&self, interest: Arc<Interest>) -> (Subscription, i64) {
+        let (tx, rx) = mpsc::channel(self.inner.buffer);
+        let lagged = Arc::new(AtomicBool::new(false));
+        let mut registry = lock(&self.inner.registry);
+        registry.next_id += 1;
+        let id = registry.next_id;
+        registry.subscribers.insert(
+            id,
+            Entry {
+                interest,
+                tx,
+                lagged: lagged.clone(),
+            },
+        );
+        let watermark = registry.watermark;
+        drop(registry);
+        (
+            Subscription {
+                id,
+                rx,
+                lagged,
+                hub: Arc::downgrade(&self.inner),
+            },
+            watermark,
+        )
+    }
+
+    /// Starts from what is already published, so that subscribers resuming from an
+    /// older cursor replay it from the database rather than wait for it.
+    pub async fn initialise(&self) -> Result<(), DbErr> {
+        let _ingesting = self.inner.ingest.lock().await;
+        let published = store::max_published(&self.inner.db).await?.unwrap_or(0);
+        let mut registry = lock(&self.inner.registry);
+        registry.watermark = registry.watermark.max(published);
+        Ok(())
+    }
+
+    /// Takes in events from the bus (any order, duplicates allowed) and dispatches the
+    /// new ones in sequence order, filling gaps from the outbox.
+    pub async fn ingest(&self, mut events: Vec<LiveEvent>) -> Result<(), DbErr> {
+        events.sort_by_key(|e| e.seq);
+        let _ingesting = self.inner.ingest.lock().await;
+        for event in events {
+            let watermark = self.watermark();
+            if event.seq <= watermark {
+                continue;
+            }
+            if event.seq > watermark + 1 {
+                self.fill(watermark, event.seq - 1).await?;
+            }
+            self.dispatch(Arc::new(event));
+        }
+        Ok(())
+    }
+
+    /// Dispatches whatever the outbox holds up to `upto` that the hub has not seen
+    /// (the reconciliation after a Redis reconnect, and the periodic safety net).
+    pub async fn catch_up_to(&self, upto: i64) -> Result<(), DbErr> {
+        let _ingesting = self.inner.ingest.lock().await;
+        let watermark = self.watermark();
+        if upto > watermark {
+            self.fill(watermark, upto).await?;
+        }
+        Ok(())
+    }
+
+    /// Dispatches the outbox rows in `(after, upto]`. Caller holds the ingest lock.
+    async fn fill(&self, after: i64, upto: i64) -> Result<(), DbErr> {
+        let mut cursor = after;
+        loop {
+            let rows = store::range(&self.inner.db, cursor, upto, None, store::PAGE).await?;
+            let full = rows.len() as u64 == store::PAGE;
+            for event in rows {
+                cursor = event.seq;
+                self.dispatch(Arc::new(event));
+            }
+            if !full {
+                break;
+            }
+        }
+        // Sequences in the range that have no row were rolled back: nothing to wait for.
+        let mut registry = lock(&self.inner.registry);
+        registry.watermark = registry.watermark.max(upto);
+        Ok(())
+    }
+
+    fn dispatch(&self, event: Arc<LiveEvent>) {
+        let mut registry = lock(&self.inner.registry);
+        if event.seq <= registry.watermark {
+            return;
+        }
+        registry.watermark = event.seq;
+        let mut gone = Vec::new();
+        for (id, entry) in &registry.subscribers {
+            if !entry.interest.wants(&event) {
+                continue;
+            }
+            match entry.tx.try_send(event.clone()) {
+                Ok(()) => {}
+                Err(mpsc::error::TrySendError::Full(_)) => {
+                    entry.lagged.store(true, Ordering::Release);
+                }
+                Err(mpsc::error::TrySendError::Closed(_)) => gone.push(*id),
+            }
+        }
+        for id in gone {
+            registry.subscribers.remove(&id);
+        }
+    }
+}

@@ -1,0 +1,259 @@
+//! Live events on `/graphql/ws`: item updates, supervision alerts, new showcase
+//! stories, and the generic feed they are cut from. Every subscription accepts a
+//! resume cursor (`after`): it first replays from the outbox what the subscriber
+//! missed, then continues live, with no gap and no duplicate. Each delivers only what
+//! the subscriber may see (`events::visibility`).
+use std::sync::Arc;
+
+use async_graphql::{Context, Json, Object, Subscription, ID};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use chrono::{DateTime, Utc};
+use futures_util::stream::BoxStream;
+use futures_util::{Stream, StreamExt};
+
+use crate::domain::node_id::{NodeId, NodeKind};
+use crate::error::{AppError, AppResult};
+use crate::events::{decode_cursor, encode_cursor, EventFilter, LiveEvent as Event, Viewer};
+use crate::graphql::context;
+use crate::service::outbox::topic;
+
+/// Most topics one `liveEvents` subscription may name.
+const MAX_TOPICS: usize = 10;
+
+/// The global id of a petition ("Petition:<id>", like every node id).
+pub fn petition_global_id(id: i64) -> String {
+    URL_SAFE_NO_PAD.encode(format!("Petition:{id}"))
+}
+
+fn decode_petition_id(raw: &str) -> AppResult<i64> {
+    let invalid = || {
+        AppError::bad_input(
+            "petitionId",
+            "petitionId 必须是 Petition 的 ID (must be a Petition id)",
+        )
+    };
+    let bytes = URL_SAFE_NO_PAD.decode(raw.trim()).map_err(|_| invalid())?;
+    let text = String::from_utf8(bytes).map_err(|_| invalid())?;
+    text.strip_prefix("Petition:")
+        .and_then(|id| id.parse::<i64>().ok())
+        .filter(|id| *id > 0)
+        .ok_or_else(invalid)
+}
+
+fn id_of(field: &str, id: Option<&ID>, kind: NodeKind) -> AppResult<Option<i64>> {
+    id.map(|id| NodeId::decode_as(field, id, kind)).transpose()
+}
+
+fn node_id(kind: NodeKind, id: Option<i64>) -> Option<ID> {
+    id.map(|id| ID(NodeId::new(kind, id).encode()))
+}
+
+/// Declares an event type: the fields every live event has, plus `$extra`.
+macro_rules! event_type {
+    ($(#[$meta:meta])* $name:ident { $($extra:tt)* }) => {
+        $(#[$meta])*
+        pub struct $name(pub Arc<Event>);
+
+        #[Object]
+        impl $name {
+            /// Opaque; pass it as `after` to resume just after this event.
+            async fn cursor(&self) -> String {
+                encode_cursor(self.0.seq)
+            }
+            /// The event's place in the county-wide outbox sequence: increasing, not
+            /// necessarily contiguous.
+            async fn seq(&self) -> i64 {
+                self.0.seq
+            }
+            async fn kind(&self) -> &str {
+                &self.0.kind
+            }
+            async fn petition_id(&self) -> Option<ID> {
+                self.0.petition_id.map(|id| ID(petition_global_id(id)))
+            }
+            async fn station_id(&self) -> Option<ID> {
+                node_id(NodeKind::Station, self.0.station_id)
+            }
+            async fn township_id(&self) -> Option<ID> {
+                node_id(NodeKind::Township, self.0.township_id)
+            }
+            async fn department_id(&self) -> Option<ID> {
+                node_id(NodeKind::Department, self.0.department_id)
+            }
+            /// When the change was committed.
+            async fn occurred_at(&self) -> DateTime<Utc> {
+                self.0.occurred_at
+            }
+            /// Details of the change, as its writer recorded them.
+            async fn payload(&self) -> Json<serde_json::Value> {
+                Json(self.0.payload.clone())
+            }
+            $($extra)*
+        }
+    };
+}
+
+event_type!(
+    /// Any live event: the generic feed the specific subscriptions are cut from.
+    LiveEvent {
+        /// `petition`, `supervision` or `story`.
+        async fn topic(&self) -> &str {
+            &self.0.topic
+        }
+    }
+);
+
+event_type!(
+    /// A change to a petition (an item of the closed loop).
+    PetitionLiveEvent {}
+);
+
+event_type!(
+    /// A supervision alert: `overdue`, `urged`, `escalated`, `rated_unsatisfied` or
+    /// `returned`.
+    SupervisionAlert {}
+);
+
+event_type!(
+    /// A story published to the showcase (`story_published`).
+    StoryLiveEvent {
+        async fn story_id(&self) -> Option<ID> {
+            self.0
+                .payload
+                .get("storyId")
+                .and_then(serde_json::Value::as_i64)
+                .map(|id| ID(NodeId::new(NodeKind::Story, id).encode()))
+        }
+        async fn title(&self) -> Option<&str> {
+            self.0.payload.get("title").and_then(serde_json::Value::as_str)
+        }
+    }
+);
+
+fn open(
+    ctx: &Context<'_>,
+    filter: EventFilter,
+    after: Option<String>,
+) -> AppResult<BoxStream<'static, AppResult<Arc<Event>>>> {
+    let state = context::state(ctx)?;
+    let actor = context::actor(ctx);
+    let after = after.map(|a| decode_cursor("after", &a)).transpose()?;
+    Ok(state.live.subscribe(Viewer::of(actor), filter, after))
+}
+
+fn items<T: Send + 'static>(
+    stream: BoxStream<'static, AppResult<Arc<Event>>>,
+    wrap: fn(Arc<Event>) -> T,
+) -> impl Stream<Item = async_graphql::Result<T>> {
+    stream.map(move |item| item.map(wrap).map_err(AppError::into_graphql))
+}
+
+#[derive(Default)]
+pub struct LiveSubscription;
+
+#[Subscription]
+impl LiveSubscription {
+    /// Every live event the subscriber may see, optionally of some topics only.
+    async fn live_events(
+        &self,
+        ctx: &Context<'_>,
+        after: Option<String>,
+        topics: Option<Vec<String>>,
+    ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<LiveEvent>>> {
+        let topics = topics.unwrap_or_default();
+        if topics.len() > MAX_TOPICS {
+            return Err(AppError::bad_input("topics", "最多10个主题 (at most 10 topics)").into());
+        }
+        let filter = EventFilter {
+            topics,
+            ..Default::default()
+        };
+        Ok(items(open(ctx, filter, after)?, LiveEvent))
+    }
+
+    /// Changes to petitions the subscriber may see, narrowed by item, station,
+    /// township, department, or to the subscriber's own (`mine`).
+    #[allow(clippy::too_many_arguments)]
+    async fn petition_events(
+        &self,
+        ctx: &Context<'_>,
+        after: Option<String>,
+        petition_id: Option<ID>,
+        station_id: Option<ID>,
+        township_id: Option<ID>,
+        department_id: Option<ID>,
+        mine: Option<bool>,
+    ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<PetitionLiveEvent>>> {
+        let principal = context::actor(ctx).require_signed_in()?;
+        let filter = EventFilter {
+            petition_id: petition_id
+                .map(|id| decode_petition_id(&id))
+                .transpose()?,
+            station_id: id_of("stationId", station_id.as_ref(), NodeKind::Station)?,
+            township_id: id_of("townshipId", township_id.as_ref(), NodeKind::Township)?,
+            department_id: id_of("departmentId", department_id.as_ref(), NodeKind::Department)?,
+            account_id: mine.unwrap_or(false).then_some(principal.account_id),
+            ..EventFilter::topic(topic::PETITION)
+        };
+        Ok(items(open(ctx, filter, after)?, PetitionLiveEvent))
+    }
+
+    /// Supervision alerts the subscriber may see (`overdue`, `urged`, `escalated`,
+    /// `rated_unsatisfied`, `returned`), optionally of some kinds or one scope.
+    async fn supervision_alerts(
+        &self,
+        ctx: &Context<'_>,
+        after: Option<String>,
+        township_id: Option<ID>,
+        department_id: Option<ID>,
+        station_id: Option<ID>,
+        kinds: Option<Vec<String>>,
+    ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<SupervisionAlert>>> {
+        context::actor(ctx).require_signed_in()?;
+        let kinds = kinds.unwrap_or_default();
+        if kinds.len() > MAX_TOPICS {
+            return Err(AppError::bad_input("kinds", "最多10种 (at most 10 kinds)").into());
+        }
+        let filter = EventFilter {
+            kinds,
+            station_id: id_of("stationId", station_id.as_ref(), NodeKind::Station)?,
+            township_id: id_of("townshipId", township_id.as_ref(), NodeKind::Township)?,
+            department_id: id_of("departmentId", department_id.as_ref(), NodeKind::Department)?,
+            ..EventFilter::topic(topic::SUPERVISION)
+        };
+        Ok(items(open(ctx, filter, after)?, SupervisionAlert))
+    }
+
+    /// Stories newly published to the showcase (public), optionally of one township
+    /// or station.
+    async fn showcase_stories(
+        &self,
+        ctx: &Context<'_>,
+        after: Option<String>,
+        township_id: Option<ID>,
+        station_id: Option<ID>,
+    ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<StoryLiveEvent>>> {
+        let filter = EventFilter {
+            kinds: vec!["story_published".into()],
+            station_id: id_of("stationId", station_id.as_ref(), NodeKind::Station)?,
+            township_id: id_of("townshipId", township_id.as_ref(), NodeKind::Township)?,
+            ..EventFilter::topic(topic::STORY)
+        };
+        Ok(items(open(ctx, filter, after)?, StoryLiveEvent))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn petition_ids_look_like_node_ids() {
+        let raw = petition_global_id(42);
+        assert_eq!(decode_petition_id(&raw), Ok(42));
+        let station = NodeId::new(NodeKind::Station, 42).encode();
+        assert!(decode_petition_id(&station).is_err());
+        assert!(decode_petition_id("garbage").is_err());
+    }
+}

@@ -1,0 +1,181 @@
+//! Every relation goes through a DataLoader: the number of SQL statements one nested
+//! request issues must not grow with the number of stations it returns.
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use chrono::{NaiveDate, Utc};
+use entity::*;
+use sea_orm::{ActiveModelTrait, DatabaseConnection, Set};
+
+use crate::helpers::TestApp;
+
+const NESTED: &str = "{
+  stations(first: 100) {
+    edges { node {
+      name
+      township { name }
+      residentDeputies(first: 2) { edges { node {
+        name
+        pairings(first: 2) { edges { node { kind junior { name } senior { name activities(first: 2) { edges { node { title } } } } } } }
+        activities(first: 3) { edges { node { title stations(first: 2) { edges { node { name } } } } } }
+      } } }
+    } }
+  }
+}";
+
+/// `n` stations, each with two resident deputies who have two pairings and three
+/// activities each.
+async fn build(db: &DatabaseConnection, n: usize) {
+    let now = Utc::now();
+    let day = NaiveDate::from_ymd_opt(2025, 5, 1).unwrap();
+    let township = township::ActiveModel {
+        code: Set("t".into()),
+        name: Set("测试镇".into()),
+        kind: Set(TownshipKind::Town),
+        sort_order: Set(0),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+    .unwrap();
+    let mut deputy_no = 0;
+    let mut new_deputy = |leading: bool| {
+        deputy_no += 1;
+        deputy::ActiveModel {
+            code: Set(format!("CODE{deputy_no:04}")),
+            name: Set(format!("代表{deputy_no}")),
+            gender: Set(Gender::Female),
+            level: Set(CongressLevel::County),
+            township_id: Set(Some(township.id)),
+            is_leading_cadre: Set(leading),
+            term_status: Set(TermStatus::ReElected),
+            is_sc_member: Set(false),
+            is_sc_leader: Set(false),
+            active: Set(true),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+    };
+    for i in 0..n {
+        let station = station::ActiveModel {
+            code: Set(format!("s{i}")),
+            name: Set(format!("站点{i}")),
+            kind: Set(StationKind::ServicePost),
+            township_id: Set(township.id),
+            is_brand: Set(false),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(db)
+        .await
+        .unwrap();
+        let cadre = new_deputy(true).insert(db).await.unwrap();
+        let mut residents = Vec::new();
+        for _ in 0..2 {
+            let d = new_deputy(false).insert(db).await.unwrap();
+            deputy_station::ActiveModel {
+                deputy_id: Set(d.id),
+                station_id: Set(station.id),
+                is_resident: Set(true),
+                since: Set(day),
+                created_at: Set(now),
+                ..Default::default()
+            }
+            .insert(db)
+            .await
+            .unwrap();
+            residents.push(d);
+        }
+        for d in &residents {
+            for kind in [
+                PairingKind::LeaderGrassroots,
+                PairingKind::ScMemberGrassroots,
+            ] {
+                pairing::ActiveModel {
+                    kind: Set(kind),
+                    senior_deputy_id: Set(cadre.id),
+                    junior_deputy_id: Set(Some(d.id)),
+                    started_on: Set(day),
+                    created_at: Set(now),
+                    ..Default::default()
+                }
+                .insert(db)
+                .await
+                .unwrap();
+            }
+            for k in 0..3 {
+                let a = activity::ActiveModel {
+                    kind: Set(ActivityKind::CitizenReception),
+                    title: Set(format!("接待{k}")),
+                    occurred_on: Set(day),
+                    is_joint: Set(false),
+                    citizens_heard: Set(1),
+                    created_at: Set(now),
+                    ..Default::default()
+                }
+                .insert(db)
+                .await
+                .unwrap();
+                activity_participant::ActiveModel {
+                    activity_id: Set(a.id),
+                    deputy_id: Set(d.id),
+                    ..Default::default()
+                }
+                .insert(db)
+                .await
+                .unwrap();
+                activity_station::ActiveModel {
+                    activity_id: Set(a.id),
+                    station_id: Set(station.id),
+                    ..Default::default()
+                }
+                .insert(db)
+                .await
+                .unwrap();
+            }
+        }
+    }
+}
+
+async fn statements_for(n: usize) -> usize {
+    let counter = Arc::new(AtomicUsize::new(0));
+    let app = TestApp::builder()
+        .count_statements(counter.clone())
+        .spawn()
+        .await;
+    build(&app.db, n).await;
+    counter.store(0, Ordering::SeqCst);
+    let r = app.gql(NESTED).send().await;
+    let data = r.data();
+    let stations = data["stations"]["edges"].as_array().unwrap();
+    assert_eq!(stations.len(), n);
+    for s in stations {
+        let residents = s["node"]["residentDeputies"]["edges"].as_array().unwrap();
+        assert_eq!(residents.len(), 2);
+        for d in residents {
+            assert_eq!(d["node"]["pairings"]["edges"].as_array().unwrap().len(), 2);
+            assert_eq!(
+                d["node"]["activities"]["edges"].as_array().unwrap().len(),
+                3
+            );
+            assert!(d["node"]["pairings"]["edges"][0]["node"]["senior"]["name"].is_string());
+        }
+    }
+    counter.load(Ordering::SeqCst)
+}
+
+#[tokio::test]
+async fn nested_query_statement_count_does_not_grow_with_stations() {
+    let one = statements_for(1).await;
+    let ten = statements_for(10).await;
+    let hundred = statements_for(100).await;
+    eprintln!("SQL statements for 1 / 10 / 100 stations: {one} / {ten} / {hundred}");
+    assert!(one > 0, "the counter sees the statements");
+    assert_eq!(one, ten, "1 vs 10 stations");
+    assert_eq!(ten, hundred, "10 vs 100 stations");
+    // One per relation level plus the connection's own count: a small constant.
+    assert!(hundred <= 12, "{hundred} statements");
+}
