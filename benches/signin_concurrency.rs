@@ -59,7 +59,7 @@ async fn main() {
         ("DATABASE_URL", db_url.as_str()),
         ("BIND_ADDR", "127.0.0.1:0"),
         ("SIGNIN_ATTEMPTS_PER_ADDRESS", "100000"),
-        ("SIGNIN_FAILURES_PER_ACCOUNT", "100000"),
+        ("SIGNIN_FAILURES_PER_ACCOUNT", "1000"),
     ];
     let settings = Settings::from_lookup(|k| {
         vars.iter()

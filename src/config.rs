@@ -44,6 +44,22 @@ pub struct Settings {
     /// behind a proxy that sets it).
     pub trust_proxy_headers: bool,
     pub limits: Limits,
+    pub workflow: Workflow,
+}
+
+/// The opinion-item loop's timing rules (《群众反映问题分级分类处理办法》).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Workflow {
+    /// `DEADLINE_DAYS_NORMAL` / `_URGENT` / `_CRITICAL`: days a department has after accepting.
+    pub deadlines: crate::domain::petition_flow::DeadlineRules,
+    /// `MAX_REHANDLING_ROUNDS`: unsatisfied ratings before escalation to a supervisor.
+    pub max_rounds: i32,
+    /// `AUTO_CLOSE_DAYS`: an unrated result closes itself after this many days.
+    pub auto_close_days: i64,
+    /// `ESCALATE_OVERDUE_DAYS`: an item still overdue this long is escalated.
+    pub escalate_overdue_days: i64,
+    /// `SUPERVISION_INTERVAL_SECS`: how often the supervision job runs (0: never).
+    pub supervision_interval: Duration,
 }
 
 /// Abuse limits. Each is "at most N in a window".
@@ -218,6 +234,25 @@ impl Settings {
             anonymous_submission_window: Duration::from_secs(60 * 60),
         };
 
+        let days = |var: &'static str, default: u64| parse_number(var, get(var), default, 1, 365).map(|d| d as i64);
+        let workflow = Workflow {
+            deadlines: crate::domain::petition_flow::DeadlineRules {
+                normal_days: days("DEADLINE_DAYS_NORMAL", 15)?,
+                urgent_days: days("DEADLINE_DAYS_URGENT", 7)?,
+                critical_days: days("DEADLINE_DAYS_CRITICAL", 3)?,
+            },
+            max_rounds: parse_number("MAX_REHANDLING_ROUNDS", get("MAX_REHANDLING_ROUNDS"), 2, 1, 10)? as i32,
+            auto_close_days: days("AUTO_CLOSE_DAYS", 7)?,
+            escalate_overdue_days: days("ESCALATE_OVERDUE_DAYS", 3)?,
+            supervision_interval: Duration::from_secs(parse_number(
+                "SUPERVISION_INTERVAL_SECS",
+                get("SUPERVISION_INTERVAL_SECS"),
+                300,
+                0,
+                86_400,
+            )?),
+        };
+
         Ok(Settings {
             database_url,
             redis_url,
@@ -235,6 +270,7 @@ impl Settings {
             refresh_token_ttl: Duration::from_secs(refresh_days * 86_400),
             trust_proxy_headers,
             limits,
+            workflow,
         })
     }
 

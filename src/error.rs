@@ -151,6 +151,10 @@ impl From<DbErr> for AppError {
                     field: None,
                 }
             }
+            _ if is_concurrent_write(&error) => {
+                tracing::info!(error = %error, "concurrent write");
+                AppError::Conflict("数据正被他人修改,请重试 (a concurrent change got there first; retry)".into())
+            }
             _ if is_check_violation(&error) => {
                 tracing::info!(error = %error, "check constraint violated");
                 AppError::BadUserInput {
@@ -161,6 +165,21 @@ impl From<DbErr> for AppError {
             _ => AppError::Internal(format!("database: {error}")),
         }
     }
+}
+
+fn database_code(error: &DbErr) -> Option<String> {
+    match error {
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => {
+            e.as_database_error().and_then(|db| db.code().map(|c| c.into_owned()))
+        }
+        _ => None,
+    }
+}
+
+/// Two writers met: SQLite's busy/locked (a deferred transaction that cannot upgrade
+/// its snapshot), PostgreSQL's serialization failure or deadlock.
+fn is_concurrent_write(error: &DbErr) -> bool {
+    matches!(database_code(error).as_deref(), Some("5" | "6" | "261" | "517" | "40001" | "40P01"))
 }
 
 /// SeaORM classifies unique and foreign-key violations but not CHECK violations.

@@ -10,3 +10,4 @@ pub mod pairing_rules;
 pub mod password_policy;
 pub mod petition_flow;
 pub mod phone;
+pub mod tracking;

@@ -17,6 +17,9 @@ pub enum NodeKind {
     Activity,
     Campaign,
     Story,
+    Petition,
+    Suggestion,
+    Category,
 }
 
 impl NodeKind {
@@ -31,6 +34,9 @@ impl NodeKind {
         NodeKind::Activity,
         NodeKind::Campaign,
         NodeKind::Story,
+        NodeKind::Petition,
+        NodeKind::Suggestion,
+        NodeKind::Category,
     ];
 
     pub fn type_name(self) -> &'static str {
@@ -45,6 +51,9 @@ impl NodeKind {
             NodeKind::Activity => "Activity",
             NodeKind::Campaign => "Campaign",
             NodeKind::Story => "Story",
+            NodeKind::Petition => "Petition",
+            NodeKind::Suggestion => "Suggestion",
+            NodeKind::Category => "Category",
         }
     }
 

@@ -123,7 +123,10 @@ struct LiveInner {
 }
 
 impl Live {
+    /// `db` is the app's pool; the live machinery opens a small one of its own with
+    /// the same options (see [`own_pool`]).
     pub fn new(db: DatabaseConnection, bus: EventBus, settings: LiveSettings) -> Self {
+        let db = own_pool(&db, settings.database_connections);
         let (shutdown, _) = watch::channel(false);
         let (closing, _) = watch::channel(false);
         Live {
@@ -218,6 +221,33 @@ impl Live {
 
     pub fn begin_shutdown(&self) {
         self.inner.closing.send_replace(true);
+    }
+}
+
+/// A pool of its own, opened lazily with the options of the app's pool: the relay, the
+/// hub and subscriber replays never compete with requests for connections, so a
+/// reconnect storm of thousands of replays cannot starve queries and mutations.
+fn own_pool(db: &DatabaseConnection, max: u32) -> DatabaseConnection {
+    use sea_orm::{sqlx, ConnectionTrait, DbBackend};
+    let acquire = Duration::from_secs(5);
+    match db.get_database_backend() {
+        DbBackend::Postgres => {
+            let options = (*db.get_postgres_connection_pool().connect_options()).clone();
+            let pool = sqlx::postgres::PgPoolOptions::new()
+                .max_connections(max)
+                .acquire_timeout(acquire)
+                .connect_lazy_with(options);
+            sea_orm::SqlxPostgresConnector::from_sqlx_postgres_pool(pool)
+        }
+        DbBackend::Sqlite => {
+            let options = (*db.get_sqlite_connection_pool().connect_options()).clone();
+            let pool = sqlx::sqlite::SqlitePoolOptions::new()
+                .max_connections(max.min(2))
+                .acquire_timeout(acquire)
+                .connect_lazy_with(options);
+            sea_orm::SqlxSqliteConnector::from_sqlx_sqlite_pool(pool)
+        }
+        _ => db.clone(),
     }
 }
 

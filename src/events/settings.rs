@@ -29,6 +29,9 @@ pub struct LiveSettings {
     /// `LIVE_RECONCILE_MS`: how often the hub compares itself with the outbox, a safety
     /// net for messages the bus did not deliver (a Redis reconnect).
     pub reconcile: Duration,
+    /// `LIVE_DATABASE_CONNECTIONS`: the live machinery's own pool (relay, hub,
+    /// replays), apart from the request pool (SQLite: at most 2).
+    pub database_connections: u32,
 }
 
 impl Default for LiveSettings {
@@ -43,6 +46,7 @@ impl Default for LiveSettings {
             subscriber_buffer: 64,
             relay_poll: Duration::from_millis(250),
             reconcile: Duration::from_millis(1000),
+            database_connections: 4,
         }
     }
 }
@@ -116,6 +120,12 @@ impl LiveSettings {
                 50,
                 600_000,
             )?),
+            database_connections: number(
+                "LIVE_DATABASE_CONNECTIONS",
+                d.database_connections as u64,
+                1,
+                100,
+            )? as u32,
         })
     }
 }

@@ -1,63 +1,642 @@
-//! GraphQL over WebSocket on `/graphql/ws` (`graphql-transport-ws` and the legacy
-//! `graphql-ws`). The access token travels in the `connection_init` payload as
-//! `{"token": "..."}` (or `{"Authorization": "Bearer ..."}`) and is checked before the
-//! connection is acknowledged.
-use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
-use async_graphql::Data;
-use async_graphql_poem::{GraphQLProtocol, GraphQLWebSocket};
-use poem::web::websocket::WebSocket;
+//! GraphQL over WebSocket on `/graphql/ws`: `graphql-transport-ws` as specified by
+//! enisdenjo/graphql-ws (PROTOCOL.md), close codes included, and the legacy
+//! `graphql-ws` (subscriptions-transport-ws) still used by older Apollo clients.
+//!
+//! The access token travels in the `connection_init` payload as `{"token": "..."}` or
+//! `{"Authorization": "Bearer ..."}` and is checked before the connection is
+//! acknowledged; the connection then acts as that account (or anonymously without a
+//! token). Every operation — subscriptions, and queries and mutations too — runs
+//! through the app's schema with the connection's actor and non-caching DataLoaders.
+//!
+//! One task per connection drives the socket and all of its operations: an idle
+//! subscriber costs that task, small WebSocket buffers (`WS_BUFFER_BYTES`) and its
+//! place in the hub. Writes happen one message at a time; while a slow client's socket
+//! is full its subscriptions stop draining their (bounded) queues and later catch up
+//! from the outbox, so it never holds anyone else up.
+use std::sync::Arc;
+
+use async_graphql::{Data, Variables};
+use futures_util::stream::{self, BoxStream};
+use futures_util::{SinkExt, StreamExt};
+use poem::http::{header, StatusCode};
+use poem::web::websocket::{CloseCode, Message, WebSocket, WebSocketConfig, WebSocketStream};
 use poem::web::Data as PoemData;
-use poem::{handler, IntoResponse, Request};
+use poem::{handler, IntoResponse, Request, Response};
+use serde_json::{json, Map, Value};
+use tokio::time::Instant;
+use tokio_stream::StreamMap;
 
 use crate::app::AppState;
-use crate::auth::Actor;
+use crate::auth::{Actor, ClientInfo};
+use crate::error::AppError;
+use crate::events::LiveSettings;
 use crate::graphql::{loaders, AppSchema};
 use crate::http::graphql::client_of;
 use crate::service::accounts;
 
-fn token_of(payload: &serde_json::Value) -> Option<String> {
-    let token = payload
-        .get("token")
-        .and_then(|t| t.as_str())
-        .map(str::to_owned);
-    token.or_else(|| {
-        payload
-            .get("Authorization")
-            .or_else(|| payload.get("authorization"))
-            .and_then(|a| a.as_str())
-            .and_then(|a| a.strip_prefix("Bearer "))
-            .map(str::to_owned)
-    })
+pub const TRANSPORT_WS: &str = "graphql-transport-ws";
+pub const LEGACY_WS: &str = "graphql-ws";
+
+/// Close codes of graphql-transport-ws (PROTOCOL.md).
+pub mod close {
+    pub const INTERNAL_ERROR: u16 = 4500;
+    pub const BAD_REQUEST: u16 = 4400;
+    pub const UNAUTHORIZED: u16 = 4401;
+    pub const FORBIDDEN: u16 = 4403;
+    pub const SUBPROTOCOL_NOT_ACCEPTABLE: u16 = 4406;
+    pub const INIT_TIMEOUT: u16 = 4408;
+    pub const SUBSCRIBER_EXISTS: u16 = 4409;
+    pub const TOO_MANY_INITS: u16 = 4429;
+    pub const GOING_AWAY: u16 = 1001;
+    pub const NORMAL: u16 = 1000;
+}
+
+/// Engine codes for failures before execution: such an operation gets an `error`
+/// message rather than `next`.
+const REQUEST_ERROR_CODES: &[&str] = &[
+    "GRAPHQL_PARSE_FAILED",
+    "GRAPHQL_VALIDATION_FAILED",
+    "QUERY_TOO_DEEP",
+    "QUERY_TOO_COMPLEX",
+    "BAD_REQUEST",
+];
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Protocol {
+    /// graphql-transport-ws
+    Transport,
+    /// graphql-ws (subscriptions-transport-ws)
+    Legacy,
+}
+
+impl Protocol {
+    fn name(self) -> &'static str {
+        match self {
+            Protocol::Transport => TRANSPORT_WS,
+            Protocol::Legacy => LEGACY_WS,
+        }
+    }
+}
+
+/// The subprotocol to speak: `graphql-transport-ws` whenever the client offers it.
+fn negotiate(offered: Option<&str>) -> Option<Protocol> {
+    let offered: Vec<&str> = offered
+        .map(|h| h.split(',').map(str::trim).collect())
+        .unwrap_or_default();
+    if offered.iter().any(|p| p.eq_ignore_ascii_case(TRANSPORT_WS)) {
+        Some(Protocol::Transport)
+    } else if offered.iter().any(|p| p.eq_ignore_ascii_case(LEGACY_WS)) {
+        Some(Protocol::Legacy)
+    } else {
+        None
+    }
+}
+
+/// Credentials in a `connection_init` payload: `Ok(None)` when there are none,
+/// `Err` when they are malformed.
+fn token_of(payload: Option<&Value>) -> Result<Option<String>, ()> {
+    let Some(payload) = payload else {
+        return Ok(None);
+    };
+    if let Some(token) = payload.get("token") {
+        return match token.as_str() {
+            Some(t) if !t.trim().is_empty() => Ok(Some(t.trim().to_owned())),
+            _ => Err(()),
+        };
+    }
+    let authorization = ["Authorization", "authorization"]
+        .iter()
+        .find_map(|key| {
+            payload
+                .get(key)
+                .or_else(|| payload.get("headers").and_then(|h| h.get(key)))
+        });
+    match authorization {
+        None => Ok(None),
+        Some(value) => value
+            .as_str()
+            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(|t| Some(t.to_owned()))
+            .ok_or(()),
+    }
+}
+
+fn websocket_config(settings: &LiveSettings) -> WebSocketConfig {
+    WebSocketConfig::default()
+        .read_buffer_size(settings.buffer_bytes)
+        // Each message is flushed as it is sent: no write buffering target.
+        .write_buffer_size(0)
+        .max_message_size(Some(settings.max_message_bytes))
+        .max_frame_size(Some(settings.max_message_bytes))
 }
 
 #[handler]
 pub async fn graphql_ws(
     req: &Request,
     websocket: WebSocket,
-    protocol: GraphQLProtocol,
     state: PoemData<&AppState>,
     schema: PoemData<&AppSchema>,
-) -> impl IntoResponse {
+) -> Response {
     let state = state.clone();
     let schema = schema.clone();
     let client = client_of(req, state.settings.trust_proxy_headers);
+    let Some(permit) = state.live.connections().try_acquire(&client.ip) else {
+        return Response::builder()
+            .status(StatusCode::TOO_MANY_REQUESTS)
+            .header(header::RETRY_AFTER, "10")
+            .body("too many WebSocket connections from this address");
+    };
+    let protocol = negotiate(
+        req.headers()
+            .get(header::SEC_WEBSOCKET_PROTOCOL)
+            .and_then(|v| v.to_str().ok()),
+    );
+    let config = websocket_config(state.live.settings());
     websocket
-        .protocols(ALL_WEBSOCKET_PROTOCOLS)
-        .on_upgrade(move |stream| {
-            GraphQLWebSocket::new(stream, schema, protocol)
-                .on_connection_init(move |payload| async move {
-                    let actor = match token_of(&payload) {
-                        Some(token) => accounts::actor_for_token(&state.db, &state.auth, &token)
-                            .await
-                            .map_err(|e| async_graphql::Error::new(e.public_message()))?,
-                        None => Actor::Anonymous,
-                    };
-                    let mut data = Data::default();
-                    loaders::register_into(&mut data, &state.db, false);
-                    data.insert(actor);
-                    data.insert(client);
-                    Ok(data)
-                })
-                .serve()
+        .protocols(protocol.map(Protocol::name))
+        .config(config)
+        .on_upgrade(move |socket| async move {
+            let _permit = permit;
+            match protocol {
+                Some(protocol) => {
+                    Connection::new(state, schema, client, protocol)
+                        .run(socket)
+                        .await
+                }
+                None => refuse_subprotocol(socket).await,
+            }
         })
+        .into_response()
+}
+
+async fn refuse_subprotocol(mut socket: WebSocketStream) {
+    let _ = socket
+        .send(Message::Close(Some((
+            CloseCode::from(close::SUBPROTOCOL_NOT_ACCEPTABLE),
+            "Subprotocol not acceptable".into(),
+        ))))
+        .await;
+    let _ = socket.close().await;
+}
+
+enum OpItem {
+    Response {
+        first: bool,
+        response: async_graphql::Response,
+    },
+    End,
+}
+
+/// What woke the connection's loop.
+enum Wake {
+    Incoming(Option<std::io::Result<Message>>),
+    Operation(String, OpItem),
+    InitTimeout,
+    Tick,
+    Closing,
+}
+
+/// The result of handling one wake-up: messages to send, then maybe a close.
+#[derive(Default)]
+struct Reply {
+    messages: Vec<Message>,
+    close: Option<(u16, String)>,
+    /// End without a close frame (the peer is gone).
+    drop: bool,
+}
+
+impl Reply {
+    fn send(&mut self, message: Value) {
+        self.messages.push(Message::Text(message.to_string()));
+    }
+
+    fn close(&mut self, code: u16, reason: impl Into<String>) {
+        self.close = Some((code, reason.into()));
+    }
+}
+
+struct Connection {
+    state: AppState,
+    schema: AppSchema,
+    client: ClientInfo,
+    protocol: Protocol,
+    settings: LiveSettings,
+    init_received: bool,
+    /// Set once acknowledged: the actor and the connection's loaders.
+    session: Option<Arc<Data>>,
+    operations: StreamMap<String, BoxStream<'static, OpItem>>,
+}
+
+fn is_request_error(response: &async_graphql::Response) -> bool {
+    !response.errors.is_empty()
+        && response.data == async_graphql::Value::Null
+        && response.errors.iter().all(|e| {
+            match e.extensions.as_ref().and_then(|ext| ext.get("code")) {
+                Some(async_graphql::Value::String(code)) => {
+                    REQUEST_ERROR_CODES.contains(&code.as_str())
+                }
+                None => true,
+                Some(_) => false,
+            }
+        })
+}
+
+/// `{query, operationName?, variables?, extensions?}` into a request.
+fn request_of(payload: &Map<String, Value>) -> Result<async_graphql::Request, &'static str> {
+    let query = match payload.get("query") {
+        Some(Value::String(query)) => query.clone(),
+        _ => return Err("payload.query must be a string"),
+    };
+    let mut request = async_graphql::Request::new(query);
+    match payload.get("operationName") {
+        None | Some(Value::Null) => {}
+        Some(Value::String(name)) => request = request.operation_name(name.clone()),
+        Some(_) => return Err("payload.operationName must be a string or null"),
+    }
+    match payload.get("variables") {
+        None | Some(Value::Null) => {}
+        Some(v @ Value::Object(_)) => request = request.variables(Variables::from_json(v.clone())),
+        Some(_) => return Err("payload.variables must be an object or null"),
+    }
+    match payload.get("extensions") {
+        None | Some(Value::Null) => {}
+        Some(Value::Object(map)) => {
+            for (key, value) in map {
+                let value = async_graphql::Value::from_json(value.clone())
+                    .map_err(|_| "payload.extensions is not valid")?;
+                request.extensions.insert(key.clone(), value);
+            }
+        }
+        Some(_) => return Err("payload.extensions must be an object or null"),
+    }
+    Ok(request)
+}
+
+fn errors_json(response: &async_graphql::Response) -> Value {
+    serde_json::to_value(&response.errors).unwrap_or_else(|_| json!([]))
+}
+
+fn response_json(response: &async_graphql::Response) -> Value {
+    serde_json::to_value(response).unwrap_or_else(|_| json!({}))
+}
+
+impl Connection {
+    fn new(state: AppState, schema: AppSchema, client: ClientInfo, protocol: Protocol) -> Self {
+        let settings = state.live.settings().clone();
+        Connection {
+            state,
+            schema,
+            client,
+            protocol,
+            settings,
+            init_received: false,
+            session: None,
+            operations: StreamMap::new(),
+        }
+    }
+
+    async fn run(mut self, socket: WebSocketStream) {
+        let (mut sink, mut incoming) = socket.split();
+        let init_deadline = tokio::time::sleep(self.settings.init_timeout);
+        tokio::pin!(init_deadline);
+        let keepalive = self.settings.keepalive;
+        let mut ticks = tokio::time::interval_at(Instant::now() + keepalive, keepalive);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut closing = self.state.live.closing_signal();
+        let mut last_heard = Instant::now();
+        let mut already_closing = *closing.borrow();
+        loop {
+            let wake = if already_closing {
+                already_closing = false;
+                Wake::Closing
+            } else {
+                tokio::select! {
+                    message = incoming.next() => Wake::Incoming(message),
+                    Some((id, item)) = self.operations.next(), if !self.operations.is_empty() => {
+                        Wake::Operation(id, item)
+                    }
+                    () = &mut init_deadline, if !self.init_received => Wake::InitTimeout,
+                    _ = ticks.tick() => Wake::Tick,
+                    Ok(()) = closing.changed() => Wake::Closing,
+                }
+            };
+            let mut reply = Reply::default();
+            match wake {
+                Wake::Incoming(message) => {
+                    last_heard = Instant::now();
+                    self.on_incoming(message, &mut reply).await;
+                }
+                Wake::Operation(id, item) => self.on_operation(id, item, &mut reply),
+                Wake::InitTimeout => {
+                    reply.close(close::INIT_TIMEOUT, "Connection initialisation timeout")
+                }
+                Wake::Tick => {
+                    if last_heard.elapsed() > keepalive * 3 {
+                        reply.drop = true;
+                    } else {
+                        reply.messages.push(Message::Ping(Vec::new()));
+                        if self.protocol == Protocol::Legacy && self.session.is_some() {
+                            reply.send(json!({ "type": "ka" }));
+                        }
+                    }
+                }
+                Wake::Closing => reply.close(close::GOING_AWAY, "Server shutting down"),
+            }
+            for message in reply.messages {
+                if sink.send(message).await.is_err() {
+                    return;
+                }
+            }
+            if reply.drop {
+                return;
+            }
+            if let Some((code, reason)) = reply.close {
+                let _ = sink
+                    .send(Message::Close(Some((CloseCode::from(code), reason))))
+                    .await;
+                let _ = sink.close().await;
+                return;
+            }
+        }
+    }
+
+    async fn on_incoming(&mut self, message: Option<std::io::Result<Message>>, reply: &mut Reply) {
+        match message {
+            None | Some(Err(_)) | Some(Ok(Message::Close(_))) => reply.drop = true,
+            // tungstenite answers pings itself.
+            Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
+            Some(Ok(Message::Binary(_))) => match self.protocol {
+                Protocol::Transport => reply.close(close::BAD_REQUEST, "Invalid message received"),
+                Protocol::Legacy => reply.send(json!({
+                    "type": "error",
+                    "payload": { "message": "Message must be JSON-parseable." }
+                })),
+            },
+            Some(Ok(Message::Text(text))) => match self.protocol {
+                Protocol::Transport => self.on_transport_message(&text, reply).await,
+                Protocol::Legacy => self.on_legacy_message(&text, reply).await,
+            },
+        }
+    }
+
+    /// Checks the `connection_init` payload and opens the session.
+    async fn initialise(&mut self, payload: Option<&Value>) -> Result<(), (u16, &'static str)> {
+        if payload.is_some_and(|p| !(p.is_null() || p.is_object())) {
+            return Err((close::BAD_REQUEST, "Invalid connection_init payload"));
+        }
+        let actor = match token_of(payload.filter(|p| p.is_object())) {
+            Err(()) => return Err((close::FORBIDDEN, "Forbidden")),
+            Ok(None) => Actor::Anonymous,
+            Ok(Some(token)) => {
+                match accounts::actor_for_token(&self.state.db, &self.state.auth, &token).await {
+                    Ok(actor) => actor,
+                    Err(AppError::Unauthenticated { .. }) => {
+                        return Err((close::FORBIDDEN, "Forbidden"))
+                    }
+                    Err(e) => {
+                        tracing::error!(error = ?e, "WebSocket authentication failed");
+                        return Err((close::INTERNAL_ERROR, "Internal server error"));
+                    }
+                }
+            }
+        };
+        let mut data = Data::default();
+        loaders::register_into(&mut data, &self.state.db, false);
+        data.insert(actor);
+        data.insert(self.client.clone());
+        self.session = Some(Arc::new(data));
+        Ok(())
+    }
+
+    fn start(&mut self, id: String, request: async_graphql::Request) {
+        let Some(session) = self.session.clone() else {
+            return;
+        };
+        let responses = self
+            .schema
+            .execute_stream_with_session_data(request, session)
+            .enumerate()
+            .map(|(n, response)| OpItem::Response {
+                first: n == 0,
+                response,
+            })
+            .chain(stream::once(async { OpItem::End }));
+        self.operations.insert(id, responses.boxed());
+    }
+
+    fn too_many_operations(&self) -> bool {
+        self.operations.len() >= self.settings.max_operations_per_connection
+    }
+
+    fn limit_error(&self) -> Value {
+        json!([{
+            "message": format!(
+                "每个连接最多{}个订阅 (at most {} operations per connection)",
+                self.settings.max_operations_per_connection,
+                self.settings.max_operations_per_connection
+            ),
+            "extensions": { "code": "RATE_LIMITED" }
+        }])
+    }
+
+    async fn on_transport_message(&mut self, text: &str, reply: &mut Reply) {
+        const INVALID: &str = "Invalid message received";
+        let Ok(Value::Object(message)) = serde_json::from_str::<Value>(text) else {
+            return reply.close(close::BAD_REQUEST, INVALID);
+        };
+        let Some(kind) = message.get("type").and_then(Value::as_str) else {
+            return reply.close(close::BAD_REQUEST, INVALID);
+        };
+        match kind {
+            "connection_init" => {
+                if self.init_received {
+                    return reply.close(close::TOO_MANY_INITS, "Too many initialisation requests");
+                }
+                self.init_received = true;
+                match self.initialise(message.get("payload")).await {
+                    Ok(()) => reply.send(json!({ "type": "connection_ack" })),
+                    Err((code, reason)) => reply.close(code, reason),
+                }
+            }
+            "ping" => match message.get("payload") {
+                Some(payload) if !payload.is_null() => {
+                    reply.send(json!({ "type": "pong", "payload": payload }))
+                }
+                _ => reply.send(json!({ "type": "pong" })),
+            },
+            "pong" => {}
+            "subscribe" => {
+                let id = match message.get("id").and_then(Value::as_str) {
+                    Some(id) if !id.is_empty() => id.to_owned(),
+                    _ => return reply.close(close::BAD_REQUEST, INVALID),
+                };
+                let request = match message.get("payload").and_then(Value::as_object) {
+                    Some(payload) => request_of(payload),
+                    None => Err(INVALID),
+                };
+                let request = match request {
+                    Ok(request) => request,
+                    Err(reason) => return reply.close(close::BAD_REQUEST, reason),
+                };
+                if self.session.is_none() {
+                    return reply.close(close::UNAUTHORIZED, "Unauthorized");
+                }
+                if self.operations.contains_key(&id) {
+                    return reply.close(
+                        close::SUBSCRIBER_EXISTS,
+                        format!("Subscriber for {id} already exists"),
+                    );
+                }
+                if self.too_many_operations() {
+                    return reply.send(json!({ "id": id, "type": "error", "payload": self.limit_error() }));
+                }
+                self.start(id, request);
+            }
+            "complete" => match message.get("id").and_then(Value::as_str) {
+                Some(id) if !id.is_empty() => {
+                    self.operations.remove(id);
+                }
+                _ => reply.close(close::BAD_REQUEST, INVALID),
+            },
+            _ => reply.close(close::BAD_REQUEST, INVALID),
+        }
+    }
+
+    async fn on_legacy_message(&mut self, text: &str, reply: &mut Reply) {
+        let Ok(Value::Object(message)) = serde_json::from_str::<Value>(text) else {
+            return reply.send(json!({
+                "type": "error",
+                "payload": { "message": "Message must be JSON-parseable." }
+            }));
+        };
+        let id = message.get("id").and_then(Value::as_str).map(str::to_owned);
+        let error = |id: &Option<String>, text: &str| {
+            let mut error = json!({ "type": "error", "payload": { "message": text } });
+            if let Some(id) = id {
+                error["id"] = json!(id);
+            }
+            error
+        };
+        match message.get("type").and_then(Value::as_str) {
+            Some("connection_init") => {
+                if self.init_received {
+                    reply.send(json!({
+                        "type": "connection_error",
+                        "payload": { "message": "Too many initialisation requests" }
+                    }));
+                    return reply.close(close::TOO_MANY_INITS, "Too many initialisation requests");
+                }
+                self.init_received = true;
+                match self.initialise(message.get("payload")).await {
+                    Ok(()) => {
+                        reply.send(json!({ "type": "connection_ack" }));
+                        reply.send(json!({ "type": "ka" }));
+                    }
+                    Err((code, reason)) => {
+                        reply.send(json!({ "type": "connection_error", "payload": { "message": reason } }));
+                        reply.close(code, reason);
+                    }
+                }
+            }
+            Some("start") => {
+                let Some(id) = id.filter(|id| !id.is_empty()) else {
+                    return reply.send(error(&None, "An operation id is required."));
+                };
+                let request = match message.get("payload").and_then(Value::as_object) {
+                    Some(payload) => request_of(payload),
+                    None => Err("payload must be an object"),
+                };
+                let request = match request {
+                    Ok(request) => request,
+                    Err(reason) => return reply.send(error(&Some(id), reason)),
+                };
+                if self.session.is_none() {
+                    return reply.close(close::UNAUTHORIZED, "Unauthorized");
+                }
+                // subscriptions-transport-ws replaces an operation started again.
+                self.operations.remove(&id);
+                if self.too_many_operations() {
+                    return reply.send(error(&Some(id), "too many operations on this connection"));
+                }
+                self.start(id, request);
+            }
+            Some("stop") => {
+                if let Some(id) = id {
+                    if self.operations.remove(&id).is_some() {
+                        reply.send(json!({ "id": id, "type": "complete" }));
+                    }
+                }
+            }
+            Some("connection_terminate") => reply.close(close::NORMAL, "Terminated"),
+            _ => reply.send(error(&id, "Invalid message type!")),
+        }
+    }
+
+    fn on_operation(&mut self, id: String, item: OpItem, reply: &mut Reply) {
+        match (item, self.protocol) {
+            (OpItem::Response { first, response }, Protocol::Transport) => {
+                if first && is_request_error(&response) {
+                    self.operations.remove(&id);
+                    reply.send(json!({ "id": id, "type": "error", "payload": errors_json(&response) }));
+                } else {
+                    reply.send(json!({ "id": id, "type": "next", "payload": response_json(&response) }));
+                }
+            }
+            (OpItem::Response { response, .. }, Protocol::Legacy) => {
+                reply.send(json!({ "id": id, "type": "data", "payload": response_json(&response) }));
+            }
+            (OpItem::End, _) => {
+                // Removed now, so that the id is free again as soon as the client
+                // reads `complete`.
+                self.operations.remove(&id);
+                reply.send(json!({ "id": id, "type": "complete" }));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_current_protocol_wins_when_both_are_offered() {
+        assert_eq!(negotiate(Some("graphql-ws, graphql-transport-ws")), Some(Protocol::Transport));
+        assert_eq!(negotiate(Some("graphql-ws")), Some(Protocol::Legacy));
+        assert_eq!(negotiate(Some("mqtt")), None);
+        assert_eq!(negotiate(None), None);
+    }
+
+    #[test]
+    fn tokens_come_from_the_init_payload() {
+        assert_eq!(token_of(None), Ok(None));
+        assert_eq!(token_of(Some(&json!({}))), Ok(None));
+        assert_eq!(token_of(Some(&json!({ "token": "t" }))), Ok(Some("t".into())));
+        assert_eq!(
+            token_of(Some(&json!({ "Authorization": "Bearer t" }))),
+            Ok(Some("t".into()))
+        );
+        assert_eq!(
+            token_of(Some(&json!({ "headers": { "authorization": "Bearer t" } }))),
+            Ok(Some("t".into()))
+        );
+        assert_eq!(token_of(Some(&json!({ "Authorization": "Basic x" }))), Err(()));
+        assert_eq!(token_of(Some(&json!({ "token": 5 }))), Err(()));
+    }
+
+    #[test]
+    fn request_payloads_are_checked() {
+        let ok = json!({ "query": "{ x }", "variables": { "a": 1 }, "operationName": null });
+        assert!(request_of(ok.as_object().expect("object")).is_ok());
+        for bad in [
+            json!({}),
+            json!({ "query": 1 }),
+            json!({ "query": "{ x }", "variables": [] }),
+            json!({ "query": "{ x }", "operationName": 3 }),
+        ] {
+            assert!(request_of(bad.as_object().expect("object")).is_err(), "{bad}");
+        }
+    }
 }

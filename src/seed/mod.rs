@@ -4,6 +4,7 @@
 mod accounts;
 pub mod data;
 pub mod duty;
+pub mod petitions;
 mod org;
 mod rng;
 
@@ -27,6 +28,7 @@ pub struct SeedReport {
     pub liaisons: usize,
     pub accounts: usize,
     pub duty: duty::DutyReport,
+    pub petitions: petitions::PetitionReport,
 }
 
 /// Whether the database holds no organisation data yet.
@@ -47,6 +49,7 @@ pub async fn seed_demo(
     let mut report = org::seed(&txn).await?;
     report.accounts = accounts::seed(&txn, demo_password).await?;
     report.duty = duty::seed(&txn).await?;
+    report.petitions = petitions::seed(&txn).await?;
     reset_sequences(&txn).await?;
     txn.commit().await?;
     Ok(Some(report))

@@ -12,5 +12,8 @@ pub mod org;
 pub mod outbox;
 pub mod paging;
 pub mod pairings;
+pub mod petitions;
 pub mod rate_limit;
+pub mod statistics;
 pub mod stories;
+pub mod suggestions;

@@ -22,6 +22,10 @@ pub enum NodeModel {
     Activity(entity::activity::Model),
     Campaign(entity::campaign::Model),
     Story(entity::story::Model),
+    /// With whether the viewer may see the submitter's personal data.
+    Petition(entity::petition::Model, bool),
+    Suggestion(entity::suggestion::Model),
+    Category(entity::category::Model),
 }
 
 pub async fn fetch<C: ConnectionTrait>(
@@ -43,7 +47,7 @@ pub async fn fetch_many<C: ConnectionTrait>(
     actor: &Actor,
     ids: &[NodeId],
 ) -> AppResult<Vec<Option<NodeModel>>> {
-    use entity::{activity, campaign, pairing, story};
+    use entity::{activity, campaign, pairing, story, suggestion};
     let mut found: HashMap<NodeId, NodeModel> = HashMap::new();
     for kind in NodeKind::ALL {
         let keys: Vec<i64> = ids
@@ -100,6 +104,27 @@ pub async fn fetch_many<C: ConnectionTrait>(
                     .map(|m| (m.id, NodeModel::Story(m)))
                     .collect()
             }
+            NodeKind::Petition => {
+                let ids: Vec<i64> = keys.clone();
+                crate::service::petitions::queries::visible_many(db, actor, &ids)
+                    .await?
+                    .into_iter()
+                    .map(|(m, rel)| (m.id, NodeModel::Petition(m, rel.may_see_personal)))
+                    .collect()
+            }
+            // Suggestions: the deputy who made it, the department it went to,
+            // county supervisors and admins.
+            NodeKind::Suggestion => {
+                let mut rows = org::by_ids::<suggestion::Entity, _>(db, suggestion::Column::Id, &keys, |m| m.id).await?;
+                rows.retain(|_, s| {
+                    actor.is_admin()
+                        || actor.is_county_supervisor()
+                        || actor.deputy_id() == Some(s.deputy_id)
+                        || s.department_id.is_some_and(|d| actor.handles_department(d))
+                });
+                wrap(rows, NodeModel::Suggestion)
+            }
+            NodeKind::Category => wrap(org::categories_by_ids(db, &keys).await?, NodeModel::Category),
         };
         found.extend(models.into_iter().map(|(k, m)| (NodeId::new(*kind, k), m)));
     }

@@ -311,3 +311,16 @@ pub fn may_see_deputy_contact(
         || actor.deputy_id() == Some(deputy.id)
         || deputy_station_ids.iter().any(|s| actor.is_staff_of(*s))
 }
+
+pub async fn categories_by_ids<C: ConnectionTrait>(db: &C, ids: &[i64]) -> AppResult<HashMap<i64, entity::category::Model>> {
+    by_ids::<entity::category::Entity, _>(db, entity::category::Column::Id, ids, |m| m.id).await
+}
+
+/// The managed taxonomy, in display order.
+pub async fn categories<C: ConnectionTrait>(db: &C) -> AppResult<Vec<entity::category::Model>> {
+    Ok(entity::category::Entity::find()
+        .filter(entity::category::Column::Active.eq(true))
+        .order_by_asc(entity::category::Column::SortOrder)
+        .all(db)
+        .await?)
+}

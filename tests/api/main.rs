@@ -9,6 +9,7 @@ mod duty;
 mod graphql_http;
 mod health;
 mod helpers;
+mod live;
 mod management;
 mod node;
 mod org;

@@ -4,6 +4,9 @@ use async_graphql::dataloader::DataLoader;
 use sea_orm::DatabaseConnection;
 
 mod account;
+mod category;
+mod petition_departments;
+mod petition_events;
 mod account_grants;
 mod activity_participants;
 mod activity_stations;
@@ -23,6 +26,9 @@ mod township;
 mod township_stations;
 
 pub use account::AccountLoader;
+pub use category::CategoryLoader;
+pub use petition_departments::PetitionDepartmentsLoader;
+pub use petition_events::PetitionEventsLoader;
 pub use account_grants::AccountGrantsLoader;
 pub use activity_participants::ActivityParticipantsLoader;
 pub use activity_stations::ActivityStationsLoader;
@@ -105,6 +111,9 @@ pub fn register_into(data: &mut async_graphql::Data, db: &DatabaseConnection, ca
     add(data, DeputyStationsLoader(db.clone()), cache);
     add(data, AccountLoader(db.clone()), cache);
     add(data, AccountGrantsLoader(db.clone()), cache);
+    add(data, CategoryLoader(db.clone()), cache);
+    add(data, PetitionDepartmentsLoader(db.clone()), cache);
+    add(data, PetitionEventsLoader(db.clone()), cache);
     add(data, StationLiaisonsLoader(db.clone()), cache);
     add(data, GridDeputiesLoader(db.clone()), cache);
     add(data, DeputyPairingsLoader(db.clone()), cache);

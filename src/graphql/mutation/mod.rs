@@ -2,6 +2,7 @@
 mod account;
 mod duty;
 mod org;
+mod petition;
 
 use async_graphql::MergedObject;
 
@@ -10,4 +11,5 @@ pub struct MutationRoot(
     account::AccountMutation,
     org::OrgMutation,
     duty::DutyMutation,
+    petition::PetitionMutation,
 );

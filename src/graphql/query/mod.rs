@@ -3,6 +3,7 @@ mod account;
 mod duty;
 mod node;
 mod org;
+mod petition;
 
 use async_graphql::MergedObject;
 
@@ -10,6 +11,7 @@ use async_graphql::MergedObject;
 pub struct QueryRoot(
     org::OrgQuery,
     duty::DutyQuery,
+    petition::PetitionQuery,
     account::AccountQuery,
     node::NodeQuery,
 );

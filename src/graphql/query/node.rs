@@ -11,7 +11,7 @@ pub struct NodeQuery;
 
 fn to_node(model: NodeModel) -> Node {
     use crate::graphql::types::{
-        Account, Activity, Campaign, Department, Deputy, Grid, Pairing, Station, Story, Township,
+        Account, Activity, Campaign, Category, Department, Deputy, Grid, Pairing, Petition, Station, Story, Suggestion, Township,
     };
     match model {
         NodeModel::Township(m) => Node::Township(Township(m)),
@@ -24,6 +24,9 @@ fn to_node(model: NodeModel) -> Node {
         NodeModel::Activity(m) => Node::Activity(Activity(m)),
         NodeModel::Campaign(m) => Node::Campaign(Campaign(m)),
         NodeModel::Story(m) => Node::Story(Story(m)),
+        NodeModel::Petition(model, personal) => Node::Petition(Petition { model, personal }),
+        NodeModel::Suggestion(m) => Node::Suggestion(Suggestion(m)),
+        NodeModel::Category(m) => Node::Category(Category(m)),
     }
 }
 

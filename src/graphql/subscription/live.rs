@@ -52,9 +52,9 @@ fn node_id(kind: NodeKind, id: Option<i64>) -> Option<ID> {
 /// Declares an event type: the fields every live event has, plus `$extra`.
 macro_rules! event_type {
     ($(#[$meta:meta])* $name:ident { $($extra:tt)* }) => {
-        $(#[$meta])*
         pub struct $name(pub Arc<Event>);
 
+        $(#[$meta])*
         #[Object]
         impl $name {
             /// Opaque; pass it as `after` to resume just after this event.

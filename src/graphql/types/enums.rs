@@ -135,3 +135,70 @@ mirror_enum!(
         StationAdmin,
     }
 );
+
+mirror_enum!(
+    /// How an opinion item arrived.
+    Channel => entity::Channel {
+        /// 站内接待
+        StationReception,
+        /// 代表走访
+        DeputyVisit,
+        /// 手机应用 / 网上
+        App,
+        /// 扫代表二维码
+        QrCode,
+        /// 微信公众号
+        Wechat,
+    }
+);
+
+mirror_enum!(
+    /// Where an opinion item stands in the closed loop.
+    PetitionState => entity::PetitionState {
+        /// 已收集
+        Submitted,
+        /// 已建账
+        Registered,
+        /// 已转办
+        Forwarded,
+        /// 已承接 (in handling)
+        Accepted,
+        /// 已反馈 (result given, awaiting rating)
+        Resolved,
+        /// 已办结
+        Closed,
+        /// 不予受理
+        Declined,
+        /// 已合并
+        Merged,
+    }
+);
+
+mirror_enum!(Urgency => entity::Urgency { Normal, Urgent, Critical });
+
+mirror_enum!(
+    /// 分级交办: the level that handles an item.
+    HandlingLevel => entity::HandlingLevel { Station, Township, County }
+);
+
+mirror_enum!(
+    /// 满意度评价
+    Satisfaction => entity::Satisfaction { Satisfied, BasicallySatisfied, Unsatisfied }
+);
+
+mirror_enum!(
+    /// A department's answer to a suggestion.
+    Adoption => entity::Adoption { Adopted, PartlyAdopted, NotAdopted }
+);
+
+mirror_enum!(
+    /// 主办 or 协办.
+    DepartmentRole => entity::DepartmentRole { Lead, Assist }
+);
+
+mirror_enum!(
+    /// A department's part in an item.
+    ForwardStatus => entity::ForwardStatus { Forwarded, Accepted, Returned, Reported }
+);
+
+mirror_enum!(SuggestionStatus => entity::SuggestionStatus { Submitted, Answered });

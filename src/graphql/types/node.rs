@@ -1,7 +1,7 @@
 use async_graphql::{Interface, ID};
 
 use super::{
-    Account, Activity, Campaign, Department, Deputy, Grid, Pairing, Station, Story, Township,
+    Account, Activity, Campaign, Category, Department, Deputy, Grid, Pairing, Petition, Station, Story, Suggestion, Township,
 };
 
 /// Anything with a global id, fetchable through `node(id:)`.
@@ -18,4 +18,7 @@ pub enum Node {
     Activity(Activity),
     Campaign(Campaign),
     Story(Story),
+    Petition(Petition),
+    Suggestion(Suggestion),
+    Category(Category),
 }

@@ -1,0 +1,249 @@
+use async_graphql::{Context, InputObject, Object, ID};
+
+use crate::domain::node_id::{NodeId, NodeKind};
+use crate::error::{AppError, AppResult};
+use crate::graphql::connection::{to_connection, Conn};
+use crate::graphql::context::{actor, page_request, state};
+use crate::graphql::types::enums::{PetitionState, Urgency};
+use crate::graphql::types::petition::{CategoryStatistics, PetitionStatus, Statistics, TrackedPetition};
+use crate::graphql::types::scalars::Date;
+use crate::graphql::types::{load_one, Category, Petition, Suggestion};
+use crate::graphql::loaders::CategoryLoader;
+use crate::service::petitions::queries::{self, ItemFilter, Tracked};
+use crate::service::petitions::relation;
+use crate::service::suggestions::{self, SuggestionScope};
+use crate::service::{org, statistics};
+
+#[derive(Default)]
+pub struct PetitionQuery;
+
+/// Filters for lists of opinion items.
+#[derive(InputObject, Default)]
+pub struct PetitionFilterInput {
+    pub states: Option<Vec<PetitionState>>,
+    pub category_id: Option<ID>,
+    pub urgency: Option<Urgency>,
+    pub overdue: Option<bool>,
+    /// Collected on or after this date.
+    pub from: Option<Date>,
+    /// Collected on or before this date.
+    pub to: Option<Date>,
+}
+
+impl PetitionFilterInput {
+    fn into_filter(self) -> AppResult<ItemFilter> {
+        if let (Some(from), Some(to)) = (self.from, self.to) {
+            if to < from {
+                return Err(AppError::bad_input("filter.to", "结束日期早于开始日期 (to is before from)"));
+            }
+        }
+        Ok(ItemFilter {
+            states: self.states.unwrap_or_default().into_iter().map(Into::into).collect(),
+            category_id: self.category_id.map(|c| NodeId::decode_as("filter.categoryId", &c, NodeKind::Category)).transpose()?,
+            urgency: self.urgency.map(Into::into),
+            overdue: self.overdue,
+            from: self.from.map(|d| d.0),
+            to: self.to.map(|d| d.0),
+        })
+    }
+}
+
+/// Items of a list, each with the viewer's right to see personal data.
+fn items(ctx: &Context<'_>, page: crate::domain::page::Page<entity::petition::Model>) -> Conn<Petition> {
+    let viewer = actor(ctx);
+    to_connection(page, |model| {
+        // Lists never carry department rows; the lead handler's right comes from the
+        // item's lead department.
+        let personal = relation(viewer, &model, &[], false).may_see_personal
+            || model.lead_department_id.is_some_and(|d| viewer.handles_department(d));
+        Petition { model, personal }
+    })
+}
+
+fn id(field: &str, raw: &ID, kind: NodeKind) -> AppResult<i64> {
+    NodeId::decode_as(field, raw, kind)
+}
+
+#[Object]
+impl PetitionQuery {
+    /// 站点台账: a station's ledger (its staff, supervisors, admins).
+    #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "first.or(last).unwrap_or(20).max(1) as usize * child_complexity")]
+    async fn station_ledger(
+        &self,
+        ctx: &Context<'_>,
+        station_id: ID,
+        filter: Option<PetitionFilterInput>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> async_graphql::Result<Conn<Petition>> {
+        let request = page_request(ctx, first, after, last, before)?;
+        let filter = filter.unwrap_or_default().into_filter()?;
+        let station = id("stationId", &station_id, NodeKind::Station)?;
+        Ok(items(ctx, queries::ledger(&state(ctx)?.db, actor(ctx), station, &filter, &request).await?))
+    }
+
+    /// A department's inbox: items forwarded to it (its handlers, county supervisors).
+    #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "first.or(last).unwrap_or(20).max(1) as usize * child_complexity")]
+    async fn department_inbox(
+        &self,
+        ctx: &Context<'_>,
+        department_id: ID,
+        filter: Option<PetitionFilterInput>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> async_graphql::Result<Conn<Petition>> {
+        let request = page_request(ctx, first, after, last, before)?;
+        let filter = filter.unwrap_or_default().into_filter()?;
+        let department = id("departmentId", &department_id, NodeKind::Department)?;
+        Ok(items(ctx, queries::inbox(&state(ctx)?.db, actor(ctx), department, &filter, &request).await?))
+    }
+
+    /// Items addressed to or collected by the signed-in deputy.
+    #[graphql(complexity = "first.or(last).unwrap_or(20).max(1) as usize * child_complexity")]
+    async fn my_deputy_petitions(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<PetitionFilterInput>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> async_graphql::Result<Conn<Petition>> {
+        let request = page_request(ctx, first, after, last, before)?;
+        let filter = filter.unwrap_or_default().into_filter()?;
+        Ok(items(ctx, queries::deputy_items(&state(ctx)?.db, actor(ctx), &filter, &request).await?))
+    }
+
+    /// The signed-in citizen's own items.
+    #[graphql(complexity = "first.or(last).unwrap_or(20).max(1) as usize * child_complexity")]
+    async fn my_petitions(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<PetitionFilterInput>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> async_graphql::Result<Conn<Petition>> {
+        let request = page_request(ctx, first, after, last, before)?;
+        let filter = filter.unwrap_or_default().into_filter()?;
+        Ok(items(ctx, queries::my_items(&state(ctx)?.db, actor(ctx), &filter, &request).await?))
+    }
+
+    /// Supervisors: every item in their townships (county-wide ones: all).
+    #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "first.or(last).unwrap_or(20).max(1) as usize * child_complexity")]
+    async fn petitions(
+        &self,
+        ctx: &Context<'_>,
+        township_id: Option<ID>,
+        filter: Option<PetitionFilterInput>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> async_graphql::Result<Conn<Petition>> {
+        let request = page_request(ctx, first, after, last, before)?;
+        let filter = filter.unwrap_or_default().into_filter()?;
+        let township = township_id.map(|t| id("townshipId", &t, NodeKind::Township)).transpose()?;
+        Ok(items(ctx, queries::supervised(&state(ctx)?.db, actor(ctx), township, &filter, &request).await?))
+    }
+
+    /// Follow an item by its tracking code: its status for anyone with the code; the
+    /// whole item for its submitter (signed in, or with the follow secret).
+    async fn track_petition(
+        &self,
+        ctx: &Context<'_>,
+        tracking_code: String,
+        follow_secret: Option<String>,
+    ) -> async_graphql::Result<TrackedPetition> {
+        let tracked = queries::track(&state(ctx)?.db, actor(ctx), &tracking_code, follow_secret.as_deref()).await?;
+        Ok(match tracked {
+            Tracked::Full(model, rel) => TrackedPetition {
+                status: PetitionStatus::from(&model),
+                petition: Some(Petition { model, personal: rel.may_see_personal }),
+            },
+            Tracked::Status(model) => TrackedPetition { status: PetitionStatus::from(&model), petition: None },
+        })
+    }
+
+    /// The category taxonomy.
+    async fn categories(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Category>> {
+        Ok(org::categories(&state(ctx)?.db).await?.into_iter().map(Category).collect())
+    }
+
+    /// The loop's figures for a period (inclusive dates) and a scope: the county, a
+    /// township, a station, a department or a category.
+    #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = 500)]
+    async fn statistics(
+        &self,
+        ctx: &Context<'_>,
+        from: Date,
+        to: Date,
+        township_id: Option<ID>,
+        station_id: Option<ID>,
+        department_id: Option<ID>,
+        category_id: Option<ID>,
+    ) -> async_graphql::Result<Statistics> {
+        let scope = statistics::Scope {
+            township_id: township_id.map(|t| id("townshipId", &t, NodeKind::Township)).transpose()?,
+            station_id: station_id.map(|s| id("stationId", &s, NodeKind::Station)).transpose()?,
+            department_id: department_id.map(|d| id("departmentId", &d, NodeKind::Department)).transpose()?,
+            category_id: category_id.map(|c| id("categoryId", &c, NodeKind::Category)).transpose()?,
+        };
+        let s = statistics::compute(&state(ctx)?.db, from.0, to.0, &scope).await?;
+        let mut by_category = Vec::with_capacity(s.by_category.len());
+        for c in &s.by_category {
+            let category = match c.category_id {
+                Some(id) => load_one::<CategoryLoader>(ctx, id).await?.map(Category),
+                None => None,
+            };
+            by_category.push(CategoryStatistics { category, items_collected: c.collected, items_completed: c.completed });
+        }
+        Ok(Statistics {
+            items_collected: s.items_collected,
+            items_completed: s.items_completed,
+            completion_rate: s.completion_rate,
+            completed_on_time: s.completed_on_time,
+            on_time_rate: s.on_time_rate,
+            rated: s.rated,
+            satisfaction_rate: s.satisfaction_rate,
+            average_handling_hours: s.average_handling_hours,
+            overdue_count: s.overdue_count,
+            urgent_completed: s.urgent_completed,
+            suggestions_made: s.suggestions_made,
+            suggestions_adopted: s.suggestions_adopted,
+            by_category,
+        })
+    }
+
+    /// Suggestions: the signed-in deputy's own (default), a department's
+    /// (`departmentId`: its handlers), or all (`all: true`: supervisors, admins).
+    #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "first.or(last).unwrap_or(20).max(1) as usize * child_complexity")]
+    async fn suggestions(
+        &self,
+        ctx: &Context<'_>,
+        department_id: Option<ID>,
+        #[graphql(default)] all: bool,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> async_graphql::Result<Conn<Suggestion>> {
+        let request = page_request(ctx, first, after, last, before)?;
+        let scope = match (department_id, all) {
+            (Some(d), _) => SuggestionScope::Department(id("departmentId", &d, NodeKind::Department)?),
+            (None, true) => SuggestionScope::All,
+            (None, false) => SuggestionScope::Mine,
+        };
+        Ok(to_connection(suggestions::list(&state(ctx)?.db, actor(ctx), scope, &request).await?, Suggestion))
+    }
+}

@@ -1,0 +1,275 @@
+//! Intake (代表收集 / 群众留言): citizens submit (signed in, or anonymously with a phone
+//! number), deputies record what they collected at a reception or visit. Every
+//! channel — app, QR code, WeChat — ends here, with the same rules.
+use chrono::Utc;
+use entity::{deputy, deputy_station, petition, petition_event, station, Channel, PetitionState};
+use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait};
+use serde_json::json;
+
+use crate::auth::{Actor, AuthKit, ClientInfo};
+use crate::config::Settings;
+use crate::domain::phone::Phone;
+use crate::domain::tracking;
+use crate::error::{AppError, AppResult};
+use crate::service::outbox::{self, topic, NewEvent};
+
+pub const MAX_ATTACHMENTS: usize = 9;
+
+#[derive(Debug, Clone, Default)]
+pub struct Submission {
+    pub title: String,
+    pub content: String,
+    /// Defaults by actor: citizens APP (QR_CODE when addressed by deputy code),
+    /// deputies DEPUTY_VISIT.
+    pub channel: Option<Channel>,
+    /// The deputy's public code (a QR code carries it).
+    pub deputy_code: Option<String>,
+    pub station_id: Option<i64>,
+    pub submitter_name: Option<String>,
+    pub submitter_phone: Option<String>,
+    /// References to uploaded files (https URLs).
+    pub attachments: Vec<String>,
+}
+
+/// The new item and, for an anonymous submitter, the follow secret (shown once).
+pub struct Submitted {
+    pub item: petition::Model,
+    pub follow_secret: Option<String>,
+}
+
+fn validate_text(s: &Submission) -> AppResult<(String, String)> {
+    let title = s.title.trim();
+    if !(2..=100).contains(&title.chars().count()) {
+        return Err(AppError::bad_input("title", "标题须为2-100个字符 (2 to 100 characters)"));
+    }
+    let content = s.content.trim();
+    if !(5..=5000).contains(&content.chars().count()) {
+        return Err(AppError::bad_input("content", "内容须为5-5000个字符 (5 to 5000 characters)"));
+    }
+    Ok((title.to_owned(), content.to_owned()))
+}
+
+fn validate_attachments(list: &[String]) -> AppResult<String> {
+    if list.len() > MAX_ATTACHMENTS {
+        return Err(AppError::bad_input("attachments", format!("最多{MAX_ATTACHMENTS}个附件 (at most {MAX_ATTACHMENTS})")));
+    }
+    for item in list {
+        let ok = item.starts_with("https://")
+            && item.len() <= 500
+            && url::Url::parse(item).is_ok()
+            && !item.chars().any(|c| c.is_whitespace() || c == '"' || c == '<' || c == '>');
+        if !ok {
+            return Err(AppError::bad_input("attachments", "附件须为https链接 (attachments are https URLs of uploaded files)"));
+        }
+    }
+    Ok(serde_json::to_string(list).unwrap_or_else(|_| "[]".into()))
+}
+
+/// Where an item lands: the addressed deputy's station, or the chosen station.
+async fn destination(
+    db: &DatabaseConnection,
+    deputy_code: Option<&str>,
+    station_id: Option<i64>,
+    fallback_deputy: Option<i64>,
+) -> AppResult<(Option<i64>, Option<i64>, Option<i64>)> {
+    let deputy = match (deputy_code, fallback_deputy) {
+        (Some(code), _) => {
+            let code = crate::domain::deputy_code::parse(code).map_err(|_| AppError::bad_input("deputyCode", "代表编码格式不正确 (malformed deputy code)"))?;
+            let found = deputy::Entity::find().filter(deputy::Column::Code.eq(code)).one(db).await?;
+            Some(found.filter(|d| d.active).ok_or_else(|| AppError::bad_input("deputyCode", "未找到该代表 (no such deputy)"))?)
+        }
+        (None, Some(id)) => deputy::Entity::find_by_id(id).one(db).await?,
+        (None, None) => None,
+    };
+    let station = match station_id {
+        Some(id) => Some(station::Entity::find_by_id(id).one(db).await?.ok_or_else(|| AppError::bad_input("stationId", "站点不存在 (no such station)"))?),
+        None => match &deputy {
+            Some(d) => {
+                let assignment = deputy_station::Entity::find()
+                    .filter(deputy_station::Column::DeputyId.eq(d.id))
+                    .filter(deputy_station::Column::Until.is_null())
+                    .order_by_asc(deputy_station::Column::Id)
+                    .one(db)
+                    .await?;
+                match assignment {
+                    Some(a) => station::Entity::find_by_id(a.station_id).one(db).await?,
+                    None => None,
+                }
+            }
+            None => None,
+        },
+    };
+    if deputy.is_none() && station.is_none() {
+        return Err(AppError::bad_input("stationId", "请选择代表或站点 (address a deputy or a station)"));
+    }
+    let township = station.as_ref().map(|s| s.township_id).or_else(|| deputy.as_ref().and_then(|d| d.township_id));
+    Ok((deputy.map(|d| d.id), station.map(|s| s.id), township))
+}
+
+pub async fn submit(
+    db: &DatabaseConnection,
+    kit: &AuthKit,
+    settings: &Settings,
+    actor: &Actor,
+    client: &ClientInfo,
+    input: Submission,
+) -> AppResult<Submitted> {
+    let (title, content) = validate_text(&input)?;
+    let attachments = validate_attachments(&input.attachments)?;
+    let name = input.submitter_name.as_deref().map(str::trim).filter(|n| !n.is_empty()).map(str::to_owned);
+    if name.as_ref().is_some_and(|n| n.chars().count() > 64) {
+        return Err(AppError::bad_input("submitterName", "姓名最多64个字符 (at most 64 characters)"));
+    }
+    let phone = input.submitter_phone.as_deref().map(|p| Phone::parse("submitterPhone", p)).transpose()?.map(Phone::into_string);
+    let recording_deputy = actor.deputy_id();
+    let is_staff = !actor.staff_stations().is_empty();
+    let channel = match input.channel {
+        Some(c @ (Channel::DeputyVisit | Channel::StationReception)) => {
+            // Collected in person: a deputy or station staff records it.
+            actor.require(recording_deputy.is_some() || is_staff)?;
+            c
+        }
+        Some(Channel::Wechat) => return Err(AppError::bad_input("channel", "微信渠道由公众号接入 (WeChat items arrive through the official account)")),
+        Some(c) => c,
+        None if recording_deputy.is_some() && input.deputy_code.is_none() => Channel::DeputyVisit,
+        None if input.deputy_code.is_some() => Channel::QrCode,
+        None => Channel::App,
+    };
+    let in_person = matches!(channel, Channel::DeputyVisit | Channel::StationReception);
+    let deputy_for_item = if in_person { recording_deputy } else { None };
+    let (deputy_id, station_id, township_id) = destination(db, input.deputy_code.as_deref(), input.station_id, deputy_for_item).await?;
+    if in_person && recording_deputy.is_none() {
+        actor.require(station_id.is_some_and(|s| actor.is_staff_of(s)))?;
+    }
+    let anonymous = matches!(actor, Actor::Anonymous);
+    if anonymous {
+        if phone.is_none() {
+            return Err(AppError::bad_input("submitterPhone", "匿名留言须留手机号 (anonymous messages need a phone number)"));
+        }
+        let limits = &settings.limits;
+        kit.limiter
+            .hit(&format!("submit:addr:{}", client.ip), limits.anonymous_submissions_per_address, limits.anonymous_submission_window)
+            .await?;
+    }
+    let follow_secret = anonymous.then(tracking::new_follow_secret);
+    created(db, actor, NewItem {
+        title,
+        content,
+        channel,
+        submitter_account_id: if in_person { None } else { actor.account_id() },
+        submitter_name: name,
+        submitter_phone: phone,
+        deputy_id,
+        station_id,
+        township_id,
+        attachments,
+        follow_secret_hash: follow_secret.as_deref().map(tracking::hash_secret),
+    })
+    .await
+    .map(|item| Submitted { item, follow_secret })
+}
+
+/// A WeChat follower's message (the official-account channel): addressed to the
+/// deputy the follower last scanned, else to the given default station.
+pub async fn submit_from_wechat(
+    db: &DatabaseConnection,
+    open_id: &str,
+    content: &str,
+    deputy_id: Option<i64>,
+    default_station_id: Option<i64>,
+) -> AppResult<petition::Model> {
+    let text = content.trim();
+    let title: String = text.chars().take(30).collect();
+    let input = Submission { title: if title.chars().count() < 2 { "微信留言".into() } else { title }, content: text.to_owned(), ..Default::default() };
+    let (title, content) = validate_text(&input)?;
+    let (deputy_id, station_id, township_id) = destination(db, None, if deputy_id.is_some() { None } else { default_station_id }, deputy_id).await?;
+    created(db, &Actor::Anonymous, NewItem {
+        title,
+        content,
+        channel: Channel::Wechat,
+        submitter_account_id: None,
+        submitter_name: Some(format!("微信用户{}", open_id.chars().rev().take(4).collect::<String>())),
+        submitter_phone: None,
+        deputy_id,
+        station_id,
+        township_id,
+        attachments: "[]".into(),
+        follow_secret_hash: None,
+    })
+    .await
+}
+
+struct NewItem {
+    title: String,
+    content: String,
+    channel: Channel,
+    submitter_account_id: Option<i64>,
+    submitter_name: Option<String>,
+    submitter_phone: Option<String>,
+    deputy_id: Option<i64>,
+    station_id: Option<i64>,
+    township_id: Option<i64>,
+    attachments: String,
+    follow_secret_hash: Option<String>,
+}
+
+async fn created(db: &DatabaseConnection, actor: &Actor, new: NewItem) -> AppResult<petition::Model> {
+    let now = Utc::now();
+    let txn = db.begin().await?;
+    let item = petition::ActiveModel {
+        tracking_code: Set(tracking::new_tracking_code()),
+        follow_secret_hash: Set(new.follow_secret_hash),
+        title: Set(new.title),
+        content: Set(new.content),
+        channel: Set(new.channel),
+        state: Set(PetitionState::Submitted),
+        submitter_account_id: Set(new.submitter_account_id),
+        submitter_name: Set(new.submitter_name),
+        submitter_phone: Set(new.submitter_phone),
+        deputy_id: Set(new.deputy_id),
+        station_id: Set(new.station_id),
+        township_id: Set(new.township_id),
+        attachments: Set(new.attachments),
+        is_overdue: Set(false),
+        escalation_level: Set(0),
+        urge_count: Set(0),
+        round: Set(1),
+        version: Set(1),
+        collected_at: Set(now),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    petition_event::ActiveModel {
+        petition_id: Set(item.id),
+        action: Set("submit".into()),
+        from_state: Set(None),
+        to_state: Set("submitted".into()),
+        actor_account_id: Set(actor.account_id()),
+        actor_role: Set(Some(if actor.deputy_id().is_some() { "deputy" } else { "submitter" }.into())),
+        department_id: Set(None),
+        note: Set(None),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    outbox::append(
+        &txn,
+        NewEvent {
+            topic: topic::PETITION,
+            kind: "submitted",
+            petition_id: Some(item.id),
+            station_id: item.station_id,
+            township_id: item.township_id,
+            account_id: item.submitter_account_id,
+            payload: json!({ "petitionId": item.id, "state": "submitted", "channel": format!("{:?}", item.channel) }),
+            ..Default::default()
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(item)
+}

@@ -1,0 +1,90 @@
+//! The supervision job (跟踪督办): marks items past their deadline overdue, escalates
+//! those overdue for too long, and closes results left unrated. Each change is a
+//! normal workflow step by the System capacity, so it is recorded and streamed.
+use chrono::{DateTime, Duration, Utc};
+use entity::{petition, PetitionState};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
+
+use super::workflow::{act, Acting, Step};
+use crate::config::Workflow;
+use crate::error::{AppError, AppResult};
+
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct CycleReport {
+    pub marked_overdue: u32,
+    pub escalated: u32,
+    pub auto_closed: u32,
+}
+
+/// At most this many items per kind and cycle; the next cycle continues.
+const BATCH: u64 = 500;
+
+pub async fn run_cycle(db: &DatabaseConnection, workflow: &Workflow, now: DateTime<Utc>) -> AppResult<CycleReport> {
+    let mut report = CycleReport::default();
+    let open = [PetitionState::Forwarded, PetitionState::Accepted];
+    let late = petition::Entity::find()
+        .filter(petition::Column::State.is_in(open))
+        .filter(petition::Column::IsOverdue.eq(false))
+        .filter(petition::Column::Deadline.lt(now))
+        .limit(BATCH)
+        .all(db)
+        .await?;
+    for item in late {
+        // A concurrent change (CONFLICT) is fine: the next cycle looks again.
+        match act(db, workflow, Acting::System, item.id, Some(item.version), Step::MarkOverdue).await {
+            Ok(_) => report.marked_overdue += 1,
+            Err(AppError::Conflict(_)) | Err(AppError::InvalidTransition(_)) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    let long_late = now - Duration::days(workflow.escalate_overdue_days);
+    let stuck = petition::Entity::find()
+        .filter(petition::Column::State.is_in(open))
+        .filter(petition::Column::IsOverdue.eq(true))
+        .filter(petition::Column::EscalationLevel.eq(0))
+        .filter(petition::Column::Deadline.lt(long_late))
+        .limit(BATCH)
+        .all(db)
+        .await?;
+    for item in stuck {
+        let note = Some(format!("逾期超过{}天,自动升级督办 (overdue for over {} days)", workflow.escalate_overdue_days, workflow.escalate_overdue_days));
+        match act(db, workflow, Acting::System, item.id, Some(item.version), Step::EscalateSupervision { note }).await {
+            Ok(_) => report.escalated += 1,
+            Err(AppError::Conflict(_)) | Err(AppError::InvalidTransition(_)) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    let unrated_since = now - Duration::days(workflow.auto_close_days);
+    let unrated = petition::Entity::find()
+        .filter(petition::Column::State.eq(PetitionState::Resolved))
+        .filter(petition::Column::ResolvedAt.lt(unrated_since))
+        .limit(BATCH)
+        .all(db)
+        .await?;
+    for item in unrated {
+        match act(db, workflow, Acting::System, item.id, Some(item.version), Step::AutoClose).await {
+            Ok(_) => report.auto_closed += 1,
+            Err(AppError::Conflict(_)) | Err(AppError::InvalidTransition(_)) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(report)
+}
+
+/// Runs the cycle every `interval` until the process ends.
+pub fn spawn(db: DatabaseConnection, workflow: Workflow) {
+    if workflow.supervision_interval.is_zero() {
+        return;
+    }
+    tokio::spawn(async move {
+        let mut ticker = tokio::time::interval(workflow.supervision_interval);
+        loop {
+            ticker.tick().await;
+            match run_cycle(&db, &workflow, Utc::now()).await {
+                Ok(report) if report != CycleReport::default() => tracing::info!(?report, "supervision cycle"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = ?e, "supervision cycle failed"),
+            }
+        }
+    });
+}
