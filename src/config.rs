@@ -45,6 +45,30 @@ pub struct Settings {
     pub trust_proxy_headers: bool,
     pub limits: Limits,
     pub workflow: Workflow,
+    /// The WeChat official-account endpoint; off unless all three are set.
+    pub wechat: Option<Wechat>,
+}
+
+#[derive(Clone, PartialEq, Eq)]
+pub struct Wechat {
+    /// `WECHAT_TOKEN`: the token configured in the official account's server settings.
+    pub token: String,
+    /// `WECHAT_APP_ID`
+    pub app_id: String,
+    /// `WECHAT_ENCODING_AES_KEY`: 43 characters, for safe mode (安全模式).
+    pub encoding_aes_key: String,
+    /// `WECHAT_DEFAULT_STATION`: station code for messages from followers who scanned
+    /// no deputy's code (default: the first liaison station).
+    pub default_station: Option<String>,
+}
+
+impl fmt::Debug for Wechat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Wechat")
+            .field("app_id", &self.app_id)
+            .field("default_station", &self.default_station)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The opinion-item loop's timing rules (《群众反映问题分级分类处理办法》).
@@ -234,14 +258,22 @@ impl Settings {
             anonymous_submission_window: Duration::from_secs(60 * 60),
         };
 
-        let days = |var: &'static str, default: u64| parse_number(var, get(var), default, 1, 365).map(|d| d as i64);
+        let days = |var: &'static str, default: u64| {
+            parse_number(var, get(var), default, 1, 365).map(|d| d as i64)
+        };
         let workflow = Workflow {
             deadlines: crate::domain::petition_flow::DeadlineRules {
                 normal_days: days("DEADLINE_DAYS_NORMAL", 15)?,
                 urgent_days: days("DEADLINE_DAYS_URGENT", 7)?,
                 critical_days: days("DEADLINE_DAYS_CRITICAL", 3)?,
             },
-            max_rounds: parse_number("MAX_REHANDLING_ROUNDS", get("MAX_REHANDLING_ROUNDS"), 2, 1, 10)? as i32,
+            max_rounds: parse_number(
+                "MAX_REHANDLING_ROUNDS",
+                get("MAX_REHANDLING_ROUNDS"),
+                2,
+                1,
+                10,
+            )? as i32,
             auto_close_days: days("AUTO_CLOSE_DAYS", 7)?,
             escalate_overdue_days: days("ESCALATE_OVERDUE_DAYS", 3)?,
             supervision_interval: Duration::from_secs(parse_number(
@@ -251,6 +283,45 @@ impl Settings {
                 0,
                 86_400,
             )?),
+        };
+
+        let wechat = match (
+            get("WECHAT_TOKEN"),
+            get("WECHAT_APP_ID"),
+            get("WECHAT_ENCODING_AES_KEY"),
+        ) {
+            (None, None, None) => None,
+            (Some(token), Some(app_id), Some(encoding_aes_key)) => {
+                if crate::wechat::crypto::Cipher::new(&encoding_aes_key, &app_id).is_err() {
+                    return Err(ConfigError {
+                        variable: "WECHAT_ENCODING_AES_KEY",
+                        problem: "must be the 43-character EncodingAESKey of the official account"
+                            .into(),
+                    });
+                }
+                if token.len() < 3
+                    || token.len() > 32
+                    || !token.chars().all(|c| c.is_ascii_alphanumeric())
+                {
+                    return Err(ConfigError {
+                        variable: "WECHAT_TOKEN",
+                        problem: "must be 3-32 letters or digits".into(),
+                    });
+                }
+                Some(Wechat {
+                    token,
+                    app_id,
+                    encoding_aes_key,
+                    default_station: get("WECHAT_DEFAULT_STATION"),
+                })
+            }
+            _ => {
+                return Err(ConfigError {
+                    variable: "WECHAT_TOKEN",
+                    problem: "WECHAT_TOKEN, WECHAT_APP_ID and WECHAT_ENCODING_AES_KEY go together"
+                        .into(),
+                })
+            }
         };
 
         Ok(Settings {
@@ -271,6 +342,7 @@ impl Settings {
             trust_proxy_headers,
             limits,
             workflow,
+            wechat,
         })
     }
 
@@ -345,6 +417,7 @@ impl fmt::Debug for Settings {
             .field("access_token_ttl", &self.access_token_ttl)
             .field("trust_proxy_headers", &self.trust_proxy_headers)
             .field("limits", &self.limits)
+            .field("wechat", &self.wechat)
             .finish_non_exhaustive()
     }
 }
@@ -405,6 +478,7 @@ mod tests {
             ("ACCESS_TOKEN_TTL_SECS", "0"),
             ("TRUST_PROXY_HEADERS", "sometimes"),
             ("SIGNIN_FAILURES_PER_ACCOUNT", "-1"),
+            ("WECHAT_TOKEN", "lonely"),
         ];
         for (variable, value) in cases {
             let error = settings(&[(variable, value)]).expect_err(variable);

@@ -153,7 +153,9 @@ impl From<DbErr> for AppError {
             }
             _ if is_concurrent_write(&error) => {
                 tracing::info!(error = %error, "concurrent write");
-                AppError::Conflict("数据正被他人修改,请重试 (a concurrent change got there first; retry)".into())
+                AppError::Conflict(
+                    "数据正被他人修改,请重试 (a concurrent change got there first; retry)".into(),
+                )
             }
             _ if is_check_violation(&error) => {
                 tracing::info!(error = %error, "check constraint violated");
@@ -169,9 +171,9 @@ impl From<DbErr> for AppError {
 
 fn database_code(error: &DbErr) -> Option<String> {
     match error {
-        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => {
-            e.as_database_error().and_then(|db| db.code().map(|c| c.into_owned()))
-        }
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => e
+            .as_database_error()
+            .and_then(|db| db.code().map(|c| c.into_owned())),
         _ => None,
     }
 }
@@ -179,7 +181,10 @@ fn database_code(error: &DbErr) -> Option<String> {
 /// Two writers met: SQLite's busy/locked (a deferred transaction that cannot upgrade
 /// its snapshot), PostgreSQL's serialization failure or deadlock.
 fn is_concurrent_write(error: &DbErr) -> bool {
-    matches!(database_code(error).as_deref(), Some("5" | "6" | "261" | "517" | "40001" | "40P01"))
+    matches!(
+        database_code(error).as_deref(),
+        Some("5" | "6" | "261" | "517" | "40001" | "40P01")
+    )
 }
 
 /// SeaORM classifies unique and foreign-key violations but not CHECK violations.

@@ -32,5 +32,7 @@ pub mod station;
 pub mod story;
 pub mod suggestion;
 pub mod township;
+pub mod wechat_delivery;
+pub mod wechat_follower;
 
 pub use enums::*;

@@ -380,6 +380,28 @@ const UP: &[&str] = &[
     "CREATE INDEX story_feed ON story (status, published_seq)",
     "CREATE INDEX story_station ON story (station_id, status)",
     "CREATE INDEX story_deputy ON story (deputy_id, status)",
+    // ---------------------------------------------------------------- WeChat channel
+    // A follower of the official account, bound to the deputy whose QR code they
+    // scanned last (subscribe with qrscene_<code>, or SCAN).
+    r#"CREATE TABLE wechat_follower (
+        id {id},
+        open_id VARCHAR(64) NOT NULL UNIQUE,
+        deputy_id {fk_id} REFERENCES deputy (id) ON DELETE SET NULL,
+        subscribed BOOLEAN NOT NULL DEFAULT TRUE,
+        bound_at {ts},
+        created_at {ts} NOT NULL,
+        updated_at {ts} NOT NULL
+    )"#,
+    // Every inbound delivery once: WeChat retries, and a retry gets the same reply.
+    r#"CREATE TABLE wechat_delivery (
+        id {id},
+        dedupe_key VARCHAR(160) NOT NULL UNIQUE,
+        open_id VARCHAR(64) NOT NULL,
+        petition_id {fk_id} REFERENCES petition (id) ON DELETE SET NULL,
+        reply TEXT,
+        created_at {ts} NOT NULL
+    )"#,
+    "CREATE INDEX wechat_delivery_open_id ON wechat_delivery (open_id, petition_id)",
     // ---------------------------------------------------------------- live updates
     // The outbox: written in the same transaction as the change it announces; the
     // relay publishes rows in `seq` order and marks them published.
@@ -402,6 +424,8 @@ const UP: &[&str] = &[
 
 const TABLES_IN_DROP_ORDER: &[&str] = &[
     "outbox_event",
+    "wechat_delivery",
+    "wechat_follower",
     "story",
     "suggestion",
     "petition_rating",

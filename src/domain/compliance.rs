@@ -242,9 +242,20 @@ pub fn year(
     through_month: u32,
     resident: bool,
 ) -> AppResult<YearCompliance> {
+    year_with_residency(records, year, through_month, |_| resident)
+}
+
+/// As [`year`], with residency decided month by month (a deputy may be a resident
+/// deputy for part of the year only).
+pub fn year_with_residency(
+    records: &[DutyRecord],
+    year: i32,
+    through_month: u32,
+    resident_in: impl Fn(u32) -> bool,
+) -> AppResult<YearCompliance> {
     check_month("throughMonth", through_month)?;
     let months = (1..=through_month)
-        .map(|m| month(records, year, m, resident))
+        .map(|m| month(records, year, m, resident_in(m)))
         .collect::<AppResult<Vec<_>>>()?;
     let in_span = |d: NaiveDate| d.year() == year && d.month() <= through_month;
     let yearly_items: Vec<ItemStatus> = DutyItem::YEARLY
@@ -287,6 +298,24 @@ pub fn rollup(statuses: impl IntoIterator<Item = bool>) -> Rollup {
         deputies,
         fully_compliant,
         share,
+    }
+}
+
+#[cfg(test)]
+mod residency_tests {
+    use super::*;
+
+    #[test]
+    fn residency_counts_only_in_the_months_it_held() {
+        let day = |m, d| NaiveDate::from_ymd_opt(2024, m, d).expect("date");
+        let records = vec![DutyRecord {
+            date: day(3, 5),
+            evidence: Evidence::Activity(ActivityKind::CitizenReception),
+        }];
+        let y = year_with_residency(&records, 2024, 4, |m| m == 3).expect("year");
+        assert!(y.months[2].resident_hearings.is_some(), "resident in March");
+        assert!(y.months[3].resident_hearings.is_none(), "not in April");
+        assert_eq!(y.months[2].resident_hearings.map(|h| h.count), Some(1));
     }
 }
 

@@ -12,23 +12,37 @@ const PREFIX: &str = "HS";
 /// (about 50 bits) not to be guessed.
 pub fn new_tracking_code() -> String {
     let mut rng = rand::thread_rng();
-    let body: String = (0..10).map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char).collect();
+    let body: String = (0..10)
+        .map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char)
+        .collect();
     format!("{PREFIX}{body}")
 }
 
 /// Deterministic codes for seeded data.
 pub fn tracking_code_from(mut next: impl FnMut() -> u64) -> String {
-    let body: String = (0..10).map(|_| ALPHABET[(next() % ALPHABET.len() as u64) as usize] as char).collect();
+    let body: String = (0..10)
+        .map(|_| ALPHABET[(next() % ALPHABET.len() as u64) as usize] as char)
+        .collect();
     format!("{PREFIX}{body}")
 }
 
 pub fn parse_tracking_code(raw: &str) -> AppResult<String> {
-    let code: String = raw.trim().chars().filter(|c| *c != '-' && *c != ' ').collect::<String>().to_ascii_uppercase();
-    let ok = code.len() == 12 && code.starts_with(PREFIX) && code[2..].bytes().all(|b| ALPHABET.contains(&b));
+    let code: String = raw
+        .trim()
+        .chars()
+        .filter(|c| *c != '-' && *c != ' ')
+        .collect::<String>()
+        .to_ascii_uppercase();
+    let ok = code.len() == 12
+        && code.starts_with(PREFIX)
+        && code[2..].bytes().all(|b| ALPHABET.contains(&b));
     if ok {
         Ok(code)
     } else {
-        Err(AppError::bad_input("trackingCode", "查询码格式不正确 (malformed tracking code)"))
+        Err(AppError::bad_input(
+            "trackingCode",
+            "查询码格式不正确 (malformed tracking code)",
+        ))
     }
 }
 

@@ -29,8 +29,8 @@ impl EventFilter {
     }
 
     pub fn matches(&self, event: &LiveEvent) -> bool {
-        (self.topics.is_empty() || self.topics.iter().any(|t| *t == event.topic))
-            && (self.kinds.is_empty() || self.kinds.iter().any(|k| *k == event.kind))
+        (self.topics.is_empty() || self.topics.contains(&event.topic))
+            && (self.kinds.is_empty() || self.kinds.contains(&event.kind))
             && matches_id(self.petition_id, event.petition_id)
             && matches_id(self.station_id, event.station_id)
             && matches_id(self.township_id, event.township_id)

@@ -39,6 +39,11 @@ fn with_code(mut error: ServerError, code: &str) -> ServerError {
     error
 }
 
+/// async-graphql's wording for arguments that do not coerce to their type.
+fn is_input_coercion(message: &str) -> bool {
+    message.starts_with("Invalid value for argument") || message.starts_with("Failed to parse")
+}
+
 /// Codes for the request-level failures the GraphQL engine itself reports.
 fn validation_code(message: &str) -> &'static str {
     match message {
@@ -86,6 +91,15 @@ impl Extension for ErrorCodesExtension {
     ) -> Response {
         let mut response = next.run(ctx, operation_name).await;
         for error in &mut response.errors {
+            // The engine's own coercion of arguments and variables met during execution:
+            // the client's input is at fault, and the message names only the input.
+            if !has_code(error) && is_input_coercion(&error.message) {
+                error
+                    .extensions
+                    .get_or_insert_with(Default::default)
+                    .set("code", Value::from("BAD_USER_INPUT"));
+                continue;
+            }
             if !has_code(error) {
                 tracing::error!(message = %error.message, path = ?error.path, "uncoded resolver error masked");
                 error.message = INTERNAL_MESSAGE.to_owned();

@@ -2,6 +2,9 @@
 pub mod graphql;
 mod health;
 mod media;
+mod mobile;
+pub mod qr;
+mod wechat;
 mod ws;
 
 use poem::middleware::{SizeLimit, Tracing};
@@ -24,7 +27,17 @@ pub fn routes(state: AppState, schema: AppSchema) -> impl IntoEndpoint {
         )
         .at("/graphql/ws", get(ws::graphql_ws))
         .at("/healthz", get(health::healthz))
-        .at("/readyz", get(health::readyz));
+        .at("/readyz", get(health::readyz))
+        .at("/deputies/:code/qr.png", get(qr::qr_png))
+        .at("/deputies/:code/qr.svg", get(qr::qr_svg))
+        .at("/deputies/:code/card.svg", get(qr::card_svg_handler))
+        .at("/m/d/:code", get(mobile::deputy_page))
+        .at("/m/t", get(mobile::track_lookup_page))
+        .at("/m/t/:code", get(mobile::track_page))
+        .at(
+            "/wechat/callback",
+            get(wechat::verify).post(wechat::receive),
+        );
     if !production {
         route = route.at("/", get(graphiql));
     }

@@ -104,18 +104,19 @@ fn token_of(payload: Option<&Value>) -> Result<Option<String>, ()> {
             _ => Err(()),
         };
     }
-    let authorization = ["Authorization", "authorization"]
-        .iter()
-        .find_map(|key| {
-            payload
-                .get(key)
-                .or_else(|| payload.get("headers").and_then(|h| h.get(key)))
-        });
+    let authorization = ["Authorization", "authorization"].iter().find_map(|key| {
+        payload
+            .get(key)
+            .or_else(|| payload.get("headers").and_then(|h| h.get(key)))
+    });
     match authorization {
         None => Ok(None),
         Some(value) => value
             .as_str()
-            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
             .map(str::trim)
             .filter(|t| !t.is_empty())
             .map(|t| Some(t.to_owned()))
@@ -184,7 +185,7 @@ async fn refuse_subprotocol(mut socket: WebSocketStream) {
 enum OpItem {
     Response {
         first: bool,
-        response: async_graphql::Response,
+        response: Box<async_graphql::Response>,
     },
     End,
 }
@@ -420,7 +421,7 @@ impl Connection {
             .enumerate()
             .map(|(n, response)| OpItem::Response {
                 first: n == 0,
-                response,
+                response: Box::new(response),
             })
             .chain(stream::once(async { OpItem::End }));
         self.operations.insert(id, responses.boxed());
@@ -490,7 +491,8 @@ impl Connection {
                     );
                 }
                 if self.too_many_operations() {
-                    return reply.send(json!({ "id": id, "type": "error", "payload": self.limit_error() }));
+                    return reply
+                        .send(json!({ "id": id, "type": "error", "payload": self.limit_error() }));
                 }
                 self.start(id, request);
             }
@@ -535,7 +537,9 @@ impl Connection {
                         reply.send(json!({ "type": "ka" }));
                     }
                     Err((code, reason)) => {
-                        reply.send(json!({ "type": "connection_error", "payload": { "message": reason } }));
+                        reply.send(
+                            json!({ "type": "connection_error", "payload": { "message": reason } }),
+                        );
                         reply.close(code, reason);
                     }
                 }
@@ -579,13 +583,18 @@ impl Connection {
             (OpItem::Response { first, response }, Protocol::Transport) => {
                 if first && is_request_error(&response) {
                     self.operations.remove(&id);
-                    reply.send(json!({ "id": id, "type": "error", "payload": errors_json(&response) }));
+                    reply.send(
+                        json!({ "id": id, "type": "error", "payload": errors_json(&response) }),
+                    );
                 } else {
-                    reply.send(json!({ "id": id, "type": "next", "payload": response_json(&response) }));
+                    reply.send(
+                        json!({ "id": id, "type": "next", "payload": response_json(&response) }),
+                    );
                 }
             }
             (OpItem::Response { response, .. }, Protocol::Legacy) => {
-                reply.send(json!({ "id": id, "type": "data", "payload": response_json(&response) }));
+                reply
+                    .send(json!({ "id": id, "type": "data", "payload": response_json(&response) }));
             }
             (OpItem::End, _) => {
                 // Removed now, so that the id is free again as soon as the client
@@ -603,7 +612,10 @@ mod tests {
 
     #[test]
     fn the_current_protocol_wins_when_both_are_offered() {
-        assert_eq!(negotiate(Some("graphql-ws, graphql-transport-ws")), Some(Protocol::Transport));
+        assert_eq!(
+            negotiate(Some("graphql-ws, graphql-transport-ws")),
+            Some(Protocol::Transport)
+        );
         assert_eq!(negotiate(Some("graphql-ws")), Some(Protocol::Legacy));
         assert_eq!(negotiate(Some("mqtt")), None);
         assert_eq!(negotiate(None), None);
@@ -613,7 +625,10 @@ mod tests {
     fn tokens_come_from_the_init_payload() {
         assert_eq!(token_of(None), Ok(None));
         assert_eq!(token_of(Some(&json!({}))), Ok(None));
-        assert_eq!(token_of(Some(&json!({ "token": "t" }))), Ok(Some("t".into())));
+        assert_eq!(
+            token_of(Some(&json!({ "token": "t" }))),
+            Ok(Some("t".into()))
+        );
         assert_eq!(
             token_of(Some(&json!({ "Authorization": "Bearer t" }))),
             Ok(Some("t".into()))
@@ -622,7 +637,10 @@ mod tests {
             token_of(Some(&json!({ "headers": { "authorization": "Bearer t" } }))),
             Ok(Some("t".into()))
         );
-        assert_eq!(token_of(Some(&json!({ "Authorization": "Basic x" }))), Err(()));
+        assert_eq!(
+            token_of(Some(&json!({ "Authorization": "Basic x" }))),
+            Err(())
+        );
         assert_eq!(token_of(Some(&json!({ "token": 5 }))), Err(()));
     }
 
@@ -636,7 +654,10 @@ mod tests {
             json!({ "query": "{ x }", "variables": [] }),
             json!({ "query": "{ x }", "operationName": 3 }),
         ] {
-            assert!(request_of(bad.as_object().expect("object")).is_err(), "{bad}");
+            assert!(
+                request_of(bad.as_object().expect("object")).is_err(),
+                "{bad}"
+            );
         }
     }
 }

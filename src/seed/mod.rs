@@ -4,8 +4,8 @@
 mod accounts;
 pub mod data;
 pub mod duty;
-pub mod petitions;
 mod org;
+pub mod petitions;
 mod rng;
 
 use chrono::{DateTime, TimeZone, Utc};

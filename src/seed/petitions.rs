@@ -55,7 +55,14 @@ fn department_for(category: &str) -> &'static str {
 /// A moment in China time on a day of 2025.
 fn at(month: u32, day: u32, hour: u32) -> DateTime<Utc> {
     china()
-        .with_ymd_and_hms(YEAR, month.clamp(1, 12), day.clamp(1, 28), hour.min(23), 0, 0)
+        .with_ymd_and_hms(
+            YEAR,
+            month.clamp(1, 12),
+            day.clamp(1, 28),
+            hour.min(23),
+            0,
+            0,
+        )
         .single()
         .map(|t| t.with_timezone(&Utc))
         .unwrap_or_default()
@@ -72,55 +79,141 @@ struct Plan {
 
 pub async fn seed<C: ConnectionTrait>(db: &C) -> AppResult<PetitionReport> {
     let mut rng = SeedRng::new(SEED);
-    let stations = station::Entity::find().order_by_asc(station::Column::Id).all(db).await?;
-    let assignments = deputy_station::Entity::find().order_by_asc(deputy_station::Column::Id).all(db).await?;
-    let departments: HashMap<String, i64> = department::Entity::find().all(db).await?.into_iter().map(|d| (d.code, d.id)).collect();
-    let categories: HashMap<String, i64> = category::Entity::find().all(db).await?.into_iter().map(|c| (c.code, c.id)).collect();
+    let stations = station::Entity::find()
+        .order_by_asc(station::Column::Id)
+        .all(db)
+        .await?;
+    let assignments = deputy_station::Entity::find()
+        .order_by_asc(deputy_station::Column::Id)
+        .all(db)
+        .await?;
+    let departments: HashMap<String, i64> = department::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|d| (d.code, d.id))
+        .collect();
+    let categories: HashMap<String, i64> = category::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| (c.code, c.id))
+        .collect();
     let township_of: HashMap<i64, i64> = stations.iter().map(|s| (s.id, s.township_id)).collect();
-    let binhe = stations.iter().find(|s| s.code == "binhe").map(|s| s.id).unwrap_or(1);
-    let binhe_residents: Vec<i64> = assignments.iter().filter(|a| a.station_id == binhe).map(|a| a.deputy_id).collect();
+    let binhe = stations
+        .iter()
+        .find(|s| s.code == "binhe")
+        .map(|s| s.id)
+        .unwrap_or(1);
+    let binhe_residents: Vec<i64> = assignments
+        .iter()
+        .filter(|a| a.station_id == binhe)
+        .map(|a| a.deputy_id)
+        .collect();
     let templates_for = |category: &str| -> Vec<(&'static str, &'static str)> {
-        data::PETITION_TEMPLATES.iter().filter(|t| t.0 == category).map(|t| (t.1, t.2)).collect()
+        data::PETITION_TEMPLATES
+            .iter()
+            .filter(|t| t.0 == category)
+            .map(|t| (t.1, t.2))
+            .collect()
     };
     let category_codes: Vec<&'static str> = data::CATEGORIES.iter().map(|c| c.0).collect();
 
     // ------------------------------------------------------------ what arrives
     let mut plans: Vec<Plan> = Vec::with_capacity(ITEMS);
     // 滨河's three report categories are kept for its own items below.
-    let others: Vec<&str> = category_codes.iter().copied().filter(|c| !matches!(*c, "disputes" | "safety_hazards" | "governance")).collect();
+    let others: Vec<&str> = category_codes
+        .iter()
+        .copied()
+        .filter(|c| !matches!(*c, "disputes" | "safety_hazards" | "governance"))
+        .collect();
     // Exemplary resident deputies report one item every month.
     for a in assignments.iter().filter(|a| is_exemplary(a.deputy_id)) {
         for month in 1..=12 {
-            let channel = if month % 2 == 0 { Channel::DeputyVisit } else { Channel::StationReception };
+            let channel = if month % 2 == 0 {
+                Channel::DeputyVisit
+            } else {
+                Channel::StationReception
+            };
             let category = others[rng.below(others.len())];
-            plans.push(Plan { channel, category, deputy_id: Some(a.deputy_id), station_id: a.station_id, collected: at(month, 10, 10), urgency: Urgency::Normal });
+            plans.push(Plan {
+                channel,
+                category,
+                deputy_id: Some(a.deputy_id),
+                station_id: a.station_id,
+                collected: at(month, 10, 10),
+                urgency: Urgency::Normal,
+            });
         }
     }
     // 滨河社区: 35 disputes, 12 hazards, 16 governance problems.
-    for (category, count) in [("disputes", BINHE_DISPUTES), ("safety_hazards", BINHE_HAZARDS), ("governance", BINHE_GOVERNANCE)] {
+    for (category, count) in [
+        ("disputes", BINHE_DISPUTES),
+        ("safety_hazards", BINHE_HAZARDS),
+        ("governance", BINHE_GOVERNANCE),
+    ] {
         for k in 0..count {
-            let deputy = binhe_residents.get(k % binhe_residents.len().max(1)).copied();
-            let channel = if k % 3 == 0 { Channel::StationReception } else { Channel::App };
-            plans.push(Plan { channel, category, deputy_id: deputy, station_id: binhe, collected: at(1 + (k as u32 % 11), 3 + (k as u32 % 20), 15), urgency: Urgency::Normal });
+            let deputy = binhe_residents
+                .get(k % binhe_residents.len().max(1))
+                .copied();
+            let channel = if k % 3 == 0 {
+                Channel::StationReception
+            } else {
+                Channel::App
+            };
+            plans.push(Plan {
+                channel,
+                category,
+                deputy_id: deputy,
+                station_id: binhe,
+                collected: at(1 + (k as u32 % 11), 3 + (k as u32 % 20), 15),
+                urgency: Urgency::Normal,
+            });
         }
     }
     // The rest from every channel, over the year and the county (not 滨河's categories
     // above, so that its figures stay exact).
-    let channels = [Channel::App, Channel::QrCode, Channel::Wechat, Channel::StationReception, Channel::DeputyVisit, Channel::App];
+    let channels = [
+        Channel::App,
+        Channel::QrCode,
+        Channel::Wechat,
+        Channel::StationReception,
+        Channel::DeputyVisit,
+        Channel::App,
+    ];
     while plans.len() < ITEMS {
         let a = &assignments[rng.below(assignments.len())];
-        let station_id = if a.station_id == binhe { stations[rng.below(stations.len())].id } else { a.station_id };
-        let station_id = if station_id == binhe { stations[0].id } else { station_id };
+        let station_id = if a.station_id == binhe {
+            stations[rng.below(stations.len())].id
+        } else {
+            a.station_id
+        };
+        let station_id = if station_id == binhe {
+            stations[0].id
+        } else {
+            station_id
+        };
         let channel = channels[rng.below(channels.len())];
-        let addressed = matches!(channel, Channel::QrCode | Channel::DeputyVisit | Channel::StationReception) || rng.chance(30);
+        let addressed = matches!(
+            channel,
+            Channel::QrCode | Channel::DeputyVisit | Channel::StationReception
+        ) || rng.chance(30);
         plans.push(Plan {
             channel,
             category: others[rng.below(others.len())],
             // Deputy-collected items of non-exemplary deputies are rarer: keep them from
             // making everyone compliant. QR codes always name a deputy.
-            deputy_id: if addressed && !is_exemplary(a.deputy_id) { Some(a.deputy_id) } else { None },
+            deputy_id: if addressed && !is_exemplary(a.deputy_id) {
+                Some(a.deputy_id)
+            } else {
+                None
+            },
             station_id,
-            collected: at(1 + rng.below(12) as u32, 1 + rng.below(28) as u32, 8 + rng.below(10) as u32),
+            collected: at(
+                1 + rng.below(12) as u32,
+                1 + rng.below(28) as u32,
+                8 + rng.below(10) as u32,
+            ),
             urgency: Urgency::Normal,
         });
     }
@@ -137,7 +230,11 @@ pub async fn seed<C: ConnectionTrait>(db: &C) -> AppResult<PetitionReport> {
             break;
         }
         if i % 7 == 0 {
-            p.category = if urgent_marked % 2 == 0 { "roads_transport" } else { "employment" };
+            p.category = if urgent_marked % 2 == 0 {
+                "roads_transport"
+            } else {
+                "employment"
+            };
             p.urgency = Urgency::Urgent;
             urgent_marked += 1;
         }
@@ -150,7 +247,15 @@ pub async fn seed<C: ConnectionTrait>(db: &C) -> AppResult<PetitionReport> {
     let mut events = Vec::new();
     let mut parts = Vec::new();
     let mut ratings = Vec::new();
-    let event = |events: &mut Vec<petition_event::ActiveModel>, pid: i64, action: &str, from: Option<&str>, to: &str, role: &str, dept: Option<i64>, note: Option<String>, when: DateTime<Utc>| {
+    let event = |events: &mut Vec<petition_event::ActiveModel>,
+                 pid: i64,
+                 action: &str,
+                 from: Option<&str>,
+                 to: &str,
+                 role: &str,
+                 dept: Option<i64>,
+                 note: Option<String>,
+                 when: DateTime<Utc>| {
         events.push(petition_event::ActiveModel {
             id: Set(events.len() as i64 + 1),
             petition_id: Set(pid),
@@ -168,7 +273,10 @@ pub async fn seed<C: ConnectionTrait>(db: &C) -> AppResult<PetitionReport> {
     for (i, plan) in plans.iter().enumerate() {
         let id = i as i64 + 1;
         let templates = templates_for(plan.category);
-        let (title, content) = templates.get(i % templates.len().max(1)).copied().unwrap_or(("群众反映问题", "群众反映的具体问题,请相关部门核实处理。"));
+        let (title, content) = templates
+            .get(i % templates.len().max(1))
+            .copied()
+            .unwrap_or(("群众反映问题", "群众反映的具体问题,请相关部门核实处理。"));
         let category_id = categories.get(plan.category).copied();
         let lead = departments.get(department_for(plan.category)).copied();
         let township_id = township_of.get(&plan.station_id).copied();
@@ -177,7 +285,11 @@ pub async fn seed<C: ConnectionTrait>(db: &C) -> AppResult<PetitionReport> {
         let on_spot = i % 4 == 0 && plan.urgency == Urgency::Normal;
         let forwarded = registered + Duration::hours(2);
         let accepted = forwarded + Duration::hours(4 + rng.below(30) as i64);
-        let days = if plan.urgency == Urgency::Urgent { 7 } else { 15 };
+        let days = if plan.urgency == Urgency::Urgent {
+            7
+        } else {
+            15
+        };
         let deadline = accepted + Duration::days(days);
         // A few are late (on-time rate below 100%).
         let late = rng.chance(4);
@@ -206,13 +318,25 @@ pub async fn seed<C: ConnectionTrait>(db: &C) -> AppResult<PetitionReport> {
         } else {
             PetitionState::Resolved
         };
-        let satisfaction = rated.then(|| if rng.chance(86) { Satisfaction::Satisfied } else { Satisfaction::BasicallySatisfied });
+        let satisfaction = rated.then(|| {
+            if rng.chance(86) {
+                Satisfaction::Satisfied
+            } else {
+                Satisfaction::BasicallySatisfied
+            }
+        });
         // Four of the open, accepted items are past their deadline.
         let overdue = state == PetitionState::Accepted && i - open_from < 4;
-        let anonymous = plan.deputy_id.is_none() && matches!(plan.channel, Channel::App | Channel::QrCode) && rng.chance(50);
+        let anonymous = plan.deputy_id.is_none()
+            && matches!(plan.channel, Channel::App | Channel::QrCode)
+            && rng.chance(50);
         let surname = data::SURNAMES[rng.below(data::SURNAMES.len())];
         let given = data::GIVEN_NAMES[rng.below(data::GIVEN_NAMES.len())];
-        let phone = format!("1{}{:09}", [3, 5, 8, 9][rng.below(4)], rng.next_u64() % 1_000_000_000);
+        let phone = format!(
+            "1{}{:09}",
+            [3, 5, 8, 9][rng.below(4)],
+            rng.next_u64() % 1_000_000_000
+        );
         let reaches = |s: PetitionState| -> bool {
             use PetitionState::*;
             let order = |s| match s {
@@ -244,8 +368,16 @@ pub async fn seed<C: ConnectionTrait>(db: &C) -> AppResult<PetitionReport> {
             station_id: Set(Some(plan.station_id)),
             township_id: Set(township_id),
             grid_id: Set(None),
-            category_id: Set(if state == PetitionState::Submitted { None } else { category_id }),
-            urgency: Set(if state == PetitionState::Submitted { None } else { Some(plan.urgency) }),
+            category_id: Set(if state == PetitionState::Submitted {
+                None
+            } else {
+                category_id
+            }),
+            urgency: Set(if state == PetitionState::Submitted {
+                None
+            } else {
+                Some(plan.urgency)
+            }),
             handling_level: Set(match (state, on_spot) {
                 (PetitionState::Submitted, _) => None,
                 (_, true) => Some(HandlingLevel::Station),
@@ -254,18 +386,22 @@ pub async fn seed<C: ConnectionTrait>(db: &C) -> AppResult<PetitionReport> {
             lead_department_id: Set(if uses_department { lead } else { None }),
             merged_into_id: Set(merged_into),
             attachments: Set("[]".into()),
-            deadline: Set((uses_department && reaches(PetitionState::Accepted)).then_some(if overdue { at(12, 1, 9) } else { deadline })),
+            deadline: Set((uses_department && reaches(PetitionState::Accepted))
+                .then_some(if overdue { at(12, 1, 9) } else { deadline })),
             is_overdue: Set(overdue),
             escalation_level: Set(0),
             urge_count: Set(0),
             round: Set(1),
             result: Set(is_resolved.then(|| "经核实已处理完毕,并向群众反馈办理结果。".to_owned())),
-            decline_reason: Set((state == PetitionState::Declined).then(|| "不属于本平台受理范围,已告知群众通过法定途径解决。".to_owned())),
+            decline_reason: Set((state == PetitionState::Declined)
+                .then(|| "不属于本平台受理范围,已告知群众通过法定途径解决。".to_owned())),
             satisfaction: Set(satisfaction),
             version: Set(1),
             collected_at: Set(collected),
             registered_at: Set(reaches(PetitionState::Registered).then_some(registered)),
-            accepted_at: Set((uses_department && reaches(PetitionState::Accepted)).then_some(accepted)),
+            accepted_at: Set(
+                (uses_department && reaches(PetitionState::Accepted)).then_some(accepted)
+            ),
             resolved_at: Set(is_resolved.then_some(resolved)),
             closed_at: Set(match state {
                 PetitionState::Closed => Some(resolved + Duration::days(2)),
@@ -276,32 +412,106 @@ pub async fn seed<C: ConnectionTrait>(db: &C) -> AppResult<PetitionReport> {
             updated_at: Set(resolved),
         });
         // History.
-        let role = if plan.deputy_id.is_some() && matches!(plan.channel, Channel::DeputyVisit | Channel::StationReception) { "deputy" } else { "submitter" };
-        event(&mut events, id, "submit", None, "submitted", role, None, None, collected);
+        let role = if plan.deputy_id.is_some()
+            && matches!(
+                plan.channel,
+                Channel::DeputyVisit | Channel::StationReception
+            ) {
+            "deputy"
+        } else {
+            "submitter"
+        };
+        event(
+            &mut events,
+            id,
+            "submit",
+            None,
+            "submitted",
+            role,
+            None,
+            None,
+            collected,
+        );
         match state {
             PetitionState::Declined => {
-                event(&mut events, id, "decline", Some("submitted"), "declined", "station_staff", None, Some("不属于受理范围".into()), registered);
+                event(
+                    &mut events,
+                    id,
+                    "decline",
+                    Some("submitted"),
+                    "declined",
+                    "station_staff",
+                    None,
+                    Some("不属于受理范围".into()),
+                    registered,
+                );
                 continue;
             }
             PetitionState::Merged => {
-                event(&mut events, id, "merge", Some("submitted"), "merged", "station_staff", None, Some("与已受理事项重复".into()), registered);
+                event(
+                    &mut events,
+                    id,
+                    "merge",
+                    Some("submitted"),
+                    "merged",
+                    "station_staff",
+                    None,
+                    Some("与已受理事项重复".into()),
+                    registered,
+                );
                 continue;
             }
             PetitionState::Submitted => continue,
             _ => {}
         }
-        event(&mut events, id, "register", Some("submitted"), "registered", "station_staff", None, None, registered);
+        event(
+            &mut events,
+            id,
+            "register",
+            Some("submitted"),
+            "registered",
+            "station_staff",
+            None,
+            None,
+            registered,
+        );
         if on_spot && completed {
-            event(&mut events, id, "resolve_on_spot", Some("registered"), "resolved", "station_staff", None, Some("代表现场协调解决".into()), resolved);
+            event(
+                &mut events,
+                id,
+                "resolve_on_spot",
+                Some("registered"),
+                "resolved",
+                "station_staff",
+                None,
+                Some("代表现场协调解决".into()),
+                resolved,
+            );
         } else if uses_department {
-            event(&mut events, id, "forward", Some("registered"), "forwarded", "station_staff", lead, None, forwarded);
+            event(
+                &mut events,
+                id,
+                "forward",
+                Some("registered"),
+                "forwarded",
+                "station_staff",
+                lead,
+                None,
+                forwarded,
+            );
             if let Some(lead) = lead {
                 parts.push(petition_department::ActiveModel {
                     id: Set(parts.len() as i64 + 1),
                     petition_id: Set(id),
                     department_id: Set(lead),
                     role: Set(DepartmentRole::Lead),
-                    status: Set(if completed { ForwardStatus::Reported } else if reaches(PetitionState::Accepted) { ForwardStatus::Accepted } else { ForwardStatus::Forwarded }),
+                    status: Set(if completed {
+                        ForwardStatus::Reported
+                    } else if reaches(PetitionState::Accepted) {
+                        ForwardStatus::Accepted
+                    } else {
+                        ForwardStatus::Forwarded
+                    }),
                     report: Set(completed.then(|| "已办结".to_owned())),
                     return_reason: Set(None),
                     forwarded_at: Set(forwarded),
@@ -310,18 +520,62 @@ pub async fn seed<C: ConnectionTrait>(db: &C) -> AppResult<PetitionReport> {
                 });
             }
             if reaches(PetitionState::Accepted) {
-                event(&mut events, id, "accept", Some("forwarded"), "accepted", "lead_handler", lead, None, accepted);
+                event(
+                    &mut events,
+                    id,
+                    "accept",
+                    Some("forwarded"),
+                    "accepted",
+                    "lead_handler",
+                    lead,
+                    None,
+                    accepted,
+                );
             }
             if overdue {
-                event(&mut events, id, "mark_overdue", Some("accepted"), "accepted", "system", lead, None, at(12, 2, 0));
+                event(
+                    &mut events,
+                    id,
+                    "mark_overdue",
+                    Some("accepted"),
+                    "accepted",
+                    "system",
+                    lead,
+                    None,
+                    at(12, 2, 0),
+                );
             }
             if completed {
-                event(&mut events, id, "complete", Some("accepted"), "resolved", "lead_handler", lead, None, resolved);
+                event(
+                    &mut events,
+                    id,
+                    "complete",
+                    Some("accepted"),
+                    "resolved",
+                    "lead_handler",
+                    lead,
+                    None,
+                    resolved,
+                );
             }
         }
         if let Some(s) = satisfaction {
-            let action = if s == Satisfaction::Satisfied { "rate_satisfied" } else { "rate_basically_satisfied" };
-            event(&mut events, id, action, Some("resolved"), "closed", "submitter", None, None, resolved + Duration::days(2));
+            let action = if s == Satisfaction::Satisfied {
+                "rate_satisfied"
+            } else {
+                "rate_basically_satisfied"
+            };
+            event(
+                &mut events,
+                id,
+                action,
+                Some("resolved"),
+                "closed",
+                "submitter",
+                None,
+                None,
+                resolved + Duration::days(2),
+            );
             ratings.push(petition_rating::ActiveModel {
                 id: Set(ratings.len() as i64 + 1),
                 petition_id: Set(id),
@@ -332,7 +586,15 @@ pub async fn seed<C: ConnectionTrait>(db: &C) -> AppResult<PetitionReport> {
             });
         }
     }
-    let completed = items.iter().filter(|i| matches!(&i.state, sea_orm::ActiveValue::Set(PetitionState::Resolved | PetitionState::Closed))).count();
+    let completed = items
+        .iter()
+        .filter(|i| {
+            matches!(
+                &i.state,
+                sea_orm::ActiveValue::Set(PetitionState::Resolved | PetitionState::Closed)
+            )
+        })
+        .count();
     insert_all(db, items).await?;
     insert_all(db, events).await?;
     insert_all(db, parts).await?;
@@ -340,14 +602,22 @@ pub async fn seed<C: ConnectionTrait>(db: &C) -> AppResult<PetitionReport> {
 
     // ------------------------------------------------------------ suggestions
     let residents: Vec<&deputy_station::Model> = assignments.iter().collect();
-    let county_departments: Vec<i64> = departments.iter().filter(|(code, _)| !code.ends_with("_gov")).map(|(_, id)| *id).collect();
+    let county_departments: Vec<i64> = departments
+        .iter()
+        .filter(|(code, _)| !code.ends_with("_gov"))
+        .map(|(_, id)| *id)
+        .collect();
     let mut county_departments = county_departments;
     county_departments.sort_unstable();
     let mut suggestions = Vec::with_capacity(SUGGESTIONS);
     for k in 0..SUGGESTIONS {
         let a = residents[(k * 13 + 5) % residents.len()];
         let adoption = if k < SUGGESTIONS_ADOPTED {
-            if k % 5 == 0 { Adoption::PartlyAdopted } else { Adoption::Adopted }
+            if k % 5 == 0 {
+                Adoption::PartlyAdopted
+            } else {
+                Adoption::Adopted
+            }
         } else {
             Adoption::NotAdopted
         };
@@ -359,19 +629,27 @@ pub async fn seed<C: ConnectionTrait>(db: &C) -> AppResult<PetitionReport> {
             department_id: Set(Some(county_departments[k % county_departments.len()])),
             station_id: Set(Some(a.station_id)),
             title: Set(format!("关于{topic}的建议")),
-            content: Set(format!("针对{topic}问题,建议相关部门加强调研、统筹资金、限期解决,并建立长效机制。")),
+            content: Set(format!(
+                "针对{topic}问题,建议相关部门加强调研、统筹资金、限期解决,并建立长效机制。"
+            )),
             status: Set(SuggestionStatus::Answered),
             adoption: Set(Some(adoption)),
-            answer: Set(Some(match adoption {
-                Adoption::Adopted => "建议已采纳,纳入年度工作计划推进落实。",
-                Adoption::PartlyAdopted => "建议部分采纳,具备条件的事项已安排实施。",
-                Adoption::NotAdopted => "暂不具备实施条件,已向代表说明情况。",
-            }
-            .to_owned())),
+            answer: Set(Some(
+                match adoption {
+                    Adoption::Adopted => "建议已采纳,纳入年度工作计划推进落实。",
+                    Adoption::PartlyAdopted => "建议部分采纳,具备条件的事项已安排实施。",
+                    Adoption::NotAdopted => "暂不具备实施条件,已向代表说明情况。",
+                }
+                .to_owned(),
+            )),
             submitted_at: Set(submitted),
             answered_at: Set(Some(submitted + Duration::days(20))),
         });
     }
     insert_all(db, suggestions).await?;
-    Ok(PetitionReport { items: ITEMS, completed, suggestions: SUGGESTIONS })
+    Ok(PetitionReport {
+        items: ITEMS,
+        completed,
+        suggestions: SUGGESTIONS,
+    })
 }

@@ -61,7 +61,7 @@ pub async fn log(
             "备注最多5000个字符 (at most 5000 characters)",
         ));
     }
-    let today = Utc::now().date_naive();
+    let today = crate::domain::calendar::local_date(Utc::now());
     if input.occurred_on > today {
         return Err(AppError::bad_input(
             "occurredOn",

@@ -1,6 +1,6 @@
 //! "Eight ones" (八个一) compliance from what was logged: per deputy per month and
 //! year, rolled up per station and township; and the performance archive (履职档案).
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use chrono::{Datelike, NaiveDate};
 use entity::{
@@ -117,17 +117,47 @@ pub async fn records<C: ConnectionTrait>(
     Ok(out)
 }
 
-/// Deputies among `ids` who are resident deputies now.
-async fn residents<C: ConnectionTrait>(db: &C, ids: &[i64]) -> AppResult<HashSet<i64>> {
-    Ok(deputy_station::Entity::find()
+/// The resident assignments of each deputy, as (since, until) periods.
+async fn residency<C: ConnectionTrait>(
+    db: &C,
+    ids: &[i64],
+) -> AppResult<HashMap<i64, Vec<(NaiveDate, Option<NaiveDate>)>>> {
+    let mut out: HashMap<i64, Vec<(NaiveDate, Option<NaiveDate>)>> = HashMap::new();
+    for a in deputy_station::Entity::find()
         .filter(deputy_station::Column::DeputyId.is_in(ids.iter().copied()))
-        .filter(deputy_station::Column::Until.is_null())
         .filter(deputy_station::Column::IsResident.eq(true))
         .all(db)
         .await?
-        .into_iter()
-        .map(|a| a.deputy_id)
-        .collect())
+    {
+        out.entry(a.deputy_id).or_default().push((a.since, a.until));
+    }
+    Ok(out)
+}
+
+/// Whether any assignment covered part of the month.
+fn resident_in(
+    periods: Option<&Vec<(NaiveDate, Option<NaiveDate>)>>,
+    year: i32,
+    month: u32,
+) -> bool {
+    let Ok((start, next)) = period(year, month, month) else {
+        return false;
+    };
+    periods.is_some_and(|ps| {
+        ps.iter()
+            .any(|(since, until)| *since < next && until.is_none_or(|u| u >= start))
+    })
+}
+
+fn check_through(through_month: u32) -> AppResult<()> {
+    if (1..=12).contains(&through_month) {
+        Ok(())
+    } else {
+        Err(AppError::bad_input(
+            "throughMonth",
+            "月份须为1-12 (throughMonth must be 1 to 12)",
+        ))
+    }
 }
 
 pub async fn deputy_month<C: ConnectionTrait>(
@@ -138,7 +168,11 @@ pub async fn deputy_month<C: ConnectionTrait>(
 ) -> AppResult<MonthCompliance> {
     let (from, to) = period(year, month, month)?;
     let records = records(db, &[deputy_id], from, to).await?;
-    let resident = residents(db, &[deputy_id]).await?.contains(&deputy_id);
+    let resident = resident_in(
+        residency(db, &[deputy_id]).await?.get(&deputy_id),
+        year,
+        month,
+    );
     compliance::month(
         records.get(&deputy_id).map(Vec::as_slice).unwrap_or(&[]),
         year,
@@ -153,14 +187,16 @@ pub async fn deputy_year<C: ConnectionTrait>(
     year: i32,
     through_month: u32,
 ) -> AppResult<YearCompliance> {
+    check_through(through_month)?;
     let (from, to) = period(year, 1, through_month)?;
     let records = records(db, &[deputy_id], from, to).await?;
-    let resident = residents(db, &[deputy_id]).await?.contains(&deputy_id);
-    compliance::year(
+    let periods = residency(db, &[deputy_id]).await?;
+    let mine = periods.get(&deputy_id);
+    compliance::year_with_residency(
         records.get(&deputy_id).map(Vec::as_slice).unwrap_or(&[]),
         year,
         through_month,
-        resident,
+        |m| resident_in(mine, year, m),
     )
 }
 
@@ -253,14 +289,21 @@ pub async fn rollup<C: ConnectionTrait>(
     };
     let (from, to) = period(year, first, last)?;
     let records = records(db, &ids, from, to).await?;
-    let residents = residents(db, &ids).await?;
+    let periods = residency(db, &ids).await?;
     let mut flags = Vec::with_capacity(ids.len());
     for id in &ids {
         let mine = records.get(id).map(Vec::as_slice).unwrap_or(&[]);
-        let resident = residents.contains(id);
+        let held = periods.get(id);
         flags.push(match month {
-            Some(m) => compliance::month(mine, year, m, resident)?.fully_compliant,
-            None => compliance::year(mine, year, through_month, resident)?.fully_compliant,
+            Some(m) => {
+                compliance::month(mine, year, m, resident_in(held, year, m))?.fully_compliant
+            }
+            None => {
+                compliance::year_with_residency(mine, year, through_month, |m| {
+                    resident_in(held, year, m)
+                })?
+                .fully_compliant
+            }
         });
     }
     Ok(compliance::rollup(flags))

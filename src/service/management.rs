@@ -7,7 +7,7 @@ use entity::{
 };
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, Set,
+    PaginatorTrait, QueryFilter, Set, TransactionTrait,
 };
 
 use crate::auth::Actor;
@@ -307,7 +307,7 @@ pub async fn update_deputy(
     actor: &Actor,
     id: i64,
     input: DeputyInput,
-    active_flag: bool,
+    active_flag: Option<bool>,
 ) -> AppResult<deputy::Model> {
     actor.require(may_manage_deputies(actor))?;
     check_deputy(&input)?;
@@ -340,7 +340,9 @@ pub async fn update_deputy(
         .transpose()?
         .map(Phone::into_string));
     active.bio = Set(optional_text("bio", input.bio, 5000)?);
-    active.active = Set(active_flag);
+    if let Some(flag) = active_flag {
+        active.active = Set(flag);
+    }
     active.updated_at = Set(Utc::now());
     Ok(active.update(db).await?)
 }
@@ -368,7 +370,7 @@ pub async fn assign_resident(
         .filter(deputy_station::Column::StationId.eq(station_id))
         .one(db)
         .await?;
-    let since = since.unwrap_or_else(|| Utc::now().date_naive());
+    let since = since.unwrap_or_else(|| crate::domain::calendar::local_date(Utc::now()));
     match existing {
         Some(row) if row.until.is_none() => Err(AppError::Conflict(
             "该代表已驻此站 (already resident here)".into(),
@@ -410,16 +412,30 @@ pub async fn end_resident(
         .one(db)
         .await?
         .ok_or_else(|| AppError::not_found("驻站安排 (resident assignment)"))?;
-    let until = until.unwrap_or_else(|| Utc::now().date_naive());
+    let until = until.unwrap_or_else(|| crate::domain::calendar::local_date(Utc::now()));
     if until < row.since {
         return Err(AppError::bad_input(
             "until",
             "结束日期早于开始日期 (ends before it began)",
         ));
     }
+    let txn = db.begin().await?;
+    // Their grid links at this station end with the assignment.
+    let station_grids = sea_orm::sea_query::Query::select()
+        .column(grid::Column::Id)
+        .from(grid::Entity)
+        .and_where(grid::Column::StationId.eq(station_id))
+        .to_owned();
+    deputy_grid::Entity::delete_many()
+        .filter(deputy_grid::Column::DeputyId.eq(deputy_id))
+        .filter(deputy_grid::Column::GridId.in_subquery(station_grids))
+        .exec(&txn)
+        .await?;
     let mut active: deputy_station::ActiveModel = row.into();
     active.until = Set(Some(until));
-    Ok(active.update(db).await?)
+    let ended = active.update(&txn).await?;
+    txn.commit().await?;
+    Ok(ended)
 }
 
 /// Each resident deputy links one or two grids of their station (融合共治小组).

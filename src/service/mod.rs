@@ -17,3 +17,4 @@ pub mod rate_limit;
 pub mod statistics;
 pub mod stories;
 pub mod suggestions;
+pub mod wechat;

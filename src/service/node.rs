@@ -115,7 +115,11 @@ pub async fn fetch_many<C: ConnectionTrait>(
             // Suggestions: the deputy who made it, the department it went to,
             // county supervisors and admins.
             NodeKind::Suggestion => {
-                let mut rows = org::by_ids::<suggestion::Entity, _>(db, suggestion::Column::Id, &keys, |m| m.id).await?;
+                let mut rows =
+                    org::by_ids::<suggestion::Entity, _>(db, suggestion::Column::Id, &keys, |m| {
+                        m.id
+                    })
+                    .await?;
                 rows.retain(|_, s| {
                     actor.is_admin()
                         || actor.is_county_supervisor()
@@ -124,7 +128,10 @@ pub async fn fetch_many<C: ConnectionTrait>(
                 });
                 wrap(rows, NodeModel::Suggestion)
             }
-            NodeKind::Category => wrap(org::categories_by_ids(db, &keys).await?, NodeModel::Category),
+            NodeKind::Category => wrap(
+                org::categories_by_ids(db, &keys).await?,
+                NodeModel::Category,
+            ),
         };
         found.extend(models.into_iter().map(|(k, m)| (NodeId::new(*kind, k), m)));
     }

@@ -312,7 +312,10 @@ pub fn may_see_deputy_contact(
         || deputy_station_ids.iter().any(|s| actor.is_staff_of(*s))
 }
 
-pub async fn categories_by_ids<C: ConnectionTrait>(db: &C, ids: &[i64]) -> AppResult<HashMap<i64, entity::category::Model>> {
+pub async fn categories_by_ids<C: ConnectionTrait>(
+    db: &C,
+    ids: &[i64],
+) -> AppResult<HashMap<i64, entity::category::Model>> {
     by_ids::<entity::category::Entity, _>(db, entity::category::Column::Id, ids, |m| m.id).await
 }
 

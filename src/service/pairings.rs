@@ -92,7 +92,9 @@ pub async fn create(
         senior_deputy_id: Set(senior.id),
         junior_deputy_id: Set(junior.map(|j| j.id)),
         township_id: Set(input.township_id),
-        started_on: Set(input.started_on.unwrap_or_else(|| Utc::now().date_naive())),
+        started_on: Set(input
+            .started_on
+            .unwrap_or_else(|| crate::domain::calendar::local_date(Utc::now()))),
         ended_on: Set(None),
         note: Set(input.note),
         created_at: Set(Utc::now()),
@@ -124,7 +126,7 @@ pub async fn end(
     if existing.ended_on.is_some() {
         return Err(AppError::Conflict("该结对已结束 (already ended)".into()));
     }
-    let ended_on = ended_on.unwrap_or_else(|| Utc::now().date_naive());
+    let ended_on = ended_on.unwrap_or_else(|| crate::domain::calendar::local_date(Utc::now()));
     if ended_on < existing.started_on {
         return Err(AppError::bad_input(
             "endedOn",
@@ -236,14 +238,24 @@ pub async fn coverage<C: ConnectionTrait>(
         .filter(deputy::Column::Active.eq(true))
         .all(db)
         .await?;
-    let mut grassroots: HashMap<i64, usize> = HashMap::new();
-    let mut townships: HashMap<i64, usize> = HashMap::new();
+    // Distinct deputies and townships: a pairing ended and renewed within the month
+    // is still one grassroots deputy.
+    let mut grassroots: HashMap<i64, std::collections::HashSet<i64>> = HashMap::new();
+    let mut townships: HashMap<i64, std::collections::HashSet<i64>> = HashMap::new();
     for p in &active {
-        match p.kind {
-            PairingKind::ScMemberGrassroots => {
-                *grassroots.entry(p.senior_deputy_id).or_default() += 1
+        match (p.kind, p.junior_deputy_id, p.township_id) {
+            (PairingKind::ScMemberGrassroots, Some(junior), _) => {
+                grassroots
+                    .entry(p.senior_deputy_id)
+                    .or_default()
+                    .insert(junior);
             }
-            PairingKind::ScLeaderTownship => *townships.entry(p.senior_deputy_id).or_default() += 1,
+            (PairingKind::ScLeaderTownship, _, Some(township)) => {
+                townships
+                    .entry(p.senior_deputy_id)
+                    .or_default()
+                    .insert(township);
+            }
             _ => {}
         }
     }
@@ -282,14 +294,14 @@ pub async fn coverage<C: ConnectionTrait>(
         members: members
             .iter()
             .filter(|d| !d.is_sc_leader)
-            .map(|d| (d.id, grassroots.get(&d.id).copied().unwrap_or(0)))
+            .map(|d| (d.id, grassroots.get(&d.id).map_or(0, |s| s.len())))
             .collect(),
         leaders: leaders
             .iter()
             .map(|d| {
                 (
                     d.id,
-                    townships.get(&d.id).copied().unwrap_or(0),
+                    townships.get(&d.id).map_or(0, |s| s.len()),
                     visit_counts.get(&d.id).copied().unwrap_or(0),
                 )
             })

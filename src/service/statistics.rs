@@ -63,7 +63,11 @@ struct Sql {
 
 impl Sql {
     fn new(backend: DatabaseBackend, text: &str) -> Self {
-        Sql { backend, text: text.to_owned(), values: Vec::new() }
+        Sql {
+            backend,
+            text: text.to_owned(),
+            values: Vec::new(),
+        }
     }
 
     fn bind(&mut self, value: impl Into<Value>) -> String {
@@ -110,20 +114,36 @@ fn scope_filter(sql: &mut Sql, scope: &Scope) {
 }
 
 fn int(row: &QueryResult, column: &str) -> AppResult<i64> {
-    row.try_get::<Option<i64>>("", column).map(Option::unwrap_or_default).map_err(|e| AppError::internal(format!("statistics column {column}: {e}")))
+    row.try_get::<Option<i64>>("", column)
+        .map(Option::unwrap_or_default)
+        .map_err(|e| AppError::internal(format!("statistics column {column}: {e}")))
 }
 
 /// `from` and `to` are inclusive calendar dates (China time).
-pub async fn compute<C: ConnectionTrait>(db: &C, from: NaiveDate, to: NaiveDate, scope: &Scope) -> AppResult<Statistics> {
+pub async fn compute<C: ConnectionTrait>(
+    db: &C,
+    from: NaiveDate,
+    to: NaiveDate,
+    scope: &Scope,
+) -> AppResult<Statistics> {
     if to < from {
-        return Err(AppError::bad_input("to", "结束日期早于开始日期 (to is before from)"));
+        return Err(AppError::bad_input(
+            "to",
+            "结束日期早于开始日期 (to is before from)",
+        ));
     }
     if (to - from).num_days() > 3660 {
-        return Err(AppError::bad_input("to", "统计区间最长10年 (at most ten years)"));
+        return Err(AppError::bad_input(
+            "to",
+            "统计区间最长10年 (at most ten years)",
+        ));
     }
     let backend = db.get_database_backend();
     let start = day_start(from);
-    let end = day_start(to.succ_opt().ok_or_else(|| AppError::bad_input("to", "日期无效 (invalid date)"))?);
+    let end = day_start(
+        to.succ_opt()
+            .ok_or_else(|| AppError::bad_input("to", "日期无效 (invalid date)"))?,
+    );
     let handling = seconds_between(backend, "p.resolved_at", "p.collected_at");
 
     let mut sql = Sql::new(backend, "");
@@ -143,7 +163,10 @@ pub async fn compute<C: ConnectionTrait>(db: &C, from: NaiveDate, to: NaiveDate,
     let (a, b) = (sql.bind(start), sql.bind(end));
     sql.push(&format!("{a} AND p.collected_at < {b}"));
     scope_filter(&mut sql, scope);
-    let row = db.query_one(sql.statement()).await?.ok_or_else(|| AppError::internal("statistics: no row"))?;
+    let row = db
+        .query_one(sql.statement())
+        .await?
+        .ok_or_else(|| AppError::internal("statistics: no row"))?;
     let mut stats = Statistics {
         items_collected: int(&row, "collected")?,
         items_completed: int(&row, "completed")?,
@@ -155,7 +178,9 @@ pub async fn compute<C: ConnectionTrait>(db: &C, from: NaiveDate, to: NaiveDate,
         urgent_completed: int(&row, "urgent")?,
         ..Default::default()
     };
-    let avg_seconds: Option<f64> = row.try_get("", "avg_seconds").map_err(|e| AppError::internal(format!("statistics avg: {e}")))?;
+    let avg_seconds: Option<f64> = row
+        .try_get("", "avg_seconds")
+        .map_err(|e| AppError::internal(format!("statistics avg: {e}")))?;
     stats.average_handling_hours = avg_seconds.unwrap_or(0.0) / 3600.0;
     stats.completion_rate = rate(stats.items_completed, stats.items_collected);
     stats.on_time_rate = rate(stats.completed_on_time, stats.completed_with_deadline);
@@ -174,7 +199,9 @@ pub async fn compute<C: ConnectionTrait>(db: &C, from: NaiveDate, to: NaiveDate,
     sql.push(" GROUP BY p.category_id ORDER BY p.category_id");
     for row in db.query_all(sql.statement()).await? {
         stats.by_category.push(CategoryCount {
-            category_id: row.try_get::<Option<i64>>("", "category_id").map_err(|e| AppError::internal(format!("statistics category: {e}")))?,
+            category_id: row
+                .try_get::<Option<i64>>("", "category_id")
+                .map_err(|e| AppError::internal(format!("statistics category: {e}")))?,
             collected: int(&row, "collected")?,
             completed: int(&row, "completed")?,
         });
@@ -191,7 +218,9 @@ pub async fn compute<C: ConnectionTrait>(db: &C, from: NaiveDate, to: NaiveDate,
     sql.push(&format!("{a} AND s.submitted_at < {b}"));
     if let Some(t) = scope.township_id {
         let p = sql.bind(t);
-        sql.push(&format!(" AND s.station_id IN (SELECT st.id FROM station st WHERE st.township_id = {p})"));
+        sql.push(&format!(
+            " AND s.station_id IN (SELECT st.id FROM station st WHERE st.township_id = {p})"
+        ));
     }
     if let Some(s) = scope.station_id {
         let p = sql.bind(s);
@@ -202,7 +231,10 @@ pub async fn compute<C: ConnectionTrait>(db: &C, from: NaiveDate, to: NaiveDate,
         sql.push(&format!(" AND s.department_id = {p}"));
     }
     if scope.category_id.is_none() {
-        let row = db.query_one(sql.statement()).await?.ok_or_else(|| AppError::internal("statistics: no row"))?;
+        let row = db
+            .query_one(sql.statement())
+            .await?
+            .ok_or_else(|| AppError::internal("statistics: no row"))?;
         stats.suggestions_made = int(&row, "made")?;
         stats.suggestions_adopted = int(&row, "adopted")?;
     }

@@ -1,7 +1,10 @@
 //! Deputies' suggestions (意见建议) to departments and the departments' answers.
 use chrono::Utc;
 use entity::{department, station, suggestion, Adoption, SuggestionStatus};
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    Set,
+};
 
 use crate::auth::Actor;
 use crate::domain::page::{Page, PageRequest};
@@ -17,19 +20,34 @@ pub async fn submit(
     station_id: Option<i64>,
 ) -> AppResult<suggestion::Model> {
     let Some(deputy_id) = actor.deputy_id() else {
-        return Err(actor.require(false).err().unwrap_or_else(AppError::forbidden));
+        return Err(actor
+            .require(false)
+            .err()
+            .unwrap_or_else(AppError::forbidden));
     };
     let title = title.trim();
     if !(2..=200).contains(&title.chars().count()) {
-        return Err(AppError::bad_input("title", "标题须为2-200个字符 (2 to 200 characters)"));
+        return Err(AppError::bad_input(
+            "title",
+            "标题须为2-200个字符 (2 to 200 characters)",
+        ));
     }
     let content = content.trim();
     if !(10..=10_000).contains(&content.chars().count()) {
-        return Err(AppError::bad_input("content", "内容须为10-10000个字符 (10 to 10000 characters)"));
+        return Err(AppError::bad_input(
+            "content",
+            "内容须为10-10000个字符 (10 to 10000 characters)",
+        ));
     }
-    department::Entity::find_by_id(department_id).one(db).await?.ok_or_else(|| AppError::bad_input("departmentId", "部门不存在 (no such department)"))?;
+    department::Entity::find_by_id(department_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::bad_input("departmentId", "部门不存在 (no such department)"))?;
     if let Some(s) = station_id {
-        station::Entity::find_by_id(s).one(db).await?.ok_or_else(|| AppError::bad_input("stationId", "站点不存在 (no such station)"))?;
+        station::Entity::find_by_id(s)
+            .one(db)
+            .await?
+            .ok_or_else(|| AppError::bad_input("stationId", "站点不存在 (no such station)"))?;
     }
     Ok(suggestion::ActiveModel {
         deputy_id: Set(deputy_id),
@@ -46,15 +64,33 @@ pub async fn submit(
 }
 
 /// The department answers: adopted, partly adopted or not adopted, with a text.
-pub async fn answer(db: &DatabaseConnection, actor: &Actor, id: i64, adoption: Adoption, answer: &str) -> AppResult<suggestion::Model> {
-    let existing = suggestion::Entity::find_by_id(id).one(db).await?.ok_or_else(|| AppError::not_found("意见建议 (suggestion)"))?;
-    actor.require(existing.department_id.is_some_and(|d| actor.handles_department(d)))?;
+pub async fn answer(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: i64,
+    adoption: Adoption,
+    answer: &str,
+) -> AppResult<suggestion::Model> {
+    let existing = suggestion::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::not_found("意见建议 (suggestion)"))?;
+    actor.require(
+        existing
+            .department_id
+            .is_some_and(|d| actor.handles_department(d)),
+    )?;
     let answer = answer.trim();
     if !(2..=10_000).contains(&answer.chars().count()) {
-        return Err(AppError::bad_input("answer", "答复须为2-10000个字符 (2 to 10000 characters)"));
+        return Err(AppError::bad_input(
+            "answer",
+            "答复须为2-10000个字符 (2 to 10000 characters)",
+        ));
     }
     if existing.status == SuggestionStatus::Answered {
-        return Err(AppError::InvalidTransition("该建议已答复 (already answered)".into()));
+        return Err(AppError::InvalidTransition(
+            "该建议已答复 (already answered)".into(),
+        ));
     }
     let mut active: suggestion::ActiveModel = existing.into();
     active.status = Set(SuggestionStatus::Answered);
@@ -73,7 +109,12 @@ pub enum SuggestionScope {
     All,
 }
 
-pub async fn list<C: ConnectionTrait>(db: &C, actor: &Actor, scope: SuggestionScope, page: &PageRequest) -> AppResult<Page<suggestion::Model>> {
+pub async fn list<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    scope: SuggestionScope,
+    page: &PageRequest,
+) -> AppResult<Page<suggestion::Model>> {
     let query = match scope {
         SuggestionScope::Mine => {
             let deputy = actor.deputy_id();
@@ -81,7 +122,9 @@ pub async fn list<C: ConnectionTrait>(db: &C, actor: &Actor, scope: SuggestionSc
             suggestion::Entity::find().filter(suggestion::Column::DeputyId.eq(deputy))
         }
         SuggestionScope::Department(d) => {
-            actor.require(actor.handles_department(d) || actor.is_admin() || actor.is_county_supervisor())?;
+            actor.require(
+                actor.handles_department(d) || actor.is_admin() || actor.is_county_supervisor(),
+            )?;
             suggestion::Entity::find().filter(suggestion::Column::DepartmentId.eq(d))
         }
         SuggestionScope::All => {

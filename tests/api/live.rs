@@ -10,6 +10,7 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use serde_json::{json, Value};
 use smart_npc::app::App;
 use smart_npc::config::Settings;
+use smart_npc::domain::node_id::{NodeId, NodeKind};
 use smart_npc::events::LiveSettings;
 use smart_npc::service::outbox::{self, NewEvent};
 use tokio::net::TcpStream;
@@ -326,7 +327,11 @@ async fn protocol_violations_close_with_the_specified_codes() {
     ws.init(None).await;
     ws.send(json!({ "type": "subscribe", "id": "1", "payload": { "query": 5 } }))
         .await;
-    assert_eq!(ws.closed().await.0, 4400, "subscribe without a query string");
+    assert_eq!(
+        ws.closed().await.0,
+        4400,
+        "subscribe without a query string"
+    );
 
     let mut ws = Ws::transport(a).await;
     ws.subscribe("1", STORIES, json!({})).await;
@@ -416,7 +421,10 @@ async fn queries_and_mutations_run_over_the_socket_with_the_connection_actor() {
     let mut ws = Ws::transport(app.addr).await;
     ws.init(Some(&token)).await;
     ws.subscribe("q", "{ me { login } }", json!({})).await;
-    assert_eq!(ws.next_data("q").await, json!({ "me": { "login": "staff" } }));
+    assert_eq!(
+        ws.next_data("q").await,
+        json!({ "me": { "login": "staff" } })
+    );
     assert_eq!(ws.json().await, json!({ "id": "q", "type": "complete" }));
     // The id is free again once complete.
     ws.subscribe("q", "query Twice { a: me { login } }", json!({}))
@@ -456,7 +464,10 @@ async fn queries_and_mutations_run_over_the_socket_with_the_connection_actor() {
     ws.subscribe("parse", "subscription {", json!({})).await;
     let error = ws.json().await;
     assert_eq!(error["type"], "error");
-    assert_eq!(error["payload"][0]["extensions"]["code"], "GRAPHQL_PARSE_FAILED");
+    assert_eq!(
+        error["payload"][0]["extensions"]["code"],
+        "GRAPHQL_PARSE_FAILED"
+    );
     // The connection is still usable.
     ws.send(json!({ "type": "ping" })).await;
     assert_eq!(ws.json().await["type"], "pong");
@@ -467,12 +478,8 @@ async fn anonymous_connections_may_follow_public_topics_only() {
     let app = TestApp::spawn_demo().await;
     let mut ws = Ws::transport(app.addr).await;
     ws.init(None).await;
-    ws.subscribe(
-        "p",
-        "subscription { petitionEvents { seq } }",
-        json!({}),
-    )
-    .await;
+    ws.subscribe("p", "subscription { petitionEvents { seq } }", json!({}))
+        .await;
     let message = ws.json().await;
     assert_eq!(message["type"], "next", "{message}");
     assert_eq!(
@@ -480,12 +487,8 @@ async fn anonymous_connections_may_follow_public_topics_only() {
         "UNAUTHENTICATED"
     );
     assert_eq!(ws.json().await, json!({ "id": "p", "type": "complete" }));
-    ws.subscribe(
-        "s",
-        "subscription { supervisionAlerts { seq } }",
-        json!({}),
-    )
-    .await;
+    ws.subscribe("s", "subscription { supervisionAlerts { seq } }", json!({}))
+        .await;
     assert_eq!(
         ws.json().await["payload"]["errors"][0]["extensions"]["code"],
         "UNAUTHENTICATED"
@@ -528,7 +531,10 @@ async fn a_published_story_reaches_subscribers_and_complete_stops_it() {
     assert!(event["occurredAt"].is_string());
 
     assert!(
-        stopped.frame_within(Duration::from_millis(700)).await.is_none(),
+        stopped
+            .frame_within(Duration::from_millis(700))
+            .await
+            .is_none(),
         "a completed subscription receives nothing"
     );
     // The id can be used again.
@@ -621,7 +627,11 @@ async fn events_committed_during_the_replay_are_neither_lost_nor_doubled() {
     let written = writer.await.unwrap();
     let mut received = Vec::new();
     while received.len() < TOTAL {
-        received.push(ws.next_data("all").await["liveEvents"]["seq"].as_i64().unwrap());
+        received.push(
+            ws.next_data("all").await["liveEvents"]["seq"]
+                .as_i64()
+                .unwrap(),
+        );
     }
     assert_eq!(received, written, "every event once, in order");
     assert!(ws.frame_within(Duration::from_millis(500)).await.is_none());
@@ -647,13 +657,21 @@ async fn a_slow_subscriber_is_caught_up_from_the_database() {
     txn.commit().await.unwrap();
     let mut received = Vec::new();
     while received.len() < written.len() {
-        received.push(ws.next_data("all").await["liveEvents"]["seq"].as_i64().unwrap());
+        received.push(
+            ws.next_data("all").await["liveEvents"]["seq"]
+                .as_i64()
+                .unwrap(),
+        );
     }
     assert_eq!(received, written);
     assert!(ws.frame_within(Duration::from_millis(500)).await.is_none());
 }
 
-async fn append_in<C: sea_orm::ConnectionTrait>(db: &C, topic: &'static str, kind: &'static str) -> i64 {
+async fn append_in<C: sea_orm::ConnectionTrait>(
+    db: &C,
+    topic: &'static str,
+    kind: &'static str,
+) -> i64 {
     outbox::append(
         db,
         NewEvent {
@@ -692,11 +710,20 @@ async fn a_restarted_gateway_publishes_what_was_left_unpublished() {
     let restarted = replica(&stuck.db, &[]).await;
     let mut ws = Ws::transport(restarted.addr).await;
     ws.init(None).await;
-    ws.subscribe("s", STORIES, json!({ "after": smart_npc::events::encode_cursor(0) }))
-        .await;
+    ws.subscribe(
+        "s",
+        STORIES,
+        json!({ "after": smart_npc::events::encode_cursor(0) }),
+    )
+    .await;
     let mut titles = Vec::new();
     while !titles.contains(&"乙".to_string()) {
-        titles.push(ws.next_data("s").await["showcaseStories"]["title"].as_str().unwrap().to_owned());
+        titles.push(
+            ws.next_data("s").await["showcaseStories"]["title"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
     }
     let deadline = tokio::time::Instant::now() + WAIT;
     while unpublished().await > 0 {
@@ -737,19 +764,55 @@ async fn each_subscriber_sees_only_what_it_may() {
         .await
         .unwrap()
         .unwrap();
-    let tagged = |tag: &str, topic: &str, scope: Scope| {
-        (tag.to_owned(), topic.to_owned(), scope)
-    };
+    let tagged = |tag: &str, topic: &str, scope: Scope| (tag.to_owned(), topic.to_owned(), scope);
     let events = [
-        tagged("station", "petition", Scope { station: Some(station.id), township: Some(station.township_id), ..Default::default() }),
-        tagged("department", "supervision", Scope { department: Some(department.id), ..Default::default() }),
-        tagged("citizen", "petition", Scope { account: Some(citizen.id), ..Default::default() }),
-        tagged("elsewhere", "petition", Scope { station: Some(-1), township: Some(-1), department: Some(-1), account: Some(-1), ..Default::default() }),
+        tagged(
+            "station",
+            "petition",
+            Scope {
+                station: Some(station.id),
+                township: Some(station.township_id),
+                ..Default::default()
+            },
+        ),
+        tagged(
+            "department",
+            "supervision",
+            Scope {
+                department: Some(department.id),
+                ..Default::default()
+            },
+        ),
+        tagged(
+            "citizen",
+            "petition",
+            Scope {
+                account: Some(citizen.id),
+                ..Default::default()
+            },
+        ),
+        tagged(
+            "elsewhere",
+            "petition",
+            Scope {
+                station: Some(-1),
+                township: Some(-1),
+                department: Some(-1),
+                account: Some(-1),
+                ..Default::default()
+            },
+        ),
         tagged("story", "story", Scope::default()),
     ];
     let cases: [(Option<&str>, &[&str]); 7] = [
-        (Some("admin"), &["station", "department", "citizen", "elsewhere", "story"]),
-        (Some("supervisor"), &["station", "department", "citizen", "elsewhere", "story"]),
+        (
+            Some("admin"),
+            &["station", "department", "citizen", "elsewhere", "story"],
+        ),
+        (
+            Some("supervisor"),
+            &["station", "department", "citizen", "elsewhere", "story"],
+        ),
         (Some("staff"), &["station", "story"]),
         (Some("handler"), &["department", "story"]),
         (Some("citizen"), &["citizen", "story"]),
@@ -798,7 +861,10 @@ async fn each_subscriber_sees_only_what_it_may() {
             live.push(ws.next_data("live").await["liveEvents"].clone());
         }
         assert_eq!(event_ids(&live), *expected, "live, {login:?}");
-        assert!(ws.frame_within(Duration::from_millis(300)).await.is_none(), "{login:?}");
+        assert!(
+            ws.frame_within(Duration::from_millis(300)).await.is_none(),
+            "{login:?}"
+        );
         // The same rule on replay.
         ws.subscribe("replay", LIVE, json!({ "after": smart_npc::events::encode_cursor(live[0]["seq"].as_i64().unwrap() - 1) }))
             .await;
@@ -814,11 +880,7 @@ async fn each_subscriber_sees_only_what_it_may() {
     let mut ws = Ws::transport(app.addr).await;
     ws.init(Some(&admin)).await;
     let from_start = smart_npc::events::encode_cursor(0);
-    let binhe = smart_npc::domain::node_id::NodeId::new(
-        smart_npc::domain::node_id::NodeKind::Station,
-        station.id,
-    )
-    .encode();
+    let binhe = NodeId::new(NodeKind::Station, station.id).encode();
     ws.subscribe(
         "station",
         "subscription($after: String, $s: ID) { petitionEvents(after: $after, stationId: $s) { seq stationId petitionId payload } }",
@@ -828,11 +890,7 @@ async fn each_subscriber_sees_only_what_it_may() {
     let event = ws.next_data("station").await["petitionEvents"].clone();
     assert_eq!(event["payload"]["tag"], "station");
     assert_eq!(event["stationId"], binhe);
-    let jiaotong = smart_npc::domain::node_id::NodeId::new(
-        smart_npc::domain::node_id::NodeKind::Department,
-        department.id,
-    )
-    .encode();
+    let jiaotong = NodeId::new(NodeKind::Department, department.id).encode();
     ws.subscribe(
         "alerts",
         "subscription($after: String, $d: ID) { supervisionAlerts(after: $after, departmentId: $d) { kind departmentId payload } }",
@@ -857,7 +915,10 @@ async fn each_subscriber_sees_only_what_it_may() {
         mine.next_data("mine").await["petitionEvents"]["payload"]["tag"],
         "citizen"
     );
-    assert!(mine.frame_within(Duration::from_millis(300)).await.is_none());
+    assert!(mine
+        .frame_within(Duration::from_millis(300))
+        .await
+        .is_none());
 }
 
 #[tokio::test]
@@ -866,7 +927,7 @@ async fn petition_ids_are_global_ids() {
     let admin = app.token("admin").await;
     let mut ws = Ws::transport(app.addr).await;
     ws.init(Some(&admin)).await;
-    let petition = smart_npc::graphql::subscription::petition_global_id(77);
+    let petition = NodeId::new(NodeKind::Petition, 77).encode();
     ws.subscribe(
         "p",
         "subscription($p: ID) { petitionEvents(petitionId: $p) { cursor seq kind petitionId occurredAt payload } }",
@@ -875,8 +936,26 @@ async fn petition_ids_are_global_ids() {
     .await;
     ws.send(json!({ "type": "ping" })).await;
     assert_eq!(ws.json().await["type"], "pong");
-    append(&app.db, "petition", "accepted", Scope { petition: Some(76), ..Default::default() }).await;
-    let seq = append(&app.db, "petition", "accepted", Scope { petition: Some(77), ..Default::default() }).await;
+    append(
+        &app.db,
+        "petition",
+        "accepted",
+        Scope {
+            petition: Some(76),
+            ..Default::default()
+        },
+    )
+    .await;
+    let seq = append(
+        &app.db,
+        "petition",
+        "accepted",
+        Scope {
+            petition: Some(77),
+            ..Default::default()
+        },
+    )
+    .await;
     let event = ws.next_data("p").await["petitionEvents"].clone();
     assert_eq!(event["petitionId"], petition);
     assert_eq!(event["seq"], seq);
@@ -929,7 +1008,11 @@ async fn connections_per_address_and_operations_per_connection_are_limited() {
     one.send(json!({ "id": "a", "type": "complete" })).await;
     one.subscribe("c", STORIES, json!({})).await;
     one.send(json!({ "type": "ping" })).await;
-    assert_eq!(one.json().await["type"], "pong", "c was accepted after a completed");
+    assert_eq!(
+        one.json().await["type"],
+        "pong",
+        "c was accepted after a completed"
+    );
 }
 
 #[tokio::test]
@@ -947,12 +1030,18 @@ async fn the_legacy_subprotocol_still_works() {
     ws.send(json!({ "id": "2", "type": "start", "payload": { "query": "{ __typename }" } }))
         .await;
     let data = ws.json().await;
-    assert_eq!(data, json!({ "id": "2", "type": "data", "payload": { "data": { "__typename": "QueryRoot" } } }));
+    assert_eq!(
+        data,
+        json!({ "id": "2", "type": "data", "payload": { "data": { "__typename": "QueryRoot" } } })
+    );
     assert_eq!(ws.json().await, json!({ "id": "2", "type": "complete" }));
     publish_story(&app.base, &admin, &deputy, "旧协议").await;
     let data = ws.json().await;
     assert_eq!(data["type"], "data");
-    assert_eq!(data["payload"]["data"]["showcaseStories"]["title"], "旧协议");
+    assert_eq!(
+        data["payload"]["data"]["showcaseStories"]["title"],
+        "旧协议"
+    );
     ws.send(json!({ "id": "1", "type": "stop" })).await;
     assert_eq!(ws.json().await, json!({ "id": "1", "type": "complete" }));
     ws.send(json!({ "type": "connection_terminate" })).await;
@@ -986,12 +1075,24 @@ async fn a_story_published_on_one_replica_reaches_a_subscriber_on_another() {
         assert_eq!(ws.json().await["type"], "pong");
     }
     let story = publish_story(&a.base, &admin, &deputy, "跨副本").await;
-    assert_eq!(on_b.next_data("s").await["showcaseStories"]["storyId"], story);
-    assert_eq!(on_a.next_data("s").await["showcaseStories"]["storyId"], story);
+    assert_eq!(
+        on_b.next_data("s").await["showcaseStories"]["storyId"],
+        story
+    );
+    assert_eq!(
+        on_a.next_data("s").await["showcaseStories"]["storyId"],
+        story
+    );
     // And the other way round.
     let back = publish_story(&b.base, &admin, &deputy, "回程").await;
-    assert_eq!(on_a.next_data("s").await["showcaseStories"]["storyId"], back);
-    assert_eq!(on_b.next_data("s").await["showcaseStories"]["storyId"], back);
+    assert_eq!(
+        on_a.next_data("s").await["showcaseStories"]["storyId"],
+        back
+    );
+    assert_eq!(
+        on_b.next_data("s").await["showcaseStories"]["storyId"],
+        back
+    );
 }
 
 fn free_port() -> u16 {
@@ -1011,13 +1112,25 @@ struct OwnRedis {
 impl OwnRedis {
     fn start(port: u16) -> OwnRedis {
         let child = std::process::Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .args([
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
             .stdout(std::process::Stdio::null())
             .spawn()
             .expect("redis-server runs");
         let deadline = std::time::Instant::now() + Duration::from_secs(10);
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(std::time::Instant::now() < deadline, "redis-server did not start");
+            assert!(
+                std::time::Instant::now() < deadline,
+                "redis-server did not start"
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
         OwnRedis {
@@ -1051,7 +1164,10 @@ async fn a_redis_outage_degrades_then_delivers_every_event_in_order() {
     }
     let mut redis = OwnRedis::start(free_port());
     let prefix = format!("smartnpc-live-{}-outage", std::process::id());
-    let env = [("REDIS_URL", redis.url()), ("REDIS_CHANNEL_PREFIX", prefix.clone())];
+    let env = [
+        ("REDIS_URL", redis.url()),
+        ("REDIS_CHANNEL_PREFIX", prefix.clone()),
+    ];
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let a = demo_app(&env).await;
     // B takes no mutations: it learns about events through Redis only.
@@ -1069,8 +1185,14 @@ async fn a_redis_outage_degrades_then_delivers_every_event_in_order() {
         assert_eq!(ws.json().await["type"], "pong");
     }
     publish_story(&a.base, &admin, &deputy, "停机前").await;
-    assert_eq!(on_b.next_data("s").await["showcaseStories"]["title"], "停机前");
-    assert_eq!(on_a.next_data("s").await["showcaseStories"]["title"], "停机前");
+    assert_eq!(
+        on_b.next_data("s").await["showcaseStories"]["title"],
+        "停机前"
+    );
+    assert_eq!(
+        on_a.next_data("s").await["showcaseStories"]["title"],
+        "停机前"
+    );
 
     redis.stop();
     // Queries and mutations keep working; readiness reports the degradation.
@@ -1086,7 +1208,10 @@ async fn a_redis_outage_degrades_then_delivers_every_event_in_order() {
     assert!(body["events"].as_str().unwrap().contains("redis"), "{body}");
     // Subscribers on the replica that committed still see them.
     for title in &titles {
-        assert_eq!(&on_a.next_data("s").await["showcaseStories"]["title"], title);
+        assert_eq!(
+            &on_a.next_data("s").await["showcaseStories"]["title"],
+            title
+        );
     }
 
     let _redis = OwnRedis::start(redis.port);
@@ -1094,10 +1219,27 @@ async fn a_redis_outage_degrades_then_delivers_every_event_in_order() {
     while delivered.len() < titles.len() {
         delivered.push(on_b.next_data("s").await["showcaseStories"].clone());
     }
-    let got: Vec<&str> = delivered.iter().map(|e| e["title"].as_str().unwrap()).collect();
-    assert_eq!(got, titles.iter().map(String::as_str).collect::<Vec<_>>(), "every event, in order");
-    assert!(on_b.frame_within(Duration::from_millis(500)).await.is_none(), "no duplicate");
-    assert!(on_a.frame_within(Duration::from_millis(200)).await.is_none(), "no duplicate");
+    let got: Vec<&str> = delivered
+        .iter()
+        .map(|e| e["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        got,
+        titles.iter().map(String::as_str).collect::<Vec<_>>(),
+        "every event, in order"
+    );
+    assert!(
+        on_b.frame_within(Duration::from_millis(500))
+            .await
+            .is_none(),
+        "no duplicate"
+    );
+    assert!(
+        on_a.frame_within(Duration::from_millis(200))
+            .await
+            .is_none(),
+        "no duplicate"
+    );
     let deadline = tokio::time::Instant::now() + WAIT;
     loop {
         let ready = a.client.get(a.url("/readyz")).send().await.unwrap();

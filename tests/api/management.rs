@@ -640,7 +640,6 @@ async fn staff_add_liaisons_to_their_station_with_a_grid_of_it() {
 }
 
 #[tokio::test]
-#[ignore = "BUG: Liaison.phone is masked for a township supervisor of the station's township (only county supervisors see it)"]
 async fn supervisors_of_the_station_township_see_liaison_phones() {
     let app = TestApp::spawn_demo().await;
     let admin = app.token("admin").await;
@@ -1076,7 +1075,6 @@ async fn inactive_deputies_cannot_be_assigned() {
 }
 
 #[tokio::test]
-#[ignore = "BUG: an omitted nullable $active variable is not replaced by the argument default (true); the client gets INTERNAL"]
 async fn omitting_the_active_variable_keeps_the_argument_default() {
     let app = TestApp::spawn_demo().await;
     let admin = app.token("admin").await;
@@ -1226,7 +1224,6 @@ async fn resident_deputies_link_at_most_two_grids_of_their_station() {
 }
 
 #[tokio::test]
-#[ignore = "BUG: links to the grids of a station the deputy left still count towards the 2-grid limit"]
 async fn a_deputy_who_moved_station_links_grids_of_the_new_station() {
     let app = TestApp::spawn_demo().await;
     let admin = app.token("admin").await;
@@ -1907,7 +1904,6 @@ async fn the_coverage_report_is_for_supervisors_and_admins() {
 }
 
 #[tokio::test]
-#[ignore = "BUG: coverage counts pairings, not deputies: a grassroots deputy re-paired in the month counts twice"]
 async fn a_grassroots_deputy_re_paired_within_the_month_counts_once() {
     let app = TestApp::spawn_demo().await;
     let admin = app.token("admin").await;

@@ -171,7 +171,8 @@ impl OrgMutation {
         ctx: &Context<'_>,
         id: ID,
         input: DeputyDetailsInput,
-        #[graphql(default = true)] active: bool,
+        #[graphql(desc = "Whether the deputy is in office; omitted keeps it as it is.")]
+        active: Option<bool>,
     ) -> async_graphql::Result<Deputy> {
         let deputy_id = self::id("id", &id, NodeKind::Deputy)?;
         Ok(Deputy(

@@ -39,9 +39,25 @@ fn petition_id(raw: &ID) -> AppResult<i64> {
     NodeId::decode_as("id", raw, NodeKind::Petition)
 }
 
-async fn step(ctx: &Context<'_>, id: &ID, version: Option<i32>, step: Step) -> async_graphql::Result<Petition> {
+async fn step(
+    ctx: &Context<'_>,
+    id: &ID,
+    version: Option<i32>,
+    step: Step,
+) -> async_graphql::Result<Petition> {
     let app = state(ctx)?;
-    let model = act(&app.db, &app.settings.workflow, Acting::Person { actor: actor(ctx), follow_secret: None }, petition_id(id)?, version, step).await?;
+    let model = act(
+        &app.db,
+        &app.settings.workflow,
+        Acting::Person {
+            actor: actor(ctx),
+            follow_secret: None,
+        },
+        petition_id(id)?,
+        version,
+        step,
+    )
+    .await?;
     Ok(with_personal(ctx, model).await?)
 }
 
@@ -56,22 +72,44 @@ impl PetitionMutation {
     /// A citizen leaves a message (signed in, or anonymously with a phone number), or a
     /// deputy records what they collected. Returns the tracking code and, for anonymous
     /// submitters, the follow secret.
-    async fn submit_petition(&self, ctx: &Context<'_>, input: SubmitPetitionInput) -> async_graphql::Result<SubmitPetitionPayload> {
+    async fn submit_petition(
+        &self,
+        ctx: &Context<'_>,
+        input: SubmitPetitionInput,
+    ) -> async_graphql::Result<SubmitPetitionPayload> {
         let app = state(ctx)?;
         let submission = Submission {
             title: input.title,
             content: input.content,
             channel: input.channel.map(Into::into),
             deputy_code: input.deputy_code,
-            station_id: input.station_id.map(|s| NodeId::decode_as("stationId", &s, NodeKind::Station)).transpose()?,
+            station_id: input
+                .station_id
+                .map(|s| NodeId::decode_as("stationId", &s, NodeKind::Station))
+                .transpose()?,
             submitter_name: input.submitter_name,
             submitter_phone: input.submitter_phone,
             attachments: input.attachments,
         };
-        let done = intake::submit(&app.db, &app.auth, &app.settings, actor(ctx), client(ctx), submission).await?;
+        let done = intake::submit(
+            &app.db,
+            &app.auth,
+            &app.settings,
+            actor(ctx),
+            client(ctx),
+            submission,
+        )
+        .await?;
         let tracking_code = done.item.tracking_code.clone();
         // The submitter sees their own data in full.
-        Ok(SubmitPetitionPayload { petition: Petition { model: done.item, personal: true }, tracking_code, follow_secret: done.follow_secret })
+        Ok(SubmitPetitionPayload {
+            petition: Petition {
+                model: done.item,
+                personal: true,
+            },
+            tracking_code,
+            follow_secret: done.follow_secret,
+        })
     }
 
     /// 建账: register in the station ledger with category, urgency and handling level.
@@ -85,22 +123,51 @@ impl PetitionMutation {
         handling_level: HandlingLevel,
     ) -> async_graphql::Result<Petition> {
         let category_id = NodeId::decode_as("categoryId", &category_id, NodeKind::Category)?;
-        step(ctx, &id, version, Step::Register { category_id, urgency: urgency.into(), handling_level: handling_level.into() }).await
+        step(
+            ctx,
+            &id,
+            version,
+            Step::Register {
+                category_id,
+                urgency: urgency.into(),
+                handling_level: handling_level.into(),
+            },
+        )
+        .await
     }
 
     /// Declines an item with a reason.
-    async fn decline_petition(&self, ctx: &Context<'_>, id: ID, version: Option<i32>, reason: String) -> async_graphql::Result<Petition> {
+    async fn decline_petition(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        version: Option<i32>,
+        reason: String,
+    ) -> async_graphql::Result<Petition> {
         step(ctx, &id, version, Step::Decline { reason }).await
     }
 
     /// Merges a duplicate into another item.
-    async fn merge_petition(&self, ctx: &Context<'_>, id: ID, version: Option<i32>, into_id: ID, note: Option<String>) -> async_graphql::Result<Petition> {
+    async fn merge_petition(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        version: Option<i32>,
+        into_id: ID,
+        note: Option<String>,
+    ) -> async_graphql::Result<Petition> {
         let into_id = NodeId::decode_as("intoId", &into_id, NodeKind::Petition)?;
         step(ctx, &id, version, Step::Merge { into_id, note }).await
     }
 
     /// Closes an item at station level with the result (resolved on the spot).
-    async fn resolve_petition_on_spot(&self, ctx: &Context<'_>, id: ID, version: Option<i32>, result: String) -> async_graphql::Result<Petition> {
+    async fn resolve_petition_on_spot(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        version: Option<i32>,
+        result: String,
+    ) -> async_graphql::Result<Petition> {
         step(ctx, &id, version, Step::ResolveOnSpot { result }).await
     }
 
@@ -114,42 +181,103 @@ impl PetitionMutation {
         #[graphql(default)] assist_department_ids: Vec<ID>,
         note: Option<String>,
     ) -> async_graphql::Result<Petition> {
-        let lead_department_id = NodeId::decode_as("leadDepartmentId", &lead_department_id, NodeKind::Department)?;
+        let lead_department_id = NodeId::decode_as(
+            "leadDepartmentId",
+            &lead_department_id,
+            NodeKind::Department,
+        )?;
         let assist_department_ids = assist_department_ids
             .iter()
             .map(|d| NodeId::decode_as("assistDepartmentIds", d, NodeKind::Department))
             .collect::<AppResult<Vec<_>>>()?;
-        step(ctx, &id, version, Step::Forward { lead_department_id, assist_department_ids, note }).await
+        step(
+            ctx,
+            &id,
+            version,
+            Step::Forward {
+                lead_department_id,
+                assist_department_ids,
+                note,
+            },
+        )
+        .await
     }
 
     /// 逐级转办: on to a county-level department.
-    async fn escalate_petition(&self, ctx: &Context<'_>, id: ID, version: Option<i32>, department_id: ID, note: Option<String>) -> async_graphql::Result<Petition> {
-        let department_id = NodeId::decode_as("departmentId", &department_id, NodeKind::Department)?;
-        step(ctx, &id, version, Step::Escalate { department_id, note }).await
+    async fn escalate_petition(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        version: Option<i32>,
+        department_id: ID,
+        note: Option<String>,
+    ) -> async_graphql::Result<Petition> {
+        let department_id =
+            NodeId::decode_as("departmentId", &department_id, NodeKind::Department)?;
+        step(
+            ctx,
+            &id,
+            version,
+            Step::Escalate {
+                department_id,
+                note,
+            },
+        )
+        .await
     }
 
     /// 部门承接: the lead department accepts; the deadline follows the urgency.
-    async fn accept_petition(&self, ctx: &Context<'_>, id: ID, version: Option<i32>, note: Option<String>) -> async_graphql::Result<Petition> {
+    async fn accept_petition(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        version: Option<i32>,
+        note: Option<String>,
+    ) -> async_graphql::Result<Petition> {
         step(ctx, &id, version, Step::Accept { note }).await
     }
 
     /// 退回: the lead department returns the item to the forwarder with a reason.
-    async fn return_petition(&self, ctx: &Context<'_>, id: ID, version: Option<i32>, reason: String) -> async_graphql::Result<Petition> {
+    async fn return_petition(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        version: Option<i32>,
+        reason: String,
+    ) -> async_graphql::Result<Petition> {
         step(ctx, &id, version, Step::Return { reason }).await
     }
 
     /// A progress note from a handling department.
-    async fn add_petition_progress(&self, ctx: &Context<'_>, id: ID, version: Option<i32>, note: String) -> async_graphql::Result<Petition> {
+    async fn add_petition_progress(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        version: Option<i32>,
+        note: String,
+    ) -> async_graphql::Result<Petition> {
         step(ctx, &id, version, Step::AddProgress { note }).await
     }
 
     /// An assisting department reports its part.
-    async fn report_assist_part(&self, ctx: &Context<'_>, id: ID, version: Option<i32>, report: String) -> async_graphql::Result<Petition> {
+    async fn report_assist_part(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        version: Option<i32>,
+        report: String,
+    ) -> async_graphql::Result<Petition> {
         step(ctx, &id, version, Step::ReportAssist { report }).await
     }
 
     /// 结果反馈: the lead department gives the result.
-    async fn complete_petition(&self, ctx: &Context<'_>, id: ID, version: Option<i32>, result: String) -> async_graphql::Result<Petition> {
+    async fn complete_petition(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        version: Option<i32>,
+        result: String,
+    ) -> async_graphql::Result<Petition> {
         step(ctx, &id, version, Step::Complete { result }).await
     }
 
@@ -178,12 +306,35 @@ impl PetitionMutation {
                     .ok_or_else(|| AppError::not_found("社情民意 (opinion item)"))?
                     .id
             }
-            _ => return Err(AppError::bad_input("id", "须提供 id 或查询码之一 (give id or trackingCode)").into()),
+            _ => {
+                return Err(AppError::bad_input(
+                    "id",
+                    "须提供 id 或查询码之一 (give id or trackingCode)",
+                )
+                .into())
+            }
         };
-        let acting = Acting::Person { actor: actor(ctx), follow_secret: follow_secret.as_deref() };
+        let acting = Acting::Person {
+            actor: actor(ctx),
+            follow_secret: follow_secret.as_deref(),
+        };
         let comment = comment.filter(|c| !c.trim().is_empty());
-        let model = act(&app.db, &app.settings.workflow, acting, petition, None, Step::Rate { satisfaction: satisfaction.into(), comment }).await?;
-        Ok(Petition { model, personal: true })
+        let model = act(
+            &app.db,
+            &app.settings.workflow,
+            acting,
+            petition,
+            None,
+            Step::Rate {
+                satisfaction: satisfaction.into(),
+                comment,
+            },
+        )
+        .await?;
+        Ok(Petition {
+            model,
+            personal: true,
+        })
     }
 
     /// 督办: a supervisor urges an item with a note and a new deadline.
@@ -199,17 +350,30 @@ impl PetitionMutation {
     }
 
     /// A supervisor escalates an item's supervision.
-    async fn escalate_supervision(&self, ctx: &Context<'_>, id: ID, version: Option<i32>, note: Option<String>) -> async_graphql::Result<Petition> {
+    async fn escalate_supervision(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        version: Option<i32>,
+        note: Option<String>,
+    ) -> async_graphql::Result<Petition> {
         step(ctx, &id, version, Step::EscalateSupervision { note }).await
     }
 
     /// Runs the supervision job now (overdue marking, escalation, auto-close). Admins;
     /// it also runs on its own every SUPERVISION_INTERVAL_SECS.
-    async fn run_supervision_cycle(&self, ctx: &Context<'_>) -> async_graphql::Result<SupervisionCycle> {
+    async fn run_supervision_cycle(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<SupervisionCycle> {
         let app = state(ctx)?;
         actor(ctx).require(actor(ctx).is_admin())?;
         let report = supervision::run_cycle(&app.db, &app.settings.workflow, Utc::now()).await?;
-        Ok(SupervisionCycle { marked_overdue: report.marked_overdue, escalated: report.escalated, auto_closed: report.auto_closed })
+        Ok(SupervisionCycle {
+            marked_overdue: report.marked_overdue,
+            escalated: report.escalated,
+            auto_closed: report.auto_closed,
+        })
     }
 
     /// A deputy submits a suggestion (意见建议) to a department.
@@ -221,14 +385,35 @@ impl PetitionMutation {
         department_id: ID,
         station_id: Option<ID>,
     ) -> async_graphql::Result<Suggestion> {
-        let department_id = NodeId::decode_as("departmentId", &department_id, NodeKind::Department)?;
-        let station_id = station_id.map(|s| NodeId::decode_as("stationId", &s, NodeKind::Station)).transpose()?;
-        Ok(Suggestion(suggestions::submit(&state(ctx)?.db, actor(ctx), &title, &content, department_id, station_id).await?))
+        let department_id =
+            NodeId::decode_as("departmentId", &department_id, NodeKind::Department)?;
+        let station_id = station_id
+            .map(|s| NodeId::decode_as("stationId", &s, NodeKind::Station))
+            .transpose()?;
+        Ok(Suggestion(
+            suggestions::submit(
+                &state(ctx)?.db,
+                actor(ctx),
+                &title,
+                &content,
+                department_id,
+                station_id,
+            )
+            .await?,
+        ))
     }
 
     /// The department answers a suggestion.
-    async fn answer_suggestion(&self, ctx: &Context<'_>, id: ID, adoption: Adoption, answer: String) -> async_graphql::Result<Suggestion> {
+    async fn answer_suggestion(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        adoption: Adoption,
+        answer: String,
+    ) -> async_graphql::Result<Suggestion> {
         let id = NodeId::decode_as("id", &id, NodeKind::Suggestion)?;
-        Ok(Suggestion(suggestions::answer(&state(ctx)?.db, actor(ctx), id, adoption.into(), &answer).await?))
+        Ok(Suggestion(
+            suggestions::answer(&state(ctx)?.db, actor(ctx), id, adoption.into(), &answer).await?,
+        ))
     }
 }

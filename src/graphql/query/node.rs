@@ -11,7 +11,8 @@ pub struct NodeQuery;
 
 fn to_node(model: NodeModel) -> Node {
     use crate::graphql::types::{
-        Account, Activity, Campaign, Category, Department, Deputy, Grid, Pairing, Petition, Station, Story, Suggestion, Township,
+        Account, Activity, Campaign, Category, Department, Deputy, Grid, Pairing, Petition,
+        Station, Story, Suggestion, Township,
     };
     match model {
         NodeModel::Township(m) => Node::Township(Township(m)),

@@ -4,11 +4,13 @@ use crate::domain::node_id::{NodeId, NodeKind};
 use crate::error::{AppError, AppResult};
 use crate::graphql::connection::{to_connection, Conn};
 use crate::graphql::context::{actor, page_request, state};
+use crate::graphql::loaders::CategoryLoader;
 use crate::graphql::types::enums::{PetitionState, Urgency};
-use crate::graphql::types::petition::{CategoryStatistics, PetitionStatus, Statistics, TrackedPetition};
+use crate::graphql::types::petition::{
+    CategoryStatistics, PetitionStatus, Statistics, TrackedPetition,
+};
 use crate::graphql::types::scalars::Date;
 use crate::graphql::types::{load_one, Category, Petition, Suggestion};
-use crate::graphql::loaders::CategoryLoader;
 use crate::service::petitions::queries::{self, ItemFilter, Tracked};
 use crate::service::petitions::relation;
 use crate::service::suggestions::{self, SuggestionScope};
@@ -34,12 +36,23 @@ impl PetitionFilterInput {
     fn into_filter(self) -> AppResult<ItemFilter> {
         if let (Some(from), Some(to)) = (self.from, self.to) {
             if to < from {
-                return Err(AppError::bad_input("filter.to", "结束日期早于开始日期 (to is before from)"));
+                return Err(AppError::bad_input(
+                    "filter.to",
+                    "结束日期早于开始日期 (to is before from)",
+                ));
             }
         }
         Ok(ItemFilter {
-            states: self.states.unwrap_or_default().into_iter().map(Into::into).collect(),
-            category_id: self.category_id.map(|c| NodeId::decode_as("filter.categoryId", &c, NodeKind::Category)).transpose()?,
+            states: self
+                .states
+                .unwrap_or_default()
+                .into_iter()
+                .map(Into::into)
+                .collect(),
+            category_id: self
+                .category_id
+                .map(|c| NodeId::decode_as("filter.categoryId", &c, NodeKind::Category))
+                .transpose()?,
             urgency: self.urgency.map(Into::into),
             overdue: self.overdue,
             from: self.from.map(|d| d.0),
@@ -49,13 +62,18 @@ impl PetitionFilterInput {
 }
 
 /// Items of a list, each with the viewer's right to see personal data.
-fn items(ctx: &Context<'_>, page: crate::domain::page::Page<entity::petition::Model>) -> Conn<Petition> {
+fn items(
+    ctx: &Context<'_>,
+    page: crate::domain::page::Page<entity::petition::Model>,
+) -> Conn<Petition> {
     let viewer = actor(ctx);
     to_connection(page, |model| {
         // Lists never carry department rows; the lead handler's right comes from the
         // item's lead department.
         let personal = relation(viewer, &model, &[], false).may_see_personal
-            || model.lead_department_id.is_some_and(|d| viewer.handles_department(d));
+            || model
+                .lead_department_id
+                .is_some_and(|d| viewer.handles_department(d));
         Petition { model, personal }
     })
 }
@@ -82,7 +100,10 @@ impl PetitionQuery {
         let request = page_request(ctx, first, after, last, before)?;
         let filter = filter.unwrap_or_default().into_filter()?;
         let station = id("stationId", &station_id, NodeKind::Station)?;
-        Ok(items(ctx, queries::ledger(&state(ctx)?.db, actor(ctx), station, &filter, &request).await?))
+        Ok(items(
+            ctx,
+            queries::ledger(&state(ctx)?.db, actor(ctx), station, &filter, &request).await?,
+        ))
     }
 
     /// A department's inbox: items forwarded to it (its handlers, county supervisors).
@@ -101,7 +122,10 @@ impl PetitionQuery {
         let request = page_request(ctx, first, after, last, before)?;
         let filter = filter.unwrap_or_default().into_filter()?;
         let department = id("departmentId", &department_id, NodeKind::Department)?;
-        Ok(items(ctx, queries::inbox(&state(ctx)?.db, actor(ctx), department, &filter, &request).await?))
+        Ok(items(
+            ctx,
+            queries::inbox(&state(ctx)?.db, actor(ctx), department, &filter, &request).await?,
+        ))
     }
 
     /// Items addressed to or collected by the signed-in deputy.
@@ -117,7 +141,10 @@ impl PetitionQuery {
     ) -> async_graphql::Result<Conn<Petition>> {
         let request = page_request(ctx, first, after, last, before)?;
         let filter = filter.unwrap_or_default().into_filter()?;
-        Ok(items(ctx, queries::deputy_items(&state(ctx)?.db, actor(ctx), &filter, &request).await?))
+        Ok(items(
+            ctx,
+            queries::deputy_items(&state(ctx)?.db, actor(ctx), &filter, &request).await?,
+        ))
     }
 
     /// The signed-in citizen's own items.
@@ -133,7 +160,10 @@ impl PetitionQuery {
     ) -> async_graphql::Result<Conn<Petition>> {
         let request = page_request(ctx, first, after, last, before)?;
         let filter = filter.unwrap_or_default().into_filter()?;
-        Ok(items(ctx, queries::my_items(&state(ctx)?.db, actor(ctx), &filter, &request).await?))
+        Ok(items(
+            ctx,
+            queries::my_items(&state(ctx)?.db, actor(ctx), &filter, &request).await?,
+        ))
     }
 
     /// Supervisors: every item in their townships (county-wide ones: all).
@@ -151,8 +181,13 @@ impl PetitionQuery {
     ) -> async_graphql::Result<Conn<Petition>> {
         let request = page_request(ctx, first, after, last, before)?;
         let filter = filter.unwrap_or_default().into_filter()?;
-        let township = township_id.map(|t| id("townshipId", &t, NodeKind::Township)).transpose()?;
-        Ok(items(ctx, queries::supervised(&state(ctx)?.db, actor(ctx), township, &filter, &request).await?))
+        let township = township_id
+            .map(|t| id("townshipId", &t, NodeKind::Township))
+            .transpose()?;
+        Ok(items(
+            ctx,
+            queries::supervised(&state(ctx)?.db, actor(ctx), township, &filter, &request).await?,
+        ))
     }
 
     /// Follow an item by its tracking code: its status for anyone with the code; the
@@ -163,19 +198,35 @@ impl PetitionQuery {
         tracking_code: String,
         follow_secret: Option<String>,
     ) -> async_graphql::Result<TrackedPetition> {
-        let tracked = queries::track(&state(ctx)?.db, actor(ctx), &tracking_code, follow_secret.as_deref()).await?;
+        let tracked = queries::track(
+            &state(ctx)?.db,
+            actor(ctx),
+            &tracking_code,
+            follow_secret.as_deref(),
+        )
+        .await?;
         Ok(match tracked {
             Tracked::Full(model, rel) => TrackedPetition {
                 status: PetitionStatus::from(&model),
-                petition: Some(Petition { model, personal: rel.may_see_personal }),
+                petition: Some(Petition {
+                    model,
+                    personal: rel.may_see_personal,
+                }),
             },
-            Tracked::Status(model) => TrackedPetition { status: PetitionStatus::from(&model), petition: None },
+            Tracked::Status(model) => TrackedPetition {
+                status: PetitionStatus::from(&model),
+                petition: None,
+            },
         })
     }
 
     /// The category taxonomy.
     async fn categories(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Category>> {
-        Ok(org::categories(&state(ctx)?.db).await?.into_iter().map(Category).collect())
+        Ok(org::categories(&state(ctx)?.db)
+            .await?
+            .into_iter()
+            .map(Category)
+            .collect())
     }
 
     /// The loop's figures for a period (inclusive dates) and a scope: the county, a
@@ -193,10 +244,18 @@ impl PetitionQuery {
         category_id: Option<ID>,
     ) -> async_graphql::Result<Statistics> {
         let scope = statistics::Scope {
-            township_id: township_id.map(|t| id("townshipId", &t, NodeKind::Township)).transpose()?,
-            station_id: station_id.map(|s| id("stationId", &s, NodeKind::Station)).transpose()?,
-            department_id: department_id.map(|d| id("departmentId", &d, NodeKind::Department)).transpose()?,
-            category_id: category_id.map(|c| id("categoryId", &c, NodeKind::Category)).transpose()?,
+            township_id: township_id
+                .map(|t| id("townshipId", &t, NodeKind::Township))
+                .transpose()?,
+            station_id: station_id
+                .map(|s| id("stationId", &s, NodeKind::Station))
+                .transpose()?,
+            department_id: department_id
+                .map(|d| id("departmentId", &d, NodeKind::Department))
+                .transpose()?,
+            category_id: category_id
+                .map(|c| id("categoryId", &c, NodeKind::Category))
+                .transpose()?,
         };
         let s = statistics::compute(&state(ctx)?.db, from.0, to.0, &scope).await?;
         let mut by_category = Vec::with_capacity(s.by_category.len());
@@ -205,7 +264,11 @@ impl PetitionQuery {
                 Some(id) => load_one::<CategoryLoader>(ctx, id).await?.map(Category),
                 None => None,
             };
-            by_category.push(CategoryStatistics { category, items_collected: c.collected, items_completed: c.completed });
+            by_category.push(CategoryStatistics {
+                category,
+                items_collected: c.collected,
+                items_completed: c.completed,
+            });
         }
         Ok(Statistics {
             items_collected: s.items_collected,
@@ -240,10 +303,15 @@ impl PetitionQuery {
     ) -> async_graphql::Result<Conn<Suggestion>> {
         let request = page_request(ctx, first, after, last, before)?;
         let scope = match (department_id, all) {
-            (Some(d), _) => SuggestionScope::Department(id("departmentId", &d, NodeKind::Department)?),
+            (Some(d), _) => {
+                SuggestionScope::Department(id("departmentId", &d, NodeKind::Department)?)
+            }
             (None, true) => SuggestionScope::All,
             (None, false) => SuggestionScope::Mine,
         };
-        Ok(to_connection(suggestions::list(&state(ctx)?.db, actor(ctx), scope, &request).await?, Suggestion))
+        Ok(to_connection(
+            suggestions::list(&state(ctx)?.db, actor(ctx), scope, &request).await?,
+            Suggestion,
+        ))
     }
 }

@@ -6,8 +6,6 @@
 use std::sync::Arc;
 
 use async_graphql::{Context, Json, Object, Subscription, ID};
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
 use chrono::{DateTime, Utc};
 use futures_util::stream::BoxStream;
 use futures_util::{Stream, StreamExt};
@@ -20,26 +18,6 @@ use crate::service::outbox::topic;
 
 /// Most topics one `liveEvents` subscription may name.
 const MAX_TOPICS: usize = 10;
-
-/// The global id of a petition ("Petition:<id>", like every node id).
-pub fn petition_global_id(id: i64) -> String {
-    URL_SAFE_NO_PAD.encode(format!("Petition:{id}"))
-}
-
-fn decode_petition_id(raw: &str) -> AppResult<i64> {
-    let invalid = || {
-        AppError::bad_input(
-            "petitionId",
-            "petitionId 必须是 Petition 的 ID (must be a Petition id)",
-        )
-    };
-    let bytes = URL_SAFE_NO_PAD.decode(raw.trim()).map_err(|_| invalid())?;
-    let text = String::from_utf8(bytes).map_err(|_| invalid())?;
-    text.strip_prefix("Petition:")
-        .and_then(|id| id.parse::<i64>().ok())
-        .filter(|id| *id > 0)
-        .ok_or_else(invalid)
-}
 
 fn id_of(field: &str, id: Option<&ID>, kind: NodeKind) -> AppResult<Option<i64>> {
     id.map(|id| NodeId::decode_as(field, id, kind)).transpose()
@@ -70,7 +48,7 @@ macro_rules! event_type {
                 &self.0.kind
             }
             async fn petition_id(&self) -> Option<ID> {
-                self.0.petition_id.map(|id| ID(petition_global_id(id)))
+                node_id(NodeKind::Petition, self.0.petition_id)
             }
             async fn station_id(&self) -> Option<ID> {
                 node_id(NodeKind::Station, self.0.station_id)
@@ -187,9 +165,7 @@ impl LiveSubscription {
     ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<PetitionLiveEvent>>> {
         let principal = context::actor(ctx).require_signed_in()?;
         let filter = EventFilter {
-            petition_id: petition_id
-                .map(|id| decode_petition_id(&id))
-                .transpose()?,
+            petition_id: id_of("petitionId", petition_id.as_ref(), NodeKind::Petition)?,
             station_id: id_of("stationId", station_id.as_ref(), NodeKind::Station)?,
             township_id: id_of("townshipId", township_id.as_ref(), NodeKind::Township)?,
             department_id: id_of("departmentId", department_id.as_ref(), NodeKind::Department)?,
@@ -241,19 +217,5 @@ impl LiveSubscription {
             ..EventFilter::topic(topic::STORY)
         };
         Ok(items(open(ctx, filter, after)?, StoryLiveEvent))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn petition_ids_look_like_node_ids() {
-        let raw = petition_global_id(42);
-        assert_eq!(decode_petition_id(&raw), Ok(42));
-        let station = NodeId::new(NodeKind::Station, 42).encode();
-        assert!(decode_petition_id(&station).is_err());
-        assert!(decode_petition_id("garbage").is_err());
     }
 }

@@ -4,7 +4,7 @@ mod live;
 
 use async_graphql::MergedSubscription;
 
-pub use live::{petition_global_id, LiveSubscription};
+pub use live::LiveSubscription;
 
 #[derive(MergedSubscription, Default)]
 pub struct SubscriptionRoot(LiveSubscription);

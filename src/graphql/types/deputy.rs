@@ -167,4 +167,19 @@ impl Deputy {
         let request = page_request(ctx, first, after, last, before)?;
         deputy_duty::published_stories(ctx, self.0.id, &request).await
     }
+    /// The deputy's personal QR code (专属二维码) as a PNG; `qr.svg` and a printable
+    /// `card.svg` sit beside it. It encodes `messagePageUrl`.
+    async fn qr_code_url(&self, ctx: &Context<'_>) -> async_graphql::Result<String> {
+        let base = &crate::graphql::context::state(ctx)?
+            .settings
+            .public_base_url;
+        Ok(crate::http::qr::qr_code_url(base, &self.0.code))
+    }
+    /// The mobile page where citizens leave the deputy a message (what the QR code opens).
+    async fn message_page_url(&self, ctx: &Context<'_>) -> async_graphql::Result<String> {
+        let base = &crate::graphql::context::state(ctx)?
+            .settings
+            .public_base_url;
+        Ok(crate::http::qr::message_page_url(base, &self.0.code))
+    }
 }

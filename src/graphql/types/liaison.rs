@@ -4,7 +4,7 @@ use super::enums::LiaisonKind;
 use super::{load_one, Grid};
 use crate::domain::mask;
 use crate::graphql::context::actor;
-use crate::graphql::loaders::GridLoader;
+use crate::graphql::loaders::{GridLoader, StationLoader};
 
 /// 兼职联络员: a grid worker or volunteer serving a station part-time.
 pub struct Liaison(pub entity::liaison::Model);
@@ -17,19 +17,23 @@ impl Liaison {
     async fn kind(&self) -> LiaisonKind {
         self.0.kind.into()
     }
-    /// Masked except for admins, supervisors and the station's staff.
-    async fn phone(&self, ctx: &Context<'_>) -> Option<String> {
+    /// Masked except for admins, supervisors of the station's township and its staff.
+    async fn phone(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<String>> {
+        let Some(phone) = self.0.phone.as_deref() else {
+            return Ok(None);
+        };
+        let township = load_one::<StationLoader>(ctx, self.0.station_id)
+            .await?
+            .map(|s| s.township_id);
         let viewer = actor(ctx);
         let entitled = viewer.is_admin()
-            || viewer.is_county_supervisor()
+            || viewer.supervises_township(township)
             || viewer.is_staff_of(self.0.station_id);
-        self.0.phone.as_deref().map(|p| {
-            if entitled {
-                p.to_owned()
-            } else {
-                mask::phone(p)
-            }
-        })
+        Ok(Some(if entitled {
+            phone.to_owned()
+        } else {
+            mask::phone(phone)
+        }))
     }
     async fn grid(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Grid>> {
         match self.0.grid_id {

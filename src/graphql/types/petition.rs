@@ -2,13 +2,15 @@ use async_graphql::{Context, Object, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 
 use super::enums::{
-    Adoption, Channel, DepartmentRole, ForwardStatus, HandlingLevel, PetitionState, Satisfaction, SuggestionStatus, Urgency,
+    Adoption, Channel, DepartmentRole, ForwardStatus, HandlingLevel, PetitionState, Satisfaction,
+    SuggestionStatus, Urgency,
 };
 use super::{load_many, load_one, Department, Deputy, Station, Township};
 use crate::domain::mask;
 use crate::domain::node_id::{NodeId, NodeKind};
 use crate::graphql::loaders::{
-    CategoryLoader, DepartmentLoader, DeputyLoader, PetitionDepartmentsLoader, PetitionEventsLoader, StationLoader, TownshipLoader,
+    CategoryLoader, DepartmentLoader, DeputyLoader, PetitionDepartmentsLoader,
+    PetitionEventsLoader, StationLoader, TownshipLoader,
 };
 
 /// 社情民意: an opinion item in the closed loop. Personal data (the submitter's name
@@ -45,10 +47,22 @@ impl Petition {
         self.model.version
     }
     async fn submitter_name(&self) -> Option<String> {
-        self.model.submitter_name.as_deref().map(|n| if self.personal { n.to_owned() } else { mask::name(n) })
+        self.model.submitter_name.as_deref().map(|n| {
+            if self.personal {
+                n.to_owned()
+            } else {
+                mask::name(n)
+            }
+        })
     }
     async fn submitter_phone(&self) -> Option<String> {
-        self.model.submitter_phone.as_deref().map(|p| if self.personal { p.to_owned() } else { mask::phone(p) })
+        self.model.submitter_phone.as_deref().map(|p| {
+            if self.personal {
+                p.to_owned()
+            } else {
+                mask::phone(p)
+            }
+        })
     }
     async fn deputy(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Deputy>> {
         match self.model.deputy_id {
@@ -81,19 +95,33 @@ impl Petition {
         self.model.handling_level.map(Into::into)
     }
     /// 主办部门
-    async fn lead_department(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Department>> {
+    async fn lead_department(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<Department>> {
         match self.model.lead_department_id {
             Some(id) => Ok(load_one::<DepartmentLoader>(ctx, id).await?.map(Department)),
             None => Ok(None),
         }
     }
     /// Every department involved (主办/协办), with its part.
-    async fn departments(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<PetitionDepartment>> {
-        Ok(load_many::<PetitionDepartmentsLoader, _>(ctx, self.model.id).await?.into_iter().map(PetitionDepartment).collect())
+    async fn departments(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<PetitionDepartment>> {
+        Ok(
+            load_many::<PetitionDepartmentsLoader, _>(ctx, self.model.id)
+                .await?
+                .into_iter()
+                .map(PetitionDepartment)
+                .collect(),
+        )
     }
     /// The item this one was merged into.
     async fn merged_into_id(&self) -> Option<ID> {
-        self.model.merged_into_id.map(|id| ID(NodeId::new(NodeKind::Petition, id).encode()))
+        self.model
+            .merged_into_id
+            .map(|id| ID(NodeId::new(NodeKind::Petition, id).encode()))
     }
     async fn attachments(&self) -> Vec<String> {
         serde_json::from_str(&self.model.attachments).unwrap_or_default()
@@ -142,7 +170,11 @@ impl Petition {
     }
     /// The immutable history, oldest first (a short list per item).
     async fn timeline(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<PetitionEvent>> {
-        Ok(load_many::<PetitionEventsLoader, _>(ctx, self.model.id).await?.into_iter().map(PetitionEvent).collect())
+        Ok(load_many::<PetitionEventsLoader, _>(ctx, self.model.id)
+            .await?
+            .into_iter()
+            .map(PetitionEvent)
+            .collect())
     }
 }
 
@@ -185,7 +217,9 @@ pub struct PetitionDepartment(pub entity::petition_department::Model);
 #[Object]
 impl PetitionDepartment {
     async fn department(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Department>> {
-        Ok(load_one::<DepartmentLoader>(ctx, self.0.department_id).await?.map(Department))
+        Ok(load_one::<DepartmentLoader>(ctx, self.0.department_id)
+            .await?
+            .map(Department))
     }
     async fn role(&self) -> DepartmentRole {
         self.0.role.into()
@@ -245,7 +279,9 @@ impl Suggestion {
         self.0.answer.as_deref()
     }
     async fn deputy(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Deputy>> {
-        Ok(load_one::<DeputyLoader>(ctx, self.0.deputy_id).await?.map(Deputy))
+        Ok(load_one::<DeputyLoader>(ctx, self.0.deputy_id)
+            .await?
+            .map(Deputy))
     }
     async fn department(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Department>> {
         match self.0.department_id {

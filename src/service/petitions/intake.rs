@@ -3,7 +3,10 @@
 //! channel — app, QR code, WeChat — ends here, with the same rules.
 use chrono::Utc;
 use entity::{deputy, deputy_station, petition, petition_event, station, Channel, PetitionState};
-use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
+    TransactionTrait,
+};
 use serde_json::json;
 
 use crate::auth::{Actor, AuthKit, ClientInfo};
@@ -40,26 +43,40 @@ pub struct Submitted {
 fn validate_text(s: &Submission) -> AppResult<(String, String)> {
     let title = s.title.trim();
     if !(2..=100).contains(&title.chars().count()) {
-        return Err(AppError::bad_input("title", "标题须为2-100个字符 (2 to 100 characters)"));
+        return Err(AppError::bad_input(
+            "title",
+            "标题须为2-100个字符 (2 to 100 characters)",
+        ));
     }
     let content = s.content.trim();
     if !(5..=5000).contains(&content.chars().count()) {
-        return Err(AppError::bad_input("content", "内容须为5-5000个字符 (5 to 5000 characters)"));
+        return Err(AppError::bad_input(
+            "content",
+            "内容须为5-5000个字符 (5 to 5000 characters)",
+        ));
     }
     Ok((title.to_owned(), content.to_owned()))
 }
 
 fn validate_attachments(list: &[String]) -> AppResult<String> {
     if list.len() > MAX_ATTACHMENTS {
-        return Err(AppError::bad_input("attachments", format!("最多{MAX_ATTACHMENTS}个附件 (at most {MAX_ATTACHMENTS})")));
+        return Err(AppError::bad_input(
+            "attachments",
+            format!("最多{MAX_ATTACHMENTS}个附件 (at most {MAX_ATTACHMENTS})"),
+        ));
     }
     for item in list {
         let ok = item.starts_with("https://")
             && item.len() <= 500
             && url::Url::parse(item).is_ok()
-            && !item.chars().any(|c| c.is_whitespace() || c == '"' || c == '<' || c == '>');
+            && !item
+                .chars()
+                .any(|c| c.is_whitespace() || c == '"' || c == '<' || c == '>');
         if !ok {
-            return Err(AppError::bad_input("attachments", "附件须为https链接 (attachments are https URLs of uploaded files)"));
+            return Err(AppError::bad_input(
+                "attachments",
+                "附件须为https链接 (attachments are https URLs of uploaded files)",
+            ));
         }
     }
     Ok(serde_json::to_string(list).unwrap_or_else(|_| "[]".into()))
@@ -74,15 +91,27 @@ async fn destination(
 ) -> AppResult<(Option<i64>, Option<i64>, Option<i64>)> {
     let deputy = match (deputy_code, fallback_deputy) {
         (Some(code), _) => {
-            let code = crate::domain::deputy_code::parse(code).map_err(|_| AppError::bad_input("deputyCode", "代表编码格式不正确 (malformed deputy code)"))?;
-            let found = deputy::Entity::find().filter(deputy::Column::Code.eq(code)).one(db).await?;
-            Some(found.filter(|d| d.active).ok_or_else(|| AppError::bad_input("deputyCode", "未找到该代表 (no such deputy)"))?)
+            let code = crate::domain::deputy_code::parse(code).map_err(|_| {
+                AppError::bad_input("deputyCode", "代表编码格式不正确 (malformed deputy code)")
+            })?;
+            let found = deputy::Entity::find()
+                .filter(deputy::Column::Code.eq(code))
+                .one(db)
+                .await?;
+            Some(found.filter(|d| d.active).ok_or_else(|| {
+                AppError::bad_input("deputyCode", "未找到该代表 (no such deputy)")
+            })?)
         }
         (None, Some(id)) => deputy::Entity::find_by_id(id).one(db).await?,
         (None, None) => None,
     };
     let station = match station_id {
-        Some(id) => Some(station::Entity::find_by_id(id).one(db).await?.ok_or_else(|| AppError::bad_input("stationId", "站点不存在 (no such station)"))?),
+        Some(id) => Some(
+            station::Entity::find_by_id(id)
+                .one(db)
+                .await?
+                .ok_or_else(|| AppError::bad_input("stationId", "站点不存在 (no such station)"))?,
+        ),
         None => match &deputy {
             Some(d) => {
                 let assignment = deputy_station::Entity::find()
@@ -100,9 +129,15 @@ async fn destination(
         },
     };
     if deputy.is_none() && station.is_none() {
-        return Err(AppError::bad_input("stationId", "请选择代表或站点 (address a deputy or a station)"));
+        return Err(AppError::bad_input(
+            "stationId",
+            "请选择代表或站点 (address a deputy or a station)",
+        ));
     }
-    let township = station.as_ref().map(|s| s.township_id).or_else(|| deputy.as_ref().and_then(|d| d.township_id));
+    let township = station
+        .as_ref()
+        .map(|s| s.township_id)
+        .or_else(|| deputy.as_ref().and_then(|d| d.township_id));
     Ok((deputy.map(|d| d.id), station.map(|s| s.id), township))
 }
 
@@ -116,11 +151,24 @@ pub async fn submit(
 ) -> AppResult<Submitted> {
     let (title, content) = validate_text(&input)?;
     let attachments = validate_attachments(&input.attachments)?;
-    let name = input.submitter_name.as_deref().map(str::trim).filter(|n| !n.is_empty()).map(str::to_owned);
+    let name = input
+        .submitter_name
+        .as_deref()
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .map(str::to_owned);
     if name.as_ref().is_some_and(|n| n.chars().count() > 64) {
-        return Err(AppError::bad_input("submitterName", "姓名最多64个字符 (at most 64 characters)"));
+        return Err(AppError::bad_input(
+            "submitterName",
+            "姓名最多64个字符 (at most 64 characters)",
+        ));
     }
-    let phone = input.submitter_phone.as_deref().map(|p| Phone::parse("submitterPhone", p)).transpose()?.map(Phone::into_string);
+    let phone = input
+        .submitter_phone
+        .as_deref()
+        .map(|p| Phone::parse("submitterPhone", p))
+        .transpose()?
+        .map(Phone::into_string);
     let recording_deputy = actor.deputy_id();
     let is_staff = !actor.staff_stations().is_empty();
     let channel = match input.channel {
@@ -129,7 +177,12 @@ pub async fn submit(
             actor.require(recording_deputy.is_some() || is_staff)?;
             c
         }
-        Some(Channel::Wechat) => return Err(AppError::bad_input("channel", "微信渠道由公众号接入 (WeChat items arrive through the official account)")),
+        Some(Channel::Wechat) => {
+            return Err(AppError::bad_input(
+                "channel",
+                "微信渠道由公众号接入 (WeChat items arrive through the official account)",
+            ))
+        }
         Some(c) => c,
         None if recording_deputy.is_some() && input.deputy_code.is_none() => Channel::DeputyVisit,
         None if input.deputy_code.is_some() => Channel::QrCode,
@@ -137,36 +190,56 @@ pub async fn submit(
     };
     let in_person = matches!(channel, Channel::DeputyVisit | Channel::StationReception);
     let deputy_for_item = if in_person { recording_deputy } else { None };
-    let (deputy_id, station_id, township_id) = destination(db, input.deputy_code.as_deref(), input.station_id, deputy_for_item).await?;
+    let (deputy_id, station_id, township_id) = destination(
+        db,
+        input.deputy_code.as_deref(),
+        input.station_id,
+        deputy_for_item,
+    )
+    .await?;
     if in_person && recording_deputy.is_none() {
         actor.require(station_id.is_some_and(|s| actor.is_staff_of(s)))?;
     }
     let anonymous = matches!(actor, Actor::Anonymous);
     if anonymous {
         if phone.is_none() {
-            return Err(AppError::bad_input("submitterPhone", "匿名留言须留手机号 (anonymous messages need a phone number)"));
+            return Err(AppError::bad_input(
+                "submitterPhone",
+                "匿名留言须留手机号 (anonymous messages need a phone number)",
+            ));
         }
         let limits = &settings.limits;
         kit.limiter
-            .hit(&format!("submit:addr:{}", client.ip), limits.anonymous_submissions_per_address, limits.anonymous_submission_window)
+            .hit(
+                &format!("submit:addr:{}", client.ip),
+                limits.anonymous_submissions_per_address,
+                limits.anonymous_submission_window,
+            )
             .await?;
     }
     let follow_secret = anonymous.then(tracking::new_follow_secret);
-    created(db, actor, NewItem {
-        title,
-        content,
-        channel,
-        submitter_account_id: if in_person { None } else { actor.account_id() },
-        submitter_name: name,
-        submitter_phone: phone,
-        deputy_id,
-        station_id,
-        township_id,
-        attachments,
-        follow_secret_hash: follow_secret.as_deref().map(tracking::hash_secret),
-    })
+    created(
+        db,
+        actor,
+        NewItem {
+            title,
+            content,
+            channel,
+            submitter_account_id: if in_person { None } else { actor.account_id() },
+            submitter_name: name,
+            submitter_phone: phone,
+            deputy_id,
+            station_id,
+            township_id,
+            attachments,
+            follow_secret_hash: follow_secret.as_deref().map(tracking::hash_secret),
+        },
+    )
     .await
-    .map(|item| Submitted { item, follow_secret })
+    .map(|item| Submitted {
+        item,
+        follow_secret,
+    })
 }
 
 /// A WeChat follower's message (the official-account channel): addressed to the
@@ -180,22 +253,47 @@ pub async fn submit_from_wechat(
 ) -> AppResult<petition::Model> {
     let text = content.trim();
     let title: String = text.chars().take(30).collect();
-    let input = Submission { title: if title.chars().count() < 2 { "微信留言".into() } else { title }, content: text.to_owned(), ..Default::default() };
+    let input = Submission {
+        title: if title.chars().count() < 2 {
+            "微信留言".into()
+        } else {
+            title
+        },
+        content: text.to_owned(),
+        ..Default::default()
+    };
     let (title, content) = validate_text(&input)?;
-    let (deputy_id, station_id, township_id) = destination(db, None, if deputy_id.is_some() { None } else { default_station_id }, deputy_id).await?;
-    created(db, &Actor::Anonymous, NewItem {
-        title,
-        content,
-        channel: Channel::Wechat,
-        submitter_account_id: None,
-        submitter_name: Some(format!("微信用户{}", open_id.chars().rev().take(4).collect::<String>())),
-        submitter_phone: None,
+    let (deputy_id, station_id, township_id) = destination(
+        db,
+        None,
+        if deputy_id.is_some() {
+            None
+        } else {
+            default_station_id
+        },
         deputy_id,
-        station_id,
-        township_id,
-        attachments: "[]".into(),
-        follow_secret_hash: None,
-    })
+    )
+    .await?;
+    created(
+        db,
+        &Actor::Anonymous,
+        NewItem {
+            title,
+            content,
+            channel: Channel::Wechat,
+            submitter_account_id: None,
+            submitter_name: Some(format!(
+                "微信用户{}",
+                open_id.chars().rev().take(4).collect::<String>()
+            )),
+            submitter_phone: None,
+            deputy_id,
+            station_id,
+            township_id,
+            attachments: "[]".into(),
+            follow_secret_hash: None,
+        },
+    )
     .await
 }
 
@@ -213,7 +311,11 @@ struct NewItem {
     follow_secret_hash: Option<String>,
 }
 
-async fn created(db: &DatabaseConnection, actor: &Actor, new: NewItem) -> AppResult<petition::Model> {
+async fn created(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    new: NewItem,
+) -> AppResult<petition::Model> {
     let now = Utc::now();
     let txn = db.begin().await?;
     let item = petition::ActiveModel {
@@ -248,7 +350,14 @@ async fn created(db: &DatabaseConnection, actor: &Actor, new: NewItem) -> AppRes
         from_state: Set(None),
         to_state: Set("submitted".into()),
         actor_account_id: Set(actor.account_id()),
-        actor_role: Set(Some(if actor.deputy_id().is_some() { "deputy" } else { "submitter" }.into())),
+        actor_role: Set(Some(
+            if actor.deputy_id().is_some() {
+                "deputy"
+            } else {
+                "submitter"
+            }
+            .into(),
+        )),
         department_id: Set(None),
         note: Set(None),
         created_at: Set(now),

@@ -23,7 +23,10 @@ pub struct Relation {
     pub may_see_personal: bool,
 }
 
-pub async fn departments_of<C: ConnectionTrait>(db: &C, petition_id: i64) -> AppResult<Vec<petition_department::Model>> {
+pub async fn departments_of<C: ConnectionTrait>(
+    db: &C,
+    petition_id: i64,
+) -> AppResult<Vec<petition_department::Model>> {
     Ok(petition_department::Entity::find()
         .filter(petition_department::Column::PetitionId.eq(petition_id))
         .all(db)
@@ -32,9 +35,15 @@ pub async fn departments_of<C: ConnectionTrait>(db: &C, petition_id: i64) -> App
 
 /// Works out the actor's capacities and rights for an item. `follows_with_secret`:
 /// the caller proved knowledge of the anonymous follow secret.
-pub fn relation(actor: &Actor, item: &petition::Model, departments: &[petition_department::Model], follows_with_secret: bool) -> Relation {
+pub fn relation(
+    actor: &Actor,
+    item: &petition::Model,
+    departments: &[petition_department::Model],
+    follows_with_secret: bool,
+) -> Relation {
     let mut capacities = Vec::new();
-    let submitter = follows_with_secret || (item.submitter_account_id.is_some() && actor.account_id() == item.submitter_account_id);
+    let submitter = follows_with_secret
+        || (item.submitter_account_id.is_some() && actor.account_id() == item.submitter_account_id);
     if submitter {
         capacities.push(Capacity::Submitter);
     }
@@ -52,7 +61,10 @@ pub fn relation(actor: &Actor, item: &petition::Model, departments: &[petition_d
             .filter(|d| d.role == role && d.status != ForwardStatus::Returned)
             .any(|d| actor.handles_department(d.department_id))
     };
-    let lead = item.lead_department_id.is_some_and(|d| actor.handles_department(d)) && active(DepartmentRole::Lead);
+    let lead = item
+        .lead_department_id
+        .is_some_and(|d| actor.handles_department(d))
+        && active(DepartmentRole::Lead);
     if lead {
         capacities.push(Capacity::LeadHandler);
     }
@@ -60,12 +72,15 @@ pub fn relation(actor: &Actor, item: &petition::Model, departments: &[petition_d
         capacities.push(Capacity::AssistHandler);
     }
     // A handler sees items forwarded to their department, including returned ones.
-    let ever_forwarded = departments.iter().any(|d| actor.handles_department(d.department_id));
+    let ever_forwarded = departments
+        .iter()
+        .any(|d| actor.handles_department(d.department_id));
     let supervisor = actor.supervises_township(item.township_id);
     if supervisor {
         capacities.push(Capacity::Supervisor);
     }
-    let may_view = submitter || addressed_deputy || staff || ever_forwarded || supervisor || actor.is_admin();
+    let may_view =
+        submitter || addressed_deputy || staff || ever_forwarded || supervisor || actor.is_admin();
     Relation {
         may_see_personal: submitter || addressed_deputy || staff || lead,
         may_view,
@@ -80,7 +95,10 @@ pub async fn visible_item<C: ConnectionTrait>(
     actor: &Actor,
     id: i64,
 ) -> AppResult<(petition::Model, Vec<petition_department::Model>, Relation)> {
-    let item = petition::Entity::find_by_id(id).one(db).await?.ok_or_else(|| AppError::not_found("社情民意 (opinion item)"))?;
+    let item = petition::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::not_found("社情民意 (opinion item)"))?;
     let departments = departments_of(db, id).await?;
     let relation = relation(actor, &item, &departments, false);
     if !relation.may_view {

@@ -1,7 +1,9 @@
 //! Reading items: a station's ledger, a department's inbox, a deputy's items, a
 //! citizen's items, supervisors' search, tracking by code; each scoped to the actor.
 use chrono::NaiveDate;
-use entity::{petition, petition_department, petition_event, station, ForwardStatus, PetitionState, Urgency};
+use entity::{
+    petition, petition_department, petition_event, station, ForwardStatus, PetitionState, Urgency,
+};
 use sea_orm::sea_query::Query;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Select};
 
@@ -47,40 +49,108 @@ fn filtered(mut query: Select<petition::Entity>, f: &ItemFilter) -> Select<petit
     query
 }
 
-async fn page_of<C: ConnectionTrait>(db: &C, query: Select<petition::Entity>, filter: &ItemFilter, page: &PageRequest) -> AppResult<Page<petition::Model>> {
-    fetch_page(db, filtered(query, filter), petition::Column::Id, |m| m.id, page).await
+async fn page_of<C: ConnectionTrait>(
+    db: &C,
+    query: Select<petition::Entity>,
+    filter: &ItemFilter,
+    page: &PageRequest,
+) -> AppResult<Page<petition::Model>> {
+    fetch_page(
+        db,
+        filtered(query, filter),
+        petition::Column::Id,
+        |m| m.id,
+        page,
+    )
+    .await
 }
 
 /// 站点台账: the station's staff, supervisors of its township, admins.
-pub async fn ledger<C: ConnectionTrait>(db: &C, actor: &Actor, station_id: i64, filter: &ItemFilter, page: &PageRequest) -> AppResult<Page<petition::Model>> {
-    let station = station::Entity::find_by_id(station_id).one(db).await?.ok_or_else(|| AppError::not_found("站点 (station)"))?;
-    actor.require(actor.is_admin() || actor.is_staff_of(station.id) || actor.supervises_township(Some(station.township_id)))?;
-    page_of(db, petition::Entity::find().filter(petition::Column::StationId.eq(station.id)), filter, page).await
+pub async fn ledger<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    station_id: i64,
+    filter: &ItemFilter,
+    page: &PageRequest,
+) -> AppResult<Page<petition::Model>> {
+    let station = station::Entity::find_by_id(station_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::not_found("站点 (station)"))?;
+    actor.require(
+        actor.is_admin()
+            || actor.is_staff_of(station.id)
+            || actor.supervises_township(Some(station.township_id)),
+    )?;
+    page_of(
+        db,
+        petition::Entity::find().filter(petition::Column::StationId.eq(station.id)),
+        filter,
+        page,
+    )
+    .await
 }
 
 /// A department's inbox: items forwarded to it (lead or assisting) and not returned.
-pub async fn inbox<C: ConnectionTrait>(db: &C, actor: &Actor, department_id: i64, filter: &ItemFilter, page: &PageRequest) -> AppResult<Page<petition::Model>> {
-    actor.require(actor.is_admin() || actor.is_county_supervisor() || actor.handles_department(department_id))?;
+pub async fn inbox<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    department_id: i64,
+    filter: &ItemFilter,
+    page: &PageRequest,
+) -> AppResult<Page<petition::Model>> {
+    actor.require(
+        actor.is_admin() || actor.is_county_supervisor() || actor.handles_department(department_id),
+    )?;
     let forwarded = Query::select()
         .column(petition_department::Column::PetitionId)
         .from(petition_department::Entity)
         .and_where(petition_department::Column::DepartmentId.eq(department_id))
         .and_where(petition_department::Column::Status.ne(ForwardStatus::Returned))
         .to_owned();
-    page_of(db, petition::Entity::find().filter(petition::Column::Id.in_subquery(forwarded)), filter, page).await
+    page_of(
+        db,
+        petition::Entity::find().filter(petition::Column::Id.in_subquery(forwarded)),
+        filter,
+        page,
+    )
+    .await
 }
 
 /// Items addressed to or collected by the signed-in deputy.
-pub async fn deputy_items<C: ConnectionTrait>(db: &C, actor: &Actor, filter: &ItemFilter, page: &PageRequest) -> AppResult<Page<petition::Model>> {
+pub async fn deputy_items<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    filter: &ItemFilter,
+    page: &PageRequest,
+) -> AppResult<Page<petition::Model>> {
     let deputy_id = actor.deputy_id();
     actor.require(deputy_id.is_some())?;
-    page_of(db, petition::Entity::find().filter(petition::Column::DeputyId.eq(deputy_id)), filter, page).await
+    page_of(
+        db,
+        petition::Entity::find().filter(petition::Column::DeputyId.eq(deputy_id)),
+        filter,
+        page,
+    )
+    .await
 }
 
 /// The signed-in citizen's own items.
-pub async fn my_items<C: ConnectionTrait>(db: &C, actor: &Actor, filter: &ItemFilter, page: &PageRequest) -> AppResult<Page<petition::Model>> {
+pub async fn my_items<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    filter: &ItemFilter,
+    page: &PageRequest,
+) -> AppResult<Page<petition::Model>> {
     let principal = actor.require_signed_in()?;
-    page_of(db, petition::Entity::find().filter(petition::Column::SubmitterAccountId.eq(principal.account_id)), filter, page).await
+    page_of(
+        db,
+        petition::Entity::find()
+            .filter(petition::Column::SubmitterAccountId.eq(principal.account_id)),
+        filter,
+        page,
+    )
+    .await
 }
 
 /// Supervisors' view: every item in their townships (county supervisors and admins: all).
@@ -114,7 +184,12 @@ pub enum Tracked {
     Status(petition::Model),
 }
 
-pub async fn track<C: ConnectionTrait>(db: &C, actor: &Actor, code: &str, secret: Option<&str>) -> AppResult<Tracked> {
+pub async fn track<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    code: &str,
+    secret: Option<&str>,
+) -> AppResult<Tracked> {
     let code = tracking::parse_tracking_code(code)?;
     let item = petition::Entity::find()
         .filter(petition::Column::TrackingCode.eq(code))
@@ -122,26 +197,38 @@ pub async fn track<C: ConnectionTrait>(db: &C, actor: &Actor, code: &str, secret
         .await?
         .ok_or_else(|| AppError::not_found("查询码对应的事项 (item with this tracking code)"))?;
     let secret_ok = match (secret, &item.follow_secret_hash) {
-        (Some(s), Some(hash)) => crate::wechat::crypto::signatures_match(&tracking::hash_secret(s), hash),
+        (Some(s), Some(hash)) => {
+            crate::wechat::crypto::signatures_match(&tracking::hash_secret(s), hash)
+        }
         (Some(_), None) => false,
         (None, _) => false,
     };
     if secret.is_some() && !secret_ok {
-        return Err(AppError::Forbidden("查询密钥不正确 (wrong follow secret)".into()));
+        return Err(AppError::Forbidden(
+            "查询密钥不正确 (wrong follow secret)".into(),
+        ));
     }
     let departments = departments_of(db, item.id).await?;
     let rel = relation(actor, &item, &departments, secret_ok);
-    Ok(if rel.may_view { Tracked::Full(item, rel) } else { Tracked::Status(item) })
+    Ok(if rel.may_view {
+        Tracked::Full(item, rel)
+    } else {
+        Tracked::Status(item)
+    })
 }
 
 /// History entries of each item, oldest first (DataLoader batch).
-pub async fn events_of<C: ConnectionTrait>(db: &C, ids: &[i64]) -> AppResult<std::collections::HashMap<i64, Vec<petition_event::Model>>> {
+pub async fn events_of<C: ConnectionTrait>(
+    db: &C,
+    ids: &[i64],
+) -> AppResult<std::collections::HashMap<i64, Vec<petition_event::Model>>> {
     let rows = petition_event::Entity::find()
         .filter(petition_event::Column::PetitionId.is_in(ids.iter().copied()))
         .order_by_asc(petition_event::Column::Id)
         .all(db)
         .await?;
-    let mut grouped: std::collections::HashMap<i64, Vec<petition_event::Model>> = std::collections::HashMap::new();
+    let mut grouped: std::collections::HashMap<i64, Vec<petition_event::Model>> =
+        std::collections::HashMap::new();
     for row in rows {
         grouped.entry(row.petition_id).or_default().push(row);
     }
@@ -149,13 +236,17 @@ pub async fn events_of<C: ConnectionTrait>(db: &C, ids: &[i64]) -> AppResult<std
 }
 
 /// Department parts of each item (DataLoader batch).
-pub async fn departments_by_items<C: ConnectionTrait>(db: &C, ids: &[i64]) -> AppResult<std::collections::HashMap<i64, Vec<petition_department::Model>>> {
+pub async fn departments_by_items<C: ConnectionTrait>(
+    db: &C,
+    ids: &[i64],
+) -> AppResult<std::collections::HashMap<i64, Vec<petition_department::Model>>> {
     let rows = petition_department::Entity::find()
         .filter(petition_department::Column::PetitionId.is_in(ids.iter().copied()))
         .order_by_asc(petition_department::Column::Id)
         .all(db)
         .await?;
-    let mut grouped: std::collections::HashMap<i64, Vec<petition_department::Model>> = std::collections::HashMap::new();
+    let mut grouped: std::collections::HashMap<i64, Vec<petition_department::Model>> =
+        std::collections::HashMap::new();
     for row in rows {
         grouped.entry(row.petition_id).or_default().push(row);
     }
@@ -164,13 +255,25 @@ pub async fn departments_by_items<C: ConnectionTrait>(db: &C, ids: &[i64]) -> Ap
 
 /// Items by id with the actor's relation to each, dropping what the actor may not see
 /// (for `node(id:)`).
-pub async fn visible_many<C: ConnectionTrait>(db: &C, actor: &Actor, ids: &[i64]) -> AppResult<Vec<(petition::Model, Relation)>> {
-    let items = petition::Entity::find().filter(petition::Column::Id.is_in(ids.iter().copied())).all(db).await?;
+pub async fn visible_many<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    ids: &[i64],
+) -> AppResult<Vec<(petition::Model, Relation)>> {
+    let items = petition::Entity::find()
+        .filter(petition::Column::Id.is_in(ids.iter().copied()))
+        .all(db)
+        .await?;
     let departments = departments_by_items(db, ids).await?;
     Ok(items
         .into_iter()
         .filter_map(|item| {
-            let rel = relation(actor, &item, departments.get(&item.id).map(Vec::as_slice).unwrap_or(&[]), false);
+            let rel = relation(
+                actor,
+                &item,
+                departments.get(&item.id).map(Vec::as_slice).unwrap_or(&[]),
+                false,
+            );
             rel.may_view.then_some((item, rel))
         })
         .collect())

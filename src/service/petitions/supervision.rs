@@ -19,7 +19,11 @@ pub struct CycleReport {
 /// At most this many items per kind and cycle; the next cycle continues.
 const BATCH: u64 = 500;
 
-pub async fn run_cycle(db: &DatabaseConnection, workflow: &Workflow, now: DateTime<Utc>) -> AppResult<CycleReport> {
+pub async fn run_cycle(
+    db: &DatabaseConnection,
+    workflow: &Workflow,
+    now: DateTime<Utc>,
+) -> AppResult<CycleReport> {
     let mut report = CycleReport::default();
     let open = [PetitionState::Forwarded, PetitionState::Accepted];
     let late = petition::Entity::find()
@@ -31,7 +35,16 @@ pub async fn run_cycle(db: &DatabaseConnection, workflow: &Workflow, now: DateTi
         .await?;
     for item in late {
         // A concurrent change (CONFLICT) is fine: the next cycle looks again.
-        match act(db, workflow, Acting::System, item.id, Some(item.version), Step::MarkOverdue).await {
+        match act(
+            db,
+            workflow,
+            Acting::System,
+            item.id,
+            Some(item.version),
+            Step::MarkOverdue,
+        )
+        .await
+        {
             Ok(_) => report.marked_overdue += 1,
             Err(AppError::Conflict(_)) | Err(AppError::InvalidTransition(_)) => {}
             Err(e) => return Err(e),
@@ -47,8 +60,20 @@ pub async fn run_cycle(db: &DatabaseConnection, workflow: &Workflow, now: DateTi
         .all(db)
         .await?;
     for item in stuck {
-        let note = Some(format!("逾期超过{}天,自动升级督办 (overdue for over {} days)", workflow.escalate_overdue_days, workflow.escalate_overdue_days));
-        match act(db, workflow, Acting::System, item.id, Some(item.version), Step::EscalateSupervision { note }).await {
+        let note = Some(format!(
+            "逾期超过{}天,自动升级督办 (overdue for over {} days)",
+            workflow.escalate_overdue_days, workflow.escalate_overdue_days
+        ));
+        match act(
+            db,
+            workflow,
+            Acting::System,
+            item.id,
+            Some(item.version),
+            Step::EscalateSupervision { note },
+        )
+        .await
+        {
             Ok(_) => report.escalated += 1,
             Err(AppError::Conflict(_)) | Err(AppError::InvalidTransition(_)) => {}
             Err(e) => return Err(e),
@@ -62,7 +87,16 @@ pub async fn run_cycle(db: &DatabaseConnection, workflow: &Workflow, now: DateTi
         .all(db)
         .await?;
     for item in unrated {
-        match act(db, workflow, Acting::System, item.id, Some(item.version), Step::AutoClose).await {
+        match act(
+            db,
+            workflow,
+            Acting::System,
+            item.id,
+            Some(item.version),
+            Step::AutoClose,
+        )
+        .await
+        {
             Ok(_) => report.auto_closed += 1,
             Err(AppError::Conflict(_)) | Err(AppError::InvalidTransition(_)) => {}
             Err(e) => return Err(e),
@@ -81,7 +115,9 @@ pub fn spawn(db: DatabaseConnection, workflow: Workflow) {
         loop {
             ticker.tick().await;
             match run_cycle(&db, &workflow, Utc::now()).await {
-                Ok(report) if report != CycleReport::default() => tracing::info!(?report, "supervision cycle"),
+                Ok(report) if report != CycleReport::default() => {
+                    tracing::info!(?report, "supervision cycle")
+                }
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = ?e, "supervision cycle failed"),
             }

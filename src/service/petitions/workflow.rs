@@ -4,13 +4,14 @@
 //! outbox events. Two actors racing on one item: one wins, the other gets CONFLICT.
 use chrono::{DateTime, Utc};
 use entity::{
-    category, department, petition, petition_department, petition_event, petition_rating, DepartmentLevel, DepartmentRole,
-    ForwardStatus, HandlingLevel, PetitionState, Satisfaction, Urgency,
+    category, department, petition, petition_department, petition_event, petition_rating,
+    DepartmentLevel, DepartmentRole, ForwardStatus, HandlingLevel, PetitionState, Satisfaction,
+    Urgency,
 };
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter, Set,
-    TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
+    EntityTrait, QueryFilter, Set, TransactionTrait,
 };
 use serde_json::json;
 
@@ -26,24 +27,60 @@ use crate::service::outbox::{self, topic, NewEvent};
 #[derive(Debug, Clone)]
 pub enum Step {
     /// 建账: category, urgency and handling level.
-    Register { category_id: i64, urgency: Urgency, handling_level: HandlingLevel },
-    Decline { reason: String },
-    Merge { into_id: i64, note: Option<String> },
-    ResolveOnSpot { result: String },
+    Register {
+        category_id: i64,
+        urgency: Urgency,
+        handling_level: HandlingLevel,
+    },
+    Decline {
+        reason: String,
+    },
+    Merge {
+        into_id: i64,
+        note: Option<String>,
+    },
+    ResolveOnSpot {
+        result: String,
+    },
     /// 逐级转办: a lead department (主办) and any assisting ones (协办).
-    Forward { lead_department_id: i64, assist_department_ids: Vec<i64>, note: Option<String> },
+    Forward {
+        lead_department_id: i64,
+        assist_department_ids: Vec<i64>,
+        note: Option<String>,
+    },
     /// To a county-level department (the next level up).
-    Escalate { department_id: i64, note: Option<String> },
-    Accept { note: Option<String> },
+    Escalate {
+        department_id: i64,
+        note: Option<String>,
+    },
+    Accept {
+        note: Option<String>,
+    },
     /// 退回 to the forwarder.
-    Return { reason: String },
-    AddProgress { note: String },
-    ReportAssist { report: String },
-    Complete { result: String },
-    Rate { satisfaction: Satisfaction, comment: Option<String> },
+    Return {
+        reason: String,
+    },
+    AddProgress {
+        note: String,
+    },
+    ReportAssist {
+        report: String,
+    },
+    Complete {
+        result: String,
+    },
+    Rate {
+        satisfaction: Satisfaction,
+        comment: Option<String>,
+    },
     /// 督办: a note and a new deadline.
-    Urge { note: String, deadline: DateTime<Utc> },
-    EscalateSupervision { note: Option<String> },
+    Urge {
+        note: String,
+        deadline: DateTime<Utc>,
+    },
+    EscalateSupervision {
+        note: Option<String>,
+    },
     MarkOverdue,
     AutoClose,
 }
@@ -77,18 +114,26 @@ impl Step {
             Step::ResolveOnSpot { result } | Step::Complete { result } => Some(result),
             Step::AddProgress { note } | Step::Urge { note, .. } => Some(note),
             Step::ReportAssist { report } => Some(report),
-            Step::Merge { note, .. } | Step::Forward { note, .. } | Step::Escalate { note, .. } | Step::Accept { note } | Step::EscalateSupervision { note } => {
-                note.as_deref()
-            }
+            Step::Merge { note, .. }
+            | Step::Forward { note, .. }
+            | Step::Escalate { note, .. }
+            | Step::Accept { note }
+            | Step::EscalateSupervision { note } => note.as_deref(),
             Step::Rate { comment, .. } => comment.as_deref(),
             Step::Register { .. } | Step::MarkOverdue | Step::AutoClose => None,
         }
     }
 }
 
-/// Who acts: a person (with an optional anonymous follow secret), or the scheduler.
+/// Who acts: a person (with an optional anonymous follow secret), the submitter as
+/// proven by the channel they wrote through (a WeChat follower on their own item), or
+/// the scheduler.
 pub enum Acting<'a> {
-    Person { actor: &'a Actor, follow_secret: Option<&'a str> },
+    Person {
+        actor: &'a Actor,
+        follow_secret: Option<&'a str>,
+    },
+    VerifiedSubmitter,
     System,
 }
 
@@ -119,12 +164,25 @@ fn role_name(capacities: &[Capacity], action: Action) -> &'static str {
     }
 }
 
-async fn department<C: ConnectionTrait>(db: &C, field: &str, id: i64) -> AppResult<department::Model> {
-    department::Entity::find_by_id(id).one(db).await?.ok_or_else(|| AppError::bad_input(field, "部门不存在 (no such department)"))
+async fn department<C: ConnectionTrait>(
+    db: &C,
+    field: &str,
+    id: i64,
+) -> AppResult<department::Model> {
+    department::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::bad_input(field, "部门不存在 (no such department)"))
 }
 
 /// Adds (or re-activates) a department's part in an item.
-async fn involve(txn: &DatabaseTransaction, petition_id: i64, department_id: i64, role: DepartmentRole, now: DateTime<Utc>) -> AppResult<()> {
+async fn involve(
+    txn: &DatabaseTransaction,
+    petition_id: i64,
+    department_id: i64,
+    role: DepartmentRole,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
     let existing = petition_department::Entity::find()
         .filter(petition_department::Column::PetitionId.eq(petition_id))
         .filter(petition_department::Column::DepartmentId.eq(department_id))
@@ -174,11 +232,19 @@ async fn set_status(
         update = update.filter(petition_department::Column::DepartmentId.eq(d));
     }
     update = match status {
-        ForwardStatus::Accepted => update.col_expr(petition_department::Column::AcceptedAt, Expr::value(now)),
-        ForwardStatus::Reported => {
-            update.col_expr(petition_department::Column::ReportedAt, Expr::value(now)).col_expr(petition_department::Column::Report, Expr::value(text.map(str::to_owned)))
+        ForwardStatus::Accepted => {
+            update.col_expr(petition_department::Column::AcceptedAt, Expr::value(now))
         }
-        ForwardStatus::Returned => update.col_expr(petition_department::Column::ReturnReason, Expr::value(text.map(str::to_owned))),
+        ForwardStatus::Reported => update
+            .col_expr(petition_department::Column::ReportedAt, Expr::value(now))
+            .col_expr(
+                petition_department::Column::Report,
+                Expr::value(text.map(str::to_owned)),
+            ),
+        ForwardStatus::Returned => update.col_expr(
+            petition_department::Column::ReturnReason,
+            Expr::value(text.map(str::to_owned)),
+        ),
         ForwardStatus::Forwarded => update,
     };
     update.exec(txn).await?;
@@ -196,13 +262,22 @@ pub async fn act(
     step: Step,
 ) -> AppResult<petition::Model> {
     let txn = db.begin().await?;
-    let item = petition::Entity::find_by_id(petition_id).one(&txn).await?.ok_or_else(|| AppError::not_found("社情民意 (opinion item)"))?;
+    let item = petition::Entity::find_by_id(petition_id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| AppError::not_found("社情民意 (opinion item)"))?;
     let departments = departments_of(&txn, petition_id).await?;
     let (capacities, actor) = match &acting {
         Acting::System => (vec![Capacity::System], None),
-        Acting::Person { actor, follow_secret } => {
+        Acting::VerifiedSubmitter => (vec![Capacity::Submitter], None),
+        Acting::Person {
+            actor,
+            follow_secret,
+        } => {
             let secret_ok = match (follow_secret, &item.follow_secret_hash) {
-                (Some(secret), Some(hash)) => crate::wechat::crypto::signatures_match(&tracking::hash_secret(secret), hash),
+                (Some(secret), Some(hash)) => {
+                    crate::wechat::crypto::signatures_match(&tracking::hash_secret(secret), hash)
+                }
                 _ => false,
             };
             let rel = relation(actor, &item, &departments, secret_ok);
@@ -214,30 +289,47 @@ pub async fn act(
     };
     if let Some(expected) = expected_version {
         if expected != item.version {
-            return Err(AppError::Conflict(format!("该事项已被他人更新 (changed since version {expected}; now {})", item.version)));
+            return Err(AppError::Conflict(format!(
+                "该事项已被他人更新 (changed since version {expected}; now {})",
+                item.version
+            )));
         }
     }
     let action = step.action();
     petition_flow::requires(&action, step.text())?;
-    let rules = Rules { max_rounds: workflow.max_rounds };
-    let mut effect: Effect = petition_flow::apply(item.state, &action, &capacities, item.round, &rules)?;
+    let rules = Rules {
+        max_rounds: workflow.max_rounds,
+    };
+    let mut effect: Effect =
+        petition_flow::apply(item.state, &action, &capacities, item.round, &rules)?;
     // ResolveOnSpot: only the deputy the item is addressed to, not any deputy.
-    if action == Action::ResolveOnSpot && !capacities.contains(&Capacity::StationStaff) && !capacities.contains(&Capacity::Deputy) {
+    if action == Action::ResolveOnSpot
+        && !capacities.contains(&Capacity::StationStaff)
+        && !capacities.contains(&Capacity::Deputy)
+    {
         return Err(AppError::forbidden());
     }
     let now = Utc::now();
     let text = step.text().map(|t| t.trim().to_owned());
-    let mut changes = petition::ActiveModel { ..Default::default() };
+    let mut changes = petition::ActiveModel {
+        ..Default::default()
+    };
     let mut event_department: Option<i64> = None;
     let mut alerts: Vec<&'static str> = Vec::new();
 
     match &step {
-        Step::Register { category_id, urgency, handling_level } => {
+        Step::Register {
+            category_id,
+            urgency,
+            handling_level,
+        } => {
             category::Entity::find_by_id(*category_id)
                 .one(&txn)
                 .await?
                 .filter(|c| c.active)
-                .ok_or_else(|| AppError::bad_input("categoryId", "分类不存在 (no such category)"))?;
+                .ok_or_else(|| {
+                    AppError::bad_input("categoryId", "分类不存在 (no such category)")
+                })?;
             changes.category_id = Set(Some(*category_id));
             changes.urgency = Set(Some(*urgency));
             changes.handling_level = Set(Some(*handling_level));
@@ -249,11 +341,20 @@ pub async fn act(
         }
         Step::Merge { into_id, .. } => {
             if *into_id == item.id {
-                return Err(AppError::bad_input("intoId", "不能并入自身 (cannot merge into itself)"));
+                return Err(AppError::bad_input(
+                    "intoId",
+                    "不能并入自身 (cannot merge into itself)",
+                ));
             }
-            let target = petition::Entity::find_by_id(*into_id).one(&txn).await?.ok_or_else(|| AppError::bad_input("intoId", "目标事项不存在 (no such item)"))?;
+            let target = petition::Entity::find_by_id(*into_id)
+                .one(&txn)
+                .await?
+                .ok_or_else(|| AppError::bad_input("intoId", "目标事项不存在 (no such item)"))?;
             if petition_flow::is_terminal(target.state) {
-                return Err(AppError::bad_input("intoId", "目标事项已结束 (the target item is finished)"));
+                return Err(AppError::bad_input(
+                    "intoId",
+                    "目标事项已结束 (the target item is finished)",
+                ));
             }
             changes.merged_into_id = Set(Some(target.id));
             changes.closed_at = Set(Some(now));
@@ -263,16 +364,26 @@ pub async fn act(
             changes.resolved_at = Set(Some(now));
             changes.handling_level = Set(Some(HandlingLevel::Station));
         }
-        Step::Forward { lead_department_id, assist_department_ids, .. } => {
+        Step::Forward {
+            lead_department_id,
+            assist_department_ids,
+            ..
+        } => {
             let lead = department(&txn, "leadDepartmentId", *lead_department_id).await?;
             let mut assists = assist_department_ids.clone();
             assists.sort_unstable();
             assists.dedup();
             if assists.contains(&lead.id) {
-                return Err(AppError::bad_input("assistDepartmentIds", "主办部门不能同时协办 (the lead cannot also assist)"));
+                return Err(AppError::bad_input(
+                    "assistDepartmentIds",
+                    "主办部门不能同时协办 (the lead cannot also assist)",
+                ));
             }
             if assists.len() > 10 {
-                return Err(AppError::bad_input("assistDepartmentIds", "协办部门最多10个 (at most 10)"));
+                return Err(AppError::bad_input(
+                    "assistDepartmentIds",
+                    "协办部门最多10个 (at most 10)",
+                ));
             }
             for a in &assists {
                 department(&txn, "assistDepartmentIds", *a).await?;
@@ -293,10 +404,16 @@ pub async fn act(
         Step::Escalate { department_id, .. } => {
             let target = department(&txn, "departmentId", *department_id).await?;
             if target.level != DepartmentLevel::County {
-                return Err(AppError::bad_input("departmentId", "逐级转办须转至县级部门 (escalate to a county-level department)"));
+                return Err(AppError::bad_input(
+                    "departmentId",
+                    "逐级转办须转至县级部门 (escalate to a county-level department)",
+                ));
             }
             if Some(target.id) == item.lead_department_id {
-                return Err(AppError::bad_input("departmentId", "已由该部门主办 (already the lead department)"));
+                return Err(AppError::bad_input(
+                    "departmentId",
+                    "已由该部门主办 (already the lead department)",
+                ));
             }
             // A handler escalates only from a township-level department.
             if !capacities.contains(&Capacity::StationStaff) {
@@ -305,10 +422,20 @@ pub async fn act(
                     None => None,
                 };
                 if current.is_none_or(|d| d.level != DepartmentLevel::Township) {
-                    return Err(AppError::InvalidTransition("只有乡镇级部门可向上转办 (only township departments escalate)".into()));
+                    return Err(AppError::InvalidTransition(
+                        "只有乡镇级部门可向上转办 (only township departments escalate)".into(),
+                    ));
                 }
             }
-            set_status(&txn, item.id, None, ForwardStatus::Returned, Some(&format!("转至上级部门 {}", target.name)), now).await?;
+            set_status(
+                &txn,
+                item.id,
+                None,
+                ForwardStatus::Returned,
+                Some(&format!("转至上级部门 {}", target.name)),
+                now,
+            )
+            .await?;
             involve(&txn, item.id, target.id, DepartmentRole::Lead, now).await?;
             changes.lead_department_id = Set(Some(target.id));
             changes.handling_level = Set(Some(HandlingLevel::County));
@@ -317,11 +444,24 @@ pub async fn act(
             event_department = Some(target.id);
         }
         Step::Accept { .. } => {
-            let lead = item.lead_department_id.ok_or_else(|| AppError::InvalidTransition("没有主办部门 (no lead department)".into()))?;
-            set_status(&txn, item.id, Some(lead), ForwardStatus::Accepted, None, now).await?;
+            let lead = item.lead_department_id.ok_or_else(|| {
+                AppError::InvalidTransition("没有主办部门 (no lead department)".into())
+            })?;
+            set_status(
+                &txn,
+                item.id,
+                Some(lead),
+                ForwardStatus::Accepted,
+                None,
+                now,
+            )
+            .await?;
             // Assisting departments take the item on together with the lead.
             petition_department::Entity::update_many()
-                .col_expr(petition_department::Column::Status, Expr::value(ForwardStatus::Accepted))
+                .col_expr(
+                    petition_department::Column::Status,
+                    Expr::value(ForwardStatus::Accepted),
+                )
                 .col_expr(petition_department::Column::AcceptedAt, Expr::value(now))
                 .filter(petition_department::Column::PetitionId.eq(item.id))
                 .filter(petition_department::Column::Role.eq(DepartmentRole::Assist))
@@ -329,11 +469,23 @@ pub async fn act(
                 .exec(&txn)
                 .await?;
             changes.accepted_at = Set(Some(now));
-            changes.deadline = Set(Some(petition_flow::deadline(item.urgency, now, &workflow.deadlines)));
+            changes.deadline = Set(Some(petition_flow::deadline(
+                item.urgency,
+                now,
+                &workflow.deadlines,
+            )));
             event_department = Some(lead);
         }
         Step::Return { .. } => {
-            set_status(&txn, item.id, None, ForwardStatus::Returned, text.as_deref(), now).await?;
+            set_status(
+                &txn,
+                item.id,
+                None,
+                ForwardStatus::Returned,
+                text.as_deref(),
+                now,
+            )
+            .await?;
             event_department = item.lead_department_id;
             changes.lead_department_id = Set(None);
             changes.deadline = Set(None);
@@ -341,26 +493,56 @@ pub async fn act(
             alerts.push("returned");
         }
         Step::AddProgress { .. } => {
-            event_department = actor.and_then(|a| departments.iter().map(|d| d.department_id).find(|d| a.handles_department(*d)));
+            event_department = actor.and_then(|a| {
+                departments
+                    .iter()
+                    .map(|d| d.department_id)
+                    .find(|d| a.handles_department(*d))
+            });
         }
         Step::ReportAssist { .. } => {
             let mine = actor
                 .and_then(|a| {
-                    departments.iter().find(|d| d.role == DepartmentRole::Assist && d.status != ForwardStatus::Returned && a.handles_department(d.department_id))
+                    departments.iter().find(|d| {
+                        d.role == DepartmentRole::Assist
+                            && d.status != ForwardStatus::Returned
+                            && a.handles_department(d.department_id)
+                    })
                 })
                 .map(|d| d.department_id)
                 .ok_or_else(AppError::forbidden)?;
-            set_status(&txn, item.id, Some(mine), ForwardStatus::Reported, text.as_deref(), now).await?;
+            set_status(
+                &txn,
+                item.id,
+                Some(mine),
+                ForwardStatus::Reported,
+                text.as_deref(),
+                now,
+            )
+            .await?;
             event_department = Some(mine);
         }
         Step::Complete { .. } => {
-            let lead = item.lead_department_id.ok_or_else(|| AppError::InvalidTransition("没有主办部门 (no lead department)".into()))?;
-            set_status(&txn, item.id, Some(lead), ForwardStatus::Reported, text.as_deref(), now).await?;
+            let lead = item.lead_department_id.ok_or_else(|| {
+                AppError::InvalidTransition("没有主办部门 (no lead department)".into())
+            })?;
+            set_status(
+                &txn,
+                item.id,
+                Some(lead),
+                ForwardStatus::Reported,
+                text.as_deref(),
+                now,
+            )
+            .await?;
             changes.result = Set(text.clone());
             changes.resolved_at = Set(Some(now));
             event_department = Some(lead);
         }
-        Step::Rate { satisfaction, comment } => {
+        Step::Rate {
+            satisfaction,
+            comment,
+        } => {
             petition_rating::ActiveModel {
                 petition_id: Set(item.id),
                 round: Set(item.round),
@@ -372,7 +554,9 @@ pub async fn act(
             .insert(&txn)
             .await
             .map_err(|e| match AppError::from(e) {
-                AppError::Conflict(_) => AppError::Conflict("本轮已评价 (already rated this round)".into()),
+                AppError::Conflict(_) => {
+                    AppError::Conflict("本轮已评价 (already rated this round)".into())
+                }
                 other => other,
             })?;
             changes.satisfaction = Set(Some(*satisfaction));
@@ -386,9 +570,21 @@ pub async fn act(
                 match item.lead_department_id {
                     Some(lead) => {
                         // 重办: back to the lead department with a fresh deadline.
-                        set_status(&txn, item.id, Some(lead), ForwardStatus::Accepted, None, now).await?;
+                        set_status(
+                            &txn,
+                            item.id,
+                            Some(lead),
+                            ForwardStatus::Accepted,
+                            None,
+                            now,
+                        )
+                        .await?;
                         changes.accepted_at = Set(Some(now));
-                        changes.deadline = Set(Some(petition_flow::deadline(item.urgency, now, &workflow.deadlines)));
+                        changes.deadline = Set(Some(petition_flow::deadline(
+                            item.urgency,
+                            now,
+                            &workflow.deadlines,
+                        )));
                         event_department = Some(lead);
                     }
                     // Resolved on the spot: there is no department to reopen it for, so
@@ -399,7 +595,10 @@ pub async fn act(
         }
         Step::Urge { deadline, .. } => {
             if *deadline <= now {
-                return Err(AppError::bad_input("deadline", "新的期限须晚于现在 (the new deadline must be in the future)"));
+                return Err(AppError::bad_input(
+                    "deadline",
+                    "新的期限须晚于现在 (the new deadline must be in the future)",
+                ));
             }
             changes.deadline = Set(Some(*deadline));
             changes.urge_count = Set(item.urge_count + 1);
@@ -434,7 +633,9 @@ pub async fn act(
         .await?
         .rows_affected;
     if written != 1 {
-        return Err(AppError::Conflict("该事项已被他人更新,请刷新后重试 (changed concurrently; reload and retry)".into()));
+        return Err(AppError::Conflict(
+            "该事项已被他人更新,请刷新后重试 (changed concurrently; reload and retry)".into(),
+        ));
     }
     let role = role_name(&capacities, action);
     petition_event::ActiveModel {
@@ -467,10 +668,31 @@ pub async fn act(
         "version": item.version + 1,
         "role": role,
     });
-    outbox::append(&txn, NewEvent { topic: topic::PETITION, kind: effect.action_name, payload: payload.clone(), ..scope.clone() }).await?;
+    outbox::append(
+        &txn,
+        NewEvent {
+            topic: topic::PETITION,
+            kind: effect.action_name,
+            payload: payload.clone(),
+            ..scope.clone()
+        },
+    )
+    .await?;
     for alert in alerts {
-        outbox::append(&txn, NewEvent { topic: topic::SUPERVISION, kind: alert, payload: payload.clone(), ..scope.clone() }).await?;
+        outbox::append(
+            &txn,
+            NewEvent {
+                topic: topic::SUPERVISION,
+                kind: alert,
+                payload: payload.clone(),
+                ..scope.clone()
+            },
+        )
+        .await?;
     }
     txn.commit().await?;
-    petition::Entity::find_by_id(item.id).one(db).await?.ok_or_else(|| AppError::internal("item vanished after update"))
+    petition::Entity::find_by_id(item.id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::internal("item vanished after update"))
 }

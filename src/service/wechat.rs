@@ -1,0 +1,353 @@
+//! The WeChat official account (公众号): followers bound to the deputy whose QR code
+//! they scanned, text messages becoming opinion items through the same intake as every
+//! other channel, status queries and ratings by text command. Every delivery is
+//! answered once and remembered, so WeChat's retries get the same reply and never a
+//! second item.
+use std::time::Duration;
+
+use chrono::Utc;
+use entity::{
+    deputy, petition, station, wechat_delivery, wechat_follower, PetitionState, Satisfaction,
+    StationKind,
+};
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
+};
+
+use crate::auth::AuthKit;
+use crate::config::Settings;
+use crate::error::{AppError, AppResult};
+use crate::service::petitions::intake;
+use crate::service::petitions::workflow::{act, Acting, Step};
+use crate::wechat::message::Inbound;
+
+/// What to answer: a text, or nothing ("success").
+pub type Reply = Option<String>;
+
+const HELP: &str = "回复文字即可向人大代表反映问题;回复“查询”查看办理进度;收到办理结果后回复“评价 1/2/3”(1满意 2基本满意 3不满意)。";
+
+fn state_zh(state: PetitionState) -> &'static str {
+    match state {
+        PetitionState::Submitted => "已收到",
+        PetitionState::Registered => "已登记",
+        PetitionState::Forwarded => "已转办",
+        PetitionState::Accepted => "办理中",
+        PetitionState::Resolved => "已反馈,待评价",
+        PetitionState::Closed => "已办结",
+        PetitionState::Declined => "不予受理",
+        PetitionState::Merged => "已合并办理",
+    }
+}
+
+async fn follower(
+    db: &DatabaseConnection,
+    open_id: &str,
+) -> AppResult<Option<wechat_follower::Model>> {
+    Ok(wechat_follower::Entity::find()
+        .filter(wechat_follower::Column::OpenId.eq(open_id))
+        .one(db)
+        .await?)
+}
+
+/// Binds a follower to the deputy with this public code (unknown codes bind nobody).
+async fn bind(
+    db: &DatabaseConnection,
+    open_id: &str,
+    scene: Option<&str>,
+    subscribed: bool,
+) -> AppResult<Option<deputy::Model>> {
+    let deputy = match scene.and_then(|s| crate::domain::deputy_code::parse(s).ok()) {
+        Some(code) => {
+            deputy::Entity::find()
+                .filter(deputy::Column::Code.eq(code))
+                .filter(deputy::Column::Active.eq(true))
+                .one(db)
+                .await?
+        }
+        None => None,
+    };
+    let now = Utc::now();
+    let mut upsert = wechat_follower::Entity::insert(wechat_follower::ActiveModel {
+        open_id: Set(open_id.to_owned()),
+        deputy_id: Set(deputy.as_ref().map(|d| d.id)),
+        subscribed: Set(subscribed),
+        bound_at: Set(deputy.as_ref().map(|_| now)),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    });
+    let mut update = vec![
+        wechat_follower::Column::Subscribed,
+        wechat_follower::Column::UpdatedAt,
+    ];
+    if deputy.is_some() {
+        update.extend([
+            wechat_follower::Column::DeputyId,
+            wechat_follower::Column::BoundAt,
+        ]);
+    }
+    upsert = upsert.on_conflict(
+        OnConflict::column(wechat_follower::Column::OpenId)
+            .update_columns(update)
+            .to_owned(),
+    );
+    upsert.exec_without_returning(db).await?;
+    Ok(deputy)
+}
+
+async fn default_station(db: &DatabaseConnection, settings: &Settings) -> AppResult<Option<i64>> {
+    if let Some(code) = settings
+        .wechat
+        .as_ref()
+        .and_then(|w| w.default_station.as_deref())
+    {
+        if let Some(s) = station::Entity::find()
+            .filter(station::Column::Code.eq(code))
+            .one(db)
+            .await?
+        {
+            return Ok(Some(s.id));
+        }
+    }
+    Ok(station::Entity::find()
+        .filter(station::Column::Kind.eq(StationKind::LiaisonStation))
+        .order_by_asc(station::Column::Id)
+        .one(db)
+        .await?
+        .map(|s| s.id))
+}
+
+/// The follower's items, newest first.
+async fn items_of(
+    db: &DatabaseConnection,
+    open_id: &str,
+    limit: u64,
+) -> AppResult<Vec<petition::Model>> {
+    let ids: Vec<i64> = wechat_delivery::Entity::find()
+        .filter(wechat_delivery::Column::OpenId.eq(open_id))
+        .filter(wechat_delivery::Column::PetitionId.is_not_null())
+        .order_by_desc(wechat_delivery::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await?
+        .into_iter()
+        .filter_map(|d| d.petition_id)
+        .collect();
+    let mut items = petition::Entity::find()
+        .filter(petition::Column::Id.is_in(ids.clone()))
+        .all(db)
+        .await?;
+    items.sort_by_key(|p| std::cmp::Reverse(p.id));
+    Ok(items)
+}
+
+fn rating_of(text: &str) -> Option<Satisfaction> {
+    let rest = text.strip_prefix("评价")?.trim();
+    match rest {
+        "1" | "满意" => Some(Satisfaction::Satisfied),
+        "2" | "基本满意" => Some(Satisfaction::BasicallySatisfied),
+        "3" | "不满意" => Some(Satisfaction::Unsatisfied),
+        _ => None,
+    }
+}
+
+/// Handles one delivery; returns the reply and the item it created, if any.
+async fn respond(
+    db: &DatabaseConnection,
+    kit: &AuthKit,
+    settings: &Settings,
+    message: &Inbound,
+) -> AppResult<(Reply, Option<i64>)> {
+    match message {
+        Inbound::Subscribe {
+            from_user, scene, ..
+        } => {
+            let deputy = bind(db, from_user, scene.as_deref(), true).await?;
+            let greeting = match deputy {
+                Some(d) => format!(
+                    "欢迎关注和顺县“智慧人大”!您已联系{}代表,直接回复文字即可留言。{HELP}",
+                    d.name
+                ),
+                None => format!("欢迎关注和顺县“智慧人大”!{HELP}"),
+            };
+            Ok((Some(greeting), None))
+        }
+        Inbound::Scan {
+            from_user, scene, ..
+        } => {
+            let reply = match bind(db, from_user, Some(scene), true).await? {
+                Some(d) => format!("您已联系{}代表,直接回复文字即可留言。", d.name),
+                None => "未找到该代表,您的留言将由联络站接收。".to_owned(),
+            };
+            Ok((Some(reply), None))
+        }
+        Inbound::Unsubscribe { from_user, .. } => {
+            wechat_follower::Entity::update_many()
+                .col_expr(
+                    wechat_follower::Column::Subscribed,
+                    sea_orm::sea_query::Expr::value(false),
+                )
+                .filter(wechat_follower::Column::OpenId.eq(from_user.as_str()))
+                .exec(db)
+                .await?;
+            Ok((None, None))
+        }
+        Inbound::Text {
+            from_user, content, ..
+        } => {
+            let text = content.trim();
+            if text == "查询" || text == "进度" {
+                let items = items_of(db, from_user, 3).await?;
+                if items.is_empty() {
+                    return Ok((
+                        Some("您还没有留言。直接回复文字即可向代表反映问题。".into()),
+                        None,
+                    ));
+                }
+                let lines: Vec<String> = items
+                    .iter()
+                    .map(|p| format!("{}:{}({})", p.tracking_code, state_zh(p.state), p.title))
+                    .collect();
+                return Ok((Some(format!("您最近的留言:\n{}", lines.join("\n"))), None));
+            }
+            if let Ok(code) = crate::domain::tracking::parse_tracking_code(text) {
+                let found = petition::Entity::find()
+                    .filter(petition::Column::TrackingCode.eq(code))
+                    .one(db)
+                    .await?;
+                let reply = match found {
+                    Some(p) => format!("{}:{}", p.tracking_code, state_zh(p.state)),
+                    None => "未找到该查询码对应的留言。".into(),
+                };
+                return Ok((Some(reply), None));
+            }
+            if text.starts_with("评价") {
+                let Some(rating) = rating_of(text) else {
+                    return Ok((
+                        Some("评价格式:评价 1(满意)/ 2(基本满意)/ 3(不满意)".into()),
+                        None,
+                    ));
+                };
+                let latest = items_of(db, from_user, 20)
+                    .await?
+                    .into_iter()
+                    .find(|p| p.state == PetitionState::Resolved);
+                let Some(item) = latest else {
+                    return Ok((Some("您暂无待评价的留言。".into()), None));
+                };
+                // The follower wrote this item through this account: they are its submitter.
+                let rated = act(
+                    db,
+                    &settings.workflow,
+                    Acting::VerifiedSubmitter,
+                    item.id,
+                    Some(item.version),
+                    Step::Rate {
+                        satisfaction: rating,
+                        comment: None,
+                    },
+                )
+                .await?;
+                return Ok((
+                    Some(format!(
+                        "感谢您的评价!{}:{}",
+                        rated.tracking_code,
+                        state_zh(rated.state)
+                    )),
+                    None,
+                ));
+            }
+            let limits = &settings.limits;
+            if let Err(e) = kit
+                .limiter
+                .hit(
+                    &format!("wechat:{from_user}"),
+                    limits.anonymous_submissions_per_address,
+                    limits.anonymous_submission_window,
+                )
+                .await
+            {
+                return Ok((Some(e.public_message().to_owned()), None));
+            }
+            let bound = follower(db, from_user).await?.and_then(|f| f.deputy_id);
+            let station = default_station(db, settings).await?;
+            match intake::submit_from_wechat(db, from_user, text, bound, station).await {
+                Ok(item) => Ok((
+                    Some(format!(
+                        "已收到您的留言,查询码:{}。回复“查询”可查看办理进度。",
+                        item.tracking_code
+                    )),
+                    Some(item.id),
+                )),
+                Err(AppError::BadUserInput { message, .. }) => {
+                    Ok((Some(format!("留言未能提交:{message}")), None))
+                }
+                Err(e) => Err(e),
+            }
+        }
+        Inbound::Other { .. } => Ok((
+            Some(format!("暂不支持此类消息,请发送文字留言。{HELP}")),
+            None,
+        )),
+    }
+}
+
+/// Handles a delivery exactly once. A retry (same dedupe key) gets the first reply; a
+/// retry that arrives while the first is still being handled waits for it.
+pub async fn handle(
+    db: &DatabaseConnection,
+    kit: &AuthKit,
+    settings: &Settings,
+    message: &Inbound,
+) -> AppResult<Reply> {
+    let key = message.dedupe_key();
+    let claim = wechat_delivery::ActiveModel {
+        dedupe_key: Set(key.clone()),
+        open_id: Set(message.from_user().to_owned()),
+        petition_id: Set(None),
+        reply: Set(None),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await;
+    let claim = match claim {
+        Ok(row) => row,
+        Err(e) => match AppError::from(e) {
+            AppError::Conflict(_) => return previous_reply(db, &key).await,
+            other => return Err(other),
+        },
+    };
+    match respond(db, kit, settings, message).await {
+        Ok((reply, petition_id)) => {
+            let mut row: wechat_delivery::ActiveModel = claim.into();
+            row.reply = Set(Some(reply.clone().unwrap_or_default()));
+            row.petition_id = Set(petition_id);
+            row.update(db).await?;
+            Ok(reply)
+        }
+        Err(e) => {
+            // Let WeChat's retry try again.
+            let _ = wechat_delivery::Entity::delete_by_id(claim.id)
+                .exec(db)
+                .await;
+            Err(e)
+        }
+    }
+}
+
+async fn previous_reply(db: &DatabaseConnection, key: &str) -> AppResult<Reply> {
+    for _ in 0..40 {
+        let row = wechat_delivery::Entity::find()
+            .filter(wechat_delivery::Column::DedupeKey.eq(key))
+            .one(db)
+            .await?;
+        match row.and_then(|r| r.reply) {
+            Some(reply) => return Ok(Some(reply).filter(|r| !r.is_empty())),
+            None => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
+    }
+    Ok(None)
+}
