@@ -13,11 +13,12 @@
 //! place in the hub. Writes happen one message at a time; while a slow client's socket
 //! is full its subscriptions stop draining their (bounded) queues and later catch up
 //! from the outbox, so it never holds anyone else up.
+use std::collections::VecDeque;
 use std::sync::Arc;
 
 use async_graphql::{Data, Variables};
 use futures_util::stream::{self, BoxStream};
-use futures_util::{SinkExt, StreamExt};
+use futures_util::{FutureExt, SinkExt, StreamExt};
 use poem::http::{header, StatusCode};
 use poem::web::websocket::{CloseCode, Message, WebSocket, WebSocketConfig, WebSocketStream};
 use poem::web::Data as PoemData;
@@ -228,6 +229,8 @@ struct Connection {
     /// Set once acknowledged: the actor and the connection's loaders.
     session: Option<Arc<Data>>,
     operations: StreamMap<String, BoxStream<'static, OpItem>>,
+    /// Items produced while starting an operation, sent before anything else.
+    ready: VecDeque<(String, OpItem)>,
 }
 
 fn is_request_error(response: &async_graphql::Response) -> bool {
@@ -295,6 +298,7 @@ impl Connection {
             init_received: false,
             session: None,
             operations: StreamMap::new(),
+            ready: VecDeque::new(),
         }
     }
 
@@ -312,6 +316,8 @@ impl Connection {
             let wake = if already_closing {
                 already_closing = false;
                 Wake::Closing
+            } else if let Some((id, item)) = self.ready.pop_front() {
+                Wake::Operation(id, item)
             } else {
                 tokio::select! {
                     message = incoming.next() => Wake::Incoming(message),
@@ -415,7 +421,7 @@ impl Connection {
         let Some(session) = self.session.clone() else {
             return;
         };
-        let responses = self
+        let mut responses = self
             .schema
             .execute_stream_with_session_data(request, session)
             .enumerate()
@@ -423,8 +429,17 @@ impl Connection {
                 first: n == 0,
                 response: Box::new(response),
             })
-            .chain(stream::once(async { OpItem::End }));
-        self.operations.insert(id, responses.boxed());
+            .chain(stream::once(async { OpItem::End }))
+            .boxed();
+        // One poll now runs the operation up to its first wait: a subscription is
+        // registered with the hub before the next client message is read, so a client
+        // that sends `subscribe` then anything else (a ping) is live by the answer.
+        match responses.next().now_or_never() {
+            None => {}
+            Some(Some(item)) => self.ready.push_back((id.clone(), item)),
+            Some(None) => return,
+        }
+        self.operations.insert(id, responses);
     }
 
     fn too_many_operations(&self) -> bool {

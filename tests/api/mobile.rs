@@ -68,21 +68,21 @@ fn read_qr_png(bytes: &[u8]) -> String {
     grids[0].decode().expect("the QR code decodes").1
 }
 
-/// Reads back the QR code an SVG of ours draws: `viewBox="0 0 N N"` with a 4-module
-/// quiet zone and a path of `M{x} {y}h{run}v1h-{run}z` runs.
+/// Reads back the QR code an SVG of ours draws: a white square of N modules (the code
+/// and a 4-module quiet zone), then a path of `M{x} {y}h{run}v1h-{run}z` runs.
 fn read_qr_svg(svg: &str) -> String {
-    let view_box = svg
-        .split("viewBox=\"0 0 ")
-        .nth(1)
-        .and_then(|rest| rest.split(' ').next())
-        .and_then(|n| n.parse::<usize>().ok())
-        .expect("viewBox");
-    let size = view_box - 8;
-    let path = svg
-        .split("<path fill=\"#000\" d=\"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
+    let (before, after) = svg
+        .split_once("<path fill=\"#000\" d=\"")
         .expect("the module path");
+    // The white square under the path spans the code and its quiet zone.
+    let side = before
+        .rsplit("<rect width=\"")
+        .next()
+        .and_then(|r| r.split('"').next())
+        .and_then(|n| n.parse::<usize>().ok())
+        .expect("the background square");
+    let size = side - 8;
+    let path = after.split('"').next().expect("the path's end");
     let mut dark = vec![false; size * size];
     for run in path.split('M').filter(|r| !r.is_empty()) {
         let (xy, rest) = run.split_once('h').expect("run");
@@ -241,23 +241,24 @@ fn check_page(path: &str, html: &str, csp: &str) {
     assert!(csp.contains("default-src 'none'"), "{path}: {csp}");
     assert!(csp.contains("connect-src 'self'"), "{path}: {csp}");
     assert!(!csp.contains("unsafe-inline"), "{path}: {csp}");
-    // Every input has a label pointing at it.
-    for chunk in html
-        .split("<input")
-        .skip(1)
-        .chain(html.split("<textarea").skip(1))
-    {
-        let id = chunk
+    // Every control has a label: pointing at its id, or around it (the radio choices).
+    for tag in html.split("<input").skip(1).chain(html.split("<textarea").skip(1)).chain(html.split("<select").skip(1)) {
+        let tag = tag.split('>').next().unwrap_or("");
+        if tag.contains("type=\"radio\"") {
+            continue;
+        }
+        let id = tag
             .split("id=\"")
             .nth(1)
             .and_then(|r| r.split('"').next())
-            .expect("controls have ids");
-        let wrapped = chunk.contains("type=\"radio\"");
+            .unwrap_or_else(|| panic!("{path}: a control without an id: {tag}"));
         assert!(
-            wrapped || html.contains(&format!("<label for=\"{id}\"")),
+            html.contains(&format!("<label for=\"{id}\"")),
             "{path}: #{id} has no label"
         );
     }
+    let radios = html.matches("<label class=\"choice\"><input type=\"radio\"").count();
+    assert_eq!(radios, html.matches("type=\"radio\"").count(), "{path}: radios sit in labels");
 }
 
 #[tokio::test]
