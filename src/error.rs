@@ -28,6 +28,9 @@ pub enum AppError {
     },
     /// The request clashes with stored state (duplicate, stale version, ...).
     Conflict(String),
+    /// Two writers met in the database (SQLite's busy snapshot, PostgreSQL's
+    /// serialization failure). Shown as CONFLICT; services may retry it.
+    Contention,
     /// A workflow step that is not allowed from the item's current state.
     InvalidTransition(String),
     RateLimited {
@@ -40,6 +43,25 @@ pub enum AppError {
 
 pub type AppResult<T> = Result<T, AppError>;
 
+/// Runs `attempt` again (a few times, briefly backing off) while the database reports
+/// contention between writers; any other outcome is returned as it is.
+pub async fn retry_contention<T, F, Fut>(mut attempt: F) -> AppResult<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = AppResult<T>>,
+{
+    let mut tries = 0u64;
+    loop {
+        match attempt().await {
+            Err(AppError::Contention) if tries < 6 => {
+                tries += 1;
+                tokio::time::sleep(std::time::Duration::from_millis(10 * tries * tries)).await;
+            }
+            other => return other,
+        }
+    }
+}
+
 impl AppError {
     pub fn code(&self) -> &'static str {
         match self {
@@ -47,7 +69,7 @@ impl AppError {
             AppError::Forbidden(_) => "FORBIDDEN",
             AppError::NotFound(_) => "NOT_FOUND",
             AppError::BadUserInput { .. } => "BAD_USER_INPUT",
-            AppError::Conflict(_) => "CONFLICT",
+            AppError::Conflict(_) | AppError::Contention => "CONFLICT",
             AppError::InvalidTransition(_) => "INVALID_TRANSITION",
             AppError::RateLimited { .. } => "RATE_LIMITED",
             AppError::Internal(_) => "INTERNAL",
@@ -64,6 +86,7 @@ impl AppError {
             AppError::BadUserInput { message, .. }
             | AppError::RateLimited { message, .. }
             | AppError::Unauthenticated { message, .. } => message,
+            AppError::Contention => CONTENTION_MESSAGE,
             AppError::Internal(_) => INTERNAL_MESSAGE,
         }
     }
@@ -118,6 +141,8 @@ impl AppError {
         }
     }
 }
+
+pub const CONTENTION_MESSAGE: &str = "数据正被他人修改,请重试 (a concurrent change got there first; retry)";
 
 pub const INTERNAL_MESSAGE: &str = "服务器内部错误 (internal error)";
 
@@ -227,6 +252,7 @@ mod tests {
             AppError::bad_input("x", ""),
             AppError::Conflict(String::new()),
             AppError::InvalidTransition(String::new()),
+            AppError::Contention,
             AppError::RateLimited {
                 message: String::new(),
                 retry_after_secs: 1,
@@ -236,7 +262,8 @@ mod tests {
         let mut codes: Vec<_> = all.iter().map(AppError::code).collect();
         codes.sort_unstable();
         codes.dedup();
-        assert_eq!(codes.len(), all.len());
+        // Contention is a CONFLICT to clients; every other variant has its own code.
+        assert_eq!(codes.len(), all.len() - 1);
     }
 
     #[test]

@@ -28,10 +28,12 @@ use super::{store, EventBus, RedisBus};
 
 /// Rows published per transaction.
 const BATCH: u64 = 256;
-/// Wait between attempts while another relay holds the lock or a gap is open.
-const SPIN: Duration = Duration::from_millis(2);
+/// Wait between attempts while another relay holds the lock or a gap is open: 1 ms,
+/// growing by 1 ms per attempt to at most 20 ms.
+const SPIN: Duration = Duration::from_millis(1);
+const MAX_SPIN: u32 = 20;
 /// Give up spinning after this many attempts and wait for the next wake or poll.
-const MAX_SPINS: u32 = 1000;
+const MAX_SPINS: u32 = 200;
 
 #[derive(Debug)]
 pub enum RelayError {
@@ -143,7 +145,7 @@ impl Relay {
                         if spins > MAX_SPINS {
                             break;
                         }
-                        tokio::time::sleep(SPIN).await;
+                        tokio::time::sleep(SPIN * spins.min(MAX_SPIN)).await;
                     }
                     Err(e) => {
                         failures += 1;

@@ -10,6 +10,8 @@ use crate::domain::node_id::{NodeId, NodeKind};
 use crate::error::AppResult;
 use crate::service::org;
 
+// Short-lived values handed straight to the GraphQL layer.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone)]
 pub enum NodeModel {
     Township(entity::township::Model),

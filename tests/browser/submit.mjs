@@ -14,8 +14,8 @@ const content = `浏览器测试：小区东门路灯坏了两周，晚上出行
 
 main(() => withPage(base, async (page) => {
   await page.goto(`${base}/m/d/${code}`);
-  const deputyName = (await page.locator('#deputy-name').textContent({ timeout: 15_000 })).trim();
   await page.locator('#form').waitFor({ state: 'visible' });
+  const deputyName = (await page.locator('#deputy-name').textContent()).trim();
   if (!deputyName) throw new Error('the deputy is not shown');
   await checkAccessibility(page);
 

@@ -6,6 +6,8 @@ use super::{
 };
 
 /// Anything with a global id, fetchable through `node(id:)`.
+// Values live for one resolver call; boxing would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Interface)]
 #[graphql(field(name = "id", ty = "ID"))]
 pub enum Node {

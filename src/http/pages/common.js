@@ -12,7 +12,7 @@ var S = (function () {
     return stripped || m;
   }
   function failure(message, code, field) { var e = new Error(message); e.code = code || null; e.field = field || null; return e; }
-  async function gql(query, variables) {
+  async function once(query, variables) {
     var response, body;
     try {
       response = await fetch('/graphql', {
@@ -33,6 +33,15 @@ var S = (function () {
     }
     if (!body.data) throw failure('服务暂时不可用，请稍后再试。', 'HTTP');
     return body.data;
+  }
+  // CONFLICT means nothing was written (a concurrent write won): safe to try again.
+  async function gql(query, variables, retries) {
+    for (var attempt = 0; ; attempt++) {
+      try { return await once(query, variables); } catch (e) {
+        if (e.code !== 'CONFLICT' || attempt >= (retries || 0)) throw e;
+        await new Promise(function (done) { setTimeout(done, 300 * (attempt + 1)); });
+      }
+    }
   }
   // Saved items (tracking code + follow secret), newest first, on this device only.
   var KEY = 'snpc.items';

@@ -71,7 +71,7 @@
     try {
       var data = await S.gql('mutation($input:SubmitPetitionInput!){submitPetition(input:$input){trackingCode followSecret}}', {
         input: { title: title, content: content, channel: 'QR_CODE', deputyCode: code, submitterName: name || null, submitterPhone: phone }
-      });
+      }, 2);
       var result = data.submitPetition;
       S.remember(result.trackingCode, result.followSecret, title);
       $('tracking-code').textContent = result.trackingCode;

@@ -163,7 +163,7 @@
     try {
       await S.gql('mutation($c:String!,$s:String!,$v:Satisfaction!,$m:String){ratePetition(trackingCode:$c,followSecret:$s,satisfaction:$v,comment:$m){state satisfaction}}', {
         c: code, s: secret, v: chosen.value, m: $('comment').value.trim() || null
-      });
+      }, 2);
       $('rate-form').reset();
       render(await fetchTracked(secret));
       S.say('d-rated', '感谢您的评价：' + RATINGS[chosen.value] + (chosen.value === 'UNSATISFIED' ? '。事项将重新交办处理。' : '。'));

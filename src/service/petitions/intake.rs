@@ -297,6 +297,7 @@ pub async fn submit_from_wechat(
     .await
 }
 
+#[derive(Clone)]
 struct NewItem {
     title: String,
     content: String,

@@ -261,13 +261,24 @@ pub async fn act(
     expected_version: Option<i32>,
     step: Step,
 ) -> AppResult<petition::Model> {
+    crate::error::retry_contention(|| act_once(db, workflow, &acting, petition_id, expected_version, step.clone())).await
+}
+
+async fn act_once(
+    db: &DatabaseConnection,
+    workflow: &Workflow,
+    acting: &Acting<'_>,
+    petition_id: i64,
+    expected_version: Option<i32>,
+    step: Step,
+) -> AppResult<petition::Model> {
     let txn = db.begin().await?;
     let item = petition::Entity::find_by_id(petition_id)
         .one(&txn)
         .await?
         .ok_or_else(|| AppError::not_found("社情民意 (opinion item)"))?;
     let departments = departments_of(&txn, petition_id).await?;
-    let (capacities, actor) = match &acting {
+    let (capacities, actor) = match acting {
         Acting::System => (vec![Capacity::System], None),
         Acting::VerifiedSubmitter => (vec![Capacity::Submitter], None),
         Acting::Person {
@@ -302,13 +313,6 @@ pub async fn act(
     };
     let mut effect: Effect =
         petition_flow::apply(item.state, &action, &capacities, item.round, &rules)?;
-    // ResolveOnSpot: only the deputy the item is addressed to, not any deputy.
-    if action == Action::ResolveOnSpot
-        && !capacities.contains(&Capacity::StationStaff)
-        && !capacities.contains(&Capacity::Deputy)
-    {
-        return Err(AppError::forbidden());
-    }
     let now = Utc::now();
     let text = step.text().map(|t| t.trim().to_owned());
     let mut changes = petition::ActiveModel {
