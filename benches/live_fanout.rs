@@ -97,8 +97,8 @@ struct Server {
 
 impl Server {
     fn rss_kib(&self) -> u64 {
-        let status =
-            std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap_or_default();
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .unwrap_or_default();
         status
             .lines()
             .find_map(|l| l.strip_prefix("VmRSS:"))
@@ -217,21 +217,34 @@ struct Prepared {
 
 /// Submitted stories, ready to publish, spread over the deputies' stations.
 async fn prepare_stories(api: &Api, addr: SocketAddr, count: usize) -> Vec<Prepared> {
-    let deputies = api
-        .call(addr, "{ deputies(first: 100) { edges { node { id } } } }", json!({}))
+    // Resident deputies of the stations (a story is filed under its deputy's station).
+    let stations = api
+        .call(
+            addr,
+            "{ stations(first: 100) { edges { node { residentDeputies(first: 1) { edges { node { id } } } } } } }",
+            json!({}),
+        )
         .await;
-    let deputies: Vec<Value> = deputies["deputies"]["edges"]
+    let mut deputies: Vec<Value> = stations["stations"]["edges"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|e| e["node"]["id"].clone())
+        .filter_map(|e| {
+            let id = &e["node"]["residentDeputies"]["edges"][0]["node"]["id"];
+            (!id.is_null()).then(|| id.clone())
+        })
         .collect();
+    deputies.dedup();
     const CREATE: &str = "mutation($d: ID!, $i: StoryFieldsInput!) { createStory(deputyId: $d, input: $i) { id station { id } } }";
     // One probe story per deputy tells its station.
     let mut with_station = Vec::new();
     for deputy in &deputies {
         let r = api
-            .call(addr, CREATE, json!({ "d": deputy, "i": { "title": "探测", "body": "探测" } }))
+            .call(
+                addr,
+                CREATE,
+                json!({ "d": deputy, "i": { "title": "探测", "body": "探测" } }),
+            )
             .await;
         if let Some(station) = r["createStory"]["station"]["id"].as_str() {
             with_station.push((deputy.clone(), station.to_owned()));
@@ -248,11 +261,19 @@ async fn prepare_stories(api: &Api, addr: SocketAddr, count: usize) -> Vec<Prepa
             let _permit = gate.acquire().await.unwrap();
             let title = format!("bench-{k}");
             let r = api
-                .call(addr, CREATE, json!({ "d": deputy, "i": { "title": title, "body": "正文" } }))
+                .call(
+                    addr,
+                    CREATE,
+                    json!({ "d": deputy, "i": { "title": title, "body": "正文" } }),
+                )
                 .await;
             let id = r["createStory"]["id"].clone();
-            api.call(addr, "mutation($id: ID!) { submitStory(id: $id) { id } }", json!({ "id": id }))
-                .await;
+            api.call(
+                addr,
+                "mutation($id: ID!) { submitStory(id: $id) { id } }",
+                json!({ "id": id }),
+            )
+            .await;
             Prepared { id, station }
         }));
     }
@@ -272,9 +293,8 @@ struct Received {
     latencies_us: Vec<u32>,
 }
 
-type Socket = tokio_tungstenite::WebSocketStream<
-    tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
->;
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 async fn next_text(socket: &mut Socket) -> Value {
     loop {
@@ -289,10 +309,13 @@ async fn next_text(socket: &mut Socket) -> Value {
 
 /// Connects, subscribes and waits until the subscription is registered.
 async fn subscriber(addr: SocketAddr, station: Option<String>) -> Socket {
-    let mut request = format!("ws://{addr}/graphql/ws").into_client_request().unwrap();
-    request
-        .headers_mut()
-        .insert("Sec-WebSocket-Protocol", "graphql-transport-ws".parse().unwrap());
+    let mut request = format!("ws://{addr}/graphql/ws")
+        .into_client_request()
+        .unwrap();
+    request.headers_mut().insert(
+        "Sec-WebSocket-Protocol",
+        "graphql-transport-ws".parse().unwrap(),
+    );
     let config = WebSocketConfig::default()
         .read_buffer_size(4096)
         .write_buffer_size(0);
@@ -306,9 +329,15 @@ async fn subscriber(addr: SocketAddr, station: Option<String>) -> Socket {
     assert_eq!(next_text(&mut socket).await["type"], "connection_ack");
     let query = "subscription($s: ID) { showcaseStories(stationId: $s) { seq title occurredAt } }";
     let subscribe = json!({ "id": "s", "type": "subscribe", "payload": { "query": query, "variables": { "s": station } } });
-    socket.send(Message::text(subscribe.to_string())).await.unwrap();
+    socket
+        .send(Message::text(subscribe.to_string()))
+        .await
+        .unwrap();
     // The server registers a subscription before it reads the next message.
-    socket.send(Message::text(r#"{"type":"ping"}"#)).await.unwrap();
+    socket
+        .send(Message::text(r#"{"type":"ping"}"#))
+        .await
+        .unwrap();
     assert_eq!(next_text(&mut socket).await["type"], "pong");
     socket
 }
@@ -393,11 +422,14 @@ async fn main() {
             url.set_path(&format!("/{bench_db}"));
             url.to_string()
         }
-        None => format!("sqlite://{}?mode=rwc", dir.path().join("bench.db").display()),
+        None => format!(
+            "sqlite://{}?mode=rwc",
+            dir.path().join("bench.db").display()
+        ),
     };
     {
-        let settings = Settings::from_lookup(|k| (k == "DATABASE_URL").then(|| database_url.clone()))
-            .unwrap();
+        let settings =
+            Settings::from_lookup(|k| (k == "DATABASE_URL").then(|| database_url.clone())).unwrap();
         let db = smart_npc::db::connect(&settings).await.unwrap();
         smart_npc::db::migrate(&db).await.unwrap();
         smart_npc::seed::seed_demo(&db, DEFAULT_DEMO_PASSWORD)
@@ -488,8 +520,12 @@ async fn main() {
         let id = story.id.clone();
         publishing.push(tokio::spawn(async move {
             let t = Instant::now();
-            api.call(addr, "mutation($id: ID!) { publishStory(id: $id) { id } }", json!({ "id": id }))
-                .await;
+            api.call(
+                addr,
+                "mutation($id: ID!) { publishStory(id: $id) { id } }",
+                json!({ "id": id }),
+            )
+            .await;
             t.elapsed()
         }));
     }
@@ -542,7 +578,9 @@ async fn main() {
     if let Some(admin) = &config.postgres_url {
         if let Ok(admin_db) = Database::connect(admin).await {
             let _ = admin_db
-                .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{bench_db}\" WITH (FORCE)"))
+                .execute_unprepared(&format!(
+                    "DROP DATABASE IF EXISTS \"{bench_db}\" WITH (FORCE)"
+                ))
                 .await;
         }
     }

@@ -94,6 +94,11 @@ impl App {
         // The relay (which first publishes anything a previous run left) and the
         // subscriber fan-out run for as long as the server does.
         let live_tasks = self.state.live.start().await;
+        // 跟踪督办: overdue marking, escalation and auto-close on a timer.
+        let supervision = crate::service::petitions::supervision::spawn(
+            self.state.db.clone(),
+            self.state.settings.workflow.clone(),
+        );
         let live = self.state.live.clone();
         let shutdown = async move {
             shutdown.await;
@@ -104,6 +109,9 @@ impl App {
             .run_with_graceful_shutdown(routes, shutdown, Some(grace))
             .await;
         drop(live_tasks);
+        if let Some(job) = supervision {
+            job.abort();
+        }
         served
     }
 }

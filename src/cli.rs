@@ -138,8 +138,6 @@ async fn serve(settings: Settings, database: sea_orm::DatabaseConnection) -> Res
         }
     }
     let app = App::new(database, settings)?;
-    // 跟踪督办: overdue marking, escalation and auto-close on a timer.
-    crate::service::petitions::supervision::spawn(app.state.db.clone(), app.state.settings.workflow.clone());
     let (acceptor, addr) = app
         .bind()
         .await

@@ -48,3 +48,17 @@ fn describe_connect_error(url: &str, error: &DbErr) -> String {
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
     Migrator::up(db, None).await
 }
+
+/// Begins a transaction that will write. On SQLite it takes the write lock at once
+/// (waiting out other writers with the busy timeout) instead of at its first write,
+/// where a deferred transaction whose snapshot went stale could only fail.
+pub async fn begin_write(db: &DatabaseConnection) -> Result<sea_orm::DatabaseTransaction, DbErr> {
+    use sea_orm::{ConnectionTrait, TransactionTrait};
+    let txn = db.begin().await?;
+    if txn.get_database_backend() == sea_orm::DatabaseBackend::Sqlite {
+        // A write that changes nothing still takes the RESERVED lock.
+        txn.execute_unprepared("UPDATE township SET id = id WHERE id = -1")
+            .await?;
+    }
+    Ok(txn)
+}

@@ -142,7 +142,8 @@ impl AppError {
     }
 }
 
-pub const CONTENTION_MESSAGE: &str = "数据正被他人修改,请重试 (a concurrent change got there first; retry)";
+pub const CONTENTION_MESSAGE: &str =
+    "数据正被他人修改,请重试 (a concurrent change got there first; retry)";
 
 pub const INTERNAL_MESSAGE: &str = "服务器内部错误 (internal error)";
 

@@ -367,6 +367,8 @@ impl Builder {
             ("DATABASE_URL".into(), url),
             ("BIND_ADDR".into(), "127.0.0.1:0".into()),
             ("AUTO_SEED_DEMO".into(), "false".into()),
+            // The supervision job changes items on its own; tests that want it set it.
+            ("SUPERVISION_INTERVAL_SECS".into(), "0".into()),
             (
                 "REDIS_CHANNEL_PREFIX".into(),
                 format!("smartnpc-test-{}-{n}", std::process::id()),

@@ -5,7 +5,6 @@ use chrono::Utc;
 use entity::{deputy, deputy_station, petition, petition_event, station, Channel, PetitionState};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
-    TransactionTrait,
 };
 use serde_json::json;
 
@@ -171,6 +170,15 @@ pub async fn submit(
         .map(Phone::into_string);
     let recording_deputy = actor.deputy_id();
     let is_staff = !actor.staff_stations().is_empty();
+    // Where it goes: the deputy named by code, else the recording deputy (for what a
+    // deputy collected in person), else the chosen station.
+    let code_given = input.deputy_code.is_some();
+    let fallback = if matches!(input.channel, None | Some(Channel::DeputyVisit | Channel::StationReception)) && !code_given {
+        recording_deputy
+    } else {
+        None
+    };
+    let (deputy_id, station_id, township_id) = destination(db, input.deputy_code.as_deref(), input.station_id, fallback).await?;
     let channel = match input.channel {
         Some(c @ (Channel::DeputyVisit | Channel::StationReception)) => {
             // Collected in person: a deputy or station staff records it.
@@ -178,25 +186,16 @@ pub async fn submit(
             c
         }
         Some(Channel::Wechat) => {
-            return Err(AppError::bad_input(
-                "channel",
-                "微信渠道由公众号接入 (WeChat items arrive through the official account)",
-            ))
+            return Err(AppError::bad_input("channel", "微信渠道由公众号接入 (WeChat items arrive through the official account)"))
         }
         Some(c) => c,
-        None if recording_deputy.is_some() && input.deputy_code.is_none() => Channel::DeputyVisit,
-        None if input.deputy_code.is_some() => Channel::QrCode,
+        // A deputy recording for themselves; with another deputy's code a deputy
+        // writes like any citizen would.
+        None if recording_deputy.is_some() && (!code_given || deputy_id == recording_deputy) => Channel::DeputyVisit,
+        None if code_given => Channel::QrCode,
         None => Channel::App,
     };
     let in_person = matches!(channel, Channel::DeputyVisit | Channel::StationReception);
-    let deputy_for_item = if in_person { recording_deputy } else { None };
-    let (deputy_id, station_id, township_id) = destination(
-        db,
-        input.deputy_code.as_deref(),
-        input.station_id,
-        deputy_for_item,
-    )
-    .await?;
     if in_person && recording_deputy.is_none() {
         actor.require(station_id.is_some_and(|s| actor.is_staff_of(s)))?;
     }
@@ -233,6 +232,11 @@ pub async fn submit(
             township_id,
             attachments,
             follow_secret_hash: follow_secret.as_deref().map(tracking::hash_secret),
+            recorded_as: match (in_person, recording_deputy) {
+                (true, Some(_)) => "deputy",
+                (true, None) => "station_staff",
+                (false, _) => "submitter",
+            },
         },
     )
     .await
@@ -292,6 +296,7 @@ pub async fn submit_from_wechat(
             township_id,
             attachments: "[]".into(),
             follow_secret_hash: None,
+            recorded_as: "submitter",
         },
     )
     .await
@@ -310,6 +315,8 @@ struct NewItem {
     township_id: Option<i64>,
     attachments: String,
     follow_secret_hash: Option<String>,
+    /// Who recorded it, for the history: submitter, deputy or station_staff.
+    recorded_as: &'static str,
 }
 
 async fn created(
@@ -318,7 +325,7 @@ async fn created(
     new: NewItem,
 ) -> AppResult<petition::Model> {
     let now = Utc::now();
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let item = petition::ActiveModel {
         tracking_code: Set(tracking::new_tracking_code()),
         follow_secret_hash: Set(new.follow_secret_hash),
@@ -351,14 +358,7 @@ async fn created(
         from_state: Set(None),
         to_state: Set("submitted".into()),
         actor_account_id: Set(actor.account_id()),
-        actor_role: Set(Some(
-            if actor.deputy_id().is_some() {
-                "deputy"
-            } else {
-                "submitter"
-            }
-            .into(),
-        )),
+        actor_role: Set(Some(new.recorded_as.into())),
         department_id: Set(None),
         note: Set(None),
         created_at: Set(now),

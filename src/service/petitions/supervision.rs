@@ -105,12 +105,12 @@ pub async fn run_cycle(
     Ok(report)
 }
 
-/// Runs the cycle every `interval` until the process ends.
-pub fn spawn(db: DatabaseConnection, workflow: Workflow) {
+/// Runs the cycle every `interval` (the first one right away) until aborted.
+pub fn spawn(db: DatabaseConnection, workflow: Workflow) -> Option<tokio::task::JoinHandle<()>> {
     if workflow.supervision_interval.is_zero() {
-        return;
+        return None;
     }
-    tokio::spawn(async move {
+    Some(tokio::spawn(async move {
         let mut ticker = tokio::time::interval(workflow.supervision_interval);
         loop {
             ticker.tick().await;
@@ -122,5 +122,5 @@ pub fn spawn(db: DatabaseConnection, workflow: Workflow) {
                 Err(e) => tracing::warn!(error = ?e, "supervision cycle failed"),
             }
         }
-    });
+    }))
 }

@@ -11,7 +11,7 @@ use entity::{
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
-    EntityTrait, QueryFilter, Set, TransactionTrait,
+    EntityTrait, QueryFilter, Set,
 };
 use serde_json::json;
 
@@ -261,7 +261,17 @@ pub async fn act(
     expected_version: Option<i32>,
     step: Step,
 ) -> AppResult<petition::Model> {
-    crate::error::retry_contention(|| act_once(db, workflow, &acting, petition_id, expected_version, step.clone())).await
+    crate::error::retry_contention(|| {
+        act_once(
+            db,
+            workflow,
+            &acting,
+            petition_id,
+            expected_version,
+            step.clone(),
+        )
+    })
+    .await
 }
 
 async fn act_once(
@@ -272,7 +282,7 @@ async fn act_once(
     expected_version: Option<i32>,
     step: Step,
 ) -> AppResult<petition::Model> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let item = petition::Entity::find_by_id(petition_id)
         .one(&txn)
         .await?
@@ -298,6 +308,17 @@ async fn act_once(
             (rel.capacities, Some(*actor))
         }
     };
+    // Who may act comes first (FORBIDDEN), then whether they saw the current version
+    // (CONFLICT), then whether the step fits the state (INVALID_TRANSITION), last the
+    // input: nothing about the item leaks to those who may not act on it.
+    let action = step.action();
+    let rules = Rules {
+        max_rounds: workflow.max_rounds,
+    };
+    let decided = petition_flow::apply(item.state, &action, &capacities, item.round, &rules);
+    if let Err(e @ AppError::Forbidden(_)) = decided {
+        return Err(e);
+    }
     if let Some(expected) = expected_version {
         if expected != item.version {
             return Err(AppError::Conflict(format!(
@@ -306,13 +327,8 @@ async fn act_once(
             )));
         }
     }
-    let action = step.action();
+    let mut effect: Effect = decided?;
     petition_flow::requires(&action, step.text())?;
-    let rules = Rules {
-        max_rounds: workflow.max_rounds,
-    };
-    let mut effect: Effect =
-        petition_flow::apply(item.state, &action, &capacities, item.round, &rules)?;
     let now = Utc::now();
     let text = step.text().map(|t| t.trim().to_owned());
     let mut changes = petition::ActiveModel {
