@@ -173,12 +173,17 @@ pub async fn submit(
     // Where it goes: the deputy named by code, else the recording deputy (for what a
     // deputy collected in person), else the chosen station.
     let code_given = input.deputy_code.is_some();
-    let fallback = if matches!(input.channel, None | Some(Channel::DeputyVisit | Channel::StationReception)) && !code_given {
+    let fallback = if matches!(
+        input.channel,
+        None | Some(Channel::DeputyVisit | Channel::StationReception)
+    ) && !code_given
+    {
         recording_deputy
     } else {
         None
     };
-    let (deputy_id, station_id, township_id) = destination(db, input.deputy_code.as_deref(), input.station_id, fallback).await?;
+    let (deputy_id, station_id, township_id) =
+        destination(db, input.deputy_code.as_deref(), input.station_id, fallback).await?;
     let channel = match input.channel {
         Some(c @ (Channel::DeputyVisit | Channel::StationReception)) => {
             // Collected in person: a deputy or station staff records it.
@@ -186,12 +191,17 @@ pub async fn submit(
             c
         }
         Some(Channel::Wechat) => {
-            return Err(AppError::bad_input("channel", "微信渠道由公众号接入 (WeChat items arrive through the official account)"))
+            return Err(AppError::bad_input(
+                "channel",
+                "微信渠道由公众号接入 (WeChat items arrive through the official account)",
+            ))
         }
         Some(c) => c,
         // A deputy recording for themselves; with another deputy's code a deputy
         // writes like any citizen would.
-        None if recording_deputy.is_some() && (!code_given || deputy_id == recording_deputy) => Channel::DeputyVisit,
+        None if recording_deputy.is_some() && (!code_given || deputy_id == recording_deputy) => {
+            Channel::DeputyVisit
+        }
         None if code_given => Channel::QrCode,
         None => Channel::App,
     };
