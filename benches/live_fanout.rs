@@ -21,7 +21,9 @@
 //! LIVE_BENCH_SECONDS (20), LIVE_BENCH_SCOPE (station|all), LIVE_BENCH_REPLICAS (2
 //! with Redis, else 1). DATABASE_URL, when PostgreSQL, names a server on which the
 //! bench creates (and afterwards drops) a database of its own; without it, SQLite.
-//! Everything stays on loopback.
+//! Everything stays on loopback. `LIVE_BENCH_PROBE=1` instead measures, in-process,
+//! the memory of 10,000 bare hub subscriptions and of 10,000 GraphQL subscription
+//! streams (where an idle subscriber's bytes go).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::HashMap;
@@ -307,8 +309,8 @@ async fn next_text(socket: &mut Socket) -> Value {
     }
 }
 
-/// Connects, subscribes and waits until the subscription is registered.
-async fn subscriber(addr: SocketAddr, station: Option<String>) -> Socket {
+/// Connects and completes the graphql-transport-ws handshake.
+async fn connect(addr: SocketAddr) -> Socket {
     let mut request = format!("ws://{addr}/graphql/ws")
         .into_client_request()
         .unwrap();
@@ -327,6 +329,11 @@ async fn subscriber(addr: SocketAddr, station: Option<String>) -> Socket {
         .await
         .unwrap();
     assert_eq!(next_text(&mut socket).await["type"], "connection_ack");
+    socket
+}
+
+/// Subscribes and waits until the subscription is registered.
+async fn subscribe(socket: &mut Socket, station: Option<&str>) {
     let query = "subscription($s: ID) { showcaseStories(stationId: $s) { seq title occurredAt } }";
     let subscribe = json!({ "id": "s", "type": "subscribe", "payload": { "query": query, "variables": { "s": station } } });
     socket
@@ -338,8 +345,7 @@ async fn subscriber(addr: SocketAddr, station: Option<String>) -> Socket {
         .send(Message::text(r#"{"type":"ping"}"#))
         .await
         .unwrap();
-    assert_eq!(next_text(&mut socket).await["type"], "pong");
-    socket
+    assert_eq!(next_text(socket).await["type"], "pong");
 }
 
 async fn read_events(mut socket: Socket, mut stop: watch::Receiver<bool>) -> Received {
@@ -387,8 +393,69 @@ fn percentile(sorted: &[u32], p: f64) -> f64 {
 
 // ------------------------------------------------------------------ the run
 
+fn own_rss_kib() -> i64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+async fn probe() {
+    use futures_util::FutureExt;
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("probe.db").display()
+    );
+    let settings = Settings::from_lookup(|k| (k == "DATABASE_URL").then(|| url.clone())).unwrap();
+    let db = smart_npc::db::connect(&settings).await.unwrap();
+    smart_npc::db::migrate(&db).await.unwrap();
+    let app = smart_npc::app::App::new(db, settings).unwrap();
+    let _tasks = app.state.live.start().await;
+    const N: usize = 10_000;
+    let base = own_rss_kib();
+    let mut bare = Vec::new();
+    for _ in 0..N {
+        let mut s = app.state.live.subscribe(
+            smart_npc::events::Viewer::anonymous(),
+            smart_npc::events::EventFilter::topic("story"),
+            None,
+        );
+        assert!(s.next().now_or_never().is_none());
+        bare.push(s);
+    }
+    let after_bare = own_rss_kib();
+    println!(
+        "bare live stream: {:.2} KiB each",
+        (after_bare - base) as f64 / N as f64
+    );
+    drop(bare);
+    let base = own_rss_kib();
+    let mut full = Vec::new();
+    for _ in 0..N {
+        let request = async_graphql::Request::new(
+            "subscription($s: ID) { showcaseStories(stationId: $s) { seq title occurredAt } }",
+        )
+        .data(smart_npc::auth::Actor::Anonymous);
+        let mut s = app.schema.execute_stream(request);
+        assert!(s.next().now_or_never().is_none());
+        full.push(s);
+    }
+    let after_full = own_rss_kib();
+    println!(
+        "GraphQL subscription stream: {:.2} KiB each",
+        (after_full - base) as f64 / N as f64
+    );
+}
+
 #[tokio::main]
 async fn main() {
+    if std::env::var("LIVE_BENCH_PROBE").is_ok() {
+        probe().await;
+        return;
+    }
     let config = Config::from_env();
     let cores = std::thread::available_parallelism()
         .map(|n| n.get())
@@ -461,7 +528,7 @@ async fn main() {
         *per_station.entry(story.station.as_str()).or_default() += 1;
     }
 
-    // Idle subscribers.
+    // Idle connections, then idle subscribers.
     tokio::time::sleep(Duration::from_secs(1)).await;
     let rss_before: Vec<u64> = servers.iter().map(Server::rss_kib).collect();
     let started = Instant::now();
@@ -469,14 +536,10 @@ async fn main() {
     let mut connecting = Vec::new();
     for i in 0..config.subscribers {
         let addr = addrs[i % addrs.len()];
-        let station = match config.scope {
-            Scope::Station => Some(stations[i % stations.len()].clone()),
-            Scope::All => None,
-        };
         let gate = gate.clone();
         connecting.push(tokio::spawn(async move {
             let _permit = gate.acquire().await.unwrap();
-            (subscriber(addr, station.clone()).await, station)
+            connect(addr).await
         }));
     }
     let mut sockets = Vec::new();
@@ -484,18 +547,48 @@ async fn main() {
         sockets.push(task.await.unwrap());
     }
     println!(
-        "{} subscribers connected in {:.1?}",
+        "{} connections acknowledged in {:.1?}",
         sockets.len(),
         started.elapsed()
     );
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let rss_connected: Vec<u64> = servers.iter().map(Server::rss_kib).collect();
+    let started = Instant::now();
+    let mut subscribing = Vec::new();
+    for (i, mut socket) in sockets.into_iter().enumerate() {
+        let station = match config.scope {
+            Scope::Station => Some(stations[i % stations.len()].clone()),
+            Scope::All => None,
+        };
+        let gate = gate.clone();
+        subscribing.push(tokio::spawn(async move {
+            let _permit = gate.acquire().await.unwrap();
+            subscribe(&mut socket, station.as_deref()).await;
+            (socket, station)
+        }));
+    }
+    let mut sockets = Vec::new();
+    for task in subscribing {
+        sockets.push(task.await.unwrap());
+    }
+    println!(
+        "{} subscriptions registered in {:.1?}",
+        sockets.len(),
+        started.elapsed()
+    );
+    tokio::time::sleep(Duration::from_secs(2)).await;
     let rss_idle: Vec<u64> = servers.iter().map(Server::rss_kib).collect();
-    let delta_kib: i64 = rss_idle
-        .iter()
-        .zip(&rss_before)
-        .map(|(after, before)| *after as i64 - *before as i64)
-        .sum();
-    let per_subscriber = delta_kib as f64 / config.subscribers.max(1) as f64;
+    let per = |after: &[u64], before: &[u64]| {
+        let delta: i64 = after
+            .iter()
+            .zip(before)
+            .map(|(a, b)| *a as i64 - *b as i64)
+            .sum();
+        delta as f64 / config.subscribers.max(1) as f64
+    };
+    let per_connection = per(&rss_connected, &rss_before);
+    let per_subscription = per(&rss_idle, &rss_connected);
+    let per_subscriber = per(&rss_idle, &rss_before);
 
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut readers = Vec::new();
@@ -570,9 +663,11 @@ async fn main() {
         latencies.len()
     );
     println!(
-        "gateway RSS (KiB): before subscribers {rss_before:?}, idle with subscribers {rss_idle:?}, after the run {rss_after:?}"
+        "gateway RSS (KiB): before {rss_before:?}, with idle connections {rss_connected:?}, with idle subscribers {rss_idle:?}, after the run {rss_after:?}"
     );
-    println!("memory per idle subscriber: {per_subscriber:.1} KiB");
+    println!(
+        "memory per idle subscriber: {per_subscriber:.1} KiB (connection {per_connection:.1} KiB + subscription {per_subscription:.1} KiB)"
+    );
 
     drop(servers);
     if let Some(admin) = &config.postgres_url {

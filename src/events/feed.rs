@@ -67,7 +67,8 @@ pub async fn run(
                             }
                         }
                         _ = ping.tick() => {
-                            let alive = tokio::time::timeout(TIMEOUT, sink.ping::<String>()).await;
+                            // In subscribed mode Redis answers PING with an array, not a string.
+                            let alive = tokio::time::timeout(TIMEOUT, sink.ping::<redis::Value>()).await;
                             if !matches!(alive, Ok(Ok(_))) {
                                 break;
                             }

@@ -12,12 +12,12 @@
 //! Slow subscribers: each has a bounded queue. When it is full the event is not
 //! queued and the subscriber is flagged as lagging; it then re-reads what it missed
 //! from the database (see `stream.rs`), so nothing waits on it and nothing is lost.
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::collections::{HashMap, VecDeque};
+use std::future::poll_fn;
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::task::{Poll, Waker};
 
 use sea_orm::{DatabaseConnection, DbErr};
-use tokio::sync::mpsc;
 
 use super::event::LiveEvent;
 use super::filter::Interest;
@@ -45,22 +45,57 @@ struct Registry {
 
 struct Entry {
     interest: Arc<Interest>,
-    tx: mpsc::Sender<Arc<LiveEvent>>,
-    lagged: Arc<AtomicBool>,
+    queue: Arc<Queue>,
+}
+
+/// A subscriber's bounded queue. Hand-rolled rather than a channel: an idle one is a
+/// few dozen bytes, which matters with ten thousand subscribers.
+struct Queue {
+    state: Mutex<QueueState>,
+}
+
+#[derive(Default)]
+struct QueueState {
+    events: VecDeque<Arc<LiveEvent>>,
+    waker: Option<Waker>,
+    lagged: bool,
+}
+
+impl Queue {
+    fn lock(&self) -> MutexGuard<'_, QueueState> {
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
 }
 
 /// A registered subscriber; unregisters itself when dropped.
 pub struct Subscription {
     id: u64,
-    pub rx: mpsc::Receiver<Arc<LiveEvent>>,
-    lagged: Arc<AtomicBool>,
+    queue: Arc<Queue>,
     hub: Weak<HubInner>,
 }
 
 impl Subscription {
     /// Whether events were dropped for this subscriber since the last call.
     pub fn take_lagged(&self) -> bool {
-        self.lagged.swap(false, Ordering::AcqRel)
+        std::mem::take(&mut self.queue.lock().lagged)
+    }
+
+    /// The next queued event; `None` once the hub is gone.
+    pub async fn recv(&mut self) -> Option<Arc<LiveEvent>> {
+        poll_fn(|cx| {
+            let mut state = self.queue.lock();
+            if let Some(event) = state.events.pop_front() {
+                return Poll::Ready(Some(event));
+            }
+            if self.hub.strong_count() == 0 {
+                return Poll::Ready(None);
+            }
+            state.waker = Some(cx.waker().clone());
+            Poll::Pending
+        })
+        .await
     }
 }
 
@@ -105,8 +140,9 @@ impl Hub {
     /// event above the watermark will reach its queue (or flag it as lagging), every
     /// event at or below it is in the outbox.
     pub fn register(&self, interest: Arc<Interest>) -> (Subscription, i64) {
-        let (tx, rx) = mpsc::channel(self.inner.buffer);
-        let lagged = Arc::new(AtomicBool::new(false));
+        let queue = Arc::new(Queue {
+            state: Mutex::new(QueueState::default()),
+        });
         let mut registry = lock(&self.inner.registry);
         registry.next_id += 1;
         let id = registry.next_id;
@@ -114,8 +150,7 @@ impl Hub {
             id,
             Entry {
                 interest,
-                tx,
-                lagged: lagged.clone(),
+                queue: queue.clone(),
             },
         );
         let watermark = registry.watermark;
@@ -123,8 +158,7 @@ impl Hub {
         (
             Subscription {
                 id,
-                rx,
-                lagged,
+                queue,
                 hub: Arc::downgrade(&self.inner),
             },
             watermark,
@@ -196,21 +230,25 @@ impl Hub {
             return;
         }
         registry.watermark = event.seq;
-        let mut gone = Vec::new();
-        for (id, entry) in &registry.subscribers {
+        let buffer = self.inner.buffer;
+        let mut wake = Vec::new();
+        for entry in registry.subscribers.values() {
             if !entry.interest.wants(&event) {
                 continue;
             }
-            match entry.tx.try_send(event.clone()) {
-                Ok(()) => {}
-                Err(mpsc::error::TrySendError::Full(_)) => {
-                    entry.lagged.store(true, Ordering::Release);
-                }
-                Err(mpsc::error::TrySendError::Closed(_)) => gone.push(*id),
+            let mut queue = entry.queue.lock();
+            if queue.events.len() < buffer {
+                queue.events.push_back(event.clone());
+            } else {
+                queue.lagged = true;
+            }
+            if let Some(waker) = queue.waker.take() {
+                wake.push(waker);
             }
         }
-        for id in gone {
-            registry.subscribers.remove(&id);
+        drop(registry);
+        for waker in wake {
+            waker.wake();
         }
     }
 }

@@ -19,7 +19,7 @@ pub mod visibility;
 pub mod wake;
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use futures_util::stream::BoxStream;
@@ -120,6 +120,8 @@ struct LiveInner {
     shutdown: watch::Sender<bool>,
     /// Tells WebSocket connections to close (the server is shutting down).
     closing: watch::Sender<bool>,
+    /// GraphQL context data shared by every WebSocket operation (`http::ws`).
+    shared_data: OnceLock<Arc<async_graphql::Data>>,
 }
 
 impl Live {
@@ -139,6 +141,7 @@ impl Live {
                 settings,
                 shutdown,
                 closing,
+                shared_data: OnceLock::new(),
             }),
         }
     }
@@ -199,6 +202,17 @@ impl Live {
             after,
         )
         .boxed()
+    }
+
+    /// Context data built once per process and shared by every WebSocket operation.
+    pub fn shared_data(
+        &self,
+        build: impl FnOnce() -> async_graphql::Data,
+    ) -> Arc<async_graphql::Data> {
+        self.inner
+            .shared_data
+            .get_or_init(|| Arc::new(build()))
+            .clone()
     }
 
     pub fn settings(&self) -> &LiveSettings {

@@ -62,7 +62,9 @@ pub fn subscribe(
         loop {
             // Replay `(passed, upto]` from the outbox, page by page.
             while passed < upto {
-                let rows = match read_page(&db, &interest, passed, upto).await {
+                // Boxed: the read's future is large and the stream idles far more
+                // often than it replays.
+                let rows = match Box::pin(read_page(&db, &interest, passed, upto)).await {
                     Ok(rows) => rows,
                     Err(e) => {
                         yield Err(e);
@@ -86,7 +88,7 @@ pub fn subscribe(
                     upto = hub.watermark();
                     break;
                 }
-                match subscription.rx.recv().await {
+                match subscription.recv().await {
                     Some(event) if event.seq > passed => {
                         passed = event.seq;
                         yield Ok(event);

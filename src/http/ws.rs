@@ -226,8 +226,8 @@ struct Connection {
     protocol: Protocol,
     settings: LiveSettings,
     init_received: bool,
-    /// Set once acknowledged: the actor and the connection's loaders.
-    session: Option<Arc<Data>>,
+    /// Set once acknowledged.
+    actor: Option<Actor>,
     operations: StreamMap<String, BoxStream<'static, OpItem>>,
     /// Items produced while starting an operation, sent before anything else.
     ready: VecDeque<(String, OpItem)>,
@@ -278,6 +278,18 @@ fn request_of(payload: &Map<String, Value>) -> Result<async_graphql::Request, &'
     Ok(request)
 }
 
+/// The DataLoaders of every WebSocket operation: one non-caching set per process,
+/// shared by all connections. Without a cache a loader only batches the keys that
+/// concurrent resolvers ask for and hands each caller its own, so nothing outlives a
+/// load or passes between actors; sharing them keeps an idle subscriber small.
+fn shared_loaders(state: &AppState) -> Arc<Data> {
+    state.live.shared_data(|| {
+        let mut data = Data::default();
+        loaders::register_into(&mut data, &state.db, false);
+        data
+    })
+}
+
 fn errors_json(response: &async_graphql::Response) -> Value {
     serde_json::to_value(&response.errors).unwrap_or_else(|_| json!([]))
 }
@@ -296,7 +308,7 @@ impl Connection {
             protocol,
             settings,
             init_received: false,
-            session: None,
+            actor: None,
             operations: StreamMap::new(),
             ready: VecDeque::new(),
         }
@@ -333,7 +345,10 @@ impl Connection {
             match wake {
                 Wake::Incoming(message) => {
                     last_heard = Instant::now();
-                    self.on_incoming(message, &mut reply).await;
+                    // Boxed: the handlers' futures (token checks hit the database) are
+                    // large and needed only while a message is handled, not while the
+                    // connection idles.
+                    Box::pin(self.on_incoming(message, &mut reply)).await;
                 }
                 Wake::Operation(id, item) => self.on_operation(id, item, &mut reply),
                 Wake::InitTimeout => {
@@ -344,7 +359,7 @@ impl Connection {
                         reply.drop = true;
                     } else {
                         reply.messages.push(Message::Ping(Vec::new()));
-                        if self.protocol == Protocol::Legacy && self.session.is_some() {
+                        if self.protocol == Protocol::Legacy && self.actor.is_some() {
                             reply.send(json!({ "type": "ka" }));
                         }
                     }
@@ -409,21 +424,18 @@ impl Connection {
                 }
             }
         };
-        let mut data = Data::default();
-        loaders::register_into(&mut data, &self.state.db, false);
-        data.insert(actor);
-        data.insert(self.client.clone());
-        self.session = Some(Arc::new(data));
+        self.actor = Some(actor);
         Ok(())
     }
 
     fn start(&mut self, id: String, request: async_graphql::Request) {
-        let Some(session) = self.session.clone() else {
+        let Some(actor) = self.actor.clone() else {
             return;
         };
+        let request = request.data(actor).data(self.client.clone());
         let mut responses = self
             .schema
-            .execute_stream_with_session_data(request, session)
+            .execute_stream_with_session_data(request, shared_loaders(&self.state))
             .enumerate()
             .map(|(n, response)| OpItem::Response {
                 first: n == 0,
@@ -496,7 +508,7 @@ impl Connection {
                     Ok(request) => request,
                     Err(reason) => return reply.close(close::BAD_REQUEST, reason),
                 };
-                if self.session.is_none() {
+                if self.actor.is_none() {
                     return reply.close(close::UNAUTHORIZED, "Unauthorized");
                 }
                 if self.operations.contains_key(&id) {
@@ -571,7 +583,7 @@ impl Connection {
                     Ok(request) => request,
                     Err(reason) => return reply.send(error(&Some(id), reason)),
                 };
-                if self.session.is_none() {
+                if self.actor.is_none() {
                     return reply.close(close::UNAUTHORIZED, "Unauthorized");
                 }
                 // subscriptions-transport-ws replaces an operation started again.

@@ -105,11 +105,9 @@ impl Ws {
     }
 
     async fn closed(&mut self) -> (u16, String) {
-        loop {
-            match self.frame().await {
-                Frame::Closed(code, reason) => return (code, reason),
-                Frame::Json(v) => panic!("expected a close, got {v}"),
-            }
+        match self.frame().await {
+            Frame::Closed(code, reason) => (code, reason),
+            Frame::Json(v) => panic!("expected a close, got {v}"),
         }
     }
 
@@ -250,6 +248,7 @@ async fn replica(db: &DatabaseConnection, env: &[(&str, &str)]) -> Replica {
         ("BIND_ADDR".into(), "127.0.0.1:0".into()),
         ("AUTO_SEED_DEMO".into(), "false".into()),
         ("TOKEN_SECRET".into(), TOKEN_SECRET.into()),
+        ("SUPERVISION_INTERVAL_SECS".into(), "0".into()),
     ];
     vars.extend(env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
     let lookup = |key: &str| {
@@ -289,13 +288,27 @@ async fn pair(name: &str, replica_env: &[(&str, &str)]) -> (TestApp, Replica) {
 }
 
 async fn demo_app(env: &[(&str, &str)]) -> TestApp {
+    // No supervision job: its alerts would mix with the events the tests write.
     let mut builder = TestApp::builder()
         .fixture(Fixture::Demo)
-        .env("TOKEN_SECRET", TOKEN_SECRET);
+        .env("TOKEN_SECRET", TOKEN_SECRET)
+        .env("SUPERVISION_INTERVAL_SECS", "0");
     for (k, v) in env {
         builder = builder.env(k, v);
     }
     builder.spawn().await
+}
+
+/// The cursor of the newest outbox event (the demo data writes some).
+async fn cursor_of_latest(db: &DatabaseConnection) -> String {
+    use sea_orm::QueryOrder;
+    let latest = entity::outbox_event::Entity::find()
+        .order_by_desc(entity::outbox_event::Column::Seq)
+        .one(db)
+        .await
+        .unwrap()
+        .map_or(0, |e| e.seq);
+    smart_npc::events::encode_cursor(latest)
 }
 
 fn seqs(events: &[Value]) -> Vec<i64> {
@@ -306,7 +319,7 @@ fn seqs(events: &[Value]) -> Vec<i64> {
 
 #[tokio::test]
 async fn protocol_violations_close_with_the_specified_codes() {
-    let app = TestApp::spawn_demo().await;
+    let app = demo_app(&[]).await;
     let token = app.token("staff").await;
     let a = app.addr;
 
@@ -416,7 +429,7 @@ async fn pings_are_answered_with_pongs() {
 
 #[tokio::test]
 async fn queries_and_mutations_run_over_the_socket_with_the_connection_actor() {
-    let app = TestApp::spawn_demo().await;
+    let app = demo_app(&[]).await;
     let token = app.token("staff").await;
     let mut ws = Ws::transport(app.addr).await;
     ws.init(Some(&token)).await;
@@ -475,7 +488,7 @@ async fn queries_and_mutations_run_over_the_socket_with_the_connection_actor() {
 
 #[tokio::test]
 async fn anonymous_connections_may_follow_public_topics_only() {
-    let app = TestApp::spawn_demo().await;
+    let app = demo_app(&[]).await;
     let mut ws = Ws::transport(app.addr).await;
     ws.init(None).await;
     ws.subscribe("p", "subscription { petitionEvents { seq } }", json!({}))
@@ -505,7 +518,7 @@ async fn anonymous_connections_may_follow_public_topics_only() {
 
 #[tokio::test]
 async fn a_published_story_reaches_subscribers_and_complete_stops_it() {
-    let app = TestApp::spawn_demo().await;
+    let app = demo_app(&[]).await;
     let admin = app.token("admin").await;
     let deputy = first_deputy(&app, &admin).await;
     let mut anonymous = Ws::transport(app.addr).await;
@@ -547,7 +560,7 @@ async fn a_published_story_reaches_subscribers_and_complete_stops_it() {
 
 #[tokio::test]
 async fn resuming_replays_what_was_missed_then_continues_live_without_gap_or_duplicate() {
-    let app = TestApp::spawn_demo().await;
+    let app = demo_app(&[]).await;
     let admin = app.token("admin").await;
     let deputy = first_deputy(&app, &admin).await;
 
@@ -589,9 +602,10 @@ async fn resuming_replays_what_was_missed_then_continues_live_without_gap_or_dup
 
 #[tokio::test]
 async fn events_committed_during_the_replay_are_neither_lost_nor_doubled() {
-    let app = TestApp::spawn_demo().await;
+    let app = demo_app(&[]).await;
     let admin = app.token("admin").await;
     let db = app.db.clone();
+    let start = cursor_of_latest(&db).await;
     const TOTAL: usize = 300;
     // A writer keeps committing while the subscriber replays and goes live.
     let writer = tokio::spawn(async move {
@@ -621,7 +635,7 @@ async fn events_committed_during_the_replay_are_neither_lost_nor_doubled() {
     ws.subscribe(
         "all",
         LIVE,
-        json!({ "after": smart_npc::events::encode_cursor(0), "topics": ["petition"] }),
+        json!({ "after": start, "topics": ["petition"] }),
     )
     .await;
     let written = writer.await.unwrap();
@@ -644,8 +658,13 @@ async fn a_slow_subscriber_is_caught_up_from_the_database() {
     let token = app.token("admin").await;
     let mut ws = Ws::transport(tiny.addr).await;
     ws.init(Some(&token)).await;
-    ws.subscribe("all", LIVE, json!({ "topics": ["supervision"] }))
-        .await;
+    let start = cursor_of_latest(&app.db).await;
+    ws.subscribe(
+        "all",
+        LIVE,
+        json!({ "after": start, "topics": ["supervision"] }),
+    )
+    .await;
     ws.send(json!({ "type": "ping" })).await;
     assert_eq!(ws.json().await["type"], "pong");
     // One transaction: the relay publishes them as one burst.
@@ -744,7 +763,7 @@ fn event_ids(events: &[Value]) -> Vec<String> {
 
 #[tokio::test]
 async fn each_subscriber_sees_only_what_it_may() {
-    let app = TestApp::spawn_demo().await;
+    let app = demo_app(&[]).await;
     let db = &app.db;
     let station = entity::station::Entity::find()
         .filter(entity::station::Column::Code.eq("binhe"))
@@ -923,7 +942,7 @@ async fn each_subscriber_sees_only_what_it_may() {
 
 #[tokio::test]
 async fn petition_ids_are_global_ids() {
-    let app = TestApp::spawn_demo().await;
+    let app = demo_app(&[]).await;
     let admin = app.token("admin").await;
     let mut ws = Ws::transport(app.addr).await;
     ws.init(Some(&admin)).await;
@@ -1017,7 +1036,7 @@ async fn connections_per_address_and_operations_per_connection_are_limited() {
 
 #[tokio::test]
 async fn the_legacy_subprotocol_still_works() {
-    let app = TestApp::spawn_demo().await;
+    let app = demo_app(&[]).await;
     let admin = app.token("admin").await;
     let deputy = first_deputy(&app, &admin).await;
     let mut ws = Ws::open(app.addr, Some("graphql-ws")).await;
@@ -1265,7 +1284,7 @@ async fn the_graphql_ws_npm_client_works_unmodified() {
         eprintln!("skipped the_graphql_ws_npm_client_works_unmodified: run `npm ci --prefix tests/ws-client`");
         return;
     }
-    let app = TestApp::spawn_demo().await;
+    let app = demo_app(&[]).await;
     let admin = app.token("admin").await;
     let deputy = first_deputy(&app, &admin).await;
     let mut client = tokio::process::Command::new("node")
