@@ -3,11 +3,11 @@ use async_graphql::{Context, Object, ID};
 use super::deputy_duty::{self, DeputyArchive};
 use super::duty::{Activity, MonthCompliance, Pairing, YearCompliance};
 use super::enums::{CongressLevel, Gender, TermStatus};
+use super::related_page;
 use super::{load_many, load_one, Station, Story, Township};
 use crate::domain::mask;
 use crate::domain::node_id::{NodeId, NodeKind};
-use crate::domain::page::Page;
-use crate::graphql::connection::{to_connection, Conn};
+use crate::graphql::connection::Conn;
 use crate::graphql::context::{actor, page_request};
 use crate::graphql::loaders::{DeputyStationsLoader, TownshipLoader};
 use crate::service::org;
@@ -93,9 +93,8 @@ impl Deputy {
         before: Option<String>,
     ) -> async_graphql::Result<Conn<Station>> {
         let request = page_request(ctx, first, after, last, before)?;
-        let all = load_many::<DeputyStationsLoader, _>(ctx, self.0.id).await?;
-        let page = Page::from_sorted(all.into_iter().map(|s| (s.id, s)).collect(), &request);
-        Ok(to_connection(page, Station))
+        related_page::<DeputyStationsLoader, _, _>(ctx, self.0.id, &request, |m| m.id, Station)
+            .await
     }
     /// 三联结对: pairings on either side (active ones unless `activeOnly: false`).
     #[graphql(complexity = "first.or(last).unwrap_or(20).max(1) as usize * child_complexity")]

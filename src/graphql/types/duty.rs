@@ -2,12 +2,12 @@
 use async_graphql::{Context, Enum, Object, SimpleObject, ID};
 
 use super::enums::PairingKind;
+use super::related_page;
 use super::scalars::Date;
-use super::{load_many, load_one, Deputy, Station, Township};
+use super::{load_one, Deputy, Station, Township};
 use crate::domain::compliance::{self as rules, DutyItem as DomainDutyItem};
 use crate::domain::node_id::{NodeId, NodeKind};
-use crate::domain::page::Page;
-use crate::graphql::connection::{to_connection, Conn};
+use crate::graphql::connection::Conn;
 use crate::graphql::context::page_request;
 use crate::graphql::loaders::{
     ActivityParticipantsLoader, ActivityStationsLoader, CampaignLoader, DeputyLoader,
@@ -103,11 +103,8 @@ impl Activity {
         before: Option<String>,
     ) -> async_graphql::Result<Conn<Deputy>> {
         let request = page_request(ctx, first, after, last, before)?;
-        let all = load_many::<ActivityParticipantsLoader, _>(ctx, self.0.id).await?;
-        Ok(to_connection(
-            Page::from_sorted(all.into_iter().map(|d| (d.id, d)).collect(), &request),
-            Deputy,
-        ))
+        related_page::<ActivityParticipantsLoader, _, _>(ctx, self.0.id, &request, |m| m.id, Deputy)
+            .await
     }
     #[graphql(complexity = "first.or(last).unwrap_or(20).max(1) as usize * child_complexity")]
     async fn stations(
@@ -119,11 +116,8 @@ impl Activity {
         before: Option<String>,
     ) -> async_graphql::Result<Conn<Station>> {
         let request = page_request(ctx, first, after, last, before)?;
-        let all = load_many::<ActivityStationsLoader, _>(ctx, self.0.id).await?;
-        Ok(to_connection(
-            Page::from_sorted(all.into_iter().map(|s| (s.id, s)).collect(), &request),
-            Station,
-        ))
+        related_page::<ActivityStationsLoader, _, _>(ctx, self.0.id, &request, |m| m.id, Station)
+            .await
     }
 }
 

@@ -1,9 +1,9 @@
 use async_graphql::{Context, Object, ID};
 
-use super::{load_many, load_one, Deputy, Station};
+use super::related_page;
+use super::{load_one, Deputy, Station};
 use crate::domain::node_id::{NodeId, NodeKind};
-use crate::domain::page::Page;
-use crate::graphql::connection::{to_connection, Conn};
+use crate::graphql::connection::Conn;
 use crate::graphql::context::page_request;
 use crate::graphql::loaders::{GridDeputiesLoader, StationLoader};
 
@@ -37,8 +37,6 @@ impl Grid {
         before: Option<String>,
     ) -> async_graphql::Result<Conn<Deputy>> {
         let request = page_request(ctx, first, after, last, before)?;
-        let all = load_many::<GridDeputiesLoader, _>(ctx, self.0.id).await?;
-        let page = Page::from_sorted(all.into_iter().map(|d| (d.id, d)).collect(), &request);
-        Ok(to_connection(page, Deputy))
+        related_page::<GridDeputiesLoader, _, _>(ctx, self.0.id, &request, |m| m.id, Deputy).await
     }
 }

@@ -53,3 +53,26 @@ where
 {
     Ok(load_one::<L>(ctx, key).await?.unwrap_or_default())
 }
+
+/// One page of a to-many relation loaded through the request's DataLoader (already
+/// batched, so paging happens in memory over rows sorted by id).
+pub(crate) async fn related_page<L, M, T>(
+    ctx: &Context<'_>,
+    key: i64,
+    request: &crate::domain::page::PageRequest,
+    id_of: fn(&M) -> i64,
+    wrap: fn(M) -> T,
+) -> async_graphql::Result<crate::graphql::connection::Conn<T>>
+where
+    L: Loader<i64, Value = Vec<M>, Error = AppError>,
+    M: Clone + Send + Sync + 'static,
+    T: async_graphql::OutputType,
+{
+    let rows = load_many::<L, M>(ctx, key)
+        .await?
+        .into_iter()
+        .map(|m| (id_of(&m), m))
+        .collect();
+    let page = crate::domain::page::Page::from_sorted(rows, request);
+    Ok(crate::graphql::connection::to_connection(page, wrap))
+}

@@ -1,10 +1,10 @@
 use async_graphql::{Context, Object, ID};
 
 use super::enums::StationKind;
-use super::{load_many, load_one, Deputy, Grid, Liaison, Township};
+use super::related_page;
+use super::{load_one, Deputy, Grid, Liaison, Township};
 use crate::domain::node_id::{NodeId, NodeKind};
-use crate::domain::page::Page;
-use crate::graphql::connection::{to_connection, Conn};
+use crate::graphql::connection::Conn;
 use crate::graphql::context::page_request;
 use crate::graphql::loaders::{
     StationGridsLoader, StationLiaisonsLoader, StationLoader, StationResidentsLoader,
@@ -69,9 +69,8 @@ impl Station {
         before: Option<String>,
     ) -> async_graphql::Result<Conn<Deputy>> {
         let request = page_request(ctx, first, after, last, before)?;
-        let all = load_many::<StationResidentsLoader, _>(ctx, self.0.id).await?;
-        let page = Page::from_sorted(all.into_iter().map(|d| (d.id, d)).collect(), &request);
-        Ok(to_connection(page, Deputy))
+        related_page::<StationResidentsLoader, _, _>(ctx, self.0.id, &request, |m| m.id, Deputy)
+            .await
     }
     /// 网格: the grids the station's community is divided into.
     #[graphql(complexity = "first.or(last).unwrap_or(20).max(1) as usize * child_complexity")]
@@ -84,9 +83,7 @@ impl Station {
         before: Option<String>,
     ) -> async_graphql::Result<Conn<Grid>> {
         let request = page_request(ctx, first, after, last, before)?;
-        let all = load_many::<StationGridsLoader, _>(ctx, self.0.id).await?;
-        let page = Page::from_sorted(all.into_iter().map(|g| (g.id, g)).collect(), &request);
-        Ok(to_connection(page, Grid))
+        related_page::<StationGridsLoader, _, _>(ctx, self.0.id, &request, |m| m.id, Grid).await
     }
     /// 兼职联络员: part-time liaisons (grid workers, volunteers).
     #[graphql(complexity = "first.or(last).unwrap_or(20).max(1) as usize * child_complexity")]
@@ -99,8 +96,7 @@ impl Station {
         before: Option<String>,
     ) -> async_graphql::Result<Conn<Liaison>> {
         let request = page_request(ctx, first, after, last, before)?;
-        let all = load_many::<StationLiaisonsLoader, _>(ctx, self.0.id).await?;
-        let page = Page::from_sorted(all.into_iter().map(|l| (l.id, l)).collect(), &request);
-        Ok(to_connection(page, Liaison))
+        related_page::<StationLiaisonsLoader, _, _>(ctx, self.0.id, &request, |m| m.id, Liaison)
+            .await
     }
 }

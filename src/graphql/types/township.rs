@@ -1,10 +1,10 @@
 use async_graphql::{Context, Object, ID};
 
 use super::enums::TownshipKind;
-use super::{load_many, Station};
+use super::related_page;
+use super::Station;
 use crate::domain::node_id::{NodeId, NodeKind};
-use crate::domain::page::Page;
-use crate::graphql::connection::{to_connection, Conn};
+use crate::graphql::connection::Conn;
 use crate::graphql::context::page_request;
 use crate::graphql::loaders::TownshipStationsLoader;
 
@@ -36,8 +36,7 @@ impl Township {
         before: Option<String>,
     ) -> async_graphql::Result<Conn<Station>> {
         let request = page_request(ctx, first, after, last, before)?;
-        let all = load_many::<TownshipStationsLoader, _>(ctx, self.0.id).await?;
-        let page = Page::from_sorted(all.into_iter().map(|s| (s.id, s)).collect(), &request);
-        Ok(to_connection(page, Station))
+        related_page::<TownshipStationsLoader, _, _>(ctx, self.0.id, &request, |m| m.id, Station)
+            .await
     }
 }
