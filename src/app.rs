@@ -10,6 +10,8 @@ use crate::auth::AuthKit;
 use crate::config::Settings;
 use crate::events::{EventBus, Live, LiveSettings};
 use crate::graphql::{build_schema, AppSchema};
+use crate::http::ws::operation::SharedOperations;
+use crate::service::live_statistics::{Coalescing, LiveStatistics};
 use crate::service::rate_limit::RateLimiter;
 
 /// What every request handler may reach. Cheap to clone.
@@ -21,6 +23,10 @@ pub struct AppState {
     pub auth: AuthKit,
     /// Live updates: the outbox relay, the subscriber fan-out, WebSocket settings.
     pub live: Live,
+    /// Live statistics: one watcher per period and scope, shared by its subscribers.
+    pub live_statistics: LiveStatistics,
+    /// Subscriptions on `/graphql/ws`, shared by identical operations.
+    pub ws_operations: SharedOperations,
 }
 
 pub struct App {
@@ -58,11 +64,18 @@ impl App {
             keys,
             limiter: RateLimiter::new(&bus),
         };
+        let coalescing = Coalescing {
+            quiet: live_settings.statistics_quiet,
+            max_delay: live_settings.statistics_max_delay,
+        };
         let live = Live::new(db.clone(), bus.clone(), live_settings);
+        let live_statistics = LiveStatistics::new(db.clone(), live.clone(), coalescing);
         let state = AppState {
             db,
             bus,
             live,
+            live_statistics,
+            ws_operations: SharedOperations::default(),
             settings: Arc::new(settings),
             auth,
         };

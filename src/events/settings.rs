@@ -32,6 +32,12 @@ pub struct LiveSettings {
     /// `LIVE_DATABASE_CONNECTIONS`: the live machinery's own pool (relay, hub,
     /// replays), apart from the request pool (SQLite: at most 2).
     pub database_connections: u32,
+    /// `LIVE_STATISTICS_QUIET_MS`: live statistics are recomputed once their scope has
+    /// had no event for this long...
+    pub statistics_quiet: Duration,
+    /// `LIVE_STATISTICS_MAX_DELAY_MS`: ...or this long after the first event of a
+    /// burst, whichever comes first.
+    pub statistics_max_delay: Duration,
 }
 
 impl Default for LiveSettings {
@@ -47,6 +53,8 @@ impl Default for LiveSettings {
             relay_poll: Duration::from_millis(250),
             reconcile: Duration::from_millis(1000),
             database_connections: 4,
+            statistics_quiet: Duration::from_millis(250),
+            statistics_max_delay: Duration::from_millis(2000),
         }
     }
 }
@@ -126,6 +134,18 @@ impl LiveSettings {
                 1,
                 100,
             )? as u32,
+            statistics_quiet: Duration::from_millis(number(
+                "LIVE_STATISTICS_QUIET_MS",
+                ms(d.statistics_quiet),
+                0,
+                600_000,
+            )?),
+            statistics_max_delay: Duration::from_millis(number(
+                "LIVE_STATISTICS_MAX_DELAY_MS",
+                ms(d.statistics_max_delay),
+                0,
+                3_600_000,
+            )?),
         })
     }
 }

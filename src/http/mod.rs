@@ -5,7 +5,7 @@ mod media;
 mod mobile;
 pub mod qr;
 mod wechat;
-mod ws;
+pub mod ws;
 
 use poem::middleware::{SizeLimit, Tracing};
 use poem::web::Html;

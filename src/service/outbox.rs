@@ -11,6 +11,8 @@ pub mod topic {
     pub const PETITION: &str = "petition";
     pub const SUPERVISION: &str = "supervision";
     pub const STORY: &str = "story";
+    /// Deputies' suggestions: made, answered.
+    pub const SUGGESTION: &str = "suggestion";
 }
 
 /// An event about to be written; the scope columns let subscribers filter without

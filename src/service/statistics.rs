@@ -6,7 +6,7 @@ use sea_orm::{ConnectionTrait, DatabaseBackend, QueryResult, Statement, Value};
 use crate::domain::calendar::day_start;
 use crate::error::{AppError, AppResult};
 
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Scope {
     pub township_id: Option<i64>,
     pub station_id: Option<i64>,
@@ -119,13 +119,8 @@ fn int(row: &QueryResult, column: &str) -> AppResult<i64> {
         .map_err(|e| AppError::internal(format!("statistics column {column}: {e}")))
 }
 
-/// `from` and `to` are inclusive calendar dates (China time).
-pub async fn compute<C: ConnectionTrait>(
-    db: &C,
-    from: NaiveDate,
-    to: NaiveDate,
-    scope: &Scope,
-) -> AppResult<Statistics> {
+/// A period the figures can be computed for: `to` not before `from`, ten years at most.
+pub fn check_period(from: NaiveDate, to: NaiveDate) -> AppResult<()> {
     if to < from {
         return Err(AppError::bad_input(
             "to",
@@ -138,6 +133,17 @@ pub async fn compute<C: ConnectionTrait>(
             "统计区间最长10年 (at most ten years)",
         ));
     }
+    Ok(())
+}
+
+/// `from` and `to` are inclusive calendar dates (China time).
+pub async fn compute<C: ConnectionTrait>(
+    db: &C,
+    from: NaiveDate,
+    to: NaiveDate,
+    scope: &Scope,
+) -> AppResult<Statistics> {
+    check_period(from, to)?;
     let backend = db.get_database_backend();
     let start = day_start(from);
     let end = day_start(

@@ -1,12 +1,16 @@
 //! Deputies' suggestions (意见建议) to departments and the departments' answers.
 use chrono::Utc;
-use entity::{department, station, suggestion, Adoption, SuggestionStatus};
+use entity::{account, department, station, suggestion, Adoption, SuggestionStatus};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
     Set,
 };
+use serde_json::json;
 
 use crate::auth::Actor;
+use crate::db::begin_write;
+use crate::service::outbox::{self, topic, NewEvent};
 use crate::domain::page::{Page, PageRequest};
 use crate::error::{AppError, AppResult};
 use crate::service::paging::fetch_page;
@@ -43,13 +47,18 @@ pub async fn submit(
         .one(db)
         .await?
         .ok_or_else(|| AppError::bad_input("departmentId", "部门不存在 (no such department)"))?;
-    if let Some(s) = station_id {
-        station::Entity::find_by_id(s)
-            .one(db)
-            .await?
-            .ok_or_else(|| AppError::bad_input("stationId", "站点不存在 (no such station)"))?;
-    }
-    Ok(suggestion::ActiveModel {
+    let township_id = match station_id {
+        Some(s) => Some(
+            station::Entity::find_by_id(s)
+                .one(db)
+                .await?
+                .ok_or_else(|| AppError::bad_input("stationId", "站点不存在 (no such station)"))?
+                .township_id,
+        ),
+        None => None,
+    };
+    let txn = begin_write(db).await?;
+    let row = suggestion::ActiveModel {
         deputy_id: Set(deputy_id),
         department_id: Set(Some(department_id)),
         station_id: Set(station_id),
@@ -59,8 +68,37 @@ pub async fn submit(
         submitted_at: Set(Utc::now()),
         ..Default::default()
     }
-    .insert(db)
-    .await?)
+    .insert(&txn)
+    .await?;
+    let event = event("suggestion_made", &row, township_id, actor.account_id());
+    outbox::append(&txn, event).await?;
+    txn.commit().await?;
+    Ok(row)
+}
+
+/// The live event of a change to `row` (topic `suggestion`): it reaches the deputy's
+/// account, the station's staff, the township's supervisors and the department's
+/// handlers, and it moves the live statistics of the scope.
+fn event(
+    kind: &'static str,
+    row: &suggestion::Model,
+    township_id: Option<i64>,
+    deputy_account_id: Option<i64>,
+) -> NewEvent {
+    NewEvent {
+        topic: topic::SUGGESTION,
+        kind,
+        station_id: row.station_id,
+        township_id,
+        department_id: row.department_id,
+        account_id: deputy_account_id,
+        payload: json!({
+            "suggestionId": row.id,
+            "title": row.title,
+            "adoption": row.adoption,
+        }),
+        ..Default::default()
+    }
 }
 
 /// The department answers: adopted, partly adopted or not adopted, with a text.
@@ -92,12 +130,46 @@ pub async fn answer(
             "该建议已答复 (already answered)".into(),
         ));
     }
-    let mut active: suggestion::ActiveModel = existing.into();
-    active.status = Set(SuggestionStatus::Answered);
-    active.adoption = Set(Some(adoption));
-    active.answer = Set(Some(answer.to_owned()));
-    active.answered_at = Set(Some(Utc::now()));
-    Ok(active.update(db).await?)
+    let txn = begin_write(db).await?;
+    // Answered once: of two handlers answering at the same time, one wins.
+    let written = suggestion::Entity::update_many()
+        .col_expr(
+            suggestion::Column::Status,
+            Expr::value(SuggestionStatus::Answered),
+        )
+        .col_expr(suggestion::Column::Adoption, Expr::value(Some(adoption)))
+        .col_expr(suggestion::Column::Answer, Expr::value(answer.to_owned()))
+        .col_expr(suggestion::Column::AnsweredAt, Expr::value(Utc::now()))
+        .filter(suggestion::Column::Id.eq(existing.id))
+        .filter(suggestion::Column::Status.ne(SuggestionStatus::Answered))
+        .exec(&txn)
+        .await?
+        .rows_affected;
+    if written != 1 {
+        return Err(AppError::InvalidTransition(
+            "该建议已答复 (already answered)".into(),
+        ));
+    }
+    let row = suggestion::Entity::find_by_id(existing.id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| AppError::internal("suggestion vanished while answered"))?;
+    let township_id = match row.station_id {
+        Some(s) => station::Entity::find_by_id(s)
+            .one(&txn)
+            .await?
+            .map(|s| s.township_id),
+        None => None,
+    };
+    let deputy_account_id = account::Entity::find()
+        .filter(account::Column::DeputyId.eq(row.deputy_id))
+        .one(&txn)
+        .await?
+        .map(|a| a.id);
+    let event = event("suggestion_answered", &row, township_id, deputy_account_id);
+    outbox::append(&txn, event).await?;
+    txn.commit().await?;
+    Ok(row)
 }
 
 #[derive(Debug, Clone, Copy)]

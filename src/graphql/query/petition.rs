@@ -4,13 +4,12 @@ use crate::domain::node_id::{NodeId, NodeKind};
 use crate::error::{AppError, AppResult};
 use crate::graphql::connection::{to_connection, Conn};
 use crate::graphql::context::{actor, page_request, state};
-use crate::graphql::loaders::CategoryLoader;
 use crate::graphql::types::enums::{PetitionState, Urgency};
 use crate::graphql::types::petition::{
-    CategoryStatistics, PetitionStatus, Statistics, TrackedPetition,
+    statistics_scope, PetitionStatus, Statistics, TrackedPetition,
 };
 use crate::graphql::types::scalars::Date;
-use crate::graphql::types::{load_one, Category, Petition, Suggestion};
+use crate::graphql::types::{Category, Petition, Suggestion};
 use crate::service::petitions::queries::{self, ItemFilter, Tracked};
 use crate::service::petitions::relation;
 use crate::service::suggestions::{self, SuggestionScope};
@@ -243,48 +242,14 @@ impl PetitionQuery {
         department_id: Option<ID>,
         category_id: Option<ID>,
     ) -> async_graphql::Result<Statistics> {
-        let scope = statistics::Scope {
-            township_id: township_id
-                .map(|t| id("townshipId", &t, NodeKind::Township))
-                .transpose()?,
-            station_id: station_id
-                .map(|s| id("stationId", &s, NodeKind::Station))
-                .transpose()?,
-            department_id: department_id
-                .map(|d| id("departmentId", &d, NodeKind::Department))
-                .transpose()?,
-            category_id: category_id
-                .map(|c| id("categoryId", &c, NodeKind::Category))
-                .transpose()?,
-        };
-        let s = statistics::compute(&state(ctx)?.db, from.0, to.0, &scope).await?;
-        let mut by_category = Vec::with_capacity(s.by_category.len());
-        for c in &s.by_category {
-            let category = match c.category_id {
-                Some(id) => load_one::<CategoryLoader>(ctx, id).await?.map(Category),
-                None => None,
-            };
-            by_category.push(CategoryStatistics {
-                category,
-                items_collected: c.collected,
-                items_completed: c.completed,
-            });
-        }
-        Ok(Statistics {
-            items_collected: s.items_collected,
-            items_completed: s.items_completed,
-            completion_rate: s.completion_rate,
-            completed_on_time: s.completed_on_time,
-            on_time_rate: s.on_time_rate,
-            rated: s.rated,
-            satisfaction_rate: s.satisfaction_rate,
-            average_handling_hours: s.average_handling_hours,
-            overdue_count: s.overdue_count,
-            urgent_completed: s.urgent_completed,
-            suggestions_made: s.suggestions_made,
-            suggestions_adopted: s.suggestions_adopted,
-            by_category,
-        })
+        let scope = statistics_scope(
+            township_id.as_ref(),
+            station_id.as_ref(),
+            department_id.as_ref(),
+            category_id.as_ref(),
+        )?;
+        let figures = statistics::compute(&state(ctx)?.db, from.0, to.0, &scope).await?;
+        Ok(Statistics::from(&figures))
     }
 
     /// Suggestions: the signed-in deputy's own (default), a department's

@@ -8,9 +8,10 @@ use std::sync::Arc;
 use async_graphql::{Context, Json, Object, Subscription, ID};
 use chrono::{DateTime, Utc};
 use futures_util::stream::BoxStream;
-use futures_util::{Stream, StreamExt};
+use futures_util::StreamExt;
 
 use crate::domain::node_id::{NodeId, NodeKind};
+use super::serving::{self, LiveItem, Source};
 use crate::error::{AppError, AppResult};
 use crate::events::{decode_cursor, encode_cursor, EventFilter, LiveEvent as Event, Viewer};
 use crate::graphql::context;
@@ -75,7 +76,7 @@ macro_rules! event_type {
 event_type!(
     /// Any live event: the generic feed the specific subscriptions are cut from.
     LiveEvent {
-        /// `petition`, `supervision` or `story`.
+        /// `petition`, `supervision`, `story` or `suggestion`.
         async fn topic(&self) -> &str {
             &self.0.topic
         }
@@ -109,22 +110,36 @@ event_type!(
     }
 );
 
+/// The events `filter` selects that the subscriber may see, from just after `after`.
 fn open(
     ctx: &Context<'_>,
     filter: EventFilter,
     after: Option<String>,
-) -> AppResult<BoxStream<'static, AppResult<Arc<Event>>>> {
+) -> AppResult<impl FnOnce() -> AppResult<Source>> {
     let state = context::state(ctx)?;
-    let actor = context::actor(ctx);
+    let viewer = Viewer::of(context::actor(ctx));
     let after = after.map(|a| decode_cursor("after", &a)).transpose()?;
-    Ok(state.live.subscribe(Viewer::of(actor), filter, after))
+    let live = state.live.clone();
+    Ok(move || {
+        Ok(live
+            .subscribe(viewer, filter, after)
+            .map(|item| item.map(LiveItem::Event))
+            .boxed())
+    })
 }
 
-fn items<T: Send + 'static>(
-    stream: BoxStream<'static, AppResult<Arc<Event>>>,
+/// The events of a subscription, each wrapped as its GraphQL type.
+fn events<T: Send + 'static>(
+    ctx: &Context<'_>,
+    filter: EventFilter,
+    after: Option<String>,
     wrap: fn(Arc<Event>) -> T,
-) -> impl Stream<Item = async_graphql::Result<T>> {
-    stream.map(move |item| item.map(wrap).map_err(AppError::into_graphql))
+) -> async_graphql::Result<BoxStream<'static, async_graphql::Result<T>>> {
+    let open = open(ctx, filter, after)?;
+    serving::serve(ctx, open, move |item| match item {
+        LiveItem::Event(event) => Some(wrap(event)),
+        LiveItem::Statistics(_) => None,
+    })
 }
 
 #[derive(Default)]
@@ -138,7 +153,7 @@ impl LiveSubscription {
         ctx: &Context<'_>,
         after: Option<String>,
         topics: Option<Vec<String>>,
-    ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<LiveEvent>>> {
+    ) -> async_graphql::Result<BoxStream<'static, async_graphql::Result<LiveEvent>>> {
         let topics = topics.unwrap_or_default();
         if topics.len() > MAX_TOPICS {
             return Err(AppError::bad_input("topics", "最多10个主题 (at most 10 topics)").into());
@@ -147,7 +162,7 @@ impl LiveSubscription {
             topics,
             ..Default::default()
         };
-        Ok(items(open(ctx, filter, after)?, LiveEvent))
+        events(ctx, filter, after, LiveEvent)
     }
 
     /// Changes to petitions the subscriber may see, narrowed by item, station,
@@ -162,7 +177,7 @@ impl LiveSubscription {
         township_id: Option<ID>,
         department_id: Option<ID>,
         mine: Option<bool>,
-    ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<PetitionLiveEvent>>> {
+    ) -> async_graphql::Result<BoxStream<'static, async_graphql::Result<PetitionLiveEvent>>> {
         let principal = context::actor(ctx).require_signed_in()?;
         let filter = EventFilter {
             petition_id: id_of("petitionId", petition_id.as_ref(), NodeKind::Petition)?,
@@ -172,7 +187,7 @@ impl LiveSubscription {
             account_id: mine.unwrap_or(false).then_some(principal.account_id),
             ..EventFilter::topic(topic::PETITION)
         };
-        Ok(items(open(ctx, filter, after)?, PetitionLiveEvent))
+        events(ctx, filter, after, PetitionLiveEvent)
     }
 
     /// Supervision alerts the subscriber may see (`overdue`, `urged`, `escalated`,
@@ -185,7 +200,7 @@ impl LiveSubscription {
         department_id: Option<ID>,
         station_id: Option<ID>,
         kinds: Option<Vec<String>>,
-    ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<SupervisionAlert>>> {
+    ) -> async_graphql::Result<BoxStream<'static, async_graphql::Result<SupervisionAlert>>> {
         context::actor(ctx).require_signed_in()?;
         let kinds = kinds.unwrap_or_default();
         if kinds.len() > MAX_TOPICS {
@@ -198,7 +213,7 @@ impl LiveSubscription {
             department_id: id_of("departmentId", department_id.as_ref(), NodeKind::Department)?,
             ..EventFilter::topic(topic::SUPERVISION)
         };
-        Ok(items(open(ctx, filter, after)?, SupervisionAlert))
+        events(ctx, filter, after, SupervisionAlert)
     }
 
     /// Stories newly published to the showcase (public), optionally of one township
@@ -209,13 +224,13 @@ impl LiveSubscription {
         after: Option<String>,
         township_id: Option<ID>,
         station_id: Option<ID>,
-    ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<StoryLiveEvent>>> {
+    ) -> async_graphql::Result<BoxStream<'static, async_graphql::Result<StoryLiveEvent>>> {
         let filter = EventFilter {
             kinds: vec!["story_published".into()],
             station_id: id_of("stationId", station_id.as_ref(), NodeKind::Station)?,
             township_id: id_of("townshipId", township_id.as_ref(), NodeKind::Township)?,
             ..EventFilter::topic(topic::STORY)
         };
-        Ok(items(open(ctx, filter, after)?, StoryLiveEvent))
+        events(ctx, filter, after, StoryLiveEvent)
     }
 }

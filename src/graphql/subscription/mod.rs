@@ -1,10 +1,13 @@
 //! Subscription roots, one per area, merged into the schema's `Subscription`. They
-//! are served on `/graphql/ws` (see `http::ws`).
+//! are served on `/graphql/ws` (see `http::ws`), through [`serving`].
 mod live;
+pub mod serving;
+mod statistics;
 
 use async_graphql::MergedSubscription;
 
 pub use live::LiveSubscription;
+pub use statistics::StatisticsSubscription;
 
 #[derive(MergedSubscription, Default)]
-pub struct SubscriptionRoot(LiveSubscription);
+pub struct SubscriptionRoot(LiveSubscription, StatisticsSubscription);

@@ -1,4 +1,4 @@
-use async_graphql::{Context, Object, SimpleObject, ID};
+use async_graphql::{ComplexObject, Context, Object, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 
 use super::enums::{
@@ -8,6 +8,8 @@ use super::enums::{
 use super::{load_many, load_one, Department, Deputy, Station, Township};
 use crate::domain::mask;
 use crate::domain::node_id::{NodeId, NodeKind};
+use crate::error::AppResult;
+use crate::service::statistics;
 use crate::graphql::loaders::{
     CategoryLoader, DepartmentLoader, DeputyLoader, PetitionDepartmentsLoader,
     PetitionEventsLoader, StationLoader, TownshipLoader,
@@ -348,10 +350,23 @@ pub struct TrackedPetition {
 }
 
 #[derive(SimpleObject)]
+#[graphql(complex)]
 pub struct CategoryStatistics {
-    pub category: Option<Category>,
+    #[graphql(skip)]
+    pub category_id: Option<i64>,
     pub items_collected: i64,
     pub items_completed: i64,
+}
+
+#[ComplexObject]
+impl CategoryStatistics {
+    /// None for items not yet categorised.
+    async fn category(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Category>> {
+        Ok(match self.category_id {
+            Some(id) => load_one::<CategoryLoader>(ctx, id).await?.map(Category),
+            None => None,
+        })
+    }
 }
 
 /// The loop's figures for a period and scope (computed in SQL).
@@ -375,6 +390,52 @@ pub struct Statistics {
     pub suggestions_made: i64,
     pub suggestions_adopted: i64,
     pub by_category: Vec<CategoryStatistics>,
+}
+
+impl From<&statistics::Statistics> for Statistics {
+    fn from(s: &statistics::Statistics) -> Self {
+        Statistics {
+            items_collected: s.items_collected,
+            items_completed: s.items_completed,
+            completion_rate: s.completion_rate,
+            completed_on_time: s.completed_on_time,
+            on_time_rate: s.on_time_rate,
+            rated: s.rated,
+            satisfaction_rate: s.satisfaction_rate,
+            average_handling_hours: s.average_handling_hours,
+            overdue_count: s.overdue_count,
+            urgent_completed: s.urgent_completed,
+            suggestions_made: s.suggestions_made,
+            suggestions_adopted: s.suggestions_adopted,
+            by_category: s
+                .by_category
+                .iter()
+                .map(|c| CategoryStatistics {
+                    category_id: c.category_id,
+                    items_collected: c.collected,
+                    items_completed: c.completed,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// The scope arguments of `statistics` and `liveStatistics`.
+pub fn statistics_scope(
+    township_id: Option<&ID>,
+    station_id: Option<&ID>,
+    department_id: Option<&ID>,
+    category_id: Option<&ID>,
+) -> AppResult<statistics::Scope> {
+    let decode = |field: &str, id: Option<&ID>, kind: NodeKind| {
+        id.map(|id| NodeId::decode_as(field, id, kind)).transpose()
+    };
+    Ok(statistics::Scope {
+        township_id: decode("townshipId", township_id, NodeKind::Township)?,
+        station_id: decode("stationId", station_id, NodeKind::Station)?,
+        department_id: decode("departmentId", department_id, NodeKind::Department)?,
+        category_id: decode("categoryId", category_id, NodeKind::Category)?,
+    })
 }
 
 /// Result of a supervision run.

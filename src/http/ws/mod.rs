@@ -9,15 +9,17 @@
 //! through the app's schema with the connection's actor and non-caching DataLoaders.
 //!
 //! One task per connection drives the socket and all of its operations: an idle
-//! subscriber costs that task, small WebSocket buffers (`WS_BUFFER_BYTES`) and its
-//! place in the hub. Writes happen one message at a time; while a slow client's socket
+//! subscriber costs that task, small WebSocket buffers (`WS_BUFFER_BYTES`), its place
+//! in the hub and its source of items; the items are resolved once per distinct
+//! operation, however many subscribers follow it (see [`operation`]). Writes happen one message at a time; while a slow client's socket
 //! is full its subscriptions stop draining their (bounded) queues and later catch up
 //! from the outbox, so it never holds anyone else up.
 use std::collections::VecDeque;
 use std::sync::Arc;
 
+pub mod operation;
+
 use async_graphql::{Data, Variables};
-use futures_util::stream::{self, BoxStream};
 use futures_util::{FutureExt, SinkExt, StreamExt};
 use poem::http::{header, StatusCode};
 use poem::web::websocket::{CloseCode, Message, WebSocket, WebSocketConfig, WebSocketStream};
@@ -34,6 +36,7 @@ use crate::events::LiveSettings;
 use crate::graphql::{loaders, AppSchema};
 use crate::http::graphql::client_of;
 use crate::service::accounts;
+use operation::{message_around, OpItem, Operation, Sharing};
 
 pub const TRANSPORT_WS: &str = "graphql-transport-ws";
 pub const LEGACY_WS: &str = "graphql-ws";
@@ -183,14 +186,6 @@ async fn refuse_subprotocol(mut socket: WebSocketStream) {
     let _ = socket.close().await;
 }
 
-enum OpItem {
-    Response {
-        first: bool,
-        response: Box<async_graphql::Response>,
-    },
-    End,
-}
-
 /// What woke the connection's loop.
 enum Wake {
     Incoming(Option<std::io::Result<Message>>),
@@ -228,7 +223,7 @@ struct Connection {
     init_received: bool,
     /// Set once acknowledged.
     actor: Option<Actor>,
-    operations: StreamMap<String, BoxStream<'static, OpItem>>,
+    operations: StreamMap<String, Operation>,
     /// Items produced while starting an operation, sent before anything else.
     ready: VecDeque<(String, OpItem)>,
 }
@@ -428,30 +423,34 @@ impl Connection {
         Ok(())
     }
 
-    fn start(&mut self, id: String, request: async_graphql::Request) {
+    fn start(
+        &mut self,
+        id: String,
+        payload: &Map<String, Value>,
+        request: async_graphql::Request,
+    ) {
         let Some(actor) = self.actor.clone() else {
             return;
         };
+        let sharing = Sharing {
+            registry: self.state.ws_operations.clone(),
+            schema: self.schema.clone(),
+            session: shared_loaders(&self.state),
+            actor: actor.clone(),
+            client: self.client.clone(),
+            payload: payload.clone(),
+        };
         let request = request.data(actor).data(self.client.clone());
-        let mut responses = self
-            .schema
-            .execute_stream_with_session_data(request, shared_loaders(&self.state))
-            .enumerate()
-            .map(|(n, response)| OpItem::Response {
-                first: n == 0,
-                response: Box::new(response),
-            })
-            .chain(stream::once(async { OpItem::End }))
-            .boxed();
+        let mut operation = Operation::plan(request, sharing);
         // One poll now runs the operation up to its first wait: a subscription is
         // registered with the hub before the next client message is read, so a client
         // that sends `subscribe` then anything else (a ping) is live by the answer.
-        match responses.next().now_or_never() {
+        match operation.next().now_or_never() {
             None => {}
             Some(Some(item)) => self.ready.push_back((id.clone(), item)),
             Some(None) => return,
         }
-        self.operations.insert(id, responses);
+        self.operations.insert(id, operation);
     }
 
     fn too_many_operations(&self) -> bool {
@@ -500,11 +499,10 @@ impl Connection {
                     Some(id) if !id.is_empty() => id.to_owned(),
                     _ => return reply.close(close::BAD_REQUEST, INVALID),
                 };
-                let request = match message.get("payload").and_then(Value::as_object) {
-                    Some(payload) => request_of(payload),
-                    None => Err(INVALID),
+                let Some(payload) = message.get("payload").and_then(Value::as_object) else {
+                    return reply.close(close::BAD_REQUEST, INVALID);
                 };
-                let request = match request {
+                let request = match request_of(payload) {
                     Ok(request) => request,
                     Err(reason) => return reply.close(close::BAD_REQUEST, reason),
                 };
@@ -521,7 +519,7 @@ impl Connection {
                     return reply
                         .send(json!({ "id": id, "type": "error", "payload": self.limit_error() }));
                 }
-                self.start(id, request);
+                self.start(id, payload, request);
             }
             "complete" => match message.get("id").and_then(Value::as_str) {
                 Some(id) if !id.is_empty() => {
@@ -575,11 +573,10 @@ impl Connection {
                 let Some(id) = id.filter(|id| !id.is_empty()) else {
                     return reply.send(error(&None, "An operation id is required."));
                 };
-                let request = match message.get("payload").and_then(Value::as_object) {
-                    Some(payload) => request_of(payload),
-                    None => Err("payload must be an object"),
+                let Some(payload) = message.get("payload").and_then(Value::as_object) else {
+                    return reply.send(error(&Some(id), "payload must be an object"));
                 };
-                let request = match request {
+                let request = match request_of(payload) {
                     Ok(request) => request,
                     Err(reason) => return reply.send(error(&Some(id), reason)),
                 };
@@ -591,7 +588,7 @@ impl Connection {
                 if self.too_many_operations() {
                     return reply.send(error(&Some(id), "too many operations on this connection"));
                 }
-                self.start(id, request);
+                self.start(id, payload, request);
             }
             Some("stop") => {
                 if let Some(id) = id {
@@ -622,6 +619,15 @@ impl Connection {
             (OpItem::Response { response, .. }, Protocol::Legacy) => {
                 reply
                     .send(json!({ "id": id, "type": "data", "payload": response_json(&response) }));
+            }
+            (OpItem::Payload(payload), protocol) => {
+                let kind = match protocol {
+                    Protocol::Transport => "next",
+                    Protocol::Legacy => "data",
+                };
+                reply
+                    .messages
+                    .push(Message::Text(message_around(&id, kind, &payload)));
             }
             (OpItem::End, _) => {
                 // Removed now, so that the id is free again as soon as the client

@@ -1,0 +1,330 @@
+//! One operation of a WebSocket connection, and the resolutions its subscribers share.
+//!
+//! An operation is first *planned*: run once through the schema with a [`Plan`] in its
+//! context data. A query or a mutation simply runs and answers; a subscription
+//! resolver checks its arguments and the actor and leaves its source of items in the
+//! plan. The operation then follows that source, and each item is resolved by running
+//! the operation again with the item [`Injected`].
+//!
+//! Subscribers of the same operation — the same payload (document, variables,
+//! operation name) on sessions of the same account, or anonymously — share one
+//! [`SharedOperation`]: an item is resolved and serialised once for all of them, and
+//! each connection only wraps the shared payload in its own message. A subscriber
+//! therefore costs its source and a few pointers while idle, and a county-wide event
+//! followed by thousands of dashboards is resolved once, not thousands of times.
+use std::collections::{HashMap, VecDeque};
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, PoisonError, Weak};
+use std::task::{Context, Poll};
+
+use async_graphql::{Data, ErrorExtensions, Pos, Response};
+use futures_util::future::{BoxFuture, Shared};
+use futures_util::stream::BoxStream;
+use futures_util::{FutureExt, Stream, StreamExt};
+use serde_json::{Map, Value};
+
+use super::request_of;
+use crate::auth::{Actor, ClientInfo};
+use crate::graphql::subscription::serving::{Injected, LiveItem, Plan, Source};
+use crate::graphql::AppSchema;
+
+/// Resolutions each shared operation keeps, newest last: enough for every subscriber
+/// of a burst to find the one it needs.
+const RECENT: usize = 8;
+
+/// A serialised `ExecutionResult` (`{"data": ..., "errors": [...]}`).
+pub type Payload = Arc<str>;
+
+type Resolution = Shared<BoxFuture<'static, Payload>>;
+
+/// What an operation produces, in order.
+pub enum OpItem {
+    /// An answer of the planning run: a query's or a mutation's result, or errors.
+    Response {
+        first: bool,
+        response: Box<Response>,
+    },
+    /// One item of a subscription.
+    Payload(Payload),
+    End,
+}
+
+/// The process's shared operations, by account session and payload. Cheap to clone.
+#[derive(Clone, Default)]
+pub struct SharedOperations {
+    map: Arc<Mutex<HashMap<String, Weak<SharedOperation>>>>,
+}
+
+impl SharedOperations {
+    /// Distinct operations followed now.
+    pub fn len(&self) -> usize {
+        let map = self.map.lock().unwrap_or_else(PoisonError::into_inner);
+        map.values().filter(|op| op.strong_count() > 0).count()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn share(&self, key: String, seed: Seed) -> Arc<SharedOperation> {
+        let mut map = self.map.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(op) = map.get(&key).and_then(Weak::upgrade) {
+            return op;
+        }
+        let op = Arc::new(SharedOperation {
+            key: key.clone(),
+            seed,
+            recent: Mutex::new(VecDeque::new()),
+            registry: Arc::downgrade(&self.map),
+        });
+        map.insert(key, Arc::downgrade(&op));
+        op
+    }
+}
+
+/// Everything needed to run an operation again.
+struct Seed {
+    payload: Map<String, Value>,
+    actor: Actor,
+    client: ClientInfo,
+    schema: AppSchema,
+    session: Arc<Data>,
+}
+
+/// One operation as followed by all its subscribers in this process.
+pub struct SharedOperation {
+    key: String,
+    seed: Seed,
+    recent: Mutex<VecDeque<(u64, Resolution)>>,
+    registry: Weak<Mutex<HashMap<String, Weak<SharedOperation>>>>,
+}
+
+impl Drop for SharedOperation {
+    fn drop(&mut self) {
+        if let Some(map) = self.registry.upgrade() {
+            let mut map = map.lock().unwrap_or_else(PoisonError::into_inner);
+            if map.get(&self.key).is_some_and(|op| op.strong_count() == 0) {
+                map.remove(&self.key);
+            }
+        }
+    }
+}
+
+fn internal_error_payload() -> Payload {
+    Arc::from(r#"{"data":null,"errors":[{"message":"Internal server error","extensions":{"code":"INTERNAL"}}]}"#)
+}
+
+impl SharedOperation {
+    /// `item` resolved with the operation's selection set; resolved once however many
+    /// subscribers ask.
+    fn resolve(&self, item: LiveItem) -> Resolution {
+        let key = item.key();
+        let mut recent = self.recent.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((_, resolution)) = recent.iter().find(|(k, _)| *k == key) {
+            return resolution.clone();
+        }
+        let seed = &self.seed;
+        // The future owns what it needs (never `self`: it is kept in `recent`).
+        let request = request_of(&seed.payload).map(|request| {
+            request
+                .data(seed.actor.clone())
+                .data(seed.client.clone())
+                .data(Injected(item))
+        });
+        let schema = seed.schema.clone();
+        let session = seed.session.clone();
+        let resolution = async move {
+            let Ok(request) = request else {
+                return internal_error_payload();
+            };
+            let response = schema
+                .execute_stream_with_session_data(request, session)
+                .next()
+                .await;
+            match response.map(|r| serde_json::to_string(&r)) {
+                Some(Ok(json)) => Arc::from(json),
+                _ => internal_error_payload(),
+            }
+        }
+        .boxed()
+        .shared();
+        recent.push_back((key, resolution.clone()));
+        if recent.len() > RECENT {
+            recent.pop_front();
+        }
+        resolution
+    }
+}
+
+/// How an operation is shared, given to [`Operation::plan`].
+pub struct Sharing {
+    pub registry: SharedOperations,
+    pub schema: AppSchema,
+    pub session: Arc<Data>,
+    pub actor: Actor,
+    pub client: ClientInfo,
+    pub payload: Map<String, Value>,
+}
+
+impl Sharing {
+    fn key(&self) -> String {
+        let who = match &self.actor {
+            Actor::Anonymous => String::new(),
+            Actor::Account(p) => format!("{}:{}", p.account_id, p.session_id),
+        };
+        let payload = serde_json::to_string(&self.payload).unwrap_or_default();
+        format!("{who}\n{payload}")
+    }
+
+    fn into_shared(self) -> Arc<SharedOperation> {
+        let key = self.key();
+        let registry = self.registry.clone();
+        registry.share(
+            key,
+            Seed {
+                payload: self.payload,
+                actor: self.actor,
+                client: self.client,
+                schema: self.schema,
+                session: self.session,
+            },
+        )
+    }
+}
+
+/// One operation of one connection.
+pub struct Operation {
+    phase: Phase,
+}
+
+enum Phase {
+    Planning {
+        responses: BoxStream<'static, Response>,
+        plan: Plan,
+        answered: bool,
+        sharing: Box<Sharing>,
+    },
+    Following {
+        shared: Arc<SharedOperation>,
+        source: Source,
+        resolving: Option<Resolution>,
+    },
+    /// `End` is next.
+    Ending,
+    Done,
+}
+
+fn error_response(error: async_graphql::Error) -> Box<Response> {
+    Box::new(Response::from_errors(vec![
+        error.into_server_error(Pos::default())
+    ]))
+}
+
+impl Operation {
+    /// Plans the operation (`request` carries the actor and client already).
+    pub fn plan(request: async_graphql::Request, sharing: Sharing) -> Self {
+        let plan = Plan::default();
+        let responses = sharing
+            .schema
+            .execute_stream_with_session_data(request.data(plan.clone()), sharing.session.clone());
+        Operation {
+            phase: Phase::Planning {
+                responses,
+                plan,
+                answered: false,
+                sharing: Box::new(sharing),
+            },
+        }
+    }
+}
+
+impl Stream for Operation {
+    type Item = OpItem;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<OpItem>> {
+        let this = self.get_mut();
+        loop {
+            match &mut this.phase {
+                Phase::Planning {
+                    responses,
+                    plan,
+                    answered,
+                    ..
+                } => match responses.poll_next_unpin(cx) {
+                    Poll::Pending => return Poll::Pending,
+                    Poll::Ready(Some(response)) => {
+                        let first = !*answered;
+                        *answered = true;
+                        return Poll::Ready(Some(OpItem::Response {
+                            first,
+                            response: Box::new(response),
+                        }));
+                    }
+                    Poll::Ready(None) => {
+                        let (source, answered) = (plan.take(), *answered);
+                        let Phase::Planning { sharing, .. } =
+                            std::mem::replace(&mut this.phase, Phase::Ending)
+                        else {
+                            unreachable!("in the planning phase")
+                        };
+                        match source {
+                            Some(source) if !answered => {
+                                this.phase = Phase::Following {
+                                    shared: sharing.into_shared(),
+                                    source,
+                                    resolving: None,
+                                };
+                            }
+                            Some(_) | None if answered => {}
+                            _ => {
+                                // Nothing answered and nothing to follow: a subscription
+                                // selecting several root fields.
+                                let mut error = async_graphql::Error::new(
+                                    "订阅只能选择一个字段 (a subscription selects exactly one field)",
+                                );
+                                error = error.extend_with(|_, e| e.set("code", "BAD_REQUEST"));
+                                return Poll::Ready(Some(OpItem::Response {
+                                    first: true,
+                                    response: error_response(error),
+                                }));
+                            }
+                        }
+                    }
+                },
+                Phase::Following {
+                    shared,
+                    source,
+                    resolving,
+                } => {
+                    if let Some(resolution) = resolving {
+                        let payload = std::task::ready!(resolution.poll_unpin(cx));
+                        *resolving = None;
+                        return Poll::Ready(Some(OpItem::Payload(payload)));
+                    }
+                    match std::task::ready!(source.poll_next_unpin(cx)) {
+                        Some(Ok(item)) => *resolving = Some(shared.resolve(item)),
+                        Some(Err(e)) => {
+                            this.phase = Phase::Ending;
+                            return Poll::Ready(Some(OpItem::Response {
+                                first: false,
+                                response: error_response(e.into_graphql()),
+                            }));
+                        }
+                        None => this.phase = Phase::Ending,
+                    }
+                }
+                Phase::Ending => {
+                    this.phase = Phase::Done;
+                    return Poll::Ready(Some(OpItem::End));
+                }
+                Phase::Done => return Poll::Ready(None),
+            }
+        }
+    }
+}
+
+/// `{"id": id, "type": kind, "payload": payload}` around an already serialised payload.
+pub fn message_around(id: &str, kind: &str, payload: &str) -> String {
+    let id = serde_json::to_string(id).unwrap_or_else(|_| "\"\"".into());
+    format!(r#"{{"id":{id},"type":"{kind}","payload":{payload}}}"#)
+}

@@ -1,0 +1,253 @@
+//! Live statistics: the figures of the `statistics` query for a period and a scope,
+//! recomputed when an event of that scope is committed and pushed when they change.
+//!
+//! One watcher per (period, scope) serves every subscriber of it, however many
+//! dashboards show the same figures. A burst of events is coalesced into one
+//! recomputation: after the first event the watcher waits until the scope has been
+//! quiet for `quiet`, but never longer than `max_delay`, then computes once and
+//! publishes only if a figure changed. Subscribers read the latest value from a
+//! `watch` channel, so a slow one skips straight to the newest figures.
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError, Weak};
+use std::time::Duration;
+
+use chrono::{Datelike, NaiveDate, Utc};
+use futures_util::stream::BoxStream;
+use futures_util::{FutureExt, StreamExt};
+use sea_orm::DatabaseConnection;
+use tokio::sync::watch;
+use tokio::task::AbortHandle;
+use tokio_stream::wrappers::WatchStream;
+
+use crate::domain::calendar::local_date;
+use crate::error::{AppError, AppResult};
+use crate::events::{EventFilter, Live, LiveEvent, Viewer};
+use crate::service::outbox::topic;
+use crate::service::statistics::{self, Scope, Statistics};
+
+/// The period of a live statistics subscription: inclusive dates, China time. With no
+/// end the period runs up to today, whatever day that is when the figures are computed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Period {
+    pub from: NaiveDate,
+    pub to: Option<NaiveDate>,
+}
+
+impl Period {
+    /// `from` defaults to the first day of the current year (China time).
+    pub fn new(from: Option<NaiveDate>, to: Option<NaiveDate>) -> AppResult<Self> {
+        let today = local_date(Utc::now());
+        let from = match from {
+            Some(from) => from,
+            None => NaiveDate::from_ymd_opt(today.year(), 1, 1)
+                .ok_or_else(|| AppError::internal("no first day of the year"))?,
+        };
+        // Open-ended: up to today, or nothing yet when `from` is still to come.
+        statistics::check_period(from, to.unwrap_or(today.max(from)))?;
+        Ok(Period { from, to })
+    }
+
+    fn end(&self) -> NaiveDate {
+        self.to
+            .unwrap_or_else(|| local_date(Utc::now()))
+            .max(self.from)
+    }
+}
+
+/// Figures as published: `version` grows by one with every change.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Snapshot {
+    pub version: u64,
+    pub statistics: Statistics,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct BoardKey {
+    period: Period,
+    scope: Scope,
+}
+
+/// How eagerly watchers recompute.
+#[derive(Debug, Clone, Copy)]
+pub struct Coalescing {
+    /// Recompute once no event of the scope has arrived for this long...
+    pub quiet: Duration,
+    /// ...or this long after the first event of a burst, whichever comes first.
+    pub max_delay: Duration,
+}
+
+/// The process's watchers. Cheap to clone.
+#[derive(Clone)]
+pub struct LiveStatistics {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    db: DatabaseConnection,
+    live: Live,
+    coalescing: Coalescing,
+    boards: Mutex<HashMap<BoardKey, Weak<Board>>>,
+}
+
+/// One watcher; it runs while a subscriber holds it.
+struct Board {
+    key: BoardKey,
+    values: watch::Receiver<Option<Arc<Snapshot>>>,
+    task: AbortHandle,
+    registry: Weak<Inner>,
+}
+
+impl Drop for Board {
+    fn drop(&mut self) {
+        self.task.abort();
+        if let Some(inner) = self.registry.upgrade() {
+            let mut boards = inner.boards.lock().unwrap_or_else(PoisonError::into_inner);
+            if boards
+                .get(&self.key)
+                .is_some_and(|board| board.strong_count() == 0)
+            {
+                boards.remove(&self.key);
+            }
+        }
+    }
+}
+
+impl LiveStatistics {
+    pub fn new(db: DatabaseConnection, live: Live, coalescing: Coalescing) -> Self {
+        LiveStatistics {
+            inner: Arc::new(Inner {
+                db,
+                live,
+                coalescing,
+                boards: Mutex::default(),
+            }),
+        }
+    }
+
+    /// The figures for `period` and `scope`: the current ones as soon as they are
+    /// computed, then each change.
+    pub fn subscribe(&self, period: Period, scope: Scope) -> BoxStream<'static, Arc<Snapshot>> {
+        let board = self.board(BoardKey { period, scope });
+        WatchStream::new(board.values.clone())
+            .filter_map(move |value| {
+                // The stream keeps the watcher alive.
+                let _board = &board;
+                futures_util::future::ready(value)
+            })
+            .boxed()
+    }
+
+    /// Watchers running now (one per distinct period and scope).
+    pub fn watchers(&self) -> usize {
+        let boards = self
+            .inner
+            .boards
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        boards.values().filter(|b| b.strong_count() > 0).count()
+    }
+
+    fn board(&self, key: BoardKey) -> Arc<Board> {
+        let mut boards = self
+            .inner
+            .boards
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some(board) = boards.get(&key).and_then(Weak::upgrade) {
+            return board;
+        }
+        let (sender, values) = watch::channel(None);
+        let task = tokio::spawn(watch_scope(
+            self.inner.db.clone(),
+            self.inner.live.clone(),
+            self.inner.coalescing,
+            key,
+            sender,
+        ));
+        let board = Arc::new(Board {
+            key,
+            values,
+            task: task.abort_handle(),
+            registry: Arc::downgrade(&self.inner),
+        });
+        boards.insert(key, Arc::downgrade(&board));
+        board
+    }
+}
+
+/// The events that can change the figures of `scope`. Items never change station or
+/// township, so those narrow the events exactly; a department's figures count items it
+/// only assists with and events name the lead department, and events carry no
+/// category, so those scopes recompute on any item event of the rest of the scope.
+fn triggers(scope: &Scope) -> EventFilter {
+    EventFilter {
+        topics: vec![topic::PETITION.into(), topic::SUGGESTION.into()],
+        station_id: scope.station_id,
+        township_id: scope.township_id,
+        ..Default::default()
+    }
+}
+
+/// The scope's events from now on. The stream registers with the hub here, before the
+/// first computation: an event committed while that runs triggers another one rather
+/// than being missed. The events only trigger; their content goes nowhere.
+fn trigger_events(live: &Live, scope: &Scope) -> BoxStream<'static, AppResult<Arc<LiveEvent>>> {
+    let viewer = Viewer {
+        everything: true,
+        ..Viewer::anonymous()
+    };
+    let mut events = live.subscribe(viewer, triggers(scope), None);
+    let _ = events.next().now_or_never();
+    events
+}
+
+async fn watch_scope(
+    db: DatabaseConnection,
+    live: Live,
+    coalescing: Coalescing,
+    key: BoardKey,
+    sender: watch::Sender<Option<Arc<Snapshot>>>,
+) {
+    let mut events = trigger_events(&live, &key.scope);
+    let mut published: Option<Statistics> = None;
+    let mut version = 0;
+    let mut failures = 0u32;
+    loop {
+        match statistics::compute(&db, key.period.from, key.period.end(), &key.scope).await {
+            Ok(figures) => {
+                failures = 0;
+                if published.as_ref() != Some(&figures) {
+                    version += 1;
+                    published = Some(figures.clone());
+                    sender.send_replace(Some(Arc::new(Snapshot {
+                        version,
+                        statistics: figures,
+                    })));
+                }
+            }
+            Err(e) => {
+                // The database is unavailable: try again shortly, without waiting for
+                // another event.
+                failures = (failures + 1).min(6);
+                tracing::warn!(error = ?e, "live statistics: computation failed; retrying");
+                tokio::time::sleep(Duration::from_millis(100 << failures)).await;
+                continue;
+            }
+        }
+        match events.next().await {
+            Some(Ok(_)) => {}
+            // A failed replay of missed events: recompute from the tables anyway.
+            Some(Err(_)) => events = trigger_events(&live, &key.scope),
+            None => return,
+        }
+        // Coalesce the burst.
+        let deadline = tokio::time::Instant::now() + coalescing.max_delay;
+        loop {
+            tokio::select! {
+                event = events.next() => if event.is_none() { return },
+                () = tokio::time::sleep(coalescing.quiet) => break,
+                () = tokio::time::sleep_until(deadline) => break,
+            }
+        }
+    }
+}
