@@ -276,6 +276,8 @@ pub struct TestApp {
     pub db: DatabaseConnection,
     pub client: reqwest::Client,
     pub sdl: String,
+    /// The running app's state (its live machinery can be inspected).
+    pub state: smart_npc::app::AppState,
     shutdown: Option<oneshot::Sender<()>>,
     // Dropped last: the database outlives the server.
     _database: TestDatabase,
@@ -378,13 +380,15 @@ impl Builder {
             vars.push(("REDIS_URL".into(), redis));
         }
         vars.extend(self.env);
-        let settings = Settings::from_lookup(|key| {
+        let lookup = |key: &str| {
             vars.iter()
                 .rev()
                 .find(|(k, _)| k == key)
                 .map(|(_, v)| v.clone())
-        })
-        .expect("test settings are valid");
+        };
+        let settings = Settings::from_lookup(lookup).expect("test settings are valid");
+        let live_settings =
+            smart_npc::events::LiveSettings::from_lookup(lookup).expect("live settings are valid");
         let mut db = smart_npc::db::connect(&settings)
             .await
             .expect("connect test database");
@@ -399,8 +403,9 @@ impl Builder {
                 counter.fetch_add(1, Ordering::SeqCst);
             });
         }
-        let app = App::new(db.clone(), settings).expect("app builds");
+        let app = App::with_live_settings(db.clone(), settings, live_settings).expect("app builds");
         let sdl = app.schema.sdl();
+        let state = app.state.clone();
         let (acceptor, addr) = app.bind().await.expect("bind port 0");
         let (tx, rx) = oneshot::channel::<()>();
         tokio::spawn(app.serve(acceptor, async move {
@@ -415,6 +420,7 @@ impl Builder {
                 .build()
                 .expect("client"),
             sdl,
+            state,
             shutdown: Some(tx),
             _database: database,
         }

@@ -22,18 +22,18 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 use crate::helpers::{require_redis, Fixture, TestApp};
 
 /// The longest any single expected message may take.
-const WAIT: Duration = Duration::from_secs(20);
+pub(crate) const WAIT: Duration = Duration::from_secs(20);
 const TOKEN_SECRET: &str = "live-tests-token-secret-0123456789abcdef";
 
 // ------------------------------------------------------------------ a WebSocket client
 
 #[derive(Debug)]
-enum Frame {
+pub(crate) enum Frame {
     Json(Value),
     Closed(u16, String),
 }
 
-struct Ws {
+pub(crate) struct Ws {
     socket: WebSocketStream<MaybeTlsStream<TcpStream>>,
 }
 
@@ -58,11 +58,11 @@ impl Ws {
         Ok(Ws { socket })
     }
 
-    async fn transport(addr: SocketAddr) -> Ws {
+    pub(crate) async fn transport(addr: SocketAddr) -> Ws {
         Self::open(addr, Some("graphql-transport-ws")).await
     }
 
-    async fn send(&mut self, message: Value) {
+    pub(crate) async fn send(&mut self, message: Value) {
         self.send_raw(&message.to_string()).await;
     }
 
@@ -71,7 +71,7 @@ impl Ws {
     }
 
     /// The next message or close, skipping control frames; `None` after `within`.
-    async fn frame_within(&mut self, within: Duration) -> Option<Frame> {
+    pub(crate) async fn frame_within(&mut self, within: Duration) -> Option<Frame> {
         let deadline = tokio::time::Instant::now() + within;
         loop {
             let next = tokio::time::timeout_at(deadline, self.socket.next()).await;
@@ -97,7 +97,7 @@ impl Ws {
         self.frame_within(WAIT).await.expect("a message in time")
     }
 
-    async fn json(&mut self) -> Value {
+    pub(crate) async fn json(&mut self) -> Value {
         match self.frame().await {
             Frame::Json(v) => v,
             other => panic!("expected a message, got {other:?}"),
@@ -111,7 +111,7 @@ impl Ws {
         }
     }
 
-    async fn init(&mut self, token: Option<&str>) {
+    pub(crate) async fn init(&mut self, token: Option<&str>) {
         let payload = match token {
             Some(token) => json!({ "token": token }),
             None => json!({}),
@@ -122,13 +122,13 @@ impl Ws {
         assert_eq!(ack["type"], "connection_ack", "{ack}");
     }
 
-    async fn subscribe(&mut self, id: &str, query: &str, variables: Value) {
+    pub(crate) async fn subscribe(&mut self, id: &str, query: &str, variables: Value) {
         self.send(json!({ "id": id, "type": "subscribe", "payload": { "query": query, "variables": variables } }))
             .await;
     }
 
     /// The `data` of the next `next` message of operation `id`.
-    async fn next_data(&mut self, id: &str) -> Value {
+    pub(crate) async fn next_data(&mut self, id: &str) -> Value {
         let message = self.json().await;
         assert_eq!(message["type"], "next", "{message}");
         assert_eq!(message["id"], id, "{message}");
@@ -136,7 +136,7 @@ impl Ws {
         message["payload"]["data"].clone()
     }
 
-    async fn close(mut self) {
+    pub(crate) async fn close(mut self) {
         let _ = self.socket.close(None).await;
     }
 }

@@ -10,6 +10,7 @@ mod graphql_http;
 mod health;
 mod helpers;
 mod live;
+mod live_statistics;
 mod management;
 mod mobile;
 mod node;
