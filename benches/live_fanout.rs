@@ -22,8 +22,8 @@
 //! with Redis, else 1). DATABASE_URL, when PostgreSQL, names a server on which the
 //! bench creates (and afterwards drops) a database of its own; without it, SQLite.
 //! Everything stays on loopback. `LIVE_BENCH_PROBE=1` instead measures, in-process,
-//! the memory of 10,000 bare hub subscriptions and of 10,000 GraphQL subscription
-//! streams (where an idle subscriber's bytes go).
+//! the memory of 10,000 bare hub subscriptions and of 10,000 planned WebSocket
+//! operations (where an idle subscriber's bytes go).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::HashMap;
@@ -433,20 +433,34 @@ async fn probe() {
     );
     drop(bare);
     let base = own_rss_kib();
-    let mut full = Vec::new();
-    for _ in 0..N {
-        let request = async_graphql::Request::new(
-            "subscription($s: ID) { showcaseStories(stationId: $s) { seq title occurredAt } }",
-        )
-        .data(smart_npc::auth::Actor::Anonymous);
-        let mut s = app.schema.execute_stream(request);
-        assert!(s.next().now_or_never().is_none());
-        full.push(s);
+    let mut planned = Vec::new();
+    let session = Arc::new(async_graphql::Data::default());
+    for n in 0..N {
+        use smart_npc::http::ws::operation::{Operation, Sharing};
+        let query =
+            "subscription($s: ID) { showcaseStories(stationId: $s) { seq title occurredAt } }";
+        // The extra field makes 72 distinct operations, as 72 stations' would be.
+        let payload = json!({ "query": query, "variables": { "s": null }, "n": n % 72 });
+        let sharing = Sharing {
+            registry: app.state.ws_operations.clone(),
+            schema: app.schema.clone(),
+            session: session.clone(),
+            actor: smart_npc::auth::Actor::Anonymous,
+            client: smart_npc::auth::ClientInfo {
+                ip: "127.0.0.1".into(),
+                user_agent: None,
+            },
+            payload: payload.as_object().unwrap().clone(),
+        };
+        let request = async_graphql::Request::new(query).data(smart_npc::auth::Actor::Anonymous);
+        let mut operation = Operation::plan(request, sharing);
+        assert!(operation.next().now_or_never().is_none());
+        planned.push(operation);
     }
-    let after_full = own_rss_kib();
+    let after_planned = own_rss_kib();
     println!(
-        "GraphQL subscription stream: {:.2} KiB each",
-        (after_full - base) as f64 / N as f64
+        "planned WebSocket operation (72 distinct, shared): {:.2} KiB each",
+        (after_planned - base) as f64 / N as f64
     );
 }
 

@@ -29,6 +29,34 @@ pub struct AppState {
     pub ws_operations: SharedOperations,
 }
 
+/// Accepts TCP connections with Nagle's algorithm off: a live event is one small
+/// WebSocket frame, and it should leave at once rather than wait for the peer's
+/// (possibly delayed) acknowledgement of the previous one.
+pub struct NoDelayAcceptor(TcpAcceptor);
+
+impl Acceptor for NoDelayAcceptor {
+    type Io = tokio::net::TcpStream;
+
+    fn local_addr(&self) -> Vec<poem::web::LocalAddr> {
+        self.0.local_addr()
+    }
+
+    async fn accept(
+        &mut self,
+    ) -> std::io::Result<(
+        Self::Io,
+        poem::web::LocalAddr,
+        poem::web::RemoteAddr,
+        poem::http::uri::Scheme,
+    )> {
+        let (io, local, remote, scheme) = self.0.accept().await?;
+        if let Err(e) = io.set_nodelay(true) {
+            tracing::debug!(error = %e, "cannot set TCP_NODELAY");
+        }
+        Ok((io, local, remote, scheme))
+    }
+}
+
 pub struct App {
     pub state: AppState,
     pub schema: AppSchema,
@@ -85,10 +113,12 @@ impl App {
 
     /// Binds the configured address (port 0 picks a free one) and returns the acceptor
     /// together with the address actually bound.
-    pub async fn bind(&self) -> std::io::Result<(TcpAcceptor, std::net::SocketAddr)> {
-        let acceptor = TcpListener::bind(self.state.settings.bind_addr)
-            .into_acceptor()
-            .await?;
+    pub async fn bind(&self) -> std::io::Result<(NoDelayAcceptor, std::net::SocketAddr)> {
+        let acceptor = NoDelayAcceptor(
+            TcpListener::bind(self.state.settings.bind_addr)
+                .into_acceptor()
+                .await?,
+        );
         let addr = acceptor
             .local_addr()
             .first()
@@ -100,7 +130,7 @@ impl App {
     /// Serves until `shutdown` resolves, then gives in-flight requests the grace period.
     pub async fn serve(
         self,
-        acceptor: TcpAcceptor,
+        acceptor: NoDelayAcceptor,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let grace = self.state.settings.shutdown_grace;
@@ -108,11 +138,15 @@ impl App {
         // subscriber fan-out run for as long as the server does.
         let live_tasks = self.state.live.start().await;
         // 跟踪督办: overdue marking, escalation and auto-close on a timer.
+        let live = self.state.live.clone();
         let supervision = crate::service::petitions::supervision::spawn(
             self.state.db.clone(),
             self.state.settings.workflow.clone(),
+            {
+                let live = live.clone();
+                move || live.wake_relay()
+            },
         );
-        let live = self.state.live.clone();
         let shutdown = async move {
             shutdown.await;
             live.begin_shutdown();

@@ -10,9 +10,9 @@ use serde_json::json;
 
 use crate::auth::Actor;
 use crate::db::begin_write;
-use crate::service::outbox::{self, topic, NewEvent};
 use crate::domain::page::{Page, PageRequest};
 use crate::error::{AppError, AppResult};
+use crate::service::outbox::{self, topic, NewEvent};
 use crate::service::paging::fetch_page;
 
 pub async fn submit(

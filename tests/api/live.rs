@@ -409,6 +409,35 @@ async fn the_init_timeout_is_configurable() {
 }
 
 #[tokio::test]
+async fn a_connection_closes_with_4403_when_its_access_token_expires() {
+    let app = TestApp::builder()
+        .fixture(Fixture::Demo)
+        .env("ACCESS_TOKEN_TTL_SECS", "3")
+        .spawn()
+        .await;
+    let token = app.token("supervisor").await;
+    let mut ws = Ws::transport(app.addr).await;
+    ws.init(Some(&token)).await;
+    ws.subscribe(
+        "alerts",
+        "subscription { supervisionAlerts { seq } }",
+        json!({}),
+    )
+    .await;
+    // Still open a second in: the token is valid.
+    assert!(ws.frame_within(Duration::from_millis(1000)).await.is_none());
+    let (code, reason) = ws.closed().await;
+    assert_eq!(code, 4403, "{reason}");
+    // An anonymous connection has no token to expire.
+    let mut anonymous = Ws::transport(app.addr).await;
+    anonymous.init(None).await;
+    assert!(anonymous
+        .frame_within(Duration::from_millis(3500))
+        .await
+        .is_none());
+}
+
+#[tokio::test]
 async fn pings_are_answered_with_pongs() {
     let app = TestApp::spawn().await;
     let mut ws = Ws::transport(app.addr).await;

@@ -86,9 +86,15 @@ async fn a_burst_of_changes_gives_one_update_with_the_figures_of_the_statistics_
     // Statistics are public: an anonymous dashboard may follow them.
     let mut dashboard = Ws::transport(app.addr).await;
     dashboard.init(None).await;
-    dashboard.subscribe("s", &live_query(), json!({ "s": binhe })).await;
+    dashboard
+        .subscribe("s", &live_query(), json!({ "s": binhe }))
+        .await;
     let initial = dashboard.next_data("s").await["liveStatistics"].clone();
-    assert_eq!(initial, queried(&app, &binhe).await, "the current figures at once");
+    assert_eq!(
+        initial,
+        queried(&app, &binhe).await,
+        "the current figures at once"
+    );
     let before = initial["itemsCollected"].as_i64().unwrap();
 
     // A burst: five items collected one after another, each published on its own
@@ -128,10 +134,7 @@ async fn a_burst_of_changes_gives_one_update_with_the_figures_of_the_statistics_
         .await;
     r.data();
     let update = dashboard.next_data("s").await["liveStatistics"].clone();
-    assert_eq!(
-        update["suggestionsMade"].as_i64().unwrap(),
-        made_before + 1
-    );
+    assert_eq!(update["suggestionsMade"].as_i64().unwrap(), made_before + 1);
     assert_eq!(update, queried(&app, &binhe).await);
 
     // Items of another station do not concern this one: no update.
@@ -164,7 +167,11 @@ async fn dashboards_of_one_scope_share_one_watcher_and_one_resolution() {
         dashboards.push(ws);
     }
     assert_eq!(app.state.live_statistics.watchers(), 2, "one per scope");
-    assert_eq!(app.state.ws_operations.len(), 2, "one per distinct operation");
+    assert_eq!(
+        app.state.ws_operations.len(),
+        2,
+        "one per distinct operation"
+    );
 
     submit(&app, &citizen, &binhe, 0).await;
     let mut texts = Vec::new();

@@ -10,8 +10,8 @@ use chrono::{DateTime, Utc};
 use futures_util::stream::BoxStream;
 use futures_util::StreamExt;
 
-use crate::domain::node_id::{NodeId, NodeKind};
 use super::serving::{self, LiveItem, Source};
+use crate::domain::node_id::{NodeId, NodeKind};
 use crate::error::{AppError, AppResult};
 use crate::events::{decode_cursor, encode_cursor, EventFilter, LiveEvent as Event, Viewer};
 use crate::graphql::context;

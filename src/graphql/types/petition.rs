@@ -9,11 +9,11 @@ use super::{load_many, load_one, Department, Deputy, Station, Township};
 use crate::domain::mask;
 use crate::domain::node_id::{NodeId, NodeKind};
 use crate::error::AppResult;
-use crate::service::statistics;
 use crate::graphql::loaders::{
     CategoryLoader, DepartmentLoader, DeputyLoader, PetitionDepartmentsLoader,
     PetitionEventsLoader, StationLoader, TownshipLoader,
 };
+use crate::service::statistics;
 
 /// 社情民意: an opinion item in the closed loop. Personal data (the submitter's name
 /// and phone) is shown to the submitter, the addressed deputy, the station's staff and

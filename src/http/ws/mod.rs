@@ -5,7 +5,8 @@
 //! The access token travels in the `connection_init` payload as `{"token": "..."}` or
 //! `{"Authorization": "Bearer ..."}` and is checked before the connection is
 //! acknowledged; the connection then acts as that account (or anonymously without a
-//! token). Every operation — subscriptions, and queries and mutations too — runs
+//! token) until the token expires, when it closes with 4403 (clients reconnect with a
+//! fresh token and resume from their cursors). Every operation — subscriptions, and queries and mutations too — runs
 //! through the app's schema with the connection's actor and non-caching DataLoaders.
 //!
 //! One task per connection drives the socket and all of its operations: an idle
@@ -16,6 +17,7 @@
 //! from the outbox, so it never holds anyone else up.
 use std::collections::VecDeque;
 use std::sync::Arc;
+use std::time::Duration;
 
 pub mod operation;
 
@@ -191,6 +193,7 @@ enum Wake {
     Incoming(Option<std::io::Result<Message>>),
     Operation(String, OpItem),
     InitTimeout,
+    TokenExpired,
     Tick,
     Closing,
 }
@@ -223,6 +226,10 @@ struct Connection {
     init_received: bool,
     /// Set once acknowledged.
     actor: Option<Actor>,
+    /// When the access token of `connection_init` expires: the connection then closes
+    /// with 4403, and the client reconnects with a fresh token and resumes from its
+    /// cursors (graphql-ws retries on 4403).
+    expires_at: Option<Instant>,
     operations: StreamMap<String, Operation>,
     /// Items produced while starting an operation, sent before anything else.
     ready: VecDeque<(String, OpItem)>,
@@ -304,6 +311,7 @@ impl Connection {
             settings,
             init_received: false,
             actor: None,
+            expires_at: None,
             operations: StreamMap::new(),
             ready: VecDeque::new(),
         }
@@ -311,8 +319,10 @@ impl Connection {
 
     async fn run(mut self, socket: WebSocketStream) {
         let (mut sink, mut incoming) = socket.split();
-        let init_deadline = tokio::time::sleep(self.settings.init_timeout);
-        tokio::pin!(init_deadline);
+        // Until `connection_init`: its deadline; then the access token's expiry.
+        let deadline = tokio::time::sleep(self.settings.init_timeout);
+        tokio::pin!(deadline);
+        let mut expiry_armed = false;
         let keepalive = self.settings.keepalive;
         let mut ticks = tokio::time::interval_at(Instant::now() + keepalive, keepalive);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -331,7 +341,9 @@ impl Connection {
                     Some((id, item)) = self.operations.next(), if !self.operations.is_empty() => {
                         Wake::Operation(id, item)
                     }
-                    () = &mut init_deadline, if !self.init_received => Wake::InitTimeout,
+                    () = &mut deadline, if !self.init_received || self.expires_at.is_some() => {
+                        if self.init_received { Wake::TokenExpired } else { Wake::InitTimeout }
+                    }
                     _ = ticks.tick() => Wake::Tick,
                     Ok(()) = closing.changed() => Wake::Closing,
                 }
@@ -344,11 +356,16 @@ impl Connection {
                     // large and needed only while a message is handled, not while the
                     // connection idles.
                     Box::pin(self.on_incoming(message, &mut reply)).await;
+                    if let (Some(at), false) = (self.expires_at, expiry_armed) {
+                        expiry_armed = true;
+                        deadline.as_mut().reset(at);
+                    }
                 }
                 Wake::Operation(id, item) => self.on_operation(id, item, &mut reply),
                 Wake::InitTimeout => {
                     reply.close(close::INIT_TIMEOUT, "Connection initialisation timeout")
                 }
+                Wake::TokenExpired => reply.close(close::FORBIDDEN, "Forbidden: token expired"),
                 Wake::Tick => {
                     if last_heard.elapsed() > keepalive * 3 {
                         reply.drop = true;
@@ -408,7 +425,14 @@ impl Connection {
             Ok(None) => Actor::Anonymous,
             Ok(Some(token)) => {
                 match accounts::actor_for_token(&self.state.db, &self.state.auth, &token).await {
-                    Ok(actor) => actor,
+                    Ok(actor) => {
+                        let now = chrono::Utc::now().timestamp();
+                        if let Ok(claims) = self.state.auth.keys.verify(&token, now) {
+                            let left = u64::try_from(claims.exp - now).unwrap_or(0);
+                            self.expires_at = Some(Instant::now() + Duration::from_secs(left));
+                        }
+                        actor
+                    }
                     Err(AppError::Unauthenticated { .. }) => {
                         return Err((close::FORBIDDEN, "Forbidden"))
                     }
@@ -423,12 +447,7 @@ impl Connection {
         Ok(())
     }
 
-    fn start(
-        &mut self,
-        id: String,
-        payload: &Map<String, Value>,
-        request: async_graphql::Request,
-    ) {
+    fn start(&mut self, id: String, payload: &Map<String, Value>, request: async_graphql::Request) {
         let Some(actor) = self.actor.clone() else {
             return;
         };

@@ -111,7 +111,9 @@ impl Drop for SharedOperation {
 }
 
 fn internal_error_payload() -> Payload {
-    Arc::from(r#"{"data":null,"errors":[{"message":"Internal server error","extensions":{"code":"INTERNAL"}}]}"#)
+    Arc::from(
+        r#"{"data":null,"errors":[{"message":"Internal server error","extensions":{"code":"INTERNAL"}}]}"#,
+    )
 }
 
 impl SharedOperation {

@@ -106,7 +106,13 @@ pub async fn run_cycle(
 }
 
 /// Runs the cycle every `interval` (the first one right away) until aborted.
-pub fn spawn(db: DatabaseConnection, workflow: Workflow) -> Option<tokio::task::JoinHandle<()>> {
+/// Runs the cycle every `supervision_interval`; `changed` is called after a cycle that
+/// changed items (their events are committed: the relay can publish them at once).
+pub fn spawn(
+    db: DatabaseConnection,
+    workflow: Workflow,
+    changed: impl Fn() + Send + 'static,
+) -> Option<tokio::task::JoinHandle<()>> {
     if workflow.supervision_interval.is_zero() {
         return None;
     }
@@ -116,6 +122,7 @@ pub fn spawn(db: DatabaseConnection, workflow: Workflow) -> Option<tokio::task::
             ticker.tick().await;
             match run_cycle(&db, &workflow, Utc::now()).await {
                 Ok(report) if report != CycleReport::default() => {
+                    changed();
                     tracing::info!(?report, "supervision cycle")
                 }
                 Ok(_) => {}
