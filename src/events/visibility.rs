@@ -48,11 +48,16 @@ fn contains(scope: &[i64], id: Option<i64>) -> bool {
 /// townships, station staff those of their stations, department handlers those of
 /// their departments, and any signed-in account the events that name it (a citizen's
 /// own petitions). Anonymous viewers see public topics only.
+///
+/// Suggestions are read by the deputy who made them, the department they went to,
+/// county supervisors and admins only (as `suggestions` and `node` decide): their
+/// station and township place them for statistics but grant nobody a look.
 pub fn may_see(viewer: &Viewer, event: &LiveEvent) -> bool {
+    let placed_by_site = event.topic != topic::SUGGESTION;
     PUBLIC_TOPICS.contains(&event.topic.as_str())
         || viewer.everything
-        || contains(&viewer.townships, event.township_id)
-        || contains(&viewer.stations, event.station_id)
+        || (placed_by_site && contains(&viewer.townships, event.township_id))
+        || (placed_by_site && contains(&viewer.stations, event.station_id))
         || contains(&viewer.departments, event.department_id)
         || (viewer.account_id.is_some() && viewer.account_id == event.account_id)
 }
@@ -161,6 +166,40 @@ mod tests {
         let mut elsewhere = e.clone();
         elsewhere.township_id = None;
         assert!(!sees(&township(2), &elsewhere), "no township on the event");
+    }
+
+    #[test]
+    fn suggestions_are_for_their_deputy_department_and_the_county_only() {
+        let township = actor(
+            3,
+            vec![Grant {
+                township_id: Some(2),
+                ..grant(Role::Supervisor)
+            }],
+        );
+        let staff = actor(
+            4,
+            vec![Grant {
+                station_id: Some(3),
+                ..grant(Role::StationStaff)
+            }],
+        );
+        let handler = actor(
+            5,
+            vec![Grant {
+                department_id: Some(7),
+                ..grant(Role::DepartmentHandler)
+            }],
+        );
+        let deputy = actor(50, vec![grant(Role::Deputy)]);
+        let county = actor(6, vec![grant(Role::Supervisor)]);
+        let e = event("suggestion");
+        assert!(!sees(&township, &e), "township supervisors do not");
+        assert!(!sees(&staff, &e), "station staff do not");
+        assert!(sees(&handler, &e));
+        assert!(sees(&deputy, &e), "the deputy's account");
+        assert!(sees(&county, &e));
+        assert!(!sees(&Actor::Anonymous, &e));
     }
 
     #[test]

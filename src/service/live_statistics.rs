@@ -8,6 +8,7 @@
 //! publishes only if a figure changed. Subscribers read the latest value from a
 //! `watch` channel, so a slow one skips straight to the newest figures.
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::Duration;
 
@@ -15,7 +16,7 @@ use chrono::{Datelike, NaiveDate, Utc};
 use futures_util::stream::BoxStream;
 use futures_util::{FutureExt, StreamExt};
 use sea_orm::DatabaseConnection;
-use tokio::sync::watch;
+use tokio::sync::{watch, Semaphore};
 use tokio::task::AbortHandle;
 use tokio_stream::wrappers::WatchStream;
 
@@ -25,32 +26,39 @@ use crate::events::{EventFilter, Live, LiveEvent, Viewer};
 use crate::service::outbox::topic;
 use crate::service::statistics::{self, Scope, Statistics};
 
-/// The period of a live statistics subscription: inclusive dates, China time. With no
-/// end the period runs up to today, whatever day that is when the figures are computed.
+/// The period of a live statistics subscription: inclusive dates, China time. Without
+/// a start it is the current year, and without an end it runs up to today, whatever
+/// day (and year) that is when the figures are computed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Period {
-    pub from: NaiveDate,
+    pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
 }
 
+/// The longest period the figures are computed for (as `statistics::check_period`).
+const LONGEST_DAYS: i64 = 3660;
+
+fn first_of_year(day: NaiveDate) -> NaiveDate {
+    NaiveDate::from_ymd_opt(day.year(), 1, 1).unwrap_or(day)
+}
+
 impl Period {
-    /// `from` defaults to the first day of the current year (China time).
     pub fn new(from: Option<NaiveDate>, to: Option<NaiveDate>) -> AppResult<Self> {
         let today = local_date(Utc::now());
-        let from = match from {
-            Some(from) => from,
-            None => NaiveDate::from_ymd_opt(today.year(), 1, 1)
-                .ok_or_else(|| AppError::internal("no first day of the year"))?,
-        };
+        let start = from.unwrap_or_else(|| first_of_year(today));
         // Open-ended: up to today, or nothing yet when `from` is still to come.
-        statistics::check_period(from, to.unwrap_or(today.max(from)))?;
+        statistics::check_period(start, to.unwrap_or(today.max(start)))?;
         Ok(Period { from, to })
     }
 
-    fn end(&self) -> NaiveDate {
-        self.to
-            .unwrap_or_else(|| local_date(Utc::now()))
-            .max(self.from)
+    /// The dates to compute for now: an open end stops at today, and never makes the
+    /// period longer than allowed (a subscription can outlive many days).
+    fn dates(&self) -> (NaiveDate, NaiveDate) {
+        let today = local_date(Utc::now());
+        let start = self.from.unwrap_or_else(|| first_of_year(today));
+        let end = self.to.unwrap_or(today).max(start);
+        let longest = start + chrono::Duration::days(LONGEST_DAYS);
+        (start, end.min(longest))
     }
 }
 
@@ -87,7 +95,22 @@ struct Inner {
     live: Live,
     coalescing: Coalescing,
     boards: Mutex<HashMap<BoardKey, Weak<Board>>>,
+    /// Versions are unique in the process, not only per watcher: a shared WebSocket
+    /// operation tells items apart by them.
+    versions: AtomicU64,
+    /// Computations run so far (all watchers).
+    computations: AtomicU64,
+    /// Computations running at once: watchers share the request pool, and must leave
+    /// it to the requests.
+    permits: Semaphore,
 }
+
+/// Distinct periods and scopes watched at once (each holds a task and recomputes on
+/// its events); beyond it a new one is refused with RATE_LIMITED.
+pub const MAX_WATCHERS: usize = 512;
+
+/// Computations running at once.
+const CONCURRENT_COMPUTATIONS: usize = 2;
 
 /// One watcher; it runs while a subscriber holds it.
 struct Board {
@@ -120,21 +143,28 @@ impl LiveStatistics {
                 live,
                 coalescing,
                 boards: Mutex::default(),
+                versions: AtomicU64::new(0),
+                computations: AtomicU64::new(0),
+                permits: Semaphore::new(CONCURRENT_COMPUTATIONS),
             }),
         }
     }
 
     /// The figures for `period` and `scope`: the current ones as soon as they are
     /// computed, then each change.
-    pub fn subscribe(&self, period: Period, scope: Scope) -> BoxStream<'static, Arc<Snapshot>> {
-        let board = self.board(BoardKey { period, scope });
-        WatchStream::new(board.values.clone())
+    pub fn subscribe(
+        &self,
+        period: Period,
+        scope: Scope,
+    ) -> AppResult<BoxStream<'static, Arc<Snapshot>>> {
+        let board = self.board(BoardKey { period, scope })?;
+        Ok(WatchStream::new(board.values.clone())
             .filter_map(move |value| {
                 // The stream keeps the watcher alive.
                 let _board = &board;
                 futures_util::future::ready(value)
             })
-            .boxed()
+            .boxed())
     }
 
     /// Watchers running now (one per distinct period and scope).
@@ -147,23 +177,29 @@ impl LiveStatistics {
         boards.values().filter(|b| b.strong_count() > 0).count()
     }
 
-    fn board(&self, key: BoardKey) -> Arc<Board> {
+    /// Computations run so far, by all watchers.
+    pub fn computations(&self) -> u64 {
+        self.inner.computations.load(Ordering::Relaxed)
+    }
+
+    fn board(&self, key: BoardKey) -> AppResult<Arc<Board>> {
         let mut boards = self
             .inner
             .boards
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         if let Some(board) = boards.get(&key).and_then(Weak::upgrade) {
-            return board;
+            return Ok(board);
+        }
+        boards.retain(|_, board| board.strong_count() > 0);
+        if boards.len() >= MAX_WATCHERS {
+            return Err(AppError::RateLimited {
+                message: "同时统计的范围过多,请稍后再试 (too many statistics scopes watched; try again later)".into(),
+                retry_after_secs: 30,
+            });
         }
         let (sender, values) = watch::channel(None);
-        let task = tokio::spawn(watch_scope(
-            self.inner.db.clone(),
-            self.inner.live.clone(),
-            self.inner.coalescing,
-            key,
-            sender,
-        ));
+        let task = tokio::spawn(watch_scope(self.inner.clone(), key, sender));
         let board = Arc::new(Board {
             key,
             values,
@@ -171,7 +207,7 @@ impl LiveStatistics {
             registry: Arc::downgrade(&self.inner),
         });
         boards.insert(key, Arc::downgrade(&board));
-        board
+        Ok(board)
     }
 }
 
@@ -201,51 +237,70 @@ fn trigger_events(live: &Live, scope: &Scope) -> BoxStream<'static, AppResult<Ar
     events
 }
 
+/// Computes the figures now (one of a few computations at a time).
+async fn compute(inner: &Inner, key: &BoardKey) -> AppResult<Statistics> {
+    let _permit = inner
+        .permits
+        .acquire()
+        .await
+        .map_err(|_| AppError::internal("statistics permits closed"))?;
+    inner.computations.fetch_add(1, Ordering::Relaxed);
+    let (from, to) = key.period.dates();
+    statistics::compute(&inner.db, from, to, &key.scope).await
+}
+
 async fn watch_scope(
-    db: DatabaseConnection,
-    live: Live,
-    coalescing: Coalescing,
+    inner: Arc<Inner>,
     key: BoardKey,
     sender: watch::Sender<Option<Arc<Snapshot>>>,
 ) {
-    let mut events = trigger_events(&live, &key.scope);
+    let mut events = trigger_events(&inner.live, &key.scope);
     let mut published: Option<Statistics> = None;
-    let mut version = 0;
     let mut failures = 0u32;
     loop {
-        match statistics::compute(&db, key.period.from, key.period.end(), &key.scope).await {
+        match compute(&inner, &key).await {
             Ok(figures) => {
                 failures = 0;
                 if published.as_ref() != Some(&figures) {
-                    version += 1;
                     published = Some(figures.clone());
                     sender.send_replace(Some(Arc::new(Snapshot {
-                        version,
+                        version: inner.versions.fetch_add(1, Ordering::Relaxed) + 1,
                         statistics: figures,
                     })));
                 }
             }
             Err(e) => {
-                // The database is unavailable: try again shortly, without waiting for
-                // another event.
+                // The database is unavailable (the period is always valid): try again
+                // shortly, without waiting for another event.
                 failures = (failures + 1).min(6);
                 tracing::warn!(error = ?e, "live statistics: computation failed; retrying");
                 tokio::time::sleep(Duration::from_millis(100 << failures)).await;
                 continue;
             }
         }
+        // Wait for the scope's next event, then for the end of its burst. A failed
+        // replay of missed events ends the event stream: follow anew and recompute
+        // from the tables anyway.
         match events.next().await {
             Some(Ok(_)) => {}
-            // A failed replay of missed events: recompute from the tables anyway.
-            Some(Err(_)) => events = trigger_events(&live, &key.scope),
+            Some(Err(_)) => {
+                events = trigger_events(&inner.live, &key.scope);
+                continue;
+            }
             None => return,
         }
-        // Coalesce the burst.
-        let deadline = tokio::time::Instant::now() + coalescing.max_delay;
+        let deadline = tokio::time::Instant::now() + inner.coalescing.max_delay;
         loop {
             tokio::select! {
-                event = events.next() => if event.is_none() { return },
-                () = tokio::time::sleep(coalescing.quiet) => break,
+                event = events.next() => match event {
+                    Some(Ok(_)) => {}
+                    Some(Err(_)) => {
+                        events = trigger_events(&inner.live, &key.scope);
+                        break;
+                    }
+                    None => return,
+                },
+                () = tokio::time::sleep(inner.coalescing.quiet) => break,
                 () = tokio::time::sleep_until(deadline) => break,
             }
         }

@@ -137,7 +137,8 @@ async fn a_burst_of_changes_gives_one_update_with_the_figures_of_the_statistics_
     assert_eq!(update["suggestionsMade"].as_i64().unwrap(), made_before + 1);
     assert_eq!(update, queried(&app, &binhe).await);
 
-    // Items of another station do not concern this one: no update.
+    // Items of another station do not concern this one: not even a recomputation.
+    let computed = app.state.live_statistics.computations();
     let other = station_id(&app, "yixing_sanzhan").await;
     submit(&app, &citizen, &other, 0).await;
     assert!(
@@ -147,6 +148,7 @@ async fn a_burst_of_changes_gives_one_update_with_the_figures_of_the_statistics_
             .is_none(),
         "another station's item changed nothing here"
     );
+    assert_eq!(app.state.live_statistics.computations(), computed);
     dashboard.close().await;
 }
 
@@ -173,12 +175,18 @@ async fn dashboards_of_one_scope_share_one_watcher_and_one_resolution() {
         "one per distinct operation"
     );
 
+    let resolved = app.state.ws_operations.resolutions();
     submit(&app, &citizen, &binhe, 0).await;
     let mut texts = Vec::new();
     for ws in &mut dashboards[..2] {
         texts.push(ws.json().await);
     }
     assert_eq!(texts[0], texts[1], "both got the same update");
+    assert_eq!(
+        app.state.ws_operations.resolutions(),
+        resolved + 1,
+        "resolved once for both"
+    );
     assert!(dashboards[2]
         .frame_within(Duration::from_millis(2500))
         .await

@@ -41,7 +41,7 @@ impl StatisticsSubscription {
         let boards = context::state(ctx)?.live_statistics.clone();
         let open = move || {
             Ok(boards
-                .subscribe(period, scope)
+                .subscribe(period, scope)?
                 .map(|snapshot| Ok(LiveItem::Statistics(snapshot)))
                 .boxed())
         };

@@ -14,6 +14,7 @@
 //! followed by thousands of dashboards is resolved once, not thousands of times.
 use std::collections::{HashMap, VecDeque};
 use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::task::{Context, Poll};
 
@@ -35,7 +36,15 @@ const RECENT: usize = 8;
 /// A serialised `ExecutionResult` (`{"data": ..., "errors": [...]}`).
 pub type Payload = Arc<str>;
 
-type Resolution = Shared<BoxFuture<'static, Payload>>;
+/// A resolved item: its payload, and whether it carries errors (such a resolution is
+/// not kept for other subscribers: the next one tries again).
+#[derive(Clone)]
+struct Resolved {
+    payload: Payload,
+    failed: bool,
+}
+
+type Resolution = Shared<BoxFuture<'static, Resolved>>;
 
 /// What an operation produces, in order.
 pub enum OpItem {
@@ -53,6 +62,7 @@ pub enum OpItem {
 #[derive(Clone, Default)]
 pub struct SharedOperations {
     map: Arc<Mutex<HashMap<String, Weak<SharedOperation>>>>,
+    resolutions: Arc<AtomicU64>,
 }
 
 impl SharedOperations {
@@ -66,6 +76,11 @@ impl SharedOperations {
         self.len() == 0
     }
 
+    /// Items resolved so far (once per shared operation and item).
+    pub fn resolutions(&self) -> u64 {
+        self.resolutions.load(Ordering::Relaxed)
+    }
+
     fn share(&self, key: String, seed: Seed) -> Arc<SharedOperation> {
         let mut map = self.map.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(op) = map.get(&key).and_then(Weak::upgrade) {
@@ -76,6 +91,7 @@ impl SharedOperations {
             seed,
             recent: Mutex::new(VecDeque::new()),
             registry: Arc::downgrade(&self.map),
+            resolutions: self.resolutions.clone(),
         });
         map.insert(key, Arc::downgrade(&op));
         op
@@ -97,6 +113,7 @@ pub struct SharedOperation {
     seed: Seed,
     recent: Mutex<VecDeque<(u64, Resolution)>>,
     registry: Weak<Mutex<HashMap<String, Weak<SharedOperation>>>>,
+    resolutions: Arc<AtomicU64>,
 }
 
 impl Drop for SharedOperation {
@@ -135,17 +152,28 @@ impl SharedOperation {
         });
         let schema = seed.schema.clone();
         let session = seed.session.clone();
+        self.resolutions.fetch_add(1, Ordering::Relaxed);
         let resolution = async move {
+            let failed = Resolved {
+                payload: internal_error_payload(),
+                failed: true,
+            };
             let Ok(request) = request else {
-                return internal_error_payload();
+                return failed;
             };
             let response = schema
                 .execute_stream_with_session_data(request, session)
                 .next()
                 .await;
-            match response.map(|r| serde_json::to_string(&r)) {
-                Some(Ok(json)) => Arc::from(json),
-                _ => internal_error_payload(),
+            let Some(response) = response else {
+                return failed;
+            };
+            match serde_json::to_string(&response) {
+                Ok(json) => Resolved {
+                    payload: Arc::from(json),
+                    failed: response.is_err(),
+                },
+                Err(_) => failed,
             }
         }
         .boxed()
@@ -155,6 +183,12 @@ impl SharedOperation {
             recent.pop_front();
         }
         resolution
+    }
+
+    /// Drops a failed resolution of item `key`: the next subscriber resolves it anew.
+    fn forget(&self, key: u64, resolution: &Resolution) {
+        let mut recent = self.recent.lock().unwrap_or_else(PoisonError::into_inner);
+        recent.retain(|(k, r)| !(*k == key && r.ptr_eq(resolution)));
     }
 }
 
@@ -170,9 +204,11 @@ pub struct Sharing {
 
 impl Sharing {
     fn key(&self) -> String {
+        // The account's session and grants: two subscribers share only when every
+        // resolver would see the same actor.
         let who = match &self.actor {
             Actor::Anonymous => String::new(),
-            Actor::Account(p) => format!("{}:{}", p.account_id, p.session_id),
+            Actor::Account(p) => format!("{}:{}:{:?}", p.account_id, p.session_id, p.grants),
         };
         let payload = serde_json::to_string(&self.payload).unwrap_or_default();
         format!("{who}\n{payload}")
@@ -209,7 +245,7 @@ enum Phase {
     Following {
         shared: Arc<SharedOperation>,
         source: Source,
-        resolving: Option<Resolution>,
+        resolving: Option<(u64, Resolution)>,
     },
     /// `End` is next.
     Ending,
@@ -298,13 +334,16 @@ impl Stream for Operation {
                     source,
                     resolving,
                 } => {
-                    if let Some(resolution) = resolving {
-                        let payload = std::task::ready!(resolution.poll_unpin(cx));
+                    if let Some((key, resolution)) = resolving {
+                        let resolved = std::task::ready!(resolution.poll_unpin(cx));
+                        if resolved.failed {
+                            shared.forget(*key, resolution);
+                        }
                         *resolving = None;
-                        return Poll::Ready(Some(OpItem::Payload(payload)));
+                        return Poll::Ready(Some(OpItem::Payload(resolved.payload)));
                     }
                     match std::task::ready!(source.poll_next_unpin(cx)) {
-                        Some(Ok(item)) => *resolving = Some(shared.resolve(item)),
+                        Some(Ok(item)) => *resolving = Some((item.key(), shared.resolve(item))),
                         Some(Err(e)) => {
                             this.phase = Phase::Ending;
                             return Poll::Ready(Some(OpItem::Response {
