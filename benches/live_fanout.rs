@@ -336,7 +336,8 @@ async fn connect(addr: SocketAddr) -> Socket {
 
 /// Subscribes and waits until the subscription is registered.
 async fn subscribe(socket: &mut Socket, station: Option<&str>) {
-    let query = "subscription($s: ID) { showcaseStories(stationId: $s) { seq storyId occurredAt } }";
+    let query =
+        "subscription($s: ID) { showcaseStories(stationId: $s) { seq storyId occurredAt } }";
     let subscribe = json!({ "id": "s", "type": "subscribe", "payload": { "query": query, "variables": { "s": station } } });
     socket
         .send(Message::text(subscribe.to_string()))
