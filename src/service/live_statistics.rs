@@ -62,7 +62,7 @@ impl Period {
     }
 }
 
-/// Figures as published: `version` grows by one with every change.
+/// Figures as published: `version` grows with every change (unique in the process).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Snapshot {
     pub version: u64,

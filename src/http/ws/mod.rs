@@ -6,15 +6,17 @@
 //! `{"Authorization": "Bearer ..."}` and is checked before the connection is
 //! acknowledged; the connection then acts as that account (or anonymously without a
 //! token) until the token expires, when it closes with 4403 (clients reconnect with a
-//! fresh token and resume from their cursors). Every operation — subscriptions, and queries and mutations too — runs
-//! through the app's schema with the connection's actor and non-caching DataLoaders.
+//! fresh token and resume from their cursors). Every operation — subscriptions, and
+//! queries and mutations too — runs through the app's schema with the connection's
+//! actor and non-caching DataLoaders.
 //!
 //! One task per connection drives the socket and all of its operations: an idle
 //! subscriber costs that task, small WebSocket buffers (`WS_BUFFER_BYTES`), its place
 //! in the hub and its source of items; the items are resolved once per distinct
-//! operation, however many subscribers follow it (see [`operation`]). Writes happen one message at a time; while a slow client's socket
-//! is full its subscriptions stop draining their (bounded) queues and later catch up
-//! from the outbox, so it never holds anyone else up.
+//! operation, however many subscribers follow it (see [`operation`]). Writes happen
+//! one message at a time; while a slow client's socket is full its subscriptions stop
+//! draining their (bounded) queues and later catch up from the outbox, so it never
+//! holds anyone else up.
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
