@@ -176,11 +176,8 @@ impl Relay {
             return self.round_on(&db, false).await;
         }
         let txn = self.db.begin().await?;
-        // The claim need not wait for its WAL flush: were it lost in a crash, its rows
-        // would go out again and subscribers drop them by sequence. The lock is held
-        // that much shorter, and the disk is left to the mutations' commits.
-        txn.execute_unprepared("SET LOCAL synchronous_commit TO OFF")
-            .await?;
+        // The claim does not wait for its WAL flush (see `try_relay_lock`): the lock is
+        // held that much shorter, and the disk is left to the mutations' commits.
         if !store::try_relay_lock(&txn).await? {
             txn.rollback().await?;
             return Ok(Round::Wait);
@@ -208,9 +205,17 @@ impl Relay {
             let Some(first) = rows.first() else {
                 return Ok(Round::Idle);
             };
-            let mut expected = match store::max_below(db, first.seq).await? {
-                Some(previous) => previous + 1,
-                None => 1,
+            // Everything this replica's hub has taken in is final too (the relay that
+            // published it had checked). Only a first row beyond what is known final
+            // needs a look below it.
+            self.resolved = self.resolved.max(self.hub.watermark());
+            let mut expected = if !postgres || first.seq <= self.resolved + 1 {
+                first.seq
+            } else {
+                match store::max_below(db, first.seq).await? {
+                    Some(previous) => previous + 1,
+                    None => 1,
+                }
             };
             let full = rows.len() as u64 == BATCH;
             let mut publishable = Vec::new();

@@ -105,7 +105,9 @@ pub async fn claim<C: ConnectionTrait>(db: &C, seqs: &[i64]) -> Result<u64, DbEr
 }
 
 /// PostgreSQL: one relay at a time per database (released at the end of the
-/// transaction). `false` when another replica's relay holds it.
+/// transaction). `false` when another replica's relay holds it. In the same round trip
+/// the transaction stops waiting for its WAL flush at commit: were its claim lost in a
+/// crash, its rows would go out again and subscribers drop them by sequence.
 pub async fn try_relay_lock<C: ConnectionTrait>(db: &C) -> Result<bool, DbErr> {
     // An arbitrary constant naming "the smart-npc outbox relay"; advisory locks are
     // per database, so test databases in one cluster do not contend.
@@ -113,7 +115,8 @@ pub async fn try_relay_lock<C: ConnectionTrait>(db: &C) -> Result<bool, DbErr> {
     let row = db
         .query_one(Statement::from_sql_and_values(
             DbBackend::Postgres,
-            "SELECT pg_try_advisory_xact_lock($1) AS locked",
+            "SELECT pg_try_advisory_xact_lock($1) AS locked, \
+             set_config('synchronous_commit', 'off', true) AS synchronous_commit",
             [KEY.into()],
         ))
         .await?;
