@@ -11,10 +11,7 @@
 //!
 //! Slow subscribers: each has a bounded queue. When it is full the event is not
 //! queued and the subscriber is flagged as lagging; it then re-reads what it missed
-//! (see `stream.rs`), so nothing waits on it and nothing is lost. It re-reads from the
-//! hub's ring of the latest [`RECENT_EVENTS`] events when they cover what it missed,
-//! and from the database otherwise: a thousand subscribers falling behind at once do
-//! not become a thousand outbox queries, which would slow the commits they wait for.
+//! from the database (see `stream.rs`), so nothing waits on it and nothing is lost.
 use std::collections::{HashMap, VecDeque};
 use std::future::poll_fn;
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
@@ -39,18 +36,11 @@ struct HubInner {
     buffer: usize,
 }
 
-/// Events the hub keeps in memory for subscribers catching up.
-pub const RECENT_EVENTS: usize = 4096;
-
 #[derive(Default)]
 struct Registry {
     watermark: i64,
     next_id: u64,
     subscribers: HashMap<u64, Entry>,
-    /// The latest dispatched events, in sequence order: every event with a sequence in
-    /// `(recent_floor, watermark]` is here.
-    recent: VecDeque<Arc<LiveEvent>>,
-    recent_floor: i64,
 }
 
 struct Entry {
@@ -181,37 +171,8 @@ impl Hub {
         let _ingesting = self.inner.ingest.lock().await;
         let published = store::max_published(&self.inner.db).await?.unwrap_or(0);
         let mut registry = lock(&self.inner.registry);
-        if published > registry.watermark {
-            // Events up to `published` were never dispatched here: not in the ring.
-            registry.watermark = published;
-            registry.recent.clear();
-            registry.recent_floor = published;
-        }
+        registry.watermark = registry.watermark.max(published);
         Ok(())
-    }
-
-    /// The events `interest` wants with `after < seq <= upto`, from the ring; `None`
-    /// when the ring does not reach back to `after` (read the database instead).
-    pub fn recent(
-        &self,
-        interest: &Interest,
-        after: i64,
-        upto: i64,
-    ) -> Option<Vec<Arc<LiveEvent>>> {
-        let registry = lock(&self.inner.registry);
-        if after < registry.recent_floor || upto > registry.watermark {
-            return None;
-        }
-        let start = registry.recent.partition_point(|e| e.seq <= after);
-        Some(
-            registry
-                .recent
-                .range(start..)
-                .take_while(|e| e.seq <= upto)
-                .filter(|e| interest.wants(e))
-                .cloned()
-                .collect(),
-        )
     }
 
     /// Takes in events from the bus (any order, duplicates allowed) and dispatches the
@@ -269,12 +230,6 @@ impl Hub {
             return;
         }
         registry.watermark = event.seq;
-        registry.recent.push_back(event.clone());
-        if registry.recent.len() > RECENT_EVENTS {
-            if let Some(oldest) = registry.recent.pop_front() {
-                registry.recent_floor = oldest.seq;
-            }
-        }
         let buffer = self.inner.buffer;
         let mut wake = Vec::new();
         for entry in registry.subscribers.values() {
@@ -295,82 +250,5 @@ impl Hub {
         for waker in wake {
             waker.wake();
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::events::filter::EventFilter;
-    use crate::events::visibility::Viewer;
-
-    fn event(seq: i64, station: i64) -> LiveEvent {
-        LiveEvent {
-            seq,
-            topic: "story".into(),
-            kind: "story_published".into(),
-            petition_id: None,
-            station_id: Some(station),
-            township_id: None,
-            department_id: None,
-            account_id: None,
-            payload: serde_json::Value::Null,
-            occurred_at: chrono::Utc::now(),
-        }
-    }
-
-    fn station(station: i64) -> Interest {
-        Interest {
-            filter: EventFilter {
-                station_id: Some(station),
-                ..EventFilter::default()
-            },
-            viewer: Viewer::anonymous(),
-        }
-    }
-
-    fn seqs(events: Option<Vec<Arc<LiveEvent>>>) -> Option<Vec<i64>> {
-        events.map(|events| events.iter().map(|e| e.seq).collect())
-    }
-
-    #[tokio::test]
-    async fn the_ring_serves_what_it_covers_and_only_that() {
-        let db = sea_orm::Database::connect("sqlite::memory:")
-            .await
-            .expect("db");
-        let hub = Hub::new(db, 8);
-        // Sequences up to twice the ring, with gaps (rolled back) at every 7th.
-        let last = 2 * RECENT_EVENTS as i64;
-        for seq in (1..=last).filter(|s| s % 7 != 0) {
-            hub.dispatch(Arc::new(event(seq, seq % 2)));
-        }
-        let floor = lock(&hub.inner.registry).recent_floor;
-        assert!(floor > 0, "the oldest events left the ring");
-        assert_eq!(lock(&hub.inner.registry).recent.len(), RECENT_EVENTS);
-        // Covered: exactly the wanted events in (after, upto], in order.
-        let even = station(0);
-        let wanted = |from: i64, to: i64| -> Vec<i64> {
-            (from + 1..=to)
-                .filter(|s| s % 2 == 0 && s % 7 != 0)
-                .collect()
-        };
-        assert_eq!(
-            seqs(hub.recent(&even, last - 6, last)),
-            Some(wanted(last - 6, last))
-        );
-        assert_eq!(
-            wanted(last - 6, last).len(),
-            2,
-            "one of three was rolled back"
-        );
-        assert_eq!(
-            seqs(hub.recent(&even, floor, floor + 20)),
-            Some(wanted(floor, floor + 20))
-        );
-        // Not covered: older than the ring, or beyond what was dispatched.
-        assert_eq!(seqs(hub.recent(&even, floor - 1, last)), None);
-        assert_eq!(seqs(hub.recent(&even, last - 6, last + 1)), None);
-        // Nothing wanted in a covered range is an empty answer, not a miss.
-        assert_eq!(seqs(hub.recent(&station(5), last - 6, last)), Some(vec![]));
     }
 }

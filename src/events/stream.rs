@@ -6,8 +6,7 @@
 //! everything above it reaches the subscriber's queue. So it replays
 //! `(after, watermark]` from the database, then takes live events, dropping any with a
 //! sequence it has already passed. When its queue overflowed (a slow client), it
-//! re-reads from the last sequence it passed up to the current watermark (from the
-//! hub's ring of recent events when that reaches back far enough).
+//! re-reads from the last sequence it passed up to the current watermark.
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -61,16 +60,7 @@ pub fn subscribe(
         let mut passed = after.unwrap_or(watermark);
         let mut upto = watermark;
         loop {
-            // Replay `(passed, upto]`: from the hub's ring of recent events when it
-            // reaches back that far, else from the outbox, page by page.
-            if passed < upto {
-                if let Some(events) = hub.recent(&interest, passed, upto) {
-                    for event in events {
-                        yield Ok(event);
-                    }
-                    passed = upto;
-                }
-            }
+            // Replay `(passed, upto]` from the outbox, page by page.
             while passed < upto {
                 // Boxed: the read's future is large and the stream idles far more
                 // often than it replays.
