@@ -8,77 +8,16 @@ use serde_json::{json, Value};
 use smart_npc::domain::calendar::{day_start, local_date};
 use smart_npc::domain::node_id::{NodeId, NodeKind};
 
+use crate::fixtures::{
+    assert_bad_input, assert_code, binhe, station_elsewhere, township, unknown, PASSWORD,
+};
 use crate::helpers::{GqlResponse, TestApp};
 
-const PASSWORD: &str = "Heshun-Test-Pass-7";
-
 // ------------------------------------------------------------------ helpers
-
-fn assert_code(r: &GqlResponse, code: &str) {
-    assert_eq!(r.error_code(), Some(code), "{}", r.body);
-}
-
-fn assert_bad_input(r: &GqlResponse, field: &str) {
-    assert_eq!(r.error_code(), Some("BAD_USER_INPUT"), "{}", r.body);
-    assert_eq!(
-        r.body["errors"][0]["extensions"]["field"], field,
-        "{}",
-        r.body
-    );
-}
-
-/// A well-formed id of `kind` that names nothing.
-fn unknown(kind: NodeKind) -> String {
-    NodeId::new(kind, 987_654).encode()
-}
 
 /// Today in Heshun (China Standard Time).
 fn today_in_china() -> NaiveDate {
     local_date(Utc::now())
-}
-
-async fn township(app: &TestApp, code: &str) -> Value {
-    let r = app
-        .gql("{ townships(first: 50) { edges { node { id code } } } }")
-        .send()
-        .await;
-    r.data()["townships"]["edges"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["node"]["code"] == code)
-        .unwrap_or_else(|| panic!("township {code}"))["node"]["id"]
-        .clone()
-}
-
-/// The demo staff's station (滨河) and its township.
-async fn binhe(app: &TestApp) -> (Value, Value) {
-    let staff = app.token("staff").await;
-    let r = app
-        .gql("{ me { roles { station { id code township { id } } } } }")
-        .bearer(Some(&staff))
-        .send()
-        .await;
-    let station = r.data()["me"]["roles"][0]["station"].clone();
-    assert_eq!(station["code"], "binhe");
-    (station["id"].clone(), station["township"]["id"].clone())
-}
-
-/// A demo station in another township than 滨河's, with that township.
-async fn station_elsewhere(app: &TestApp) -> (Value, Value) {
-    let (_, binhe_township) = binhe(app).await;
-    let r = app
-        .gql("{ stations(kind: LIAISON_STATION, first: 20) { edges { node { id township { id } } } } }")
-        .send()
-        .await;
-    let node = r.data()["stations"]["edges"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["node"]["township"]["id"] != binhe_township)
-        .expect("a station in another township")["node"]
-        .clone();
-    (node["id"].clone(), node["township"]["id"].clone())
 }
 
 async fn create_station(app: &TestApp, admin: &str, code: &str, township: &Value) -> Value {

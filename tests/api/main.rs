@@ -6,6 +6,7 @@ mod auth;
 mod authorization;
 mod cli;
 mod duty;
+mod fixtures;
 mod graphql_http;
 mod health;
 mod helpers;

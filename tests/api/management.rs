@@ -3,74 +3,14 @@
 //! each within the actor's scope. Fixtures are built through the API on top of the
 //! Heshun demo seed (accounts, townships, stations).
 use serde_json::{json, Value};
-use smart_npc::domain::node_id::{NodeId, NodeKind};
+use smart_npc::domain::node_id::NodeKind;
 
+use crate::fixtures::{
+    assert_bad_input, assert_code, binhe, station_elsewhere, township, unknown, PASSWORD,
+};
 use crate::helpers::{GqlResponse, TestApp};
 
-const PASSWORD: &str = "Heshun-Test-Pass-7";
-
 // ------------------------------------------------------------------ helpers
-
-fn assert_code(r: &GqlResponse, code: &str) {
-    assert_eq!(r.error_code(), Some(code), "{}", r.body);
-}
-
-fn assert_bad_input(r: &GqlResponse, field: &str) {
-    assert_eq!(r.error_code(), Some("BAD_USER_INPUT"), "{}", r.body);
-    assert_eq!(
-        r.body["errors"][0]["extensions"]["field"], field,
-        "{}",
-        r.body
-    );
-}
-
-/// A well-formed id of `kind` that names nothing.
-fn unknown(kind: NodeKind) -> String {
-    NodeId::new(kind, 987_654).encode()
-}
-
-async fn township(app: &TestApp, code: &str) -> Value {
-    let r = app
-        .gql("{ townships(first: 50) { edges { node { id code } } } }")
-        .send()
-        .await;
-    r.data()["townships"]["edges"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["node"]["code"] == code)
-        .unwrap_or_else(|| panic!("township {code}"))["node"]["id"]
-        .clone()
-}
-
-/// The demo staff's station (滨河) and its township.
-async fn binhe(app: &TestApp) -> (Value, Value) {
-    let staff = app.token("staff").await;
-    let r = app
-        .gql("{ me { roles { station { id code township { id } } } } }")
-        .bearer(Some(&staff))
-        .send()
-        .await;
-    let station = r.data()["me"]["roles"][0]["station"].clone();
-    assert_eq!(station["code"], "binhe");
-    (station["id"].clone(), station["township"]["id"].clone())
-}
-
-/// A demo station in another township than 滨河's.
-async fn station_elsewhere(app: &TestApp) -> Value {
-    let (_, binhe_township) = binhe(app).await;
-    let r = app
-        .gql("{ stations(kind: LIAISON_STATION, first: 20) { edges { node { id township { id } } } } }")
-        .send()
-        .await;
-    r.data()["stations"]["edges"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["node"]["township"]["id"] != binhe_township)
-        .expect("a station in another township")["node"]["id"]
-        .clone()
-}
 
 const CREATE_STATION: &str = "mutation($i: CreateStationInput!) { createStation(input: $i) { id code name kind isBrand brandName feature address receptionHours township { id } parent { id } } }";
 
@@ -408,7 +348,7 @@ async fn staff_edit_their_own_station_and_no_other() {
     let app = TestApp::spawn_demo().await;
     let staff = app.token("staff").await;
     let (binhe_id, _) = binhe(&app).await;
-    let other = station_elsewhere(&app).await;
+    let (other, _) = station_elsewhere(&app).await;
     let update = "mutation($id: ID!, $i: UpdateStationInput!) { updateStation(id: $id, input: $i) { id name isBrand brandName address receptionHours feature } }";
 
     let before = app
@@ -484,7 +424,7 @@ async fn staff_add_grids_to_their_station_names_unique_per_station() {
     let staff = app.token("staff").await;
     let admin = app.token("admin").await;
     let (binhe_id, _) = binhe(&app).await;
-    let other = station_elsewhere(&app).await;
+    let (other, _) = station_elsewhere(&app).await;
 
     let r = app
         .gql(CREATE_GRID)
@@ -559,7 +499,7 @@ async fn staff_add_liaisons_to_their_station_with_a_grid_of_it() {
     let admin = app.token("admin").await;
     let citizen = app.token("citizen").await;
     let (binhe_id, _) = binhe(&app).await;
-    let other = station_elsewhere(&app).await;
+    let (other, _) = station_elsewhere(&app).await;
     let grid = create_grid(&app, &staff, &binhe_id, "联络员网格").await;
     let foreign_grid = create_grid(&app, &admin, &other, "外站网格").await;
     let create = "mutation($i: CreateLiaisonInput!) { createLiaison(input: $i) { name kind phone grid { id } } }";
@@ -942,7 +882,7 @@ async fn staff_assign_and_end_resident_deputies_at_their_station_only() {
     let admin = app.token("admin").await;
     let staff = app.token("staff").await;
     let (binhe_id, _) = binhe(&app).await;
-    let other = station_elsewhere(&app).await;
+    let (other, _) = station_elsewhere(&app).await;
     let deputy = create_deputy(&app, &admin, "驻站新代表", json!({})).await;
 
     let r = app
@@ -1096,7 +1036,7 @@ async fn resident_deputies_link_at_most_two_grids_of_their_station() {
     let admin = app.token("admin").await;
     let staff = app.token("staff").await;
     let (binhe_id, _) = binhe(&app).await;
-    let other = station_elsewhere(&app).await;
+    let (other, _) = station_elsewhere(&app).await;
     let deputy = create_deputy(&app, &admin, "网格代表", json!({})).await;
     let g1 = create_grid(&app, &staff, &binhe_id, "测试网格一").await;
     let g2 = create_grid(&app, &staff, &binhe_id, "测试网格二").await;

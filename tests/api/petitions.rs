@@ -12,9 +12,8 @@ use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder}
 use serde_json::{json, Value};
 use smart_npc::domain::node_id::{NodeId, NodeKind};
 
+use crate::fixtures::{assert_bad_input, assert_code, PASSWORD};
 use crate::helpers::{Fixture, GqlResponse, TestApp};
-
-const PASSWORD: &str = "Heshun-Test-Pass-7";
 
 /// Appends fragment `P` (everything these tests look at) to a query.
 macro_rules! with_item {
@@ -431,22 +430,6 @@ fn day(d: NaiveDate) -> String {
     d.format("%Y-%m-%d").to_string()
 }
 
-#[track_caller]
-fn assert_error(r: &GqlResponse, code: &str) {
-    assert_eq!(r.error_code(), Some(code), "{}", r.body);
-}
-
-#[track_caller]
-fn assert_bad_input(r: &GqlResponse, field: &str) {
-    assert_eq!(r.error_code(), Some("BAD_USER_INPUT"), "{}", r.body);
-    assert_eq!(
-        r.body["errors"][0]["extensions"]["field"].as_str(),
-        Some(field),
-        "{}",
-        r.body
-    );
-}
-
 /// The timeline as [action, fromState, toState, actorRole, department code].
 fn steps(item: &Value) -> Vec<Value> {
     item["timeline"]
@@ -784,7 +767,7 @@ async fn duplicates_are_merged_into_another_item() {
             json!({ "into": target["id"] }),
         )
         .await;
-    assert_error(&r, "FORBIDDEN");
+    assert_code(&r, "FORBIDDEN");
 
     let args = json!({ "into": target["id"], "n": "与前一条反映的问题重复" });
     let merged = w.step(&w.staff, MERGE, &duplicate, args).await;
@@ -804,7 +787,7 @@ async fn duplicates_are_merged_into_another_item() {
     // A merged item is finished, and nothing merges into it.
     let args = json!({ "c": w.category("roads_transport"), "u": "NORMAL", "h": "COUNTY" });
     let r = w.try_step(&w.staff, REGISTER, &merged, args).await;
-    assert_error(&r, "INVALID_TRANSITION");
+    assert_code(&r, "INVALID_TRANSITION");
     let third = w.citizen_item().await;
     let r = w
         .try_step(&w.staff, MERGE, &third, json!({ "into": merged["id"] }))
@@ -857,9 +840,9 @@ async fn declining_needs_a_reason_and_ends_the_item() {
     let r = w
         .try_step(&w.staff, DECLINE, &declined, json!({ "r": "再次" }))
         .await;
-    assert_error(&r, "INVALID_TRANSITION");
+    assert_code(&r, "INVALID_TRANSITION");
     let r = w.rate(Some(&w.citizen), &declined, "UNSATISFIED").await;
-    assert_error(&r, "INVALID_TRANSITION");
+    assert_code(&r, "INVALID_TRANSITION");
 
     // From the ledger too.
     let registered = w.citizen_item().await;
@@ -891,7 +874,7 @@ async fn a_department_returns_an_item_and_the_station_forwards_it_again() {
     let r = w
         .try_step(&assist, RETURN, &item, json!({ "r": "不归我们管" }))
         .await;
-    assert_error(&r, "FORBIDDEN");
+    assert_code(&r, "FORBIDDEN");
 
     let reason = "该路段属城区管理，请转城管局";
     let item = w
@@ -926,7 +909,7 @@ async fn a_department_returns_an_item_and_the_station_forwards_it_again() {
     // The bureau still sees what it returned, but no longer acts on it.
     assert_eq!(w.node(Some(&w.handler), &item).await["id"], item["id"]);
     let r = w.try_step(&w.handler, ACCEPT, &item, json!({})).await;
-    assert_error(&r, "FORBIDDEN");
+    assert_code(&r, "FORBIDDEN");
     let inbox = w
         .ok(
             Some(&w.handler),
@@ -951,7 +934,7 @@ async fn a_department_returns_an_item_and_the_station_forwards_it_again() {
     let r = w
         .try_step(&assist, REPORT_ASSIST, &item, json!({ "r": "已排查" }))
         .await;
-    assert_error(&r, "FORBIDDEN");
+    assert_code(&r, "FORBIDDEN");
     let item = w.step(&w.handler, ACCEPT, &item, json!({})).await;
     assert_eq!(item["state"], "ACCEPTED");
     assert_eq!(
@@ -970,13 +953,13 @@ async fn the_addressed_deputy_resolves_on_the_spot_and_no_other_deputy_may() {
     let r = w
         .try_step(&w.deputy, RESOLVE_ON_SPOT, &item, result.clone())
         .await;
-    assert_error(&r, "INVALID_TRANSITION");
+    assert_code(&r, "INVALID_TRANSITION");
     let item = w.register(&item, "disputes", "NORMAL").await;
     // Another deputy has no relation to the item at all: it is hidden from them.
     let r = w
         .try_step(&other, RESOLVE_ON_SPOT, &item, result.clone())
         .await;
-    assert_error(&r, "NOT_FOUND");
+    assert_code(&r, "NOT_FOUND");
     assert!(w.node(Some(&other), &item).await.is_null());
     let r = w
         .try_step(&w.deputy, RESOLVE_ON_SPOT, &item, json!({ "r": " " }))
@@ -1009,7 +992,7 @@ async fn the_addressed_deputy_resolves_on_the_spot_and_no_other_deputy_may() {
     let r = w
         .try_step(&other, RESOLVE_ON_SPOT, &own, result.clone())
         .await;
-    assert_error(&r, "FORBIDDEN");
+    assert_code(&r, "FORBIDDEN");
     let own = w
         .step(&w.deputy, RESOLVE_ON_SPOT, &own, result.clone())
         .await;
@@ -1210,7 +1193,7 @@ async fn supervisors_urge_with_a_note_and_a_new_deadline() {
     for token in [&w.handler, &w.staff, &w.deputy, &w.citizen, &w.admin] {
         let args = json!({ "n": "请加快办理", "d": deadline.to_rfc3339() });
         let r = w.try_step(token, URGE, &item, args).await;
-        assert_error(&r, "FORBIDDEN");
+        assert_code(&r, "FORBIDDEN");
     }
     let unchanged = w.node(Some(&w.supervisor), &item).await;
     assert_eq!(unchanged["version"], item["version"]);
@@ -1250,7 +1233,7 @@ async fn supervisors_urge_with_a_note_and_a_new_deadline() {
     let r = w
         .try_step(&w.handler, ESCALATE_SUPERVISION, &item, json!({}))
         .await;
-    assert_error(&r, "FORBIDDEN");
+    assert_code(&r, "FORBIDDEN");
     let item = w
         .step(
             &w.supervisor,
@@ -1280,7 +1263,7 @@ async fn supervisors_urge_with_a_note_and_a_new_deadline() {
     let registered = w.register(&registered, "other", "NORMAL").await;
     let args = json!({ "n": "请加快办理", "d": deadline.to_rfc3339() });
     let r = w.try_step(&w.supervisor, URGE, &registered, args).await;
-    assert_error(&r, "INVALID_TRANSITION");
+    assert_code(&r, "INVALID_TRANSITION");
 }
 
 #[tokio::test]
@@ -1333,7 +1316,7 @@ async fn a_township_department_escalates_to_a_county_department() {
     let r = w
         .try_step(&township, PROGRESS, &item, json!({ "n": "仍在跟进" }))
         .await;
-    assert_error(&r, "FORBIDDEN");
+    assert_code(&r, "FORBIDDEN");
 
     // The county bureau accepts with a fresh deadline and cannot escalate further.
     let item = w.step(&w.handler, ACCEPT, &item, json!({})).await;
@@ -1349,7 +1332,7 @@ async fn a_township_department_escalates_to_a_county_department() {
             json!({ "d": w.dept("renshe") }),
         )
         .await;
-    assert_error(&r, "INVALID_TRANSITION");
+    assert_code(&r, "INVALID_TRANSITION");
 }
 
 // ------------------------------------------------------------------ 3. supervision job
@@ -1482,7 +1465,7 @@ async fn results_left_unrated_close_themselves_after_auto_close_days() {
         json!(["auto_close", "resolved", "closed", "system", null])
     );
     let r = w.rate(Some(&w.citizen), &stale, "SATISFIED").await;
-    assert_error(&r, "INVALID_TRANSITION");
+    assert_code(&r, "INVALID_TRANSITION");
 
     let still = w.node(Some(&w.citizen), &fresh).await;
     assert_eq!(still["state"], "RESOLVED");
@@ -1526,44 +1509,44 @@ async fn forbidden_transitions_and_wrong_roles_are_refused() {
 
     // The bureau has no part in an item not forwarded to it: it does not even see it.
     let r = w.try_step(&w.handler, ACCEPT, &item, json!({})).await;
-    assert_error(&r, "NOT_FOUND");
+    assert_code(&r, "NOT_FOUND");
     // Roles that see the item but may never take the step: FORBIDDEN.
     let forward = json!({ "lead": w.dept("jiaotong") });
     for token in [&w.citizen, &w.deputy, &w.supervisor, &w.admin] {
         let r = w.try_step(token, FORWARD, &item, forward.clone()).await;
-        assert_error(&r, "FORBIDDEN");
+        assert_code(&r, "FORBIDDEN");
         let r = w.try_step(token, REGISTER, &item, register.clone()).await;
-        assert_error(&r, "FORBIDDEN");
+        assert_code(&r, "FORBIDDEN");
     }
     // The submitter may rate, just not before there is a result.
     let r = w.rate(Some(&w.citizen), &item, "SATISFIED").await;
-    assert_error(&r, "INVALID_TRANSITION");
+    assert_code(&r, "INVALID_TRANSITION");
     // A stale version is a conflict.
     let mut stale = item.clone();
     stale["version"] = json!(7);
     let r = w
         .try_step(&w.staff, REGISTER, &stale, register.clone())
         .await;
-    assert_error(&r, "CONFLICT");
+    assert_code(&r, "CONFLICT");
 
     let item = w.step(&w.staff, REGISTER, &item, register.clone()).await;
     let r = w
         .try_step(&w.staff, REGISTER, &item, register.clone())
         .await;
-    assert_error(&r, "INVALID_TRANSITION");
+    assert_code(&r, "INVALID_TRANSITION");
     let item = w.forward(&item, "jiaotong", &[]).await;
     // Staff see the forwarded item but never accept; the bureau cannot finish before accepting.
     let r = w.try_step(&w.staff, ACCEPT, &item, json!({})).await;
-    assert_error(&r, "FORBIDDEN");
+    assert_code(&r, "FORBIDDEN");
     let r = w
         .try_step(&w.handler, COMPLETE, &item, json!({ "r": "已办" }))
         .await;
-    assert_error(&r, "INVALID_TRANSITION");
+    assert_code(&r, "INVALID_TRANSITION");
     let r = w.try_step(&w.staff, FORWARD, &item, forward.clone()).await;
-    assert_error(&r, "INVALID_TRANSITION");
+    assert_code(&r, "INVALID_TRANSITION");
     let item = w.step(&w.handler, ACCEPT, &item, json!({})).await;
     let r = w.try_step(&w.handler, ACCEPT, &item, json!({})).await;
-    assert_error(&r, "INVALID_TRANSITION");
+    assert_code(&r, "INVALID_TRANSITION");
     // A county bureau does not escalate to another county bureau.
     let r = w
         .try_step(
@@ -1573,16 +1556,16 @@ async fn forbidden_transitions_and_wrong_roles_are_refused() {
             json!({ "d": w.dept("renshe") }),
         )
         .await;
-    assert_error(&r, "INVALID_TRANSITION");
+    assert_code(&r, "INVALID_TRANSITION");
     let r = w.rate(Some(&w.handler), &item, "SATISFIED").await;
-    assert_error(&r, "FORBIDDEN");
+    assert_code(&r, "FORBIDDEN");
 
     let item = w
         .step(&w.handler, COMPLETE, &item, json!({ "r": "已办结" }))
         .await;
     for token in [&w.staff, &w.deputy, &w.handler, &w.supervisor] {
         let r = w.rate(Some(token), &item, "SATISFIED").await;
-        assert_error(&r, "FORBIDDEN");
+        assert_code(&r, "FORBIDDEN");
     }
     // Rating twice in one round.
     assert_eq!(
@@ -1591,7 +1574,7 @@ async fn forbidden_transitions_and_wrong_roles_are_refused() {
     );
     for again in ["SATISFIED", "UNSATISFIED"] {
         let r = w.rate(Some(&w.citizen), &item, again).await;
-        assert_error(&r, "INVALID_TRANSITION");
+        assert_code(&r, "INVALID_TRANSITION");
     }
     let ratings = petition_rating::Entity::find()
         .filter(petition_rating::Column::PetitionId.eq(pid(&item)))
@@ -1606,7 +1589,7 @@ async fn forbidden_transitions_and_wrong_roles_are_refused() {
     let r = w
         .try_step(&other_handler, PROGRESS, &item, json!({ "n": "进展" }))
         .await;
-    assert_error(&r, "NOT_FOUND");
+    assert_code(&r, "NOT_FOUND");
     let r = w
         .gql(
             None,
@@ -1614,7 +1597,7 @@ async fn forbidden_transitions_and_wrong_roles_are_refused() {
             json!({ "id": item["id"], "v": item["version"] }),
         )
         .await;
-    assert_error(&r, "NOT_FOUND");
+    assert_code(&r, "NOT_FOUND");
     let r = w
         .gql(
             Some(&other_handler),
@@ -1622,7 +1605,7 @@ async fn forbidden_transitions_and_wrong_roles_are_refused() {
             json!({ "s": w.binhe }),
         )
         .await;
-    assert_error(&r, "FORBIDDEN");
+    assert_code(&r, "FORBIDDEN");
     let r = w
         .gql(
             Some(&other_handler),
@@ -1630,7 +1613,7 @@ async fn forbidden_transitions_and_wrong_roles_are_refused() {
             json!({ "d": w.dept("jiaotong") }),
         )
         .await;
-    assert_error(&r, "FORBIDDEN");
+    assert_code(&r, "FORBIDDEN");
     let tracked = w
         .ok(
             Some(&other_handler),
@@ -1902,9 +1885,9 @@ async fn anonymous_citizens_follow_and_rate_with_the_follow_secret() {
             json!({ "code": code, "secret": "0".repeat(32) }),
         )
         .await;
-    assert_error(&r, "FORBIDDEN");
+    assert_code(&r, "FORBIDDEN");
     let r = w.gql(None, TRACK, json!({ "code": "HS2222222222" })).await;
-    assert_error(&r, "NOT_FOUND");
+    assert_code(&r, "NOT_FOUND");
     let r = w.gql(None, TRACK, json!({ "code": "nonsense" })).await;
     assert_bad_input(&r, "trackingCode");
 
@@ -1924,7 +1907,7 @@ async fn anonymous_citizens_follow_and_rate_with_the_follow_secret() {
     let r = w
         .gql(None, RATE, json!({ "code": code, "s": "UNSATISFIED" }))
         .await;
-    assert_error(&r, "NOT_FOUND");
+    assert_code(&r, "NOT_FOUND");
     let r = w
         .gql(
             None,
@@ -1932,7 +1915,7 @@ async fn anonymous_citizens_follow_and_rate_with_the_follow_secret() {
             json!({ "code": code, "secret": "0".repeat(32), "s": "UNSATISFIED" }),
         )
         .await;
-    assert_error(&r, "NOT_FOUND");
+    assert_code(&r, "NOT_FOUND");
     let r = w.gql(None, RATE, json!({ "s": "SATISFIED" })).await;
     assert_bad_input(&r, "id");
     let r = w
@@ -1964,7 +1947,7 @@ async fn anonymous_intake_is_rate_limited_per_address() {
         w.submit(None, w.anonymous_input()).await.data();
     }
     let r = w.submit(None, w.anonymous_input()).await;
-    assert_error(&r, "RATE_LIMITED");
+    assert_code(&r, "RATE_LIMITED");
     let retry = r.body["errors"][0]["extensions"]["retryAfter"]
         .as_u64()
         .unwrap();
@@ -2388,7 +2371,7 @@ async fn lists_are_scoped_to_the_viewer_with_china_dates_and_paging() {
         let r = w
             .gql(Some(token), &ledger_query(), json!({ "s": w.binhe }))
             .await;
-        assert_error(&r, "FORBIDDEN");
+        assert_code(&r, "FORBIDDEN");
     }
     w.ok(Some(&elsewhere), &ledger_query(), json!({ "s": yixing.id }))
         .await;
@@ -2402,7 +2385,7 @@ async fn lists_are_scoped_to_the_viewer_with_china_dates_and_paging() {
             json!({ "t": w.station("binhe").township }),
         )
         .await;
-    assert_error(&r, "FORBIDDEN");
+    assert_code(&r, "FORBIDDEN");
     let theirs = w
         .ok(Some(&township), &supervised_query(), json!({ "f": year }))
         .await;
@@ -2418,7 +2401,7 @@ async fn lists_are_scoped_to_the_viewer_with_china_dates_and_paging() {
     let r = w
         .gql(Some(&township), &ledger_query(), json!({ "s": w.binhe }))
         .await;
-    assert_error(&r, "FORBIDDEN");
+    assert_code(&r, "FORBIDDEN");
 }
 
 // ------------------------------------------------------------------ 9. suggestions
@@ -2441,7 +2424,7 @@ async fn deputies_suggest_and_the_department_answers_once() {
         let r = w
             .gql(token.map(String::as_str), SUBMIT_SUGGESTION, vars.clone())
             .await;
-        assert_error(&r, code);
+        assert_code(&r, code);
     }
     let mut short = vars.clone();
     short["t"] = json!("建");
@@ -2466,7 +2449,7 @@ async fn deputies_suggest_and_the_department_answers_once() {
     let r = w
         .gql(Some(&w.handler), ANSWER_SUGGESTION, answer.clone())
         .await;
-    assert_error(&r, "FORBIDDEN");
+    assert_code(&r, "FORBIDDEN");
     let answered = w.ok(Some(&water), ANSWER_SUGGESTION, answer.clone()).await;
     assert_eq!(answered["status"], "ANSWERED");
     assert_eq!(answered["adoption"], "ADOPTED");
@@ -2475,7 +2458,7 @@ async fn deputies_suggest_and_the_department_answers_once() {
     let mut again = answer.clone();
     again["a"] = json!("NOT_ADOPTED");
     let r = w.gql(Some(&water), ANSWER_SUGGESTION, again).await;
-    assert_error(&r, "INVALID_TRANSITION");
+    assert_code(&r, "INVALID_TRANSITION");
 
     // The deputy sees the answer among their suggestions; the department in its own.
     let list = "query($d: ID) { suggestions(departmentId: $d, last: 1) { totalCount nodes { id status adoption answer } } }";
@@ -2490,7 +2473,7 @@ async fn deputies_suggest_and_the_department_answers_once() {
     let r = w
         .gql(Some(&w.handler), list, json!({ "d": w.dept("shuili") }))
         .await;
-    assert_error(&r, "FORBIDDEN");
+    assert_code(&r, "FORBIDDEN");
 }
 
 // ------------------------------------------------------------------ 10. statistics
