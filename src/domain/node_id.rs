@@ -94,6 +94,16 @@ impl NodeId {
     }
 
     /// Decodes an id that must name a node of `kind` (an argument such as `townshipId`).
+    /// [`NodeId::decode_as`] for an optional argument: `None` stays `None`.
+    pub fn decode_optional(
+        field: &str,
+        raw: Option<&str>,
+        kind: NodeKind,
+    ) -> AppResult<Option<i64>> {
+        raw.map(|raw| NodeId::decode_as(field, raw, kind))
+            .transpose()
+    }
+
     pub fn decode_as(field: &str, raw: &str, kind: NodeKind) -> AppResult<i64> {
         match NodeId::decode(raw) {
             Ok(node) if node.kind == kind => Ok(node.id),

@@ -21,7 +21,7 @@ use crate::service::outbox::topic;
 const MAX_TOPICS: usize = 10;
 
 fn id_of(field: &str, id: Option<&ID>, kind: NodeKind) -> AppResult<Option<i64>> {
-    id.map(|id| NodeId::decode_as(field, id, kind)).transpose()
+    NodeId::decode_optional(field, id.map(|id| id.as_str()), kind)
 }
 
 fn node_id(kind: NodeKind, id: Option<i64>) -> Option<ID> {

@@ -428,7 +428,7 @@ pub fn statistics_scope(
     category_id: Option<&ID>,
 ) -> AppResult<statistics::Scope> {
     let decode = |field: &str, id: Option<&ID>, kind: NodeKind| {
-        id.map(|id| NodeId::decode_as(field, id, kind)).transpose()
+        NodeId::decode_optional(field, id.map(|id| id.as_str()), kind)
     };
     Ok(statistics::Scope {
         township_id: decode("townshipId", township_id, NodeKind::Township)?,

@@ -34,20 +34,8 @@ pub async fn run_cycle(
         .all(db)
         .await?;
     for item in late {
-        // A concurrent change (CONFLICT) is fine: the next cycle looks again.
-        match act(
-            db,
-            workflow,
-            Acting::System,
-            item.id,
-            Some(item.version),
-            Step::MarkOverdue,
-        )
-        .await
-        {
-            Ok(_) => report.marked_overdue += 1,
-            Err(AppError::Conflict(_)) | Err(AppError::InvalidTransition(_)) => {}
-            Err(e) => return Err(e),
+        if system_step(db, workflow, &item, Step::MarkOverdue).await? {
+            report.marked_overdue += 1;
         }
     }
     let long_late = now - Duration::days(workflow.escalate_overdue_days);
@@ -64,19 +52,8 @@ pub async fn run_cycle(
             "逾期超过{}天,自动升级督办 (overdue for over {} days)",
             workflow.escalate_overdue_days, workflow.escalate_overdue_days
         ));
-        match act(
-            db,
-            workflow,
-            Acting::System,
-            item.id,
-            Some(item.version),
-            Step::EscalateSupervision { note },
-        )
-        .await
-        {
-            Ok(_) => report.escalated += 1,
-            Err(AppError::Conflict(_)) | Err(AppError::InvalidTransition(_)) => {}
-            Err(e) => return Err(e),
+        if system_step(db, workflow, &item, Step::EscalateSupervision { note }).await? {
+            report.escalated += 1;
         }
     }
     let unrated_since = now - Duration::days(workflow.auto_close_days);
@@ -87,22 +64,35 @@ pub async fn run_cycle(
         .all(db)
         .await?;
     for item in unrated {
-        match act(
-            db,
-            workflow,
-            Acting::System,
-            item.id,
-            Some(item.version),
-            Step::AutoClose,
-        )
-        .await
-        {
-            Ok(_) => report.auto_closed += 1,
-            Err(AppError::Conflict(_)) | Err(AppError::InvalidTransition(_)) => {}
-            Err(e) => return Err(e),
+        if system_step(db, workflow, &item, Step::AutoClose).await? {
+            report.auto_closed += 1;
         }
     }
     Ok(report)
+}
+
+/// Takes `step` on `item` as the system; `false` when someone changed the item first
+/// (CONFLICT, or a state the step no longer applies to): the next cycle looks again.
+async fn system_step(
+    db: &DatabaseConnection,
+    workflow: &Workflow,
+    item: &petition::Model,
+    step: Step,
+) -> AppResult<bool> {
+    match act(
+        db,
+        workflow,
+        Acting::System,
+        item.id,
+        Some(item.version),
+        step,
+    )
+    .await
+    {
+        Ok(_) => Ok(true),
+        Err(AppError::Conflict(_)) | Err(AppError::InvalidTransition(_)) => Ok(false),
+        Err(e) => Err(e),
+    }
 }
 
 /// Runs the cycle every `interval` (the first one right away) until aborted.
