@@ -33,6 +33,9 @@ pub struct Settings {
     pub database_max_connections: u32,
     /// `SHUTDOWN_GRACE_SECS`: how long in-flight requests get on SIGTERM.
     pub shutdown_grace: Duration,
+    /// `REQUEST_TIMEOUT_MS`: the longest one query or mutation may run (HTTP, and
+    /// queries and mutations over WebSocket) before it is stopped with `TIMEOUT`.
+    pub request_timeout: Duration,
     /// `TOKEN_SECRET`: signs access tokens; shared by every replica. Required in
     /// production; otherwise a random per-process secret is used.
     pub token_secret: Option<String>,
@@ -185,6 +188,13 @@ impl Settings {
             0,
             600,
         )?;
+        let request_timeout_ms = parse_number(
+            "REQUEST_TIMEOUT_MS",
+            get("REQUEST_TIMEOUT_MS"),
+            15_000,
+            1,
+            600_000,
+        )?;
         let auto_seed_demo = parse_bool("AUTO_SEED_DEMO", get("AUTO_SEED_DEMO"), !production)?;
         let demo_password =
             get("SMART_NPC_DEMO_PASSWORD").unwrap_or_else(|| DEFAULT_DEMO_PASSWORD.into());
@@ -336,6 +346,7 @@ impl Settings {
             demo_password,
             database_max_connections: database_max_connections as u32,
             shutdown_grace: Duration::from_secs(shutdown_secs),
+            request_timeout: Duration::from_millis(request_timeout_ms),
             token_secret,
             access_token_ttl: Duration::from_secs(access_secs),
             refresh_token_ttl: Duration::from_secs(refresh_days * 86_400),

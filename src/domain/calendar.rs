@@ -24,9 +24,46 @@ pub fn day_start(date: NaiveDate) -> DateTime<Utc> {
         .unwrap_or_else(|| Utc.from_utc_datetime(&local) - Duration::seconds(OFFSET_SECS.into()))
 }
 
+/// The first and last years a date or instant given to the gateway may fall in. Both
+/// backends hold far more (PostgreSQL from 4713 BC), but no record of a county's
+/// deputies, items or activities lies outside these, and a period that spans them is
+/// a mistake or a probe: refused at the edge, identically on SQLite and PostgreSQL.
+pub const FIRST_YEAR: i32 = 1900;
+pub const LAST_YEAR: i32 = 2999;
+
+/// Whether `date` lies in the supported range [`FIRST_YEAR`]..=[`LAST_YEAR`].
+pub fn is_supported_date(date: NaiveDate) -> bool {
+    use chrono::Datelike;
+    (FIRST_YEAR..=LAST_YEAR).contains(&date.year())
+}
+
+/// Whether an instant's date in China lies in the supported range.
+pub fn is_supported_instant(instant: DateTime<Utc>) -> bool {
+    // `local_date` cannot overflow here: chrono's range is far wider than ours, and
+    // an instant at its very edge simply falls outside.
+    instant
+        .checked_add_signed(Duration::seconds(OFFSET_SECS.into()))
+        .is_some_and(|local| is_supported_date(local.date_naive()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dates_outside_the_supported_years_are_refused() {
+        let date = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).expect("date");
+        assert!(is_supported_date(date(1900, 1, 1)));
+        assert!(is_supported_date(date(2999, 12, 31)));
+        assert!(!is_supported_date(date(1899, 12, 31)));
+        assert!(!is_supported_date(date(3000, 1, 1)));
+        assert!(!is_supported_date(date(-4713, 11, 24)));
+        assert!(is_supported_instant(day_start(date(2025, 6, 1))));
+        assert!(!is_supported_instant(DateTime::<Utc>::MIN_UTC));
+        assert!(!is_supported_instant(DateTime::<Utc>::MAX_UTC));
+        // 2999-12-31T20:00Z is already 3000-01-01 in Heshun.
+        assert!(!is_supported_instant(day_start(date(3000, 1, 1))));
+    }
 
     #[test]
     fn midnight_in_beijing_is_four_pm_utc() {

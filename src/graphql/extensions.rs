@@ -5,12 +5,14 @@
 use std::sync::Arc;
 
 use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextValidation,
+    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextRequest,
+    NextValidation,
 };
 use async_graphql::parser::types::ExecutableDocument;
 use async_graphql::{Response, ServerError, ServerResult, ValidationResult, Value, Variables};
 
 use crate::error::INTERNAL_MESSAGE;
+use crate::graphql::budget;
 
 pub struct ErrorCodes;
 
@@ -43,6 +45,16 @@ fn with_code(mut error: ServerError, code: &str) -> ServerError {
 fn is_input_coercion(message: &str) -> bool {
     message.starts_with("Invalid value for argument") || message.starts_with("Failed to parse")
 }
+
+/// The engine's message when a document holds no operation of the requested name, or
+/// several and no name.
+fn is_operation_resolution(message: &str) -> bool {
+    message.starts_with("Unknown operation named")
+        || message == "Operation name required in request."
+}
+
+/// The engine's message for a subscription sent to a transport that only answers once.
+const SUBSCRIPTION_ON_HTTP: &str = "Subscriptions are not supported on this transport.";
 
 /// Codes for the request-level failures the GraphQL engine itself reports.
 fn validation_code(message: &str) -> &'static str {
@@ -83,6 +95,29 @@ impl Extension for ErrorCodesExtension {
         })
     }
 
+    /// The last word on every response: errors the engine raises outside the hooks
+    /// below (choosing the operation) get their code here, and anything else still
+    /// uncoded is a request error.
+    async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
+        let mut response = next.run(ctx).await;
+        for error in &mut response.errors {
+            if has_code(error) {
+                continue;
+            }
+            let code = if is_operation_resolution(&error.message) {
+                "OPERATION_RESOLUTION_FAILURE"
+            } else {
+                tracing::warn!(message = %error.message, "uncoded request error");
+                "BAD_REQUEST"
+            };
+            error
+                .extensions
+                .get_or_insert_with(Default::default)
+                .set("code", Value::from(code));
+        }
+        response
+    }
+
     async fn execute(
         &self,
         ctx: &ExtensionContext<'_>,
@@ -91,6 +126,16 @@ impl Extension for ErrorCodesExtension {
     ) -> Response {
         let mut response = next.run(ctx, operation_name).await;
         for error in &mut response.errors {
+            if !has_code(error) && error.message == SUBSCRIPTION_ON_HTTP {
+                error.message =
+                    "订阅须经 WebSocket (subscriptions are served on /graphql/ws, graphql-transport-ws)"
+                        .to_owned();
+                error
+                    .extensions
+                    .get_or_insert_with(Default::default)
+                    .set("code", Value::from("OPERATION_NOT_SUPPORTED"));
+                continue;
+            }
             // The engine's own coercion of arguments and variables met during execution:
             // the client's input is at fault, and the message names only the input.
             if !has_code(error) && is_input_coercion(&error.message) {
@@ -171,7 +216,8 @@ impl Extension for NoIntrospectionExtension {
 }
 
 /// Mutations that check a credential (or create one). An operation may hold at most
-/// one of them, so aliases cannot turn one request into a password-guessing batch.
+/// one of them, counted after fragment expansion, so aliases and fragments cannot turn
+/// one request into a password-guessing batch.
 pub const CREDENTIAL_FIELDS: &[&str] = &[
     "signIn",
     "refreshSession",
@@ -179,49 +225,32 @@ pub const CREDENTIAL_FIELDS: &[&str] = &[
     "registerCitizen",
 ];
 
-/// Whether a document selects more than one credential field at its roots, or one
-/// next to root fragments (which could hide another).
-pub fn has_several_credential_fields(document: &ExecutableDocument) -> bool {
-    use async_graphql::parser::types::Selection;
-    let roots = document
-        .operations
-        .iter()
-        .flat_map(|(_, op)| op.node.selection_set.node.items.iter());
-    let (mut credentials, mut fragments) = (0, 0);
-    for item in roots {
-        match &item.node {
-            Selection::Field(field)
-                if CREDENTIAL_FIELDS.contains(&field.node.name.node.as_str()) =>
-            {
-                credentials += 1
-            }
-            Selection::Field(_) => {}
-            Selection::InlineFragment(_) | Selection::FragmentSpread(_) => fragments += 1,
-        }
-    }
-    credentials > 1 || (credentials == 1 && fragments > 0)
+fn coded(message: impl Into<String>, code: &str) -> ServerError {
+    let mut error = ServerError::new(message, None);
+    error
+        .extensions
+        .get_or_insert_with(Default::default)
+        .set("code", Value::from(code));
+    error
 }
 
-/// Whether a document selects any credential field at its roots.
-pub fn has_credential_field(document: &ExecutableDocument) -> bool {
-    use async_graphql::parser::types::Selection;
-    document.operations.iter().flat_map(|(_, op)| op.node.selection_set.node.items.iter()).any(|item| {
-        matches!(&item.node, Selection::Field(f) if CREDENTIAL_FIELDS.contains(&f.node.name.node.as_str()))
-    })
-}
+/// The request budget ([`crate::graphql::budget`]) around the parser, for every
+/// transport: the raw text is bounded before it is parsed, the document after (fields,
+/// spreads and aliases once fragments are expanded) before it is validated. Then the
+/// rules that need the whole document: one credential operation, and no control
+/// characters in any input.
+pub struct RequestBudget;
 
-pub struct OneCredentialCheck;
-
-impl ExtensionFactory for OneCredentialCheck {
+impl ExtensionFactory for RequestBudget {
     fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(OneCredentialCheckExtension)
+        Arc::new(RequestBudgetExtension)
     }
 }
 
-struct OneCredentialCheckExtension;
+struct RequestBudgetExtension;
 
 #[async_trait::async_trait]
-impl Extension for OneCredentialCheckExtension {
+impl Extension for RequestBudgetExtension {
     async fn parse_query(
         &self,
         ctx: &ExtensionContext<'_>,
@@ -229,17 +258,31 @@ impl Extension for OneCredentialCheckExtension {
         variables: &Variables,
         next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
+        let limits = &budget::LIMITS;
+        if let Err(over) = budget::check_text(query, limits) {
+            return Err(coded(over.message(limits), over.code()));
+        }
+        // The engine's parse step also runs its recursive-depth check, which follows
+        // every fragment spread: an exponential walk. So the document is parsed here
+        // first (linear, the text being bounded) and bounded after expansion before the
+        // engine sees it.
+        let parsed = async_graphql::parser::parse_query(query)
+            .map_err(|e| with_code(ServerError::from(e), "GRAPHQL_PARSE_FAILED"))?;
+        let cost = budget::check_document(&parsed, limits, CREDENTIAL_FIELDS)
+            .map_err(|over| coded(over.message(limits), over.code()))?;
+        drop(parsed);
         let document = next.run(ctx, query, variables).await?;
-        if has_several_credential_fields(&document) {
-            let mut error = ServerError::new(
+        if cost.credential_fields > 1 {
+            return Err(coded(
                 "signIn 等凭证操作每个请求只能一个 (one credential operation per request)",
-                None,
-            );
-            error
-                .extensions
-                .get_or_insert_with(Default::default)
-                .set("code", Value::from("BAD_REQUEST"));
-            return Err(error);
+                "BAD_REQUEST",
+            ));
+        }
+        if let Some(path) = budget::find_control_character(&document, variables) {
+            return Err(coded(
+                format!("输入 {path} 含有控制字符 (input `{path}` contains a control character)"),
+                "BAD_USER_INPUT",
+            ));
         }
         Ok(document)
     }

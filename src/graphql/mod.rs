@@ -1,5 +1,6 @@
 //! The GraphQL schema: query roots per area, types mapped from entities, one
 //! DataLoader per relation, and the extension that guarantees error codes.
+pub mod budget;
 pub mod connection;
 pub mod context;
 pub mod extensions;
@@ -21,6 +22,8 @@ pub type AppSchema =
 /// how much one request can make the database do.
 pub const MAX_DEPTH: usize = 16;
 pub const MAX_COMPLEXITY: usize = 20_000;
+/// Directives on one field or fragment.
+pub const MAX_DIRECTIVES: usize = 8;
 
 fn builder(
 ) -> SchemaBuilder<query::QueryRoot, mutation::MutationRoot, subscription::SubscriptionRoot> {
@@ -30,11 +33,12 @@ fn builder(
         subscription::SubscriptionRoot::default(),
     )
     .extension(extensions::ErrorCodes)
+    .extension(extensions::RequestBudget)
     .extension(crate::events::WakeRelayAfterMutations)
-    .extension(extensions::OneCredentialCheck)
     .limit_depth(MAX_DEPTH)
     .limit_complexity(MAX_COMPLEXITY)
     .limit_recursive_depth(32)
+    .limit_directives(MAX_DIRECTIVES)
 }
 
 pub fn build_schema(state: AppState) -> AppSchema {

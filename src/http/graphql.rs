@@ -12,7 +12,8 @@ use super::media::{is_json_content_type, negotiate, ResponseMedia};
 use crate::app::AppState;
 use crate::auth::{Actor, ClientInfo};
 use crate::error::AppError;
-use crate::graphql::extensions::has_credential_field;
+use crate::graphql::budget;
+use crate::graphql::extensions::CREDENTIAL_FIELDS;
 use crate::graphql::{loaders, AppSchema};
 use crate::service::accounts;
 
@@ -26,7 +27,14 @@ const REQUEST_ERROR_CODES: &[&str] = &[
     "QUERY_TOO_DEEP",
     "QUERY_TOO_COMPLEX",
     "BAD_REQUEST",
+    "OPERATION_RESOLUTION_FAILURE",
+    "OPERATION_NOT_SUPPORTED",
 ];
+
+/// Request errors where no operation could be chosen to run on this transport: 400
+/// whatever the media type (a client that sends them has a bug to see, not a GraphQL
+/// result to render).
+const ALWAYS_400_CODES: &[&str] = &["OPERATION_RESOLUTION_FAILURE", "OPERATION_NOT_SUPPORTED"];
 
 struct Reply {
     status: StatusCode,
@@ -88,6 +96,14 @@ fn parse_params(params: &Map<String, Value>) -> Result<async_graphql::Request, R
         Some(_) => return Err(Reply::bad_request("`query` must be a string")),
         None => return Err(Reply::bad_request("`query` is required")),
     };
+    // Bounded before anything parses it (GET and batches parse it here already).
+    if let Err(over) = budget::check_text(&query, &budget::LIMITS) {
+        return Err(Reply::error(
+            StatusCode::BAD_REQUEST,
+            &over.message(&budget::LIMITS),
+            over.code(),
+        ));
+    }
     let mut request = async_graphql::Request::new(query);
     match params.get("operationName") {
         None | Some(Value::Null) => {}
@@ -129,19 +145,41 @@ fn is_request_error(response: &async_graphql::Response) -> bool {
     })
 }
 
-/// A single response as JSON: no `data` entry when the request failed before execution.
-fn response_json(response: &async_graphql::Response) -> (Value, bool) {
-    let request_error = is_request_error(response);
-    let mut body = serde_json::to_value(response).unwrap_or_else(|_| json!({}));
-    if let (true, Value::Object(map)) = (request_error, &mut body) {
-        map.remove("data");
-    }
-    (body, request_error)
+/// How a response failed, if it did before execution.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Failure {
+    None,
+    /// Parsing or validation: 400 as `application/graphql-response+json`.
+    Request,
+    /// No operation to run here: 400 for every media type.
+    NoOperation,
 }
 
-fn status_for(media: ResponseMedia, request_error: bool) -> StatusCode {
-    match (media, request_error) {
-        (ResponseMedia::GraphqlResponse, true) => StatusCode::BAD_REQUEST,
+/// A single response as JSON: no `data` entry when the request failed before execution.
+fn response_json(response: &async_graphql::Response) -> (Value, Failure) {
+    let failure = if !is_request_error(response) {
+        Failure::None
+    } else if response.errors.iter().any(|e| {
+        matches!(
+            e.extensions.as_ref().and_then(|ext| ext.get("code")),
+            Some(async_graphql::Value::String(code)) if ALWAYS_400_CODES.contains(&code.as_str())
+        )
+    }) {
+        Failure::NoOperation
+    } else {
+        Failure::Request
+    };
+    let mut body = serde_json::to_value(response).unwrap_or_else(|_| json!({}));
+    if let (Failure::Request | Failure::NoOperation, Value::Object(map)) = (failure, &mut body) {
+        map.remove("data");
+    }
+    (body, failure)
+}
+
+fn status_for(media: ResponseMedia, failure: Failure) -> StatusCode {
+    match (media, failure) {
+        (_, Failure::NoOperation) => StatusCode::BAD_REQUEST,
+        (ResponseMedia::GraphqlResponse, Failure::Request) => StatusCode::BAD_REQUEST,
         _ => StatusCode::OK,
     }
 }
@@ -206,6 +244,20 @@ pub fn client_of(req: &Request, trust_proxy_headers: bool) -> ClientInfo {
     }
 }
 
+/// An operation that ran past `REQUEST_TIMEOUT_MS` was dropped (a write's transaction
+/// rolls back with it): 503, retryable.
+fn timed_out(timeout: std::time::Duration) -> Reply {
+    tracing::warn!(
+        timeout_ms = timeout.as_millis() as u64,
+        "operation timed out"
+    );
+    Reply::error(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "请求处理超时，请稍后重试 (the operation took too long and was stopped; try again)",
+        "TIMEOUT",
+    )
+}
+
 async fn execute(
     req: &Request,
     state: &AppState,
@@ -218,6 +270,7 @@ async fn execute(
         Err(reply) => return reply,
     };
     let client = client_of(req, state.settings.trust_proxy_headers);
+    let timeout = state.settings.request_timeout;
     let prepare = |request: async_graphql::Request| {
         loaders::register(request, &state.db)
             .data(actor.clone())
@@ -225,21 +278,27 @@ async fn execute(
     };
     match batch {
         BatchRequest::Single(request) => {
-            let response = schema.execute(prepare(request)).await;
-            let (body, request_error) = response_json(&response);
+            let response =
+                match tokio::time::timeout(timeout, schema.execute(prepare(request))).await {
+                    Ok(response) => response,
+                    Err(_) => return timed_out(timeout),
+                };
+            let (body, failure) = response_json(&response);
             Reply {
-                status: status_for(media, request_error),
+                status: status_for(media, failure),
                 body,
                 allow: None,
                 www_authenticate: false,
             }
         }
         BatchRequest::Batch(requests) => {
-            let responses = schema
-                .execute_batch(BatchRequest::Batch(
-                    requests.into_iter().map(prepare).collect(),
-                ))
-                .await;
+            let batch = schema.execute_batch(BatchRequest::Batch(
+                requests.into_iter().map(prepare).collect(),
+            ));
+            let responses = match tokio::time::timeout(timeout, batch).await {
+                Ok(responses) => responses,
+                Err(_) => return timed_out(timeout),
+            };
             let items = match responses {
                 BatchResponse::Single(one) => vec![one],
                 BatchResponse::Batch(many) => many,
@@ -313,21 +372,13 @@ pub async fn post_graphql(
                     Err(reply) => return reply.into_response(media),
                 }
             }
-            // Credential checks are never batched (no password guessing in bulk).
+            // Credential checks are never batched (no password guessing in bulk), however
+            // they are hidden: aliases, inline fragments or named fragments.
             let credentials = requests.iter().any(|r| {
-                async_graphql::parser::parse_query(&r.query)
-                    .is_ok_and(|doc| has_credential_field(&doc))
-            });
-            if credentials {
-                return Reply::bad_request(
-                    "signIn 等凭证操作不能批量提交 (credential operations cannot be batched)",
-                )
-                .into_response(media);
-            }
-            // Credential checks are never batched (no password guessing in bulk).
-            let credentials = requests.iter().any(|r| {
-                async_graphql::parser::parse_query(&r.query)
-                    .is_ok_and(|doc| has_credential_field(&doc))
+                async_graphql::parser::parse_query(&r.query).is_ok_and(|doc| {
+                    budget::check_document(&doc, &budget::LIMITS, CREDENTIAL_FIELDS)
+                        .map_or(true, |cost| cost.credential_fields > 0)
+                })
             });
             if credentials {
                 return Reply::bad_request(

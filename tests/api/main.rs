@@ -10,6 +10,7 @@ mod fixtures;
 mod graphql_http;
 mod health;
 mod helpers;
+mod hostile;
 mod live;
 mod live_statistics;
 mod management;

@@ -1,6 +1,7 @@
 use async_graphql::{Context, InputObject, Object, ID};
 use chrono::{DateTime, Utc};
 
+use crate::domain::calendar;
 use crate::domain::node_id::{NodeId, NodeKind};
 use crate::error::{AppError, AppResult};
 use crate::graphql::context::{actor, client, state};
@@ -346,6 +347,19 @@ impl PetitionMutation {
         note: String,
         deadline: DateTime<Utc>,
     ) -> async_graphql::Result<Petition> {
+        if !calendar::is_supported_instant(deadline) {
+            return Err(AppError::bad_input(
+                "deadline",
+                format!(
+                    "deadline 须在 {}–{} 年之间 (deadline must fall in the years {} to {})",
+                    calendar::FIRST_YEAR,
+                    calendar::LAST_YEAR,
+                    calendar::FIRST_YEAR,
+                    calendar::LAST_YEAR
+                ),
+            )
+            .into_graphql());
+        }
         step(ctx, &id, version, Step::Urge { note, deadline }).await
     }
 
