@@ -13,6 +13,7 @@ use crate::graphql::{build_schema, AppSchema};
 use crate::http::ws::operation::SharedOperations;
 use crate::service::live_statistics::{Coalescing, LiveStatistics};
 use crate::service::rate_limit::RateLimiter;
+use crate::wechat::replay::ReplayGuard;
 
 /// What every request handler may reach. Cheap to clone.
 #[derive(Clone)]
@@ -27,6 +28,8 @@ pub struct AppState {
     pub live_statistics: LiveStatistics,
     /// Subscriptions on `/graphql/ws`, shared by identical operations.
     pub ws_operations: SharedOperations,
+    /// `/wechat/callback`'s claimed `(timestamp, nonce)` pairs (Redis when configured).
+    pub wechat_replay: ReplayGuard,
 }
 
 /// Accepts TCP connections with Nagle's algorithm off: a live event is one small
@@ -96,6 +99,13 @@ impl App {
             quiet: live_settings.statistics_quiet,
             max_delay: live_settings.statistics_max_delay,
         };
+        let wechat_replay = ReplayGuard::new(
+            &bus,
+            settings.wechat.as_ref().map_or(
+                std::time::Duration::from_secs(crate::wechat::replay::DEFAULT_WINDOW_SECS),
+                |w| w.timestamp_window,
+            ),
+        );
         let live = Live::new(db.clone(), bus.clone(), live_settings);
         let live_statistics = LiveStatistics::new(db.clone(), live.clone(), coalescing);
         let state = AppState {
@@ -104,6 +114,7 @@ impl App {
             live,
             live_statistics,
             ws_operations: SharedOperations::default(),
+            wechat_replay,
             settings: Arc::new(settings),
             auth,
         };

@@ -63,6 +63,9 @@ pub struct Wechat {
     /// `WECHAT_DEFAULT_STATION`: station code for messages from followers who scanned
     /// no deputy's code (default: the first liaison station).
     pub default_station: Option<String>,
+    /// `WECHAT_TIMESTAMP_WINDOW_SECS`: how far a signed request's `timestamp` may be
+    /// from our clock, either way (default 300 s); older requests are refused as replays.
+    pub timestamp_window: Duration,
 }
 
 impl fmt::Debug for Wechat {
@@ -70,6 +73,7 @@ impl fmt::Debug for Wechat {
         f.debug_struct("Wechat")
             .field("app_id", &self.app_id)
             .field("default_station", &self.default_station)
+            .field("timestamp_window", &self.timestamp_window)
             .finish_non_exhaustive()
     }
 }
@@ -295,6 +299,13 @@ impl Settings {
             )?),
         };
 
+        let wechat_timestamp_window = Duration::from_secs(parse_number(
+            "WECHAT_TIMESTAMP_WINDOW_SECS",
+            get("WECHAT_TIMESTAMP_WINDOW_SECS"),
+            crate::wechat::replay::DEFAULT_WINDOW_SECS,
+            1,
+            86_400,
+        )?);
         let wechat = match (
             get("WECHAT_TOKEN"),
             get("WECHAT_APP_ID"),
@@ -323,6 +334,7 @@ impl Settings {
                     app_id,
                     encoding_aes_key,
                     default_station: get("WECHAT_DEFAULT_STATION"),
+                    timestamp_window: wechat_timestamp_window,
                 })
             }
             _ => {
@@ -490,11 +502,37 @@ mod tests {
             ("TRUST_PROXY_HEADERS", "sometimes"),
             ("SIGNIN_FAILURES_PER_ACCOUNT", "-1"),
             ("WECHAT_TOKEN", "lonely"),
+            ("WECHAT_TIMESTAMP_WINDOW_SECS", "0"),
+            ("WECHAT_TIMESTAMP_WINDOW_SECS", "soon"),
         ];
         for (variable, value) in cases {
             let error = settings(&[(variable, value)]).expect_err(variable);
             assert_eq!(error.variable, variable, "{value}");
         }
+    }
+
+    #[test]
+    fn wechat_timestamp_window_defaults_to_five_minutes() {
+        let wechat = [
+            ("WECHAT_TOKEN", "heshunToken"),
+            ("WECHAT_APP_ID", "wx5823bf96d3bd56c7"),
+            (
+                "WECHAT_ENCODING_AES_KEY",
+                "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG",
+            ),
+        ];
+        let s = settings(&wechat).expect("valid");
+        assert_eq!(
+            s.wechat.map(|w| w.timestamp_window),
+            Some(Duration::from_secs(300))
+        );
+        let mut custom = wechat.to_vec();
+        custom.push(("WECHAT_TIMESTAMP_WINDOW_SECS", "60"));
+        let s = settings(&custom).expect("valid");
+        assert_eq!(
+            s.wechat.map(|w| w.timestamp_window),
+            Some(Duration::from_secs(60))
+        );
     }
 
     #[test]

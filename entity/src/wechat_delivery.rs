@@ -1,4 +1,4 @@
-//! `wechat_delivery`: each inbound WeChat delivery once (deduplicated on `MsgId`, or
+//! `wechat_delivery`: each inbound WeChat delivery once (deduplicated on `FromUserName`+`MsgId`, or
 //! `FromUserName`+`CreateTime` for events), with the reply it got.
 use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};

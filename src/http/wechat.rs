@@ -1,6 +1,8 @@
 //! `/wechat/callback`: the official account's server endpoint (消息推送). GET verifies
-//! the server; POST carries messages in plain or safe mode (AES). Bad signatures get
-//! 403 and undecryptable bodies 400, with nothing stored. Off (404) unless configured.
+//! the server; POST carries messages in plain or safe mode (AES). Bad signatures, stale
+//! timestamps and replayed `(timestamp, nonce)` pairs get 403 (see
+//! [`crate::wechat::replay`]), malformed or undecryptable bodies 400, with nothing
+//! stored. Off (404) unless configured.
 use std::time::Duration;
 
 use poem::http::StatusCode;
@@ -12,6 +14,7 @@ use crate::app::AppState;
 use crate::config::Wechat;
 use crate::wechat::crypto::{msg_signature, signature, signatures_match, Cipher};
 use crate::wechat::message::{self, Inbound, MAX_BODY_BYTES};
+use crate::wechat::replay::{self, Claim, Hash};
 
 #[derive(Deserialize)]
 pub struct Params {
@@ -47,17 +50,59 @@ fn plain_signature_ok(cfg: &Wechat, p: &Params) -> bool {
     }
 }
 
+/// The signed `timestamp` is within the configured window of our clock.
+fn fresh(cfg: &Wechat, p: &Params) -> bool {
+    p.timestamp.as_deref().is_some_and(|ts| {
+        replay::is_fresh(
+            ts,
+            chrono::Utc::now().timestamp(),
+            cfg.timestamp_window.as_secs(),
+        )
+    })
+}
+
+/// Claims the request's `(timestamp, nonce)` for the message it carries; `false` when
+/// another message already holds them (a retry of the same message is fine: the
+/// delivery dedupe gives it the stored reply). Call only once the signature is good.
+async fn first_use(state: &AppState, p: &Params, fingerprint: &Hash) -> bool {
+    let (Some(timestamp), Some(nonce)) = (&p.timestamp, &p.nonce) else {
+        return false;
+    };
+    let claim = state
+        .wechat_replay
+        .claim(&replay::request_key(timestamp, nonce), fingerprint)
+        .await;
+    match claim {
+        Claim::First => true,
+        Claim::Retry => {
+            tracing::debug!("wechat: the same request again, answered as a retry");
+            true
+        }
+        Claim::Replay => {
+            tracing::warn!("wechat: refused a replayed timestamp and nonce with another message");
+            false
+        }
+    }
+}
+
 #[handler]
 pub async fn verify(Query(p): Query<Params>, state: Data<&AppState>) -> Response {
     let Some(cfg) = config(&state) else {
         return status(StatusCode::NOT_FOUND, "not found");
     };
-    match (&p.echostr, plain_signature_ok(cfg, &p)) {
-        (Some(echo), true) => Response::builder()
-            .content_type("text/plain; charset=utf-8")
-            .body(echo.clone()),
-        _ => status(StatusCode::FORBIDDEN, "invalid signature"),
+    let Some(echo) = p.echostr.as_deref().filter(|_| plain_signature_ok(cfg, &p)) else {
+        return status(StatusCode::FORBIDDEN, "invalid signature");
+    };
+    if !fresh(cfg, &p) {
+        return status(StatusCode::FORBIDDEN, "stale timestamp");
     }
+    // `echostr` is not signed: a captured verification URL must not echo other text.
+    if !first_use(&state, &p, &replay::echo_fingerprint(echo)).await {
+        return status(StatusCode::FORBIDDEN, "replayed request");
+    }
+    Response::builder()
+        .content_type("text/plain; charset=utf-8")
+        .body(echo.to_owned())
 }
 
 #[handler]
@@ -90,6 +135,9 @@ pub async fn receive(Query(p): Query<Params>, body: Body, state: Data<&AppState>
         if !signed {
             return status(StatusCode::FORBIDDEN, "invalid signature");
         }
+        if !fresh(cfg, &p) {
+            return status(StatusCode::FORBIDDEN, "stale timestamp");
+        }
         let Ok(plain) = cipher.decrypt(&encrypted) else {
             return status(StatusCode::BAD_REQUEST, "cannot decrypt");
         };
@@ -101,11 +149,25 @@ pub async fn receive(Query(p): Query<Params>, body: Body, state: Data<&AppState>
         if !plain_signature_ok(cfg, &p) {
             return status(StatusCode::FORBIDDEN, "invalid signature");
         }
+        if !fresh(cfg, &p) {
+            return status(StatusCode::FORBIDDEN, "stale timestamp");
+        }
         match message::parse(xml) {
             Ok(m) => (m, None),
             Err(_) => return status(StatusCode::BAD_REQUEST, "malformed message"),
         }
     };
+    // The fingerprint is of the parsed message: a safe-mode retry re-encrypted with a
+    // fresh random prefix is still the same message.
+    if !first_use(
+        &state,
+        &p,
+        &replay::message_fingerprint(&inbound.canonical()),
+    )
+    .await
+    {
+        return status(StatusCode::FORBIDDEN, "replayed request");
+    }
     let reply = match tokio::time::timeout(
         ANSWER_WITHIN,
         crate::service::wechat::handle(&state.db, &state.auth, &state.settings, &inbound),

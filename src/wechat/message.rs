@@ -80,14 +80,59 @@ pub enum Inbound {
 }
 
 impl Inbound {
-    /// Key for de-duplicating WeChat's retries: `msg:<MsgId>` for text messages,
-    /// `evt:<FromUserName>:<CreateTime>` for events and for other messages (whose
-    /// `MsgId` is not kept).
+    /// Key for de-duplicating WeChat's retries: `msg:<FromUserName>:<MsgId>` for text
+    /// messages, `evt:<FromUserName>:<CreateTime>` for events and for other messages
+    /// (whose `MsgId` is not kept). Never the `MsgId` alone: it is unique per follower
+    /// at best, and a body carrying another follower's `MsgId` must not be answered
+    /// with that follower's reply (and tracking code).
     pub fn dedupe_key(&self) -> String {
         match self {
-            Inbound::Text { msg_id, .. } => format!("msg:{msg_id}"),
+            Inbound::Text {
+                from_user, msg_id, ..
+            } => format!("msg:{from_user}:{msg_id}"),
             _ => format!("evt:{}:{}", self.from_user(), self.create_time()),
         }
+    }
+
+    /// Every value this service reads from the message, in an unambiguous encoding
+    /// (each value length-prefixed): two deliveries with the same canonical form are
+    /// the same message to us, whatever their XML looked like.
+    pub fn canonical(&self) -> String {
+        let mut out = String::new();
+        let mut put = |value: &str| {
+            out.push_str(&value.len().to_string());
+            out.push(':');
+            out.push_str(value);
+            out.push(';');
+        };
+        let create_time = self.create_time().to_string();
+        match self {
+            Inbound::Text {
+                content, msg_id, ..
+            } => {
+                put("text");
+                put(content);
+                put(msg_id);
+            }
+            Inbound::Subscribe { scene, .. } => {
+                put("subscribe");
+                put(if scene.is_some() { "1" } else { "0" });
+                put(scene.as_deref().unwrap_or(""));
+            }
+            Inbound::Scan { scene, .. } => {
+                put("scan");
+                put(scene);
+            }
+            Inbound::Unsubscribe { .. } => put("unsubscribe"),
+            Inbound::Other { msg_type, .. } => {
+                put("other");
+                put(msg_type);
+            }
+        }
+        put(self.to_user());
+        put(self.from_user());
+        put(&create_time);
+        out
     }
 
     /// The official account (`ToUserName`).
@@ -283,15 +328,52 @@ fn push_text(
     }
 }
 
+/// Longest OpenID (or account id) accepted; OpenIDs are 28 characters, the column 64.
+pub const MAX_ID_LEN: usize = 64;
+/// Longest `MsgId` accepted (WeChat's are 64-bit numbers, at most 20 digits).
+const MAX_MSG_ID_LEN: usize = 32;
+
+/// Whether `id` looks like an OpenID or an account's original id (`gh_...`): 1 to
+/// [`MAX_ID_LEN`] ASCII letters, digits, `_` or `-`. These are stored and used in keys,
+/// so anything else (control characters, markup, overlong values) is refused.
+pub fn is_id_shaped(id: &str) -> bool {
+    (1..=MAX_ID_LEN).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+/// `text` without C0 control characters other than tab, line feed and carriage return,
+/// and without DEL. PostgreSQL's `text` cannot hold U+0000 at all (the insert fails and
+/// the message would be lost), and none of them belongs in an opinion item.
+pub fn strip_control_chars(text: &str) -> Cow<'_, str> {
+    let unwanted = |c: char| c.is_ascii_control() && !matches!(c, '\t' | '\n' | '\r');
+    if text.chars().any(unwanted) {
+        Cow::Owned(text.chars().filter(|&c| !unwanted(c)).collect())
+    } else {
+        Cow::Borrowed(text)
+    }
+}
+
+fn id_field(fields: &Fields, name: &'static str) -> Result<String, MessageError> {
+    let id = fields.required(name)?;
+    if is_id_shaped(id) {
+        Ok(id.to_owned())
+    } else {
+        Err(MessageError::InvalidField(name))
+    }
+}
+
 /// Parses a plain-mode body (or a decrypted safe-mode message).
 ///
-/// Requires `ToUserName`, `FromUserName`, a numeric `CreateTime` and `MsgType`; text
-/// messages also need `Content` (may be empty) and a numeric `MsgId`; `SCAN` needs a
-/// non-empty `EventKey`.
+/// Requires `ToUserName` and `FromUserName` (id-shaped, see [`is_id_shaped`]), a
+/// numeric `CreateTime` and `MsgType`; text messages also need `Content` (may be
+/// empty; control characters are removed, see [`strip_control_chars`]) and a numeric
+/// `MsgId`; `SCAN` needs a non-empty `EventKey`.
 pub fn parse(xml: &str) -> Result<Inbound, MessageError> {
     let fields = parse_fields(xml)?;
-    let to_user = fields.required("ToUserName")?.to_owned();
-    let from_user = fields.required("FromUserName")?.to_owned();
+    let to_user = id_field(&fields, "ToUserName")?;
+    let from_user = id_field(&fields, "FromUserName")?;
     let create_time = fields
         .required("CreateTime")?
         .parse::<i64>()
@@ -299,12 +381,14 @@ pub fn parse(xml: &str) -> Result<Inbound, MessageError> {
     let msg_type = fields.required("MsgType")?;
 
     if msg_type.eq_ignore_ascii_case("text") {
-        let content = fields
-            .get("Content")
-            .ok_or(MessageError::MissingField("Content"))?
-            .to_owned();
+        let content = strip_control_chars(
+            fields
+                .get("Content")
+                .ok_or(MessageError::MissingField("Content"))?,
+        )
+        .into_owned();
         let msg_id = fields.required("MsgId")?;
-        if !msg_id.bytes().all(|b| b.is_ascii_digit()) {
+        if msg_id.len() > MAX_MSG_ID_LEN || !msg_id.bytes().all(|b| b.is_ascii_digit()) {
             return Err(MessageError::InvalidField("MsgId"));
         }
         return Ok(Inbound::Text {
@@ -537,7 +621,7 @@ mod tests {
                 msg_id: "1234567890123456".into(),
             }
         );
-        assert_eq!(m.dedupe_key(), "msg:1234567890123456");
+        assert_eq!(m.dedupe_key(), "msg:fromUser:1234567890123456");
         assert_eq!(m.to_user(), "toUser");
         assert_eq!(m.from_user(), "fromUser");
         assert_eq!(m.create_time(), 1348831860);
@@ -647,7 +731,7 @@ mod tests {
         assert!(
             matches!(m, Inbound::Text { ref content, .. } if content == "关于修缮和顺县]]>乡道的建议 😀")
         );
-        assert_eq!(m.dedupe_key(), "msg:42");
+        assert_eq!(m.dedupe_key(), "msg:oUser:42");
     }
 
     #[test]
@@ -939,6 +1023,111 @@ mod tests {
             let _ = parse(&format!("<xml>{s}</xml>"));
             let _ = parse_encrypted_envelope(&s);
         }
+    }
+
+    #[test]
+    fn the_same_msg_id_from_two_followers_is_two_messages() {
+        let a = parse(TEXT).expect("parses");
+        let b = parse(&TEXT.replace("fromUser", "otherUser")).expect("parses");
+        assert_ne!(a.dedupe_key(), b.dedupe_key());
+        assert_eq!(b.dedupe_key(), "msg:otherUser:1234567890123456");
+    }
+
+    #[test]
+    fn canonical_form_tells_messages_apart_and_ignores_xml_spelling() {
+        let base = parse(TEXT).expect("parses");
+        let respelled = TEXT
+            .replace("<![CDATA[this is a test]]>", "this is a test")
+            .replace("  ", "");
+        assert_eq!(
+            parse(&respelled).expect("parses").canonical(),
+            base.canonical()
+        );
+        let variants = [
+            TEXT.replace("fromUser", "fromUser2"),
+            TEXT.replace("toUser", "toUser2"),
+            TEXT.replace("1348831860", "1348831861"),
+            TEXT.replace("this is a test", "this is a tesT"),
+            TEXT.replace("1234567890123456", "1234567890123457"),
+        ];
+        for variant in &variants {
+            assert_ne!(
+                parse(variant).expect("parses").canonical(),
+                base.canonical(),
+                "{variant}"
+            );
+        }
+        // Length prefixes: a value cannot bleed into the next one.
+        let a = parse(&text_message("ab")).expect("parses").canonical();
+        let b = parse(&text_message("a")).expect("parses").canonical();
+        assert_ne!(a, b);
+        assert_ne!(
+            parse(SUBSCRIBE).expect("parses").canonical(),
+            parse(UNSUBSCRIBE).expect("parses").canonical()
+        );
+    }
+
+    #[test]
+    fn ids_must_be_id_shaped() {
+        assert!(is_id_shaped("oMgHVjngRipVsoxg6TuX3vz6glDg"));
+        assert!(is_id_shaped("gh_e136c6e50636"));
+        assert!(is_id_shaped("o-x_Y1"));
+        assert!(is_id_shaped(&"a".repeat(MAX_ID_LEN)));
+        for bad in [
+            "",
+            "o user",
+            "o\u{0}user",
+            "o<user>",
+            "oUser\u{7f}",
+            "用户",
+            "o]]>x",
+            &"a".repeat(MAX_ID_LEN + 1),
+        ] {
+            assert!(!is_id_shaped(bad), "{bad:?}");
+        }
+        for (from, to, name) in [
+            ("o\u{0}User", "toUser", "FromUserName"),
+            ("o&lt;b&gt;", "toUser", "FromUserName"),
+            ("fromUser", "to User", "ToUserName"),
+        ] {
+            let xml = TEXT
+                .replace("<![CDATA[fromUser]]>", from)
+                .replace("<![CDATA[toUser]]>", to);
+            assert_eq!(parse(&xml), Err(MessageError::InvalidField(name)), "{xml}");
+        }
+        let long = "o".repeat(MAX_ID_LEN + 1);
+        assert_eq!(
+            parse(&SUBSCRIBE.replace("[FromUser]", &format!("[{long}]"))),
+            Err(MessageError::InvalidField("FromUserName"))
+        );
+        // Surrounding whitespace is still trimmed, as for every id.
+        assert!(parse(&TEXT.replace("<![CDATA[fromUser]]>", " fromUser\n")).is_ok());
+    }
+
+    #[test]
+    fn msg_id_length_is_bounded() {
+        let long = TEXT.replace("1234567890123456", &"9".repeat(MAX_MSG_ID_LEN + 1));
+        assert_eq!(parse(&long), Err(MessageError::InvalidField("MsgId")));
+        let max = TEXT.replace("1234567890123456", &"9".repeat(MAX_MSG_ID_LEN));
+        assert!(parse(&max).is_ok());
+    }
+
+    #[test]
+    fn control_characters_are_removed_from_content() {
+        assert_eq!(
+            strip_control_chars("a\u{0}b\u{1}c\u{1b}[31md\u{7f}e\tf\ng\rh"),
+            "abc[31mde\tf\ng\rh"
+        );
+        assert!(matches!(
+            strip_control_chars("路灯\t坏了"),
+            Cow::Borrowed(_)
+        ));
+        // A raw NUL (possible in a decrypted safe-mode body) never reaches the content.
+        let m = parse(&text_message("<![CDATA[路灯\u{0}坏了\u{8}很久]]>")).expect("parses");
+        assert!(
+            matches!(m, Inbound::Text { ref content, .. } if content == "路灯坏了很久"),
+            "{m:?}"
+        );
     }
 
     #[test]

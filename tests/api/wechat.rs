@@ -2,8 +2,9 @@
 //! the WeChat server (safe mode, retries, tampering), plus what it stored.
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{json, Value};
+use smart_npc::wechat::crypto::{msg_signature, signature, Cipher};
 
-use crate::helpers::{Fixture, TestApp};
+use crate::helpers::{require_redis, Fixture, TestApp};
 
 const TOKEN: &str = "heshunToken2025";
 // A 43-character EncodingAESKey and an app id, as the official account's settings hold them.
@@ -143,10 +144,13 @@ async fn unsigned_or_malformed_posts_store_nothing() {
         .count(&app.db)
         .await
         .unwrap();
-    let text = "<xml><ToUserName>gh</ToUserName><FromUserName>o1</FromUserName><CreateTime>1</CreateTime><MsgType>text</MsgType><Content>路灯坏了很久了</Content><MsgId>1</MsgId></xml>";
+    let ts = now();
+    let text = format!("<xml><ToUserName>gh</ToUserName><FromUserName>o1</FromUserName><CreateTime>{ts}</CreateTime><MsgType>text</MsgType><Content>路灯坏了很久了</Content><MsgId>1</MsgId></xml>");
     let r = app
         .client
-        .post(app.url("/wechat/callback?signature=bad&timestamp=1&nonce=2"))
+        .post(app.url(&format!(
+            "/wechat/callback?signature=bad&timestamp={ts}&nonce=2"
+        )))
         .body(text)
         .send()
         .await
@@ -154,7 +158,9 @@ async fn unsigned_or_malformed_posts_store_nothing() {
     assert_eq!(r.status(), 403);
     let r = app
         .client
-        .post(app.url("/wechat/callback?encrypt_type=aes&msg_signature=x&timestamp=1&nonce=2"))
+        .post(app.url(&format!(
+            "/wechat/callback?encrypt_type=aes&msg_signature=x&timestamp={ts}&nonce=2"
+        )))
         .body("not xml")
         .send()
         .await
@@ -167,4 +173,547 @@ async fn unsigned_or_malformed_posts_store_nothing() {
             .unwrap(),
         before
     );
+}
+
+// ------------------------------------------------------------------ freshness and replay
+//
+// These requests are signed here, the way the WeChat server signs them, so that one
+// parameter at a time can be varied.
+
+const ACCOUNT: &str = "gh_heshun_npc";
+
+fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+/// A nonce no other request of this test run uses.
+fn nonce() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    format!(
+        "{}{:04}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    )
+}
+
+fn text_xml(from: &str, content: &str, msg_id: u64) -> String {
+    format!(
+        "<xml><ToUserName><![CDATA[{ACCOUNT}]]></ToUserName><FromUserName><![CDATA[{from}]]></FromUserName>\
+         <CreateTime>{}</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[{content}]]></Content>\
+         <MsgId>{msg_id}</MsgId></xml>",
+        now()
+    )
+}
+
+/// One signed request: `(timestamp, nonce)` and the query WeChat would send.
+#[derive(Clone)]
+struct Signed {
+    timestamp: String,
+    nonce: String,
+}
+
+impl Signed {
+    fn at(timestamp: i64) -> Signed {
+        Signed {
+            timestamp: timestamp.to_string(),
+            nonce: nonce(),
+        }
+    }
+
+    fn fresh() -> Signed {
+        Signed::at(now())
+    }
+
+    fn plain_query(&self) -> String {
+        format!(
+            "signature={}&timestamp={}&nonce={}",
+            signature(TOKEN, &self.timestamp, &self.nonce),
+            self.timestamp,
+            self.nonce
+        )
+    }
+}
+
+struct Answer {
+    status: u16,
+    /// The reply's `Content` (decrypted in safe mode), when there is one.
+    content: Option<String>,
+}
+
+fn between<'a>(text: &'a str, start: &str, end: &str) -> Option<&'a str> {
+    let from = text.find(start)? + start.len();
+    let to = text[from..].find(end)? + from;
+    Some(&text[from..to])
+}
+
+fn tracking_code(content: &Option<String>) -> Option<String> {
+    let text = content.as_deref()?;
+    let at = text.find("查询码:")? + "查询码:".len();
+    Some(text[at..].chars().take(12).collect())
+}
+
+async fn post_plain(app: &TestApp, signed: &Signed, body: &str) -> Answer {
+    let r = app
+        .client
+        .post(app.url(&format!("/wechat/callback?{}", signed.plain_query())))
+        .body(body.to_owned())
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    let text = r.text().await.unwrap();
+    Answer {
+        status,
+        content: between(&text, "<Content><![CDATA[", "]]></Content>").map(str::to_owned),
+    }
+}
+
+fn cipher() -> Cipher {
+    Cipher::new(AES_KEY, APP_ID).unwrap()
+}
+
+/// A safe-mode body for `plain_xml`, and its `msg_signature` (a fresh random prefix
+/// each time, as WeChat encrypts).
+fn encrypt(signed: &Signed, plain_xml: &str) -> (String, String) {
+    let encrypted = cipher().encrypt(plain_xml);
+    let sig = msg_signature(TOKEN, &signed.timestamp, &signed.nonce, &encrypted);
+    let body = format!(
+        "<xml><ToUserName><![CDATA[{ACCOUNT}]]></ToUserName><Encrypt><![CDATA[{encrypted}]]></Encrypt></xml>"
+    );
+    (body, sig)
+}
+
+/// Posts in safe mode with both `signature` and `msg_signature`, as WeChat does.
+async fn post_safe_body(app: &TestApp, signed: &Signed, body: &str, msg_sig: &str) -> Answer {
+    let r = app
+        .client
+        .post(app.url(&format!(
+            "/wechat/callback?{}&encrypt_type=aes&msg_signature={msg_sig}",
+            signed.plain_query()
+        )))
+        .body(body.to_owned())
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    let text = r.text().await.unwrap();
+    let content = between(&text, "<Encrypt><![CDATA[", "]]></Encrypt>")
+        .and_then(|enc| cipher().decrypt(enc).ok())
+        .and_then(|xml| between(&xml, "<Content><![CDATA[", "]]></Content>").map(str::to_owned));
+    Answer { status, content }
+}
+
+async fn post_safe(app: &TestApp, signed: &Signed, plain_xml: &str) -> Answer {
+    let (body, sig) = encrypt(signed, plain_xml);
+    post_safe_body(app, signed, &body, &sig).await
+}
+
+async fn verify(app: &TestApp, signed: &Signed, echostr: &str) -> (u16, String) {
+    let r = app
+        .client
+        .get(app.url(&format!(
+            "/wechat/callback?{}&echostr={echostr}",
+            signed.plain_query()
+        )))
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.text().await.unwrap())
+}
+
+async fn deliveries(app: &TestApp, open_id: &str) -> u64 {
+    entity::wechat_delivery::Entity::find()
+        .filter(entity::wechat_delivery::Column::OpenId.eq(open_id))
+        .count(&app.db)
+        .await
+        .unwrap()
+}
+
+/// The items a follower's messages became.
+async fn items_of(app: &TestApp, open_id: &str) -> Vec<entity::petition::Model> {
+    let ids: Vec<i64> = entity::wechat_delivery::Entity::find()
+        .filter(entity::wechat_delivery::Column::OpenId.eq(open_id))
+        .all(&app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter_map(|d| d.petition_id)
+        .collect();
+    entity::petition::Entity::find()
+        .filter(entity::petition::Column::Id.is_in(ids))
+        .all(&app.db)
+        .await
+        .unwrap()
+}
+
+async fn count_items(app: &TestApp) -> u64 {
+    entity::petition::Entity::find()
+        .count(&app.db)
+        .await
+        .unwrap()
+}
+
+const TWO_YEARS: i64 = 2 * 365 * 86_400;
+
+#[tokio::test]
+async fn a_stale_or_future_timestamp_is_refused_and_stores_nothing() {
+    let app = wechat_app().await;
+    let follower = "oStaleFollower01";
+    let before = count_items(&app).await;
+    for ts in [now() - TWO_YEARS, now() - 3600, now() + 3600] {
+        let signed = Signed::at(ts);
+        let body = text_xml(follower, "两年前的消息,路灯坏了很久了。", 9001);
+        assert_eq!(post_plain(&app, &signed, &body).await.status, 403, "{ts}");
+        assert_eq!(post_safe(&app, &signed, &body).await.status, 403, "{ts}");
+        assert_eq!(verify(&app, &signed, "echo-old").await.0, 403, "{ts}");
+    }
+    assert_eq!(deliveries(&app, follower).await, 0);
+    assert_eq!(count_items(&app).await, before);
+
+    // Within the default window (±300 s) the same message goes through.
+    let answer = post_plain(
+        &app,
+        &Signed::at(now() - 200),
+        &text_xml(follower, "两年前的消息,路灯坏了很久了。", 9001),
+    )
+    .await;
+    assert_eq!(answer.status, 200);
+    assert!(
+        tracking_code(&answer.content).is_some(),
+        "{:?}",
+        answer.content
+    );
+    assert_eq!(
+        verify(&app, &Signed::at(now() + 200), "echo-ok").await,
+        (200, "echo-ok".into())
+    );
+}
+
+#[tokio::test]
+async fn the_timestamp_window_is_a_setting() {
+    let app = TestApp::builder()
+        .fixture(Fixture::Demo)
+        .env("WECHAT_TOKEN", TOKEN)
+        .env("WECHAT_APP_ID", APP_ID)
+        .env("WECHAT_ENCODING_AES_KEY", AES_KEY)
+        .env("WECHAT_TIMESTAMP_WINDOW_SECS", "60")
+        .spawn()
+        .await;
+    let follower = "oWindowFollower1";
+    let body = text_xml(follower, "三分钟前签名的消息内容。", 9101);
+    assert_eq!(
+        post_plain(&app, &Signed::at(now() - 200), &body)
+            .await
+            .status,
+        403
+    );
+    assert_eq!(deliveries(&app, follower).await, 0);
+    assert_eq!(
+        post_plain(&app, &Signed::at(now() - 20), &body)
+            .await
+            .status,
+        200
+    );
+    assert_eq!(deliveries(&app, follower).await, 1);
+}
+
+#[tokio::test]
+async fn a_replayed_timestamp_and_nonce_with_another_message_is_refused() {
+    let app = wechat_app().await;
+    let (alice, mallory) = ("oReplayAlice0001", "oReplayMallory01");
+    let before = count_items(&app).await;
+    let signed = Signed::fresh();
+    let first = post_plain(
+        &app,
+        &signed,
+        &text_xml(alice, "村口的桥栏杆松动了,很危险。", 9201),
+    )
+    .await;
+    assert_eq!(first.status, 200);
+    assert!(tracking_code(&first.content).is_some());
+
+    // The same signed query with another body: another follower, or another message
+    // of the same follower.
+    let forged = post_plain(
+        &app,
+        &signed,
+        &text_xml(mallory, "伪造的留言内容,不应被保存。", 9202),
+    )
+    .await;
+    assert_eq!(forged.status, 403);
+    let forged = post_plain(
+        &app,
+        &signed,
+        &text_xml(alice, "冒用签名的第二条留言内容。", 9203),
+    )
+    .await;
+    assert_eq!(forged.status, 403);
+    assert_eq!(deliveries(&app, mallory).await, 0);
+    assert_eq!(deliveries(&app, alice).await, 1);
+    assert_eq!(count_items(&app).await, before + 1);
+
+    // Safe mode: the plain `signature` sent beside `msg_signature` cannot carry a
+    // forged plain-mode body.
+    let signed = Signed::fresh();
+    let safe = post_safe(
+        &app,
+        &signed,
+        &text_xml(alice, "学校门口需要设置减速带。", 9204),
+    )
+    .await;
+    assert_eq!(safe.status, 200);
+    assert!(tracking_code(&safe.content).is_some());
+    let forged = post_plain(
+        &app,
+        &signed,
+        &text_xml(mallory, "跨模式伪造的留言内容。", 9205),
+    )
+    .await;
+    assert_eq!(forged.status, 403);
+    assert_eq!(deliveries(&app, mallory).await, 0);
+    assert_eq!(count_items(&app).await, before + 2);
+
+    // The verification echoes only what the first request asked for.
+    let signed = Signed::fresh();
+    assert_eq!(
+        verify(&app, &signed, "echo-1").await,
+        (200, "echo-1".into())
+    );
+    assert_eq!(verify(&app, &signed, "evil").await.0, 403);
+    assert_eq!(
+        verify(&app, &signed, "echo-1").await,
+        (200, "echo-1".into())
+    );
+    let forged = post_plain(
+        &app,
+        &signed,
+        &text_xml(mallory, "用验证请求的签名伪造留言。", 9206),
+    )
+    .await;
+    assert_eq!(forged.status, 403);
+    assert_eq!(deliveries(&app, mallory).await, 0);
+}
+
+#[tokio::test]
+async fn a_true_retry_gets_the_same_reply_and_stores_one_item() {
+    let app = wechat_app().await;
+    let follower = "oRetryFollower01";
+    let before = count_items(&app).await;
+
+    // Plain mode: the very same request three times (WeChat's retries).
+    let signed = Signed::fresh();
+    let body = text_xml(follower, "小区垃圾清运不及时,气味很大。", 9301);
+    let first = post_plain(&app, &signed, &body).await;
+    assert_eq!(first.status, 200);
+    let code = tracking_code(&first.content).expect("a tracking code");
+    for _ in 0..2 {
+        let again = post_plain(&app, &signed, &body).await;
+        assert_eq!(again.status, 200);
+        assert_eq!(again.content, first.content);
+    }
+
+    // Safe mode: the same request again, the same message re-encrypted under the same
+    // timestamp and nonce, and under new ones: one item, one reply.
+    let signed = Signed::fresh();
+    let message = text_xml(follower, "村里的路灯晚上不亮,出行不便。", 9302);
+    let (body, sig) = encrypt(&signed, &message);
+    let first_safe = post_safe_body(&app, &signed, &body, &sig).await;
+    assert_eq!(first_safe.status, 200);
+    let safe_code = tracking_code(&first_safe.content).expect("a tracking code");
+    assert_ne!(safe_code, code);
+    let same_request = post_safe_body(&app, &signed, &body, &sig).await;
+    let re_encrypted = post_safe(&app, &signed, &message).await;
+    let new_params = post_safe(&app, &Signed::fresh(), &message).await;
+    for again in [same_request, re_encrypted, new_params] {
+        assert_eq!(again.status, 200);
+        assert_eq!(again.content, first_safe.content);
+    }
+
+    assert_eq!(deliveries(&app, follower).await, 2);
+    assert_eq!(count_items(&app).await, before + 2);
+    let items = items_of(&app, follower).await;
+    let mut codes: Vec<&str> = items.iter().map(|p| p.tracking_code.as_str()).collect();
+    codes.sort_unstable();
+    let mut expected = vec![code.as_str(), safe_code.as_str()];
+    expected.sort_unstable();
+    assert_eq!(codes, expected);
+}
+
+#[tokio::test]
+async fn two_followers_with_the_same_msg_id_each_get_their_own_item() {
+    let app = wechat_app().await;
+    let (a, b) = ("oSameMsgIdAlice1", "oSameMsgIdBob001");
+    let before = count_items(&app).await;
+    let from_a = post_plain(
+        &app,
+        &Signed::fresh(),
+        &text_xml(a, "东街的下水道堵了,请尽快疏通。", 777),
+    )
+    .await;
+    let from_b = post_safe(
+        &app,
+        &Signed::fresh(),
+        &text_xml(b, "西村的卫生室缺少常用药品。", 777),
+    )
+    .await;
+    assert_eq!((from_a.status, from_b.status), (200, 200));
+    let code_a = tracking_code(&from_a.content).expect("a's tracking code");
+    let code_b = tracking_code(&from_b.content).expect("b's tracking code");
+    assert_ne!(code_a, code_b);
+    assert_eq!(deliveries(&app, a).await, 1);
+    assert_eq!(deliveries(&app, b).await, 1);
+    assert_eq!(count_items(&app).await, before + 2);
+    let (items_a, items_b) = (items_of(&app, a).await, items_of(&app, b).await);
+    assert_eq!(items_a.len(), 1);
+    assert_eq!(items_b.len(), 1);
+    assert_eq!(
+        (
+            items_a[0].tracking_code.as_str(),
+            items_a[0].content.as_str()
+        ),
+        (code_a.as_str(), "东街的下水道堵了,请尽快疏通。")
+    );
+    assert_eq!(
+        (
+            items_b[0].tracking_code.as_str(),
+            items_b[0].content.as_str()
+        ),
+        (code_b.as_str(), "西村的卫生室缺少常用药品。")
+    );
+
+    // Each sees their own item only.
+    let listing = post_plain(&app, &Signed::fresh(), &text_xml(b, "查询", 778)).await;
+    let listing = listing.content.expect("a listing");
+    assert!(
+        listing.contains(&code_b) && !listing.contains(&code_a),
+        "{listing}"
+    );
+}
+
+#[tokio::test]
+async fn control_characters_in_a_message_do_not_lose_it() {
+    let app = wechat_app().await;
+    let follower = "oControlChars001";
+    // A raw NUL (PostgreSQL text cannot hold it), a backspace and an escape sequence.
+    let plain = post_plain(
+        &app,
+        &Signed::fresh(),
+        &text_xml(
+            follower,
+            "路灯\u{0}坏了\u{8}很久了\u{1b}[31m,请尽快修理。\n谢谢",
+            9401,
+        ),
+    )
+    .await;
+    let safe = post_safe(
+        &app,
+        &Signed::fresh(),
+        &text_xml(follower, "\u{0}\u{0}桥面\u{7f}有裂缝,存在安全隐患。", 9402),
+    )
+    .await;
+    for answer in [&plain, &safe] {
+        assert_eq!(answer.status, 200);
+        assert!(
+            tracking_code(&answer.content).is_some(),
+            "{:?}",
+            answer.content
+        );
+    }
+    let mut contents: Vec<String> = items_of(&app, follower)
+        .await
+        .into_iter()
+        .map(|p| p.content)
+        .collect();
+    contents.sort();
+    assert_eq!(
+        contents,
+        [
+            "桥面有裂缝,存在安全隐患。",
+            "路灯坏了很久了[31m,请尽快修理。\n谢谢"
+        ]
+    );
+
+    // Ids that are not OpenID-shaped are refused before anything is stored.
+    for bad in ["o\u{0}Evil", "o<b>x</b>", "o Evil", &"o".repeat(65)] {
+        let answer = post_plain(
+            &app,
+            &Signed::fresh(),
+            &text_xml(bad, "不合规的用户标识。", 9403),
+        )
+        .await;
+        assert_eq!(answer.status, 400, "{bad:?}");
+    }
+    let total = entity::wechat_delivery::Entity::find()
+        .count(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(total, 2);
+}
+
+#[tokio::test]
+async fn replicas_sharing_redis_share_the_replay_claims() {
+    let Some(_) = require_redis("replicas_sharing_redis_share_the_replay_claims") else {
+        return;
+    };
+    // Two apps with separate databases: only Redis can tell B what A has seen.
+    let prefix = format!("smartnpc-wechat-{}-replicas", std::process::id());
+    let spawn = || {
+        TestApp::builder()
+            .fixture(Fixture::Demo)
+            .env("WECHAT_TOKEN", TOKEN)
+            .env("WECHAT_APP_ID", APP_ID)
+            .env("WECHAT_ENCODING_AES_KEY", AES_KEY)
+            .env("REDIS_CHANNEL_PREFIX", &prefix)
+            .spawn()
+    };
+    let (a, b) = (spawn().await, spawn().await);
+    let signed = Signed::fresh();
+    let body = text_xml("oReplicaAlice001", "两个副本共享的消息内容。", 9501);
+    assert_eq!(post_plain(&a, &signed, &body).await.status, 200);
+    let forged = post_plain(
+        &b,
+        &signed,
+        &text_xml("oReplicaMallory1", "在另一副本重放的伪造内容。", 9502),
+    )
+    .await;
+    assert_eq!(forged.status, 403);
+    assert_eq!(deliveries(&b, "oReplicaMallory1").await, 0);
+    // The same request again is a retry on any replica.
+    assert_eq!(post_plain(&b, &signed, &body).await.status, 200);
+}
+
+/// An address where nothing listens.
+fn closed_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[tokio::test]
+async fn without_redis_the_in_process_cache_still_refuses_replays() {
+    let app = TestApp::builder()
+        .fixture(Fixture::Demo)
+        .env("WECHAT_TOKEN", TOKEN)
+        .env("WECHAT_APP_ID", APP_ID)
+        .env("WECHAT_ENCODING_AES_KEY", AES_KEY)
+        .env("REDIS_URL", &format!("redis://127.0.0.1:{}", closed_port()))
+        .spawn()
+        .await;
+    let signed = Signed::fresh();
+    let body = text_xml("oNoRedisAlice001", "Redis停机时收到的留言内容。", 9601);
+    let first = post_plain(&app, &signed, &body).await;
+    assert_eq!(first.status, 200);
+    let again = post_plain(&app, &signed, &body).await;
+    assert_eq!((again.status, &again.content), (200, &first.content));
+    let forged = post_plain(
+        &app,
+        &signed,
+        &text_xml("oNoRedisMallory1", "Redis停机时的伪造内容。", 9602),
+    )
+    .await;
+    assert_eq!(forged.status, 403);
+    assert_eq!(deliveries(&app, "oNoRedisMallory1").await, 0);
 }
