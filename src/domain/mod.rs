@@ -10,4 +10,5 @@ pub mod pairing_rules;
 pub mod password_policy;
 pub mod petition_flow;
 pub mod phone;
+pub mod scope;
 pub mod tracking;

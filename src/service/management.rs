@@ -11,9 +11,10 @@ use sea_orm::{
 };
 
 use crate::auth::Actor;
-use crate::domain::deputy_code;
 use crate::domain::phone::Phone;
+use crate::domain::{deputy_code, scope};
 use crate::error::{AppError, AppResult};
+use crate::service::scope::{out_of_reach, station_authority};
 
 /// Admins everywhere; supervisors within their townships (or county-wide).
 fn may_manage_township(actor: &Actor, township_id: i64) -> bool {
@@ -66,13 +67,6 @@ async fn station_or<C: ConnectionTrait>(db: &C, field: &str, id: i64) -> AppResu
         .ok_or_else(|| AppError::bad_input(field, "站点不存在 (no such station)"))
 }
 
-async fn deputy_or<C: ConnectionTrait>(db: &C, field: &str, id: i64) -> AppResult<deputy::Model> {
-    deputy::Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .ok_or_else(|| AppError::bad_input(field, "代表不存在 (no such deputy)"))
-}
-
 async fn township_or<C: ConnectionTrait>(
     db: &C,
     field: &str,
@@ -114,7 +108,13 @@ pub async fn create_station(
     actor.require(may_manage_township(actor, input.township_id))?;
     township_or(db, "townshipId", input.township_id).await?;
     if let Some(parent) = input.parent_id {
-        station_or(db, "parentId", parent).await?;
+        // The parent lies in the new station's township (and so within the actor's
+        // reach); one elsewhere answers as a missing one.
+        station::Entity::find_by_id(parent)
+            .one(db)
+            .await?
+            .filter(|p| scope::parent_station_fits(input.township_id, p.township_id))
+            .ok_or_else(|| out_of_reach("parentId", "上级站点", "parent station"))?;
     }
     let brand_name = optional_text("brandName", input.brand_name, 64)?;
     let now = Utc::now();
@@ -349,6 +349,11 @@ pub async fn update_deputy(
 
 // ------------------------------------------------------------------ assignments
 
+/// Makes a deputy a resident deputy of a station. Who may: those who manage the
+/// station (its staff, supervisors of its township, county supervisors, admins); which
+/// deputies: `domain::scope::may_assign_resident` — local authority only deputies of
+/// the station's township, county-wide authority any. A deputy out of reach answers as
+/// an unknown one (BAD_USER_INPUT on `deputyId`, one message).
 pub async fn assign_resident(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -358,7 +363,14 @@ pub async fn assign_resident(
 ) -> AppResult<deputy_station::Model> {
     let station = station_or(db, "stationId", station_id).await?;
     actor.require(may_manage_station(actor, &station))?;
-    let deputy = deputy_or(db, "deputyId", deputy_id).await?;
+    // A deputy outside the actor's reach answers exactly as a missing one.
+    let deputy = deputy::Entity::find_by_id(deputy_id)
+        .one(db)
+        .await?
+        .filter(|d| {
+            scope::may_assign_resident(station_authority(actor), station.township_id, d.township_id)
+        })
+        .ok_or_else(|| out_of_reach("deputyId", "代表", "deputy"))?;
     if !deputy.active {
         return Err(AppError::bad_input(
             "deputyId",
@@ -453,7 +465,8 @@ pub async fn link_grid(
         .ok_or_else(|| AppError::bad_input("gridId", "网格不存在 (no such grid)"))?;
     let station = station_or(db, "gridId", grid.station_id).await?;
     actor.require(may_manage_station(actor, &station))?;
-    deputy_or(db, "deputyId", deputy_id).await?;
+    // Only the station's own resident deputies: any other id, existing or not, gets
+    // the same answer.
     let resident = deputy_station::Entity::find()
         .filter(deputy_station::Column::DeputyId.eq(deputy_id))
         .filter(deputy_station::Column::StationId.eq(station.id))
@@ -464,7 +477,8 @@ pub async fn link_grid(
     if !resident {
         return Err(AppError::bad_input(
             "deputyId",
-            "只有驻站代表可联系本站网格 (only the station's resident deputies link its grids)",
+            "本站没有这名驻站代表,只有驻站代表可联系本站网格 \
+             (no such resident deputy here: only the station's resident deputies link its grids)",
         ));
     }
     let linked = deputy_grid::Entity::find()
@@ -531,16 +545,12 @@ pub async fn create_liaison(
     let station = station_or(db, "stationId", input.station_id).await?;
     actor.require(may_manage_station(actor, &station))?;
     if let Some(g) = input.grid_id {
-        let grid = grid::Entity::find_by_id(g)
+        // A grid of another station answers as a missing one.
+        grid::Entity::find_by_id(g)
             .one(db)
             .await?
-            .ok_or_else(|| AppError::bad_input("gridId", "网格不存在 (no such grid)"))?;
-        if grid.station_id != station.id {
-            return Err(AppError::bad_input(
-                "gridId",
-                "网格不属于该站点 (the grid belongs to another station)",
-            ));
-        }
+            .filter(|grid| grid.station_id == station.id)
+            .ok_or_else(|| out_of_reach("gridId", "网格", "grid"))?;
     }
     Ok(liaison::ActiveModel {
         station_id: Set(station.id),

@@ -122,12 +122,7 @@ pub async fn fetch_many<C: ConnectionTrait>(
                         m.id
                     })
                     .await?;
-                rows.retain(|_, s| {
-                    actor.is_admin()
-                        || actor.is_county_supervisor()
-                        || actor.deputy_id() == Some(s.deputy_id)
-                        || s.department_id.is_some_and(|d| actor.handles_department(d))
-                });
+                rows.retain(|_, s| crate::service::suggestions::may_see(actor, s));
                 wrap(rows, NodeModel::Suggestion)
             }
             NodeKind::Category => wrap(

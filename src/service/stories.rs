@@ -124,11 +124,31 @@ pub async fn create(
     .await?)
 }
 
-async fn load(db: &DatabaseConnection, id: i64) -> AppResult<story::Model> {
-    story::Entity::find_by_id(id)
+/// Published stories are public; others only for their author side and editors.
+fn may_see(actor: &Actor, story: &story::Model, deputy_stations: &[i64]) -> bool {
+    story.status == StoryStatus::Published
+        || may_author(actor, story.deputy_id, deputy_stations)
+        || may_review(actor, story, deputy_stations)
+}
+
+/// A story the signed-in actor may see, with its deputy's stations, or NOT_FOUND — the
+/// same answer as for a missing id, so unpublished stories elsewhere cannot be probed.
+async fn load(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: i64,
+) -> AppResult<(story::Model, Vec<i64>)> {
+    actor.require_signed_in()?;
+    let not_found = || AppError::not_found("履职故事 (story)");
+    let story = story::Entity::find_by_id(id)
         .one(db)
         .await?
-        .ok_or_else(|| AppError::not_found("履职故事 (story)"))
+        .ok_or_else(not_found)?;
+    let stations = stations_of(db, story.deputy_id).await?;
+    if !may_see(actor, &story, &stations) {
+        return Err(not_found());
+    }
+    Ok((story, stations))
 }
 
 fn wrong_state(story: &story::Model, action: &str) -> AppError {
@@ -145,8 +165,7 @@ pub async fn update(
     id: i64,
     input: StoryInput,
 ) -> AppResult<story::Model> {
-    let existing = load(db, id).await?;
-    let stations = stations_of(db, existing.deputy_id).await?;
+    let (existing, stations) = load(db, actor, id).await?;
     actor.require(may_author(actor, existing.deputy_id, &stations))?;
     validate(&input)?;
     if !matches!(existing.status, StoryStatus::Draft | StoryStatus::Returned) {
@@ -162,8 +181,7 @@ pub async fn update(
 
 /// Author submits a draft (or a returned story) for review.
 pub async fn submit(db: &DatabaseConnection, actor: &Actor, id: i64) -> AppResult<story::Model> {
-    let existing = load(db, id).await?;
-    let stations = stations_of(db, existing.deputy_id).await?;
+    let (existing, stations) = load(db, actor, id).await?;
     actor.require(may_author(actor, existing.deputy_id, &stations))?;
     if !matches!(existing.status, StoryStatus::Draft | StoryStatus::Returned) {
         return Err(wrong_state(&existing, "submitted"));
@@ -177,8 +195,7 @@ pub async fn submit(db: &DatabaseConnection, actor: &Actor, id: i64) -> AppResul
 
 /// An editor publishes a submitted story; it enters the feed and the live stream.
 pub async fn publish(db: &DatabaseConnection, actor: &Actor, id: i64) -> AppResult<story::Model> {
-    let existing = load(db, id).await?;
-    let stations = stations_of(db, existing.deputy_id).await?;
+    let (existing, stations) = load(db, actor, id).await?;
     actor.require(may_review(actor, &existing, &stations))?;
     if existing.status != StoryStatus::Submitted {
         return Err(wrong_state(&existing, "published"));
@@ -215,8 +232,7 @@ pub async fn return_to_author(
     id: i64,
     reason: &str,
 ) -> AppResult<story::Model> {
-    let existing = load(db, id).await?;
-    let stations = stations_of(db, existing.deputy_id).await?;
+    let (existing, stations) = load(db, actor, id).await?;
     actor.require(may_review(actor, &existing, &stations))?;
     let reason = reason.trim();
     if reason.is_empty() || reason.chars().count() > 2000 {
@@ -283,7 +299,7 @@ pub async fn filter_visible<C: ConnectionTrait>(
             continue;
         }
         let stations = stations_of(db, found.deputy_id).await?;
-        if may_author(actor, found.deputy_id, &stations) || may_review(actor, &found, &stations) {
+        if may_see(actor, &found, &stations) {
             visible.push(found);
         }
     }

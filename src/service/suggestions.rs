@@ -1,6 +1,8 @@
 //! Deputies' suggestions (意见建议) to departments and the departments' answers.
 use chrono::Utc;
-use entity::{account, department, station, suggestion, Adoption, SuggestionStatus};
+use entity::{
+    account, department, deputy_station, station, suggestion, Adoption, SuggestionStatus,
+};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
@@ -14,6 +16,7 @@ use crate::domain::page::{Page, PageRequest};
 use crate::error::{AppError, AppResult};
 use crate::service::outbox::{self, topic, NewEvent};
 use crate::service::paging::fetch_page;
+use crate::service::scope::out_of_reach;
 
 pub async fn submit(
     db: &DatabaseConnection,
@@ -47,14 +50,27 @@ pub async fn submit(
         .one(db)
         .await?
         .ok_or_else(|| AppError::bad_input("departmentId", "部门不存在 (no such department)"))?;
+    // Made through a station the deputy serves at; any other answers as a missing one.
     let township_id = match station_id {
-        Some(s) => Some(
-            station::Entity::find_by_id(s)
+        Some(s) => {
+            let serves_there = deputy_station::Entity::find()
+                .filter(deputy_station::Column::DeputyId.eq(deputy_id))
+                .filter(deputy_station::Column::StationId.eq(s))
+                .filter(deputy_station::Column::Until.is_null())
                 .one(db)
                 .await?
-                .ok_or_else(|| AppError::bad_input("stationId", "站点不存在 (no such station)"))?
-                .township_id,
-        ),
+                .is_some();
+            let station = if serves_there {
+                station::Entity::find_by_id(s).one(db).await?
+            } else {
+                None
+            };
+            Some(
+                station
+                    .ok_or_else(|| out_of_reach("stationId", "站点", "station"))?
+                    .township_id,
+            )
+        }
         None => None,
     };
     let txn = begin_write(db).await?;
@@ -101,6 +117,17 @@ fn event(
     }
 }
 
+/// Who sees a suggestion: the deputy who made it, the department it went to, county
+/// supervisors and admins.
+pub fn may_see(actor: &Actor, suggestion: &suggestion::Model) -> bool {
+    actor.is_admin()
+        || actor.is_county_supervisor()
+        || actor.deputy_id() == Some(suggestion.deputy_id)
+        || suggestion
+            .department_id
+            .is_some_and(|d| actor.handles_department(d))
+}
+
 /// The department answers: adopted, partly adopted or not adopted, with a text.
 pub async fn answer(
     db: &DatabaseConnection,
@@ -109,9 +136,12 @@ pub async fn answer(
     adoption: Adoption,
     answer: &str,
 ) -> AppResult<suggestion::Model> {
+    actor.require_signed_in()?;
+    // One the actor may not see answers as a missing one.
     let existing = suggestion::Entity::find_by_id(id)
         .one(db)
         .await?
+        .filter(|s| may_see(actor, s))
         .ok_or_else(|| AppError::not_found("意见建议 (suggestion)"))?;
     actor.require(
         existing

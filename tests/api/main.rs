@@ -20,6 +20,7 @@ mod org;
 mod pagination;
 mod petitions;
 mod schema;
+mod scope;
 mod sql_count;
 mod websocket;
 mod wechat;

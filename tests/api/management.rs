@@ -881,9 +881,16 @@ async fn staff_assign_and_end_resident_deputies_at_their_station_only() {
     let app = TestApp::spawn_demo().await;
     let admin = app.token("admin").await;
     let staff = app.token("staff").await;
-    let (binhe_id, _) = binhe(&app).await;
+    let (binhe_id, binhe_township) = binhe(&app).await;
     let (other, _) = station_elsewhere(&app).await;
-    let deputy = create_deputy(&app, &admin, "驻站新代表", json!({})).await;
+    // Staff assign deputies of their station's township.
+    let deputy = create_deputy(
+        &app,
+        &admin,
+        "驻站新代表",
+        json!({ "townshipId": binhe_township }),
+    )
+    .await;
 
     let r = app
         .gql(ASSIGN)
@@ -996,11 +1003,13 @@ async fn inactive_deputies_cannot_be_assigned() {
     let app = TestApp::spawn_demo().await;
     let admin = app.token("admin").await;
     let staff = app.token("staff").await;
-    let (binhe_id, _) = binhe(&app).await;
-    let deputy = create_deputy(&app, &admin, "离任代表", json!({})).await;
+    let (binhe_id, binhe_township) = binhe(&app).await;
+    // Of the station's township, so that only the inactivity stands in the way.
+    let of_binhe = json!({ "townshipId": binhe_township });
+    let deputy = create_deputy(&app, &admin, "离任代表", of_binhe.clone()).await;
     let r = app
         .gql("mutation($id: ID!, $i: DeputyDetailsInput!) { updateDeputy(id: $id, input: $i, active: false) { id } }")
-        .vars(json!({ "id": deputy, "i": deputy_input("离任代表", json!({})) }))
+        .vars(json!({ "id": deputy, "i": deputy_input("离任代表", of_binhe) }))
         .bearer(Some(&admin))
         .send()
         .await;
@@ -1012,6 +1021,7 @@ async fn inactive_deputies_cannot_be_assigned() {
         .send()
         .await;
     assert_bad_input(&r, "deputyId");
+    assert!(r.error_message().contains("not active"), "{}", r.body);
 }
 
 #[tokio::test]
@@ -1035,9 +1045,15 @@ async fn resident_deputies_link_at_most_two_grids_of_their_station() {
     let app = TestApp::spawn_demo().await;
     let admin = app.token("admin").await;
     let staff = app.token("staff").await;
-    let (binhe_id, _) = binhe(&app).await;
+    let (binhe_id, binhe_township) = binhe(&app).await;
     let (other, _) = station_elsewhere(&app).await;
-    let deputy = create_deputy(&app, &admin, "网格代表", json!({})).await;
+    let deputy = create_deputy(
+        &app,
+        &admin,
+        "网格代表",
+        json!({ "townshipId": binhe_township }),
+    )
+    .await;
     let g1 = create_grid(&app, &staff, &binhe_id, "测试网格一").await;
     let g2 = create_grid(&app, &staff, &binhe_id, "测试网格二").await;
     let g3 = create_grid(&app, &staff, &binhe_id, "测试网格三").await;

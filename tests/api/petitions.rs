@@ -2446,10 +2446,12 @@ async fn deputies_suggest_and_the_department_answers_once() {
     assert_eq!(s["department"]["code"], "shuili");
 
     let answer = json!({ "id": s["id"], "a": "ADOPTED", "t": "建议已采纳，汛前完成清淤。" });
+    // Another department's handler does not see the suggestion: as missing as an
+    // unknown id.
     let r = w
         .gql(Some(&w.handler), ANSWER_SUGGESTION, answer.clone())
         .await;
-    assert_code(&r, "FORBIDDEN");
+    assert_code(&r, "NOT_FOUND");
     let answered = w.ok(Some(&water), ANSWER_SUGGESTION, answer.clone()).await;
     assert_eq!(answered["status"], "ANSWERED");
     assert_eq!(answered["adoption"], "ADOPTED");
@@ -2698,6 +2700,10 @@ enum Kind {
     Guarded(Option<&'static str>),
     /// Everyone gets an answer; the value at `path` is non-null for allowed roles only.
     Sees(&'static [&'static str]),
+    /// Like `Guarded`, for an object not everyone may see: signed-in roles that see it
+    /// but may not act are refused (FORBIDDEN); to the others it is as missing as an
+    /// unknown id (NOT_FOUND).
+    Private(Option<&'static str>, &'static [Role]),
 }
 
 struct TableIds {
@@ -2777,7 +2783,7 @@ fn petition_operations() -> Vec<Op> {
         guarded("suggestions (all)", "{ suggestions(all: true, first: 1) { totalCount } }", |_| json!({}), SUPERVISORS),
         guarded("suggestions (department)", "query($d: ID!) { suggestions(departmentId: $d, first: 1) { totalCount } }", |f| json!({ "d": f.jiaotong }), &[Handler, Supervisor, Admin]),
         Op { name: "submitSuggestion", query: "mutation($d: ID!) { submitSuggestion(title: \"x\", content: \"建议加强道路养护工作。\", departmentId: $d) { id } }", vars: |f| json!({ "d": f.jiaotong }), allowed: &[Deputy], kind: Kind::Guarded(Some("BAD_USER_INPUT")) },
-        Op { name: "answerSuggestion", query: "mutation($id: ID!) { answerSuggestion(id: $id, adoption: ADOPTED, answer: \"已采纳\") { id } }", vars: |f| json!({ "id": f.suggestion }), allowed: &[Handler], kind: Kind::Guarded(Some("INVALID_TRANSITION")) },
+        Op { name: "answerSuggestion", query: "mutation($id: ID!) { answerSuggestion(id: $id, adoption: ADOPTED, answer: \"已采纳\") { id } }", vars: |f| json!({ "id": f.suggestion }), allowed: &[Handler], kind: Kind::Private(Some("INVALID_TRANSITION"), SUPERVISORS) },
         Op { name: "node(item)", query: "query($id: ID!) { node(id: $id) { id } }", vars: on_closed, allowed: SIGNED_IN, kind: Kind::Sees(&["node"]) },
         Op { name: "node(other station's item)", query: "query($id: ID!) { node(id: $id) { id } }", vars: |f| json!({ "id": f.foreign }), allowed: SUPERVISORS, kind: Kind::Sees(&["node"]) },
         Op { name: "trackPetition", query: "query($c: String!) { trackPetition(trackingCode: $c) { status { state } petition { id } } }", vars: |f| json!({ "c": f.closed_code }), allowed: SIGNED_IN, kind: Kind::Sees(&["trackPetition", "petition"]) },
@@ -2797,6 +2803,10 @@ fn expected(op: &Op, role: Role) -> Option<&'static str> {
         Kind::Guarded(after) if allowed => after,
         Kind::Guarded(_) if role == Anonymous => Some("UNAUTHENTICATED"),
         Kind::Guarded(_) => Some("FORBIDDEN"),
+        Kind::Private(after, _) if allowed => after,
+        Kind::Private(..) if role == Anonymous => Some("UNAUTHENTICATED"),
+        Kind::Private(_, seen_by) if seen_by.contains(&role) => Some("FORBIDDEN"),
+        Kind::Private(..) => Some("NOT_FOUND"),
         Kind::Sees(_) => None,
     }
 }

@@ -187,7 +187,9 @@ impl OrgMutation {
         ))
     }
 
-    /// Makes a deputy a resident deputy (驻站代表) of a station.
+    /// Makes a deputy a resident deputy (驻站代表) of a station. The station's staff and
+    /// the supervisors of its township assign deputies of the station's township (their
+    /// electoral unit's); admins and county supervisors assign any deputy anywhere.
     async fn assign_resident_deputy(
         &self,
         ctx: &Context<'_>,

@@ -19,9 +19,10 @@ use super::{departments_of, relation};
 use crate::auth::Actor;
 use crate::config::Workflow;
 use crate::domain::petition_flow::{self, Action, Capacity, Effect, Rules};
-use crate::domain::tracking;
+use crate::domain::{scope, tracking};
 use crate::error::{AppError, AppResult};
 use crate::service::outbox::{self, topic, NewEvent};
+use crate::service::scope::out_of_reach;
 
 /// One step of the loop with what it needs.
 #[derive(Debug, Clone)]
@@ -173,6 +174,21 @@ async fn department<C: ConnectionTrait>(
         .one(db)
         .await?
         .ok_or_else(|| AppError::bad_input(field, "部门不存在 (no such department)"))
+}
+
+/// A department that serves the item's township (`domain::scope::department_serves`);
+/// a township department of elsewhere answers exactly as a missing one.
+async fn serving_department<C: ConnectionTrait>(
+    db: &C,
+    field: &str,
+    id: i64,
+    item_township_id: Option<i64>,
+) -> AppResult<department::Model> {
+    department::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .filter(|d| scope::department_serves(item_township_id, d.level, d.township_id))
+        .ok_or_else(|| out_of_reach(field, "部门", "department"))
 }
 
 /// Adds (or re-activates) a department's part in an item.
@@ -366,10 +382,20 @@ async fn act_once(
                     "不能并入自身 (cannot merge into itself)",
                 ));
             }
-            let target = petition::Entity::find_by_id(*into_id)
-                .one(&txn)
-                .await?
-                .ok_or_else(|| AppError::bad_input("intoId", "目标事项不存在 (no such item)"))?;
+            // The target must be an item the actor could merge themself (for staff: one
+            // of their station's); any other answers exactly as a missing one.
+            let target = match petition::Entity::find_by_id(*into_id).one(&txn).await? {
+                Some(target) => {
+                    let target_departments = departments_of(&txn, target.id).await?;
+                    let reachable = actor.is_some_and(|a| {
+                        let rel = relation(a, &target, &target_departments, false);
+                        rel.may_view && scope::may_merge_into(&rel.capacities)
+                    });
+                    reachable.then_some(target)
+                }
+                None => None,
+            }
+            .ok_or_else(|| out_of_reach("intoId", "目标事项", "item"))?;
             if petition_flow::is_terminal(target.state) {
                 return Err(AppError::bad_input(
                     "intoId",
@@ -389,7 +415,13 @@ async fn act_once(
             assist_department_ids,
             ..
         } => {
-            let lead = department(&txn, "leadDepartmentId", *lead_department_id).await?;
+            let lead = serving_department(
+                &txn,
+                "leadDepartmentId",
+                *lead_department_id,
+                item.township_id,
+            )
+            .await?;
             let mut assists = assist_department_ids.clone();
             assists.sort_unstable();
             assists.dedup();
@@ -406,7 +438,7 @@ async fn act_once(
                 ));
             }
             for a in &assists {
-                department(&txn, "assistDepartmentIds", *a).await?;
+                serving_department(&txn, "assistDepartmentIds", *a, item.township_id).await?;
             }
             involve(&txn, item.id, lead.id, DepartmentRole::Lead, now).await?;
             for a in &assists {
