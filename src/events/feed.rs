@@ -2,12 +2,17 @@
 //! arrives here once and goes to the hub, which fans it out in-process. Lost
 //! connections are re-established with backoff; after each (re)subscription the hub
 //! reads from the outbox whatever was published while it was not listening.
+//!
+//! The same subscription carries the [`control`](super::control) channel; control
+//! messages are not stored, so after each (re)subscription every signed-in connection
+//! of this replica re-checks its session instead.
 use std::time::Duration;
 
 use futures_util::StreamExt;
 use sea_orm::DatabaseConnection;
 use tokio::sync::watch;
 
+use super::control::{AccessWatchers, Envelope};
 use super::event::LiveEvent;
 use super::hub::Hub;
 use super::relay::backoff;
@@ -29,18 +34,37 @@ async fn catch_up(db: &DatabaseConnection, hub: &Hub) {
     }
 }
 
+/// Where control messages from other replicas go.
+pub struct ControlSink {
+    pub access: AccessWatchers,
+    /// This process's own messages, already delivered, are ignored.
+    pub origin: u64,
+}
+
+impl ControlSink {
+    fn take(&self, payload: &[u8]) {
+        match serde_json::from_slice::<Envelope>(payload) {
+            Ok(envelope) if envelope.origin == self.origin => {}
+            Ok(envelope) => self.access.deliver(&envelope.control),
+            Err(e) => tracing::warn!(error = %e, "unreadable message on the control channel"),
+        }
+    }
+}
+
 pub async fn run(
     bus: RedisBus,
     db: DatabaseConnection,
     hub: Hub,
+    control: ControlSink,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let channel = bus.channel();
+    let control_channel = bus.control_channel();
     let mut failures: u32 = 0;
     loop {
         let connected = tokio::time::timeout(TIMEOUT, async {
             let mut pubsub = bus.client.get_async_pubsub().await?;
-            pubsub.subscribe(&channel).await?;
+            pubsub.subscribe(&[&channel, &control_channel]).await?;
             Ok::<_, redis::RedisError>(pubsub)
         })
         .await;
@@ -51,12 +75,17 @@ pub async fn run(
                 }
                 let (mut sink, mut messages) = pubsub.split();
                 catch_up(&db, &hub).await;
+                control.access.recheck_all();
                 let mut ping = tokio::time::interval(PING_EVERY);
                 ping.tick().await;
                 loop {
                     tokio::select! {
                         message = messages.next() => {
                             let Some(message) = message else { break };
+                            if message.get_channel_name() == control_channel {
+                                control.take(message.get_payload_bytes());
+                                continue;
+                            }
                             match serde_json::from_slice::<Vec<LiveEvent>>(message.get_payload_bytes()) {
                                 Ok(events) => {
                                     if let Err(e) = hub.ingest(events).await {

@@ -7,6 +7,10 @@
 //! them in (from its own relay, and from its one Redis subscription in [`feed`]) and
 //! fans them out to its subscribers, each a [`stream`] that first replays from the
 //! outbox what its subscriber missed. Who sees what is decided in [`visibility`].
+//!
+//! Beside events, replicas exchange [`control`] messages: prompts to act at once (an
+//! account's access changed) that are neither stored nor replayed.
+pub mod control;
 pub mod event;
 pub mod feed;
 pub mod filter;
@@ -29,6 +33,7 @@ use sea_orm::DatabaseConnection;
 use tokio::sync::{watch, Notify};
 use tokio::task::JoinHandle;
 
+pub use control::{AccessChange, AccessWatch, AccessWatchers, Control, Recheck};
 pub use event::{decode_cursor, encode_cursor, LiveEvent};
 pub use filter::{EventFilter, Interest};
 pub use settings::LiveSettings;
@@ -55,6 +60,11 @@ impl RedisBus {
     /// The one pub/sub channel every replica's relay publishes on.
     pub fn channel(&self) -> String {
         format!("{}:events", self.prefix)
+    }
+
+    /// The pub/sub channel of [`control`] messages.
+    pub fn control_channel(&self) -> String {
+        format!("{}:control", self.prefix)
     }
 }
 
@@ -122,6 +132,10 @@ struct LiveInner {
     closing: watch::Sender<bool>,
     /// GraphQL context data shared by every WebSocket operation (`http::ws`).
     shared_data: OnceLock<Arc<async_graphql::Data>>,
+    /// Signed-in WebSocket connections, prompted when their account's access changes.
+    access: AccessWatchers,
+    /// Names this process on the control channel.
+    origin: u64,
 }
 
 impl Live {
@@ -142,6 +156,8 @@ impl Live {
                 shutdown,
                 closing,
                 shared_data: OnceLock::new(),
+                access: AccessWatchers::default(),
+                origin: rand::random(),
             }),
         }
     }
@@ -167,6 +183,10 @@ impl Live {
                 bus.clone(),
                 inner.db.clone(),
                 inner.hub.clone(),
+                feed::ControlSink {
+                    access: inner.access.clone(),
+                    origin: inner.origin,
+                },
                 inner.shutdown.subscribe(),
             )));
         }
@@ -227,6 +247,53 @@ impl Live {
         &self.inner.hub
     }
 
+    /// Registers a signed-in WebSocket connection of `account_id`: it is prompted when
+    /// the account's access changes, on this replica or any other.
+    pub fn watch_access(&self, account_id: i64) -> AccessWatch {
+        self.inner.access.watch(account_id)
+    }
+
+    /// Sends `control` to every replica: to this process's connections at once and,
+    /// with Redis, on the control channel. Call it after the change has committed (the
+    /// connections read it back). A failed PUBLISH is retried in the background, so the
+    /// caller's change, already committed, never fails because of it.
+    pub async fn announce(&self, control: Control) {
+        let inner = &self.inner;
+        inner.access.deliver(&control);
+        let EventBus::Redis(bus) = &inner.bus else {
+            return;
+        };
+        let envelope = control::Envelope {
+            origin: inner.origin,
+            control,
+        };
+        let message = match serde_json::to_string(&envelope) {
+            Ok(message) => message,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot encode a control message");
+                return;
+            }
+        };
+        if let Err(e) = publish_control(bus, &message).await {
+            tracing::warn!(error = %e, control = ?envelope.control, "cannot publish a control message; retrying");
+            let bus = bus.clone();
+            let mut shutdown = inner.shutdown.subscribe();
+            tokio::spawn(async move {
+                for failures in 2..=CONTROL_ATTEMPTS {
+                    tokio::select! {
+                        () = tokio::time::sleep(relay::backoff(failures)) => {}
+                        _ = shutdown.changed() => return,
+                    }
+                    if publish_control(&bus, &message).await.is_ok() {
+                        tracing::info!(failures, "control message published");
+                        return;
+                    }
+                }
+                tracing::error!("control message dropped after repeated failures");
+            });
+        }
+    }
+
     /// Changes to `true` when the server begins to shut down: WebSocket connections
     /// close (1001), clients reconnect elsewhere and resume from their cursor.
     pub fn closing_signal(&self) -> watch::Receiver<bool> {
@@ -235,6 +302,23 @@ impl Live {
 
     pub fn begin_shutdown(&self) {
         self.inner.closing.send_replace(true);
+    }
+}
+
+/// Attempts at publishing one control message: with the backoff capped at 2 s, about
+/// ten minutes; by then the replicas that missed it have re-subscribed (and so
+/// re-checked every connection) or the access tokens it concerned have expired.
+const CONTROL_ATTEMPTS: u32 = 300;
+
+async fn publish_control(bus: &RedisBus, message: &str) -> Result<(), String> {
+    let mut connection = bus.connection.clone();
+    let mut command = redis::cmd("PUBLISH");
+    command.arg(bus.control_channel()).arg(message);
+    let publish = command.query_async::<i64>(&mut connection);
+    match tokio::time::timeout(Duration::from_secs(2), publish).await {
+        Ok(Ok(_receivers)) => Ok(()),
+        Ok(Err(e)) => Err(format!("redis PUBLISH failed: {}", e.category())),
+        Err(_) => Err("redis PUBLISH timed out".into()),
     }
 }
 

@@ -14,7 +14,8 @@ use crate::domain::page::{Page, PageRequest};
 use crate::domain::phone::Phone;
 use crate::domain::{login, password_policy};
 use crate::error::{AppError, AppResult};
-use crate::service::accounts::{self, SessionTokens};
+use crate::events::{AccessChange, Live};
+use crate::service::accounts::{self, revoked_reason, SessionTokens};
 use crate::service::audit::{self, action, Entry};
 use crate::service::paging::fetch_page;
 
@@ -351,8 +352,11 @@ pub async fn grant_role(
     Ok(account)
 }
 
+/// Revokes a grant. The account's open connections are closed (they ran with the
+/// grant); its clients reconnect with the rights it keeps.
 pub async fn revoke_role(
     db: &DatabaseConnection,
+    live: &Live,
     actor: &Actor,
     account_id: i64,
     grant: GrantSpec,
@@ -394,12 +398,14 @@ pub async fn revoke_role(
     )
     .await?;
     txn.commit().await?;
+    accounts::announce(live, account_id, AccessChange::RoleRevoked).await;
     Ok(account)
 }
 
-/// Disabling an account also revokes all its sessions.
+/// Disabling an account also revokes all its sessions and closes its connections.
 pub async fn set_disabled(
     db: &DatabaseConnection,
+    live: &Live,
     actor: &Actor,
     account_id: i64,
     disabled: bool,
@@ -422,7 +428,7 @@ pub async fn set_disabled(
             .col_expr(auth_session::Column::RevokedAt, Expr::value(Utc::now()))
             .col_expr(
                 auth_session::Column::RevokedReason,
-                Expr::value("account disabled"),
+                Expr::value(revoked_reason::ACCOUNT_DISABLED),
             )
             .filter(auth_session::Column::AccountId.eq(account_id))
             .filter(auth_session::Column::RevokedAt.is_null())
@@ -446,6 +452,9 @@ pub async fn set_disabled(
     )
     .await?;
     txn.commit().await?;
+    if disabled {
+        accounts::announce(live, account_id, AccessChange::AccountDisabled).await;
+    }
     Ok(account)
 }
 

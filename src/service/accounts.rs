@@ -4,7 +4,9 @@
 //! presented row is marked rotated and a new row joins the family. Presenting a
 //! rotated token again means it was stolen or replayed, so the whole family is
 //! revoked. Access tokens name their session row and are checked against it on every
-//! request, so revocation takes effect at once.
+//! request, so revocation takes effect at once. Open WebSocket connections are
+//! prompted too (a control message to every replica, see `events::control`): they
+//! read their session again through [`session_state`] and close if it ended.
 use chrono::{DateTime, Utc};
 use entity::{account, account_role, auth_session};
 use sea_orm::sea_query::Expr;
@@ -18,6 +20,7 @@ use crate::auth::{Actor, AuthKit, ClientInfo, Grant, Principal};
 use crate::config::Settings;
 use crate::domain::{login, password_policy};
 use crate::error::{AppError, AppResult};
+use crate::events::{AccessChange, Control, Live};
 use crate::service::audit::{self, action, Entry};
 
 /// What a successful sign-in or refresh hands back.
@@ -35,6 +38,20 @@ fn invalid_credentials() -> AppError {
         "INVALID_CREDENTIALS",
         "登录名或密码错误 (wrong login or password)",
     )
+}
+
+/// `auth_session.revoked_reason` values.
+pub mod revoked_reason {
+    pub const SIGNED_OUT: &str = "signed out";
+    pub const REFRESH_REUSED: &str = "refresh token reused";
+    pub const PASSWORD_CHANGED: &str = "password changed";
+    pub const ACCOUNT_DISABLED: &str = "account disabled";
+}
+
+/// Tells the account's open connections, on every replica, to re-check their session.
+pub(crate) async fn announce(live: &Live, account_id: i64, change: AccessChange) {
+    live.announce(Control::AccessChanged { account_id, change })
+        .await;
 }
 
 fn session_revoked() -> AppError {
@@ -234,6 +251,7 @@ async fn revoke_family<C: ConnectionTrait>(
 
 pub async fn refresh(
     db: &DatabaseConnection,
+    live: &Live,
     kit: &AuthKit,
     settings: &Settings,
     refresh_token: &str,
@@ -263,7 +281,8 @@ pub async fn refresh(
     if !claimed {
         txn.rollback().await?;
         // Already rotated: this token was used before. Revoke the family for good.
-        let revoked = revoke_family(db, &session.family_id, "refresh token reused").await?;
+        let revoked = revoke_family(db, &session.family_id, revoked_reason::REFRESH_REUSED).await?;
+        announce(live, session.account_id, AccessChange::RefreshReused).await;
         audit::record(
             db,
             client,
@@ -310,6 +329,7 @@ pub async fn refresh(
 /// Ends the caller's session family (this device's sign-in).
 pub async fn sign_out<C: ConnectionTrait>(
     db: &C,
+    live: &Live,
     actor: &Actor,
     client: &ClientInfo,
 ) -> AppResult<bool> {
@@ -318,7 +338,7 @@ pub async fn sign_out<C: ConnectionTrait>(
         .one(db)
         .await?
         .ok_or_else(session_revoked)?;
-    revoke_family(db, &session.family_id, "signed out").await?;
+    revoke_family(db, &session.family_id, revoked_reason::SIGNED_OUT).await?;
     audit::record(
         db,
         client,
@@ -330,12 +350,15 @@ pub async fn sign_out<C: ConnectionTrait>(
         },
     )
     .await?;
+    announce(live, principal.account_id, AccessChange::SignedOut).await;
     Ok(true)
 }
 
 /// Changes the caller's password and revokes every other session of the account.
+#[allow(clippy::too_many_arguments)]
 pub async fn change_password(
     db: &DatabaseConnection,
+    live: &Live,
     kit: &AuthKit,
     settings: &Settings,
     actor: &Actor,
@@ -393,7 +416,7 @@ pub async fn change_password(
         .col_expr(auth_session::Column::RevokedAt, Expr::value(Utc::now()))
         .col_expr(
             auth_session::Column::RevokedReason,
-            Expr::value("password changed"),
+            Expr::value(revoked_reason::PASSWORD_CHANGED),
         )
         .filter(auth_session::Column::AccountId.eq(principal.account_id))
         .filter(auth_session::Column::FamilyId.ne(own_family))
@@ -413,6 +436,7 @@ pub async fn change_password(
     )
     .await?;
     txn.commit().await?;
+    announce(live, principal.account_id, AccessChange::PasswordChanged).await;
     Ok(true)
 }
 
@@ -437,37 +461,92 @@ pub fn to_grant(row: &account_role::Model) -> Grant {
     }
 }
 
-/// Turns a bearer access token into the actor behind it.
-pub async fn actor_for_token<C: ConnectionTrait>(
+/// Why a session may no longer act.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SessionEnd {
+    /// Signed out, revoked for a reused refresh token, or gone.
+    Revoked,
+    /// Revoked when the account's password was changed from another sign-in.
+    PasswordChanged,
+    /// The account is disabled.
+    AccountDisabled,
+}
+
+impl SessionEnd {
+    /// The reason given when a live connection closes for it.
+    pub fn describe(self) -> &'static str {
+        match self {
+            SessionEnd::Revoked => "session revoked",
+            SessionEnd::PasswordChanged => "password changed",
+            SessionEnd::AccountDisabled => "account disabled",
+        }
+    }
+}
+
+/// The session an access token names, as it stands now.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SessionState {
+    /// It may act, with the account's current grants.
+    Active(Actor),
+    Ended(SessionEnd),
+}
+
+/// Reads the session behind a bearer access token now: the one check behind every
+/// HTTP request ([`actor_for_token`]) and every WebSocket operation. `Err` for a
+/// malformed, forged or expired token.
+pub async fn session_state<C: ConnectionTrait>(
     db: &C,
     kit: &AuthKit,
     token: &str,
-) -> AppResult<Actor> {
+) -> AppResult<SessionState> {
     let claims = kit.keys.verify(token, Utc::now().timestamp())?;
-    let session = auth_session::Entity::find_by_id(claims.sid).one(db).await?;
-    let Some(session) = session.filter(|s| s.account_id == claims.sub) else {
-        return Err(session_revoked());
+    let session = auth_session::Entity::find_by_id(claims.sid)
+        .one(db)
+        .await?
+        .filter(|s| s.account_id == claims.sub);
+    let Some(session) = session else {
+        return Ok(SessionState::Ended(SessionEnd::Revoked));
     };
-    if session.revoked_at.is_some() {
-        return Err(session_revoked());
-    }
+    // Read even for a revoked session: a disabled account explains why it ended.
     let account = account::Entity::find_by_id(claims.sub).one(db).await?;
-    let Some(account) = account.filter(|a| !a.disabled) else {
-        return Err(session_revoked());
+    let Some(account) = account else {
+        return Ok(SessionState::Ended(SessionEnd::Revoked));
     };
+    if account.disabled {
+        return Ok(SessionState::Ended(SessionEnd::AccountDisabled));
+    }
+    if session.revoked_at.is_some() {
+        let end = match session.revoked_reason.as_deref() {
+            Some(revoked_reason::PASSWORD_CHANGED) => SessionEnd::PasswordChanged,
+            _ => SessionEnd::Revoked,
+        };
+        return Ok(SessionState::Ended(end));
+    }
     let grants = grants_of(db, account.id)
         .await?
         .iter()
         .map(to_grant)
         .collect();
-    Ok(Actor::Account(Principal {
+    Ok(SessionState::Active(Actor::Account(Principal {
         account_id: account.id,
         session_id: session.id,
         login: account.login,
         display_name: account.display_name,
         deputy_id: account.deputy_id,
         grants,
-    }))
+    })))
+}
+
+/// Turns a bearer access token into the actor behind it.
+pub async fn actor_for_token<C: ConnectionTrait>(
+    db: &C,
+    kit: &AuthKit,
+    token: &str,
+) -> AppResult<Actor> {
+    match session_state(db, kit, token).await? {
+        SessionState::Active(actor) => Ok(actor),
+        SessionState::Ended(_) => Err(session_revoked()),
+    }
 }
 
 /// The signed-in account (`me`).

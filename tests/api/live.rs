@@ -66,6 +66,14 @@ impl Ws {
         self.send_raw(&message.to_string()).await;
     }
 
+    /// Sends, and says whether the socket took it (it may have been closed).
+    pub(crate) async fn try_send(&mut self, message: Value) -> bool {
+        self.socket
+            .send(Message::text(message.to_string()))
+            .await
+            .is_ok()
+    }
+
     async fn send_raw(&mut self, text: &str) {
         self.socket.send(Message::text(text)).await.unwrap();
     }
@@ -146,7 +154,7 @@ impl Ws {
 const STORIES: &str = "subscription($after: String) { showcaseStories(after: $after) { cursor seq kind storyId title occurredAt payload } }";
 const LIVE: &str = "subscription($after: String, $topics: [String!]) { liveEvents(after: $after, topics: $topics) { cursor seq topic kind petitionId stationId townshipId departmentId payload } }";
 
-async fn first_deputy(app: &TestApp, token: &str) -> Value {
+pub(crate) async fn first_deputy(app: &TestApp, token: &str) -> Value {
     let r = app
         .gql("{ deputies(first: 1) { edges { node { id } } } }")
         .bearer(Some(token))
@@ -156,7 +164,12 @@ async fn first_deputy(app: &TestApp, token: &str) -> Value {
 }
 
 /// Writes, submits and publishes a story through the API; returns its id.
-async fn publish_story(app_url: &str, token: &str, deputy: &Value, title: &str) -> Value {
+pub(crate) async fn publish_story(
+    app_url: &str,
+    token: &str,
+    deputy: &Value,
+    title: &str,
+) -> Value {
     let client = reqwest::Client::new();
     let call = |query: &'static str, variables: Value| {
         let client = client.clone();
@@ -224,9 +237,9 @@ async fn append(db: &DatabaseConnection, topic: &'static str, kind: &'static str
 }
 
 /// A second gateway on the same database (a replica), with its own settings.
-struct Replica {
-    addr: SocketAddr,
-    base: String,
+pub(crate) struct Replica {
+    pub(crate) addr: SocketAddr,
+    pub(crate) base: String,
     shutdown: Option<oneshot::Sender<()>>,
 }
 
@@ -274,7 +287,7 @@ async fn replica(db: &DatabaseConnection, env: &[(&str, &str)]) -> Replica {
 
 /// A demo app and a replica of it on the same database (and, with TEST_REDIS_URL, the
 /// same Redis channel): `replica_env` tunes the replica only.
-async fn pair(name: &str, replica_env: &[(&str, &str)]) -> (TestApp, Replica) {
+pub(crate) async fn pair(name: &str, replica_env: &[(&str, &str)]) -> (TestApp, Replica) {
     let prefix = format!("smartnpc-live-{}-{name}", std::process::id());
     let app = demo_app(&[("REDIS_CHANNEL_PREFIX", &prefix)]).await;
     let mut env: Vec<(&str, &str)> = vec![("REDIS_CHANNEL_PREFIX", &prefix)];

@@ -87,6 +87,7 @@ impl AccountMutation {
         let app = state(ctx)?;
         let tokens = accounts::refresh(
             &app.db,
+            &app.live,
             &app.auth,
             &app.settings,
             &refresh_token,
@@ -98,7 +99,8 @@ impl AccountMutation {
 
     /// Ends this sign-in (all tokens issued from it).
     async fn sign_out(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
-        Ok(accounts::sign_out(&state(ctx)?.db, actor(ctx), client(ctx)).await?)
+        let app = state(ctx)?;
+        Ok(accounts::sign_out(&app.db, &app.live, actor(ctx), client(ctx)).await?)
     }
 
     /// Changes the password; every other sign-in of the account is revoked.
@@ -111,6 +113,7 @@ impl AccountMutation {
         let app = state(ctx)?;
         Ok(accounts::change_password(
             &app.db,
+            &app.live,
             &app.auth,
             &app.settings,
             actor(ctx),
@@ -198,8 +201,10 @@ impl AccountMutation {
         grant: RoleGrantInput,
     ) -> async_graphql::Result<Account> {
         let id = self::account_id(&account_id)?;
+        let app = state(ctx)?;
         let account = account_admin::revoke_role(
-            &state(ctx)?.db,
+            &app.db,
+            &app.live,
             actor(ctx),
             id,
             grant.to_spec()?,
@@ -217,8 +222,9 @@ impl AccountMutation {
         disabled: bool,
     ) -> async_graphql::Result<Account> {
         let id = self::account_id(&account_id)?;
+        let app = state(ctx)?;
         let account =
-            account_admin::set_disabled(&state(ctx)?.db, actor(ctx), id, disabled, client(ctx))
+            account_admin::set_disabled(&app.db, &app.live, actor(ctx), id, disabled, client(ctx))
                 .await?;
         Ok(Account(account))
     }

@@ -7,8 +7,16 @@
 //! acknowledged; the connection then acts as that account (or anonymously without a
 //! token) until the token expires, when it closes with 4403 (clients reconnect with a
 //! fresh token and resume from their cursors). Every operation — subscriptions, and
-//! queries and mutations too — runs through the app's schema with the connection's
-//! actor and non-caching DataLoaders.
+//! queries and mutations too — runs through the app's schema with the session's
+//! current actor (read again for each operation, as HTTP reads it for each request)
+//! and non-caching DataLoaders.
+//!
+//! Revocation: a session that ended (signed out, revoked with a password change, its
+//! account disabled) or an account that lost a role closes its connections with 4403
+//! and the reason, on every replica: the change is announced (`events::control`), each
+//! connection of the account reads its session again, and closes if it may no longer
+//! act as before. Its subscriptions end with it; the client reconnects with the
+//! rights it has now (or signs in again).
 //!
 //! One task per connection drives the socket and all of its operations: an idle
 //! subscriber costs that task, small WebSocket buffers (`WS_BUFFER_BYTES`), its place
@@ -36,10 +44,10 @@ use tokio_stream::StreamMap;
 use crate::app::AppState;
 use crate::auth::{Actor, ClientInfo};
 use crate::error::AppError;
-use crate::events::LiveSettings;
+use crate::events::{AccessWatch, LiveSettings, Recheck};
 use crate::graphql::{loaders, AppSchema};
 use crate::http::graphql::client_of;
-use crate::service::accounts;
+use crate::service::accounts::{self, SessionState};
 use operation::{message_around, OpItem, Operation, Sharing};
 
 pub const TRANSPORT_WS: &str = "graphql-transport-ws";
@@ -196,8 +204,38 @@ enum Wake {
     Operation(String, OpItem),
     InitTimeout,
     TokenExpired,
+    /// The account's access changed (or such a prompt may have been missed).
+    AccessChanged(Recheck),
     Tick,
     Closing,
+}
+
+/// Why the connection's session may not run anything more.
+enum Stale {
+    /// Close with this code and reason.
+    Close(u16, String),
+    /// The session could not be read (the database failed).
+    Unreadable,
+}
+
+/// Whether `now` lacks a right `before` had: a grant, or the deputy it spoke for.
+fn lost_rights(before: &Actor, now: &Actor) -> bool {
+    match (before.principal(), now.principal()) {
+        (Some(before), Some(now)) => {
+            before.deputy_id != now.deputy_id
+                || before.grants.iter().any(|g| !now.grants.contains(g))
+        }
+        (Some(_), None) => true,
+        (None, _) => false,
+    }
+}
+
+/// Waits for a prompt to re-check the session; never, for a connection without one.
+async fn access_changed(watch: Option<&AccessWatch>) -> Recheck {
+    match watch {
+        Some(watch) => watch.changed().await,
+        None => std::future::pending().await,
+    }
 }
 
 /// The result of handling one wake-up: messages to send, then maybe a close.
@@ -226,8 +264,12 @@ struct Connection {
     protocol: Protocol,
     settings: LiveSettings,
     init_received: bool,
-    /// Set once acknowledged.
+    /// Set once acknowledged; read again before each operation.
     actor: Option<Actor>,
+    /// The access token of `connection_init`, when one was given.
+    token: Option<String>,
+    /// Prompts when the account's access changes (signed-in connections).
+    access: Option<AccessWatch>,
     /// When the access token of `connection_init` expires: the connection then closes
     /// with 4403, and the client reconnects with a fresh token and resumes from its
     /// cursors (graphql-ws retries on 4403).
@@ -298,6 +340,11 @@ fn errors_json(response: &async_graphql::Response) -> Value {
     serde_json::to_value(&response.errors).unwrap_or_else(|_| json!([]))
 }
 
+/// The `error` payload of an operation the server could not run.
+fn internal_errors() -> Value {
+    json!([{ "message": "Internal server error", "extensions": { "code": "INTERNAL" } }])
+}
+
 fn response_json(response: &async_graphql::Response) -> Value {
     serde_json::to_value(response).unwrap_or_else(|_| json!({}))
 }
@@ -313,6 +360,8 @@ impl Connection {
             settings,
             init_received: false,
             actor: None,
+            token: None,
+            access: None,
             expires_at: None,
             operations: StreamMap::new(),
             ready: VecDeque::new(),
@@ -335,6 +384,10 @@ impl Connection {
             let wake = if already_closing {
                 already_closing = false;
                 Wake::Closing
+            } else if let Some(recheck) = self.access.as_ref().and_then(AccessWatch::try_changed) {
+                // Before anything else: nothing more runs or is delivered on a session
+                // that may have ended.
+                Wake::AccessChanged(recheck)
             } else if let Some((id, item)) = self.ready.pop_front() {
                 Wake::Operation(id, item)
             } else {
@@ -346,6 +399,7 @@ impl Connection {
                     () = &mut deadline, if !self.init_received || self.expires_at.is_some() => {
                         if self.init_received { Wake::TokenExpired } else { Wake::InitTimeout }
                     }
+                    recheck = access_changed(self.access.as_ref()) => Wake::AccessChanged(recheck),
                     _ = ticks.tick() => Wake::Tick,
                     Ok(()) = closing.changed() => Wake::Closing,
                 }
@@ -368,6 +422,20 @@ impl Connection {
                     reply.close(close::INIT_TIMEOUT, "Connection initialisation timeout")
                 }
                 Wake::TokenExpired => reply.close(close::FORBIDDEN, "Forbidden: token expired"),
+                Wake::AccessChanged(recheck) => match Box::pin(self.read_session()).await {
+                    Ok(()) => {}
+                    Err(Stale::Close(code, reason)) => {
+                        tracing::info!(?recheck, %reason, "closing a connection whose access changed");
+                        reply.close(code, reason);
+                    }
+                    // A prompt that concerns this account: it may well have lost access, and
+                    // that cannot be ruled out now.
+                    Err(Stale::Unreadable) if matches!(recheck, Recheck::Changed(_)) => {
+                        reply.close(close::INTERNAL_ERROR, "Internal server error")
+                    }
+                    // A precaution after a Redis reconnect: the next operation checks again.
+                    Err(Stale::Unreadable) => {}
+                },
                 Wake::Tick => {
                     if last_heard.elapsed() > keepalive * 3 {
                         reply.drop = true;
@@ -426,13 +494,21 @@ impl Connection {
             Err(()) => return Err((close::FORBIDDEN, "Forbidden")),
             Ok(None) => Actor::Anonymous,
             Ok(Some(token)) => {
+                let now = chrono::Utc::now().timestamp();
+                let claims = self.state.auth.keys.verify(&token, now).ok();
+                // Registered before the session is read: a revocation committed meanwhile
+                // still prompts a re-check.
+                let access = claims
+                    .as_ref()
+                    .map(|claims| self.state.live.watch_access(claims.sub));
                 match accounts::actor_for_token(&self.state.db, &self.state.auth, &token).await {
                     Ok(actor) => {
-                        let now = chrono::Utc::now().timestamp();
-                        if let Ok(claims) = self.state.auth.keys.verify(&token, now) {
+                        if let Some(claims) = claims {
                             let left = u64::try_from(claims.exp - now).unwrap_or(0);
                             self.expires_at = Some(Instant::now() + Duration::from_secs(left));
                         }
+                        self.token = Some(token);
+                        self.access = access;
                         actor
                     }
                     Err(AppError::Unauthenticated { .. }) => {
@@ -447,6 +523,40 @@ impl Connection {
         };
         self.actor = Some(actor);
         Ok(())
+    }
+
+    /// Reads the connection's session again, through the check HTTP requests go
+    /// through: `Ok` when it may still act as before (the actor is then current, with
+    /// any grant added since), else why not.
+    async fn read_session(&mut self) -> Result<(), Stale> {
+        let Some(token) = &self.token else {
+            return Ok(());
+        };
+        let forbidden =
+            |reason: &str| Stale::Close(close::FORBIDDEN, format!("Forbidden: {reason}"));
+        match accounts::session_state(&self.state.db, &self.state.auth, token).await {
+            Ok(SessionState::Active(actor)) => {
+                if self
+                    .actor
+                    .as_ref()
+                    .is_some_and(|before| lost_rights(before, &actor))
+                {
+                    return Err(forbidden("role revoked"));
+                }
+                self.actor = Some(actor);
+                Ok(())
+            }
+            Ok(SessionState::Ended(end)) => Err(forbidden(end.describe())),
+            Err(AppError::Unauthenticated {
+                reason: "TOKEN_EXPIRED",
+                ..
+            }) => Err(forbidden("token expired")),
+            Err(AppError::Unauthenticated { .. }) => Err(forbidden("session revoked")),
+            Err(e) => {
+                tracing::error!(error = ?e, "cannot read a WebSocket connection's session");
+                Err(Stale::Unreadable)
+            }
+        }
     }
 
     fn start(&mut self, id: String, payload: &Map<String, Value>, request: async_graphql::Request) {
@@ -536,6 +646,15 @@ impl Connection {
                         format!("Subscriber for {id} already exists"),
                     );
                 }
+                match self.read_session().await {
+                    Ok(()) => {}
+                    Err(Stale::Close(code, reason)) => return reply.close(code, reason),
+                    Err(Stale::Unreadable) => {
+                        return reply.send(
+                            json!({ "id": id, "type": "error", "payload": internal_errors() }),
+                        )
+                    }
+                }
                 if self.too_many_operations() {
                     return reply
                         .send(json!({ "id": id, "type": "error", "payload": self.limit_error() }));
@@ -603,6 +722,13 @@ impl Connection {
                 };
                 if self.actor.is_none() {
                     return reply.close(close::UNAUTHORIZED, "Unauthorized");
+                }
+                match self.read_session().await {
+                    Ok(()) => {}
+                    Err(Stale::Close(code, reason)) => return reply.close(code, reason),
+                    Err(Stale::Unreadable) => {
+                        return reply.send(error(&Some(id), "Internal server error"))
+                    }
                 }
                 // subscriptions-transport-ws replaces an operation started again.
                 self.operations.remove(&id);
@@ -696,6 +822,47 @@ mod tests {
             Err(())
         );
         assert_eq!(token_of(Some(&json!({ "token": 5 }))), Err(()));
+    }
+
+    #[test]
+    fn losing_a_grant_or_the_deputy_link_is_losing_rights() {
+        use crate::auth::{Grant, Principal};
+        use entity::Role;
+        let grant = |role, station_id| Grant {
+            role,
+            station_id,
+            department_id: None,
+            township_id: None,
+        };
+        let actor = |grants: Vec<Grant>, deputy_id| {
+            Actor::Account(Principal {
+                account_id: 1,
+                session_id: 2,
+                login: "x".into(),
+                display_name: "x".into(),
+                deputy_id,
+                grants,
+            })
+        };
+        let both = actor(
+            vec![grant(Role::Admin, None), grant(Role::StationStaff, Some(3))],
+            None,
+        );
+        let admin = actor(vec![grant(Role::Admin, None)], None);
+        assert!(lost_rights(&both, &admin));
+        assert!(!lost_rights(&admin, &both), "a grant added is no loss");
+        assert!(!lost_rights(&both, &both));
+        let elsewhere = actor(
+            vec![grant(Role::Admin, None), grant(Role::StationStaff, Some(4))],
+            None,
+        );
+        assert!(lost_rights(&both, &elsewhere), "another scope is a loss");
+        assert!(lost_rights(
+            &admin,
+            &actor(vec![grant(Role::Admin, None)], Some(5))
+        ));
+        assert!(lost_rights(&admin, &Actor::Anonymous));
+        assert!(!lost_rights(&Actor::Anonymous, &admin));
     }
 
     #[test]
