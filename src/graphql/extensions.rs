@@ -56,6 +56,27 @@ fn is_operation_resolution(message: &str) -> bool {
 /// The engine's message for a subscription sent to a transport that only answers once.
 const SUBSCRIPTION_ON_HTTP: &str = "Subscriptions are not supported on this transport.";
 
+/// Gives a code to every error of a response that still has none: those the engine
+/// raises while choosing the operation, which no execution hook sees. Used for every
+/// transport (the WebSocket path runs without the `request` hook).
+pub fn code_request_errors(response: &mut Response) {
+    for error in &mut response.errors {
+        if has_code(error) {
+            continue;
+        }
+        let code = if is_operation_resolution(&error.message) {
+            "OPERATION_RESOLUTION_FAILURE"
+        } else {
+            tracing::warn!(message = %error.message, "uncoded request error");
+            "BAD_REQUEST"
+        };
+        error
+            .extensions
+            .get_or_insert_with(Default::default)
+            .set("code", Value::from(code));
+    }
+}
+
 /// Codes for the request-level failures the GraphQL engine itself reports.
 fn validation_code(message: &str) -> &'static str {
     match message {
@@ -100,21 +121,7 @@ impl Extension for ErrorCodesExtension {
     /// uncoded is a request error.
     async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
         let mut response = next.run(ctx).await;
-        for error in &mut response.errors {
-            if has_code(error) {
-                continue;
-            }
-            let code = if is_operation_resolution(&error.message) {
-                "OPERATION_RESOLUTION_FAILURE"
-            } else {
-                tracing::warn!(message = %error.message, "uncoded request error");
-                "BAD_REQUEST"
-            };
-            error
-                .extensions
-                .get_or_insert_with(Default::default)
-                .set("code", Value::from(code));
-        }
+        code_request_errors(&mut response);
         response
     }
 

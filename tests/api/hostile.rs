@@ -157,6 +157,10 @@ async fn the_budget_holds_over_websocket_too() {
     for (id, query) in [
         ("deep", nested_literal(1_250)),
         ("fan", fragment_fan_out(12, 10)),
+        (
+            "nul",
+            r#"{ stations(name: "\u0000") { totalCount } }"#.to_owned(),
+        ),
     ] {
         socket
             .send(send(
@@ -165,20 +169,30 @@ async fn the_budget_holds_over_websocket_too() {
             .await
             .unwrap();
     }
+    socket
+        .send(send(
+            json!({ "type": "subscribe", "id": "name", "payload": {
+            "query": "query A { __typename } query B { __typename }", "operationName": "C" } }),
+        ))
+        .await
+        .unwrap();
     let mut codes = Vec::new();
-    while codes.len() < 2 {
+    while codes.len() < 4 {
         match socket.next().await {
             Some(Ok(Message::Text(text))) => {
                 let message: Value = serde_json::from_str(text.as_str()).unwrap();
-                if message["type"] == "error" {
-                    codes.push((
-                        message["id"].as_str().unwrap().to_owned(),
-                        message["payload"][0]["extensions"]["code"]
-                            .as_str()
-                            .unwrap()
-                            .to_owned(),
-                    ));
-                }
+                let errors = match message["type"].as_str() {
+                    Some("error") => &message["payload"],
+                    Some("next") => &message["payload"]["errors"],
+                    _ => continue,
+                };
+                codes.push((
+                    message["id"].as_str().unwrap().to_owned(),
+                    errors[0]["extensions"]["code"]
+                        .as_str()
+                        .unwrap_or("(none)")
+                        .to_owned(),
+                ));
             }
             Some(Ok(_)) => {}
             other => panic!("unexpected {other:?}"),
@@ -189,7 +203,9 @@ async fn the_budget_holds_over_websocket_too() {
         codes,
         [
             ("deep".to_owned(), "QUERY_TOO_DEEP".to_owned()),
-            ("fan".to_owned(), "QUERY_TOO_COMPLEX".to_owned())
+            ("fan".to_owned(), "QUERY_TOO_COMPLEX".to_owned()),
+            ("name".to_owned(), "OPERATION_RESOLUTION_FAILURE".to_owned()),
+            ("nul".to_owned(), "BAD_USER_INPUT".to_owned()),
         ]
     );
     assert_alive(&app).await;
@@ -449,4 +465,44 @@ async fn an_operation_past_the_timeout_is_stopped_with_a_code() {
     assert_eq!((status, code(&body)), (503, Some("TIMEOUT")), "{body}");
     let health = app.client.get(app.url("/healthz")).send().await.unwrap();
     assert_eq!(health.status(), 200);
+
+    // The same limit over WebSocket.
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::{client::IntoClientRequest, Message};
+    let mut request = format!("ws://{}/graphql/ws", app.addr)
+        .into_client_request()
+        .unwrap();
+    request.headers_mut().insert(
+        "sec-websocket-protocol",
+        "graphql-transport-ws".parse().unwrap(),
+    );
+    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    let frames = [
+        json!({ "type": "connection_init" }),
+        json!({ "type": "subscribe", "id": "slow", "payload": {
+            "query": r#"{ statistics(from: "2016-01-01", to: "2025-12-31") { itemsCollected } }"# } }),
+    ];
+    for frame in frames {
+        socket
+            .send(Message::Text(frame.to_string().into()))
+            .await
+            .unwrap();
+    }
+    let answer = loop {
+        match socket.next().await {
+            Some(Ok(Message::Text(text))) => {
+                let message: Value = serde_json::from_str(text.as_str()).unwrap();
+                if message["id"] == "slow" {
+                    break message;
+                }
+            }
+            Some(Ok(_)) => {}
+            other => panic!("unexpected {other:?}"),
+        }
+    };
+    assert_eq!(answer["type"], "next", "{answer}");
+    assert_eq!(
+        answer["payload"]["errors"][0]["extensions"]["code"], "TIMEOUT",
+        "{answer}"
+    );
 }

@@ -45,6 +45,7 @@ use crate::app::AppState;
 use crate::auth::{Actor, ClientInfo};
 use crate::error::AppError;
 use crate::events::{AccessWatch, LiveSettings, Recheck};
+use crate::graphql::extensions::code_request_errors;
 use crate::graphql::{loaders, AppSchema};
 use crate::http::graphql::client_of;
 use crate::service::accounts::{self, SessionState};
@@ -75,6 +76,7 @@ const REQUEST_ERROR_CODES: &[&str] = &[
     "QUERY_TOO_DEEP",
     "QUERY_TOO_COMPLEX",
     "BAD_REQUEST",
+    "OPERATION_RESOLUTION_FAILURE",
 ];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -572,7 +574,7 @@ impl Connection {
             payload: payload.clone(),
         };
         let request = request.data(actor).data(self.client.clone());
-        let mut operation = Operation::plan(request, sharing);
+        let mut operation = Operation::plan(request, sharing, self.state.settings.request_timeout);
         // One poll now runs the operation up to its first wait: a subscription is
         // registered with the hub before the next client message is read, so a client
         // that sends `subscribe` then anything else (a ping) is live by the answer.
@@ -749,7 +751,10 @@ impl Connection {
         }
     }
 
-    fn on_operation(&mut self, id: String, item: OpItem, reply: &mut Reply) {
+    fn on_operation(&mut self, id: String, mut item: OpItem, reply: &mut Reply) {
+        if let OpItem::Response { response, .. } = &mut item {
+            code_request_errors(response);
+        }
         match (item, self.protocol) {
             (OpItem::Response { first, response }, Protocol::Transport) => {
                 if first && is_request_error(&response) {

@@ -17,11 +17,12 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use async_graphql::{Data, ErrorExtensions, Pos, Response};
 use futures_util::future::{BoxFuture, Shared};
 use futures_util::stream::BoxStream;
-use futures_util::{FutureExt, Stream, StreamExt};
+use futures_util::{Future, FutureExt, Stream, StreamExt};
 use serde_json::{Map, Value};
 
 use super::request_of;
@@ -241,6 +242,7 @@ enum Phase {
         plan: Plan,
         answered: bool,
         sharing: Box<Sharing>,
+        deadline: Pin<Box<tokio::time::Sleep>>,
     },
     Following {
         shared: Arc<SharedOperation>,
@@ -259,8 +261,11 @@ fn error_response(error: async_graphql::Error) -> Box<Response> {
 }
 
 impl Operation {
-    /// Plans the operation (`request` carries the actor and client already).
-    pub fn plan(request: async_graphql::Request, sharing: Sharing) -> Self {
+    /// Plans the operation (`request` carries the actor and client already). A query
+    /// or mutation still running after `timeout` is dropped (a write's transaction
+    /// rolls back with it) and answers `TIMEOUT`; a subscription's planning is only
+    /// its resolver's checks, after which it follows its source for as long as wanted.
+    pub fn plan(request: async_graphql::Request, sharing: Sharing, timeout: Duration) -> Self {
         let plan = Plan::default();
         let responses = sharing
             .schema
@@ -271,9 +276,18 @@ impl Operation {
                 plan,
                 answered: false,
                 sharing: Box::new(sharing),
+                deadline: Box::pin(tokio::time::sleep(timeout)),
             },
         }
     }
+}
+
+fn timeout_response() -> Box<Response> {
+    let error = async_graphql::Error::new(
+        "请求处理超时，请稍后重试 (the operation took too long and was stopped; try again)",
+    )
+    .extend_with(|_, e| e.set("code", "TIMEOUT"));
+    error_response(error)
 }
 
 impl Stream for Operation {
@@ -287,9 +301,20 @@ impl Stream for Operation {
                     responses,
                     plan,
                     answered,
+                    deadline,
                     ..
                 } => match responses.poll_next_unpin(cx) {
-                    Poll::Pending => return Poll::Pending,
+                    Poll::Pending => {
+                        if *answered || deadline.as_mut().poll(cx).is_pending() {
+                            return Poll::Pending;
+                        }
+                        tracing::warn!("operation over WebSocket timed out");
+                        this.phase = Phase::Ending;
+                        return Poll::Ready(Some(OpItem::Response {
+                            first: true,
+                            response: timeout_response(),
+                        }));
+                    }
                     Poll::Ready(Some(response)) => {
                         let first = !*answered;
                         *answered = true;
