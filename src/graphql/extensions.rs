@@ -95,9 +95,17 @@ impl Extension for ErrorCodesExtension {
         variables: &Variables,
         next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
-        next.run(ctx, query, variables)
-            .await
-            .map_err(|e| with_code(e, "GRAPHQL_PARSE_FAILED"))
+        next.run(ctx, query, variables).await.map_err(|e| {
+            // The engine's own bounds, checked as part of its parse step.
+            let code = if e.message.starts_with("The recursion depth of the query") {
+                "QUERY_TOO_DEEP"
+            } else if e.message.starts_with("The number of directives") {
+                "GRAPHQL_VALIDATION_FAILED"
+            } else {
+                "GRAPHQL_PARSE_FAILED"
+            };
+            with_code(e, code)
+        })
     }
 
     async fn validation(

@@ -58,6 +58,18 @@ async fn deeply_nested_literals_are_refused_before_parsing() {
         assert_eq!(code(&body), Some("QUERY_TOO_DEEP"), "{body}");
         assert!(body.get("data").is_none(), "{body}");
     }
+    // Between the engine's recursion bound (32) and the text's (64): the same code.
+    let selections = format!("{{ {}x{} }}", "a { ".repeat(40), " }".repeat(40));
+    let (_, body) = post(&app, None, json!({ "query": selections })).await;
+    assert_eq!(code(&body), Some("QUERY_TOO_DEEP"), "{body}");
+    let directives = "@include(if: true) ".repeat(9);
+    let (_, body) = post(
+        &app,
+        None,
+        json!({ "query": format!("{{ __typename {directives} }}") }),
+    )
+    .await;
+    assert_eq!(code(&body), Some("GRAPHQL_VALIDATION_FAILED"), "{body}");
     // The same in a variable's default value and in a GET.
     let deep_default = format!(
         "query($x: Int = {}1{}) {{ __typename }}",
