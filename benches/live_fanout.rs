@@ -459,7 +459,7 @@ async fn probe() {
             payload: payload.as_object().unwrap().clone(),
         };
         let request = async_graphql::Request::new(query).data(smart_npc::auth::Actor::Anonymous);
-        let mut operation = Operation::plan(request, sharing);
+        let mut operation = Operation::plan(request, sharing, app.state.settings.request_timeout);
         assert!(operation.next().now_or_never().is_none());
         planned.push(operation);
     }

@@ -391,58 +391,58 @@ pub fn check_document(
 /// all; the rest have no place in names, notes or messages either.
 pub fn has_control_character(text: &str) -> bool {
     text.chars()
-        .any(|c| (c.is_control() && !matches!(c, '\t' | '\n' | '\r')) && (c as u32) < 0x80)
+        .any(|c| (c < ' ' && !matches!(c, '\t' | '\n' | '\r')) || c == '\u{7f}')
 }
 
-/// The path of the first string holding a control character in a value, if any.
+/// Extends `path` by `segment` while `inner` looks below it; keeps the segment only
+/// when something was found there.
+fn descend(
+    path: &mut String,
+    segment: std::fmt::Arguments,
+    inner: impl FnOnce(&mut String) -> bool,
+) -> bool {
+    use std::fmt::Write;
+    let len = path.len();
+    let _ = path.write_fmt(segment);
+    let found = inner(path);
+    if !found {
+        path.truncate(len);
+    }
+    found
+}
+
+/// Whether a value (a variable's) holds a control character; `path` then names where.
 fn control_in_value(value: &Value, path: &mut String) -> bool {
     match value {
         Value::String(s) => has_control_character(s),
         Value::List(items) => items.iter().enumerate().any(|(index, item)| {
-            let len = path.len();
-            path.push_str(&format!("[{index}]"));
-            let found = control_in_value(item, path);
-            if !found {
-                path.truncate(len);
-            }
-            found
+            descend(path, format_args!("[{index}]"), |path| {
+                control_in_value(item, path)
+            })
         }),
         Value::Object(map) => map.iter().any(|(key, item)| {
-            let len = path.len();
-            path.push('.');
-            path.push_str(key);
-            let found = control_in_value(item, path);
-            if !found {
-                path.truncate(len);
-            }
-            found
+            descend(path, format_args!(".{key}"), |path| {
+                control_in_value(item, path)
+            })
         }),
         _ => false,
     }
 }
 
+/// The same for a literal of the document (which may also hold variables).
 fn control_in_literal(value: &async_graphql_value::Value, path: &mut String) -> bool {
     use async_graphql_value::Value as Literal;
     match value {
         Literal::String(s) => has_control_character(s),
         Literal::List(items) => items.iter().enumerate().any(|(index, item)| {
-            let len = path.len();
-            path.push_str(&format!("[{index}]"));
-            let found = control_in_literal(item, path);
-            if !found {
-                path.truncate(len);
-            }
-            found
+            descend(path, format_args!("[{index}]"), |path| {
+                control_in_literal(item, path)
+            })
         }),
         Literal::Object(map) => map.iter().any(|(key, item)| {
-            let len = path.len();
-            path.push('.');
-            path.push_str(key);
-            let found = control_in_literal(item, path);
-            if !found {
-                path.truncate(len);
-            }
-            found
+            descend(path, format_args!(".{key}"), |path| {
+                control_in_literal(item, path)
+            })
         }),
         _ => false,
     }

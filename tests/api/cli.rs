@@ -139,19 +139,21 @@ async fn migrate_and_seed_are_idempotent() {
     assert!(!unknown.status.success());
 }
 
-/// The default command on a fresh directory: creates the SQLite file, migrates, seeds,
-/// serves, and stops cleanly on SIGTERM.
-#[tokio::test]
-async fn serve_seeds_a_fresh_sqlite_file_and_stops_on_sigterm() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut child = command(dir.path())
-        .env("BIND_ADDR", "127.0.0.1:0")
+/// Starts `serve` in `dir` with `env`; returns the child and the address it listens on.
+async fn start_serving(
+    dir: &std::path::Path,
+    env: &[(&str, &str)],
+) -> (tokio::process::Child, String) {
+    let mut cmd = command(dir);
+    cmd.env("BIND_ADDR", "127.0.0.1:0")
         .env("RUST_LOG", "info")
         .env("NO_COLOR", "1")
         .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
+        .stdout(Stdio::null());
+    for (key, value) in env {
+        cmd.env(key, value);
+    }
+    let mut child = cmd.spawn().unwrap();
     let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
     let addr = tokio::time::timeout(Duration::from_secs(60), async {
         while let Some(line) = lines.next_line().await.unwrap() {
@@ -163,6 +165,33 @@ async fn serve_seeds_a_fresh_sqlite_file_and_stops_on_sigterm() {
     })
     .await
     .expect("server starts");
+    // Keep reading, so that the server never blocks on a full pipe.
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    (child, addr)
+}
+
+/// Sends SIGTERM and expects a clean exit (the timeout only guards against a hang).
+async fn stop(mut child: tokio::process::Child) {
+    let pid = child.id().unwrap().to_string();
+    let kill = Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .await
+        .unwrap();
+    assert!(kill.success());
+    let status = tokio::time::timeout(Duration::from_secs(30), child.wait())
+        .await
+        .expect("exits after SIGTERM")
+        .unwrap();
+    assert!(status.success(), "graceful shutdown exits 0: {status}");
+}
+
+/// The default command on a fresh directory: creates the SQLite file, migrates, seeds,
+/// serves, and stops cleanly on SIGTERM.
+#[tokio::test]
+async fn serve_seeds_a_fresh_sqlite_file_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let (child, addr) = start_serving(dir.path(), &[]).await;
     assert!(
         dir.path().join("smart-npc.db").exists(),
         "the default database file is created"
@@ -179,87 +208,31 @@ async fn serve_seeds_a_fresh_sqlite_file_and_stops_on_sigterm() {
         .unwrap();
     assert_eq!(body["data"]["stations"]["totalCount"], 72);
 
-    let pid = child.id().unwrap().to_string();
-    let kill = Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .await
-        .unwrap();
-    assert!(kill.success());
-    let status = tokio::time::timeout(Duration::from_secs(20), child.wait())
-        .await
-        .expect("exits after SIGTERM")
-        .unwrap();
-    assert!(status.success(), "graceful shutdown exits 0: {status}");
+    stop(child).await;
 }
 
-/// Nothing a client holds open delays a stop past the grace period: a live
-/// subscription and a request whose headers never finish.
 #[tokio::test]
 async fn open_connections_cannot_block_shutdown() {
-    use futures_util::SinkExt;
     use tokio::io::AsyncWriteExt;
-    use tokio_tungstenite::tungstenite::{client::IntoClientRequest, Message};
 
     let dir = tempfile::tempdir().unwrap();
-    let mut child = command(dir.path())
-        .env("BIND_ADDR", "127.0.0.1:0")
-        .env("RUST_LOG", "info")
-        .env("NO_COLOR", "1")
-        .env("SHUTDOWN_GRACE_SECS", "1")
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let addr = tokio::time::timeout(Duration::from_secs(60), async {
-        while let Some(line) = lines.next_line().await.unwrap() {
-            if let Some(rest) = line.split("GraphiQL at http://").nth(1) {
-                return rest.split('/').next().unwrap().to_owned();
-            }
-        }
-        panic!("server exited before listening");
-    })
-    .await
-    .expect("server starts");
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-
-    let mut request = format!("ws://{addr}/graphql/ws")
-        .into_client_request()
-        .unwrap();
-    request.headers_mut().insert(
-        "sec-websocket-protocol",
-        "graphql-transport-ws".parse().unwrap(),
-    );
-    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    let (child, addr) = start_serving(dir.path(), &[("SHUTDOWN_GRACE_SECS", "1")]).await;
+    let mut socket = crate::live::Ws::transport(addr.parse().unwrap()).await;
+    socket.init(None).await;
     socket
-        .send(Message::Text(r#"{"type":"connection_init"}"#.into()))
-        .await
-        .unwrap();
-    socket
-        .send(Message::Text(
-            r#"{"type":"subscribe","id":"1","payload":{"query":"subscription { liveEvents { __typename } }"}}"#.into(),
-        ))
-        .await
-        .unwrap();
+        .subscribe(
+            "1",
+            "subscription { liveEvents { __typename } }",
+            serde_json::json!({}),
+        )
+        .await;
     let mut slow = tokio::net::TcpStream::connect(&addr).await.unwrap();
     slow.write_all(b"POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n{")
         .await
         .unwrap();
 
-    let pid = child.id().unwrap().to_string();
-    let kill = Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .await
-        .unwrap();
-    assert!(kill.success());
-    // A hang guard, not a timing goal: without the fix the process never exits.
-    let status = tokio::time::timeout(Duration::from_secs(30), child.wait())
-        .await
-        .expect("exits after SIGTERM although connections are open")
-        .unwrap();
-    assert!(status.success(), "graceful shutdown exits 0: {status}");
+    // Without the fix the process never exits: `stop` times out.
+    stop(child).await;
     drop((socket, slow));
 }
 

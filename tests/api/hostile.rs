@@ -3,6 +3,7 @@
 use serde_json::{json, Value};
 
 use crate::helpers::{TestApp, DEMO_PASSWORD};
+use crate::live::Ws;
 
 const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
 
@@ -139,33 +140,9 @@ async fn fragment_fan_out_is_refused_before_validation() {
 
 #[tokio::test]
 async fn the_budget_holds_over_websocket_too() {
-    use futures_util::{SinkExt, StreamExt};
-    use tokio_tungstenite::tungstenite::{client::IntoClientRequest, Message};
-
     let app = TestApp::spawn_demo().await;
-    let mut request = format!("ws://{}/graphql/ws", app.addr)
-        .into_client_request()
-        .unwrap();
-    request.headers_mut().insert(
-        "sec-websocket-protocol",
-        "graphql-transport-ws".parse().unwrap(),
-    );
-    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
-    let send = |value: Value| Message::Text(value.to_string().into());
-    socket
-        .send(send(json!({ "type": "connection_init" })))
-        .await
-        .unwrap();
-    let ack = loop {
-        match socket.next().await {
-            Some(Ok(Message::Text(text))) => {
-                break serde_json::from_str::<Value>(text.as_str()).unwrap()
-            }
-            Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
-            other => panic!("unexpected {other:?}"),
-        }
-    };
-    assert_eq!(ack["type"], "connection_ack");
+    let mut ws = Ws::transport(app.addr).await;
+    ws.init(None).await;
     for (id, query) in [
         ("deep", nested_literal(1_250)),
         ("fan", fragment_fan_out(12, 10)),
@@ -174,41 +151,26 @@ async fn the_budget_holds_over_websocket_too() {
             r#"{ stations(name: "\u0000") { totalCount } }"#.to_owned(),
         ),
     ] {
-        socket
-            .send(send(
-                json!({ "type": "subscribe", "id": id, "payload": { "query": query } }),
-            ))
-            .await
-            .unwrap();
+        ws.subscribe(id, &query, json!({})).await;
     }
-    socket
-        .send(send(
-            json!({ "type": "subscribe", "id": "name", "payload": {
-            "query": "query A { __typename } query B { __typename }", "operationName": "C" } }),
-        ))
-        .await
-        .unwrap();
+    ws.send(json!({ "type": "subscribe", "id": "name", "payload": {
+        "query": "query A { __typename } query B { __typename }", "operationName": "C" } }))
+        .await;
     let mut codes = Vec::new();
     while codes.len() < 4 {
-        match socket.next().await {
-            Some(Ok(Message::Text(text))) => {
-                let message: Value = serde_json::from_str(text.as_str()).unwrap();
-                let errors = match message["type"].as_str() {
-                    Some("error") => &message["payload"],
-                    Some("next") => &message["payload"]["errors"],
-                    _ => continue,
-                };
-                codes.push((
-                    message["id"].as_str().unwrap().to_owned(),
-                    errors[0]["extensions"]["code"]
-                        .as_str()
-                        .unwrap_or("(none)")
-                        .to_owned(),
-                ));
-            }
-            Some(Ok(_)) => {}
-            other => panic!("unexpected {other:?}"),
-        }
+        let message = ws.json().await;
+        let errors = match message["type"].as_str() {
+            Some("error") => &message["payload"],
+            Some("next") => &message["payload"]["errors"],
+            _ => continue,
+        };
+        codes.push((
+            message["id"].as_str().unwrap().to_owned(),
+            errors[0]["extensions"]["code"]
+                .as_str()
+                .unwrap_or("(none)")
+                .to_owned(),
+        ));
     }
     codes.sort();
     assert_eq!(
@@ -479,39 +441,15 @@ async fn an_operation_past_the_timeout_is_stopped_with_a_code() {
     assert_eq!(health.status(), 200);
 
     // The same limit over WebSocket.
-    use futures_util::{SinkExt, StreamExt};
-    use tokio_tungstenite::tungstenite::{client::IntoClientRequest, Message};
-    let mut request = format!("ws://{}/graphql/ws", app.addr)
-        .into_client_request()
-        .unwrap();
-    request.headers_mut().insert(
-        "sec-websocket-protocol",
-        "graphql-transport-ws".parse().unwrap(),
-    );
-    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
-    let frames = [
-        json!({ "type": "connection_init" }),
-        json!({ "type": "subscribe", "id": "slow", "payload": {
-            "query": r#"{ statistics(from: "2016-01-01", to: "2025-12-31") { itemsCollected } }"# } }),
-    ];
-    for frame in frames {
-        socket
-            .send(Message::Text(frame.to_string().into()))
-            .await
-            .unwrap();
-    }
-    let answer = loop {
-        match socket.next().await {
-            Some(Ok(Message::Text(text))) => {
-                let message: Value = serde_json::from_str(text.as_str()).unwrap();
-                if message["id"] == "slow" {
-                    break message;
-                }
-            }
-            Some(Ok(_)) => {}
-            other => panic!("unexpected {other:?}"),
-        }
-    };
+    let mut ws = Ws::transport(app.addr).await;
+    ws.init(None).await;
+    ws.subscribe(
+        "slow",
+        r#"{ statistics(from: "2016-01-01", to: "2025-12-31") { itemsCollected } }"#,
+        json!({}),
+    )
+    .await;
+    let answer = ws.json().await;
     assert_eq!(answer["type"], "next", "{answer}");
     assert_eq!(
         answer["payload"]["errors"][0]["extensions"]["code"], "TIMEOUT",
