@@ -493,14 +493,16 @@ async fn main() {
 
     // A database of the bench's own, migrated and seeded with the demo data.
     let dir = tempfile::tempdir().unwrap();
-    let bench_db = format!("smartnpc_bench_{}", std::process::id());
+    // A name no one else has (pid and a random part): the bench creates it, fails
+    // rather than reuse one that exists, and drops only it at the end.
+    let bench_db = format!(
+        "smartnpc_bench_{}_{:08x}",
+        std::process::id(),
+        rand::random::<u32>()
+    );
     let database_url = match &config.postgres_url {
         Some(admin) => {
             let admin_db = Database::connect(admin).await.expect("PostgreSQL");
-            admin_db
-                .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{bench_db}\""))
-                .await
-                .unwrap();
             admin_db
                 .execute_unprepared(&format!("CREATE DATABASE \"{bench_db}\""))
                 .await

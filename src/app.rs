@@ -13,6 +13,7 @@ use crate::graphql::{build_schema, AppSchema};
 use crate::http::ws::operation::SharedOperations;
 use crate::service::live_statistics::{Coalescing, LiveStatistics};
 use crate::service::rate_limit::RateLimiter;
+use crate::service::redis_guard::RedisGuard;
 use crate::wechat::replay::ReplayGuard;
 
 /// What every request handler may reach. Cheap to clone.
@@ -30,6 +31,9 @@ pub struct AppState {
     pub ws_operations: SharedOperations,
     /// `/wechat/callback`'s claimed `(timestamp, nonce)` pairs (Redis when configured).
     pub wechat_replay: ReplayGuard,
+    /// Redis on the request path (rate limits, replay claims), behind a short timeout
+    /// and a circuit breaker; `None` without Redis.
+    pub redis_guard: Option<RedisGuard>,
 }
 
 /// Accepts TCP connections with Nagle's algorithm off: a live event is one small
@@ -90,17 +94,20 @@ impl App {
                 TokenKeys::random()
             }
         };
+        let redis_guard =
+            RedisGuard::for_bus(&bus, settings.redis_timeout, settings.redis_cooldown);
         let auth = AuthKit {
             hasher: PasswordHasher::new(),
             keys,
-            limiter: RateLimiter::new(&bus),
+            limiter: RateLimiter::new(redis_guard.clone(), &settings.redis_prefix),
         };
         let coalescing = Coalescing {
             quiet: live_settings.statistics_quiet,
             max_delay: live_settings.statistics_max_delay,
         };
         let wechat_replay = ReplayGuard::new(
-            &bus,
+            redis_guard.clone(),
+            &settings.redis_prefix,
             settings.wechat.as_ref().map_or(
                 std::time::Duration::from_secs(crate::wechat::replay::DEFAULT_WINDOW_SECS),
                 |w| w.timestamp_window,
@@ -115,6 +122,7 @@ impl App {
             live_statistics,
             ws_operations: SharedOperations::default(),
             wechat_replay,
+            redis_guard,
             settings: Arc::new(settings),
             auth,
         };

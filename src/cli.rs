@@ -3,7 +3,7 @@ use clap::{Parser, Subcommand};
 
 use crate::app::App;
 use crate::config::Settings;
-use crate::{db, graphql, seed};
+use crate::{db, graphql};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -101,13 +101,7 @@ pub async fn run(command: Command) -> Result<(), String> {
             if !demo {
                 return Err("nothing to seed: pass --demo for the Heshun demo data".into());
             }
-            db::migrate(&database)
-                .await
-                .map_err(|e| format!("migration failed: {e}"))?;
-            match seed::seed_demo(&database, &settings.demo_password)
-                .await
-                .map_err(|e| format!("seeding failed: {e:?}"))?
-            {
+            match db::migrate_and_seed(&database, Some(&settings.demo_password)).await? {
                 Some(report) => eprintln!("seeded demo data: {report:?}"),
                 None => eprintln!("database already holds data; nothing seeded"),
             }
@@ -125,18 +119,17 @@ pub async fn run(command: Command) -> Result<(), String> {
     }
 }
 
-async fn serve(settings: Settings, database: sea_orm::DatabaseConnection) -> Result<(), String> {
-    db::migrate(&database)
-        .await
-        .map_err(|e| format!("migration failed: {e}"))?;
-    if settings.auto_seed_demo {
-        if let Some(report) = seed::seed_demo(&database, &settings.demo_password)
-            .await
-            .map_err(|e| format!("seeding failed: {e:?}"))?
-        {
-            tracing::info!(?report, "empty database seeded with the Heshun demo data");
-        }
+async fn serve(
+    mut settings: Settings,
+    database: sea_orm::DatabaseConnection,
+) -> Result<(), String> {
+    let demo_password = settings
+        .auto_seed_demo
+        .then_some(settings.demo_password.as_str());
+    if let Some(report) = db::migrate_and_seed(&database, demo_password).await? {
+        tracing::info!(?report, "empty database seeded with the Heshun demo data");
     }
+    keep_token_secret(&mut settings, &database)?;
     let app = App::new(database, settings)?;
     let (acceptor, addr) = app
         .bind()
@@ -149,6 +142,26 @@ async fn serve(settings: Settings, database: sea_orm::DatabaseConnection) -> Res
     app.serve(acceptor, shutdown_signal())
         .await
         .map_err(|e| format!("server error: {e}"))
+}
+
+/// The embedded default without `TOKEN_SECRET`: a secret generated once and kept
+/// beside the SQLite file ([`crate::auth::kept_secret`]), so that tokens outlive a
+/// restart. Production requires `TOKEN_SECRET` (checked with the settings); on
+/// PostgreSQL without it every process keeps a random secret of its own (replicas
+/// must share `TOKEN_SECRET`).
+fn keep_token_secret(
+    settings: &mut Settings,
+    database: &sea_orm::DatabaseConnection,
+) -> Result<(), String> {
+    if settings.token_secret.is_some() || settings.production {
+        return Ok(());
+    }
+    if let Some(file) = db::sqlite_file(database) {
+        let path = crate::auth::kept_secret::beside(&file);
+        settings.token_secret = Some(crate::auth::kept_secret::load_or_create(&path)?);
+        tracing::info!(path = %path.display(), "TOKEN_SECRET unset: access tokens are signed with the secret kept beside the database");
+    }
+    Ok(())
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

@@ -17,6 +17,12 @@ pub struct Settings {
     pub redis_url: Option<String>,
     /// `REDIS_CHANNEL_PREFIX`: namespace for every Redis key and channel.
     pub redis_prefix: String,
+    /// `REDIS_TIMEOUT_MS`: how long a request waits for Redis (rate limits, WeChat
+    /// replay claims, the readiness check) before it goes on without it.
+    pub redis_timeout: Duration,
+    /// `REDIS_BREAKER_COOLDOWN_MS`: after Redis failed or was too slow, how long rate
+    /// limits and replay claims stay in-process before Redis is tried again.
+    pub redis_cooldown: Duration,
     /// `BIND_ADDR`
     pub bind_addr: SocketAddr,
     /// `SMART_NPC_PRODUCTION`: turns off GraphiQL, introspection and field suggestions.
@@ -37,7 +43,9 @@ pub struct Settings {
     /// queries and mutations over WebSocket) before it is stopped with `TIMEOUT`.
     pub request_timeout: Duration,
     /// `TOKEN_SECRET`: signs access tokens; shared by every replica. Required in
-    /// production; otherwise a random per-process secret is used.
+    /// production; otherwise `serve` on a SQLite file keeps a generated secret beside
+    /// it (`<database>.token-secret`, mode 0600), and anything else uses a random
+    /// per-process secret.
     pub token_secret: Option<String>,
     /// `ACCESS_TOKEN_TTL_SECS`
     pub access_token_ttl: Duration,
@@ -213,6 +221,21 @@ impl Settings {
             });
         }
 
+        let redis_timeout = Duration::from_millis(parse_number(
+            "REDIS_TIMEOUT_MS",
+            get("REDIS_TIMEOUT_MS"),
+            100,
+            1,
+            10_000,
+        )?);
+        let redis_cooldown = Duration::from_millis(parse_number(
+            "REDIS_BREAKER_COOLDOWN_MS",
+            get("REDIS_BREAKER_COOLDOWN_MS"),
+            5_000,
+            1,
+            3_600_000,
+        )?);
+
         let token_secret = get("TOKEN_SECRET");
         match &token_secret {
             Some(secret) if secret.len() < 32 => {
@@ -350,6 +373,8 @@ impl Settings {
             database_url,
             redis_url,
             redis_prefix,
+            redis_timeout,
+            redis_cooldown,
             bind_addr,
             production,
             public_base_url,
@@ -430,6 +455,8 @@ impl fmt::Debug for Settings {
             .field("database_url", &redact_url(&self.database_url))
             .field("redis_url", &self.redis_url.as_deref().map(redact_url))
             .field("redis_prefix", &self.redis_prefix)
+            .field("redis_timeout", &self.redis_timeout)
+            .field("redis_cooldown", &self.redis_cooldown)
             .field("bind_addr", &self.bind_addr)
             .field("production", &self.production)
             .field("public_base_url", &self.public_base_url)
@@ -504,6 +531,8 @@ mod tests {
             ("WECHAT_TOKEN", "lonely"),
             ("WECHAT_TIMESTAMP_WINDOW_SECS", "0"),
             ("WECHAT_TIMESTAMP_WINDOW_SECS", "soon"),
+            ("REDIS_TIMEOUT_MS", "0"),
+            ("REDIS_BREAKER_COOLDOWN_MS", "later"),
         ];
         for (variable, value) in cases {
             let error = settings(&[(variable, value)]).expect_err(variable);

@@ -1,6 +1,7 @@
 //! Who is asking and how they prove it: passwords (argon2id), access and refresh
 //! tokens, and the [`Actor`] every service call receives.
 pub mod actor;
+pub mod kept_secret;
 pub mod password;
 pub mod token;
 

@@ -15,6 +15,7 @@ pub mod paging;
 pub mod pairings;
 pub mod petitions;
 pub mod rate_limit;
+pub mod redis_guard;
 pub mod scope;
 pub mod statistics;
 pub mod stories;

@@ -1,19 +1,20 @@
 //! Fixed-window counters for abuse limits. Backed by Redis when configured, so that
 //! every replica shares the counts; in-process otherwise, and as the fallback while
-//! Redis is unreachable (limits still hold per replica).
+//! Redis is slow or unreachable (limits still hold per replica). Redis is reached
+//! through the [`RedisGuard`]: a short timeout and a circuit breaker, so that a hung
+//! Redis does not hold up sign-ins and anonymous submissions.
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use redis::aio::ConnectionManager;
-
 use crate::error::{AppError, AppResult};
-use crate::events::EventBus;
+use crate::service::redis_guard::RedisGuard;
 
 #[derive(Clone)]
 pub struct RateLimiter {
     local: Arc<Mutex<HashMap<String, Window>>>,
-    redis: Option<(ConnectionManager, String)>,
+    /// The guarded connection and the key prefix (`{REDIS_CHANNEL_PREFIX}:ratelimit:`).
+    redis: Option<(RedisGuard, String)>,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -34,14 +35,11 @@ fn limited(retry_after: Duration) -> AppError {
 }
 
 impl RateLimiter {
-    pub fn new(bus: &EventBus) -> Self {
-        let redis = match bus {
-            EventBus::Redis(r) => Some((r.connection.clone(), format!("{}:ratelimit:", r.prefix))),
-            EventBus::InProcess => None,
-        };
+    /// Shares counts through Redis (keys under `{prefix}:ratelimit:`) when given a guard.
+    pub fn new(redis: Option<RedisGuard>, prefix: &str) -> Self {
         RateLimiter {
             local: Arc::new(Mutex::new(HashMap::new())),
-            redis,
+            redis: redis.map(|guard| (guard, format!("{prefix}:ratelimit:"))),
         }
     }
 
@@ -73,10 +71,13 @@ impl RateLimiter {
     }
 
     pub async fn reset(&self, key: &str) {
-        if let Some((connection, prefix)) = &self.redis {
-            let mut connection = connection.clone();
+        if let Some((guard, prefix)) = &self.redis {
             let command = redis::cmd("DEL").arg(format!("{prefix}{key}")).to_owned();
-            let _ = command.query_async::<()>(&mut connection).await;
+            guard
+                .run("rate limit reset", |mut connection| async move {
+                    command.query_async::<()>(&mut connection).await
+                })
+                .await;
         }
         if let Ok(mut local) = self.local.lock() {
             local.remove(key);
@@ -85,8 +86,7 @@ impl RateLimiter {
 
     /// Adds `by` to the window's count; returns the count and the time left.
     async fn count(&self, key: &str, window: Duration, by: u64) -> (u64, Duration) {
-        if let Some((connection, prefix)) = &self.redis {
-            let mut connection = connection.clone();
+        if let Some((guard, prefix)) = &self.redis {
             let full = format!("{prefix}{key}");
             let millis = window.as_millis().max(1) as u64;
             let pipe = redis::pipe()
@@ -104,11 +104,13 @@ impl RateLimiter {
                 .cmd("PTTL")
                 .arg(&full)
                 .to_owned();
-            match pipe.query_async::<(u64, i64)>(&mut connection).await {
-                Ok((count, ttl)) => return (count, Duration::from_millis(ttl.max(0) as u64)),
-                Err(e) => {
-                    tracing::warn!(error = %e, "rate limiter: Redis unavailable, counting in-process")
-                }
+            let shared = guard
+                .run("rate limit", |mut connection| async move {
+                    pipe.query_async::<(u64, i64)>(&mut connection).await
+                })
+                .await;
+            if let Some((count, ttl)) = shared {
+                return (count, Duration::from_millis(ttl.max(0) as u64));
             }
         }
         self.count_locally(key, window, by)

@@ -27,7 +27,8 @@
 //! Claims live for twice the window (a pair whose timestamp is up to a window in the
 //! future stays claimed until that timestamp is a window old), in Redis when configured
 //! so that every replica shares them, and always in a bounded in-process cache too,
-//! which answers alone while Redis is slow or down.
+//! which answers alone while Redis is slow or down (Redis is reached through the
+//! [`RedisGuard`]: a short timeout and a circuit breaker shared with the rate limiter).
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -35,13 +36,10 @@ use std::time::{Duration, Instant};
 use redis::aio::ConnectionManager;
 use sha2::{Digest, Sha256};
 
-use crate::events::EventBus;
+use crate::service::redis_guard::RedisGuard;
 
 /// Default of `WECHAT_TIMESTAMP_WINDOW_SECS`.
 pub const DEFAULT_WINDOW_SECS: u64 = 300;
-/// How long a request waits for Redis before the in-process cache decides alone.
-/// WeChat gives the whole request 5 seconds.
-const REDIS_TIMEOUT: Duration = Duration::from_millis(300);
 /// In-process claims kept at most; beyond this the oldest go first.
 const LOCAL_CAPACITY: usize = 100_000;
 
@@ -115,8 +113,8 @@ impl Claim {
 #[derive(Clone)]
 pub struct ReplayGuard {
     local: Arc<Mutex<Local>>,
-    /// The connection and the key prefix (`{REDIS_CHANNEL_PREFIX}:wechat:replay:`).
-    redis: Option<(ConnectionManager, String)>,
+    /// The guarded connection and the key prefix (`{REDIS_CHANNEL_PREFIX}:wechat:replay:`).
+    redis: Option<(RedisGuard, String)>,
     ttl: Duration,
 }
 
@@ -130,15 +128,10 @@ impl std::fmt::Debug for ReplayGuard {
 }
 
 impl ReplayGuard {
-    /// Shares claims through the bus's Redis when there is one. `window` is the
-    /// timestamp window; claims live twice as long.
-    pub fn new(bus: &EventBus, window: Duration) -> Self {
-        let redis = match bus {
-            EventBus::Redis(r) => {
-                Some((r.connection.clone(), format!("{}:wechat:replay:", r.prefix)))
-            }
-            EventBus::InProcess => None,
-        };
+    /// Shares claims through Redis (keys under `{prefix}:wechat:replay:`) when given a
+    /// guard. `window` is the timestamp window; claims live twice as long.
+    pub fn new(redis: Option<RedisGuard>, prefix: &str, window: Duration) -> Self {
+        let redis = redis.map(|guard| (guard, format!("{prefix}:wechat:replay:")));
         Self::with(redis, window, LOCAL_CAPACITY)
     }
 
@@ -147,7 +140,7 @@ impl ReplayGuard {
         Self::with(None, window, capacity)
     }
 
-    fn with(redis: Option<(ConnectionManager, String)>, window: Duration, capacity: usize) -> Self {
+    fn with(redis: Option<(RedisGuard, String)>, window: Duration, capacity: usize) -> Self {
         ReplayGuard {
             local: Arc::new(Mutex::new(Local {
                 claims: HashMap::new(),
@@ -161,28 +154,21 @@ impl ReplayGuard {
 
     /// Claims `key` for the message `fingerprint`.
     pub async fn claim(&self, key: &Hash, fingerprint: &Hash) -> Claim {
-        if let Some((connection, prefix)) = &self.redis {
-            let shared = self.claim_in_redis(connection.clone(), prefix, key, fingerprint);
-            match tokio::time::timeout(REDIS_TIMEOUT, shared).await {
-                Ok(Ok((first, stored))) => {
-                    let claim = Claim::of(fingerprint, &stored, first);
-                    // Remember it here too, for when Redis is away. A claim this
-                    // replica made while it was (and Redis never saw) still counts.
-                    let local =
-                        self.with_local(|l| l.claim(key, &stored, Instant::now(), self.ttl));
-                    return match (claim, local) {
-                        (Claim::Replay, _) | (_, Some(Claim::Replay)) => Claim::Replay,
-                        _ => claim,
-                    };
-                }
-                Ok(Err(e)) => tracing::warn!(
-                    error = %e,
-                    "wechat replay cache: Redis unavailable, checking in-process only"
-                ),
-                Err(_) => tracing::warn!(
-                    timeout_ms = REDIS_TIMEOUT.as_millis() as u64,
-                    "wechat replay cache: Redis too slow, checking in-process only"
-                ),
+        if let Some((guard, prefix)) = &self.redis {
+            let shared = guard
+                .run("wechat replay claim", |connection| {
+                    self.claim_in_redis(connection, prefix, key, fingerprint)
+                })
+                .await;
+            if let Some((first, stored)) = shared {
+                let claim = Claim::of(fingerprint, &stored, first);
+                // Remember it here too, for when Redis is away. A claim this
+                // replica made while it was (and Redis never saw) still counts.
+                let local = self.with_local(|l| l.claim(key, &stored, Instant::now(), self.ttl));
+                return match (claim, local) {
+                    (Claim::Replay, _) | (_, Some(Claim::Replay)) => Claim::Replay,
+                    _ => claim,
+                };
             }
         }
         self.with_local(|l| l.claim(key, fingerprint, Instant::now(), self.ttl))

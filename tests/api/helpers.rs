@@ -125,14 +125,274 @@ async fn sqlite_template(fixture: Fixture) -> PathBuf {
     .clone()
 }
 
+// ------------------------------------------------------------------ PostgreSQL databases
+//
+// Every database a run creates is named `smartnpc_test_<run>_<what>` and carries a
+// marker, `COMMENT ON DATABASE ... IS 'smart-npc test run <run> pid <pid> start <t>
+// boot <boot id>'`. A run drops what it created: each test's database when its
+// `TestDatabase` goes, the templates (and anything a test leaked) in a cleanup process
+// that waits for the run to end (`spawn_reaper`). What a killed run left behind is
+// dropped by a later run, and only if it is provably a leftover: it carries the
+// marker, was made on this machine's current boot, and its process is gone (no
+// process with that pid started at that time). Nothing else on the server is touched.
+
+/// This test process's run.
+pub struct Run {
+    /// `<pid>_<start><random>`: unique to this process (the pid comes first, so that
+    /// older harnesses, which keep `smartnpc_*_<pid>_*` databases of live processes,
+    /// leave ours alone).
+    pub id: String,
+    pub pid: u32,
+    /// The process's start time (clock ticks since boot, /proc/<pid>/stat).
+    pub start: u64,
+    pub boot: String,
+}
+
+/// A database's marker, parsed.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Marker {
+    pub run: String,
+    pub pid: u32,
+    pub start: u64,
+    pub boot: String,
+}
+
+const MARKER_PREFIX: &str = "smart-npc test run ";
+
+static RUN: std::sync::LazyLock<Run> = std::sync::LazyLock::new(|| {
+    let pid = std::process::id();
+    let start = process_start(pid).unwrap_or(0);
+    let random: u32 = rand::random();
+    Run {
+        id: format!("{pid}_{start:x}{random:08x}"),
+        pid,
+        start,
+        boot: boot_id(),
+    }
+});
+
+pub fn run() -> &'static Run {
+    &RUN
+}
+
+impl Run {
+    pub fn marker(&self) -> String {
+        marker_text(&self.id, self.pid, self.start, &self.boot)
+    }
+
+    /// A database name of this run: `smartnpc_test_<run>_<what>`.
+    pub fn database(&self, what: &str) -> String {
+        format!("smartnpc_test_{}_{what}", self.id)
+    }
+}
+
+pub fn marker_text(run: &str, pid: u32, start: u64, boot: &str) -> String {
+    format!("{MARKER_PREFIX}{run} pid {pid} start {start} boot {boot}")
+}
+
+pub fn parse_marker(text: &str) -> Option<Marker> {
+    let rest = text.strip_prefix(MARKER_PREFIX)?;
+    let words: Vec<&str> = rest.split(' ').collect();
+    match words.as_slice() {
+        [run, "pid", pid, "start", start, "boot", boot] => Some(Marker {
+            run: (*run).to_owned(),
+            pid: pid.parse().ok()?,
+            start: start.parse().ok()?,
+            boot: (*boot).to_owned(),
+        }),
+        _ => None,
+    }
+}
+
+/// The start time of process `pid` (field 22 of /proc/<pid>/stat), if it runs.
+fn process_start(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name (field 2) is in parentheses and may hold spaces and parentheses.
+    let after_name = &stat[stat.rfind(')')? + 1..];
+    after_name.split_whitespace().nth(19)?.parse().ok()
+}
+
+fn boot_id() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/random/boot_id")
+        .map(|id| id.trim().to_owned())
+        .unwrap_or_default()
+}
+
+/// Whether the run that wrote `marker` has provably ended: it ran on this machine
+/// since its last boot, and no process with its pid and start time exists. (On
+/// another machine, or another boot of this one, nothing can be proven: keep it.)
+pub fn provably_ended(marker: &Marker) -> bool {
+    let ours = run();
+    if ours.boot.is_empty() || marker.boot != ours.boot || ours.start == 0 {
+        return false;
+    }
+    process_start(marker.pid) != Some(marker.start)
+}
+
+fn quote_literal(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
+}
+
+/// Creates database `name` (from `template`, if given) with this run's marker.
+pub async fn create_marked_database(
+    admin: &DatabaseConnection,
+    name: &str,
+    template: Option<&str>,
+) {
+    let mut attempt = 0;
+    loop {
+        let sql = match template {
+            Some(template) => format!("CREATE DATABASE \"{name}\" TEMPLATE \"{template}\""),
+            None => format!("CREATE DATABASE \"{name}\""),
+        };
+        match admin.execute_unprepared(&sql).await {
+            Ok(_) => break,
+            // Two CREATE DATABASE from one template may collide briefly ("source
+            // database is being accessed by other users"): the harness's own race.
+            Err(e) if attempt < 20 && template.is_some() => {
+                attempt += 1;
+                eprintln!("retrying CREATE DATABASE: {e}");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(e) => panic!("create test database {name}: {e}"),
+        }
+    }
+    admin
+        .execute_unprepared(&format!(
+            "COMMENT ON DATABASE \"{name}\" IS {}",
+            quote_literal(&run().marker())
+        ))
+        .await
+        .expect("mark test database");
+}
+
+/// The databases on the server that carry a marker, with it.
+async fn marked_databases(admin: &DatabaseConnection) -> Vec<(String, Marker)> {
+    let rows = admin
+        .query_all(sea_orm::Statement::from_string(
+            admin.get_database_backend(),
+            format!(
+                "SELECT datname, shobj_description(oid, 'pg_database') AS note FROM pg_database \
+                 WHERE shobj_description(oid, 'pg_database') LIKE {}",
+                quote_literal(&format!("{MARKER_PREFIX}%"))
+            ),
+        ))
+        .await
+        .expect("list databases");
+    rows.into_iter()
+        .filter_map(|row| {
+            let name: String = row.try_get("", "datname").ok()?;
+            let note: String = row.try_get("", "note").ok()?;
+            Some((name, parse_marker(&note)?))
+        })
+        .collect()
+}
+
+async fn drop_database(admin: &DatabaseConnection, name: &str) {
+    let _ = admin
+        .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+        .await;
+}
+
+/// Drops the databases that runs of this suite left behind when they were killed
+/// (see above); returns their names.
+pub async fn drop_stale_databases(admin: &DatabaseConnection) -> Vec<String> {
+    let mut dropped = Vec::new();
+    for (name, marker) in marked_databases(admin).await {
+        if marker.run != run().id && provably_ended(&marker) {
+            drop_database(admin, &name).await;
+            dropped.push(name);
+        }
+    }
+    dropped
+}
+
+const REAPER_RUN: &str = "SMART_NPC_TEST_REAPER_RUN";
+
+/// The cleanup process kept for the whole run: the test binary itself, running only
+/// `helpers::database_reaper`, which waits for its stdin to close (it does when this
+/// process ends, however it ends) and then drops every database of this run.
+static REAPER: std::sync::OnceLock<std::process::Child> = std::sync::OnceLock::new();
+
+fn spawn_reaper(admin_url: &str) {
+    use std::os::unix::process::CommandExt;
+    let child = std::env::current_exe().and_then(|exe| {
+        std::process::Command::new(exe)
+            .args(["helpers::database_reaper", "--exact", "--test-threads=1"])
+            .env(REAPER_RUN, &run().id)
+            .env("TEST_DATABASE_URL", admin_url)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            // Its own process group: a Ctrl-C to the run does not stop the cleanup.
+            .process_group(0)
+            .spawn()
+    });
+    match child {
+        Ok(child) => {
+            let _ = REAPER.set(child);
+        }
+        Err(e) => eprintln!(
+            "cannot start the test-database cleanup ({e}): a later run drops this run's templates"
+        ),
+    }
+}
+
+/// Not a test: the body of the cleanup process (`spawn_reaper`). Does nothing in a
+/// test run.
+#[test]
+fn database_reaper() {
+    use std::io::Read;
+    let Ok(run_id) = std::env::var(REAPER_RUN) else {
+        return;
+    };
+    let mut buffer = [0u8; 64];
+    while let Ok(n) = std::io::stdin().read(&mut buffer) {
+        if n == 0 {
+            break;
+        }
+    }
+    let Some(admin_url) = postgres_url() else {
+        return;
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let admin = Database::connect(&admin_url).await.expect("connect");
+        for (name, marker) in marked_databases(&admin).await {
+            if marker.run == run_id {
+                drop_database(&admin, &name).await;
+            }
+        }
+        let _ = admin.close().await;
+    });
+}
+
+static PG_RUN: OnceCell<()> = OnceCell::const_new();
+
+/// Once per run: drop the leftovers of killed runs, start this run's cleanup.
+async fn pg_run(admin_url: &str) {
+    PG_RUN
+        .get_or_init(|| async {
+            let admin = Database::connect(admin_url)
+                .await
+                .expect("connect to TEST_DATABASE_URL");
+            let dropped = drop_stale_databases(&admin).await;
+            if !dropped.is_empty() {
+                eprintln!("dropped databases left by killed test runs: {dropped:?}");
+            }
+            admin.close().await.expect("close admin");
+            spawn_reaper(admin_url);
+        })
+        .await;
+}
+
 static PG_TEMPLATES: OnceCell<()> = OnceCell::const_new();
 
 fn pg_template_name(fixture: Fixture) -> String {
-    format!(
-        "smartnpc_tpl_{}_{}",
-        std::process::id(),
-        format!("{fixture:?}").to_lowercase()
-    )
+    run().database(&format!("tpl_{}", format!("{fixture:?}").to_lowercase()))
 }
 
 fn with_database(url: &str, database: &str) -> String {
@@ -141,44 +401,16 @@ fn with_database(url: &str, database: &str) -> String {
     parsed.to_string()
 }
 
-/// Drops databases left behind by test processes that are gone.
-async fn drop_stale_databases(admin: &DatabaseConnection) {
-    let rows = admin
-        .query_all(sea_orm::Statement::from_string(
-            admin.get_database_backend(),
-            "SELECT datname FROM pg_database WHERE datname LIKE 'smartnpc\\_%'",
-        ))
-        .await
-        .expect("list databases");
-    for row in rows {
-        let name: String = row.try_get("", "datname").expect("datname");
-        let pid = name.split('_').nth(2).and_then(|p| p.parse::<u32>().ok());
-        let alive = pid.is_some_and(|pid| std::path::Path::new(&format!("/proc/{pid}")).exists());
-        if !alive {
-            let _ = admin
-                .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-                .await;
-        }
-    }
-}
-
 async fn pg_templates(admin_url: &str) {
+    pg_run(admin_url).await;
     PG_TEMPLATES
         .get_or_init(|| async {
             let admin = Database::connect(admin_url)
                 .await
                 .expect("connect to TEST_DATABASE_URL");
-            drop_stale_databases(&admin).await;
             for fixture in [Fixture::Empty, Fixture::Demo] {
                 let name = pg_template_name(fixture);
-                admin
-                    .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-                    .await
-                    .expect("drop old template");
-                admin
-                    .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
-                    .await
-                    .expect("create template");
+                create_marked_database(&admin, &name, None).await;
                 let db = Database::connect(with_database(admin_url, &name))
                     .await
                     .expect("connect template");
@@ -202,23 +434,10 @@ impl TestDatabase {
         match postgres_url() {
             Some(admin_url) => {
                 pg_templates(&admin_url).await;
-                let name = format!("smartnpc_t_{}_{n}", std::process::id());
+                let name = run().database(&format!("t{n}"));
                 let admin = Database::connect(&admin_url).await.expect("connect admin");
                 let template = pg_template_name(fixture);
-                let mut attempt = 0;
-                loop {
-                    let sql = format!("CREATE DATABASE \"{name}\" TEMPLATE \"{template}\"");
-                    match admin.execute_unprepared(&sql).await {
-                        Ok(_) => break,
-                        // Two CREATE DATABASE from one template may collide briefly.
-                        Err(e) if attempt < 20 => {
-                            attempt += 1;
-                            eprintln!("retrying CREATE DATABASE: {e}");
-                            tokio::time::sleep(Duration::from_millis(100)).await;
-                        }
-                        Err(e) => panic!("create test database: {e}"),
-                    }
-                }
+                create_marked_database(&admin, &name, Some(&template)).await;
                 admin.close().await.expect("close admin");
                 let url = with_database(&admin_url, &name);
                 (TestDatabase::Postgres { admin_url, name }, url)
@@ -234,11 +453,35 @@ impl TestDatabase {
     }
 }
 
+impl TestDatabase {
+    /// A database of this test's own with nothing in it, not even the migrations
+    /// (SQLite: a path where no file exists yet). Dropped with the value.
+    pub async fn blank() -> (Self, String) {
+        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+        match postgres_url() {
+            Some(admin_url) => {
+                pg_run(&admin_url).await;
+                let name = run().database(&format!("b{n}"));
+                let admin = Database::connect(&admin_url).await.expect("connect admin");
+                create_marked_database(&admin, &name, None).await;
+                admin.close().await.expect("close admin");
+                let url = with_database(&admin_url, &name);
+                (TestDatabase::Postgres { admin_url, name }, url)
+            }
+            None => {
+                let path = temp_dir().join(format!("blank-{n}.db"));
+                let url = format!("sqlite://{}?mode=rwc", path.display());
+                (TestDatabase::Sqlite(path), url)
+            }
+        }
+    }
+}
+
 impl Drop for TestDatabase {
     fn drop(&mut self) {
         match self {
             TestDatabase::Sqlite(path) => {
-                for suffix in ["", "-wal", "-shm"] {
+                for suffix in ["", "-wal", "-shm", ".lock", ".token-secret"] {
                     let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
                 }
             }

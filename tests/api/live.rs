@@ -370,7 +370,11 @@ async fn protocol_violations_close_with_the_specified_codes() {
     let mut ws = Ws::transport(a).await;
     ws.send(json!({ "type": "connection_init", "payload": { "token": "forged" } }))
         .await;
-    assert_eq!(ws.closed().await, (4403, "Forbidden".into()), "bad token");
+    assert_eq!(
+        ws.closed().await,
+        (4403, "Forbidden: token invalid".into()),
+        "bad token"
+    );
 
     let mut ws = Ws::transport(a).await;
     ws.send(json!({ "type": "connection_init", "payload": { "Authorization": "Basic abc" } }))

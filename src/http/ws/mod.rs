@@ -66,6 +66,15 @@ pub mod close {
     pub const TOO_MANY_INITS: u16 = 4429;
     pub const GOING_AWAY: u16 = 1001;
     pub const NORMAL: u16 = 1000;
+
+    /// The reason of a 4403 for a `connection_init` token that is refused.
+    pub fn token_refused(reason: &str) -> &'static str {
+        match reason {
+            "TOKEN_EXPIRED" => "Forbidden: token expired",
+            "SESSION_REVOKED" => "Forbidden: session revoked",
+            _ => "Forbidden: token invalid",
+        }
+    }
 }
 
 /// Engine codes for failures before execution: such an operation gets an `error`
@@ -493,7 +502,7 @@ impl Connection {
             return Err((close::BAD_REQUEST, "Invalid connection_init payload"));
         }
         let actor = match token_of(payload.filter(|p| p.is_object())) {
-            Err(()) => return Err((close::FORBIDDEN, "Forbidden")),
+            Err(()) => return Err((close::FORBIDDEN, close::token_refused("TOKEN_INVALID"))),
             Ok(None) => Actor::Anonymous,
             Ok(Some(token)) => {
                 let now = chrono::Utc::now().timestamp();
@@ -513,8 +522,8 @@ impl Connection {
                         self.access = access;
                         actor
                     }
-                    Err(AppError::Unauthenticated { .. }) => {
-                        return Err((close::FORBIDDEN, "Forbidden"))
+                    Err(AppError::Unauthenticated { reason, .. }) => {
+                        return Err((close::FORBIDDEN, close::token_refused(reason)))
                     }
                     Err(e) => {
                         tracing::error!(error = ?e, "WebSocket authentication failed");
