@@ -21,6 +21,7 @@ mod pagination;
 mod petitions;
 mod redis_faults;
 mod restarts;
+mod resume;
 mod schema;
 mod scope;
 mod sql_count;
