@@ -19,6 +19,7 @@ pub mod deputy_grid;
 pub mod deputy_station;
 pub mod enums;
 pub mod grid;
+pub mod idempotency_key;
 pub mod liaison;
 pub mod outbox_event;
 pub mod pairing;

@@ -16,6 +16,7 @@ use crate::graphql::budget;
 use crate::graphql::extensions::CREDENTIAL_FIELDS;
 use crate::graphql::{loaders, AppSchema};
 use crate::service::accounts;
+use crate::service::idempotency::HeaderKey;
 
 /// The most operations one batched POST may carry.
 pub const MAX_BATCH: usize = 10;
@@ -258,6 +259,50 @@ fn timed_out(timeout: std::time::Duration) -> Reply {
     )
 }
 
+/// The `Idempotency-Key` header: it applies to the request's one mutation field, so a
+/// batch, or a mutation with several root fields, is refused (BAD_REQUEST); a key that
+/// is not 1 to 128 characters of `A-Z a-z 0-9 _ - : .` is BAD_USER_INPUT.
+fn idempotency_header(req: &Request, batch: &BatchRequest) -> Result<Option<HeaderKey>, Reply> {
+    let Some(raw) = req.headers().get("idempotency-key") else {
+        return Ok(None);
+    };
+    let invalid = || {
+        Reply::error(
+            StatusCode::BAD_REQUEST,
+            "Idempotency-Key 须为1-128个字母、数字或 _-:. (1 to 128 characters of A-Z a-z 0-9 _ - : .)",
+            "BAD_USER_INPUT",
+        )
+    };
+    let key = raw.to_str().map_err(|_| invalid())?;
+    crate::domain::idempotency::validate_key("Idempotency-Key", key).map_err(|_| invalid())?;
+    let BatchRequest::Single(request) = batch else {
+        return Err(Reply::bad_request(
+            "Idempotency-Key 不能用于批量请求 (the Idempotency-Key header applies to one mutation; not to a batch)",
+        ));
+    };
+    if let Ok(document) = async_graphql::parser::parse_query(&request.query) {
+        let mut operations = document.operations.iter();
+        let operation = match request.operation_name.as_deref() {
+            Some(name) => operations.find(|(n, _)| n.map(|n| n.as_str()) == Some(name)),
+            None => operations.next(),
+        };
+        if let Some((_, operation)) = operation {
+            let items = &operation.node.selection_set.node.items;
+            let one_field = items.len() == 1
+                && matches!(
+                    items[0].node,
+                    async_graphql::parser::types::Selection::Field(_)
+                );
+            if operation.node.ty == OperationType::Mutation && !one_field {
+                return Err(Reply::bad_request(
+                    "Idempotency-Key 只适用于单个变更字段 (the Idempotency-Key header applies to a request with exactly one mutation field; send one per request, or use the idempotencyKey argument per field)",
+                ));
+            }
+        }
+    }
+    Ok(Some(HeaderKey(key.to_owned())))
+}
+
 async fn execute(
     req: &Request,
     state: &AppState,
@@ -270,11 +315,19 @@ async fn execute(
         Err(reply) => return reply,
     };
     let client = client_of(req, state.settings.trust_proxy_headers);
+    let idempotency = match idempotency_header(req, &batch) {
+        Ok(key) => key,
+        Err(reply) => return reply,
+    };
     let timeout = state.settings.request_timeout;
     let prepare = |request: async_graphql::Request| {
-        loaders::register(request, &state.db)
+        let request = loaders::register(request, &state.db)
             .data(actor.clone())
-            .data(client.clone())
+            .data(client.clone());
+        match &idempotency {
+            Some(key) => request.data(key.clone()),
+            None => request,
+        }
     };
     match batch {
         BatchRequest::Single(request) => {

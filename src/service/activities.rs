@@ -13,9 +13,10 @@ use sea_orm::{
     QueryOrder, Set, TransactionTrait,
 };
 
-use crate::auth::Actor;
+use crate::auth::{Actor, ClientInfo};
 use crate::domain::page::{Page, PageRequest};
 use crate::error::{AppError, AppResult};
+use crate::service::idempotency::{self, Claim};
 use crate::service::paging::fetch_page;
 
 #[derive(Debug, Clone)]
@@ -38,10 +39,45 @@ fn dedup(ids: &[i64]) -> Vec<i64> {
     ids.iter().copied().filter(|id| seen.insert(*id)).collect()
 }
 
+/// Logs an activity; with an idempotency key a retry within 24 hours answers the
+/// first activity and creates nothing.
 pub async fn log(
     db: &DatabaseConnection,
     actor: &Actor,
+    client: &ClientInfo,
     input: NewActivity,
+    idempotency_key: Option<String>,
+) -> AppResult<activity::Model> {
+    let arguments = serde_json::json!({
+        "kind": format!("{:?}", input.kind),
+        "title": input.title,
+        "occurredOn": input.occurred_on.to_string(),
+        "stationIds": input.station_ids,
+        "participantIds": input.participant_ids,
+        "campaignId": input.campaign_id,
+        "citizensHeard": input.citizens_heard,
+        "notes": input.notes,
+    });
+    let claim = Claim::new(actor, client, idempotency_key, "logActivity", &arguments)?;
+    idempotency::once(
+        db,
+        claim.as_ref(),
+        log_new(db, actor, input, claim.as_ref()),
+        |stored| async move {
+            activity::Entity::find_by_id(stored.object_id.unwrap_or_default())
+                .one(db)
+                .await?
+                .ok_or_else(|| AppError::not_found("履职活动 (activity)"))
+        },
+    )
+    .await
+}
+
+async fn log_new(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    input: NewActivity,
+    claim: Option<&Claim>,
 ) -> AppResult<activity::Model> {
     let principal = actor.require_signed_in()?;
     let title = input.title.trim();
@@ -183,6 +219,7 @@ pub async fn log(
         .insert(&txn)
         .await?;
     }
+    idempotency::record(claim, &txn, Some(created.id), serde_json::json!({})).await?;
     txn.commit().await?;
     Ok(created)
 }

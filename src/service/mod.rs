@@ -6,6 +6,7 @@ pub mod activities;
 pub mod audit;
 pub mod bootstrap;
 pub mod compliance;
+pub mod idempotency;
 pub mod live_statistics;
 pub mod management;
 pub mod node;

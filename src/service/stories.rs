@@ -8,9 +8,10 @@ use sea_orm::{
 };
 use serde_json::json;
 
-use crate::auth::Actor;
+use crate::auth::{Actor, ClientInfo};
 use crate::domain::page::{Page, PageRequest};
 use crate::error::{AppError, AppResult};
+use crate::service::idempotency::{self, Claim};
 use crate::service::outbox::{self, topic, NewEvent};
 use crate::service::paging::{fetch_page_ordered, KeyOrder};
 
@@ -81,11 +82,43 @@ fn may_author(actor: &Actor, deputy_id: i64, deputy_stations: &[i64]) -> bool {
         || deputy_stations.iter().any(|s| actor.is_staff_of(*s))
 }
 
+/// A draft story; with an idempotency key a retry within 24 hours answers the first
+/// draft and creates nothing.
 pub async fn create(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    client: &ClientInfo,
+    deputy_id: i64,
+    input: StoryInput,
+    idempotency_key: Option<String>,
+) -> AppResult<story::Model> {
+    let arguments = json!({
+        "deputyId": deputy_id,
+        "title": input.title,
+        "body": input.body,
+        "coverUrl": input.cover_url,
+    });
+    let claim = Claim::new(actor, client, idempotency_key, "createStory", &arguments)?;
+    idempotency::once(
+        db,
+        claim.as_ref(),
+        create_new(db, actor, deputy_id, input, claim.as_ref()),
+        |stored| async move {
+            story::Entity::find_by_id(stored.object_id.unwrap_or_default())
+                .one(db)
+                .await?
+                .ok_or_else(|| AppError::not_found("履职故事 (story)"))
+        },
+    )
+    .await
+}
+
+async fn create_new(
     db: &DatabaseConnection,
     actor: &Actor,
     deputy_id: i64,
     input: StoryInput,
+    claim: Option<&Claim>,
 ) -> AppResult<story::Model> {
     let principal = actor.require_signed_in()?;
     let deputy = deputy::Entity::find_by_id(deputy_id)
@@ -104,7 +137,8 @@ pub async fn create(
         None => deputy.township_id,
     };
     let now = Utc::now();
-    Ok(story::ActiveModel {
+    let txn = crate::db::begin_write(db).await?;
+    let created = story::ActiveModel {
         deputy_id: Set(deputy.id),
         author_account_id: Set(Some(principal.account_id)),
         station_id: Set(station_id),
@@ -120,8 +154,11 @@ pub async fn create(
         updated_at: Set(now),
         ..Default::default()
     }
-    .insert(db)
-    .await?)
+    .insert(&txn)
+    .await?;
+    idempotency::record(claim, &txn, Some(created.id), json!({})).await?;
+    txn.commit().await?;
+    Ok(created)
 }
 
 /// Published stories are public; others only for their author side and editors.

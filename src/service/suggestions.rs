@@ -10,21 +10,71 @@ use sea_orm::{
 };
 use serde_json::json;
 
-use crate::auth::Actor;
+use crate::auth::{Actor, ClientInfo};
 use crate::db::begin_write;
 use crate::domain::page::{Page, PageRequest};
 use crate::error::{AppError, AppResult};
+use crate::service::idempotency::{self, Claim};
 use crate::service::outbox::{self, topic, NewEvent};
 use crate::service::paging::fetch_page;
 use crate::service::scope::out_of_reach;
 
+/// A deputy's suggestion; with an idempotency key a retry within 24 hours answers
+/// the first suggestion and creates nothing.
+#[allow(clippy::too_many_arguments)]
 pub async fn submit(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    client: &ClientInfo,
+    title: &str,
+    content: &str,
+    department_id: i64,
+    station_id: Option<i64>,
+    idempotency_key: Option<String>,
+) -> AppResult<suggestion::Model> {
+    let arguments = json!({
+        "title": title,
+        "content": content,
+        "departmentId": department_id,
+        "stationId": station_id,
+    });
+    let claim = Claim::new(
+        actor,
+        client,
+        idempotency_key,
+        "submitSuggestion",
+        &arguments,
+    )?;
+    idempotency::once(
+        db,
+        claim.as_ref(),
+        submit_new(
+            db,
+            actor,
+            title,
+            content,
+            department_id,
+            station_id,
+            claim.as_ref(),
+        ),
+        |stored| async move {
+            suggestion::Entity::find_by_id(stored.object_id.unwrap_or_default())
+                .one(db)
+                .await?
+                .ok_or_else(|| AppError::not_found("建议 (suggestion)"))
+        },
+    )
+    .await
+}
+
+async fn submit_new(
     db: &DatabaseConnection,
     actor: &Actor,
     title: &str,
     content: &str,
     department_id: i64,
     station_id: Option<i64>,
+    claim: Option<&Claim>,
 ) -> AppResult<suggestion::Model> {
     let Some(deputy_id) = actor.deputy_id() else {
         return Err(actor
@@ -88,6 +138,7 @@ pub async fn submit(
     .await?;
     let event = event("suggestion_made", &row, township_id, actor.account_id());
     outbox::append(&txn, event).await?;
+    idempotency::record(claim, &txn, Some(row.id), json!({})).await?;
     txn.commit().await?;
     Ok(row)
 }

@@ -11,6 +11,7 @@ mod graphql_http;
 mod health;
 mod helpers;
 mod hostile;
+mod idempotency;
 mod live;
 mod live_statistics;
 mod management;

@@ -2,7 +2,7 @@ use async_graphql::{Context, InputObject, Object, ID};
 
 use crate::domain::node_id::{NodeId, NodeKind};
 use crate::error::AppResult;
-use crate::graphql::context::{actor, state};
+use crate::graphql::context::{actor, client, state};
 use crate::graphql::types::duty::{Activity, Campaign, Pairing};
 use crate::graphql::types::enums::{ActivityKind, PairingKind};
 use crate::graphql::types::scalars::Date;
@@ -39,6 +39,9 @@ pub struct LogActivityInput {
     #[graphql(default)]
     pub citizens_heard: i32,
     pub notes: Option<String>,
+    /// Makes a retry safe (or the `Idempotency-Key` header): 1 to 128 characters of
+    /// `A-Z a-z 0-9 _ - : .`; a repeat within 24 hours answers the first activity.
+    pub idempotency_key: Option<String>,
 }
 
 #[derive(InputObject)]
@@ -114,11 +117,13 @@ impl DutyMutation {
     }
 
     /// Logs a duty activity (deputies for themselves, staff for their station's deputies).
+    /// Idempotent with a key (`Idempotency-Key` header or `input.idempotencyKey`).
     async fn log_activity(
         &self,
         ctx: &Context<'_>,
         input: LogActivityInput,
     ) -> async_graphql::Result<Activity> {
+        let key = crate::graphql::context::idempotency_key(ctx, input.idempotency_key)?;
         let input = NewActivity {
             kind: input.kind.into(),
             title: input.title,
@@ -133,7 +138,7 @@ impl DutyMutation {
             notes: input.notes,
         };
         Ok(Activity(
-            activities::log(&state(ctx)?.db, actor(ctx), input).await?,
+            activities::log(&state(ctx)?.db, actor(ctx), client(ctx), input, key).await?,
         ))
     }
 
@@ -158,15 +163,29 @@ impl DutyMutation {
     }
 
     /// Writes a draft story about a deputy (the deputy, or staff of their station).
+    /// Idempotent with a key (`Idempotency-Key` header or `idempotencyKey`).
     async fn create_story(
         &self,
         ctx: &Context<'_>,
         deputy_id: ID,
         input: StoryFieldsInput,
+        #[graphql(
+            desc = "Makes a retry safe: 1 to 128 characters of A-Z a-z 0-9 _ - : . (or the Idempotency-Key header); a repeat within 24 hours answers the first draft"
+        )]
+        idempotency_key: Option<String>,
     ) -> async_graphql::Result<Story> {
+        let key = crate::graphql::context::idempotency_key(ctx, idempotency_key)?;
         let deputy_id = id("deputyId", &deputy_id, NodeKind::Deputy)?;
         Ok(Story(
-            stories::create(&state(ctx)?.db, actor(ctx), deputy_id, input.into()).await?,
+            stories::create(
+                &state(ctx)?.db,
+                actor(ctx),
+                client(ctx),
+                deputy_id,
+                input.into(),
+                key,
+            )
+            .await?,
         ))
     }
 

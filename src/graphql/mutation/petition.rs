@@ -4,14 +4,14 @@ use chrono::{DateTime, Utc};
 use crate::domain::calendar;
 use crate::domain::node_id::{NodeId, NodeKind};
 use crate::error::{AppError, AppResult};
-use crate::graphql::context::{actor, client, state};
+use crate::graphql::context::{actor, client, idempotency_key, state};
 use crate::graphql::types::enums::{Adoption, Channel, HandlingLevel, Satisfaction, Urgency};
 use crate::graphql::types::petition::{SubmitPetitionPayload, SupervisionCycle};
 use crate::graphql::types::{Petition, Suggestion};
 use crate::service::petitions::intake::{self, Submission};
-use crate::service::petitions::supervision;
 use crate::service::petitions::workflow::{act, Acting, Step};
 use crate::service::petitions::{departments_of, relation};
+use crate::service::petitions::{progress, supervision};
 use crate::service::suggestions;
 
 #[derive(Default)]
@@ -34,6 +34,11 @@ pub struct SubmitPetitionInput {
     /// https URLs of uploaded files (at most 9).
     #[graphql(default)]
     pub attachments: Vec<String>,
+    /// Makes a retry safe (for WebSocket clients; over HTTP the `Idempotency-Key`
+    /// header does the same): 1 to 128 characters of `A-Z a-z 0-9 _ - : .`, one per
+    /// submission. A repeat within 24 hours answers the first item and creates
+    /// nothing; reused with other input it is CONFLICT.
+    pub idempotency_key: Option<String>,
 }
 
 fn petition_id(raw: &ID) -> AppResult<i64> {
@@ -72,13 +77,16 @@ async fn with_personal(ctx: &Context<'_>, model: entity::petition::Model) -> App
 impl PetitionMutation {
     /// A citizen leaves a message (signed in, or anonymously with a phone number), or a
     /// deputy records what they collected. Returns the tracking code and, for anonymous
-    /// submitters, the follow secret.
+    /// submitters, the follow secret. Idempotent with a key (`Idempotency-Key` header
+    /// or `input.idempotencyKey`): a retry within 24 hours answers the same item,
+    /// tracking code and follow secret and creates nothing.
     async fn submit_petition(
         &self,
         ctx: &Context<'_>,
         input: SubmitPetitionInput,
     ) -> async_graphql::Result<SubmitPetitionPayload> {
         let app = state(ctx)?;
+        let key = idempotency_key(ctx, input.idempotency_key)?;
         let submission = Submission {
             title: input.title,
             content: input.content,
@@ -99,6 +107,7 @@ impl PetitionMutation {
             actor(ctx),
             client(ctx),
             submission,
+            key,
         )
         .await?;
         let tracking_code = done.item.tracking_code.clone();
@@ -249,15 +258,32 @@ impl PetitionMutation {
         step(ctx, &id, version, Step::Return { reason }).await
     }
 
-    /// A progress note from a handling department.
+    /// A progress note from a handling department. Idempotent with a key
+    /// (`Idempotency-Key` header or `idempotencyKey`): a retry within 24 hours adds
+    /// nothing and answers the item.
     async fn add_petition_progress(
         &self,
         ctx: &Context<'_>,
         id: ID,
         version: Option<i32>,
         note: String,
+        #[graphql(desc = "1 to 128 characters of A-Z a-z 0-9 _ - : . (one per note)")]
+        idempotency_key: Option<String>,
     ) -> async_graphql::Result<Petition> {
-        step(ctx, &id, version, Step::AddProgress { note }).await
+        let app = state(ctx)?;
+        let key = crate::graphql::context::idempotency_key(ctx, idempotency_key)?;
+        let model = progress::add(
+            &app.db,
+            &app.settings.workflow,
+            actor(ctx),
+            client(ctx),
+            petition_id(&id)?,
+            version,
+            note,
+            key,
+        )
+        .await?;
+        Ok(with_personal(ctx, model).await?)
     }
 
     /// An assisting department reports its part.
@@ -390,7 +416,8 @@ impl PetitionMutation {
         })
     }
 
-    /// A deputy submits a suggestion (意见建议) to a department.
+    /// A deputy submits a suggestion (意见建议) to a department. Idempotent with a key
+    /// (`Idempotency-Key` header or `idempotencyKey`).
     async fn submit_suggestion(
         &self,
         ctx: &Context<'_>,
@@ -398,7 +425,12 @@ impl PetitionMutation {
         content: String,
         department_id: ID,
         station_id: Option<ID>,
+        #[graphql(
+            desc = "Makes a retry safe: 1 to 128 characters of A-Z a-z 0-9 _ - : . (or the Idempotency-Key header); a repeat within 24 hours answers the first suggestion"
+        )]
+        idempotency_key: Option<String>,
     ) -> async_graphql::Result<Suggestion> {
+        let key = crate::graphql::context::idempotency_key(ctx, idempotency_key)?;
         let department_id =
             NodeId::decode_as("departmentId", &department_id, NodeKind::Department)?;
         let station_id = station_id
@@ -408,10 +440,12 @@ impl PetitionMutation {
             suggestions::submit(
                 &state(ctx)?.db,
                 actor(ctx),
+                client(ctx),
                 &title,
                 &content,
                 department_id,
                 station_id,
+                key,
             )
             .await?,
         ))

@@ -12,12 +12,22 @@ var S = (function () {
     return stripped || m;
   }
   function failure(message, code, field) { var e = new Error(message); e.code = code || null; e.field = field || null; return e; }
-  async function once(query, variables) {
+  // One idempotency key per submission: a retry of the same submission reuses it, so
+  // the server answers the first result instead of creating a second item.
+  function newKey() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    var bytes = new Uint8Array(16);
+    crypto.getRandomValues(bytes);
+    return Array.from(bytes, function (b) { return (b < 16 ? '0' : '') + b.toString(16); }).join('');
+  }
+  async function once(query, variables, key) {
     var response, body;
+    var headers = { 'Content-Type': 'application/json', 'Accept': 'application/json' };
+    if (key) headers['Idempotency-Key'] = key;
     try {
       response = await fetch('/graphql', {
         method: 'POST',
-        headers: { 'Content-Type': 'application/json', 'Accept': 'application/json' },
+        headers: headers,
         credentials: 'omit',
         body: JSON.stringify({ query: query, variables: variables || {} })
       });
@@ -35,10 +45,12 @@ var S = (function () {
     return body.data;
   }
   // CONFLICT means nothing was written (a concurrent write won): safe to try again.
-  async function gql(query, variables, retries) {
+  // With an idempotency key a lost connection is safe to retry too (same key).
+  async function gql(query, variables, retries, key) {
     for (var attempt = 0; ; attempt++) {
-      try { return await once(query, variables); } catch (e) {
-        if (e.code !== 'CONFLICT' || attempt >= (retries || 0)) throw e;
+      try { return await once(query, variables, key); } catch (e) {
+        var retriable = e.code === 'CONFLICT' || (key && (e.code === 'NETWORK' || e.code === 'HTTP'));
+        if (!retriable || attempt >= (retries || 0)) throw e;
         await new Promise(function (done) { setTimeout(done, 300 * (attempt + 1)); });
       }
     }
@@ -69,5 +81,5 @@ var S = (function () {
     var parts = location.pathname.split('/').filter(function (p) { return p; });
     try { return decodeURIComponent(parts[2] || ''); } catch (e) { return ''; }
   }
-  return { $: $, show: show, hide: hide, say: say, clean: clean, gql: gql, items: items, remember: remember, find: find, forgetSecret: forgetSecret, when: when, lastSegment: lastSegment };
+  return { $: $, show: show, hide: hide, say: say, clean: clean, gql: gql, newKey: newKey, items: items, remember: remember, find: find, forgetSecret: forgetSecret, when: when, lastSegment: lastSegment };
 })();

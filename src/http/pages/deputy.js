@@ -51,6 +51,8 @@
     return /^1[3-9]\d{9}$/.test(digits);
   }
 
+  var pending = null;
+
   async function submit(event) {
     event.preventDefault();
     if (busy) return;
@@ -68,10 +70,15 @@
     button.disabled = true;
     button.textContent = '正在提交…';
     var title = titleOf(category, content);
+    var input = { title: title, content: content, channel: 'QR_CODE', deputyCode: code, submitterName: name || null, submitterPhone: phone };
+    // The same submission sent again (after a failure) keeps its key; a changed one gets a new key.
+    var body = JSON.stringify(input);
+    if (!pending || pending.body !== body) pending = { body: body, key: S.newKey() };
     try {
       var data = await S.gql('mutation($input:SubmitPetitionInput!){submitPetition(input:$input){trackingCode followSecret}}', {
-        input: { title: title, content: content, channel: 'QR_CODE', deputyCode: code, submitterName: name || null, submitterPhone: phone }
-      }, 2);
+        input: input
+      }, 2, pending.key);
+      pending = null;
       var result = data.submitPetition;
       S.remember(result.trackingCode, result.followSecret, title);
       $('tracking-code').textContent = result.trackingCode;

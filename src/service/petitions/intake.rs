@@ -13,6 +13,7 @@ use crate::config::Settings;
 use crate::domain::phone::Phone;
 use crate::domain::tracking;
 use crate::error::{AppError, AppResult};
+use crate::service::idempotency::{self, Claim};
 use crate::service::outbox::{self, topic, NewEvent};
 
 pub const MAX_ATTACHMENTS: usize = 9;
@@ -140,6 +141,8 @@ async fn destination(
     Ok((deputy.map(|d| d.id), station.map(|s| s.id), township))
 }
 
+/// Submits an item; with an idempotency key, a retry answers the first item (same
+/// id, tracking code and follow secret) and creates nothing.
 pub async fn submit(
     db: &DatabaseConnection,
     kit: &AuthKit,
@@ -147,6 +150,49 @@ pub async fn submit(
     actor: &Actor,
     client: &ClientInfo,
     input: Submission,
+    idempotency_key: Option<String>,
+) -> AppResult<Submitted> {
+    let arguments = json!({
+        "title": input.title,
+        "content": input.content,
+        "channel": input.channel.map(|c| format!("{c:?}")),
+        "deputyCode": input.deputy_code,
+        "stationId": input.station_id,
+        "submitterName": input.submitter_name,
+        "submitterPhone": input.submitter_phone,
+        "attachments": input.attachments,
+    });
+    let claim = Claim::new(actor, client, idempotency_key, "submitPetition", &arguments)?;
+    idempotency::once(
+        db,
+        claim.as_ref(),
+        submit_new(db, kit, settings, actor, client, input, claim.as_ref()),
+        |stored| async move {
+            let id = stored
+                .object_id
+                .ok_or_else(|| AppError::internal("idempotency row without an item"))?;
+            let item = petition::Entity::find_by_id(id)
+                .one(db)
+                .await?
+                .ok_or_else(|| AppError::not_found("社情民意 (opinion item)"))?;
+            let follow_secret = stored.response["followSecret"].as_str().map(str::to_owned);
+            Ok(Submitted {
+                item,
+                follow_secret,
+            })
+        },
+    )
+    .await
+}
+
+async fn submit_new(
+    db: &DatabaseConnection,
+    kit: &AuthKit,
+    settings: &Settings,
+    actor: &Actor,
+    client: &ClientInfo,
+    input: Submission,
+    claim: Option<&Claim>,
 ) -> AppResult<Submitted> {
     let (title, content) = validate_text(&input)?;
     let attachments = validate_attachments(&input.attachments)?;
@@ -227,9 +273,11 @@ pub async fn submit(
             .await?;
     }
     let follow_secret = anonymous.then(tracking::new_follow_secret);
+    let answer = json!({ "followSecret": follow_secret });
     created(
         db,
         actor,
+        claim.map(|c| (c, answer)),
         NewItem {
             title,
             content,
@@ -291,6 +339,7 @@ pub async fn submit_from_wechat(
     created(
         db,
         &Actor::Anonymous,
+        None,
         NewItem {
             title,
             content,
@@ -332,6 +381,7 @@ struct NewItem {
 async fn created(
     db: &DatabaseConnection,
     actor: &Actor,
+    claim: Option<(&Claim, serde_json::Value)>,
     new: NewItem,
 ) -> AppResult<petition::Model> {
     let now = Utc::now();
@@ -390,6 +440,9 @@ async fn created(
         },
     )
     .await?;
+    if let Some((claim, answer)) = claim {
+        claim.record(&txn, Some(item.id), answer).await?;
+    }
     txn.commit().await?;
     Ok(item)
 }

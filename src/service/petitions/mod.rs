@@ -2,6 +2,7 @@
 //! supervision job. Who may see and do what is decided here and in
 //! `domain::petition_flow`; resolvers only translate.
 pub mod intake;
+pub mod progress;
 pub mod queries;
 pub mod supervision;
 pub mod workflow;

@@ -277,6 +277,29 @@ pub async fn act(
     expected_version: Option<i32>,
     step: Step,
 ) -> AppResult<petition::Model> {
+    act_claimed(
+        db,
+        workflow,
+        acting,
+        petition_id,
+        expected_version,
+        step,
+        None,
+    )
+    .await
+}
+
+/// [`act`], recording an idempotency claim in the step's transaction (see
+/// `service::idempotency`).
+pub async fn act_claimed(
+    db: &DatabaseConnection,
+    workflow: &Workflow,
+    acting: Acting<'_>,
+    petition_id: i64,
+    expected_version: Option<i32>,
+    step: Step,
+    claim: Option<&crate::service::idempotency::Claim>,
+) -> AppResult<petition::Model> {
     crate::error::retry_contention(|| {
         act_once(
             db,
@@ -285,6 +308,7 @@ pub async fn act(
             petition_id,
             expected_version,
             step.clone(),
+            claim,
         )
     })
     .await
@@ -297,6 +321,7 @@ async fn act_once(
     petition_id: i64,
     expected_version: Option<i32>,
     step: Step,
+    claim: Option<&crate::service::idempotency::Claim>,
 ) -> AppResult<petition::Model> {
     let txn = crate::db::begin_write(db).await?;
     let item = petition::Entity::find_by_id(petition_id)
@@ -742,6 +767,7 @@ async fn act_once(
         )
         .await?;
     }
+    crate::service::idempotency::record(claim, &txn, Some(item.id), json!({})).await?;
     txn.commit().await?;
     petition::Entity::find_by_id(item.id)
         .one(db)

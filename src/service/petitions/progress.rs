@@ -1,0 +1,57 @@
+//! Progress notes (办理进展) under an idempotency key: a retried note is added once.
+use entity::petition;
+use sea_orm::{DatabaseConnection, EntityTrait};
+use serde_json::json;
+
+use crate::auth::{Actor, ClientInfo};
+use crate::config::Workflow;
+use crate::error::{AppError, AppResult};
+use crate::service::idempotency::{self, Claim};
+use crate::service::petitions::workflow::{act_claimed, Acting, Step};
+
+/// Adds a progress note; with a key, a repeat within 24 hours answers the item and
+/// adds nothing (one history entry, one event).
+#[allow(clippy::too_many_arguments)]
+pub async fn add(
+    db: &DatabaseConnection,
+    workflow: &Workflow,
+    actor: &Actor,
+    client: &ClientInfo,
+    petition_id: i64,
+    version: Option<i32>,
+    note: String,
+    idempotency_key: Option<String>,
+) -> AppResult<petition::Model> {
+    let arguments = json!({ "id": petition_id, "version": version, "note": note });
+    let claim = Claim::new(
+        actor,
+        client,
+        idempotency_key,
+        "addPetitionProgress",
+        &arguments,
+    )?;
+    idempotency::once(
+        db,
+        claim.as_ref(),
+        act_claimed(
+            db,
+            workflow,
+            Acting::Person {
+                actor,
+                follow_secret: None,
+            },
+            petition_id,
+            version,
+            Step::AddProgress { note },
+            claim.as_ref(),
+        ),
+        |stored| async move {
+            let id = stored.object_id.unwrap_or(petition_id);
+            petition::Entity::find_by_id(id)
+                .one(db)
+                .await?
+                .ok_or_else(|| AppError::not_found("社情民意 (opinion item)"))
+        },
+    )
+    .await
+}
