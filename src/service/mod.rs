@@ -21,3 +21,4 @@ pub mod statistics;
 pub mod stories;
 pub mod suggestions;
 pub mod wechat;
+pub mod write;
