@@ -43,8 +43,12 @@ pub enum AppError {
 
 pub type AppResult<T> = Result<T, AppError>;
 
+/// How often a write transaction is tried again after contention, at most.
+pub const CONTENTION_RETRIES: u64 = 6;
+
 /// Runs `attempt` again (a few times, briefly backing off) while the database reports
-/// contention between writers; any other outcome is returned as it is.
+/// contention between writers; any other outcome is returned as it is. Write use cases
+/// get this through `service::write::transaction`.
 pub async fn retry_contention<T, F, Fut>(mut attempt: F) -> AppResult<T>
 where
     F: FnMut() -> Fut,
@@ -53,8 +57,9 @@ where
     let mut tries = 0u64;
     loop {
         match attempt().await {
-            Err(AppError::Contention) if tries < 6 => {
+            Err(AppError::Contention) if tries < CONTENTION_RETRIES => {
                 tries += 1;
+                tracing::debug!(tries, "write contention; trying again");
                 tokio::time::sleep(std::time::Duration::from_millis(10 * tries * tries)).await;
             }
             other => return other,
@@ -177,11 +182,9 @@ impl From<DbErr> for AppError {
                     field: None,
                 }
             }
-            _ if is_concurrent_write(&error) => {
-                tracing::info!(error = %error, "concurrent write");
-                AppError::Conflict(
-                    "数据正被他人修改,请重试 (a concurrent change got there first; retry)".into(),
-                )
+            _ if is_contention(&error) => {
+                tracing::info!(error = %error, "write contention");
+                AppError::Contention
             }
             _ if is_check_violation(&error) => {
                 tracing::info!(error = %error, "check constraint violated");
@@ -195,39 +198,45 @@ impl From<DbErr> for AppError {
     }
 }
 
-fn database_code(error: &DbErr) -> Option<String> {
+fn database_error(error: &DbErr) -> Option<&dyn sea_orm::sqlx::error::DatabaseError> {
     match error {
-        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => e
-            .as_database_error()
-            .and_then(|db| db.code().map(|c| c.into_owned())),
+        DbErr::Exec(RuntimeErr::SqlxError(e))
+        | DbErr::Query(RuntimeErr::SqlxError(e))
+        | DbErr::Conn(RuntimeErr::SqlxError(e)) => e.as_database_error(),
         _ => None,
     }
 }
 
-/// Two writers met: SQLite's busy/locked (a deferred transaction that cannot upgrade
-/// its snapshot), PostgreSQL's serialization failure or deadlock.
-fn is_concurrent_write(error: &DbErr) -> bool {
-    matches!(
-        database_code(error).as_deref(),
-        Some("5" | "6" | "261" | "517" | "40001" | "40P01")
-    )
+/// Two writers met, and trying again can succeed: SQLite's BUSY and LOCKED families
+/// (primary result codes 5 and 6: the busy timeout ran out, or a snapshot went stale),
+/// PostgreSQL's serialization failure (40001), deadlock (40P01) and lock not
+/// available (55P03, the lock timeout).
+fn is_contention(error: &DbErr) -> bool {
+    use sea_orm::sqlx::{postgres::PgDatabaseError, sqlite::SqliteError};
+    let Some(db) = database_error(error) else {
+        return false;
+    };
+    let code = db.code();
+    if db.try_downcast_ref::<SqliteError>().is_some() {
+        let extended: Option<i32> = code.and_then(|c| c.parse().ok());
+        return extended.is_some_and(|c| matches!(c & 0xff, 5 | 6));
+    }
+    if db.try_downcast_ref::<PgDatabaseError>().is_some() {
+        return matches!(code.as_deref(), Some("40001" | "40P01" | "55P03"));
+    }
+    false
 }
 
 /// SeaORM classifies unique and foreign-key violations but not CHECK violations.
 fn is_check_violation(error: &DbErr) -> bool {
-    let runtime = match error {
-        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => e,
-        _ => return false,
-    };
-    match runtime.as_database_error() {
-        // PostgreSQL: SQLSTATE 23514 check_violation. SQLite: extended code 275
-        // (SQLITE_CONSTRAINT_CHECK) and 1299 (SQLITE_CONSTRAINT_NOTNULL).
-        Some(db) => matches!(
+    // PostgreSQL: SQLSTATE 23514 check_violation. SQLite: extended code 275
+    // (SQLITE_CONSTRAINT_CHECK) and 1299 (SQLITE_CONSTRAINT_NOTNULL).
+    database_error(error).is_some_and(|db| {
+        matches!(
             db.code().as_deref(),
             Some("23514") | Some("23502") | Some("275") | Some("1299")
-        ),
-        None => false,
-    }
+        )
+    })
 }
 
 #[cfg(test)]
@@ -265,6 +274,39 @@ mod tests {
         codes.dedup();
         // Contention is a CONFLICT to clients; every other variant has its own code.
         assert_eq!(codes.len(), all.len() - 1);
+    }
+
+    /// SQLite refusing a writer because another holds the lock is contention (which the
+    /// write helper retries), not a conflict with stored state.
+    #[tokio::test]
+    async fn a_busy_database_is_contention() {
+        use sea_orm::{ConnectOptions, ConnectionTrait, Database, TransactionTrait};
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("busy.db").display());
+        let connect = || {
+            let mut options = ConnectOptions::new(url.clone());
+            options.max_connections(1).sqlx_logging(false);
+            Database::connect(options)
+        };
+        let (holder, other) = (connect().await.expect("db"), connect().await.expect("db"));
+        holder
+            .execute_unprepared("CREATE TABLE t (x INTEGER)")
+            .await
+            .expect("create");
+        other
+            .execute_unprepared("PRAGMA busy_timeout = 0")
+            .await
+            .expect("pragma");
+        let txn = holder.begin().await.expect("begin");
+        txn.execute_unprepared("INSERT INTO t VALUES (1)")
+            .await
+            .expect("insert");
+        let refused = other
+            .execute_unprepared("INSERT INTO t VALUES (2)")
+            .await
+            .expect_err("the write lock is held");
+        assert_eq!(AppError::from(refused), AppError::Contention);
+        txn.rollback().await.expect("rollback");
     }
 
     #[test]

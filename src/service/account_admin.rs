@@ -5,7 +5,7 @@ use entity::{account, account_role, auth_session, department, deputy, station, t
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    Set, TransactionTrait,
+    Set,
 };
 
 use crate::auth::{Actor, AuthKit, ClientInfo};
@@ -18,6 +18,7 @@ use crate::events::{AccessChange, Live};
 use crate::service::accounts::{self, revoked_reason, SessionTokens};
 use crate::service::audit::{self, action, Entry};
 use crate::service::paging::fetch_page;
+use crate::service::write;
 
 /// A role with the scope it needs.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -121,14 +122,20 @@ fn display_name(raw: &str) -> AppResult<String> {
     Ok(name.to_owned())
 }
 
-/// Creates an account without an actor check (CLI bootstrap, seeding); callers that
-/// act for a user go through [`create_account`].
-pub async fn insert_account<C: ConnectionTrait>(
-    db: &C,
-    kit: &AuthKit,
-    input: NewAccount,
-    granted_by: Option<i64>,
-) -> AppResult<account::Model> {
+/// A new account whose input passed every check that needs no database, with its
+/// password hashed. Hashing is slow, so it happens before the write transaction.
+#[derive(Clone, Debug)]
+pub struct PreparedAccount {
+    login: String,
+    display_name: String,
+    phone: Option<String>,
+    password_hash: String,
+    deputy_id: Option<i64>,
+    /// Each grant with its `scope_key`.
+    grants: Vec<(GrantSpec, String)>,
+}
+
+pub async fn prepare_account(kit: &AuthKit, input: NewAccount) -> AppResult<PreparedAccount> {
     let login = login::normalise(&input.login)?;
     let display_name = display_name(&input.display_name)?;
     let phone = input
@@ -144,12 +151,12 @@ pub async fn insert_account<C: ConnectionTrait>(
             "至少需要一个角色 (at least one role)",
         ));
     }
-    let mut scope_keys = Vec::new();
-    for grant in &input.grants {
-        scope_keys.push(grant.validate()?);
-        check_scope_exists(db, grant).await?;
+    let mut grants = Vec::new();
+    for grant in input.grants {
+        let scope_key = grant.validate()?;
+        grants.push((grant, scope_key));
     }
-    let wants_deputy = input.grants.iter().any(|g| g.role == Role::Deputy);
+    let wants_deputy = grants.iter().any(|(g, _)| g.role == Role::Deputy);
     match (wants_deputy, input.deputy_id) {
         (true, None) => {
             return Err(AppError::bad_input(
@@ -163,16 +170,37 @@ pub async fn insert_account<C: ConnectionTrait>(
                 "只有代表账号可关联代表 (only deputy accounts link a deputy)",
             ))
         }
-        (true, Some(id)) => {
-            deputy::Entity::find_by_id(id)
-                .one(db)
-                .await?
-                .ok_or_else(|| AppError::bad_input("deputyId", "代表不存在 (no such deputy)"))?;
-        }
-        (false, None) => {}
+        _ => {}
     }
-    if accounts::find_by_login(db, &login).await?.is_some()
-        || match &phone {
+    let password_hash = kit.hasher.hash(&input.password).await?;
+    Ok(PreparedAccount {
+        login,
+        display_name,
+        phone,
+        password_hash,
+        deputy_id: input.deputy_id,
+        grants,
+    })
+}
+
+/// Creates a prepared account without an actor check (CLI bootstrap); callers that act
+/// for a user go through [`create_account`].
+pub async fn insert_account<C: ConnectionTrait>(
+    db: &C,
+    new: &PreparedAccount,
+    granted_by: Option<i64>,
+) -> AppResult<account::Model> {
+    for (grant, _) in &new.grants {
+        check_scope_exists(db, grant).await?;
+    }
+    if let Some(id) = new.deputy_id {
+        deputy::Entity::find_by_id(id)
+            .one(db)
+            .await?
+            .ok_or_else(|| AppError::bad_input("deputyId", "代表不存在 (no such deputy)"))?;
+    }
+    if accounts::find_by_login(db, &new.login).await?.is_some()
+        || match &new.phone {
             Some(p) => accounts::find_by_login(db, p).await?.is_some(),
             None => false,
         }
@@ -181,14 +209,13 @@ pub async fn insert_account<C: ConnectionTrait>(
             "登录名或手机号已被使用 (login or phone already in use)".into(),
         ));
     }
-    let hash = kit.hasher.hash(&input.password).await?;
     let now = Utc::now();
     let account = account::ActiveModel {
-        login: Set(login),
-        phone: Set(phone),
-        display_name: Set(display_name),
-        password_hash: Set(hash),
-        deputy_id: Set(input.deputy_id),
+        login: Set(new.login.clone()),
+        phone: Set(new.phone.clone()),
+        display_name: Set(new.display_name.clone()),
+        password_hash: Set(new.password_hash.clone()),
+        deputy_id: Set(new.deputy_id),
         disabled: Set(false),
         created_at: Set(now),
         password_changed_at: Set(now),
@@ -196,8 +223,8 @@ pub async fn insert_account<C: ConnectionTrait>(
     }
     .insert(db)
     .await?;
-    for (grant, scope_key) in input.grants.iter().zip(scope_keys) {
-        insert_grant(db, account.id, grant, scope_key, granted_by).await?;
+    for (grant, scope_key) in &new.grants {
+        insert_grant(db, account.id, grant, scope_key.clone(), granted_by).await?;
     }
     Ok(account)
 }
@@ -239,25 +266,29 @@ pub async fn create_account(
 ) -> AppResult<account::Model> {
     actor.require(actor.is_admin())?;
     let grants: Vec<String> = input.grants.iter().map(describe).collect();
-    let txn = db.begin().await?;
-    let account = insert_account(&txn, kit, input, actor.account_id()).await?;
-    audit::record(
-        &txn,
-        client,
-        Entry {
-            account_id: Some(account.id),
-            login: Some(&account.login),
-            action: action::ACCOUNT_CREATED,
-            detail: Some(format!(
-                "by account {:?}; roles: {}",
-                actor.account_id(),
-                grants.join(", ")
-            )),
-        },
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(account)
+    let grants = &grants;
+    let new = &prepare_account(kit, input).await?;
+    write::transaction(db, |txn| async move {
+        let txn = &*txn;
+        let account = insert_account(txn, new, actor.account_id()).await?;
+        audit::record(
+            txn,
+            client,
+            Entry {
+                account_id: Some(account.id),
+                login: Some(&account.login),
+                action: action::ACCOUNT_CREATED,
+                detail: Some(format!(
+                    "by account {:?}; roles: {}",
+                    actor.account_id(),
+                    grants.join(", ")
+                )),
+            },
+        )
+        .await?;
+        Ok(account)
+    })
+    .await
 }
 
 /// Citizens sign up with their phone number; they are signed in at once.
@@ -287,20 +318,24 @@ pub async fn register_citizen(
         deputy_id: None,
         grants: vec![GrantSpec::unscoped(Role::Citizen)],
     };
-    let txn = db.begin().await?;
-    let account = insert_account(&txn, kit, input, None).await?;
-    audit::record(
-        &txn,
-        client,
-        Entry {
-            account_id: Some(account.id),
-            login: Some(&account.login),
-            action: action::ACCOUNT_CREATED,
-            detail: Some("self-registered citizen".into()),
-        },
-    )
+    let new = &prepare_account(kit, input).await?;
+    let account = write::transaction(db, |txn| async move {
+        let txn = &*txn;
+        let account = insert_account(txn, new, None).await?;
+        audit::record(
+            txn,
+            client,
+            Entry {
+                account_id: Some(account.id),
+                login: Some(&account.login),
+                action: action::ACCOUNT_CREATED,
+                detail: Some("self-registered citizen".into()),
+            },
+        )
+        .await?;
+        Ok(account)
+    })
     .await?;
-    txn.commit().await?;
     accounts::sign_in(db, kit, settings, &account.login, password, client).await
 }
 
@@ -322,34 +357,37 @@ pub async fn grant_role(
     client: &ClientInfo,
 ) -> AppResult<account::Model> {
     actor.require(actor.is_admin())?;
-    let scope_key = grant.validate()?;
-    let txn = db.begin().await?;
-    let account = existing_account(&txn, account_id).await?;
-    check_scope_exists(&txn, &grant).await?;
-    if grant.role == Role::Deputy && account.deputy_id.is_none() {
-        return Err(AppError::bad_input(
-            "role",
-            "账号未关联代表,不能授予代表角色 (link a deputy record first)",
-        ));
-    }
-    insert_grant(&txn, account_id, &grant, scope_key, actor.account_id()).await?;
-    audit::record(
-        &txn,
-        client,
-        Entry {
-            account_id: Some(account_id),
-            login: Some(&account.login),
-            action: action::ROLE_GRANTED,
-            detail: Some(format!(
-                "{} by account {:?}",
-                describe(&grant),
-                actor.account_id()
-            )),
-        },
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(account)
+    let grant = &grant;
+    write::transaction(db, |txn| async move {
+        let txn = &*txn;
+        let scope_key = grant.validate()?;
+        let account = existing_account(txn, account_id).await?;
+        check_scope_exists(txn, grant).await?;
+        if grant.role == Role::Deputy && account.deputy_id.is_none() {
+            return Err(AppError::bad_input(
+                "role",
+                "账号未关联代表,不能授予代表角色 (link a deputy record first)",
+            ));
+        }
+        insert_grant(txn, account_id, grant, scope_key, actor.account_id()).await?;
+        audit::record(
+            txn,
+            client,
+            Entry {
+                account_id: Some(account_id),
+                login: Some(&account.login),
+                action: action::ROLE_GRANTED,
+                detail: Some(format!(
+                    "{} by account {:?}",
+                    describe(grant),
+                    actor.account_id()
+                )),
+            },
+        )
+        .await?;
+        Ok(account)
+    })
+    .await
 }
 
 /// Revokes a grant. The account's open connections are closed (they ran with the
@@ -363,41 +401,46 @@ pub async fn revoke_role(
     client: &ClientInfo,
 ) -> AppResult<account::Model> {
     actor.require(actor.is_admin())?;
-    let scope_key = grant.validate()?;
-    let txn = db.begin().await?;
-    let account = existing_account(&txn, account_id).await?;
-    let removed = account_role::Entity::delete_many()
-        .filter(account_role::Column::AccountId.eq(account_id))
-        .filter(account_role::Column::Role.eq(grant.role))
-        .filter(account_role::Column::ScopeKey.eq(scope_key))
-        .exec(&txn)
-        .await?
-        .rows_affected;
-    if removed == 0 {
-        return Err(AppError::not_found("该角色授权 (role grant)"));
-    }
-    if actor.account_id() == Some(account_id) && grant.role == Role::Admin {
-        return Err(AppError::bad_input(
-            "role",
-            "不能撤销自己的管理员角色 (you cannot revoke your own admin role)",
-        ));
-    }
-    audit::record(
-        &txn,
-        client,
-        Entry {
-            account_id: Some(account_id),
-            login: Some(&account.login),
-            action: action::ROLE_REVOKED,
-            detail: Some(format!(
-                "{} by account {:?}",
-                describe(&grant),
-                actor.account_id()
-            )),
-        },
-    )
+    let grant = &grant;
+    let account = write::transaction(db, |txn| async move {
+        let txn = &*txn;
+        let scope_key = grant.validate()?;
+        let account = existing_account(txn, account_id).await?;
+        let removed = account_role::Entity::delete_many()
+            .filter(account_role::Column::AccountId.eq(account_id))
+            .filter(account_role::Column::Role.eq(grant.role))
+            .filter(account_role::Column::ScopeKey.eq(scope_key))
+            .exec(txn)
+            .await?
+            .rows_affected;
+        if removed == 0 {
+            return Err(AppError::not_found("该角色授权 (role grant)"));
+        }
+        if actor.account_id() == Some(account_id) && grant.role == Role::Admin {
+            return Err(AppError::bad_input(
+                "role",
+                "不能撤销自己的管理员角色 (you cannot revoke your own admin role)",
+            ));
+        }
+        audit::record(
+            txn,
+            client,
+            Entry {
+                account_id: Some(account_id),
+                login: Some(&account.login),
+                action: action::ROLE_REVOKED,
+                detail: Some(format!(
+                    "{} by account {:?}",
+                    describe(grant),
+                    actor.account_id()
+                )),
+            },
+        )
+        .await?;
+        Ok(account)
+    })
     .await?;
-    txn.commit().await?;
+    // Once committed: the connections read their session again when told.
     accounts::announce(live, account_id, AccessChange::RoleRevoked).await;
     Ok(account)
 }
@@ -412,46 +455,50 @@ pub async fn set_disabled(
     client: &ClientInfo,
 ) -> AppResult<account::Model> {
     actor.require(actor.is_admin())?;
-    if actor.account_id() == Some(account_id) && disabled {
-        return Err(AppError::bad_input(
-            "accountId",
-            "不能停用自己的账号 (you cannot disable yourself)",
-        ));
-    }
-    let txn = db.begin().await?;
-    let account = existing_account(&txn, account_id).await?;
-    let mut active: account::ActiveModel = account.into();
-    active.disabled = Set(disabled);
-    let account = active.update(&txn).await?;
-    if disabled {
-        auth_session::Entity::update_many()
-            .col_expr(auth_session::Column::RevokedAt, Expr::value(Utc::now()))
-            .col_expr(
-                auth_session::Column::RevokedReason,
-                Expr::value(revoked_reason::ACCOUNT_DISABLED),
-            )
-            .filter(auth_session::Column::AccountId.eq(account_id))
-            .filter(auth_session::Column::RevokedAt.is_null())
-            .exec(&txn)
-            .await?;
-    }
-    let what = if disabled {
-        action::ACCOUNT_DISABLED
-    } else {
-        action::ACCOUNT_ENABLED
-    };
-    audit::record(
-        &txn,
-        client,
-        Entry {
-            account_id: Some(account_id),
-            login: Some(&account.login),
-            action: what,
-            detail: Some(format!("by account {:?}", actor.account_id())),
-        },
-    )
+    let account = write::transaction(db, |txn| async move {
+        let txn = &*txn;
+        if actor.account_id() == Some(account_id) && disabled {
+            return Err(AppError::bad_input(
+                "accountId",
+                "不能停用自己的账号 (you cannot disable yourself)",
+            ));
+        }
+        let account = existing_account(txn, account_id).await?;
+        let mut active: account::ActiveModel = account.into();
+        active.disabled = Set(disabled);
+        let account = active.update(txn).await?;
+        if disabled {
+            auth_session::Entity::update_many()
+                .col_expr(auth_session::Column::RevokedAt, Expr::value(Utc::now()))
+                .col_expr(
+                    auth_session::Column::RevokedReason,
+                    Expr::value(revoked_reason::ACCOUNT_DISABLED),
+                )
+                .filter(auth_session::Column::AccountId.eq(account_id))
+                .filter(auth_session::Column::RevokedAt.is_null())
+                .exec(txn)
+                .await?;
+        }
+        let what = if disabled {
+            action::ACCOUNT_DISABLED
+        } else {
+            action::ACCOUNT_ENABLED
+        };
+        audit::record(
+            txn,
+            client,
+            Entry {
+                account_id: Some(account_id),
+                login: Some(&account.login),
+                action: what,
+                detail: Some(format!("by account {:?}", actor.account_id())),
+            },
+        )
+        .await?;
+        Ok(account)
+    })
     .await?;
-    txn.commit().await?;
+    // Once committed: the connections read their session again when told.
     if disabled {
         accounts::announce(live, account_id, AccessChange::AccountDisabled).await;
     }

@@ -12,7 +12,7 @@ use entity::{account, account_role, auth_session};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, Set, TransactionTrait,
+    QueryOrder, Set,
 };
 
 use crate::auth::token::{hash_refresh_token, new_refresh_token, AccessClaims};
@@ -22,6 +22,7 @@ use crate::domain::{login, password_policy};
 use crate::error::{AppError, AppResult};
 use crate::events::{AccessChange, Control, Live};
 use crate::service::audit::{self, action, Entry};
+use crate::service::write;
 
 /// What a successful sign-in or refresh hands back.
 #[derive(Clone, Debug)]
@@ -144,7 +145,7 @@ pub async fn sign_in(
         )
         .await
     {
-        audit::record(
+        audit::record_alone(
             db,
             client,
             Entry {
@@ -170,7 +171,7 @@ pub async fn sign_in(
         )
         .await
     {
-        audit::record(
+        audit::record_alone(
             db,
             client,
             Entry {
@@ -202,7 +203,7 @@ pub async fn sign_in(
                 Some(_) => "wrong password",
                 None => "unknown login",
             };
-            audit::record(
+            audit::record_alone(
                 db,
                 client,
                 Entry {
@@ -217,21 +218,25 @@ pub async fn sign_in(
         }
     };
     kit.limiter.reset(&account_key).await;
-    let txn = db.begin().await?;
-    let tokens = open_session(&txn, kit, settings, account, new_family_id(), client).await?;
-    audit::record(
-        &txn,
-        client,
-        Entry {
-            account_id: Some(tokens.account.id),
-            login: Some(&tokens.account.login),
-            action: action::SIGN_IN,
-            detail: None,
-        },
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(tokens)
+    let account = &account;
+    write::transaction(db, |txn| async move {
+        let txn = &*txn;
+        let tokens =
+            open_session(txn, kit, settings, account.clone(), new_family_id(), client).await?;
+        audit::record(
+            txn,
+            client,
+            Entry {
+                account_id: Some(tokens.account.id),
+                login: Some(&tokens.account.login),
+                action: action::SIGN_IN,
+                detail: None,
+            },
+        )
+        .await?;
+        Ok(tokens)
+    })
+    .await
 }
 
 async fn revoke_family<C: ConnectionTrait>(
@@ -267,88 +272,102 @@ pub async fn refresh(
     if session.revoked_at.is_some() {
         return Err(session_revoked());
     }
-    let txn = db.begin().await?;
-    // Claim the token: only one caller can turn `rotated_at` from NULL to now.
-    let claimed = auth_session::Entity::update_many()
-        .col_expr(auth_session::Column::RotatedAt, Expr::value(Utc::now()))
-        .filter(auth_session::Column::Id.eq(session.id))
-        .filter(auth_session::Column::RotatedAt.is_null())
-        .filter(auth_session::Column::RevokedAt.is_null())
-        .exec(&txn)
-        .await?
-        .rows_affected
-        == 1;
-    if !claimed {
-        txn.rollback().await?;
-        // Already rotated: this token was used before. Revoke the family for good.
-        let revoked = revoke_family(db, &session.family_id, revoked_reason::REFRESH_REUSED).await?;
-        announce(live, session.account_id, AccessChange::RefreshReused).await;
-        audit::record(
-            db,
+    let session = &session;
+    let rotated = write::transaction(db, |txn| async move {
+        let txn = &*txn;
+        // Claim the token: only one caller can turn `rotated_at` from NULL to now.
+        let claimed = auth_session::Entity::update_many()
+            .col_expr(auth_session::Column::RotatedAt, Expr::value(Utc::now()))
+            .filter(auth_session::Column::Id.eq(session.id))
+            .filter(auth_session::Column::RotatedAt.is_null())
+            .filter(auth_session::Column::RevokedAt.is_null())
+            .exec(txn)
+            .await?
+            .rows_affected
+            == 1;
+        if !claimed {
+            return Ok(None);
+        }
+        // An error from here on rolls the claim back.
+        if session.expires_at <= Utc::now() {
+            return Err(AppError::unauthenticated(
+                "TOKEN_EXPIRED",
+                "刷新令牌已过期,请重新登录 (refresh token expired; sign in again)",
+            ));
+        }
+        let account = account::Entity::find_by_id(session.account_id)
+            .one(txn)
+            .await?;
+        let Some(account) = account.filter(|a| !a.disabled) else {
+            return Err(session_revoked());
+        };
+        let tokens = open_session(
+            txn,
+            kit,
+            settings,
+            account,
+            session.family_id.clone(),
             client,
-            Entry {
-                account_id: Some(session.account_id),
-                login: None,
-                action: action::REFRESH_REUSE_DETECTED,
-                detail: Some(format!("{revoked} sessions revoked")),
-            },
         )
         .await?;
+        Ok(Some(tokens))
+    })
+    .await?;
+    let Some(tokens) = rotated else {
+        // Already rotated: this token was used before. Revoke the family for good.
+        write::transaction(db, |txn| async move {
+            let txn = &*txn;
+            let revoked =
+                revoke_family(txn, &session.family_id, revoked_reason::REFRESH_REUSED).await?;
+            audit::record(
+                txn,
+                client,
+                Entry {
+                    account_id: Some(session.account_id),
+                    login: None,
+                    action: action::REFRESH_REUSE_DETECTED,
+                    detail: Some(format!("{revoked} sessions revoked")),
+                },
+            )
+            .await
+        })
+        .await?;
+        announce(live, session.account_id, AccessChange::RefreshReused).await;
         return Err(AppError::unauthenticated(
             "REFRESH_TOKEN_REUSED",
             "刷新令牌已被使用,会话已全部注销 (refresh token reused; all sessions of this sign-in revoked)",
         ));
-    }
-    if session.expires_at <= Utc::now() {
-        txn.rollback().await?;
-        return Err(AppError::unauthenticated(
-            "TOKEN_EXPIRED",
-            "刷新令牌已过期,请重新登录 (refresh token expired; sign in again)",
-        ));
-    }
-    let account = account::Entity::find_by_id(session.account_id)
-        .one(&txn)
-        .await?;
-    let Some(account) = account.filter(|a| !a.disabled) else {
-        txn.rollback().await?;
-        return Err(session_revoked());
     };
-    let tokens = open_session(
-        &txn,
-        kit,
-        settings,
-        account,
-        session.family_id.clone(),
-        client,
-    )
-    .await?;
-    txn.commit().await?;
     Ok(tokens)
 }
 
 /// Ends the caller's session family (this device's sign-in).
-pub async fn sign_out<C: ConnectionTrait>(
-    db: &C,
+pub async fn sign_out(
+    db: &DatabaseConnection,
     live: &Live,
     actor: &Actor,
     client: &ClientInfo,
 ) -> AppResult<bool> {
     let principal = actor.require_signed_in()?;
-    let session = auth_session::Entity::find_by_id(principal.session_id)
-        .one(db)
-        .await?
-        .ok_or_else(session_revoked)?;
-    revoke_family(db, &session.family_id, revoked_reason::SIGNED_OUT).await?;
-    audit::record(
-        db,
-        client,
-        Entry {
-            account_id: Some(principal.account_id),
-            login: Some(&principal.login),
-            action: action::SIGN_OUT,
-            detail: None,
-        },
-    )
+    write::transaction(db, |txn| async move {
+        let txn = &*txn;
+        let session = auth_session::Entity::find_by_id(principal.session_id)
+            .one(txn)
+            .await?
+            .ok_or_else(session_revoked)?;
+        revoke_family(txn, &session.family_id, revoked_reason::SIGNED_OUT).await?;
+        audit::record(
+            txn,
+            client,
+            Entry {
+                account_id: Some(principal.account_id),
+                login: Some(&principal.login),
+                action: action::SIGN_OUT,
+                detail: None,
+            },
+        )
+        .await
+    })
     .await?;
     announce(live, principal.account_id, AccessChange::SignedOut).await;
     Ok(true)
@@ -401,41 +420,44 @@ pub async fn change_password(
             "新密码不能与当前密码相同 (must differ from the current password)",
         ));
     }
-    let hash = kit.hasher.hash(new).await?;
-    let txn = db.begin().await?;
-    let own_family = auth_session::Entity::find_by_id(principal.session_id)
-        .one(&txn)
-        .await?
-        .map(|s| s.family_id)
-        .unwrap_or_default();
-    let mut account: account::ActiveModel = account.into();
-    account.password_hash = Set(hash);
-    account.password_changed_at = Set(Utc::now());
-    account.update(&txn).await?;
-    let revoked = auth_session::Entity::update_many()
-        .col_expr(auth_session::Column::RevokedAt, Expr::value(Utc::now()))
-        .col_expr(
-            auth_session::Column::RevokedReason,
-            Expr::value(revoked_reason::PASSWORD_CHANGED),
+    let hash = &kit.hasher.hash(new).await?;
+    let account = &account;
+    write::transaction(db, |txn| async move {
+        let txn = &*txn;
+        let own_family = auth_session::Entity::find_by_id(principal.session_id)
+            .one(txn)
+            .await?
+            .map(|s| s.family_id)
+            .unwrap_or_default();
+        let mut account: account::ActiveModel = account.clone().into();
+        account.password_hash = Set(hash.clone());
+        account.password_changed_at = Set(Utc::now());
+        account.update(txn).await?;
+        let revoked = auth_session::Entity::update_many()
+            .col_expr(auth_session::Column::RevokedAt, Expr::value(Utc::now()))
+            .col_expr(
+                auth_session::Column::RevokedReason,
+                Expr::value(revoked_reason::PASSWORD_CHANGED),
+            )
+            .filter(auth_session::Column::AccountId.eq(principal.account_id))
+            .filter(auth_session::Column::FamilyId.ne(own_family))
+            .filter(auth_session::Column::RevokedAt.is_null())
+            .exec(txn)
+            .await?
+            .rows_affected;
+        audit::record(
+            txn,
+            client,
+            Entry {
+                account_id: Some(principal.account_id),
+                login: Some(&principal.login),
+                action: action::PASSWORD_CHANGED,
+                detail: Some(format!("{revoked} other sessions revoked")),
+            },
         )
-        .filter(auth_session::Column::AccountId.eq(principal.account_id))
-        .filter(auth_session::Column::FamilyId.ne(own_family))
-        .filter(auth_session::Column::RevokedAt.is_null())
-        .exec(&txn)
-        .await?
-        .rows_affected;
-    audit::record(
-        &txn,
-        client,
-        Entry {
-            account_id: Some(principal.account_id),
-            login: Some(&principal.login),
-            action: action::PASSWORD_CHANGED,
-            detail: Some(format!("{revoked} other sessions revoked")),
-        },
-    )
+        .await
+    })
     .await?;
-    txn.commit().await?;
     announce(live, principal.account_id, AccessChange::PasswordChanged).await;
     Ok(true)
 }

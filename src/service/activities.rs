@@ -10,7 +10,7 @@ use entity::{
 use sea_orm::sea_query::Query;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, Set, TransactionTrait,
+    QueryOrder, Set,
 };
 
 use crate::auth::{Actor, ClientInfo};
@@ -18,6 +18,7 @@ use crate::domain::page::{Page, PageRequest};
 use crate::error::{AppError, AppResult};
 use crate::service::idempotency::{self, Claim};
 use crate::service::paging::fetch_page;
+use crate::service::write;
 
 #[derive(Debug, Clone)]
 pub struct NewActivity {
@@ -80,148 +81,151 @@ async fn log_new(
     claim: Option<&Claim>,
 ) -> AppResult<activity::Model> {
     let principal = actor.require_signed_in()?;
-    let title = input.title.trim();
-    if !(1..=200).contains(&title.chars().count()) {
-        return Err(AppError::bad_input(
-            "title",
-            "标题须为1-200个字符 (1 to 200 characters)",
-        ));
-    }
-    if input
-        .notes
-        .as_deref()
-        .is_some_and(|n| n.chars().count() > 5000)
-    {
-        return Err(AppError::bad_input(
-            "notes",
-            "备注最多5000个字符 (at most 5000 characters)",
-        ));
-    }
-    let today = crate::domain::calendar::local_date(Utc::now());
-    if input.occurred_on > today {
-        return Err(AppError::bad_input(
-            "occurredOn",
-            "活动日期不能晚于今天 (cannot be in the future)",
-        ));
-    }
-    if input.occurred_on < NaiveDate::from_ymd_opt(2000, 1, 1).unwrap_or(today) {
-        return Err(AppError::bad_input(
-            "occurredOn",
-            "活动日期过早 (too far in the past)",
-        ));
-    }
-    if !(0..=100_000).contains(&input.citizens_heard) {
-        return Err(AppError::bad_input(
-            "citizensHeard",
-            "接待人数须为0-100000 (0 to 100000)",
-        ));
-    }
-    let participants = dedup(&input.participant_ids);
-    let stations = dedup(&input.station_ids);
-    if participants.is_empty() {
-        return Err(AppError::bad_input(
-            "participantIds",
-            "至少一名参加代表 (at least one deputy)",
-        ));
-    }
-    if participants.len() > MAX_LINKS || stations.len() > MAX_LINKS {
-        return Err(AppError::bad_input(
-            "participantIds",
-            format!("最多{MAX_LINKS}个 (at most {MAX_LINKS})"),
-        ));
-    }
-    let found_deputies = deputy::Entity::find()
-        .filter(deputy::Column::Id.is_in(participants.clone()))
-        .all(db)
-        .await?;
-    if found_deputies.len() != participants.len() {
-        return Err(AppError::bad_input(
-            "participantIds",
-            "参加代表不存在 (unknown deputy)",
-        ));
-    }
-    let found_stations = station::Entity::find()
-        .filter(station::Column::Id.is_in(stations.clone()))
-        .all(db)
-        .await?;
-    if found_stations.len() != stations.len() {
-        return Err(AppError::bad_input(
-            "stationIds",
-            "站点不存在 (unknown station)",
-        ));
-    }
-    if let Some(c) = input.campaign_id {
-        campaign::Entity::find_by_id(c)
-            .one(db)
-            .await?
-            .ok_or_else(|| {
-                AppError::bad_input("campaignId", "主题活动不存在 (unknown campaign)")
-            })?;
-    }
-    // Who may log it: a deputy for activities they take part in; staff for deputies
-    // resident at their station; supervisors (their townships) and admins for anyone.
-    let allowed = if actor.is_admin()
-        || actor.is_county_supervisor()
-        || actor.deputy_id().is_some_and(|d| participants.contains(&d))
-    {
-        true
-    } else {
-        let assignments = deputy_station::Entity::find()
-            .filter(deputy_station::Column::DeputyId.is_in(participants.clone()))
-            .filter(deputy_station::Column::Until.is_null())
-            .all(db)
+    let input = &input;
+    write::transaction(db, |txn| async move {
+        let txn = &*txn;
+        let title = input.title.trim();
+        if !(1..=200).contains(&title.chars().count()) {
+            return Err(AppError::bad_input(
+                "title",
+                "标题须为1-200个字符 (1 to 200 characters)",
+            ));
+        }
+        if input
+            .notes
+            .as_deref()
+            .is_some_and(|n| n.chars().count() > 5000)
+        {
+            return Err(AppError::bad_input(
+                "notes",
+                "备注最多5000个字符 (at most 5000 characters)",
+            ));
+        }
+        let today = crate::domain::calendar::local_date(Utc::now());
+        if input.occurred_on > today {
+            return Err(AppError::bad_input(
+                "occurredOn",
+                "活动日期不能晚于今天 (cannot be in the future)",
+            ));
+        }
+        if input.occurred_on < NaiveDate::from_ymd_opt(2000, 1, 1).unwrap_or(today) {
+            return Err(AppError::bad_input(
+                "occurredOn",
+                "活动日期过早 (too far in the past)",
+            ));
+        }
+        if !(0..=100_000).contains(&input.citizens_heard) {
+            return Err(AppError::bad_input(
+                "citizensHeard",
+                "接待人数须为0-100000 (0 to 100000)",
+            ));
+        }
+        let participants = dedup(&input.participant_ids);
+        let stations = dedup(&input.station_ids);
+        if participants.is_empty() {
+            return Err(AppError::bad_input(
+                "participantIds",
+                "至少一名参加代表 (at least one deputy)",
+            ));
+        }
+        if participants.len() > MAX_LINKS || stations.len() > MAX_LINKS {
+            return Err(AppError::bad_input(
+                "participantIds",
+                format!("最多{MAX_LINKS}个 (at most {MAX_LINKS})"),
+            ));
+        }
+        let found_deputies = deputy::Entity::find()
+            .filter(deputy::Column::Id.is_in(participants.clone()))
+            .all(txn)
             .await?;
-        let staff_ok = participants.iter().all(|d| {
-            assignments
-                .iter()
-                .any(|a| a.deputy_id == *d && actor.is_staff_of(a.station_id))
-        });
-        let townships: Vec<i64> = found_stations.iter().map(|s| s.township_id).collect();
-        let supervisor_ok = !townships.is_empty()
-            && townships
-                .iter()
-                .all(|t| actor.supervises_township(Some(*t)));
-        staff_ok || supervisor_ok
-    };
-    actor.require(allowed)?;
+        if found_deputies.len() != participants.len() {
+            return Err(AppError::bad_input(
+                "participantIds",
+                "参加代表不存在 (unknown deputy)",
+            ));
+        }
+        let found_stations = station::Entity::find()
+            .filter(station::Column::Id.is_in(stations.clone()))
+            .all(txn)
+            .await?;
+        if found_stations.len() != stations.len() {
+            return Err(AppError::bad_input(
+                "stationIds",
+                "站点不存在 (unknown station)",
+            ));
+        }
+        if let Some(c) = input.campaign_id {
+            campaign::Entity::find_by_id(c)
+                .one(txn)
+                .await?
+                .ok_or_else(|| {
+                    AppError::bad_input("campaignId", "主题活动不存在 (unknown campaign)")
+                })?;
+        }
+        // Who may log it: a deputy for activities they take part in; staff for deputies
+        // resident at their station; supervisors (their townships) and admins for anyone.
+        let allowed = if actor.is_admin()
+            || actor.is_county_supervisor()
+            || actor.deputy_id().is_some_and(|d| participants.contains(&d))
+        {
+            true
+        } else {
+            let assignments = deputy_station::Entity::find()
+                .filter(deputy_station::Column::DeputyId.is_in(participants.clone()))
+                .filter(deputy_station::Column::Until.is_null())
+                .all(txn)
+                .await?;
+            let staff_ok = participants.iter().all(|d| {
+                assignments
+                    .iter()
+                    .any(|a| a.deputy_id == *d && actor.is_staff_of(a.station_id))
+            });
+            let townships: Vec<i64> = found_stations.iter().map(|s| s.township_id).collect();
+            let supervisor_ok = !townships.is_empty()
+                && townships
+                    .iter()
+                    .all(|t| actor.supervises_township(Some(*t)));
+            staff_ok || supervisor_ok
+        };
+        actor.require(allowed)?;
 
-    let txn = db.begin().await?;
-    let created = activity::ActiveModel {
-        kind: Set(input.kind),
-        title: Set(title.to_owned()),
-        occurred_on: Set(input.occurred_on),
-        campaign_id: Set(input.campaign_id),
-        // Joint (联合视察、联动调研): spanning several stations.
-        is_joint: Set(stations.len() > 1),
-        citizens_heard: Set(input.citizens_heard),
-        notes: Set(input.notes),
-        recorded_by: Set(Some(principal.account_id)),
-        created_at: Set(Utc::now()),
-        ..Default::default()
-    }
-    .insert(&txn)
-    .await?;
-    for d in &participants {
-        activity_participant::ActiveModel {
-            activity_id: Set(created.id),
-            deputy_id: Set(*d),
+        let created = activity::ActiveModel {
+            kind: Set(input.kind),
+            title: Set(title.to_owned()),
+            occurred_on: Set(input.occurred_on),
+            campaign_id: Set(input.campaign_id),
+            // Joint (联合视察、联动调研): spanning several stations.
+            is_joint: Set(stations.len() > 1),
+            citizens_heard: Set(input.citizens_heard),
+            notes: Set(input.notes.clone()),
+            recorded_by: Set(Some(principal.account_id)),
+            created_at: Set(Utc::now()),
             ..Default::default()
         }
-        .insert(&txn)
+        .insert(txn)
         .await?;
-    }
-    for s in &stations {
-        activity_station::ActiveModel {
-            activity_id: Set(created.id),
-            station_id: Set(*s),
-            ..Default::default()
+        for d in &participants {
+            activity_participant::ActiveModel {
+                activity_id: Set(created.id),
+                deputy_id: Set(*d),
+                ..Default::default()
+            }
+            .insert(txn)
+            .await?;
         }
-        .insert(&txn)
-        .await?;
-    }
-    idempotency::record(claim, &txn, Some(created.id), serde_json::json!({})).await?;
-    txn.commit().await?;
-    Ok(created)
+        for s in &stations {
+            activity_station::ActiveModel {
+                activity_id: Set(created.id),
+                station_id: Set(*s),
+                ..Default::default()
+            }
+            .insert(txn)
+            .await?;
+        }
+        idempotency::record(claim, txn, Some(created.id), serde_json::json!({})).await?;
+        Ok(created)
+    })
+    .await
 }
 
 #[derive(Debug, Default, Clone)]
@@ -363,35 +367,40 @@ pub async fn create_campaign(
     input: NewCampaign,
 ) -> AppResult<campaign::Model> {
     actor.require(actor.is_admin() || actor.is_county_supervisor())?;
-    let name = input.name.trim();
-    if !(1..=128).contains(&name.chars().count()) {
-        return Err(AppError::bad_input(
-            "name",
-            "名称须为1-128个字符 (1 to 128 characters)",
-        ));
-    }
-    if input.ends_on.is_some_and(|end| end < input.starts_on) {
-        return Err(AppError::bad_input(
-            "endsOn",
-            "结束日期早于开始日期 (ends before it starts)",
-        ));
-    }
-    campaign::ActiveModel {
-        name: Set(name.to_owned()),
-        description: Set(input.description),
-        starts_on: Set(input.starts_on),
-        ends_on: Set(input.ends_on),
-        created_at: Set(Utc::now()),
-        ..Default::default()
-    }
-    .insert(db)
-    .await
-    .map_err(|e| match AppError::from(e) {
-        AppError::Conflict(_) => {
-            AppError::Conflict("同名主题活动已存在 (a campaign with this name exists)".into())
+    let input = &input;
+    write::transaction(db, |txn| async move {
+        let txn = &*txn;
+        let name = input.name.trim();
+        if !(1..=128).contains(&name.chars().count()) {
+            return Err(AppError::bad_input(
+                "name",
+                "名称须为1-128个字符 (1 to 128 characters)",
+            ));
         }
-        other => other,
+        if input.ends_on.is_some_and(|end| end < input.starts_on) {
+            return Err(AppError::bad_input(
+                "endsOn",
+                "结束日期早于开始日期 (ends before it starts)",
+            ));
+        }
+        campaign::ActiveModel {
+            name: Set(name.to_owned()),
+            description: Set(input.description.clone()),
+            starts_on: Set(input.starts_on),
+            ends_on: Set(input.ends_on),
+            created_at: Set(Utc::now()),
+            ..Default::default()
+        }
+        .insert(txn)
+        .await
+        .map_err(|e| match AppError::from(e) {
+            AppError::Conflict(_) => {
+                AppError::Conflict("同名主题活动已存在 (a campaign with this name exists)".into())
+            }
+            other => other,
+        })
     })
+    .await
 }
 
 pub async fn campaigns<C: ConnectionTrait>(

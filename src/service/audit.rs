@@ -2,12 +2,13 @@
 //! account services; read by admins only.
 use chrono::Utc;
 use entity::audit_log;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 
 use crate::auth::{Actor, ClientInfo};
 use crate::domain::page::{Page, PageRequest};
 use crate::error::AppResult;
 use crate::service::paging::fetch_page;
+use crate::service::write;
 
 /// The actions recorded, as stored in `audit_log.action`.
 pub mod action {
@@ -25,6 +26,7 @@ pub mod action {
     pub const SESSIONS_REVOKED: &str = "sessions_revoked";
 }
 
+#[derive(Clone)]
 pub struct Entry<'a> {
     pub account_id: Option<i64>,
     pub login: Option<&'a str>,
@@ -49,6 +51,20 @@ pub async fn record<C: ConnectionTrait>(
     .exec_without_returning(db)
     .await?;
     Ok(())
+}
+
+/// Records one entry in a write transaction of its own (an event with nothing else to
+/// write, such as a failed sign-in).
+pub async fn record_alone(
+    db: &DatabaseConnection,
+    client: &ClientInfo,
+    entry: Entry<'_>,
+) -> AppResult<()> {
+    let entry = &entry;
+    write::transaction(db, |txn| async move {
+        record(&*txn, client, entry.clone()).await
+    })
+    .await
 }
 
 #[derive(Debug, Default, Clone)]

@@ -2,15 +2,16 @@
 use std::io::BufRead;
 
 use entity::{account, department, deputy, station, township};
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
 use crate::auth::password::PasswordHasher;
 use crate::auth::token::TokenKeys;
 use crate::auth::{AuthKit, ClientInfo};
 use crate::cli::UserCommand;
-use crate::service::account_admin::{insert_account, GrantSpec, NewAccount};
+use crate::service::account_admin::{insert_account, prepare_account, GrantSpec, NewAccount};
 use crate::service::audit::{self, action, Entry};
 use crate::service::rate_limit::RateLimiter;
+use crate::service::write;
 
 fn read_password() -> Result<String, String> {
     if let Ok(password) = std::env::var("SMART_NPC_NEW_PASSWORD") {
@@ -115,26 +116,28 @@ pub async fn create_user(
         }
         other => format!("{other:?}"),
     };
-    let txn = db.begin().await.map_err(|e| format!("database: {e}"))?;
-    let account = insert_account(&txn, &kit, input, None)
-        .await
-        .map_err(describe)?;
-    let cli = ClientInfo {
+    let new = &prepare_account(&kit, input).await.map_err(describe)?;
+    let cli = &ClientInfo {
         ip: "cli".into(),
         user_agent: None,
     };
-    audit::record(
-        &txn,
-        &cli,
-        Entry {
-            account_id: Some(account.id),
-            login: Some(&account.login),
-            action: action::ACCOUNT_CREATED,
-            detail: Some(format!("command line; role {role:?}")),
-        },
-    )
+    let account = write::transaction(db, |txn| async move {
+        let txn = &*txn;
+        let account = insert_account(txn, new, None).await?;
+        audit::record(
+            txn,
+            cli,
+            Entry {
+                account_id: Some(account.id),
+                login: Some(&account.login),
+                action: action::ACCOUNT_CREATED,
+                detail: Some(format!("command line; role {role:?}")),
+            },
+        )
+        .await?;
+        Ok(account)
+    })
     .await
     .map_err(describe)?;
-    txn.commit().await.map_err(|e| format!("database: {e}"))?;
     Ok(account)
 }

@@ -7,7 +7,7 @@ use entity::{
 };
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, Set, TransactionTrait,
+    PaginatorTrait, QueryFilter, QuerySelect, Set,
 };
 
 use crate::auth::Actor;
@@ -15,6 +15,7 @@ use crate::domain::phone::Phone;
 use crate::domain::{deputy_code, scope};
 use crate::error::{AppError, AppResult};
 use crate::service::scope::{out_of_reach, station_authority};
+use crate::service::write;
 
 /// Admins everywhere; supervisors within their townships (or county-wide).
 fn may_manage_township(actor: &Actor, township_id: i64) -> bool {
@@ -106,38 +107,47 @@ pub async fn create_station(
     input: StationInput,
 ) -> AppResult<station::Model> {
     actor.require(may_manage_township(actor, input.township_id))?;
-    township_or(db, "townshipId", input.township_id).await?;
-    if let Some(parent) = input.parent_id {
-        // The parent lies in the new station's township (and so within the actor's
-        // reach); one elsewhere answers as a missing one.
-        station::Entity::find_by_id(parent)
-            .one(db)
-            .await?
-            .filter(|p| scope::parent_station_fits(input.township_id, p.township_id))
-            .ok_or_else(|| out_of_reach("parentId", "上级站点", "parent station"))?;
-    }
-    let brand_name = optional_text("brandName", input.brand_name, 64)?;
-    let now = Utc::now();
-    station::ActiveModel {
-        code: Set(code("code", &input.code)?),
-        name: Set(text("name", &input.name, 128)?),
-        kind: Set(input.kind),
-        township_id: Set(input.township_id),
-        parent_id: Set(input.parent_id),
-        is_brand: Set(brand_name.is_some()),
-        brand_name: Set(brand_name),
-        feature: Set(optional_text("feature", input.feature, 2000)?),
-        address: Set(optional_text("address", input.address, 255)?),
-        reception_hours: Set(optional_text("receptionHours", input.reception_hours, 128)?),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
-    }
-    .insert(db)
+    let input = &input;
+    write::transaction(db, |txn| async move {
+        let txn = &*txn;
+        township_or(txn, "townshipId", input.township_id).await?;
+        if let Some(parent) = input.parent_id {
+            // The parent lies in the new station's township (and so within the actor's
+            // reach); one elsewhere answers as a missing one.
+            station::Entity::find_by_id(parent)
+                .one(txn)
+                .await?
+                .filter(|p| scope::parent_station_fits(input.township_id, p.township_id))
+                .ok_or_else(|| out_of_reach("parentId", "上级站点", "parent station"))?;
+        }
+        let brand_name = optional_text("brandName", input.brand_name.clone(), 64)?;
+        let now = Utc::now();
+        station::ActiveModel {
+            code: Set(code("code", &input.code)?),
+            name: Set(text("name", &input.name, 128)?),
+            kind: Set(input.kind),
+            township_id: Set(input.township_id),
+            parent_id: Set(input.parent_id),
+            is_brand: Set(brand_name.is_some()),
+            brand_name: Set(brand_name),
+            feature: Set(optional_text("feature", input.feature.clone(), 2000)?),
+            address: Set(optional_text("address", input.address.clone(), 255)?),
+            reception_hours: Set(optional_text(
+                "receptionHours",
+                input.reception_hours.clone(),
+                128,
+            )?),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(txn)
+        .await
+        .map_err(conflict(
+            "站点编码或名称已存在 (station code or name already used)",
+        ))
+    })
     .await
-    .map_err(conflict(
-        "站点编码或名称已存在 (station code or name already used)",
-    ))
 }
 
 /// Descriptive fields only; `None` leaves a field as it is, an empty string clears it.
@@ -156,33 +166,39 @@ pub async fn update_station(
     id: i64,
     patch: StationPatch,
 ) -> AppResult<station::Model> {
-    let existing = station::Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .ok_or_else(|| AppError::not_found("站点 (station)"))?;
-    actor.require(may_manage_station(actor, &existing))?;
-    let mut active: station::ActiveModel = existing.into();
-    if let Some(name) = patch.name {
-        active.name = Set(text("name", &name, 128)?);
-    }
-    if let Some(brand) = patch.brand_name {
-        let brand = optional_text("brandName", Some(brand), 64)?;
-        active.is_brand = Set(brand.is_some());
-        active.brand_name = Set(brand);
-    }
-    if let Some(feature) = patch.feature {
-        active.feature = Set(optional_text("feature", Some(feature), 2000)?);
-    }
-    if let Some(address) = patch.address {
-        active.address = Set(optional_text("address", Some(address), 255)?);
-    }
-    if let Some(hours) = patch.reception_hours {
-        active.reception_hours = Set(optional_text("receptionHours", Some(hours), 128)?);
-    }
-    active.updated_at = Set(Utc::now());
-    active.update(db).await.map_err(conflict(
-        "同乡镇已有同名站点 (a station of that name exists in the township)",
-    ))
+    let patch = &patch;
+    write::transaction(db, |txn| async move {
+        let txn = &*txn;
+        let existing = station::Entity::find_by_id(id)
+            .lock_exclusive()
+            .one(txn)
+            .await?
+            .ok_or_else(|| AppError::not_found("站点 (station)"))?;
+        actor.require(may_manage_station(actor, &existing))?;
+        let mut active: station::ActiveModel = existing.into();
+        if let Some(name) = patch.name.clone() {
+            active.name = Set(text("name", &name, 128)?);
+        }
+        if let Some(brand) = patch.brand_name.clone() {
+            let brand = optional_text("brandName", Some(brand), 64)?;
+            active.is_brand = Set(brand.is_some());
+            active.brand_name = Set(brand);
+        }
+        if let Some(feature) = patch.feature.clone() {
+            active.feature = Set(optional_text("feature", Some(feature), 2000)?);
+        }
+        if let Some(address) = patch.address.clone() {
+            active.address = Set(optional_text("address", Some(address), 255)?);
+        }
+        if let Some(hours) = patch.reception_hours.clone() {
+            active.reception_hours = Set(optional_text("receptionHours", Some(hours), 128)?);
+        }
+        active.updated_at = Set(Utc::now());
+        active.update(txn).await.map_err(conflict(
+            "同乡镇已有同名站点 (a station of that name exists in the township)",
+        ))
+    })
+    .await
 }
 
 pub async fn create_grid(
@@ -192,20 +208,25 @@ pub async fn create_grid(
     name: &str,
     description: Option<String>,
 ) -> AppResult<grid::Model> {
-    let station = station_or(db, "stationId", station_id).await?;
-    actor.require(may_manage_station(actor, &station))?;
-    grid::ActiveModel {
-        station_id: Set(station.id),
-        name: Set(text("name", name, 64)?),
-        description: Set(optional_text("description", description, 2000)?),
-        created_at: Set(Utc::now()),
-        ..Default::default()
-    }
-    .insert(db)
+    let description = &description;
+    write::transaction(db, |txn| async move {
+        let txn = &*txn;
+        let station = station_or(txn, "stationId", station_id).await?;
+        actor.require(may_manage_station(actor, &station))?;
+        grid::ActiveModel {
+            station_id: Set(station.id),
+            name: Set(text("name", name, 64)?),
+            description: Set(optional_text("description", description.clone(), 2000)?),
+            created_at: Set(Utc::now()),
+            ..Default::default()
+        }
+        .insert(txn)
+        .await
+        .map_err(conflict(
+            "该站点已有同名网格 (the station has a grid of that name)",
+        ))
+    })
     .await
-    .map_err(conflict(
-        "该站点已有同名网格 (the station has a grid of that name)",
-    ))
 }
 
 // ------------------------------------------------------------------ deputies
@@ -252,54 +273,59 @@ pub async fn create_deputy(
     input: DeputyInput,
 ) -> AppResult<deputy::Model> {
     actor.require(may_manage_deputies(actor))?;
-    check_deputy(&input)?;
-    if let Some(t) = input.township_id {
-        township_or(db, "townshipId", t).await?;
-    }
-    let now = Utc::now();
-    // A fresh random code; on the (unlikely) collision, draw again.
-    for _ in 0..5 {
-        let code = deputy_code::generate();
-        if deputy::Entity::find()
-            .filter(deputy::Column::Code.eq(&code))
-            .count(db)
-            .await?
-            > 0
-        {
-            continue;
+    let input = &input;
+    write::transaction(db, |txn| async move {
+        let txn = &*txn;
+        check_deputy(input)?;
+        if let Some(t) = input.township_id {
+            township_or(txn, "townshipId", t).await?;
         }
-        return Ok(deputy::ActiveModel {
-            code: Set(code),
-            name: Set(text("name", &input.name, 64)?),
-            gender: Set(input.gender),
-            level: Set(input.level),
-            township_id: Set(input.township_id),
-            is_leading_cadre: Set(input.is_leading_cadre),
-            term_status: Set(input.term_status),
-            is_sc_member: Set(input.is_sc_member),
-            is_sc_leader: Set(input.is_sc_leader),
-            professional_field: Set(optional_text(
-                "professionalField",
-                input.professional_field,
-                64,
-            )?),
-            occupation: Set(optional_text("occupation", input.occupation, 128)?),
-            phone: Set(input
-                .phone
-                .as_deref()
-                .map(|p| Phone::parse("phone", p))
-                .transpose()?
-                .map(Phone::into_string)),
-            bio: Set(optional_text("bio", input.bio, 5000)?),
-            active: Set(true),
-            created_at: Set(now),
-            updated_at: Set(now),
-            ..Default::default()
+        let now = Utc::now();
+        // A fresh random code; on the (unlikely) collision, draw again.
+        for _ in 0..5 {
+            let code = deputy_code::generate();
+            if deputy::Entity::find()
+                .filter(deputy::Column::Code.eq(&code))
+                .count(txn)
+                .await?
+                > 0
+            {
+                continue;
+            }
+            return Ok(deputy::ActiveModel {
+                code: Set(code),
+                name: Set(text("name", &input.name, 64)?),
+                gender: Set(input.gender),
+                level: Set(input.level),
+                township_id: Set(input.township_id),
+                is_leading_cadre: Set(input.is_leading_cadre),
+                term_status: Set(input.term_status),
+                is_sc_member: Set(input.is_sc_member),
+                is_sc_leader: Set(input.is_sc_leader),
+                professional_field: Set(optional_text(
+                    "professionalField",
+                    input.professional_field.clone(),
+                    64,
+                )?),
+                occupation: Set(optional_text("occupation", input.occupation.clone(), 128)?),
+                phone: Set(input
+                    .phone
+                    .as_deref()
+                    .map(|p| Phone::parse("phone", p))
+                    .transpose()?
+                    .map(Phone::into_string)),
+                bio: Set(optional_text("bio", input.bio.clone(), 5000)?),
+                active: Set(true),
+                created_at: Set(now),
+                updated_at: Set(now),
+                ..Default::default()
+            }
+            .insert(txn)
+            .await?);
         }
-        .insert(db)
-        .await?);
-    }
-    Err(AppError::internal("could not draw a unique deputy code"))
+        Err(AppError::internal("could not draw a unique deputy code"))
+    })
+    .await
 }
 
 pub async fn update_deputy(
@@ -310,41 +336,47 @@ pub async fn update_deputy(
     active_flag: Option<bool>,
 ) -> AppResult<deputy::Model> {
     actor.require(may_manage_deputies(actor))?;
-    check_deputy(&input)?;
-    let existing = deputy::Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .ok_or_else(|| AppError::not_found("代表 (deputy)"))?;
-    if let Some(t) = input.township_id {
-        township_or(db, "townshipId", t).await?;
-    }
-    let mut active: deputy::ActiveModel = existing.into();
-    active.name = Set(text("name", &input.name, 64)?);
-    active.gender = Set(input.gender);
-    active.level = Set(input.level);
-    active.township_id = Set(input.township_id);
-    active.is_leading_cadre = Set(input.is_leading_cadre);
-    active.term_status = Set(input.term_status);
-    active.is_sc_member = Set(input.is_sc_member);
-    active.is_sc_leader = Set(input.is_sc_leader);
-    active.professional_field = Set(optional_text(
-        "professionalField",
-        input.professional_field,
-        64,
-    )?);
-    active.occupation = Set(optional_text("occupation", input.occupation, 128)?);
-    active.phone = Set(input
-        .phone
-        .as_deref()
-        .map(|p| Phone::parse("phone", p))
-        .transpose()?
-        .map(Phone::into_string));
-    active.bio = Set(optional_text("bio", input.bio, 5000)?);
-    if let Some(flag) = active_flag {
-        active.active = Set(flag);
-    }
-    active.updated_at = Set(Utc::now());
-    Ok(active.update(db).await?)
+    let input = &input;
+    write::transaction(db, |txn| async move {
+        let txn = &*txn;
+        check_deputy(input)?;
+        let existing = deputy::Entity::find_by_id(id)
+            .lock_exclusive()
+            .one(txn)
+            .await?
+            .ok_or_else(|| AppError::not_found("代表 (deputy)"))?;
+        if let Some(t) = input.township_id {
+            township_or(txn, "townshipId", t).await?;
+        }
+        let mut active: deputy::ActiveModel = existing.into();
+        active.name = Set(text("name", &input.name, 64)?);
+        active.gender = Set(input.gender);
+        active.level = Set(input.level);
+        active.township_id = Set(input.township_id);
+        active.is_leading_cadre = Set(input.is_leading_cadre);
+        active.term_status = Set(input.term_status);
+        active.is_sc_member = Set(input.is_sc_member);
+        active.is_sc_leader = Set(input.is_sc_leader);
+        active.professional_field = Set(optional_text(
+            "professionalField",
+            input.professional_field.clone(),
+            64,
+        )?);
+        active.occupation = Set(optional_text("occupation", input.occupation.clone(), 128)?);
+        active.phone = Set(input
+            .phone
+            .as_deref()
+            .map(|p| Phone::parse("phone", p))
+            .transpose()?
+            .map(Phone::into_string));
+        active.bio = Set(optional_text("bio", input.bio.clone(), 5000)?);
+        if let Some(flag) = active_flag {
+            active.active = Set(flag);
+        }
+        active.updated_at = Set(Utc::now());
+        Ok(active.update(txn).await?)
+    })
+    .await
 }
 
 // ------------------------------------------------------------------ assignments
@@ -361,51 +393,59 @@ pub async fn assign_resident(
     station_id: i64,
     since: Option<NaiveDate>,
 ) -> AppResult<deputy_station::Model> {
-    let station = station_or(db, "stationId", station_id).await?;
-    actor.require(may_manage_station(actor, &station))?;
-    // A deputy outside the actor's reach answers exactly as a missing one.
-    let deputy = deputy::Entity::find_by_id(deputy_id)
-        .one(db)
-        .await?
-        .filter(|d| {
-            scope::may_assign_resident(station_authority(actor), station.township_id, d.township_id)
-        })
-        .ok_or_else(|| out_of_reach("deputyId", "代表", "deputy"))?;
-    if !deputy.active {
-        return Err(AppError::bad_input(
-            "deputyId",
-            "该代表已不在任 (the deputy is not active)",
-        ));
-    }
-    let existing = deputy_station::Entity::find()
-        .filter(deputy_station::Column::DeputyId.eq(deputy_id))
-        .filter(deputy_station::Column::StationId.eq(station_id))
-        .one(db)
-        .await?;
-    let since = since.unwrap_or_else(|| crate::domain::calendar::local_date(Utc::now()));
-    match existing {
-        Some(row) if row.until.is_none() => Err(AppError::Conflict(
-            "该代表已驻此站 (already resident here)".into(),
-        )),
-        // A deputy coming back: the assignment row is reopened.
-        Some(row) => {
-            let mut active: deputy_station::ActiveModel = row.into();
-            active.since = Set(since);
-            active.until = Set(None);
-            Ok(active.update(db).await?)
+    write::transaction(db, |txn| async move {
+        let txn = &*txn;
+        let station = station_or(txn, "stationId", station_id).await?;
+        actor.require(may_manage_station(actor, &station))?;
+        // A deputy outside the actor's reach answers exactly as a missing one.
+        let deputy = deputy::Entity::find_by_id(deputy_id)
+            .one(txn)
+            .await?
+            .filter(|d| {
+                scope::may_assign_resident(
+                    station_authority(actor),
+                    station.township_id,
+                    d.township_id,
+                )
+            })
+            .ok_or_else(|| out_of_reach("deputyId", "代表", "deputy"))?;
+        if !deputy.active {
+            return Err(AppError::bad_input(
+                "deputyId",
+                "该代表已不在任 (the deputy is not active)",
+            ));
         }
-        None => Ok(deputy_station::ActiveModel {
-            deputy_id: Set(deputy_id),
-            station_id: Set(station_id),
-            is_resident: Set(true),
-            since: Set(since),
-            until: Set(None),
-            created_at: Set(Utc::now()),
-            ..Default::default()
+        let existing = deputy_station::Entity::find()
+            .filter(deputy_station::Column::DeputyId.eq(deputy_id))
+            .filter(deputy_station::Column::StationId.eq(station_id))
+            .one(txn)
+            .await?;
+        let since = since.unwrap_or_else(|| crate::domain::calendar::local_date(Utc::now()));
+        match existing {
+            Some(row) if row.until.is_none() => Err(AppError::Conflict(
+                "该代表已驻此站 (already resident here)".into(),
+            )),
+            // A deputy coming back: the assignment row is reopened.
+            Some(row) => {
+                let mut active: deputy_station::ActiveModel = row.into();
+                active.since = Set(since);
+                active.until = Set(None);
+                Ok(active.update(txn).await?)
+            }
+            None => Ok(deputy_station::ActiveModel {
+                deputy_id: Set(deputy_id),
+                station_id: Set(station_id),
+                is_resident: Set(true),
+                since: Set(since),
+                until: Set(None),
+                created_at: Set(Utc::now()),
+                ..Default::default()
+            }
+            .insert(txn)
+            .await?),
         }
-        .insert(db)
-        .await?),
-    }
+    })
+    .await
 }
 
 pub async fn end_resident(
@@ -415,39 +455,41 @@ pub async fn end_resident(
     station_id: i64,
     until: Option<NaiveDate>,
 ) -> AppResult<deputy_station::Model> {
-    let station = station_or(db, "stationId", station_id).await?;
-    actor.require(may_manage_station(actor, &station))?;
-    let row = deputy_station::Entity::find()
-        .filter(deputy_station::Column::DeputyId.eq(deputy_id))
-        .filter(deputy_station::Column::StationId.eq(station_id))
-        .filter(deputy_station::Column::Until.is_null())
-        .one(db)
-        .await?
-        .ok_or_else(|| AppError::not_found("驻站安排 (resident assignment)"))?;
-    let until = until.unwrap_or_else(|| crate::domain::calendar::local_date(Utc::now()));
-    if until < row.since {
-        return Err(AppError::bad_input(
-            "until",
-            "结束日期早于开始日期 (ends before it began)",
-        ));
-    }
-    let txn = db.begin().await?;
-    // Their grid links at this station end with the assignment.
-    let station_grids = sea_orm::sea_query::Query::select()
-        .column(grid::Column::Id)
-        .from(grid::Entity)
-        .and_where(grid::Column::StationId.eq(station_id))
-        .to_owned();
-    deputy_grid::Entity::delete_many()
-        .filter(deputy_grid::Column::DeputyId.eq(deputy_id))
-        .filter(deputy_grid::Column::GridId.in_subquery(station_grids))
-        .exec(&txn)
-        .await?;
-    let mut active: deputy_station::ActiveModel = row.into();
-    active.until = Set(Some(until));
-    let ended = active.update(&txn).await?;
-    txn.commit().await?;
-    Ok(ended)
+    write::transaction(db, |txn| async move {
+        let txn = &*txn;
+        let station = station_or(txn, "stationId", station_id).await?;
+        actor.require(may_manage_station(actor, &station))?;
+        let row = deputy_station::Entity::find()
+            .filter(deputy_station::Column::DeputyId.eq(deputy_id))
+            .filter(deputy_station::Column::StationId.eq(station_id))
+            .filter(deputy_station::Column::Until.is_null())
+            .lock_exclusive()
+            .one(txn)
+            .await?
+            .ok_or_else(|| AppError::not_found("驻站安排 (resident assignment)"))?;
+        let until = until.unwrap_or_else(|| crate::domain::calendar::local_date(Utc::now()));
+        if until < row.since {
+            return Err(AppError::bad_input(
+                "until",
+                "结束日期早于开始日期 (ends before it began)",
+            ));
+        }
+        // Their grid links at this station end with the assignment.
+        let station_grids = sea_orm::sea_query::Query::select()
+            .column(grid::Column::Id)
+            .from(grid::Entity)
+            .and_where(grid::Column::StationId.eq(station_id))
+            .to_owned();
+        deputy_grid::Entity::delete_many()
+            .filter(deputy_grid::Column::DeputyId.eq(deputy_id))
+            .filter(deputy_grid::Column::GridId.in_subquery(station_grids))
+            .exec(txn)
+            .await?;
+        let mut active: deputy_station::ActiveModel = row.into();
+        active.until = Set(Some(until));
+        Ok(active.update(txn).await?)
+    })
+    .await
 }
 
 /// Each resident deputy links one or two grids of their station (融合共治小组).
@@ -459,47 +501,58 @@ pub async fn link_grid(
     deputy_id: i64,
     grid_id: i64,
 ) -> AppResult<deputy_grid::Model> {
-    let grid = grid::Entity::find_by_id(grid_id)
-        .one(db)
-        .await?
-        .ok_or_else(|| AppError::bad_input("gridId", "网格不存在 (no such grid)"))?;
-    let station = station_or(db, "gridId", grid.station_id).await?;
-    actor.require(may_manage_station(actor, &station))?;
-    // Only the station's own resident deputies: any other id, existing or not, gets
-    // the same answer.
-    let resident = deputy_station::Entity::find()
-        .filter(deputy_station::Column::DeputyId.eq(deputy_id))
-        .filter(deputy_station::Column::StationId.eq(station.id))
-        .filter(deputy_station::Column::Until.is_null())
-        .count(db)
-        .await?
-        > 0;
-    if !resident {
-        return Err(AppError::bad_input(
-            "deputyId",
-            "本站没有这名驻站代表,只有驻站代表可联系本站网格 \
-             (no such resident deputy here: only the station's resident deputies link its grids)",
-        ));
-    }
-    let linked = deputy_grid::Entity::find()
-        .filter(deputy_grid::Column::DeputyId.eq(deputy_id))
-        .count(db)
-        .await?;
-    if linked >= MAX_GRIDS_PER_DEPUTY {
-        return Err(AppError::bad_input(
-            "gridId",
-            "每名驻站代表最多联系2个网格 (at most 2 grids per deputy)",
-        ));
-    }
-    deputy_grid::ActiveModel {
-        deputy_id: Set(deputy_id),
-        grid_id: Set(grid_id),
-        created_at: Set(Utc::now()),
-        ..Default::default()
-    }
-    .insert(db)
+    write::transaction(db, |txn| async move {
+        let txn = &*txn;
+        let grid = grid::Entity::find_by_id(grid_id)
+            .one(txn)
+            .await?
+            .ok_or_else(|| AppError::bad_input("gridId", "网格不存在 (no such grid)"))?;
+        let station = station_or(txn, "gridId", grid.station_id).await?;
+        actor.require(may_manage_station(actor, &station))?;
+        // Only the station's own resident deputies: any other id, existing or not, gets
+        // the same answer.
+        let resident = deputy_station::Entity::find()
+            .filter(deputy_station::Column::DeputyId.eq(deputy_id))
+            .filter(deputy_station::Column::StationId.eq(station.id))
+            .filter(deputy_station::Column::Until.is_null())
+            .count(txn)
+            .await?
+            > 0;
+        if !resident {
+            return Err(AppError::bad_input(
+                "deputyId",
+                "本站没有这名驻站代表,只有驻站代表可联系本站网格 \
+                 (no such resident deputy here: only the station's resident deputies \
+                 link its grids)",
+            ));
+        }
+        // One deputy's links take turns (the deputy's row lock), so the count below
+        // still holds when this link commits.
+        deputy::Entity::find_by_id(deputy_id)
+            .lock_exclusive()
+            .one(txn)
+            .await?;
+        let linked = deputy_grid::Entity::find()
+            .filter(deputy_grid::Column::DeputyId.eq(deputy_id))
+            .count(txn)
+            .await?;
+        if linked >= MAX_GRIDS_PER_DEPUTY {
+            return Err(AppError::bad_input(
+                "gridId",
+                "每名驻站代表最多联系2个网格 (at most 2 grids per deputy)",
+            ));
+        }
+        deputy_grid::ActiveModel {
+            deputy_id: Set(deputy_id),
+            grid_id: Set(grid_id),
+            created_at: Set(Utc::now()),
+            ..Default::default()
+        }
+        .insert(txn)
+        .await
+        .map_err(conflict("已联系该网格 (already linked)"))
+    })
     .await
-    .map_err(conflict("已联系该网格 (already linked)"))
 }
 
 pub async fn unlink_grid(
@@ -508,22 +561,26 @@ pub async fn unlink_grid(
     deputy_id: i64,
     grid_id: i64,
 ) -> AppResult<bool> {
-    let grid = grid::Entity::find_by_id(grid_id)
-        .one(db)
-        .await?
-        .ok_or_else(|| AppError::bad_input("gridId", "网格不存在 (no such grid)"))?;
-    let station = station_or(db, "gridId", grid.station_id).await?;
-    actor.require(may_manage_station(actor, &station))?;
-    let removed = deputy_grid::Entity::delete_many()
-        .filter(deputy_grid::Column::DeputyId.eq(deputy_id))
-        .filter(deputy_grid::Column::GridId.eq(grid_id))
-        .exec(db)
-        .await?
-        .rows_affected;
-    if removed == 0 {
-        return Err(AppError::not_found("网格联系 (grid link)"));
-    }
-    Ok(true)
+    write::transaction(db, |txn| async move {
+        let txn = &*txn;
+        let grid = grid::Entity::find_by_id(grid_id)
+            .one(txn)
+            .await?
+            .ok_or_else(|| AppError::bad_input("gridId", "网格不存在 (no such grid)"))?;
+        let station = station_or(txn, "gridId", grid.station_id).await?;
+        actor.require(may_manage_station(actor, &station))?;
+        let removed = deputy_grid::Entity::delete_many()
+            .filter(deputy_grid::Column::DeputyId.eq(deputy_id))
+            .filter(deputy_grid::Column::GridId.eq(grid_id))
+            .exec(txn)
+            .await?
+            .rows_affected;
+        if removed == 0 {
+            return Err(AppError::not_found("网格联系 (grid link)"));
+        }
+        Ok(true)
+    })
+    .await
 }
 
 // ------------------------------------------------------------------ liaisons, departments
@@ -542,33 +599,38 @@ pub async fn create_liaison(
     actor: &Actor,
     input: LiaisonInput,
 ) -> AppResult<liaison::Model> {
-    let station = station_or(db, "stationId", input.station_id).await?;
-    actor.require(may_manage_station(actor, &station))?;
-    if let Some(g) = input.grid_id {
-        // A grid of another station answers as a missing one.
-        grid::Entity::find_by_id(g)
-            .one(db)
-            .await?
-            .filter(|grid| grid.station_id == station.id)
-            .ok_or_else(|| out_of_reach("gridId", "网格", "grid"))?;
-    }
-    Ok(liaison::ActiveModel {
-        station_id: Set(station.id),
-        grid_id: Set(input.grid_id),
-        name: Set(text("name", &input.name, 64)?),
-        kind: Set(input.kind),
-        phone: Set(input
-            .phone
-            .as_deref()
-            .map(|p| Phone::parse("phone", p))
-            .transpose()?
-            .map(Phone::into_string)),
-        active: Set(true),
-        created_at: Set(Utc::now()),
-        ..Default::default()
-    }
-    .insert(db)
-    .await?)
+    let input = &input;
+    write::transaction(db, |txn| async move {
+        let txn = &*txn;
+        let station = station_or(txn, "stationId", input.station_id).await?;
+        actor.require(may_manage_station(actor, &station))?;
+        if let Some(g) = input.grid_id {
+            // A grid of another station answers as a missing one.
+            grid::Entity::find_by_id(g)
+                .one(txn)
+                .await?
+                .filter(|grid| grid.station_id == station.id)
+                .ok_or_else(|| out_of_reach("gridId", "网格", "grid"))?;
+        }
+        Ok(liaison::ActiveModel {
+            station_id: Set(station.id),
+            grid_id: Set(input.grid_id),
+            name: Set(text("name", &input.name, 64)?),
+            kind: Set(input.kind),
+            phone: Set(input
+                .phone
+                .as_deref()
+                .map(|p| Phone::parse("phone", p))
+                .transpose()?
+                .map(Phone::into_string)),
+            active: Set(true),
+            created_at: Set(Utc::now()),
+            ..Default::default()
+        }
+        .insert(txn)
+        .await?)
+    })
+    .await
 }
 
 pub async fn create_department(
@@ -580,38 +642,42 @@ pub async fn create_department(
     township_id: Option<i64>,
 ) -> AppResult<department::Model> {
     actor.require(actor.is_admin())?;
-    match (level, township_id) {
-        (DepartmentLevel::Township, None) => {
-            return Err(AppError::bad_input(
-                "townshipId",
-                "乡镇级部门须指定乡镇 (a township department needs its township)",
-            ))
+    write::transaction(db, |txn| async move {
+        let txn = &*txn;
+        match (level, township_id) {
+            (DepartmentLevel::Township, None) => {
+                return Err(AppError::bad_input(
+                    "townshipId",
+                    "乡镇级部门须指定乡镇 (a township department needs its township)",
+                ))
+            }
+            (DepartmentLevel::County, Some(_)) => {
+                return Err(AppError::bad_input(
+                    "townshipId",
+                    "县级部门不属于乡镇 (county departments have no township)",
+                ))
+            }
+            (_, Some(t)) => {
+                township_or(txn, "townshipId", t).await?;
+            }
+            _ => {}
         }
-        (DepartmentLevel::County, Some(_)) => {
-            return Err(AppError::bad_input(
-                "townshipId",
-                "县级部门不属于乡镇 (county departments have no township)",
-            ))
+        department::ActiveModel {
+            code: Set(code("code", code_raw)?),
+            name: Set(text("name", name, 128)?),
+            level: Set(level),
+            township_id: Set(township_id),
+            phone: Set(None),
+            created_at: Set(Utc::now()),
+            ..Default::default()
         }
-        (_, Some(t)) => {
-            township_or(db, "townshipId", t).await?;
-        }
-        _ => {}
-    }
-    department::ActiveModel {
-        code: Set(code("code", code_raw)?),
-        name: Set(text("name", name, 128)?),
-        level: Set(level),
-        township_id: Set(township_id),
-        phone: Set(None),
-        created_at: Set(Utc::now()),
-        ..Default::default()
-    }
-    .insert(db)
+        .insert(txn)
+        .await
+        .map_err(conflict(
+            "部门编码或名称已存在 (department code or name already used)",
+        ))
+    })
     .await
-    .map_err(conflict(
-        "部门编码或名称已存在 (department code or name already used)",
-    ))
 }
 
 pub async fn liaisons_by_station<C: ConnectionTrait>(

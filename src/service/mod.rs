@@ -22,3 +22,4 @@ pub mod statistics;
 pub mod stories;
 pub mod suggestions;
 pub mod wechat;
+pub mod write;

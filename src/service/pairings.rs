@@ -7,7 +7,7 @@ use entity::{
 };
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, Set,
+    QueryOrder, QuerySelect, Set,
 };
 
 use crate::auth::Actor;
@@ -15,6 +15,7 @@ use crate::domain::page::{Page, PageRequest};
 use crate::domain::pairing_rules::{self, CoverageInput, DeputyTraits, Gap};
 use crate::error::{AppError, AppResult};
 use crate::service::paging::fetch_page;
+use crate::service::write;
 
 /// Pairings are the standing committee's business: supervisors and admins.
 fn may_manage(actor: &Actor) -> bool {
@@ -60,55 +61,62 @@ pub async fn create(
     input: NewPairing,
 ) -> AppResult<pairing::Model> {
     actor.require(may_manage(actor))?;
-    let senior = deputy_or_bad_input(db, "seniorDeputyId", input.senior_deputy_id).await?;
-    let junior = match input.junior_deputy_id {
-        Some(id) => Some(deputy_or_bad_input(db, "juniorDeputyId", id).await?),
-        None => None,
-    };
-    if let Some(t) = input.township_id {
-        township::Entity::find_by_id(t)
-            .one(db)
-            .await?
-            .ok_or_else(|| AppError::bad_input("townshipId", "乡镇不存在 (no such township)"))?;
-    }
-    pairing_rules::check_fit(
-        input.kind,
-        &traits(&senior),
-        junior.as_ref().map(traits).as_ref(),
-        input.township_id,
-    )?;
-    if let Some(note) = &input.note {
-        if note.chars().count() > 2000 {
-            return Err(AppError::bad_input(
-                "note",
-                "备注最多2000个字符 (at most 2000 characters)",
-            ));
+    let input = &input;
+    write::transaction(db, |txn| async move {
+        let txn = &*txn;
+        let senior = deputy_or_bad_input(txn, "seniorDeputyId", input.senior_deputy_id).await?;
+        let junior = match input.junior_deputy_id {
+            Some(id) => Some(deputy_or_bad_input(txn, "juniorDeputyId", id).await?),
+            None => None,
+        };
+        if let Some(t) = input.township_id {
+            township::Entity::find_by_id(t)
+                .one(txn)
+                .await?
+                .ok_or_else(|| {
+                    AppError::bad_input("townshipId", "乡镇不存在 (no such township)")
+                })?;
         }
-    }
-    // Duplicates are refused by the database (a partial unique index over active
-    // pairings); the error arrives as CONFLICT.
-    let created = pairing::ActiveModel {
-        kind: Set(input.kind),
-        senior_deputy_id: Set(senior.id),
-        junior_deputy_id: Set(junior.map(|j| j.id)),
-        township_id: Set(input.township_id),
-        started_on: Set(input
-            .started_on
-            .unwrap_or_else(|| crate::domain::calendar::local_date(Utc::now()))),
-        ended_on: Set(None),
-        note: Set(input.note),
-        created_at: Set(Utc::now()),
-        ..Default::default()
-    }
-    .insert(db)
+        pairing_rules::check_fit(
+            input.kind,
+            &traits(&senior),
+            junior.as_ref().map(traits).as_ref(),
+            input.township_id,
+        )?;
+        if let Some(note) = &input.note {
+            if note.chars().count() > 2000 {
+                return Err(AppError::bad_input(
+                    "note",
+                    "备注最多2000个字符 (at most 2000 characters)",
+                ));
+            }
+        }
+        // Duplicates are refused by the database (a partial unique index over active
+        // pairings); the error arrives as CONFLICT.
+        let created = pairing::ActiveModel {
+            kind: Set(input.kind),
+            senior_deputy_id: Set(senior.id),
+            junior_deputy_id: Set(junior.map(|j| j.id)),
+            township_id: Set(input.township_id),
+            started_on: Set(input
+                .started_on
+                .unwrap_or_else(|| crate::domain::calendar::local_date(Utc::now()))),
+            ended_on: Set(None),
+            note: Set(input.note.clone()),
+            created_at: Set(Utc::now()),
+            ..Default::default()
+        }
+        .insert(txn)
+        .await
+        .map_err(|e| match AppError::from(e) {
+            AppError::Conflict(_) => {
+                AppError::Conflict("该结对已存在 (this pairing already exists)".into())
+            }
+            other => other,
+        })?;
+        Ok(created)
+    })
     .await
-    .map_err(|e| match AppError::from(e) {
-        AppError::Conflict(_) => {
-            AppError::Conflict("该结对已存在 (this pairing already exists)".into())
-        }
-        other => other,
-    })?;
-    Ok(created)
 }
 
 /// Ends a pairing; it stays in the history.
@@ -119,23 +127,28 @@ pub async fn end(
     ended_on: Option<NaiveDate>,
 ) -> AppResult<pairing::Model> {
     actor.require(may_manage(actor))?;
-    let existing = pairing::Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .ok_or_else(|| AppError::not_found("结对 (pairing)"))?;
-    if existing.ended_on.is_some() {
-        return Err(AppError::Conflict("该结对已结束 (already ended)".into()));
-    }
-    let ended_on = ended_on.unwrap_or_else(|| crate::domain::calendar::local_date(Utc::now()));
-    if ended_on < existing.started_on {
-        return Err(AppError::bad_input(
-            "endedOn",
-            "结束日期早于开始日期 (ends before it started)",
-        ));
-    }
-    let mut active: pairing::ActiveModel = existing.into();
-    active.ended_on = Set(Some(ended_on));
-    Ok(active.update(db).await?)
+    write::transaction(db, |txn| async move {
+        let txn = &*txn;
+        let existing = pairing::Entity::find_by_id(id)
+            .lock_exclusive()
+            .one(txn)
+            .await?
+            .ok_or_else(|| AppError::not_found("结对 (pairing)"))?;
+        if existing.ended_on.is_some() {
+            return Err(AppError::Conflict("该结对已结束 (already ended)".into()));
+        }
+        let ended_on = ended_on.unwrap_or_else(|| crate::domain::calendar::local_date(Utc::now()));
+        if ended_on < existing.started_on {
+            return Err(AppError::bad_input(
+                "endedOn",
+                "结束日期早于开始日期 (ends before it started)",
+            ));
+        }
+        let mut active: pairing::ActiveModel = existing.into();
+        active.ended_on = Set(Some(ended_on));
+        Ok(active.update(txn).await?)
+    })
+    .await
 }
 
 #[derive(Debug, Default, Clone)]

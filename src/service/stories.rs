@@ -3,8 +3,8 @@
 use chrono::Utc;
 use entity::{deputy, deputy_station, station, story, StoryStatus};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
+    EntityTrait, QueryFilter, QuerySelect, Set,
 };
 use serde_json::json;
 
@@ -14,6 +14,7 @@ use crate::error::{AppError, AppResult};
 use crate::service::idempotency::{self, Claim};
 use crate::service::outbox::{self, topic, NewEvent};
 use crate::service::paging::{fetch_page_ordered, KeyOrder};
+use crate::service::write;
 
 #[derive(Debug, Clone, Default)]
 pub struct StoryInput {
@@ -121,44 +122,47 @@ async fn create_new(
     claim: Option<&Claim>,
 ) -> AppResult<story::Model> {
     let principal = actor.require_signed_in()?;
-    let deputy = deputy::Entity::find_by_id(deputy_id)
-        .one(db)
-        .await?
-        .ok_or_else(|| AppError::bad_input("deputyId", "代表不存在 (no such deputy)"))?;
-    let stations = stations_of(db, deputy.id).await?;
-    actor.require(may_author(actor, deputy.id, &stations))?;
-    validate(&input)?;
-    let station_id = stations.first().copied();
-    let township_id = match station_id {
-        Some(id) => station::Entity::find_by_id(id)
-            .one(db)
+    let input = &input;
+    write::transaction(db, |txn| async move {
+        let txn = &*txn;
+        let deputy = deputy::Entity::find_by_id(deputy_id)
+            .one(txn)
             .await?
-            .map(|s| s.township_id),
-        None => deputy.township_id,
-    };
-    let now = Utc::now();
-    let txn = crate::db::begin_write(db).await?;
-    let created = story::ActiveModel {
-        deputy_id: Set(deputy.id),
-        author_account_id: Set(Some(principal.account_id)),
-        station_id: Set(station_id),
-        township_id: Set(township_id),
-        title: Set(input.title.trim().to_owned()),
-        body: Set(input.body.trim().to_owned()),
-        cover_url: Set(input.cover_url),
-        status: Set(StoryStatus::Draft),
-        return_reason: Set(None),
-        published_at: Set(None),
-        published_seq: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
-    }
-    .insert(&txn)
-    .await?;
-    idempotency::record(claim, &txn, Some(created.id), json!({})).await?;
-    txn.commit().await?;
-    Ok(created)
+            .ok_or_else(|| AppError::bad_input("deputyId", "代表不存在 (no such deputy)"))?;
+        let stations = stations_of(txn, deputy.id).await?;
+        actor.require(may_author(actor, deputy.id, &stations))?;
+        validate(input)?;
+        let station_id = stations.first().copied();
+        let township_id = match station_id {
+            Some(id) => station::Entity::find_by_id(id)
+                .one(txn)
+                .await?
+                .map(|s| s.township_id),
+            None => deputy.township_id,
+        };
+        let now = Utc::now();
+        let created = story::ActiveModel {
+            deputy_id: Set(deputy.id),
+            author_account_id: Set(Some(principal.account_id)),
+            station_id: Set(station_id),
+            township_id: Set(township_id),
+            title: Set(input.title.trim().to_owned()),
+            body: Set(input.body.trim().to_owned()),
+            cover_url: Set(input.cover_url.clone()),
+            status: Set(StoryStatus::Draft),
+            return_reason: Set(None),
+            published_at: Set(None),
+            published_seq: Set(None),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(txn)
+        .await?;
+        idempotency::record(claim, txn, Some(created.id), json!({})).await?;
+        Ok(created)
+    })
+    .await
 }
 
 /// Published stories are public; others only for their author side and editors.
@@ -170,18 +174,20 @@ fn may_see(actor: &Actor, story: &story::Model, deputy_stations: &[i64]) -> bool
 
 /// A story the signed-in actor may see, with its deputy's stations, or NOT_FOUND — the
 /// same answer as for a missing id, so unpublished stories elsewhere cannot be probed.
+/// Read under the row lock: it is loaded to be changed.
 async fn load(
-    db: &DatabaseConnection,
+    txn: &DatabaseTransaction,
     actor: &Actor,
     id: i64,
 ) -> AppResult<(story::Model, Vec<i64>)> {
     actor.require_signed_in()?;
     let not_found = || AppError::not_found("履职故事 (story)");
     let story = story::Entity::find_by_id(id)
-        .one(db)
+        .lock_exclusive()
+        .one(txn)
         .await?
         .ok_or_else(not_found)?;
-    let stations = stations_of(db, story.deputy_id).await?;
+    let stations = stations_of(txn, story.deputy_id).await?;
     if !may_see(actor, &story, &stations) {
         return Err(not_found());
     }
@@ -202,64 +208,79 @@ pub async fn update(
     id: i64,
     input: StoryInput,
 ) -> AppResult<story::Model> {
-    let (existing, stations) = load(db, actor, id).await?;
-    actor.require(may_author(actor, existing.deputy_id, &stations))?;
-    validate(&input)?;
-    if !matches!(existing.status, StoryStatus::Draft | StoryStatus::Returned) {
-        return Err(wrong_state(&existing, "edited"));
-    }
-    let mut active: story::ActiveModel = existing.into();
-    active.title = Set(input.title.trim().to_owned());
-    active.body = Set(input.body.trim().to_owned());
-    active.cover_url = Set(input.cover_url);
-    active.updated_at = Set(Utc::now());
-    Ok(active.update(db).await?)
+    let input = &input;
+    write::transaction(db, |txn| async move {
+        let txn = &*txn;
+        let (existing, stations) = load(txn, actor, id).await?;
+        actor.require(may_author(actor, existing.deputy_id, &stations))?;
+        validate(input)?;
+        if !matches!(existing.status, StoryStatus::Draft | StoryStatus::Returned) {
+            return Err(wrong_state(&existing, "edited"));
+        }
+        let mut active: story::ActiveModel = existing.into();
+        active.title = Set(input.title.trim().to_owned());
+        active.body = Set(input.body.trim().to_owned());
+        active.cover_url = Set(input.cover_url.clone());
+        active.updated_at = Set(Utc::now());
+        Ok(active.update(txn).await?)
+    })
+    .await
 }
 
 /// Author submits a draft (or a returned story) for review.
 pub async fn submit(db: &DatabaseConnection, actor: &Actor, id: i64) -> AppResult<story::Model> {
-    let (existing, stations) = load(db, actor, id).await?;
-    actor.require(may_author(actor, existing.deputy_id, &stations))?;
-    if !matches!(existing.status, StoryStatus::Draft | StoryStatus::Returned) {
-        return Err(wrong_state(&existing, "submitted"));
-    }
-    let mut active: story::ActiveModel = existing.into();
-    active.status = Set(StoryStatus::Submitted);
-    active.return_reason = Set(None);
-    active.updated_at = Set(Utc::now());
-    Ok(active.update(db).await?)
+    write::transaction(db, |txn| async move {
+        let txn = &*txn;
+        let (existing, stations) = load(txn, actor, id).await?;
+        actor.require(may_author(actor, existing.deputy_id, &stations))?;
+        if !matches!(existing.status, StoryStatus::Draft | StoryStatus::Returned) {
+            return Err(wrong_state(&existing, "submitted"));
+        }
+        let mut active: story::ActiveModel = existing.into();
+        active.status = Set(StoryStatus::Submitted);
+        active.return_reason = Set(None);
+        active.updated_at = Set(Utc::now());
+        Ok(active.update(txn).await?)
+    })
+    .await
 }
 
 /// An editor publishes a submitted story; it enters the feed and the live stream.
 pub async fn publish(db: &DatabaseConnection, actor: &Actor, id: i64) -> AppResult<story::Model> {
-    let (existing, stations) = load(db, actor, id).await?;
-    actor.require(may_review(actor, &existing, &stations))?;
-    if existing.status != StoryStatus::Submitted {
-        return Err(wrong_state(&existing, "published"));
-    }
-    let txn = db.begin().await?;
-    let seq = outbox::append(
-        &txn,
-        NewEvent {
-            topic: topic::STORY,
-            kind: "story_published",
-            station_id: existing.station_id,
-            township_id: existing.township_id,
-            account_id: actor.account_id(),
-            payload: json!({ "storyId": existing.id, "deputyId": existing.deputy_id, "title": existing.title }),
-            ..Default::default()
-        },
-    )
-    .await?;
-    let now = Utc::now();
-    let mut active: story::ActiveModel = existing.into();
-    active.status = Set(StoryStatus::Published);
-    active.published_at = Set(Some(now));
-    active.published_seq = Set(Some(seq));
-    active.updated_at = Set(now);
-    let published = active.update(&txn).await?;
-    txn.commit().await?;
-    Ok(published)
+    write::transaction(db, |txn| async move {
+        let txn = &*txn;
+        let (existing, stations) = load(txn, actor, id).await?;
+        actor.require(may_review(actor, &existing, &stations))?;
+        if existing.status != StoryStatus::Submitted {
+            return Err(wrong_state(&existing, "published"));
+        }
+        let seq = outbox::append(
+            txn,
+            NewEvent {
+                topic: topic::STORY,
+                kind: "story_published",
+                station_id: existing.station_id,
+                township_id: existing.township_id,
+                account_id: actor.account_id(),
+                payload: json!({
+                    "storyId": existing.id,
+                    "deputyId": existing.deputy_id,
+                    "title": existing.title,
+                }),
+                ..Default::default()
+            },
+        )
+        .await?;
+        let now = Utc::now();
+        let mut active: story::ActiveModel = existing.into();
+        active.status = Set(StoryStatus::Published);
+        active.published_at = Set(Some(now));
+        active.published_seq = Set(Some(seq));
+        active.updated_at = Set(now);
+        let published = active.update(txn).await?;
+        Ok(published)
+    })
+    .await
 }
 
 /// An editor returns a submitted story to its author with a reason.
@@ -269,23 +290,27 @@ pub async fn return_to_author(
     id: i64,
     reason: &str,
 ) -> AppResult<story::Model> {
-    let (existing, stations) = load(db, actor, id).await?;
-    actor.require(may_review(actor, &existing, &stations))?;
-    let reason = reason.trim();
-    if reason.is_empty() || reason.chars().count() > 2000 {
-        return Err(AppError::bad_input(
-            "reason",
-            "退回须说明理由 (a reason of 1 to 2000 characters)",
-        ));
-    }
-    if existing.status != StoryStatus::Submitted {
-        return Err(wrong_state(&existing, "returned"));
-    }
-    let mut active: story::ActiveModel = existing.into();
-    active.status = Set(StoryStatus::Returned);
-    active.return_reason = Set(Some(reason.to_owned()));
-    active.updated_at = Set(Utc::now());
-    Ok(active.update(db).await?)
+    write::transaction(db, |txn| async move {
+        let txn = &*txn;
+        let (existing, stations) = load(txn, actor, id).await?;
+        actor.require(may_review(actor, &existing, &stations))?;
+        let reason = reason.trim();
+        if reason.is_empty() || reason.chars().count() > 2000 {
+            return Err(AppError::bad_input(
+                "reason",
+                "退回须说明理由 (a reason of 1 to 2000 characters)",
+            ));
+        }
+        if existing.status != StoryStatus::Submitted {
+            return Err(wrong_state(&existing, "returned"));
+        }
+        let mut active: story::ActiveModel = existing.into();
+        active.status = Set(StoryStatus::Returned);
+        active.return_reason = Set(Some(reason.to_owned()));
+        active.updated_at = Set(Utc::now());
+        Ok(active.update(txn).await?)
+    })
+    .await
 }
 
 #[derive(Debug, Default, Clone)]

@@ -5,19 +5,19 @@ use entity::{
 };
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
+    EntityTrait, QueryFilter, QuerySelect, Set,
 };
 use serde_json::json;
 
 use crate::auth::{Actor, ClientInfo};
-use crate::db::begin_write;
 use crate::domain::page::{Page, PageRequest};
 use crate::error::{AppError, AppResult};
 use crate::service::idempotency::{self, Claim};
 use crate::service::outbox::{self, topic, NewEvent};
 use crate::service::paging::fetch_page;
 use crate::service::scope::out_of_reach;
+use crate::service::write;
 
 /// A deputy's suggestion; with an idempotency key a retry within 24 hours answers
 /// the first suggestion and creates nothing.
@@ -123,24 +123,26 @@ async fn submit_new(
         }
         None => None,
     };
-    let txn = begin_write(db).await?;
-    let row = suggestion::ActiveModel {
-        deputy_id: Set(deputy_id),
-        department_id: Set(Some(department_id)),
-        station_id: Set(station_id),
-        title: Set(title.to_owned()),
-        content: Set(content.to_owned()),
-        status: Set(SuggestionStatus::Submitted),
-        submitted_at: Set(Utc::now()),
-        ..Default::default()
-    }
-    .insert(&txn)
-    .await?;
-    let event = event("suggestion_made", &row, township_id, actor.account_id());
-    outbox::append(&txn, event).await?;
-    idempotency::record(claim, &txn, Some(row.id), json!({})).await?;
-    txn.commit().await?;
-    Ok(row)
+    write::transaction(db, |txn| async move {
+        let txn = &*txn;
+        let row = suggestion::ActiveModel {
+            deputy_id: Set(deputy_id),
+            department_id: Set(Some(department_id)),
+            station_id: Set(station_id),
+            title: Set(title.to_owned()),
+            content: Set(content.to_owned()),
+            status: Set(SuggestionStatus::Submitted),
+            submitted_at: Set(Utc::now()),
+            ..Default::default()
+        }
+        .insert(txn)
+        .await?;
+        let event = event("suggestion_made", &row, township_id, actor.account_id());
+        outbox::append(txn, event).await?;
+        idempotency::record(claim, txn, Some(row.id), json!({})).await?;
+        Ok(row)
+    })
+    .await
 }
 
 /// The live event of a change to `row` (topic `suggestion`): it reaches the deputy's
@@ -188,9 +190,24 @@ pub async fn answer(
     answer: &str,
 ) -> AppResult<suggestion::Model> {
     actor.require_signed_in()?;
-    // One the actor may not see answers as a missing one.
+    write::transaction(db, |txn| async move {
+        answer_in(&txn, actor, id, adoption, answer).await
+    })
+    .await
+}
+
+async fn answer_in(
+    txn: &DatabaseTransaction,
+    actor: &Actor,
+    id: i64,
+    adoption: Adoption,
+    answer: &str,
+) -> AppResult<suggestion::Model> {
+    // One the actor may not see answers as a missing one. Two handlers answering at
+    // once take turns on the row lock: the second finds it answered.
     let existing = suggestion::Entity::find_by_id(id)
-        .one(db)
+        .lock_exclusive()
+        .one(txn)
         .await?
         .filter(|s| may_see(actor, s))
         .ok_or_else(|| AppError::not_found("意见建议 (suggestion)"))?;
@@ -211,8 +228,6 @@ pub async fn answer(
             "该建议已答复 (already answered)".into(),
         ));
     }
-    let txn = begin_write(db).await?;
-    // Answered once: of two handlers answering at the same time, one wins.
     let written = suggestion::Entity::update_many()
         .col_expr(
             suggestion::Column::Status,
@@ -223,7 +238,7 @@ pub async fn answer(
         .col_expr(suggestion::Column::AnsweredAt, Expr::value(Utc::now()))
         .filter(suggestion::Column::Id.eq(existing.id))
         .filter(suggestion::Column::Status.ne(SuggestionStatus::Answered))
-        .exec(&txn)
+        .exec(txn)
         .await?
         .rows_affected;
     if written != 1 {
@@ -232,24 +247,23 @@ pub async fn answer(
         ));
     }
     let row = suggestion::Entity::find_by_id(existing.id)
-        .one(&txn)
+        .one(txn)
         .await?
         .ok_or_else(|| AppError::internal("suggestion vanished while answered"))?;
     let township_id = match row.station_id {
         Some(s) => station::Entity::find_by_id(s)
-            .one(&txn)
+            .one(txn)
             .await?
             .map(|s| s.township_id),
         None => None,
     };
     let deputy_account_id = account::Entity::find()
         .filter(account::Column::DeputyId.eq(row.deputy_id))
-        .one(&txn)
+        .one(txn)
         .await?
         .map(|a| a.id);
     let event = event("suggestion_answered", &row, township_id, deputy_account_id);
-    outbox::append(&txn, event).await?;
-    txn.commit().await?;
+    outbox::append(txn, event).await?;
     Ok(row)
 }
 

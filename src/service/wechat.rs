@@ -21,6 +21,7 @@ use crate::config::Settings;
 use crate::error::{AppError, AppResult};
 use crate::service::petitions::intake;
 use crate::service::petitions::workflow::{act, Acting, Step};
+use crate::service::write;
 use crate::wechat::message::Inbound;
 
 /// What to answer: a text, or nothing ("success").
@@ -58,43 +59,47 @@ async fn bind(
     scene: Option<&str>,
     subscribed: bool,
 ) -> AppResult<Option<deputy::Model>> {
-    let deputy = match scene.and_then(|s| crate::domain::deputy_code::parse(s).ok()) {
-        Some(code) => {
-            deputy::Entity::find()
-                .filter(deputy::Column::Code.eq(code))
-                .filter(deputy::Column::Active.eq(true))
-                .one(db)
-                .await?
+    write::transaction(db, |txn| async move {
+        let txn = &*txn;
+        let deputy = match scene.and_then(|s| crate::domain::deputy_code::parse(s).ok()) {
+            Some(code) => {
+                deputy::Entity::find()
+                    .filter(deputy::Column::Code.eq(code))
+                    .filter(deputy::Column::Active.eq(true))
+                    .one(txn)
+                    .await?
+            }
+            None => None,
+        };
+        let now = Utc::now();
+        let mut upsert = wechat_follower::Entity::insert(wechat_follower::ActiveModel {
+            open_id: Set(open_id.to_owned()),
+            deputy_id: Set(deputy.as_ref().map(|d| d.id)),
+            subscribed: Set(subscribed),
+            bound_at: Set(deputy.as_ref().map(|_| now)),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        });
+        let mut update = vec![
+            wechat_follower::Column::Subscribed,
+            wechat_follower::Column::UpdatedAt,
+        ];
+        if deputy.is_some() {
+            update.extend([
+                wechat_follower::Column::DeputyId,
+                wechat_follower::Column::BoundAt,
+            ]);
         }
-        None => None,
-    };
-    let now = Utc::now();
-    let mut upsert = wechat_follower::Entity::insert(wechat_follower::ActiveModel {
-        open_id: Set(open_id.to_owned()),
-        deputy_id: Set(deputy.as_ref().map(|d| d.id)),
-        subscribed: Set(subscribed),
-        bound_at: Set(deputy.as_ref().map(|_| now)),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
-    });
-    let mut update = vec![
-        wechat_follower::Column::Subscribed,
-        wechat_follower::Column::UpdatedAt,
-    ];
-    if deputy.is_some() {
-        update.extend([
-            wechat_follower::Column::DeputyId,
-            wechat_follower::Column::BoundAt,
-        ]);
-    }
-    upsert = upsert.on_conflict(
-        OnConflict::column(wechat_follower::Column::OpenId)
-            .update_columns(update)
-            .to_owned(),
-    );
-    upsert.exec_without_returning(db).await?;
-    Ok(deputy)
+        upsert = upsert.on_conflict(
+            OnConflict::column(wechat_follower::Column::OpenId)
+                .update_columns(update)
+                .to_owned(),
+        );
+        upsert.exec_without_returning(txn).await?;
+        Ok(deputy)
+    })
+    .await
 }
 
 async fn default_station(db: &DatabaseConnection, settings: &Settings) -> AppResult<Option<i64>> {
@@ -184,14 +189,18 @@ async fn respond(
             Ok((Some(reply), None))
         }
         Inbound::Unsubscribe { from_user, .. } => {
-            wechat_follower::Entity::update_many()
-                .col_expr(
-                    wechat_follower::Column::Subscribed,
-                    sea_orm::sea_query::Expr::value(false),
-                )
-                .filter(wechat_follower::Column::OpenId.eq(from_user.as_str()))
-                .exec(db)
-                .await?;
+            write::transaction(db, |txn| async move {
+                wechat_follower::Entity::update_many()
+                    .col_expr(
+                        wechat_follower::Column::Subscribed,
+                        sea_orm::sea_query::Expr::value(false),
+                    )
+                    .filter(wechat_follower::Column::OpenId.eq(from_user.as_str()))
+                    .exec(&*txn)
+                    .await?;
+                Ok(())
+            })
+            .await?;
             Ok((None, None))
         }
         Inbound::Text {
@@ -243,7 +252,8 @@ async fn respond(
                     &settings.workflow,
                     Acting::VerifiedSubmitter,
                     item.id,
-                    Some(item.version),
+                    // What the follower rates is the item as it is now: no version.
+                    None,
                     Step::Rate {
                         satisfaction: rating,
                         comment: None,
@@ -303,36 +313,49 @@ pub async fn handle(
     message: &Inbound,
 ) -> AppResult<Reply> {
     let key = message.dedupe_key();
-    let claim = wechat_delivery::ActiveModel {
-        dedupe_key: Set(key.clone()),
-        open_id: Set(message.from_user().to_owned()),
-        petition_id: Set(None),
-        reply: Set(None),
-        created_at: Set(Utc::now()),
-        ..Default::default()
-    }
-    .insert(db)
+    let key = &key;
+    let claim = write::transaction(db, |txn| async move {
+        Ok(wechat_delivery::ActiveModel {
+            dedupe_key: Set(key.clone()),
+            open_id: Set(message.from_user().to_owned()),
+            petition_id: Set(None),
+            reply: Set(None),
+            created_at: Set(Utc::now()),
+            ..Default::default()
+        }
+        .insert(&*txn)
+        .await?)
+    })
     .await;
     let claim = match claim {
         Ok(row) => row,
-        Err(e) => match AppError::from(e) {
-            AppError::Conflict(_) => return previous_reply(db, &key).await,
-            other => return Err(other),
-        },
+        Err(AppError::Conflict(_)) => return previous_reply(db, key).await,
+        Err(other) => return Err(other),
     };
     match respond(db, kit, settings, message).await {
         Ok((reply, petition_id)) => {
-            let mut row: wechat_delivery::ActiveModel = claim.into();
-            row.reply = Set(Some(reply.clone().unwrap_or_default()));
-            row.petition_id = Set(petition_id);
-            row.update(db).await?;
+            let claim = &claim;
+            let answer = &reply;
+            write::transaction(db, |txn| async move {
+                let mut row: wechat_delivery::ActiveModel = claim.clone().into();
+                row.reply = Set(Some(answer.clone().unwrap_or_default()));
+                row.petition_id = Set(petition_id);
+                row.update(&*txn).await?;
+                Ok(())
+            })
+            .await?;
             Ok(reply)
         }
         Err(e) => {
             // Let WeChat's retry try again.
-            let _ = wechat_delivery::Entity::delete_by_id(claim.id)
-                .exec(db)
-                .await;
+            let claim_id = claim.id;
+            let _ = write::transaction(db, |txn| async move {
+                wechat_delivery::Entity::delete_by_id(claim_id)
+                    .exec(&*txn)
+                    .await?;
+                Ok(())
+            })
+            .await;
             Err(e)
         }
     }

@@ -391,28 +391,14 @@ async fn node(script: &str, args: &[&str]) -> Value {
         .unwrap_or_else(|_| panic!("{script} printed no JSON: {stdout}\n{stderr}"))
 }
 
-/// A workflow step; a CONFLICT (another write got there first, e.g. the supervision
-/// job sweeping the demo data on SQLite) changed nothing, so it is tried again.
+/// A workflow step, sent once.
 async fn staff_step(
     app: &TestApp,
     token: &str,
     query: &str,
     vars: Value,
 ) -> crate::helpers::GqlResponse {
-    let mut attempt = 0;
-    loop {
-        let r = app
-            .gql(query)
-            .vars(vars.clone())
-            .bearer(Some(token))
-            .send()
-            .await;
-        if r.error_code() != Some("CONFLICT") || attempt == 5 {
-            return r;
-        }
-        attempt += 1;
-        tokio::time::sleep(Duration::from_millis(200 * attempt)).await;
-    }
+    app.gql(query).vars(vars).bearer(Some(token)).send().await
 }
 
 /// Done-when of issue #7: a citizen submits through /m/d/{code} in a real browser, and

@@ -384,65 +384,73 @@ async fn created(
     claim: Option<(&Claim, serde_json::Value)>,
     new: NewItem,
 ) -> AppResult<petition::Model> {
-    let now = Utc::now();
-    let txn = crate::db::begin_write(db).await?;
-    let item = petition::ActiveModel {
-        tracking_code: Set(tracking::new_tracking_code()),
-        follow_secret_hash: Set(new.follow_secret_hash),
-        title: Set(new.title),
-        content: Set(new.content),
-        channel: Set(new.channel),
-        state: Set(PetitionState::Submitted),
-        submitter_account_id: Set(new.submitter_account_id),
-        submitter_name: Set(new.submitter_name),
-        submitter_phone: Set(new.submitter_phone),
-        deputy_id: Set(new.deputy_id),
-        station_id: Set(new.station_id),
-        township_id: Set(new.township_id),
-        attachments: Set(new.attachments),
-        is_overdue: Set(false),
-        escalation_level: Set(0),
-        urge_count: Set(0),
-        round: Set(1),
-        version: Set(1),
-        collected_at: Set(now),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
-    }
-    .insert(&txn)
-    .await?;
-    petition_event::ActiveModel {
-        petition_id: Set(item.id),
-        action: Set("submit".into()),
-        from_state: Set(None),
-        to_state: Set("submitted".into()),
-        actor_account_id: Set(actor.account_id()),
-        actor_role: Set(Some(new.recorded_as.into())),
-        department_id: Set(None),
-        note: Set(None),
-        created_at: Set(now),
-        ..Default::default()
-    }
-    .insert(&txn)
-    .await?;
-    outbox::append(
-        &txn,
-        NewEvent {
-            topic: topic::PETITION,
-            kind: "submitted",
-            petition_id: Some(item.id),
-            station_id: item.station_id,
-            township_id: item.township_id,
-            account_id: item.submitter_account_id,
-            payload: json!({ "petitionId": item.id, "state": "submitted", "channel": format!("{:?}", item.channel) }),
+    let new = &new;
+    let claim = &claim;
+    crate::service::write::transaction(db, |txn| async move {
+        let txn = &*txn;
+        let now = Utc::now();
+        let item = petition::ActiveModel {
+            tracking_code: Set(tracking::new_tracking_code()),
+            follow_secret_hash: Set(new.follow_secret_hash.clone()),
+            title: Set(new.title.clone()),
+            content: Set(new.content.clone()),
+            channel: Set(new.channel),
+            state: Set(PetitionState::Submitted),
+            submitter_account_id: Set(new.submitter_account_id),
+            submitter_name: Set(new.submitter_name.clone()),
+            submitter_phone: Set(new.submitter_phone.clone()),
+            deputy_id: Set(new.deputy_id),
+            station_id: Set(new.station_id),
+            township_id: Set(new.township_id),
+            attachments: Set(new.attachments.clone()),
+            is_overdue: Set(false),
+            escalation_level: Set(0),
+            urge_count: Set(0),
+            round: Set(1),
+            version: Set(1),
+            collected_at: Set(now),
+            created_at: Set(now),
+            updated_at: Set(now),
             ..Default::default()
-        },
-    )
-    .await?;
-    if let Some((claim, answer)) = claim {
-        claim.record(&txn, Some(item.id), answer).await?;
-    }
-    txn.commit().await?;
-    Ok(item)
+        }
+        .insert(txn)
+        .await?;
+        petition_event::ActiveModel {
+            petition_id: Set(item.id),
+            action: Set("submit".into()),
+            from_state: Set(None),
+            to_state: Set("submitted".into()),
+            actor_account_id: Set(actor.account_id()),
+            actor_role: Set(Some(new.recorded_as.into())),
+            department_id: Set(None),
+            note: Set(None),
+            created_at: Set(now),
+            ..Default::default()
+        }
+        .insert(txn)
+        .await?;
+        outbox::append(
+            txn,
+            NewEvent {
+                topic: topic::PETITION,
+                kind: "submitted",
+                petition_id: Some(item.id),
+                station_id: item.station_id,
+                township_id: item.township_id,
+                account_id: item.submitter_account_id,
+                payload: json!({
+                    "petitionId": item.id,
+                    "state": "submitted",
+                    "channel": format!("{:?}", item.channel),
+                }),
+                ..Default::default()
+            },
+        )
+        .await?;
+        if let Some((claim, answer)) = claim {
+            claim.record(txn, Some(item.id), answer.clone()).await?;
+        }
+        Ok(item)
+    })
+    .await
 }

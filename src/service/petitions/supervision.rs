@@ -71,8 +71,9 @@ pub async fn run_cycle(
     Ok(report)
 }
 
-/// Takes `step` on `item` as the system; `false` when someone changed the item first
-/// (CONFLICT, or a state the step no longer applies to): the next cycle looks again.
+/// Takes `step` on `item` as the system, at the version the cycle found it in; `false`
+/// when someone changed the item first (CONFLICT, or a state the step no longer applies
+/// to) or the database stayed contended: the next cycle looks again.
 async fn system_step(
     db: &DatabaseConnection,
     workflow: &Workflow,
@@ -90,7 +91,9 @@ async fn system_step(
     .await
     {
         Ok(_) => Ok(true),
-        Err(AppError::Conflict(_)) | Err(AppError::InvalidTransition(_)) => Ok(false),
+        Err(AppError::Conflict(_) | AppError::InvalidTransition(_) | AppError::Contention) => {
+            Ok(false)
+        }
         Err(e) => Err(e),
     }
 }

@@ -1,7 +1,9 @@
 //! The closed loop: every step checks the actor's capacity and the item's state
-//! (`domain::petition_flow`), then — in one transaction — updates the item under an
-//! optimistic version check, appends an immutable history entry and writes the
-//! outbox events. Two actors racing on one item: one wins, the other gets CONFLICT.
+//! (`domain::petition_flow`), then — in one write transaction, holding the item's row
+//! lock — updates the item, appends an immutable history entry and writes the outbox
+//! events. Steps on one item take turns: a step that names the `version` its client
+//! saw is refused with CONFLICT when another got there first; a step without one
+//! applies on top of whatever came before it.
 use chrono::{DateTime, Utc};
 use entity::{
     category, department, petition, petition_department, petition_event, petition_rating,
@@ -11,7 +13,7 @@ use entity::{
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
-    EntityTrait, QueryFilter, Set,
+    EntityTrait, QueryFilter, QuerySelect, Set,
 };
 use serde_json::json;
 
@@ -267,8 +269,10 @@ async fn set_status(
     Ok(())
 }
 
-/// Applies one step. `expected_version`: the version the client saw (CONFLICT when it
-/// changed since); without it, the version read here guards the write.
+/// Applies one step. `expected_version`: the version the client saw — CONFLICT when
+/// the item changed since. Without it the step waits for any concurrent writer of the
+/// item and applies on top of what that one wrote (the state machine still decides
+/// whether it fits).
 pub async fn act(
     db: &DatabaseConnection,
     workflow: &Workflow,
@@ -300,35 +304,40 @@ pub async fn act_claimed(
     step: Step,
     claim: Option<&crate::service::idempotency::Claim>,
 ) -> AppResult<petition::Model> {
-    crate::error::retry_contention(|| {
-        act_once(
-            db,
+    let acting = &acting;
+    let step = &step;
+    crate::service::write::transaction(db, |txn| async move {
+        act_in(
+            &txn,
             workflow,
-            &acting,
+            acting,
             petition_id,
             expected_version,
-            step.clone(),
+            step,
             claim,
         )
+        .await
     })
     .await
 }
 
-async fn act_once(
-    db: &DatabaseConnection,
+async fn act_in(
+    txn: &DatabaseTransaction,
     workflow: &Workflow,
     acting: &Acting<'_>,
     petition_id: i64,
     expected_version: Option<i32>,
-    step: Step,
+    step: &Step,
     claim: Option<&crate::service::idempotency::Claim>,
 ) -> AppResult<petition::Model> {
-    let txn = crate::db::begin_write(db).await?;
+    // The row lock (PostgreSQL; SQLite's write lock is already held): a concurrent
+    // step on this item waits here until this one commits, then reads its result.
     let item = petition::Entity::find_by_id(petition_id)
-        .one(&txn)
+        .lock_exclusive()
+        .one(txn)
         .await?
         .ok_or_else(|| AppError::not_found("社情民意 (opinion item)"))?;
-    let departments = departments_of(&txn, petition_id).await?;
+    let departments = departments_of(txn, petition_id).await?;
     let (capacities, actor) = match acting {
         Acting::System => (vec![Capacity::System], None),
         Acting::VerifiedSubmitter => (vec![Capacity::Submitter], None),
@@ -378,14 +387,14 @@ async fn act_once(
     let mut event_department: Option<i64> = None;
     let mut alerts: Vec<&'static str> = Vec::new();
 
-    match &step {
+    match step {
         Step::Register {
             category_id,
             urgency,
             handling_level,
         } => {
             category::Entity::find_by_id(*category_id)
-                .one(&txn)
+                .one(txn)
                 .await?
                 .filter(|c| c.active)
                 .ok_or_else(|| {
@@ -409,9 +418,9 @@ async fn act_once(
             }
             // The target must be an item the actor could merge themself (for staff: one
             // of their station's); any other answers exactly as a missing one.
-            let target = match petition::Entity::find_by_id(*into_id).one(&txn).await? {
+            let target = match petition::Entity::find_by_id(*into_id).one(txn).await? {
                 Some(target) => {
-                    let target_departments = departments_of(&txn, target.id).await?;
+                    let target_departments = departments_of(txn, target.id).await?;
                     let reachable = actor.is_some_and(|a| {
                         let rel = relation(a, &target, &target_departments, false);
                         rel.may_view && scope::may_merge_into(&rel.capacities)
@@ -441,7 +450,7 @@ async fn act_once(
             ..
         } => {
             let lead = serving_department(
-                &txn,
+                txn,
                 "leadDepartmentId",
                 *lead_department_id,
                 item.township_id,
@@ -463,11 +472,11 @@ async fn act_once(
                 ));
             }
             for a in &assists {
-                serving_department(&txn, "assistDepartmentIds", *a, item.township_id).await?;
+                serving_department(txn, "assistDepartmentIds", *a, item.township_id).await?;
             }
-            involve(&txn, item.id, lead.id, DepartmentRole::Lead, now).await?;
+            involve(txn, item.id, lead.id, DepartmentRole::Lead, now).await?;
             for a in &assists {
-                involve(&txn, item.id, *a, DepartmentRole::Assist, now).await?;
+                involve(txn, item.id, *a, DepartmentRole::Assist, now).await?;
             }
             changes.lead_department_id = Set(Some(lead.id));
             changes.handling_level = Set(Some(match lead.level {
@@ -479,7 +488,7 @@ async fn act_once(
             event_department = Some(lead.id);
         }
         Step::Escalate { department_id, .. } => {
-            let target = department(&txn, "departmentId", *department_id).await?;
+            let target = department(txn, "departmentId", *department_id).await?;
             if target.level != DepartmentLevel::County {
                 return Err(AppError::bad_input(
                     "departmentId",
@@ -495,7 +504,7 @@ async fn act_once(
             // A handler escalates only from a township-level department.
             if !capacities.contains(&Capacity::StationStaff) {
                 let current = match item.lead_department_id {
-                    Some(d) => Some(department(&txn, "departmentId", d).await?),
+                    Some(d) => Some(department(txn, "departmentId", d).await?),
                     None => None,
                 };
                 if current.is_none_or(|d| d.level != DepartmentLevel::Township) {
@@ -505,7 +514,7 @@ async fn act_once(
                 }
             }
             set_status(
-                &txn,
+                txn,
                 item.id,
                 None,
                 ForwardStatus::Returned,
@@ -513,7 +522,7 @@ async fn act_once(
                 now,
             )
             .await?;
-            involve(&txn, item.id, target.id, DepartmentRole::Lead, now).await?;
+            involve(txn, item.id, target.id, DepartmentRole::Lead, now).await?;
             changes.lead_department_id = Set(Some(target.id));
             changes.handling_level = Set(Some(HandlingLevel::County));
             changes.deadline = Set(None);
@@ -524,15 +533,7 @@ async fn act_once(
             let lead = item.lead_department_id.ok_or_else(|| {
                 AppError::InvalidTransition("没有主办部门 (no lead department)".into())
             })?;
-            set_status(
-                &txn,
-                item.id,
-                Some(lead),
-                ForwardStatus::Accepted,
-                None,
-                now,
-            )
-            .await?;
+            set_status(txn, item.id, Some(lead), ForwardStatus::Accepted, None, now).await?;
             // Assisting departments take the item on together with the lead.
             petition_department::Entity::update_many()
                 .col_expr(
@@ -543,7 +544,7 @@ async fn act_once(
                 .filter(petition_department::Column::PetitionId.eq(item.id))
                 .filter(petition_department::Column::Role.eq(DepartmentRole::Assist))
                 .filter(petition_department::Column::Status.eq(ForwardStatus::Forwarded))
-                .exec(&txn)
+                .exec(txn)
                 .await?;
             changes.accepted_at = Set(Some(now));
             changes.deadline = Set(Some(petition_flow::deadline(
@@ -555,7 +556,7 @@ async fn act_once(
         }
         Step::Return { .. } => {
             set_status(
-                &txn,
+                txn,
                 item.id,
                 None,
                 ForwardStatus::Returned,
@@ -589,7 +590,7 @@ async fn act_once(
                 .map(|d| d.department_id)
                 .ok_or_else(AppError::forbidden)?;
             set_status(
-                &txn,
+                txn,
                 item.id,
                 Some(mine),
                 ForwardStatus::Reported,
@@ -604,7 +605,7 @@ async fn act_once(
                 AppError::InvalidTransition("没有主办部门 (no lead department)".into())
             })?;
             set_status(
-                &txn,
+                txn,
                 item.id,
                 Some(lead),
                 ForwardStatus::Reported,
@@ -628,7 +629,7 @@ async fn act_once(
                 created_at: Set(now),
                 ..Default::default()
             }
-            .insert(&txn)
+            .insert(txn)
             .await
             .map_err(|e| match AppError::from(e) {
                 AppError::Conflict(_) => {
@@ -647,15 +648,8 @@ async fn act_once(
                 match item.lead_department_id {
                     Some(lead) => {
                         // 重办: back to the lead department with a fresh deadline.
-                        set_status(
-                            &txn,
-                            item.id,
-                            Some(lead),
-                            ForwardStatus::Accepted,
-                            None,
-                            now,
-                        )
-                        .await?;
+                        set_status(txn, item.id, Some(lead), ForwardStatus::Accepted, None, now)
+                            .await?;
                         changes.accepted_at = Set(Some(now));
                         changes.deadline = Set(Some(petition_flow::deadline(
                             item.urgency,
@@ -701,18 +695,17 @@ async fn act_once(
     changes.version = Set(item.version + 1);
     changes.updated_at = Set(now);
 
-    // The optimistic check: only the writer that still sees `version` wins.
+    // Under the row lock the item cannot have moved since it was read; should it have
+    // anyway (a backend without row locks), the whole step runs again.
     let written = petition::Entity::update_many()
         .set(changes)
         .filter(petition::Column::Id.eq(item.id))
         .filter(petition::Column::Version.eq(item.version))
-        .exec(&txn)
+        .exec(txn)
         .await?
         .rows_affected;
     if written != 1 {
-        return Err(AppError::Conflict(
-            "该事项已被他人更新,请刷新后重试 (changed concurrently; reload and retry)".into(),
-        ));
+        return Err(AppError::Contention);
     }
     let role = role_name(&capacities, action);
     petition_event::ActiveModel {
@@ -727,7 +720,7 @@ async fn act_once(
         created_at: Set(now),
         ..Default::default()
     }
-    .insert(&txn)
+    .insert(txn)
     .await?;
     let scope = NewEvent {
         petition_id: Some(item.id),
@@ -746,7 +739,7 @@ async fn act_once(
         "role": role,
     });
     outbox::append(
-        &txn,
+        txn,
         NewEvent {
             topic: topic::PETITION,
             kind: effect.action_name,
@@ -757,7 +750,7 @@ async fn act_once(
     .await?;
     for alert in alerts {
         outbox::append(
-            &txn,
+            txn,
             NewEvent {
                 topic: topic::SUPERVISION,
                 kind: alert,
@@ -767,10 +760,9 @@ async fn act_once(
         )
         .await?;
     }
-    crate::service::idempotency::record(claim, &txn, Some(item.id), json!({})).await?;
-    txn.commit().await?;
+    crate::service::idempotency::record(claim, txn, Some(item.id), json!({})).await?;
     petition::Entity::find_by_id(item.id)
-        .one(db)
+        .one(txn)
         .await?
         .ok_or_else(|| AppError::internal("item vanished after update"))
 }
