@@ -14,6 +14,9 @@ use async_graphql::{Schema, SchemaBuilder};
 
 use crate::app::AppState;
 
+// Shorthands for the `complexity` expressions of list and connection fields.
+pub use connection::{list_complexity, page_complexity};
+
 pub type AppSchema =
     Schema<query::QueryRoot, mutation::MutationRoot, subscription::SubscriptionRoot>;
 

@@ -5,6 +5,7 @@
 mod auth;
 mod authorization;
 mod cli;
+mod complexity;
 mod duty;
 mod fixtures;
 mod graphql_http;

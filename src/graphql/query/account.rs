@@ -17,7 +17,7 @@ impl AccountQuery {
     }
 
     /// All accounts (admins).
-    #[graphql(complexity = "first.or(last).unwrap_or(20).max(1) as usize * child_complexity")]
+    #[graphql(complexity = "crate::graphql::page_complexity(first, last, child_complexity)")]
     async fn accounts(
         &self,
         ctx: &Context<'_>,
@@ -33,7 +33,7 @@ impl AccountQuery {
 
     /// The audit log: sign-ins, failures, role changes, revocations (admins).
     #[allow(clippy::too_many_arguments)]
-    #[graphql(complexity = "first.or(last).unwrap_or(20).max(1) as usize * child_complexity")]
+    #[graphql(complexity = "crate::graphql::page_complexity(first, last, child_complexity)")]
     async fn audit_log(
         &self,
         ctx: &Context<'_>,

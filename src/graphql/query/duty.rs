@@ -44,7 +44,7 @@ fn id_of(field: &str, id: Option<&ID>, kind: NodeKind) -> Result<Option<i64>, Ap
 impl DutyQuery {
     /// Pairings (三联结对, 包联), optionally of one kind or one deputy.
     #[allow(clippy::too_many_arguments)]
-    #[graphql(complexity = "first.or(last).unwrap_or(20).max(1) as usize * child_complexity")]
+    #[graphql(complexity = "crate::graphql::page_complexity(first, last, child_complexity)")]
     async fn pairings(
         &self,
         ctx: &Context<'_>,
@@ -120,7 +120,7 @@ impl DutyQuery {
     }
 
     /// Duty activities (public record), oldest first.
-    #[graphql(complexity = "first.or(last).unwrap_or(20).max(1) as usize * child_complexity")]
+    #[graphql(complexity = "crate::graphql::page_complexity(first, last, child_complexity)")]
     async fn activities(
         &self,
         ctx: &Context<'_>,
@@ -156,7 +156,7 @@ impl DutyQuery {
     }
 
     /// Themed campaigns ("百名代表入千户", "双岗建新功", ...).
-    #[graphql(complexity = "first.or(last).unwrap_or(20).max(1) as usize * child_complexity")]
+    #[graphql(complexity = "crate::graphql::page_complexity(first, last, child_complexity)")]
     async fn campaigns(
         &self,
         ctx: &Context<'_>,
@@ -173,7 +173,7 @@ impl DutyQuery {
     }
 
     /// 代表风采: published stories, newest first; filter by township, station, deputy.
-    #[graphql(complexity = "first.or(last).unwrap_or(20).max(1) as usize * child_complexity")]
+    #[graphql(complexity = "crate::graphql::page_complexity(first, last, child_complexity)")]
     async fn showcase(
         &self,
         ctx: &Context<'_>,
@@ -201,7 +201,7 @@ impl DutyQuery {
     }
 
     /// Stories submitted for review where the viewer is an editor.
-    #[graphql(complexity = "first.or(last).unwrap_or(20).max(1) as usize * child_complexity")]
+    #[graphql(complexity = "crate::graphql::page_complexity(first, last, child_complexity)")]
     async fn story_review_queue(
         &self,
         ctx: &Context<'_>,

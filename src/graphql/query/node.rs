@@ -42,7 +42,7 @@ impl NodeQuery {
     }
 
     /// Fetches several objects by global id, in the order given (null where missing).
-    #[graphql(complexity = "ids.len() * child_complexity")]
+    #[graphql(complexity = "crate::graphql::list_complexity(ids.len(), child_complexity)")]
     async fn nodes(
         &self,
         ctx: &Context<'_>,

@@ -31,7 +31,7 @@ fn optional_id(
 #[Object]
 impl OrgQuery {
     /// The county's townships and urban district.
-    #[graphql(complexity = "first.or(last).unwrap_or(20).max(1) as usize * child_complexity")]
+    #[graphql(complexity = "crate::graphql::page_complexity(first, last, child_complexity)")]
     async fn townships(
         &self,
         ctx: &Context<'_>,
@@ -47,7 +47,7 @@ impl OrgQuery {
 
     /// Stations, service points, service posts and demonstration bases.
     #[allow(clippy::too_many_arguments)]
-    #[graphql(complexity = "first.or(last).unwrap_or(20).max(1) as usize * child_complexity")]
+    #[graphql(complexity = "crate::graphql::page_complexity(first, last, child_complexity)")]
     async fn stations(
         &self,
         ctx: &Context<'_>,
@@ -72,7 +72,7 @@ impl OrgQuery {
     }
 
     /// Deputies, filtered by level, station, township or name.
-    #[graphql(complexity = "first.or(last).unwrap_or(20).max(1) as usize * child_complexity")]
+    #[graphql(complexity = "crate::graphql::page_complexity(first, last, child_complexity)")]
     async fn deputies(
         &self,
         ctx: &Context<'_>,
@@ -114,7 +114,7 @@ impl OrgQuery {
     }
 
     /// Departments (承办部门) at township or county level.
-    #[graphql(complexity = "first.or(last).unwrap_or(20).max(1) as usize * child_complexity")]
+    #[graphql(complexity = "crate::graphql::page_complexity(first, last, child_complexity)")]
     #[allow(clippy::too_many_arguments)]
     async fn departments(
         &self,

@@ -85,7 +85,7 @@ fn id(field: &str, raw: &ID, kind: NodeKind) -> AppResult<i64> {
 impl PetitionQuery {
     /// 站点台账: a station's ledger (its staff, supervisors, admins).
     #[allow(clippy::too_many_arguments)]
-    #[graphql(complexity = "first.or(last).unwrap_or(20).max(1) as usize * child_complexity")]
+    #[graphql(complexity = "crate::graphql::page_complexity(first, last, child_complexity)")]
     async fn station_ledger(
         &self,
         ctx: &Context<'_>,
@@ -107,7 +107,7 @@ impl PetitionQuery {
 
     /// A department's inbox: items forwarded to it (its handlers, county supervisors).
     #[allow(clippy::too_many_arguments)]
-    #[graphql(complexity = "first.or(last).unwrap_or(20).max(1) as usize * child_complexity")]
+    #[graphql(complexity = "crate::graphql::page_complexity(first, last, child_complexity)")]
     async fn department_inbox(
         &self,
         ctx: &Context<'_>,
@@ -128,7 +128,7 @@ impl PetitionQuery {
     }
 
     /// Items addressed to or collected by the signed-in deputy.
-    #[graphql(complexity = "first.or(last).unwrap_or(20).max(1) as usize * child_complexity")]
+    #[graphql(complexity = "crate::graphql::page_complexity(first, last, child_complexity)")]
     async fn my_deputy_petitions(
         &self,
         ctx: &Context<'_>,
@@ -147,7 +147,7 @@ impl PetitionQuery {
     }
 
     /// The signed-in citizen's own items.
-    #[graphql(complexity = "first.or(last).unwrap_or(20).max(1) as usize * child_complexity")]
+    #[graphql(complexity = "crate::graphql::page_complexity(first, last, child_complexity)")]
     async fn my_petitions(
         &self,
         ctx: &Context<'_>,
@@ -167,7 +167,7 @@ impl PetitionQuery {
 
     /// Supervisors: every item in their townships (county-wide ones: all).
     #[allow(clippy::too_many_arguments)]
-    #[graphql(complexity = "first.or(last).unwrap_or(20).max(1) as usize * child_complexity")]
+    #[graphql(complexity = "crate::graphql::page_complexity(first, last, child_complexity)")]
     async fn petitions(
         &self,
         ctx: &Context<'_>,
@@ -255,7 +255,7 @@ impl PetitionQuery {
     /// Suggestions: the signed-in deputy's own (default), a department's
     /// (`departmentId`: its handlers), or all (`all: true`: supervisors, admins).
     #[allow(clippy::too_many_arguments)]
-    #[graphql(complexity = "first.or(last).unwrap_or(20).max(1) as usize * child_complexity")]
+    #[graphql(complexity = "crate::graphql::page_complexity(first, last, child_complexity)")]
     async fn suggestions(
         &self,
         ctx: &Context<'_>,

@@ -83,7 +83,7 @@ impl Deputy {
         }
     }
     /// Stations the deputy is currently assigned to as a resident deputy.
-    #[graphql(complexity = "first.or(last).unwrap_or(20).max(1) as usize * child_complexity")]
+    #[graphql(complexity = "crate::graphql::page_complexity(first, last, child_complexity)")]
     async fn stations(
         &self,
         ctx: &Context<'_>,
@@ -97,7 +97,7 @@ impl Deputy {
             .await
     }
     /// 三联结对: pairings on either side (active ones unless `activeOnly: false`).
-    #[graphql(complexity = "first.or(last).unwrap_or(20).max(1) as usize * child_complexity")]
+    #[graphql(complexity = "crate::graphql::page_complexity(first, last, child_complexity)")]
     #[allow(clippy::too_many_arguments)]
     async fn pairings(
         &self,
@@ -112,7 +112,7 @@ impl Deputy {
         self.pairings_page(ctx, active_only, &request).await
     }
     /// Duty activities the deputy took part in, oldest first (optionally one year).
-    #[graphql(complexity = "first.or(last).unwrap_or(20).max(1) as usize * child_complexity")]
+    #[graphql(complexity = "crate::graphql::page_complexity(first, last, child_complexity)")]
     #[allow(clippy::too_many_arguments)]
     async fn activities(
         &self,
@@ -154,7 +154,7 @@ impl Deputy {
         deputy_duty::archive(ctx, &self.0, year).await
     }
     /// Published showcase stories about this deputy, newest first.
-    #[graphql(complexity = "first.or(last).unwrap_or(20).max(1) as usize * child_complexity")]
+    #[graphql(complexity = "crate::graphql::page_complexity(first, last, child_complexity)")]
     async fn stories(
         &self,
         ctx: &Context<'_>,

@@ -29,7 +29,7 @@ pub struct DeputyArchive {
 #[ComplexObject]
 impl DeputyArchive {
     /// The year's activities, oldest first.
-    #[graphql(complexity = "first.or(last).unwrap_or(20).max(1) as usize * child_complexity")]
+    #[graphql(complexity = "crate::graphql::page_complexity(first, last, child_complexity)")]
     async fn activities(
         &self,
         ctx: &Context<'_>,

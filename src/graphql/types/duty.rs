@@ -93,7 +93,7 @@ impl Activity {
             None => Ok(None),
         }
     }
-    #[graphql(complexity = "first.or(last).unwrap_or(20).max(1) as usize * child_complexity")]
+    #[graphql(complexity = "crate::graphql::page_complexity(first, last, child_complexity)")]
     async fn participants(
         &self,
         ctx: &Context<'_>,
@@ -106,7 +106,7 @@ impl Activity {
         related_page::<ActivityParticipantsLoader, _, _>(ctx, self.0.id, &request, |m| m.id, Deputy)
             .await
     }
-    #[graphql(complexity = "first.or(last).unwrap_or(20).max(1) as usize * child_complexity")]
+    #[graphql(complexity = "crate::graphql::page_complexity(first, last, child_complexity)")]
     async fn stations(
         &self,
         ctx: &Context<'_>,

@@ -27,7 +27,7 @@ impl Grid {
             .map(Station))
     }
     /// Resident deputies linked to this grid (each links 1-2 grids).
-    #[graphql(complexity = "first.or(last).unwrap_or(20).max(1) as usize * child_complexity")]
+    #[graphql(complexity = "crate::graphql::page_complexity(first, last, child_complexity)")]
     async fn deputies(
         &self,
         ctx: &Context<'_>,

@@ -59,7 +59,7 @@ impl Station {
         }
     }
     /// 驻站代表: deputies currently assigned to this station.
-    #[graphql(complexity = "first.or(last).unwrap_or(20).max(1) as usize * child_complexity")]
+    #[graphql(complexity = "crate::graphql::page_complexity(first, last, child_complexity)")]
     async fn resident_deputies(
         &self,
         ctx: &Context<'_>,
@@ -73,7 +73,7 @@ impl Station {
             .await
     }
     /// 网格: the grids the station's community is divided into.
-    #[graphql(complexity = "first.or(last).unwrap_or(20).max(1) as usize * child_complexity")]
+    #[graphql(complexity = "crate::graphql::page_complexity(first, last, child_complexity)")]
     async fn grids(
         &self,
         ctx: &Context<'_>,
@@ -86,7 +86,7 @@ impl Station {
         related_page::<StationGridsLoader, _, _>(ctx, self.0.id, &request, |m| m.id, Grid).await
     }
     /// 兼职联络员: part-time liaisons (grid workers, volunteers).
-    #[graphql(complexity = "first.or(last).unwrap_or(20).max(1) as usize * child_complexity")]
+    #[graphql(complexity = "crate::graphql::page_complexity(first, last, child_complexity)")]
     async fn liaisons(
         &self,
         ctx: &Context<'_>,

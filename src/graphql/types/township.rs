@@ -26,7 +26,7 @@ impl Township {
         self.0.kind.into()
     }
     /// The stations, service points and posts in this township.
-    #[graphql(complexity = "first.or(last).unwrap_or(20).max(1) as usize * child_complexity")]
+    #[graphql(complexity = "crate::graphql::page_complexity(first, last, child_complexity)")]
     async fn stations(
         &self,
         ctx: &Context<'_>,
