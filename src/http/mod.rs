@@ -7,7 +7,7 @@ pub mod qr;
 mod wechat;
 pub mod ws;
 
-use poem::middleware::{SizeLimit, Tracing};
+use poem::middleware::{CatchPanic, SizeLimit, Tracing};
 use poem::web::Html;
 use poem::{get, handler, EndpointExt, IntoEndpoint, Route};
 
@@ -41,7 +41,28 @@ pub fn routes(state: AppState, schema: AppSchema) -> impl IntoEndpoint {
     if !production {
         route = route.at("/", get(graphiql));
     }
-    route.data(state).data(schema).with(Tracing)
+    route
+        .data(state)
+        .data(schema)
+        .with(CatchPanic::new().with_handler(panicked))
+        .with(Tracing)
+}
+
+/// A bug that panics in a handler still answers: a coded, generic error (logged with
+/// its message), never a dropped connection or the panic's text.
+fn panicked(err: Box<dyn std::any::Any + Send + 'static>) -> poem::Response {
+    let message = err
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| err.downcast_ref::<String>().cloned())
+        .unwrap_or_default();
+    tracing::error!(panic = %message, "request handler panicked");
+    poem::Response::builder()
+        .status(poem::http::StatusCode::INTERNAL_SERVER_ERROR)
+        .content_type("application/json")
+        .body(
+            r#"{"errors":[{"message":"Internal server error","extensions":{"code":"INTERNAL"}}]}"#,
+        )
 }
 
 #[handler]
@@ -53,4 +74,22 @@ fn graphiql() -> Html<String> {
             .title("智慧人大 Smart NPC GraphQL")
             .finish(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_panic_answers_a_coded_internal_error_without_its_text() {
+        let response = panicked(Box::new("index out of bounds: secret detail"));
+        assert_eq!(
+            response.status(),
+            poem::http::StatusCode::INTERNAL_SERVER_ERROR
+        );
+        let body = response.into_body().into_string().await.unwrap_or_default();
+        let json: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+        assert_eq!(json["errors"][0]["extensions"]["code"], "INTERNAL");
+        assert!(!body.contains("secret"), "{body}");
+    }
 }
