@@ -17,6 +17,7 @@ use crate::error::{AppError, AppResult};
 use crate::events::{AccessChange, Live};
 use crate::service::accounts::{self, revoked_reason, SessionTokens};
 use crate::service::audit::{self, action, Entry};
+use crate::service::idempotency::{self, Claim};
 use crate::service::paging::fetch_page;
 use crate::service::write;
 
@@ -292,6 +293,13 @@ pub async fn create_account(
 }
 
 /// Citizens sign up with their phone number; they are signed in at once.
+///
+/// With an idempotency key, a retry within 24 hours creates nothing: it signs in the
+/// account the first request created, with the password it gives (a new session: the
+/// first request's tokens are not stored). The password is not part of the request's
+/// fingerprint (no fast hash of it is ever stored); a retry with another password
+/// fails as a wrong password would.
+#[allow(clippy::too_many_arguments)]
 pub async fn register_citizen(
     db: &DatabaseConnection,
     kit: &AuthKit,
@@ -300,7 +308,51 @@ pub async fn register_citizen(
     display_name: &str,
     password: &str,
     client: &ClientInfo,
+    idempotency_key: Option<String>,
 ) -> AppResult<SessionTokens> {
+    let arguments = serde_json::json!({ "phone": phone, "displayName": display_name });
+    let claim = Claim::new(
+        &crate::auth::Actor::Anonymous,
+        client,
+        idempotency_key,
+        "registerCitizen",
+        &arguments,
+    )?;
+    let account_id = idempotency::once(
+        db,
+        claim.as_ref(),
+        register_new(
+            db,
+            kit,
+            settings,
+            phone,
+            display_name,
+            password,
+            client,
+            claim.as_ref(),
+        ),
+        |stored| async move {
+            stored
+                .object_id
+                .ok_or_else(|| AppError::internal("an idempotent registration without its account"))
+        },
+    )
+    .await?;
+    let account = existing_account(db, account_id).await?;
+    accounts::sign_in(db, kit, settings, &account.login, password, client).await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn register_new(
+    db: &DatabaseConnection,
+    kit: &AuthKit,
+    settings: &Settings,
+    phone: &str,
+    display_name: &str,
+    password: &str,
+    client: &ClientInfo,
+    claim: Option<&Claim>,
+) -> AppResult<i64> {
     let limits = &settings.limits;
     kit.limiter
         .hit(
@@ -319,7 +371,7 @@ pub async fn register_citizen(
         grants: vec![GrantSpec::unscoped(Role::Citizen)],
     };
     let new = &prepare_account(kit, input).await?;
-    let account = write::transaction(db, |txn| async move {
+    write::transaction(db, |txn| async move {
         let txn = &*txn;
         let account = insert_account(txn, new, None).await?;
         audit::record(
@@ -333,10 +385,10 @@ pub async fn register_citizen(
             },
         )
         .await?;
-        Ok(account)
+        idempotency::record(claim, txn, Some(account.id), serde_json::json!({})).await?;
+        Ok(account.id)
     })
-    .await?;
-    accounts::sign_in(db, kit, settings, &account.login, password, client).await
+    .await
 }
 
 async fn existing_account<C: ConnectionTrait>(

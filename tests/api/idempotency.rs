@@ -358,3 +358,46 @@ async fn suggestions_activities_and_stories_are_created_once_per_key() {
         before + 1
     );
 }
+
+#[tokio::test]
+async fn a_retried_registration_signs_in_the_first_account_and_creates_nothing() {
+    let app = TestApp::spawn_demo().await;
+    let accounts = || async {
+        entity::account::Entity::find()
+            .count(&app.db)
+            .await
+            .unwrap()
+    };
+    let register = |password: &'static str, name: &'static str| {
+        app.gql("mutation($p: String!, $n: String!) { registerCitizen(phone: \"13700001234\", displayName: $n, password: $p) { accessToken account { id login } } }")
+            .vars(json!({ "p": password, "n": name }))
+            .header("idempotency-key", "register-1")
+            .send()
+    };
+    let before = accounts().await;
+    let first = register("Long-enough-pass-1", "张三").await;
+    let first_account = first.data()["registerCitizen"]["account"].clone();
+    let again = register("Long-enough-pass-1", "张三").await;
+    assert_eq!(again.data()["registerCitizen"]["account"], first_account);
+    assert!(again.data()["registerCitizen"]["accessToken"].is_string());
+    assert_eq!(accounts().await, before + 1, "one account for two requests");
+    // Another payload under the key is a conflict; another password fails like a
+    // wrong password. Neither creates anything.
+    let other = register("Long-enough-pass-1", "李四").await;
+    assert_code(&other, "CONFLICT");
+    let wrong = register("Another-long-pass-2", "张三").await;
+    assert_eq!(
+        wrong.error_code(),
+        Some("UNAUTHENTICATED"),
+        "{:?}",
+        wrong.body
+    );
+    assert_eq!(accounts().await, before + 1);
+    // Without a key the phone number is simply taken.
+    let plain = app
+        .gql("mutation { registerCitizen(phone: \"13700001234\", displayName: \"张三\", password: \"Long-enough-pass-1\") { accessToken } }")
+        .send()
+        .await;
+    assert_ne!(plain.error_code(), None);
+    assert_eq!(accounts().await, before + 1);
+}

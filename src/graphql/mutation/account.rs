@@ -124,15 +124,20 @@ impl AccountMutation {
         .await?)
     }
 
-    /// A citizen signs up with a mobile number and is signed in.
+    /// A citizen signs up with a mobile number and is signed in. With an idempotency
+    /// key (`Idempotency-Key` header or `idempotencyKey`), a retry within 24 hours
+    /// creates no second account: it signs in the account the first request created
+    /// (new tokens; a different password fails as a wrong password does).
     async fn register_citizen(
         &self,
         ctx: &Context<'_>,
         phone: String,
         display_name: String,
         password: String,
+        idempotency_key: Option<String>,
     ) -> async_graphql::Result<AuthPayload> {
         let app = state(ctx)?;
+        let key = crate::graphql::context::idempotency_key(ctx, idempotency_key)?;
         let tokens = account_admin::register_citizen(
             &app.db,
             &app.auth,
@@ -141,6 +146,7 @@ impl AccountMutation {
             &display_name,
             &password,
             client(ctx),
+            key,
         )
         .await?;
         Ok(tokens.into())
