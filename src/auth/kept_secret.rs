@@ -93,7 +93,13 @@ fn warn_if_readable_by_others(_path: &Path) {}
 /// overwrites another's.
 fn publish(path: &Path, secret: &str) -> std::io::Result<()> {
     let mut temporary = path.as_os_str().to_owned();
-    temporary.push(format!(".{}.tmp", std::process::id()));
+    // Unpredictable, and created exclusively below: a file or link planted under the
+    // name beforehand makes this fail instead of receiving the secret.
+    temporary.push(format!(
+        ".{}.{:016x}.tmp",
+        std::process::id(),
+        rand::random::<u64>()
+    ));
     let temporary = PathBuf::from(temporary);
     let written =
         write_private(&temporary, secret).and_then(|()| std::fs::hard_link(&temporary, path));
@@ -103,7 +109,8 @@ fn publish(path: &Path, secret: &str) -> std::io::Result<()> {
 
 fn write_private(path: &Path, secret: &str) -> std::io::Result<()> {
     let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
+    // `create_new` is O_CREAT|O_EXCL, which also refuses to follow a symbolic link.
+    options.write(true).create_new(true);
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;

@@ -20,6 +20,10 @@ pub struct LiveSettings {
     pub buffer_bytes: usize,
     /// `WS_MAX_MESSAGE_BYTES`: the largest message a client may send.
     pub max_message_bytes: usize,
+    /// `WS_SEND_TIMEOUT_MS`: how long a message to the client may wait for the peer to
+    /// take it; a peer that stops reading is dropped then (and its operations with it,
+    /// so no write transaction waits on a socket).
+    pub send_timeout: Duration,
     /// `LIVE_SUBSCRIBER_BUFFER`: events queued per subscriber before it counts as
     /// lagging (a lagging subscriber is caught up from the database).
     pub subscriber_buffer: usize,
@@ -49,6 +53,7 @@ impl Default for LiveSettings {
             keepalive: Duration::from_secs(25),
             buffer_bytes: 4 * 1024,
             max_message_bytes: 64 * 1024,
+            send_timeout: Duration::from_secs(10),
             subscriber_buffer: 64,
             relay_poll: Duration::from_millis(250),
             reconcile: Duration::from_millis(1000),
@@ -110,6 +115,12 @@ impl LiveSettings {
                 1024,
                 16 << 20,
             )? as usize,
+            send_timeout: Duration::from_millis(number(
+                "WS_SEND_TIMEOUT_MS",
+                ms(d.send_timeout),
+                10,
+                600_000,
+            )?),
             subscriber_buffer: number(
                 "LIVE_SUBSCRIBER_BUFFER",
                 d.subscriber_buffer as u64,

@@ -387,3 +387,65 @@ mod revocation {
         );
     }
 }
+
+/// A peer that stops reading cannot hold its connection's loop (and with it any
+/// mutation in progress): once a message waits longer than `WS_SEND_TIMEOUT_MS` for
+/// the peer to take it, the server drops the connection.
+#[tokio::test]
+async fn a_peer_that_stops_reading_is_dropped() {
+    let app = TestApp::builder()
+        .fixture(crate::helpers::Fixture::Demo)
+        .env("WS_SEND_TIMEOUT_MS", "200")
+        .env("WS_KEEPALIVE_SECS", "1")
+        .spawn()
+        .await;
+    let mut request = format!("ws://{}/graphql/ws", app.addr)
+        .into_client_request()
+        .unwrap();
+    request.headers_mut().insert(
+        "sec-websocket-protocol",
+        "graphql-transport-ws".parse().unwrap(),
+    );
+    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    socket
+        .send(Message::text(r#"{"type":"connection_init"}"#))
+        .await
+        .unwrap();
+    // Queries with large answers, never reading them: the server's writes back up until
+    // neither side's buffers take more (then it stops reading us too). A send that does
+    // not complete means we got there.
+    // About 300 KB an answer: 30 aliased pages of every station.
+    let query = format!(
+        "{{ {} }}",
+        (0..30)
+            .map(|i| format!(
+                "s{i}: stations(first: 100) {{ nodes {{ id name code kind address }} }}"
+            ))
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+    for i in 0..20_000 {
+        let message = serde_json::json!({ "id": format!("q{i}"), "type": "subscribe", "payload": { "query": query } });
+        let sent = tokio::time::timeout(
+            std::time::Duration::from_secs(2),
+            socket.send(Message::text(message.to_string())),
+        )
+        .await;
+        if !matches!(sent, Ok(Ok(()))) {
+            break;
+        }
+    }
+    // Now read everything the server managed to send: the stream must end (the server
+    // dropped us) rather than go on with keep-alive pings for ever. The timeout is a
+    // hang guard, not a timing goal.
+    let ended = tokio::time::timeout(std::time::Duration::from_secs(60), async {
+        loop {
+            match socket.next().await {
+                None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return,
+                Some(Ok(_)) => {}
+            }
+        }
+    })
+    .await;
+    assert!(ended.is_ok(), "the server kept a peer that stopped reading");
+}

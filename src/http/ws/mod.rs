@@ -459,19 +459,30 @@ impl Connection {
                 }
                 Wake::Closing => reply.close(close::GOING_AWAY, "Server shutting down"),
             }
+            // Operations advance only while this loop runs: a peer that stops reading
+            // must not hold it (and with it a mutation's open transaction) for long.
+            let send_timeout = self.settings.send_timeout;
             for message in reply.messages {
-                if sink.send(message).await.is_err() {
-                    return;
+                match tokio::time::timeout(send_timeout, sink.send(message)).await {
+                    Ok(Ok(())) => {}
+                    Ok(Err(_)) => return,
+                    Err(_) => {
+                        tracing::info!("dropping a WebSocket peer that stopped reading");
+                        return;
+                    }
                 }
             }
             if reply.drop {
                 return;
             }
             if let Some((code, reason)) = reply.close {
-                let _ = sink
-                    .send(Message::Close(Some((CloseCode::from(code), reason))))
-                    .await;
-                let _ = sink.close().await;
+                let closing = async {
+                    let _ = sink
+                        .send(Message::Close(Some((CloseCode::from(code), reason))))
+                        .await;
+                    let _ = sink.close().await;
+                };
+                let _ = tokio::time::timeout(send_timeout, closing).await;
                 return;
             }
         }
