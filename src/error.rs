@@ -46,6 +46,15 @@ pub type AppResult<T> = Result<T, AppError>;
 /// How often a write transaction is tried again after contention, at most.
 pub const CONTENTION_RETRIES: u64 = 6;
 
+/// Maps a database error as usual, but gives a unique-constraint violation (CONFLICT)
+/// the caller's own message: `.insert(txn).await.map_err(conflict_as("已存在 ..."))`.
+pub fn conflict_as(message: &str) -> impl Fn(DbErr) -> AppError + '_ {
+    move |e| match AppError::from(e) {
+        AppError::Conflict(_) => AppError::Conflict(message.to_owned()),
+        other => other,
+    }
+}
+
 /// Runs `attempt` again (a few times, briefly backing off) while the database reports
 /// contention between writers; any other outcome is returned as it is. Write use cases
 /// get this through `service::write::transaction`.

@@ -15,7 +15,7 @@ use sea_orm::{
 
 use crate::auth::{Actor, ClientInfo};
 use crate::domain::page::{Page, PageRequest};
-use crate::error::{AppError, AppResult};
+use crate::error::{conflict_as, AppError, AppResult};
 use crate::service::idempotency::{self, Claim};
 use crate::service::paging::fetch_page;
 use crate::service::write;
@@ -393,12 +393,9 @@ pub async fn create_campaign(
         }
         .insert(txn)
         .await
-        .map_err(|e| match AppError::from(e) {
-            AppError::Conflict(_) => {
-                AppError::Conflict("同名主题活动已存在 (a campaign with this name exists)".into())
-            }
-            other => other,
-        })
+        .map_err(conflict_as(
+            "同名主题活动已存在 (a campaign with this name exists)",
+        ))
     })
     .await
 }

@@ -13,7 +13,7 @@ use sea_orm::{
 use crate::auth::Actor;
 use crate::domain::phone::Phone;
 use crate::domain::{deputy_code, scope};
-use crate::error::{AppError, AppResult};
+use crate::error::{conflict_as, AppError, AppResult};
 use crate::service::scope::{out_of_reach, station_authority};
 use crate::service::write;
 
@@ -68,6 +68,21 @@ async fn station_or<C: ConnectionTrait>(db: &C, field: &str, id: i64) -> AppResu
         .ok_or_else(|| AppError::bad_input(field, "站点不存在 (no such station)"))
 }
 
+/// The station of grid `grid_id`, when the actor may manage it (deputy–grid links).
+async fn managed_grid_station<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    grid_id: i64,
+) -> AppResult<station::Model> {
+    let grid = grid::Entity::find_by_id(grid_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::bad_input("gridId", "网格不存在 (no such grid)"))?;
+    let station = station_or(db, "gridId", grid.station_id).await?;
+    actor.require(may_manage_station(actor, &station))?;
+    Ok(station)
+}
+
 async fn township_or<C: ConnectionTrait>(
     db: &C,
     field: &str,
@@ -77,13 +92,6 @@ async fn township_or<C: ConnectionTrait>(
         .one(db)
         .await?
         .ok_or_else(|| AppError::bad_input(field, "乡镇不存在 (no such township)"))
-}
-
-fn conflict(message: &str) -> impl Fn(sea_orm::DbErr) -> AppError + '_ {
-    move |e| match AppError::from(e) {
-        AppError::Conflict(_) => AppError::Conflict(message.to_owned()),
-        other => other,
-    }
 }
 
 // ------------------------------------------------------------------ stations
@@ -143,7 +151,7 @@ pub async fn create_station(
         }
         .insert(txn)
         .await
-        .map_err(conflict(
+        .map_err(conflict_as(
             "站点编码或名称已存在 (station code or name already used)",
         ))
     })
@@ -194,7 +202,7 @@ pub async fn update_station(
             active.reception_hours = Set(optional_text("receptionHours", Some(hours), 128)?);
         }
         active.updated_at = Set(Utc::now());
-        active.update(txn).await.map_err(conflict(
+        active.update(txn).await.map_err(conflict_as(
             "同乡镇已有同名站点 (a station of that name exists in the township)",
         ))
     })
@@ -222,7 +230,7 @@ pub async fn create_grid(
         }
         .insert(txn)
         .await
-        .map_err(conflict(
+        .map_err(conflict_as(
             "该站点已有同名网格 (the station has a grid of that name)",
         ))
     })
@@ -503,12 +511,7 @@ pub async fn link_grid(
 ) -> AppResult<deputy_grid::Model> {
     write::transaction(db, |txn| async move {
         let txn = &*txn;
-        let grid = grid::Entity::find_by_id(grid_id)
-            .one(txn)
-            .await?
-            .ok_or_else(|| AppError::bad_input("gridId", "网格不存在 (no such grid)"))?;
-        let station = station_or(txn, "gridId", grid.station_id).await?;
-        actor.require(may_manage_station(actor, &station))?;
+        let station = managed_grid_station(txn, actor, grid_id).await?;
         // Only the station's own resident deputies: any other id, existing or not, gets
         // the same answer.
         let resident = deputy_station::Entity::find()
@@ -550,7 +553,7 @@ pub async fn link_grid(
         }
         .insert(txn)
         .await
-        .map_err(conflict("已联系该网格 (already linked)"))
+        .map_err(conflict_as("已联系该网格 (already linked)"))
     })
     .await
 }
@@ -563,12 +566,7 @@ pub async fn unlink_grid(
 ) -> AppResult<bool> {
     write::transaction(db, |txn| async move {
         let txn = &*txn;
-        let grid = grid::Entity::find_by_id(grid_id)
-            .one(txn)
-            .await?
-            .ok_or_else(|| AppError::bad_input("gridId", "网格不存在 (no such grid)"))?;
-        let station = station_or(txn, "gridId", grid.station_id).await?;
-        actor.require(may_manage_station(actor, &station))?;
+        managed_grid_station(txn, actor, grid_id).await?;
         let removed = deputy_grid::Entity::delete_many()
             .filter(deputy_grid::Column::DeputyId.eq(deputy_id))
             .filter(deputy_grid::Column::GridId.eq(grid_id))
@@ -673,7 +671,7 @@ pub async fn create_department(
         }
         .insert(txn)
         .await
-        .map_err(conflict(
+        .map_err(conflict_as(
             "部门编码或名称已存在 (department code or name already used)",
         ))
     })

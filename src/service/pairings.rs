@@ -13,7 +13,7 @@ use sea_orm::{
 use crate::auth::Actor;
 use crate::domain::page::{Page, PageRequest};
 use crate::domain::pairing_rules::{self, CoverageInput, DeputyTraits, Gap};
-use crate::error::{AppError, AppResult};
+use crate::error::{conflict_as, AppError, AppResult};
 use crate::service::paging::fetch_page;
 use crate::service::write;
 
@@ -108,12 +108,7 @@ pub async fn create(
         }
         .insert(txn)
         .await
-        .map_err(|e| match AppError::from(e) {
-            AppError::Conflict(_) => {
-                AppError::Conflict("该结对已存在 (this pairing already exists)".into())
-            }
-            other => other,
-        })?;
+        .map_err(conflict_as("该结对已存在 (this pairing already exists)"))?;
         Ok(created)
     })
     .await

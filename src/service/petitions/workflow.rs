@@ -22,7 +22,7 @@ use crate::auth::Actor;
 use crate::config::Workflow;
 use crate::domain::petition_flow::{self, Action, Capacity, Effect, Rules};
 use crate::domain::{scope, tracking};
-use crate::error::{AppError, AppResult};
+use crate::error::{conflict_as, AppError, AppResult};
 use crate::service::outbox::{self, topic, NewEvent};
 use crate::service::scope::out_of_reach;
 
@@ -631,12 +631,7 @@ async fn act_in(
             }
             .insert(txn)
             .await
-            .map_err(|e| match AppError::from(e) {
-                AppError::Conflict(_) => {
-                    AppError::Conflict("本轮已评价 (already rated this round)".into())
-                }
-                other => other,
-            })?;
+            .map_err(conflict_as("本轮已评价 (already rated this round)"))?;
             changes.satisfaction = Set(Some(*satisfaction));
             if effect.to == PetitionState::Closed {
                 changes.closed_at = Set(Some(now));
