@@ -5,7 +5,7 @@
 //! tables into rows; nothing here is random, so every seeded database is the same.
 //!
 //! Figures taken from the standing committee's report of 25 Dec 2025
-//! (`shared/seed/000_1da0a580162d0025.txt`):
+//! (`docs/source-report.zh.txt`):
 //!
 //! - 71 stations: 9 brand liaison stations (义兴 "三站合一", 平松 "代表直播",
 //!   社区 "幸福驿站", ...), 25 deputy service points (阳光占乡, 尧村, ...) and 37 deputy

@@ -1,5 +1,5 @@
 //! Signatures and message encryption for WeChat official account server messages
-//! (消息推送), see `shared/design/protocols.md`, "WeChat official account server messages".
+//! (消息推送), see `docs/protocols.md`, "WeChat official account server messages".
 //!
 //! * [`signature`]: `sha1(sort([token, timestamp, nonce]).concat())` as lowercase hex,
 //!   used for the GET URL verification and for plain-mode POSTs.

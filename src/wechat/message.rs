@@ -1,5 +1,5 @@
 //! Parsing and rendering of WeChat official account server messages (消息推送), see
-//! `shared/design/protocols.md`, "WeChat official account server messages".
+//! `docs/protocols.md`, "WeChat official account server messages".
 //!
 //! WeChat posts a flat `<xml>` document whose children carry one value each, as CDATA
 //! or plain text. [`parse`] reads the plain-mode (or decrypted safe-mode) message,
