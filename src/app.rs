@@ -34,6 +34,7 @@ pub struct AppState {
     /// Redis on the request path (rate limits, replay claims), behind a short timeout
     /// and a circuit breaker; `None` without Redis.
     pub redis_guard: Option<RedisGuard>,
+    /// "Now" for token expiry and the supervision deadlines; tests advance their own.
     pub clock: crate::clock::Clock,
 }
 
