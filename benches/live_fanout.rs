@@ -31,14 +31,16 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use futures_util::{SinkExt, StreamExt};
+use futures_util::StreamExt;
 use sea_orm::{ConnectionTrait, Database};
 use serde_json::{json, Value};
 use smart_npc::config::{Settings, DEFAULT_DEMO_PASSWORD};
 use tokio::sync::{watch, Semaphore};
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
-use tokio_tungstenite::tungstenite::Message;
+
+#[path = "../tests/support/ws_client.rs"]
+mod ws_client;
+use ws_client::Ws;
 
 const TOKEN_SECRET: &str = "live-fanout-bench-secret-0123456789abcdef";
 
@@ -297,69 +299,35 @@ struct Received {
     receipts: Vec<(Arc<str>, i64)>,
 }
 
-type Socket =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
-async fn next_text(socket: &mut Socket) -> Value {
-    loop {
-        match tokio::time::timeout(Duration::from_secs(30), socket.next()).await {
-            Ok(Some(Ok(Message::Text(text)))) => return serde_json::from_str(&text).unwrap(),
-            Ok(Some(Ok(Message::Close(frame)))) => panic!("closed: {frame:?}"),
-            Ok(Some(Ok(_))) => continue,
-            other => panic!("no message: {other:?}"),
-        }
-    }
-}
-
 /// Connects and completes the graphql-transport-ws handshake.
-async fn connect(addr: SocketAddr) -> Socket {
-    let mut request = format!("ws://{addr}/graphql/ws")
-        .into_client_request()
-        .unwrap();
-    request.headers_mut().insert(
-        "Sec-WebSocket-Protocol",
-        "graphql-transport-ws".parse().unwrap(),
-    );
+async fn connect(addr: SocketAddr) -> Ws {
     let config = WebSocketConfig::default()
         .read_buffer_size(4096)
         .write_buffer_size(0);
-    let (mut socket, _) = tokio_tungstenite::connect_async_with_config(request, Some(config), true)
+    let mut ws = Ws::try_open_with(addr, Some("graphql-transport-ws"), Some(config), true)
         .await
-        .expect("upgrade");
-    socket
-        .send(Message::text(r#"{"type":"connection_init","payload":{}}"#))
-        .await
-        .unwrap();
-    assert_eq!(next_text(&mut socket).await["type"], "connection_ack");
-    socket
+        .expect("upgrade")
+        .waiting(Duration::from_secs(30));
+    ws.init(None).await;
+    ws
 }
 
 /// Subscribes and waits until the subscription is registered.
-async fn subscribe(socket: &mut Socket, station: Option<&str>) {
+async fn subscribe(ws: &mut Ws, station: Option<&str>) {
     let query =
         "subscription($s: ID) { showcaseStories(stationId: $s) { seq storyId occurredAt } }";
-    let subscribe = json!({ "id": "s", "type": "subscribe", "payload": { "query": query, "variables": { "s": station } } });
-    socket
-        .send(Message::text(subscribe.to_string()))
-        .await
-        .unwrap();
-    // The server registers a subscription before it reads the next message.
-    socket
-        .send(Message::text(r#"{"type":"ping"}"#))
-        .await
-        .unwrap();
-    assert_eq!(next_text(socket).await["type"], "pong");
+    ws.subscribe("s", query, json!({ "s": station })).await;
+    ws.registered().await;
 }
 
-async fn read_events(mut socket: Socket, mut stop: watch::Receiver<bool>) -> Received {
+async fn read_events(mut ws: Ws, mut stop: watch::Receiver<bool>) -> Received {
     let mut received = Received::default();
     let mut last_seq = 0i64;
     loop {
         tokio::select! {
-            message = socket.next() => match message {
-                Some(Ok(Message::Text(text))) => {
+            message = ws.recv() => match message {
+                Some(message) => {
                     let now = chrono::Utc::now();
-                    let message: Value = serde_json::from_str(&text).unwrap();
                     if message["type"] != "next" {
                         continue;
                     }
@@ -380,8 +348,7 @@ async fn read_events(mut socket: Socket, mut stop: watch::Receiver<bool>) -> Rec
                         }
                     }
                 }
-                Some(Ok(_)) => {}
-                _ => break,
+                None => break,
             },
             _ = stop.changed() => break,
         }

@@ -34,6 +34,8 @@ pub struct AppState {
     /// Redis on the request path (rate limits, replay claims), behind a short timeout
     /// and a circuit breaker; `None` without Redis.
     pub redis_guard: Option<RedisGuard>,
+    /// "Now" for token expiry and the supervision deadlines; tests advance their own.
+    pub clock: crate::clock::Clock,
 }
 
 /// Accepts TCP connections with Nagle's algorithm off: a live event is one small
@@ -81,6 +83,16 @@ impl App {
         settings: Settings,
         live_settings: LiveSettings,
     ) -> Result<Self, String> {
+        Self::with_clock(db, settings, live_settings, crate::clock::Clock::system())
+    }
+
+    /// As [`App::with_live_settings`], on the given clock (tests advance theirs).
+    pub fn with_clock(
+        db: DatabaseConnection,
+        settings: Settings,
+        live_settings: LiveSettings,
+        clock: crate::clock::Clock,
+    ) -> Result<Self, String> {
         let bus = match &settings.redis_url {
             Some(url) => EventBus::redis(url, &settings.redis_prefix)?,
             None => EventBus::InProcess,
@@ -100,6 +112,7 @@ impl App {
             hasher: PasswordHasher::new(),
             keys,
             limiter: RateLimiter::new(redis_guard.clone(), &settings.redis_prefix),
+            clock: clock.clone(),
         };
         let coalescing = Coalescing {
             quiet: live_settings.statistics_quiet,
@@ -125,6 +138,7 @@ impl App {
             redis_guard,
             settings: Arc::new(settings),
             auth,
+            clock,
         };
         let schema = build_schema(state.clone());
         Ok(App { state, schema })
@@ -161,6 +175,7 @@ impl App {
         let supervision = crate::service::petitions::supervision::spawn(
             self.state.db.clone(),
             self.state.settings.workflow.clone(),
+            self.state.clock.clone(),
             {
                 let live = live.clone();
                 move || live.wake_relay()

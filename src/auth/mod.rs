@@ -22,4 +22,6 @@ pub struct AuthKit {
     pub hasher: password::PasswordHasher,
     pub keys: token::TokenKeys,
     pub limiter: RateLimiter,
+    /// Token and session expiry are measured against it.
+    pub clock: crate::clock::Clock,
 }

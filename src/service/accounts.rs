@@ -84,7 +84,7 @@ async fn open_session<C: ConnectionTrait>(
     family_id: String,
     client: &ClientInfo,
 ) -> AppResult<SessionTokens> {
-    let now = Utc::now();
+    let now = kit.clock.now();
     let refresh_token = new_refresh_token();
     let refresh_expires =
         now + chrono::Duration::from_std(settings.refresh_token_ttl).unwrap_or_default();
@@ -289,7 +289,7 @@ pub async fn refresh(
             return Ok(None);
         }
         // An error from here on rolls the claim back.
-        if session.expires_at <= Utc::now() {
+        if session.expires_at <= kit.clock.now() {
             return Err(AppError::unauthenticated(
                 "TOKEN_EXPIRED",
                 "刷新令牌已过期,请重新登录 (refresh token expired; sign in again)",
@@ -521,7 +521,7 @@ pub async fn session_state<C: ConnectionTrait>(
     kit: &AuthKit,
     token: &str,
 ) -> AppResult<SessionState> {
-    let claims = kit.keys.verify(token, Utc::now().timestamp())?;
+    let claims = kit.keys.verify(token, kit.clock.now().timestamp())?;
     let session = auth_session::Entity::find_by_id(claims.sid)
         .one(db)
         .await?

@@ -101,6 +101,7 @@ pub async fn create_user(
         hasher: PasswordHasher::new(),
         keys: TokenKeys::random(),
         limiter: RateLimiter::in_process(),
+        clock: crate::clock::Clock::system(),
     };
     let input = NewAccount {
         display_name: display_name.unwrap_or_else(|| login.clone()),

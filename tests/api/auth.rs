@@ -110,11 +110,13 @@ async fn one_address_cannot_spray_many_accounts() {
 
 #[tokio::test]
 async fn bad_and_expired_tokens_are_refused_with_401() {
+    let clock = smart_npc::clock::Clock::system();
     let app = TestApp::builder()
         .fixture(Fixture::Demo)
         // Expiry is in whole seconds: a TTL of 3 s leaves the token valid for more than
         // 2 s, so the check right after sign-in cannot race the clock.
         .env("ACCESS_TOKEN_TTL_SECS", "3")
+        .clock(clock.clone())
         .spawn()
         .await;
     let token = app.token("admin").await;
@@ -139,7 +141,7 @@ async fn bad_and_expired_tokens_are_refused_with_401() {
             .error_reason(),
         Some("TOKEN_INVALID")
     );
-    tokio::time::sleep(std::time::Duration::from_millis(3100)).await;
+    clock.advance(std::time::Duration::from_millis(3100));
     let expired = app.gql(ME).bearer(Some(&token)).send().await;
     assert_eq!(expired.status, 401);
     assert_eq!(expired.error_reason(), Some("TOKEN_EXPIRED"));

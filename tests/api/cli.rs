@@ -217,7 +217,7 @@ async fn open_connections_cannot_block_shutdown() {
 
     let dir = tempfile::tempdir().unwrap();
     let (child, addr) = start_serving(dir.path(), &[("SHUTDOWN_GRACE_SECS", "1")]).await;
-    let mut socket = crate::live::Ws::transport(addr.parse().unwrap()).await;
+    let mut socket = crate::ws_client::Ws::transport(addr.parse().unwrap()).await;
     socket.init(None).await;
     socket
         .subscribe(

@@ -536,6 +536,7 @@ pub struct Builder {
     fixture: Fixture,
     env: Vec<(String, String)>,
     statements: Option<std::sync::Arc<AtomicUsize>>,
+    clock: smart_npc::clock::Clock,
 }
 
 impl TestApp {
@@ -552,6 +553,7 @@ impl TestApp {
             fixture: Fixture::Empty,
             env: Vec::new(),
             statements: None,
+            clock: smart_npc::clock::Clock::system(),
         }
     }
 
@@ -611,6 +613,12 @@ impl Builder {
         self
     }
 
+    /// Runs the app on `clock`: keep a clone and `advance` it instead of sleeping.
+    pub fn clock(mut self, clock: smart_npc::clock::Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
     pub async fn spawn(self) -> TestApp {
         let (database, url) = TestDatabase::create(self.fixture).await;
         let n = COUNTER.fetch_add(1, Ordering::SeqCst);
@@ -652,7 +660,8 @@ impl Builder {
                 counter.fetch_add(1, Ordering::SeqCst);
             });
         }
-        let app = App::with_live_settings(db.clone(), settings, live_settings).expect("app builds");
+        let app =
+            App::with_clock(db.clone(), settings, live_settings, self.clock).expect("app builds");
         let sdl = app.schema.sdl();
         let state = app.state.clone();
         let (acceptor, addr) = app.bind().await.expect("bind port 0");

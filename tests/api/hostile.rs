@@ -3,7 +3,7 @@
 use serde_json::{json, Value};
 
 use crate::helpers::{TestApp, DEMO_PASSWORD};
-use crate::live::Ws;
+use crate::ws_client::Ws;
 
 const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
 

@@ -5,7 +5,6 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use futures_util::{SinkExt, StreamExt};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use serde_json::{json, Value};
 use smart_npc::app::App;
@@ -13,141 +12,12 @@ use smart_npc::config::Settings;
 use smart_npc::domain::node_id::{NodeId, NodeKind};
 use smart_npc::events::LiveSettings;
 use smart_npc::service::outbox::{self, NewEvent};
-use tokio::net::TcpStream;
 use tokio::sync::oneshot;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use crate::helpers::{require_redis, Fixture, TestApp};
+use crate::ws_client::{Ws, WAIT};
 
-/// The longest any single expected message may take.
-pub(crate) const WAIT: Duration = Duration::from_secs(20);
 const TOKEN_SECRET: &str = "live-tests-token-secret-0123456789abcdef";
-
-// ------------------------------------------------------------------ a WebSocket client
-
-#[derive(Debug)]
-pub(crate) enum Frame {
-    Json(Value),
-    Closed(u16, String),
-}
-
-pub(crate) struct Ws {
-    socket: WebSocketStream<MaybeTlsStream<TcpStream>>,
-}
-
-impl Ws {
-    async fn open(addr: SocketAddr, protocol: Option<&str>) -> Ws {
-        Self::try_open(addr, protocol).await.expect("upgrade")
-    }
-
-    async fn try_open(
-        addr: SocketAddr,
-        protocol: Option<&str>,
-    ) -> Result<Ws, tokio_tungstenite::tungstenite::Error> {
-        let mut request = format!("ws://{addr}/graphql/ws")
-            .into_client_request()
-            .unwrap();
-        if let Some(protocol) = protocol {
-            request
-                .headers_mut()
-                .insert("Sec-WebSocket-Protocol", protocol.parse().unwrap());
-        }
-        let (socket, _) = tokio_tungstenite::connect_async(request).await?;
-        Ok(Ws { socket })
-    }
-
-    pub(crate) async fn transport(addr: SocketAddr) -> Ws {
-        Self::open(addr, Some("graphql-transport-ws")).await
-    }
-
-    pub(crate) async fn send(&mut self, message: Value) {
-        self.send_raw(&message.to_string()).await;
-    }
-
-    /// Sends, and says whether the socket took it (it may have been closed).
-    pub(crate) async fn try_send(&mut self, message: Value) -> bool {
-        self.socket
-            .send(Message::text(message.to_string()))
-            .await
-            .is_ok()
-    }
-
-    async fn send_raw(&mut self, text: &str) {
-        self.socket.send(Message::text(text)).await.unwrap();
-    }
-
-    /// The next message or close, skipping control frames; `None` after `within`.
-    pub(crate) async fn frame_within(&mut self, within: Duration) -> Option<Frame> {
-        let deadline = tokio::time::Instant::now() + within;
-        loop {
-            let next = tokio::time::timeout_at(deadline, self.socket.next()).await;
-            match next {
-                Err(_) => return None,
-                Ok(None) => return Some(Frame::Closed(1006, "stream ended".into())),
-                Ok(Some(Err(e))) => return Some(Frame::Closed(1006, e.to_string())),
-                Ok(Some(Ok(Message::Text(text)))) => {
-                    return Some(Frame::Json(serde_json::from_str(&text).unwrap()))
-                }
-                Ok(Some(Ok(Message::Close(frame)))) => {
-                    return Some(match frame {
-                        Some(f) => Frame::Closed(u16::from(f.code), f.reason.to_string()),
-                        None => Frame::Closed(1005, String::new()),
-                    })
-                }
-                Ok(Some(Ok(_))) => continue,
-            }
-        }
-    }
-
-    async fn frame(&mut self) -> Frame {
-        self.frame_within(WAIT).await.expect("a message in time")
-    }
-
-    pub(crate) async fn json(&mut self) -> Value {
-        match self.frame().await {
-            Frame::Json(v) => v,
-            other => panic!("expected a message, got {other:?}"),
-        }
-    }
-
-    async fn closed(&mut self) -> (u16, String) {
-        match self.frame().await {
-            Frame::Closed(code, reason) => (code, reason),
-            Frame::Json(v) => panic!("expected a close, got {v}"),
-        }
-    }
-
-    pub(crate) async fn init(&mut self, token: Option<&str>) {
-        let payload = match token {
-            Some(token) => json!({ "token": token }),
-            None => json!({}),
-        };
-        self.send(json!({ "type": "connection_init", "payload": payload }))
-            .await;
-        let ack = self.json().await;
-        assert_eq!(ack["type"], "connection_ack", "{ack}");
-    }
-
-    pub(crate) async fn subscribe(&mut self, id: &str, query: &str, variables: Value) {
-        self.send(json!({ "id": id, "type": "subscribe", "payload": { "query": query, "variables": variables } }))
-            .await;
-    }
-
-    /// The `data` of the next `next` message of operation `id`.
-    pub(crate) async fn next_data(&mut self, id: &str) -> Value {
-        let message = self.json().await;
-        assert_eq!(message["type"], "next", "{message}");
-        assert_eq!(message["id"], id, "{message}");
-        assert!(message["payload"].get("errors").is_none(), "{message}");
-        message["payload"]["data"].clone()
-    }
-
-    pub(crate) async fn close(mut self) {
-        let _ = self.socket.close(None).await;
-    }
-}
 
 // ------------------------------------------------------------------ helpers
 
@@ -653,10 +523,18 @@ async fn events_committed_during_the_replay_are_neither_lost_nor_doubled() {
     let db = app.db.clone();
     let start = cursor_of_latest(&db).await;
     const TOTAL: usize = 300;
-    // A writer keeps committing while the subscriber replays and goes live.
+    // A writer keeps committing while the subscriber replays and goes live: the
+    // subscriber connects once the writer is under way.
+    let (under_way, writing) = oneshot::channel::<()>();
     let writer = tokio::spawn(async move {
+        let mut under_way = Some(under_way);
         let mut written = Vec::new();
         for i in 0..TOTAL {
+            if i == 10 {
+                if let Some(under_way) = under_way.take() {
+                    let _ = under_way.send(());
+                }
+            }
             written.push(
                 append(
                     &db,
@@ -675,7 +553,7 @@ async fn events_committed_during_the_replay_are_neither_lost_nor_doubled() {
         }
         written
     });
-    tokio::time::sleep(Duration::from_millis(20)).await;
+    writing.await.unwrap();
     let mut ws = Ws::transport(app.addr).await;
     ws.init(Some(&admin)).await;
     ws.subscribe(

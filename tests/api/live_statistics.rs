@@ -6,7 +6,7 @@ use chrono::{Datelike, Utc};
 use serde_json::{json, Value};
 
 use crate::helpers::{Fixture, TestApp};
-use crate::live::{Frame, Ws, WAIT};
+use crate::ws_client::{Frame, Ws, WAIT};
 
 const FIGURES: &str = "itemsCollected itemsCompleted completionRate completedOnTime onTimeRate rated satisfactionRate averageHandlingHours overdueCount urgentCompleted suggestionsMade suggestionsAdopted byCategory { category { code } itemsCollected itemsCompleted }";
 

@@ -3,7 +3,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod auth;
-mod authorization;
 mod cli;
 mod complexity;
 mod duty;
@@ -20,6 +19,7 @@ mod mobile;
 mod node;
 mod org;
 mod pagination;
+mod permissions;
 mod petitions;
 mod redis_faults;
 mod restarts;
@@ -30,3 +30,5 @@ mod sql_count;
 mod test_databases;
 mod websocket;
 mod wechat;
+#[path = "../support/ws_client.rs"]
+mod ws_client;

@@ -93,7 +93,8 @@ mod revocation {
     use serde_json::{json, Value};
 
     use crate::helpers::{require_redis, TestApp};
-    use crate::live::{first_deputy, pair, publish_story, Frame, Ws, WAIT};
+    use crate::live::{first_deputy, pair, publish_story};
+    use crate::ws_client::{Frame, Ws, WAIT};
 
     const PASSWORD: &str = "Revoked-Later-1";
     const CREATE_STORY: &str = "mutation($d: ID!, $t: String!) { createStory(deputyId: $d, input: { title: $t, body: \"正文\" }) { title } }";

@@ -408,7 +408,8 @@ impl PetitionMutation {
     ) -> async_graphql::Result<SupervisionCycle> {
         let app = state(ctx)?;
         actor(ctx).require(actor(ctx).is_admin())?;
-        let report = supervision::run_cycle(&app.db, &app.settings.workflow, Utc::now()).await?;
+        let report =
+            supervision::run_cycle(&app.db, &app.settings.workflow, app.clock.now()).await?;
         Ok(SupervisionCycle {
             marked_overdue: report.marked_overdue,
             escalated: report.escalated,

@@ -516,7 +516,7 @@ impl Connection {
             Err(()) => return Err((close::FORBIDDEN, close::token_refused("TOKEN_INVALID"))),
             Ok(None) => Actor::Anonymous,
             Ok(Some(token)) => {
-                let now = chrono::Utc::now().timestamp();
+                let now = self.state.clock.now().timestamp();
                 let claims = self.state.auth.keys.verify(&token, now).ok();
                 // Registered before the session is read: a revocation committed meanwhile
                 // still prompts a re-check.

@@ -104,6 +104,7 @@ async fn system_step(
 pub fn spawn(
     db: DatabaseConnection,
     workflow: Workflow,
+    clock: crate::clock::Clock,
     changed: impl Fn() + Send + 'static,
 ) -> Option<tokio::task::JoinHandle<()>> {
     if workflow.supervision_interval.is_zero() {
@@ -113,7 +114,7 @@ pub fn spawn(
         let mut ticker = tokio::time::interval(workflow.supervision_interval);
         loop {
             ticker.tick().await;
-            match run_cycle(&db, &workflow, Utc::now()).await {
+            match run_cycle(&db, &workflow, clock.now()).await {
                 Ok(report) if report != CycleReport::default() => {
                     changed();
                     tracing::info!(?report, "supervision cycle")
