@@ -31,6 +31,35 @@ pub enum Capacity {
     System,
 }
 
+impl Capacity {
+    pub const ALL: [Capacity; 7] = [
+        Capacity::Submitter,
+        Capacity::Deputy,
+        Capacity::StationStaff,
+        Capacity::LeadHandler,
+        Capacity::AssistHandler,
+        Capacity::Supervisor,
+        Capacity::System,
+    ];
+
+    /// Stable snake_case name: the `role` of history entries and item events.
+    pub fn name(self) -> &'static str {
+        match self {
+            Capacity::Submitter => "submitter",
+            Capacity::Deputy => "deputy",
+            Capacity::StationStaff => "station_staff",
+            Capacity::LeadHandler => "lead_handler",
+            Capacity::AssistHandler => "assist_handler",
+            Capacity::Supervisor => "supervisor",
+            Capacity::System => "system",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Capacity> {
+        Capacity::ALL.into_iter().find(|c| c.name() == name)
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Action {
     /// Staff: Submitted → Registered (category/urgency/level are validated by the service).
@@ -115,6 +144,33 @@ impl Action {
             Action::EscalateSupervision => ("提级督办", "escalate supervision"),
         }
     }
+}
+
+/// Every step's [`Action::name`], the kinds of item events.
+pub const STEP_NAMES: [&str; 18] = [
+    "register",
+    "decline",
+    "merge",
+    "resolve_on_spot",
+    "forward",
+    "escalate",
+    "accept",
+    "return",
+    "add_progress",
+    "report_assist",
+    "complete",
+    "rate_satisfied",
+    "rate_basically_satisfied",
+    "rate_unsatisfied",
+    "auto_close",
+    "urge",
+    "mark_overdue",
+    "escalate_supervision",
+];
+
+/// The step name `name` spells, if any.
+pub fn step_name(name: &str) -> Option<&'static str> {
+    STEP_NAMES.into_iter().find(|n| *n == name)
 }
 
 /// Unsatisfied ratings allowed before the item is escalated to a supervisor.
@@ -699,6 +755,12 @@ mod tests {
             );
             assert_eq!(row.action.name(), row.name);
         }
+    }
+
+    #[test]
+    fn step_names_list_every_action() {
+        let listed: Vec<_> = ALL_ACTIONS.iter().map(Action::name).collect();
+        assert_eq!(listed, STEP_NAMES.to_vec());
     }
 
     #[test]

@@ -10,11 +10,12 @@ use serde_json::json;
 
 use crate::auth::{Actor, AuthKit, ClientInfo};
 use crate::config::Settings;
+use crate::domain::event::DomainEvent;
 use crate::domain::phone::Phone;
 use crate::domain::tracking;
 use crate::error::{AppError, AppResult};
+use crate::events::outbox;
 use crate::service::idempotency::{self, Claim};
-use crate::service::outbox::{self, topic, NewEvent};
 
 pub const MAX_ATTACHMENTS: usize = 9;
 
@@ -429,24 +430,7 @@ async fn created(
         }
         .insert(txn)
         .await?;
-        outbox::append(
-            txn,
-            NewEvent {
-                topic: topic::PETITION,
-                kind: "submitted",
-                petition_id: Some(item.id),
-                station_id: item.station_id,
-                township_id: item.township_id,
-                account_id: item.submitter_account_id,
-                payload: json!({
-                    "petitionId": item.id,
-                    "state": "submitted",
-                    "channel": format!("{:?}", item.channel),
-                }),
-                ..Default::default()
-            },
-        )
-        .await?;
+        outbox::append(txn, &DomainEvent::petition_submitted(&item)).await?;
         if let Some((claim, answer)) = claim {
             claim.record(txn, Some(item.id), answer.clone()).await?;
         }

@@ -20,10 +20,11 @@ use serde_json::json;
 use super::{departments_of, relation};
 use crate::auth::Actor;
 use crate::config::Workflow;
+use crate::domain::event::{Alert, DomainEvent, EventBody, EventScope, PetitionStepped, StepName};
 use crate::domain::petition_flow::{self, Action, Capacity, Effect, Rules};
 use crate::domain::{scope, tracking};
 use crate::error::{conflict_as, AppError, AppResult};
-use crate::service::outbox::{self, topic, NewEvent};
+use crate::events::outbox;
 use crate::service::scope::out_of_reach;
 
 /// One step of the loop with what it needs.
@@ -153,18 +154,14 @@ fn state_name(state: PetitionState) -> &'static str {
     }
 }
 
-fn role_name(capacities: &[Capacity], action: Action) -> &'static str {
+/// The capacity the actor takes the step in (`apply` has found one).
+fn role_of(capacities: &[Capacity], action: Action) -> AppResult<Capacity> {
     let allowed = petition_flow::allowed_capacities(&action);
-    match capacities.iter().find(|c| allowed.contains(c)) {
-        Some(Capacity::Submitter) => "submitter",
-        Some(Capacity::Deputy) => "deputy",
-        Some(Capacity::StationStaff) => "station_staff",
-        Some(Capacity::LeadHandler) => "lead_handler",
-        Some(Capacity::AssistHandler) => "assist_handler",
-        Some(Capacity::Supervisor) => "supervisor",
-        Some(Capacity::System) => "system",
-        None => "unknown",
-    }
+    capacities
+        .iter()
+        .copied()
+        .find(|c| allowed.contains(c))
+        .ok_or_else(AppError::forbidden)
 }
 
 async fn department<C: ConnectionTrait>(
@@ -346,9 +343,7 @@ async fn act_in(
             follow_secret,
         } => {
             let secret_ok = match (follow_secret, &item.follow_secret_hash) {
-                (Some(secret), Some(hash)) => {
-                    crate::wechat::crypto::signatures_match(&tracking::hash_secret(secret), hash)
-                }
+                (Some(secret), Some(hash)) => tracking::secret_matches(secret, hash),
                 _ => false,
             };
             let rel = relation(actor, &item, &departments, secret_ok);
@@ -385,7 +380,7 @@ async fn act_in(
         ..Default::default()
     };
     let mut event_department: Option<i64> = None;
-    let mut alerts: Vec<&'static str> = Vec::new();
+    let mut alerts: Vec<Alert> = Vec::new();
 
     match step {
         Step::Register {
@@ -568,7 +563,7 @@ async fn act_in(
             changes.lead_department_id = Set(None);
             changes.deadline = Set(None);
             changes.accepted_at = Set(None);
-            alerts.push("returned");
+            alerts.push(Alert::Returned);
         }
         Step::AddProgress { .. } => {
             event_department = actor.and_then(|a| {
@@ -637,7 +632,7 @@ async fn act_in(
                 changes.closed_at = Set(Some(now));
             }
             if effect.next_round {
-                alerts.push("rated_unsatisfied");
+                alerts.push(Alert::RatedUnsatisfied);
                 changes.round = Set(item.round + 1);
                 changes.resolved_at = Set(None);
                 match item.lead_department_id {
@@ -668,12 +663,12 @@ async fn act_in(
             }
             changes.deadline = Set(Some(*deadline));
             changes.urge_count = Set(item.urge_count + 1);
-            alerts.push("urged");
+            alerts.push(Alert::Urged);
         }
         Step::EscalateSupervision { .. } => {}
         Step::MarkOverdue => {
             changes.is_overdue = Set(true);
-            alerts.push("overdue");
+            alerts.push(Alert::Overdue);
         }
         Step::AutoClose => {
             changes.closed_at = Set(Some(now));
@@ -681,7 +676,7 @@ async fn act_in(
     }
     if effect.escalate {
         changes.escalation_level = Set(item.escalation_level + 1);
-        alerts.push("escalated");
+        alerts.push(Alert::Escalated);
     }
     if effect.clears_overdue {
         changes.is_overdue = Set(false);
@@ -702,14 +697,14 @@ async fn act_in(
     if written != 1 {
         return Err(AppError::Contention);
     }
-    let role = role_name(&capacities, action);
+    let role = role_of(&capacities, action)?;
     petition_event::ActiveModel {
         petition_id: Set(item.id),
         action: Set(effect.action_name.to_owned()),
         from_state: Set(Some(state_name(effect.from).to_owned())),
         to_state: Set(state_name(effect.to).to_owned()),
         actor_account_id: Set(actor.and_then(Actor::account_id)),
-        actor_role: Set(Some(role.to_owned())),
+        actor_role: Set(Some(role.name().to_owned())),
         department_id: Set(event_department),
         note: Set(text.clone().filter(|t| !t.is_empty())),
         created_at: Set(now),
@@ -717,43 +712,26 @@ async fn act_in(
     }
     .insert(txn)
     .await?;
-    let scope = NewEvent {
+    let scope = EventScope {
         petition_id: Some(item.id),
         station_id: item.station_id,
         township_id: item.township_id,
         department_id: event_department.or(item.lead_department_id),
         account_id: item.submitter_account_id,
-        ..Default::default()
     };
-    let payload = json!({
-        "petitionId": item.id,
-        "action": effect.action_name,
-        "from": state_name(effect.from),
-        "to": state_name(effect.to),
-        "version": item.version + 1,
-        "role": role,
-    });
-    outbox::append(
-        txn,
-        NewEvent {
-            topic: topic::PETITION,
-            kind: effect.action_name,
-            payload: payload.clone(),
-            ..scope.clone()
-        },
-    )
-    .await?;
+    let stepped = PetitionStepped {
+        petition_id: item.id,
+        action: StepName(effect.action_name),
+        from: effect.from,
+        to: effect.to,
+        version: item.version + 1,
+        role,
+    };
+    let step_event = EventBody::PetitionStepped(stepped.clone());
+    outbox::append(txn, &DomainEvent::new(scope, step_event)).await?;
     for alert in alerts {
-        outbox::append(
-            txn,
-            NewEvent {
-                topic: topic::SUPERVISION,
-                kind: alert,
-                payload: payload.clone(),
-                ..scope.clone()
-            },
-        )
-        .await?;
+        let alert = EventBody::SupervisionAlert(alert, stepped.clone());
+        outbox::append(txn, &DomainEvent::new(scope, alert)).await?;
     }
     crate::service::idempotency::record(claim, txn, Some(item.id), json!({})).await?;
     petition::Entity::find_by_id(item.id)
