@@ -526,7 +526,7 @@ mod tests {
     use Capacity as C;
     use PetitionState as S;
 
-    const ALL_STATES: [S; 8] = [
+    pub(super) const ALL_STATES: [S; 8] = [
         S::Submitted,
         S::Registered,
         S::Forwarded,
@@ -537,7 +537,7 @@ mod tests {
         S::Merged,
     ];
 
-    const ALL_CAPACITIES: [C; 7] = [
+    pub(super) const ALL_CAPACITIES: [C; 7] = [
         C::Submitter,
         C::Deputy,
         C::StationStaff,
@@ -789,7 +789,7 @@ mod tests {
         ]
     }
 
-    fn at(y: i32, m: u32, d: u32, h: u32, min: u32, s: u32) -> DateTime<Utc> {
+    pub(super) fn at(y: i32, m: u32, d: u32, h: u32, min: u32, s: u32) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(y, m, d, h, min, s)
             .single()
             .expect("valid date")
