@@ -1,6 +1,7 @@
-//! The closed loop: every step checks the actor's capacity and the item's state
-//! (`domain::petition_flow`), then — in one write transaction, holding the item's row
-//! lock — updates the item, appends an immutable history entry and writes the outbox
+//! The closed loop: in one write transaction, holding the item's row lock, a step loads
+//! the item and what the step names, `domain::petition_flow::decide` works out (without
+//! I/O) whether the actor may take it and everything it changes, and this module writes
+//! that: the item, its department parts, an immutable history entry and the outbox
 //! events. Steps on one item take turns: a step that names the `version` its client
 //! saw is refused with CONFLICT when another got there first; a step without one
 //! applies on top of whatever came before it.
