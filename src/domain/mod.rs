@@ -2,6 +2,7 @@
 pub mod calendar;
 pub mod compliance;
 pub mod deputy_code;
+pub mod event;
 pub mod idempotency;
 pub mod login;
 pub mod mask;

@@ -8,7 +8,8 @@
 //! not exist (same code, same message), so ids elsewhere cannot be probed.
 use entity::DepartmentLevel;
 
-use super::petition_flow::{allowed_capacities, Action, Capacity};
+use super::petition_flow::{Capacity, MAY_MERGE};
+use crate::error::AppError;
 
 /// How far an actor's authority over a station reaches.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -69,8 +70,16 @@ pub fn department_serves(
 /// a staff member who submitted an item elsewhere as a citizen sees it, but it is not
 /// in their ledger.
 pub fn may_merge_into(capacities_on_target: &[Capacity]) -> bool {
-    let allowed = allowed_capacities(&Action::Merge);
-    capacities_on_target.iter().any(|c| allowed.contains(c))
+    capacities_on_target.iter().any(|c| MAY_MERGE.contains(c))
+}
+
+/// The one answer for a named record that is missing or out of the actor's reach.
+/// `zh` and `en` name the record ("代表", "deputy").
+pub fn out_of_reach(field: &str, zh: &str, en: &str) -> AppError {
+    AppError::bad_input(
+        field,
+        format!("{zh}不存在或不在您的范围内 (no such {en} within your scope)"),
+    )
 }
 
 /// A station's parent (the liaison station a service point or post belongs to) lies in

@@ -2,6 +2,7 @@
 //! anonymous submitter gets to follow and rate it without an account.
 use rand::Rng;
 use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
 
 use crate::error::{AppError, AppResult};
 
@@ -57,6 +58,15 @@ pub fn hash_secret(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.trim().as_bytes()))
 }
 
+/// Whether `secret` is the follow secret whose hash is `stored_hash`, compared in
+/// constant time so that the time taken tells nothing about the stored hash.
+pub fn secret_matches(secret: &str, stored_hash: &str) -> bool {
+    hash_secret(secret)
+        .as_bytes()
+        .ct_eq(stored_hash.as_bytes())
+        .into()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -78,6 +88,11 @@ mod tests {
         assert_ne!(a, new_follow_secret());
         assert_eq!(a.len(), 32);
         assert_eq!(hash_secret(&a), hash_secret(&format!(" {a} ")));
+        assert!(secret_matches(&a, &hash_secret(&a)));
+        assert!(secret_matches(&format!(" {a}\n"), &hash_secret(&a)));
+        assert!(!secret_matches(&new_follow_secret(), &hash_secret(&a)));
+        assert!(!secret_matches(&a, &hash_secret(&a)[..63]));
+        assert!(!secret_matches(&a, ""));
         assert_ne!(hash_secret(&a), a);
     }
 }

@@ -5,42 +5,73 @@ use base64::Engine;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::domain::event::{DomainEvent, EventScope};
 use crate::error::{AppError, AppResult};
 
 /// An outbox row, parsed once per process and shared by every subscriber.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(from = "Wire", into = "Wire")]
 pub struct LiveEvent {
     pub seq: i64,
-    pub topic: String,
-    pub kind: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub petition_id: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub station_id: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub township_id: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub department_id: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub account_id: Option<i64>,
-    pub payload: serde_json::Value,
+    pub event: DomainEvent,
     pub occurred_at: DateTime<Utc>,
+}
+
+impl LiveEvent {
+    pub fn scope(&self) -> &EventScope {
+        self.event.scope()
+    }
+}
+
+/// A [`LiveEvent`] on the bus between replicas: the format of the releases before
+/// events were typed (topic, kind, scope, the client payload), so that replicas of
+/// either release read each other's events during a rolling update.
+#[derive(Serialize, Deserialize)]
+struct Wire {
+    seq: i64,
+    topic: String,
+    kind: String,
+    #[serde(flatten)]
+    scope: EventScope,
+    payload: serde_json::Value,
+    occurred_at: DateTime<Utc>,
+}
+
+impl From<Wire> for LiveEvent {
+    fn from(wire: Wire) -> Self {
+        LiveEvent {
+            seq: wire.seq,
+            event: DomainEvent::parse(&wire.topic, &wire.kind, wire.scope, wire.payload),
+            occurred_at: wire.occurred_at,
+        }
+    }
+}
+
+impl From<LiveEvent> for Wire {
+    fn from(live: LiveEvent) -> Self {
+        Wire {
+            seq: live.seq,
+            topic: live.event.topic_name().to_owned(),
+            kind: live.event.kind().to_owned(),
+            scope: *live.event.scope(),
+            payload: live.event.payload(),
+            occurred_at: live.occurred_at,
+        }
+    }
 }
 
 impl From<entity::outbox_event::Model> for LiveEvent {
     fn from(row: entity::outbox_event::Model) -> Self {
-        let payload =
-            serde_json::from_str(&row.payload).unwrap_or(serde_json::Value::String(row.payload));
-        LiveEvent {
-            seq: row.seq,
-            topic: row.topic,
-            kind: row.kind,
+        let scope = EventScope {
             petition_id: row.petition_id,
             station_id: row.station_id,
             township_id: row.township_id,
             department_id: row.department_id,
             account_id: row.account_id,
-            payload,
+        };
+        LiveEvent {
+            seq: row.seq,
+            event: DomainEvent::parse_stored(&row.topic, &row.kind, scope, row.payload),
             occurred_at: row.created_at,
         }
     }
@@ -105,11 +136,30 @@ mod tests {
             published_at: None,
         };
         let event = LiveEvent::from(row);
-        assert_eq!(event.payload["storyId"], 5);
+        assert_eq!(event.event.payload()["storyId"], 5);
+        assert_eq!(event.scope().station_id, Some(2));
         let wire = serde_json::to_string(&event).expect("serialises");
         assert_eq!(
             serde_json::from_str::<LiveEvent>(&wire).expect("parses"),
             event
         );
+    }
+
+    #[test]
+    fn the_wire_format_is_the_one_of_untyped_releases() {
+        // As a replica running the previous release publishes it.
+        let old = r#"{"seq":7,"topic":"petition","kind":"accept","petition_id":10,
+            "station_id":3,"township_id":2,"department_id":7,"account_id":50,
+            "payload":{"petitionId":10,"action":"accept","from":"forwarded","to":"accepted",
+            "version":4,"role":"lead_handler"},"occurred_at":"2025-03-01T09:30:00Z"}"#;
+        let event: LiveEvent = serde_json::from_str(old).expect("parses");
+        assert!(matches!(
+            event.event.body,
+            crate::domain::event::EventBody::PetitionStepped(_)
+        ));
+        assert_eq!(event.scope().department_id, Some(7));
+        let ours: serde_json::Value = serde_json::to_value(&event).expect("serialises");
+        let theirs: serde_json::Value = serde_json::from_str(old).expect("json");
+        assert_eq!(ours, theirs, "what the previous release reads");
     }
 }

@@ -28,14 +28,17 @@ impl EventFilter {
         }
     }
 
-    pub fn matches(&self, event: &LiveEvent) -> bool {
-        (self.topics.is_empty() || self.topics.contains(&event.topic))
-            && (self.kinds.is_empty() || self.kinds.contains(&event.kind))
-            && matches_id(self.petition_id, event.petition_id)
-            && matches_id(self.station_id, event.station_id)
-            && matches_id(self.township_id, event.township_id)
-            && matches_id(self.department_id, event.department_id)
-            && matches_id(self.account_id, event.account_id)
+    pub fn matches(&self, live: &LiveEvent) -> bool {
+        let (event, scope) = (&live.event, live.scope());
+        let listed =
+            |names: &[String], name: &str| names.is_empty() || names.iter().any(|n| n == name);
+        listed(&self.topics, event.topic_name())
+            && listed(&self.kinds, event.kind())
+            && matches_id(self.petition_id, scope.petition_id)
+            && matches_id(self.station_id, scope.station_id)
+            && matches_id(self.township_id, scope.township_id)
+            && matches_id(self.department_id, scope.department_id)
+            && matches_id(self.account_id, scope.account_id)
     }
 }
 
@@ -55,18 +58,19 @@ impl Interest {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::event::{DomainEvent, EventScope};
 
     fn event() -> LiveEvent {
-        LiveEvent {
-            seq: 1,
-            topic: "petition".into(),
-            kind: "accepted".into(),
+        let scope = EventScope {
             petition_id: Some(10),
             station_id: Some(3),
             township_id: Some(2),
             department_id: None,
             account_id: Some(50),
-            payload: serde_json::Value::Null,
+        };
+        LiveEvent {
+            seq: 1,
+            event: DomainEvent::parse("petition", "accepted", scope, serde_json::Value::Null),
             occurred_at: chrono::Utc::now(),
         }
     }

@@ -2,7 +2,7 @@
 //! travel through Redis pub/sub so that every replica sees them.
 //!
 //! The path of an event: a service writes an outbox row in the transaction of the
-//! change (`service::outbox`); this process's [`relay`] publishes committed rows in
+//! change ([`outbox`]); this process's [`relay`] publishes committed rows in
 //! sequence order on the bus and marks them published; each replica's [`hub`] takes
 //! them in (from its own relay, and from its one Redis subscription in [`feed`]) and
 //! fans them out to its subscribers, each a [`stream`] that first replays from the
@@ -15,6 +15,7 @@ pub mod event;
 pub mod feed;
 pub mod filter;
 pub mod hub;
+pub mod outbox;
 pub mod relay;
 pub mod settings;
 pub mod store;

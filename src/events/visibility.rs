@@ -1,12 +1,9 @@
 //! Who may see which live event: the one rule every subscription applies, both to
 //! events replayed from the database and to events fanned out live.
 use crate::auth::Actor;
-use crate::service::outbox::topic;
+use crate::domain::event::Topic;
 
 use super::event::LiveEvent;
-
-/// Topics anyone may follow, signed in or not (published showcase stories).
-pub const PUBLIC_TOPICS: &[&str] = &[topic::STORY];
 
 /// What an actor's grants let it see, computed once per subscription so that the
 /// check per event allocates nothing.
@@ -53,19 +50,22 @@ fn contains(scope: &[i64], id: Option<i64>) -> bool {
 /// county supervisors and admins only (as `suggestions` and `node` decide): their
 /// station and township place them for statistics but grant nobody a look.
 pub fn may_see(viewer: &Viewer, event: &LiveEvent) -> bool {
-    let placed_by_site = event.topic != topic::SUGGESTION;
-    PUBLIC_TOPICS.contains(&event.topic.as_str())
+    let topic = event.event.topic();
+    let scope = event.scope();
+    let placed_by_site = topic != Some(Topic::Suggestion);
+    topic.is_some_and(Topic::is_public)
         || viewer.everything
-        || (placed_by_site && contains(&viewer.townships, event.township_id))
-        || (placed_by_site && contains(&viewer.stations, event.station_id))
-        || contains(&viewer.departments, event.department_id)
-        || (viewer.account_id.is_some() && viewer.account_id == event.account_id)
+        || (placed_by_site && contains(&viewer.townships, scope.township_id))
+        || (placed_by_site && contains(&viewer.stations, scope.station_id))
+        || contains(&viewer.departments, scope.department_id)
+        || (viewer.account_id.is_some() && viewer.account_id == scope.account_id)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::auth::{Grant, Principal};
+    use crate::domain::event::{DomainEvent, EventScope};
     use entity::Role;
 
     fn actor(account_id: i64, grants: Vec<Grant>) -> Actor {
@@ -89,16 +89,16 @@ mod tests {
     }
 
     fn event(topic: &str) -> LiveEvent {
-        LiveEvent {
-            seq: 1,
-            topic: topic.into(),
-            kind: "k".into(),
+        let scope = EventScope {
             petition_id: Some(10),
             station_id: Some(3),
             township_id: Some(2),
             department_id: Some(7),
             account_id: Some(50),
-            payload: serde_json::Value::Null,
+        };
+        LiveEvent {
+            seq: 1,
+            event: DomainEvent::parse(topic, "k", scope, serde_json::Value::Null),
             occurred_at: chrono::Utc::now(),
         }
     }
@@ -120,10 +120,7 @@ mod tests {
         let admin = actor(1, vec![grant(Role::Admin)]);
         let county = actor(2, vec![grant(Role::Supervisor)]);
         let mut unscoped = event("supervision");
-        unscoped.station_id = None;
-        unscoped.township_id = None;
-        unscoped.department_id = None;
-        unscoped.account_id = None;
+        unscoped.event.scope = EventScope::default();
         for who in [&admin, &county] {
             assert!(sees(who, &event("petition")));
             assert!(sees(who, &unscoped));
@@ -164,7 +161,7 @@ mod tests {
         assert!(sees(&staff(3), &e) && !sees(&staff(9), &e));
         assert!(sees(&handler(7), &e) && !sees(&handler(9), &e));
         let mut elsewhere = e.clone();
-        elsewhere.township_id = None;
+        elsewhere.event.scope.township_id = None;
         assert!(!sees(&township(2), &elsewhere), "no township on the event");
     }
 
@@ -212,7 +209,7 @@ mod tests {
         assert!(!sees(&other, &e));
         assert!(!sees(&deputy, &e));
         let mut nobody = e.clone();
-        nobody.account_id = None;
+        nobody.event.scope.account_id = None;
         assert!(!sees(&citizen, &nobody));
     }
 

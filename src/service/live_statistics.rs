@@ -21,9 +21,9 @@ use tokio::task::AbortHandle;
 use tokio_stream::wrappers::WatchStream;
 
 use crate::domain::calendar::local_date;
+use crate::domain::event::Topic;
 use crate::error::{AppError, AppResult};
 use crate::events::{EventFilter, Live, LiveEvent, Viewer};
-use crate::service::outbox::topic;
 use crate::service::statistics::{self, Scope, Statistics};
 
 /// The period of a live statistics subscription: inclusive dates, China time. Without
@@ -217,7 +217,10 @@ impl LiveStatistics {
 /// category, so those scopes recompute on any item event of the rest of the scope.
 fn triggers(scope: &Scope) -> EventFilter {
     EventFilter {
-        topics: vec![topic::PETITION.into(), topic::SUGGESTION.into()],
+        topics: vec![
+            Topic::Petition.as_str().into(),
+            Topic::Suggestion.as_str().into(),
+        ],
         station_id: scope.station_id,
         township_id: scope.township_id,
         ..Default::default()

@@ -11,7 +11,6 @@ pub mod live_statistics;
 pub mod management;
 pub mod node;
 pub mod org;
-pub mod outbox;
 pub mod paging;
 pub mod pairings;
 pub mod petitions;

@@ -8,16 +8,8 @@
 //! reach: the two cannot be told apart, so ids elsewhere cannot be probed.
 use crate::auth::Actor;
 use crate::domain::scope::Authority;
-use crate::error::AppError;
 
-/// The one answer for a named record that is missing or out of the actor's reach.
-/// `zh` and `en` name the record ("代表", "deputy").
-pub fn out_of_reach(field: &str, zh: &str, en: &str) -> AppError {
-    AppError::bad_input(
-        field,
-        format!("{zh}不存在或不在您的范围内 (no such {en} within your scope)"),
-    )
-}
+pub use crate::domain::scope::out_of_reach;
 
 /// The actor's authority over stations: county-wide for admins and county
 /// supervisors, local otherwise (a station's staff, a township's supervisors).

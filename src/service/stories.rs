@@ -9,10 +9,11 @@ use sea_orm::{
 use serde_json::json;
 
 use crate::auth::{Actor, ClientInfo};
+use crate::domain::event::DomainEvent;
 use crate::domain::page::{Page, PageRequest};
 use crate::error::{AppError, AppResult};
+use crate::events::outbox;
 use crate::service::idempotency::{self, Claim};
-use crate::service::outbox::{self, topic, NewEvent};
 use crate::service::paging::{fetch_page_ordered, KeyOrder};
 use crate::service::write;
 
@@ -254,23 +255,8 @@ pub async fn publish(db: &DatabaseConnection, actor: &Actor, id: i64) -> AppResu
         if existing.status != StoryStatus::Submitted {
             return Err(wrong_state(&existing, "published"));
         }
-        let seq = outbox::append(
-            txn,
-            NewEvent {
-                topic: topic::STORY,
-                kind: "story_published",
-                station_id: existing.station_id,
-                township_id: existing.township_id,
-                account_id: actor.account_id(),
-                payload: json!({
-                    "storyId": existing.id,
-                    "deputyId": existing.deputy_id,
-                    "title": existing.title,
-                }),
-                ..Default::default()
-            },
-        )
-        .await?;
+        let event = DomainEvent::story_published(&existing, actor.account_id());
+        let seq = outbox::append(txn, &event).await?;
         let now = Utc::now();
         let mut active: story::ActiveModel = existing.into();
         active.status = Set(StoryStatus::Published);

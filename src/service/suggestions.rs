@@ -11,10 +11,11 @@ use sea_orm::{
 use serde_json::json;
 
 use crate::auth::{Actor, ClientInfo};
+use crate::domain::event::{DomainEvent, SuggestionChange};
 use crate::domain::page::{Page, PageRequest};
 use crate::error::{AppError, AppResult};
+use crate::events::outbox;
 use crate::service::idempotency::{self, Claim};
-use crate::service::outbox::{self, topic, NewEvent};
 use crate::service::paging::fetch_page;
 use crate::service::scope::out_of_reach;
 use crate::service::write;
@@ -137,37 +138,17 @@ async fn submit_new(
         }
         .insert(txn)
         .await?;
-        let event = event("suggestion_made", &row, township_id, actor.account_id());
-        outbox::append(txn, event).await?;
+        let event = DomainEvent::suggestion(
+            SuggestionChange::Made,
+            &row,
+            township_id,
+            actor.account_id(),
+        );
+        outbox::append(txn, &event).await?;
         idempotency::record(claim, txn, Some(row.id), json!({})).await?;
         Ok(row)
     })
     .await
-}
-
-/// The live event of a change to `row` (topic `suggestion`): it reaches the deputy's
-/// account, the station's staff, the township's supervisors and the department's
-/// handlers, and it moves the live statistics of the scope.
-fn event(
-    kind: &'static str,
-    row: &suggestion::Model,
-    township_id: Option<i64>,
-    deputy_account_id: Option<i64>,
-) -> NewEvent {
-    NewEvent {
-        topic: topic::SUGGESTION,
-        kind,
-        station_id: row.station_id,
-        township_id,
-        department_id: row.department_id,
-        account_id: deputy_account_id,
-        payload: json!({
-            "suggestionId": row.id,
-            "title": row.title,
-            "adoption": row.adoption,
-        }),
-        ..Default::default()
-    }
 }
 
 /// Who sees a suggestion: the deputy who made it, the department it went to, county
@@ -262,8 +243,13 @@ async fn answer_in(
         .one(txn)
         .await?
         .map(|a| a.id);
-    let event = event("suggestion_answered", &row, township_id, deputy_account_id);
-    outbox::append(txn, event).await?;
+    let event = DomainEvent::suggestion(
+        SuggestionChange::Answered,
+        &row,
+        township_id,
+        deputy_account_id,
+    );
+    outbox::append(txn, &event).await?;
     Ok(row)
 }
 

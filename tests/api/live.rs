@@ -9,9 +9,10 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use serde_json::{json, Value};
 use smart_npc::app::App;
 use smart_npc::config::Settings;
+use smart_npc::domain::event::{DomainEvent, EventScope};
 use smart_npc::domain::node_id::{NodeId, NodeKind};
+use smart_npc::events::outbox;
 use smart_npc::events::LiveSettings;
-use smart_npc::service::outbox::{self, NewEvent};
 use tokio::sync::oneshot;
 
 use crate::helpers::{require_redis, Fixture, TestApp};
@@ -87,23 +88,22 @@ struct Scope {
     account: Option<i64>,
 }
 
-/// Writes an outbox event the way services do (the relay finds it by polling).
-async fn append(db: &DatabaseConnection, topic: &'static str, kind: &'static str, s: Scope) -> i64 {
-    outbox::append(
-        db,
-        NewEvent {
-            topic,
-            kind,
+impl From<Scope> for EventScope {
+    fn from(s: Scope) -> Self {
+        EventScope {
             petition_id: s.petition,
             station_id: s.station,
             township_id: s.township,
             department_id: s.department,
             account_id: s.account,
-            payload: json!({ "kind": kind }),
-        },
-    )
-    .await
-    .expect("outbox append")
+        }
+    }
+}
+
+/// Writes an outbox event the way services do (the relay finds it by polling).
+async fn append(db: &DatabaseConnection, topic: &'static str, kind: &'static str, s: Scope) -> i64 {
+    let event = DomainEvent::parse(topic, kind, s.into(), json!({ "kind": kind }));
+    outbox::append(db, &event).await.expect("outbox append")
 }
 
 /// A second gateway on the same database (a replica), with its own settings.
@@ -615,18 +615,12 @@ async fn append_in<C: sea_orm::ConnectionTrait>(
     topic: &'static str,
     kind: &'static str,
 ) -> i64 {
-    outbox::append(
-        db,
-        NewEvent {
-            topic,
-            kind,
-            township_id: Some(1),
-            payload: json!({}),
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap()
+    let scope = EventScope {
+        township_id: Some(1),
+        ..Default::default()
+    };
+    let event = DomainEvent::parse(topic, kind, scope, json!({}));
+    outbox::append(db, &event).await.unwrap()
 }
 
 #[tokio::test]
@@ -782,21 +776,8 @@ async fn each_subscriber_sees_only_what_it_may() {
             "supervision" => "supervision",
             _ => "story",
         };
-        outbox::append(
-            db,
-            NewEvent {
-                topic,
-                kind: "tagged",
-                petition_id: scope.petition,
-                station_id: scope.station,
-                township_id: scope.township,
-                department_id: scope.department,
-                account_id: scope.account,
-                payload: json!({ "tag": tag }),
-            },
-        )
-        .await
-        .unwrap();
+        let event = DomainEvent::parse(topic, "tagged", (*scope).into(), json!({ "tag": tag }));
+        outbox::append(db, &event).await.unwrap();
     }
     for ((login, expected), ws) in cases.iter().zip(sockets.iter_mut()) {
         let mut live = Vec::new();

@@ -3,13 +3,14 @@ use chrono::{DateTime, Utc};
 
 use crate::domain::calendar;
 use crate::domain::node_id::{NodeId, NodeKind};
+use crate::domain::petition_flow::Step;
 use crate::error::{AppError, AppResult};
 use crate::graphql::context::{actor, client, idempotency_key, state};
 use crate::graphql::types::enums::{Adoption, Channel, HandlingLevel, Satisfaction, Urgency};
 use crate::graphql::types::petition::{SubmitPetitionPayload, SupervisionCycle};
 use crate::graphql::types::{Petition, Suggestion};
 use crate::service::petitions::intake::{self, Submission};
-use crate::service::petitions::workflow::{act, Acting, Step};
+use crate::service::petitions::workflow::{act, Acting};
 use crate::service::petitions::{departments_of, relation};
 use crate::service::petitions::{progress, supervision};
 use crate::service::suggestions;

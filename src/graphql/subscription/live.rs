@@ -11,11 +11,11 @@ use futures_util::stream::BoxStream;
 use futures_util::StreamExt;
 
 use super::serving::{self, LiveItem, Source};
+use crate::domain::event::{EventBody, Topic};
 use crate::domain::node_id::{NodeId, NodeKind};
 use crate::error::{AppError, AppResult};
 use crate::events::{decode_cursor, encode_cursor, EventFilter, LiveEvent as Event, Viewer};
 use crate::graphql::context;
-use crate::service::outbox::topic;
 
 /// Most topics one `liveEvents` subscription may name.
 const MAX_TOPICS: usize = 10;
@@ -46,19 +46,19 @@ macro_rules! event_type {
                 self.0.seq
             }
             async fn kind(&self) -> &str {
-                &self.0.kind
+                self.0.event.kind()
             }
             async fn petition_id(&self) -> Option<ID> {
-                node_id(NodeKind::Petition, self.0.petition_id)
+                node_id(NodeKind::Petition, self.0.scope().petition_id)
             }
             async fn station_id(&self) -> Option<ID> {
-                node_id(NodeKind::Station, self.0.station_id)
+                node_id(NodeKind::Station, self.0.scope().station_id)
             }
             async fn township_id(&self) -> Option<ID> {
-                node_id(NodeKind::Township, self.0.township_id)
+                node_id(NodeKind::Township, self.0.scope().township_id)
             }
             async fn department_id(&self) -> Option<ID> {
-                node_id(NodeKind::Department, self.0.department_id)
+                node_id(NodeKind::Department, self.0.scope().department_id)
             }
             /// When the change was committed.
             async fn occurred_at(&self) -> DateTime<Utc> {
@@ -66,7 +66,7 @@ macro_rules! event_type {
             }
             /// Details of the change, as its writer recorded them.
             async fn payload(&self) -> Json<serde_json::Value> {
-                Json(self.0.payload.clone())
+                Json(self.0.event.payload())
             }
             $($extra)*
         }
@@ -78,7 +78,7 @@ event_type!(
     LiveEvent {
         /// `petition`, `supervision`, `story` or `suggestion`.
         async fn topic(&self) -> &str {
-            &self.0.topic
+            self.0.event.topic_name()
         }
     }
 );
@@ -98,14 +98,19 @@ event_type!(
     /// A story published to the showcase (`story_published`).
     StoryLiveEvent {
         async fn story_id(&self) -> Option<ID> {
-            self.0
-                .payload
-                .get("storyId")
-                .and_then(serde_json::Value::as_i64)
-                .map(|id| ID(NodeId::new(NodeKind::Story, id).encode()))
+            let id = match &self.0.event.body {
+                EventBody::StoryPublished(story) => Some(story.story_id),
+                EventBody::Unknown(raw) => raw.payload.get("storyId").and_then(|v| v.as_i64()),
+                _ => None,
+            };
+            id.map(|id| ID(NodeId::new(NodeKind::Story, id).encode()))
         }
         async fn title(&self) -> Option<&str> {
-            self.0.payload.get("title").and_then(serde_json::Value::as_str)
+            match &self.0.event.body {
+                EventBody::StoryPublished(story) => Some(&story.title),
+                EventBody::Unknown(raw) => raw.payload.get("title").and_then(|v| v.as_str()),
+                _ => None,
+            }
         }
     }
 );
@@ -185,7 +190,7 @@ impl LiveSubscription {
             township_id: id_of("townshipId", township_id.as_ref(), NodeKind::Township)?,
             department_id: id_of("departmentId", department_id.as_ref(), NodeKind::Department)?,
             account_id: mine.unwrap_or(false).then_some(principal.account_id),
-            ..EventFilter::topic(topic::PETITION)
+            ..EventFilter::topic(Topic::Petition.as_str())
         };
         events(ctx, filter, after, PetitionLiveEvent)
     }
@@ -211,7 +216,7 @@ impl LiveSubscription {
             station_id: id_of("stationId", station_id.as_ref(), NodeKind::Station)?,
             township_id: id_of("townshipId", township_id.as_ref(), NodeKind::Township)?,
             department_id: id_of("departmentId", department_id.as_ref(), NodeKind::Department)?,
-            ..EventFilter::topic(topic::SUPERVISION)
+            ..EventFilter::topic(Topic::Supervision.as_str())
         };
         events(ctx, filter, after, SupervisionAlert)
     }
@@ -229,7 +234,7 @@ impl LiveSubscription {
             kinds: vec!["story_published".into()],
             station_id: id_of("stationId", station_id.as_ref(), NodeKind::Station)?,
             township_id: id_of("townshipId", township_id.as_ref(), NodeKind::Township)?,
-            ..EventFilter::topic(topic::STORY)
+            ..EventFilter::topic(Topic::Story.as_str())
         };
         events(ctx, filter, after, StoryLiveEvent)
     }

@@ -1,7 +1,7 @@
 //! Intake (代表收集 / 群众留言): citizens submit (signed in, or anonymously with a phone
 //! number), deputies record what they collected at a reception or visit. Every
 //! channel — app, QR code, WeChat — ends here, with the same rules.
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use entity::{deputy, deputy_station, petition, petition_event, station, Channel, PetitionState};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
@@ -10,11 +10,12 @@ use serde_json::json;
 
 use crate::auth::{Actor, AuthKit, ClientInfo};
 use crate::config::Settings;
+use crate::domain::event::DomainEvent;
 use crate::domain::phone::Phone;
 use crate::domain::tracking;
 use crate::error::{AppError, AppResult};
+use crate::events::outbox;
 use crate::service::idempotency::{self, Claim};
-use crate::service::outbox::{self, topic, NewEvent};
 
 pub const MAX_ATTACHMENTS: usize = 9;
 
@@ -378,6 +379,34 @@ struct NewItem {
     recorded_as: &'static str,
 }
 
+/// The item's row as submitted: round 1, version 1, nothing decided yet.
+fn new_row(new: &NewItem, now: DateTime<Utc>) -> petition::ActiveModel {
+    petition::ActiveModel {
+        tracking_code: Set(tracking::new_tracking_code()),
+        follow_secret_hash: Set(new.follow_secret_hash.clone()),
+        title: Set(new.title.clone()),
+        content: Set(new.content.clone()),
+        channel: Set(new.channel),
+        state: Set(PetitionState::Submitted),
+        submitter_account_id: Set(new.submitter_account_id),
+        submitter_name: Set(new.submitter_name.clone()),
+        submitter_phone: Set(new.submitter_phone.clone()),
+        deputy_id: Set(new.deputy_id),
+        station_id: Set(new.station_id),
+        township_id: Set(new.township_id),
+        attachments: Set(new.attachments.clone()),
+        is_overdue: Set(false),
+        escalation_level: Set(0),
+        urge_count: Set(0),
+        round: Set(1),
+        version: Set(1),
+        collected_at: Set(now),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+}
+
 async fn created(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -389,32 +418,7 @@ async fn created(
     crate::service::write::transaction(db, |txn| async move {
         let txn = &*txn;
         let now = Utc::now();
-        let item = petition::ActiveModel {
-            tracking_code: Set(tracking::new_tracking_code()),
-            follow_secret_hash: Set(new.follow_secret_hash.clone()),
-            title: Set(new.title.clone()),
-            content: Set(new.content.clone()),
-            channel: Set(new.channel),
-            state: Set(PetitionState::Submitted),
-            submitter_account_id: Set(new.submitter_account_id),
-            submitter_name: Set(new.submitter_name.clone()),
-            submitter_phone: Set(new.submitter_phone.clone()),
-            deputy_id: Set(new.deputy_id),
-            station_id: Set(new.station_id),
-            township_id: Set(new.township_id),
-            attachments: Set(new.attachments.clone()),
-            is_overdue: Set(false),
-            escalation_level: Set(0),
-            urge_count: Set(0),
-            round: Set(1),
-            version: Set(1),
-            collected_at: Set(now),
-            created_at: Set(now),
-            updated_at: Set(now),
-            ..Default::default()
-        }
-        .insert(txn)
-        .await?;
+        let item = new_row(new, now).insert(txn).await?;
         petition_event::ActiveModel {
             petition_id: Set(item.id),
             action: Set("submit".into()),
@@ -429,24 +433,7 @@ async fn created(
         }
         .insert(txn)
         .await?;
-        outbox::append(
-            txn,
-            NewEvent {
-                topic: topic::PETITION,
-                kind: "submitted",
-                petition_id: Some(item.id),
-                station_id: item.station_id,
-                township_id: item.township_id,
-                account_id: item.submitter_account_id,
-                payload: json!({
-                    "petitionId": item.id,
-                    "state": "submitted",
-                    "channel": format!("{:?}", item.channel),
-                }),
-                ..Default::default()
-            },
-        )
-        .await?;
+        outbox::append(txn, &DomainEvent::petition_submitted(&item)).await?;
         if let Some((claim, answer)) = claim {
             claim.record(txn, Some(item.id), answer.clone()).await?;
         }

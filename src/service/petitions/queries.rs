@@ -197,9 +197,7 @@ pub async fn track<C: ConnectionTrait>(
         .await?
         .ok_or_else(|| AppError::not_found("查询码对应的事项 (item with this tracking code)"))?;
     let secret_ok = match (secret, &item.follow_secret_hash) {
-        (Some(s), Some(hash)) => {
-            crate::wechat::crypto::signatures_match(&tracking::hash_secret(s), hash)
-        }
+        (Some(s), Some(hash)) => tracking::secret_matches(s, hash),
         (Some(_), None) => false,
         (None, _) => false,
     };

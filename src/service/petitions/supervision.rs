@@ -5,8 +5,9 @@ use chrono::{DateTime, Duration, Utc};
 use entity::{petition, PetitionState};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
 
-use super::workflow::{act, Acting, Step};
+use super::workflow::{act, Acting};
 use crate::config::Workflow;
+use crate::domain::petition_flow::Step;
 use crate::error::{AppError, AppResult};
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]

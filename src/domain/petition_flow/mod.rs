@@ -4,19 +4,26 @@
 //! return, escalation, urging (督办) and overdue tracking.
 //!
 //! Nothing here touches the database. The service layer works out in which
-//! [`Capacity`] the actor stands towards the item, validates the text with [`requires`],
-//! asks [`apply`] for the [`Effect`], and writes the row and the history entry.
+//! [`Capacity`] the actor stands towards the item and loads the [`Facts`] a step needs;
+//! [`decide`] checks the step ([`apply`] for the transition, [`requires`] for its text)
+//! and returns the [`Decision`]: every change the step makes, which the service writes.
 use chrono::{DateTime, Duration, Utc};
-use entity::{PetitionState, Satisfaction, Urgency};
+use entity::{HandlingLevel, PetitionState, Satisfaction, Urgency};
 
 use crate::error::{AppError, AppResult};
+
+mod decide;
+
+pub use decide::{
+    decide, Decision, Facts, HistoryEntry, NewRating, PartChange, MAX_ASSISTS, RATED_THIS_ROUND,
+};
 
 /// Who the acting party is *in relation to this item* (the service layer works this out).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Capacity {
     /// The citizen who submitted the item (or who follows it with its secret).
     Submitter,
-    /// A deputy; for [`Action::ResolveOnSpot`] the service grants this only to the
+    /// A deputy; for [`Step::ResolveOnSpot`] the service grants this only to the
     /// deputy the item is addressed to.
     Deputy,
     /// Staff or liaison of the station that keeps the item in its ledger.
@@ -31,101 +38,214 @@ pub enum Capacity {
     System,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Action {
-    /// Staff: Submitted → Registered (category/urgency/level are validated by the service).
-    Register,
-    /// Staff: Submitted|Registered → Declined (reason required).
-    Decline,
-    /// Staff: Submitted|Registered → Merged (into another item).
-    Merge,
-    /// Staff or the addressed Deputy: Registered → Resolved (closed at station level).
-    ResolveOnSpot,
-    /// Staff: Registered → Forwarded (to a department, lead + optional assisting).
-    Forward,
-    /// Staff, or the LeadHandler of a township-level department (the service checks the
-    /// level): Forwarded|Accepted → Forwarded to the next level up.
-    Escalate,
-    /// LeadHandler: Forwarded → Accepted (deadline set from urgency).
-    Accept,
-    /// LeadHandler: Forwarded → Registered (back to the forwarder, reason required).
-    Return,
-    /// LeadHandler or AssistHandler: Accepted → Accepted.
-    AddProgress,
-    /// AssistHandler: Accepted → Accepted (its part of a joint item).
-    ReportAssist,
-    /// LeadHandler: Accepted → Resolved (result required).
-    Complete,
-    /// Submitter: Resolved → Closed when (basically) satisfied; Unsatisfied reopens the
-    /// item as Accepted for the next round (重办).
-    Rate(Satisfaction),
-    /// System: Resolved → Closed (unrated after the configured period).
-    AutoClose,
-    /// Supervisor: Forwarded|Accepted → same state (note + new deadline).
-    Urge,
-    /// System: Forwarded|Accepted → same state.
-    MarkOverdue,
-    /// Supervisor or System: Forwarded|Accepted → same state (escalation level + 1).
-    EscalateSupervision,
+impl Capacity {
+    pub const ALL: [Capacity; 7] = [
+        Capacity::Submitter,
+        Capacity::Deputy,
+        Capacity::StationStaff,
+        Capacity::LeadHandler,
+        Capacity::AssistHandler,
+        Capacity::Supervisor,
+        Capacity::System,
+    ];
+
+    /// Stable snake_case name: the `role` of history entries and item events.
+    pub fn name(self) -> &'static str {
+        match self {
+            Capacity::Submitter => "submitter",
+            Capacity::Deputy => "deputy",
+            Capacity::StationStaff => "station_staff",
+            Capacity::LeadHandler => "lead_handler",
+            Capacity::AssistHandler => "assist_handler",
+            Capacity::Supervisor => "supervisor",
+            Capacity::System => "system",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Capacity> {
+        Capacity::ALL.into_iter().find(|c| c.name() == name)
+    }
 }
 
-impl Action {
-    /// Stable snake_case name stored in the history (`petition_event.action`).
+/// One step of the loop, with what it carries. The comments give who may take it (the
+/// [`Capacity`]) and between which states (see [`allowed_from`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Step {
+    /// 建账 — Staff: Submitted → Registered, with category, urgency and handling level.
+    Register {
+        category_id: i64,
+        urgency: Urgency,
+        handling_level: HandlingLevel,
+    },
+    /// Staff: Submitted|Registered → Declined (reason required).
+    Decline { reason: String },
+    /// Staff: Submitted|Registered → Merged (into another item).
+    Merge { into_id: i64, note: Option<String> },
+    /// Staff or the addressed Deputy: Registered → Resolved (closed at station level).
+    ResolveOnSpot { result: String },
+    /// 逐级转办 — Staff: Registered → Forwarded, to a lead department (主办) and any
+    /// assisting ones (协办).
+    Forward {
+        lead_department_id: i64,
+        assist_department_ids: Vec<i64>,
+        note: Option<String>,
+    },
+    /// Staff, or the LeadHandler of a township-level department: Forwarded|Accepted →
+    /// Forwarded to a county-level department (the next level up).
+    Escalate {
+        department_id: i64,
+        note: Option<String>,
+    },
+    /// LeadHandler: Forwarded → Accepted (deadline set from urgency).
+    Accept { note: Option<String> },
+    /// 退回 — LeadHandler: Forwarded → Registered (back to the forwarder, reason required).
+    Return { reason: String },
+    /// LeadHandler or AssistHandler: Accepted → Accepted.
+    AddProgress { note: String },
+    /// AssistHandler: Accepted → Accepted (its part of a joint item).
+    ReportAssist { report: String },
+    /// LeadHandler: Accepted → Resolved (result required).
+    Complete { result: String },
+    /// Submitter: Resolved → Closed when (basically) satisfied; Unsatisfied reopens the
+    /// item as Accepted for the next round (重办).
+    Rate {
+        satisfaction: Satisfaction,
+        comment: Option<String>,
+    },
+    /// 督办 — Supervisor: Forwarded|Accepted → same state (note + new deadline).
+    Urge {
+        note: String,
+        deadline: DateTime<Utc>,
+    },
+    /// Supervisor or System: Forwarded|Accepted → same state (escalation level + 1).
+    EscalateSupervision { note: Option<String> },
+    /// System: Forwarded|Accepted → same state.
+    MarkOverdue,
+    /// System: Resolved → Closed (unrated after the configured period).
+    AutoClose,
+}
+
+impl Step {
+    /// Stable snake_case name stored in the history (`petition_event.action`) and used
+    /// as the kind of the item's event.
     pub fn name(&self) -> &'static str {
         match self {
-            Action::Register => "register",
-            Action::Decline => "decline",
-            Action::Merge => "merge",
-            Action::ResolveOnSpot => "resolve_on_spot",
-            Action::Forward => "forward",
-            Action::Escalate => "escalate",
-            Action::Accept => "accept",
-            Action::Return => "return",
-            Action::AddProgress => "add_progress",
-            Action::ReportAssist => "report_assist",
-            Action::Complete => "complete",
-            Action::Rate(Satisfaction::Satisfied) => "rate_satisfied",
-            Action::Rate(Satisfaction::BasicallySatisfied) => "rate_basically_satisfied",
-            Action::Rate(Satisfaction::Unsatisfied) => "rate_unsatisfied",
-            Action::AutoClose => "auto_close",
-            Action::Urge => "urge",
-            Action::MarkOverdue => "mark_overdue",
-            Action::EscalateSupervision => "escalate_supervision",
+            Step::Register { .. } => "register",
+            Step::Decline { .. } => "decline",
+            Step::Merge { .. } => "merge",
+            Step::ResolveOnSpot { .. } => "resolve_on_spot",
+            Step::Forward { .. } => "forward",
+            Step::Escalate { .. } => "escalate",
+            Step::Accept { .. } => "accept",
+            Step::Return { .. } => "return",
+            Step::AddProgress { .. } => "add_progress",
+            Step::ReportAssist { .. } => "report_assist",
+            Step::Complete { .. } => "complete",
+            Step::Rate { satisfaction, .. } => match satisfaction {
+                Satisfaction::Satisfied => "rate_satisfied",
+                Satisfaction::BasicallySatisfied => "rate_basically_satisfied",
+                Satisfaction::Unsatisfied => "rate_unsatisfied",
+            },
+            Step::AutoClose => "auto_close",
+            Step::Urge { .. } => "urge",
+            Step::MarkOverdue => "mark_overdue",
+            Step::EscalateSupervision { .. } => "escalate_supervision",
         }
     }
 
     /// (Chinese, English) wording for messages.
     fn label(&self) -> (&'static str, &'static str) {
         match self {
-            Action::Register => ("登记建账", "register"),
-            Action::Decline => ("不予受理", "decline"),
-            Action::Merge => ("合并", "merge"),
-            Action::ResolveOnSpot => ("就地办结", "resolve on the spot"),
-            Action::Forward => ("转办", "forward"),
-            Action::Escalate => ("提级转办", "escalate"),
-            Action::Accept => ("承接", "accept"),
-            Action::Return => ("退回", "return"),
-            Action::AddProgress => ("填报办理进展", "add progress"),
-            Action::ReportAssist => ("报送协办情况", "report assisting work"),
-            Action::Complete => ("办结反馈", "complete"),
-            Action::Rate(_) => ("评价", "rate"),
-            Action::AutoClose => ("自动办结", "auto-close"),
-            Action::Urge => ("督办", "urge"),
-            Action::MarkOverdue => ("标记超期", "mark overdue"),
-            Action::EscalateSupervision => ("提级督办", "escalate supervision"),
+            Step::Register { .. } => ("登记建账", "register"),
+            Step::Decline { .. } => ("不予受理", "decline"),
+            Step::Merge { .. } => ("合并", "merge"),
+            Step::ResolveOnSpot { .. } => ("就地办结", "resolve on the spot"),
+            Step::Forward { .. } => ("转办", "forward"),
+            Step::Escalate { .. } => ("提级转办", "escalate"),
+            Step::Accept { .. } => ("承接", "accept"),
+            Step::Return { .. } => ("退回", "return"),
+            Step::AddProgress { .. } => ("填报办理进展", "add progress"),
+            Step::ReportAssist { .. } => ("报送协办情况", "report assisting work"),
+            Step::Complete { .. } => ("办结反馈", "complete"),
+            Step::Rate { .. } => ("评价", "rate"),
+            Step::AutoClose => ("自动办结", "auto-close"),
+            Step::Urge { .. } => ("督办", "urge"),
+            Step::MarkOverdue => ("标记超期", "mark overdue"),
+            Step::EscalateSupervision { .. } => ("提级督办", "escalate supervision"),
         }
+    }
+
+    /// The free text the step carries (reason, result, note), for [`requires`] and the
+    /// history.
+    pub fn text(&self) -> Option<&str> {
+        match self {
+            Step::Decline { reason } | Step::Return { reason } => Some(reason),
+            Step::ResolveOnSpot { result } | Step::Complete { result } => Some(result),
+            Step::AddProgress { note } | Step::Urge { note, .. } => Some(note),
+            Step::ReportAssist { report } => Some(report),
+            Step::Merge { note, .. }
+            | Step::Forward { note, .. }
+            | Step::Escalate { note, .. }
+            | Step::Accept { note }
+            | Step::EscalateSupervision { note } => note.as_deref(),
+            Step::Rate { comment, .. } => comment.as_deref(),
+            Step::Register { .. } | Step::MarkOverdue | Step::AutoClose => None,
+        }
+    }
+
+    fn is_unsatisfied_rating(&self) -> bool {
+        matches!(
+            self,
+            Step::Rate {
+                satisfaction: Satisfaction::Unsatisfied,
+                ..
+            }
+        )
     }
 }
 
-/// Unsatisfied ratings allowed before the item is escalated to a supervisor.
+/// Every [`Step::name`]: the kinds of item events.
+pub const STEP_NAMES: [&str; 18] = [
+    "register",
+    "decline",
+    "merge",
+    "resolve_on_spot",
+    "forward",
+    "escalate",
+    "accept",
+    "return",
+    "add_progress",
+    "report_assist",
+    "complete",
+    "rate_satisfied",
+    "rate_basically_satisfied",
+    "rate_unsatisfied",
+    "auto_close",
+    "urge",
+    "mark_overdue",
+    "escalate_supervision",
+];
+
+/// The step name `name` spells, if any.
+pub fn step_name(name: &str) -> Option<&'static str> {
+    STEP_NAMES.into_iter().find(|n| *n == name)
+}
+
+/// The configurable rules of the loop.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Rules {
+    /// Unsatisfied ratings allowed before the item is escalated to a supervisor.
     pub max_rounds: i32,
+    /// Days to handle an accepted item, by urgency.
+    pub deadlines: DeadlineRules,
 }
 
 impl Default for Rules {
     fn default() -> Self {
-        Rules { max_rounds: 2 }
+        Rules {
+            max_rounds: 2,
+            deadlines: DeadlineRules::default(),
+        }
     }
 }
 
@@ -138,7 +258,7 @@ pub struct Effect {
     /// `Rate(Unsatisfied)`: round + 1.
     pub next_round: bool,
     /// Supervision escalation level + 1 (`EscalateSupervision`, or an unsatisfied rating
-    /// at round >= `max_rounds`). Not set by [`Action::Escalate`], which raises the
+    /// at round >= `max_rounds`). Not set by [`Step::Escalate`], which raises the
     /// *handling* level instead.
     pub escalate: bool,
     /// Reset `is_overdue`: the action sets a new deadline or leaves the states where a
@@ -152,60 +272,67 @@ pub struct Effect {
 /// action; INVALID_TRANSITION when one of them may, but not from `state`.
 pub fn apply(
     state: PetitionState,
-    action: &Action,
+    step: &Step,
     capacities: &[Capacity],
     round: i32,
     rules: &Rules,
 ) -> AppResult<Effect> {
-    let permitted = allowed_capacities(action);
+    let permitted = allowed_capacities(step);
     if !capacities.iter().any(|c| permitted.contains(c)) {
         return Err(AppError::forbidden());
     }
-    if !allowed_from(action).contains(&state) {
-        return Err(invalid_transition(state, action));
+    if !allowed_from(step).contains(&state) {
+        return Err(invalid_transition(state, step));
     }
-    let unsatisfied = matches!(action, Action::Rate(Satisfaction::Unsatisfied));
+    let unsatisfied = step.is_unsatisfied_rating();
     Ok(Effect {
         from: state,
-        to: target(state, action),
+        to: target(state, step),
         next_round: unsatisfied,
-        escalate: matches!(action, Action::EscalateSupervision)
+        escalate: matches!(step, Step::EscalateSupervision { .. })
             || (unsatisfied && round >= rules.max_rounds),
-        clears_overdue: clears_overdue(action),
-        action_name: action.name(),
+        clears_overdue: clears_overdue(step),
+        action_name: step.name(),
     })
 }
 
-/// Which capacities may take an action (from some state).
-pub fn allowed_capacities(action: &Action) -> &'static [Capacity] {
+/// Who may merge an item (into another).
+pub const MAY_MERGE: &[Capacity] = &[Capacity::StationStaff];
+
+/// Which capacities may take a step (from some state).
+pub fn allowed_capacities(step: &Step) -> &'static [Capacity] {
     use Capacity as C;
-    match action {
-        Action::Register | Action::Decline | Action::Merge | Action::Forward => &[C::StationStaff],
-        Action::ResolveOnSpot => &[C::StationStaff, C::Deputy],
-        Action::Escalate => &[C::StationStaff, C::LeadHandler],
-        Action::Accept | Action::Return | Action::Complete => &[C::LeadHandler],
-        Action::AddProgress => &[C::LeadHandler, C::AssistHandler],
-        Action::ReportAssist => &[C::AssistHandler],
-        Action::Rate(_) => &[C::Submitter],
-        Action::AutoClose | Action::MarkOverdue => &[C::System],
-        Action::Urge => &[C::Supervisor],
-        Action::EscalateSupervision => &[C::Supervisor, C::System],
+    match step {
+        Step::Merge { .. } => MAY_MERGE,
+        Step::Register { .. } | Step::Decline { .. } | Step::Forward { .. } => &[C::StationStaff],
+        Step::ResolveOnSpot { .. } => &[C::StationStaff, C::Deputy],
+        Step::Escalate { .. } => &[C::StationStaff, C::LeadHandler],
+        Step::Accept { .. } | Step::Return { .. } | Step::Complete { .. } => &[C::LeadHandler],
+        Step::AddProgress { .. } => &[C::LeadHandler, C::AssistHandler],
+        Step::ReportAssist { .. } => &[C::AssistHandler],
+        Step::Rate { .. } => &[C::Submitter],
+        Step::AutoClose | Step::MarkOverdue => &[C::System],
+        Step::Urge { .. } => &[C::Supervisor],
+        Step::EscalateSupervision { .. } => &[C::Supervisor, C::System],
     }
 }
 
-/// From which states an action may be taken.
-pub fn allowed_from(action: &Action) -> &'static [PetitionState] {
+/// From which states a step may be taken.
+pub fn allowed_from(step: &Step) -> &'static [PetitionState] {
     use PetitionState as S;
-    match action {
-        Action::Register => &[S::Submitted],
-        Action::Decline | Action::Merge => &[S::Submitted, S::Registered],
-        Action::ResolveOnSpot | Action::Forward => &[S::Registered],
-        Action::Escalate | Action::Urge | Action::MarkOverdue | Action::EscalateSupervision => {
-            &[S::Forwarded, S::Accepted]
+    match step {
+        Step::Register { .. } => &[S::Submitted],
+        Step::Decline { .. } | Step::Merge { .. } => &[S::Submitted, S::Registered],
+        Step::ResolveOnSpot { .. } | Step::Forward { .. } => &[S::Registered],
+        Step::Escalate { .. }
+        | Step::Urge { .. }
+        | Step::MarkOverdue
+        | Step::EscalateSupervision { .. } => &[S::Forwarded, S::Accepted],
+        Step::Accept { .. } | Step::Return { .. } => &[S::Forwarded],
+        Step::AddProgress { .. } | Step::ReportAssist { .. } | Step::Complete { .. } => {
+            &[S::Accepted]
         }
-        Action::Accept | Action::Return => &[S::Forwarded],
-        Action::AddProgress | Action::ReportAssist | Action::Complete => &[S::Accepted],
-        Action::Rate(_) | Action::AutoClose => &[S::Resolved],
+        Step::Rate { .. } | Step::AutoClose => &[S::Resolved],
     }
 }
 
@@ -217,36 +344,35 @@ pub fn is_terminal(state: PetitionState) -> bool {
     )
 }
 
-/// The state after `action`, assuming it is allowed from `from`.
-fn target(from: PetitionState, action: &Action) -> PetitionState {
+/// The state after `step`, assuming it is allowed from `from`.
+fn target(from: PetitionState, step: &Step) -> PetitionState {
     use PetitionState as S;
-    match action {
-        Action::Register | Action::Return => S::Registered,
-        Action::Decline => S::Declined,
-        Action::Merge => S::Merged,
-        Action::ResolveOnSpot | Action::Complete => S::Resolved,
-        Action::Forward | Action::Escalate => S::Forwarded,
-        Action::Accept | Action::AddProgress | Action::ReportAssist => S::Accepted,
-        Action::Rate(Satisfaction::Unsatisfied) => S::Accepted,
-        Action::Rate(Satisfaction::Satisfied | Satisfaction::BasicallySatisfied)
-        | Action::AutoClose => S::Closed,
-        Action::Urge | Action::MarkOverdue | Action::EscalateSupervision => from,
+    match step {
+        Step::Register { .. } | Step::Return { .. } => S::Registered,
+        Step::Decline { .. } => S::Declined,
+        Step::Merge { .. } => S::Merged,
+        Step::ResolveOnSpot { .. } | Step::Complete { .. } => S::Resolved,
+        Step::Forward { .. } | Step::Escalate { .. } => S::Forwarded,
+        Step::Accept { .. } | Step::AddProgress { .. } | Step::ReportAssist { .. } => S::Accepted,
+        Step::Rate { .. } if step.is_unsatisfied_rating() => S::Accepted,
+        Step::Rate { .. } | Step::AutoClose => S::Closed,
+        Step::Urge { .. } | Step::MarkOverdue | Step::EscalateSupervision { .. } => from,
     }
 }
 
 /// Accept, Urge and a new round start a fresh deadline; Return and Complete leave the
 /// states where one runs; Escalate hands the item to a new department, whose deadline
 /// starts when it accepts.
-fn clears_overdue(action: &Action) -> bool {
-    matches!(
-        action,
-        Action::Accept
-            | Action::Return
-            | Action::Complete
-            | Action::Urge
-            | Action::Escalate
-            | Action::Rate(Satisfaction::Unsatisfied)
-    )
+fn clears_overdue(step: &Step) -> bool {
+    step.is_unsatisfied_rating()
+        || matches!(
+            step,
+            Step::Accept { .. }
+                | Step::Return { .. }
+                | Step::Complete { .. }
+                | Step::Urge { .. }
+                | Step::Escalate { .. }
+        )
 }
 
 /// (Chinese, English) wording for messages.
@@ -263,9 +389,14 @@ fn state_label(state: PetitionState) -> (&'static str, &'static str) {
     }
 }
 
-fn invalid_transition(state: PetitionState, action: &Action) -> AppError {
+/// The snake_case name of a state, as the history and events record it.
+pub fn state_name(state: PetitionState) -> &'static str {
+    state_label(state).1
+}
+
+fn invalid_transition(state: PetitionState, step: &Step) -> AppError {
     let (state_zh, state_en) = state_label(state);
-    let (action_zh, action_en) = action.label();
+    let (action_zh, action_en) = step.label();
     AppError::InvalidTransition(format!(
         "当前状态为「{state_zh}」，不能{action_zh} (cannot {action_en}: the item is {state_en})"
     ))
@@ -328,7 +459,7 @@ pub fn is_overdue(
         && deadline.is_some_and(|d| now > d)
 }
 
-/// A Resolved item left unrated is due for [`Action::AutoClose`] once `after_days` full
+/// A Resolved item left unrated is due for [`Step::AutoClose`] once `after_days` full
 /// days have passed since `resolved_at` (due exactly at that instant).
 pub fn auto_close_due(
     state: PetitionState,
@@ -345,19 +476,27 @@ pub const MAX_TEXT_CHARS: usize = 2000;
 
 /// Text requirements: Decline/Return need a reason, Complete/ResolveOnSpot need a result,
 /// Urge needs a note; non-empty after trim and at most [`MAX_TEXT_CHARS`] characters
-/// (counted after trim: store the trimmed text). Other actions take an optional note,
+/// (counted after trim: store the trimmed text). Other steps take an optional note,
 /// held to the same length limit.
-pub fn requires(action: &Action, text: Option<&str>) -> AppResult<()> {
+pub fn requires(step: &Step) -> AppResult<()> {
+    text_rules(step, step.text())
+}
+
+fn text_rules(step: &Step, text: Option<&str>) -> AppResult<()> {
     let text = text.map(str::trim).unwrap_or("");
-    let (field, what_zh, what_en) = match action {
-        Action::Decline | Action::Return => ("reason", "理由", "a reason"),
-        Action::Complete | Action::ResolveOnSpot => ("result", "办理结果", "a result"),
-        Action::Urge => ("note", "督办意见", "a note"),
+    let (field, what_zh, what_en) = match step {
+        Step::Decline { .. } | Step::Return { .. } => ("reason", "理由", "a reason"),
+        Step::Complete { .. } | Step::ResolveOnSpot { .. } => ("result", "办理结果", "a result"),
+        Step::Urge { .. } => ("note", "督办意见", "a note"),
         _ => ("note", "备注", "a note"),
     };
     let required = matches!(
-        action,
-        Action::Decline | Action::Return | Action::Complete | Action::ResolveOnSpot | Action::Urge
+        step,
+        Step::Decline { .. }
+            | Step::Return { .. }
+            | Step::Complete { .. }
+            | Step::ResolveOnSpot { .. }
+            | Step::Urge { .. }
     );
     if required && text.is_empty() {
         return Err(AppError::bad_input(
@@ -387,7 +526,7 @@ mod tests {
     use Capacity as C;
     use PetitionState as S;
 
-    const ALL_STATES: [S; 8] = [
+    pub(super) const ALL_STATES: [S; 8] = [
         S::Submitted,
         S::Registered,
         S::Forwarded,
@@ -398,7 +537,7 @@ mod tests {
         S::Merged,
     ];
 
-    const ALL_CAPACITIES: [C; 7] = [
+    pub(super) const ALL_CAPACITIES: [C; 7] = [
         C::Submitter,
         C::Deputy,
         C::StationStaff,
@@ -408,30 +547,78 @@ mod tests {
         C::System,
     ];
 
-    const ALL_ACTIONS: [Action; 18] = [
-        Action::Register,
-        Action::Decline,
-        Action::Merge,
-        Action::ResolveOnSpot,
-        Action::Forward,
-        Action::Escalate,
-        Action::Accept,
-        Action::Return,
-        Action::AddProgress,
-        Action::ReportAssist,
-        Action::Complete,
-        Action::Rate(Satisfaction::Satisfied),
-        Action::Rate(Satisfaction::BasicallySatisfied),
-        Action::Rate(Satisfaction::Unsatisfied),
-        Action::AutoClose,
-        Action::Urge,
-        Action::MarkOverdue,
-        Action::EscalateSupervision,
-    ];
+    /// One step of every kind (and every rating), with texts that pass [`requires`].
+    pub(super) fn all_steps() -> Vec<Step> {
+        let note = || Some("备注".to_owned());
+        let mut steps = vec![
+            Step::Register {
+                category_id: 5,
+                urgency: Urgency::Urgent,
+                handling_level: HandlingLevel::Township,
+            },
+            Step::Decline {
+                reason: " 重复 ".into(),
+            },
+            Step::Merge {
+                into_id: 99,
+                note: note(),
+            },
+            Step::ResolveOnSpot {
+                result: "已解决".into(),
+            },
+            Step::Forward {
+                lead_department_id: 31,
+                assist_department_ids: vec![33, 32, 33],
+                note: note(),
+            },
+            Step::Escalate {
+                department_id: 41,
+                note: note(),
+            },
+            Step::Accept { note: None },
+            Step::Return {
+                reason: "不属本部门".into(),
+            },
+            Step::AddProgress {
+                note: "进展".into(),
+            },
+            Step::ReportAssist {
+                report: "协办情况".into(),
+            },
+            Step::Complete {
+                result: "路灯已修复".into(),
+            },
+        ];
+        steps.extend(Satisfaction::iter().map(rate));
+        steps.extend([
+            Step::AutoClose,
+            Step::Urge {
+                note: "尽快".into(),
+                deadline: at(2100, 1, 1, 0, 0, 0),
+            },
+            Step::MarkOverdue,
+            Step::EscalateSupervision { note: None },
+        ]);
+        steps
+    }
+
+    pub(super) fn rate(satisfaction: Satisfaction) -> Step {
+        Step::Rate {
+            satisfaction,
+            comment: Some(" 还行 ".into()),
+        }
+    }
+
+    pub(super) fn step_named(name: &str) -> Step {
+        all_steps()
+            .into_iter()
+            .find(|s| s.name() == name)
+            .expect("a step of that name")
+    }
 
     /// Fails to compile when a variant is added, so the lists above get updated too.
     #[allow(dead_code)]
-    fn lists_are_complete(c: Capacity, a: Action) {
+    fn lists_are_complete(c: Capacity, s: Step) {
         match c {
             C::Submitter
             | C::Deputy
@@ -441,163 +628,159 @@ mod tests {
             | C::Supervisor
             | C::System => {}
         }
-        match a {
-            Action::Register
-            | Action::Decline
-            | Action::Merge
-            | Action::ResolveOnSpot
-            | Action::Forward
-            | Action::Escalate
-            | Action::Accept
-            | Action::Return
-            | Action::AddProgress
-            | Action::ReportAssist
-            | Action::Complete
-            | Action::Rate(
-                Satisfaction::Satisfied
-                | Satisfaction::BasicallySatisfied
-                | Satisfaction::Unsatisfied,
-            )
-            | Action::AutoClose
-            | Action::Urge
-            | Action::MarkOverdue
-            | Action::EscalateSupervision => {}
+        match s {
+            Step::Register { .. }
+            | Step::Decline { .. }
+            | Step::Merge { .. }
+            | Step::ResolveOnSpot { .. }
+            | Step::Forward { .. }
+            | Step::Escalate { .. }
+            | Step::Accept { .. }
+            | Step::Return { .. }
+            | Step::AddProgress { .. }
+            | Step::ReportAssist { .. }
+            | Step::Complete { .. }
+            | Step::Rate { .. }
+            | Step::AutoClose
+            | Step::Urge { .. }
+            | Step::MarkOverdue
+            | Step::EscalateSupervision { .. } => {}
         }
     }
 
     /// The specification, written out independently of the implementation.
-    struct Row {
-        action: Action,
-        capacities: &'static [Capacity],
+    pub(super) struct Row {
+        pub(super) step: Step,
+        pub(super) capacities: &'static [Capacity],
         /// (from, to) pairs.
-        edges: &'static [(S, S)],
-        name: &'static str,
-        clears_overdue: bool,
+        pub(super) edges: &'static [(S, S)],
+        pub(super) name: &'static str,
+        pub(super) clears_overdue: bool,
     }
 
-    fn spec() -> Vec<Row> {
+    pub(super) fn spec() -> Vec<Row> {
         vec![
             Row {
-                action: Action::Register,
+                step: step_named("register"),
                 capacities: &[C::StationStaff],
                 edges: &[(S::Submitted, S::Registered)],
                 name: "register",
                 clears_overdue: false,
             },
             Row {
-                action: Action::Decline,
+                step: step_named("decline"),
                 capacities: &[C::StationStaff],
                 edges: &[(S::Submitted, S::Declined), (S::Registered, S::Declined)],
                 name: "decline",
                 clears_overdue: false,
             },
             Row {
-                action: Action::Merge,
+                step: step_named("merge"),
                 capacities: &[C::StationStaff],
                 edges: &[(S::Submitted, S::Merged), (S::Registered, S::Merged)],
                 name: "merge",
                 clears_overdue: false,
             },
             Row {
-                action: Action::ResolveOnSpot,
+                step: step_named("resolve_on_spot"),
                 capacities: &[C::StationStaff, C::Deputy],
                 edges: &[(S::Registered, S::Resolved)],
                 name: "resolve_on_spot",
                 clears_overdue: false,
             },
             Row {
-                action: Action::Forward,
+                step: step_named("forward"),
                 capacities: &[C::StationStaff],
                 edges: &[(S::Registered, S::Forwarded)],
                 name: "forward",
                 clears_overdue: false,
             },
             Row {
-                action: Action::Escalate,
+                step: step_named("escalate"),
                 capacities: &[C::StationStaff, C::LeadHandler],
                 edges: &[(S::Forwarded, S::Forwarded), (S::Accepted, S::Forwarded)],
                 name: "escalate",
                 clears_overdue: true,
             },
             Row {
-                action: Action::Accept,
+                step: step_named("accept"),
                 capacities: &[C::LeadHandler],
                 edges: &[(S::Forwarded, S::Accepted)],
                 name: "accept",
                 clears_overdue: true,
             },
             Row {
-                action: Action::Return,
+                step: step_named("return"),
                 capacities: &[C::LeadHandler],
                 edges: &[(S::Forwarded, S::Registered)],
                 name: "return",
                 clears_overdue: true,
             },
             Row {
-                action: Action::AddProgress,
+                step: step_named("add_progress"),
                 capacities: &[C::LeadHandler, C::AssistHandler],
                 edges: &[(S::Accepted, S::Accepted)],
                 name: "add_progress",
                 clears_overdue: false,
             },
             Row {
-                action: Action::ReportAssist,
+                step: step_named("report_assist"),
                 capacities: &[C::AssistHandler],
                 edges: &[(S::Accepted, S::Accepted)],
                 name: "report_assist",
                 clears_overdue: false,
             },
             Row {
-                action: Action::Complete,
+                step: step_named("complete"),
                 capacities: &[C::LeadHandler],
                 edges: &[(S::Accepted, S::Resolved)],
                 name: "complete",
                 clears_overdue: true,
             },
             Row {
-                action: Action::Rate(Satisfaction::Satisfied),
+                step: rate(Satisfaction::Satisfied),
                 capacities: &[C::Submitter],
                 edges: &[(S::Resolved, S::Closed)],
                 name: "rate_satisfied",
                 clears_overdue: false,
             },
             Row {
-                action: Action::Rate(Satisfaction::BasicallySatisfied),
+                step: rate(Satisfaction::BasicallySatisfied),
                 capacities: &[C::Submitter],
                 edges: &[(S::Resolved, S::Closed)],
                 name: "rate_basically_satisfied",
                 clears_overdue: false,
             },
             Row {
-                action: Action::Rate(Satisfaction::Unsatisfied),
+                step: rate(Satisfaction::Unsatisfied),
                 capacities: &[C::Submitter],
                 edges: &[(S::Resolved, S::Accepted)],
                 name: "rate_unsatisfied",
                 clears_overdue: true,
             },
             Row {
-                action: Action::AutoClose,
+                step: step_named("auto_close"),
                 capacities: &[C::System],
                 edges: &[(S::Resolved, S::Closed)],
                 name: "auto_close",
                 clears_overdue: false,
             },
             Row {
-                action: Action::Urge,
+                step: step_named("urge"),
                 capacities: &[C::Supervisor],
                 edges: &[(S::Forwarded, S::Forwarded), (S::Accepted, S::Accepted)],
                 name: "urge",
                 clears_overdue: true,
             },
             Row {
-                action: Action::MarkOverdue,
+                step: step_named("mark_overdue"),
                 capacities: &[C::System],
                 edges: &[(S::Forwarded, S::Forwarded), (S::Accepted, S::Accepted)],
                 name: "mark_overdue",
                 clears_overdue: false,
             },
             Row {
-                action: Action::EscalateSupervision,
+                step: step_named("escalate_supervision"),
                 capacities: &[C::Supervisor, C::System],
                 edges: &[(S::Forwarded, S::Forwarded), (S::Accepted, S::Accepted)],
                 name: "escalate_supervision",
@@ -606,7 +789,7 @@ mod tests {
         ]
     }
 
-    fn at(y: i32, m: u32, d: u32, h: u32, min: u32, s: u32) -> DateTime<Utc> {
+    pub(super) fn at(y: i32, m: u32, d: u32, h: u32, min: u32, s: u32) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(y, m, d, h, min, s)
             .single()
             .expect("valid date")
@@ -619,20 +802,13 @@ mod tests {
             ALL_STATES.iter().collect::<HashSet<_>>().len(),
             ALL_STATES.len()
         );
-        assert_eq!(
-            ALL_ACTIONS.iter().collect::<HashSet<_>>().len(),
-            ALL_ACTIONS.len()
-        );
-        let rated: HashSet<_> = ALL_ACTIONS
+        let rated = all_steps()
             .iter()
-            .filter_map(|a| match a {
-                Action::Rate(s) => Some(*s),
-                _ => None,
-            })
-            .collect();
-        assert_eq!(rated.len(), Satisfaction::iter().count());
-        let specified: Vec<Action> = spec().iter().map(|r| r.action).collect();
-        assert_eq!(specified, ALL_ACTIONS.to_vec());
+            .filter(|s| matches!(s, Step::Rate { .. }))
+            .count();
+        assert_eq!(rated, Satisfaction::iter().count());
+        let specified: Vec<Step> = spec().into_iter().map(|r| r.step).collect();
+        assert_eq!(specified, all_steps());
     }
 
     #[test]
@@ -642,8 +818,8 @@ mod tests {
         for row in spec() {
             for state in ALL_STATES {
                 for capacity in ALL_CAPACITIES {
-                    let case = format!("{state:?} {:?} as {capacity:?}", row.action);
-                    let result = apply(state, &row.action, &[capacity], 1, &rules);
+                    let case = format!("{state:?} {:?} as {capacity:?}", row.step);
+                    let result = apply(state, &row.step, &[capacity], 1, &rules);
                     let edge = row.edges.iter().find(|(from, _)| *from == state);
                     match (row.capacities.contains(&capacity), edge) {
                         (false, _) => {
@@ -660,15 +836,11 @@ mod tests {
                             assert_eq!(effect.to, *to, "{case}");
                             assert_eq!(effect.action_name, row.name, "{case}");
                             assert_eq!(effect.clears_overdue, row.clears_overdue, "{case}");
-                            assert_eq!(
-                                effect.next_round,
-                                row.action == Action::Rate(Satisfaction::Unsatisfied),
-                                "{case}"
-                            );
+                            assert_eq!(effect.next_round, row.name == "rate_unsatisfied", "{case}");
                             // Round 1 under the default rules: only supervision escalates.
                             assert_eq!(
                                 effect.escalate,
-                                row.action == Action::EscalateSupervision,
+                                row.name == "escalate_supervision",
                                 "{case}"
                             );
                         }
@@ -683,28 +855,35 @@ mod tests {
     #[test]
     fn the_lookup_functions_agree_with_the_table() {
         for row in spec() {
-            let caps: HashSet<_> = allowed_capacities(&row.action).iter().copied().collect();
+            let caps: HashSet<_> = allowed_capacities(&row.step).iter().copied().collect();
             assert_eq!(
                 caps,
                 row.capacities.iter().copied().collect(),
                 "{:?}",
-                row.action
+                row.step
             );
-            let froms: HashSet<_> = allowed_from(&row.action).iter().copied().collect();
+            let froms: HashSet<_> = allowed_from(&row.step).iter().copied().collect();
             assert_eq!(
                 froms,
                 row.edges.iter().map(|(from, _)| *from).collect(),
                 "{:?}",
-                row.action
+                row.step
             );
-            assert_eq!(row.action.name(), row.name);
+            assert_eq!(row.step.name(), row.name);
         }
     }
 
     #[test]
+    fn step_names_list_every_action() {
+        let listed: Vec<_> = all_steps().iter().map(Step::name).collect();
+        assert_eq!(listed, STEP_NAMES.to_vec());
+    }
+
+    #[test]
     fn action_names_are_unique_snake_case() {
-        let names: HashSet<_> = ALL_ACTIONS.iter().map(Action::name).collect();
-        assert_eq!(names.len(), ALL_ACTIONS.len());
+        let steps = all_steps();
+        let names: HashSet<_> = steps.iter().map(Step::name).collect();
+        assert_eq!(names.len(), steps.len());
         for name in names {
             assert!(
                 !name.is_empty() && name.chars().all(|c| c.is_ascii_lowercase() || c == '_'),
@@ -718,7 +897,7 @@ mod tests {
         let terminal: Vec<_> = ALL_STATES.into_iter().filter(|s| is_terminal(*s)).collect();
         assert_eq!(terminal, vec![S::Closed, S::Declined, S::Merged]);
         for state in terminal {
-            for action in ALL_ACTIONS {
+            for action in all_steps() {
                 let err = apply(state, &action, &ALL_CAPACITIES, 1, &Rules::default())
                     .expect_err("terminal");
                 assert_eq!(err.code(), "INVALID_TRANSITION", "{state:?} {action:?}");
@@ -729,7 +908,7 @@ mod tests {
     #[test]
     fn every_open_state_has_a_way_forward() {
         for state in ALL_STATES.into_iter().filter(|s| !is_terminal(*s)) {
-            let moves = ALL_ACTIONS.iter().any(|action| {
+            let moves = all_steps().iter().any(|action| {
                 apply(state, action, &ALL_CAPACITIES, 1, &Rules::default())
                     .is_ok_and(|e| e.to != state)
             });
@@ -739,8 +918,11 @@ mod tests {
 
     #[test]
     fn unsatisfied_ratings_reopen_and_escalate_after_max_rounds() {
-        let unsatisfied = Action::Rate(Satisfaction::Unsatisfied);
-        let rules = Rules { max_rounds: 2 };
+        let unsatisfied = rate(Satisfaction::Unsatisfied);
+        let rules = Rules {
+            max_rounds: 2,
+            ..Rules::default()
+        };
         assert_eq!(Rules::default(), rules);
 
         let first = apply(S::Resolved, &unsatisfied, &[C::Submitter], 1, &rules).expect("round 1");
@@ -757,7 +939,10 @@ mod tests {
         let later = apply(S::Resolved, &unsatisfied, &[C::Submitter], 5, &rules).expect("round 5");
         assert!(later.next_round && later.escalate);
 
-        let strict = Rules { max_rounds: 1 };
+        let strict = Rules {
+            max_rounds: 1,
+            ..Rules::default()
+        };
         let at_once = apply(S::Resolved, &unsatisfied, &[C::Submitter], 1, &strict).expect("max 1");
         assert!(at_once.next_round && at_once.escalate);
 
@@ -765,7 +950,7 @@ mod tests {
             for round in [1, 2, 9] {
                 let effect = apply(
                     S::Resolved,
-                    &Action::Rate(satisfaction),
+                    &rate(satisfaction),
                     &[C::Submitter],
                     round,
                     &rules,
@@ -782,7 +967,7 @@ mod tests {
         for round in [1, 2, 7] {
             let effect = apply(
                 S::Accepted,
-                &Action::EscalateSupervision,
+                &step_named("escalate_supervision"),
                 &[C::System],
                 round,
                 &Rules::default(),
@@ -793,7 +978,7 @@ mod tests {
         }
         let handling = apply(
             S::Accepted,
-            &Action::Escalate,
+            &step_named("escalate"),
             &[C::LeadHandler],
             3,
             &Rules::default(),
@@ -811,13 +996,14 @@ mod tests {
             &[C::StationStaff, C::Submitter][..],
             &[C::Deputy, C::Supervisor, C::StationStaff][..],
         ] {
-            let effect = apply(S::Submitted, &Action::Register, caps, 1, &rules).expect("any fits");
+            let effect =
+                apply(S::Submitted, &step_named("register"), caps, 1, &rules).expect("any fits");
             assert_eq!(effect.to, S::Registered);
         }
         // A deputy who also submitted the item may rate it.
         let effect = apply(
             S::Resolved,
-            &Action::Rate(Satisfaction::Satisfied),
+            &rate(Satisfaction::Satisfied),
             &[C::Deputy, C::Submitter],
             1,
             &rules,
@@ -827,7 +1013,7 @@ mod tests {
 
         let none_fits = apply(
             S::Submitted,
-            &Action::Register,
+            &step_named("register"),
             &[C::Deputy, C::Supervisor, C::System],
             1,
             &rules,
@@ -835,13 +1021,14 @@ mod tests {
         .expect_err("none fits");
         assert_eq!(none_fits.code(), "FORBIDDEN");
 
-        let empty = apply(S::Submitted, &Action::Register, &[], 1, &rules).expect_err("empty");
+        let empty =
+            apply(S::Submitted, &step_named("register"), &[], 1, &rules).expect_err("empty");
         assert_eq!(empty.code(), "FORBIDDEN");
 
         // One capacity could accept, just not now.
         let wrong_state = apply(
             S::Registered,
-            &Action::Accept,
+            &step_named("accept"),
             &[C::Submitter, C::LeadHandler],
             1,
             &rules,
@@ -854,7 +1041,7 @@ mod tests {
     fn forbidden_is_reported_before_the_state_is_looked_at() {
         let err = apply(
             S::Closed,
-            &Action::Accept,
+            &step_named("accept"),
             &[C::Supervisor],
             1,
             &Rules::default(),
@@ -868,7 +1055,7 @@ mod tests {
     fn invalid_transition_messages_are_bilingual() {
         let err = apply(
             S::Closed,
-            &Action::Rate(Satisfaction::Unsatisfied),
+            &rate(Satisfaction::Unsatisfied),
             &[C::Submitter],
             1,
             &Rules::default(),
@@ -994,15 +1181,15 @@ mod tests {
     #[test]
     fn required_texts_must_be_present() {
         let cases = [
-            (Action::Decline, "reason"),
-            (Action::Return, "reason"),
-            (Action::Complete, "result"),
-            (Action::ResolveOnSpot, "result"),
-            (Action::Urge, "note"),
+            (step_named("decline"), "reason"),
+            (step_named("return"), "reason"),
+            (step_named("complete"), "result"),
+            (step_named("resolve_on_spot"), "result"),
+            (step_named("urge"), "note"),
         ];
-        for (action, field) in cases {
+        for (action, field) in cases.clone() {
             for missing in [None, Some(""), Some("   "), Some("\n\t　")] {
-                let err = requires(&action, missing).expect_err("missing");
+                let err = text_rules(&action, missing).expect_err("missing");
                 assert_eq!(err.code(), "BAD_USER_INPUT", "{action:?} {missing:?}");
                 assert_eq!(
                     err,
@@ -1012,18 +1199,18 @@ mod tests {
                 assert!(err.public_message().contains(" is required)"));
             }
             assert_eq!(
-                requires(&action, Some("  路灯已修复  ")),
+                text_rules(&action, Some("  路灯已修复  ")),
                 Ok(()),
                 "{action:?}"
             );
         }
-        for action in ALL_ACTIONS
+        for action in all_steps()
             .into_iter()
             .filter(|a| !cases.iter().any(|(c, _)| c == a))
         {
-            assert_eq!(requires(&action, None), Ok(()), "{action:?}");
-            assert_eq!(requires(&action, Some(" ")), Ok(()), "{action:?}");
-            assert_eq!(requires(&action, Some("进展")), Ok(()), "{action:?}");
+            assert_eq!(text_rules(&action, None), Ok(()), "{action:?}");
+            assert_eq!(text_rules(&action, Some(" ")), Ok(()), "{action:?}");
+            assert_eq!(text_rules(&action, Some("进展")), Ok(()), "{action:?}");
         }
     }
 
@@ -1033,17 +1220,17 @@ mod tests {
         let too_long = "修".repeat(MAX_TEXT_CHARS + 1);
         let padded = format!("  {longest}\n");
         for (action, field) in [
-            (Action::Decline, "reason"),
-            (Action::Return, "reason"),
-            (Action::Complete, "result"),
-            (Action::ResolveOnSpot, "result"),
-            (Action::Urge, "note"),
-            (Action::AddProgress, "note"),
-            (Action::Rate(Satisfaction::Unsatisfied), "note"),
+            (step_named("decline"), "reason"),
+            (step_named("return"), "reason"),
+            (step_named("complete"), "result"),
+            (step_named("resolve_on_spot"), "result"),
+            (step_named("urge"), "note"),
+            (step_named("add_progress"), "note"),
+            (rate(Satisfaction::Unsatisfied), "note"),
         ] {
-            assert_eq!(requires(&action, Some(&longest)), Ok(()), "{action:?}");
-            assert_eq!(requires(&action, Some(&padded)), Ok(()), "{action:?}");
-            let err = requires(&action, Some(&too_long)).expect_err("too long");
+            assert_eq!(text_rules(&action, Some(&longest)), Ok(()), "{action:?}");
+            assert_eq!(text_rules(&action, Some(&padded)), Ok(()), "{action:?}");
+            let err = text_rules(&action, Some(&too_long)).expect_err("too long");
             assert_eq!(err.code(), "BAD_USER_INPUT");
             assert_eq!(
                 err,
