@@ -1,10 +1,10 @@
 //! Small accessors resolvers use to reach shared state.
 use async_graphql::Context;
 
-use crate::app::AppState;
 use crate::auth::Actor;
 use crate::domain::page::PageRequest;
 use crate::error::{AppError, AppResult};
+use crate::state::AppState;
 
 pub fn state<'a>(ctx: &Context<'a>) -> AppResult<&'a AppState> {
     ctx.data::<AppState>()

@@ -1,32 +1,31 @@
 //! `smart-npc user create`: the first admin (and any account) from the command line.
-use std::io::BufRead;
-
 use entity::{account, department, deputy, station, township};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
 use crate::auth::password::PasswordHasher;
 use crate::auth::token::TokenKeys;
 use crate::auth::{AuthKit, ClientInfo};
-use crate::cli::UserCommand;
+use crate::limits::rate_limit::RateLimiter;
 use crate::service::account_admin::{insert_account, prepare_account, GrantSpec, NewAccount};
 use crate::service::audit::{self, action, Entry};
-use crate::service::rate_limit::RateLimiter;
 use crate::service::write;
 
-fn read_password() -> Result<String, String> {
-    if let Ok(password) = std::env::var("SMART_NPC_NEW_PASSWORD") {
-        return Ok(password);
-    }
-    let mut line = String::new();
-    std::io::stdin()
-        .lock()
-        .read_line(&mut line)
-        .map_err(|e| format!("cannot read the password from stdin: {e}"))?;
-    let password = line.trim_end_matches(['\r', '\n']).to_owned();
-    if password.is_empty() {
-        return Err("no password: set SMART_NPC_NEW_PASSWORD or pipe it on stdin".into());
-    }
-    Ok(password)
+/// An account to create from the command line: codes as an operator types them, and
+/// the password the command line read (never from its arguments).
+pub struct NewUser {
+    pub role: entity::Role,
+    pub login: String,
+    pub display_name: Option<String>,
+    pub phone: Option<String>,
+    /// Station code (station staff).
+    pub station: Option<String>,
+    /// Department code (department handlers).
+    pub department: Option<String>,
+    /// Township code (township-scoped supervisors).
+    pub township: Option<String>,
+    /// The deputy's public code (deputy accounts).
+    pub deputy: Option<String>,
+    pub password: String,
 }
 
 async fn id_by_code<E: EntityTrait>(
@@ -50,11 +49,8 @@ where
         .ok_or_else(|| format!("no {what} with code {code:?}"))
 }
 
-pub async fn create_user(
-    db: &DatabaseConnection,
-    command: UserCommand,
-) -> Result<account::Model, String> {
-    let UserCommand::Create {
+pub async fn create_user(db: &DatabaseConnection, user: NewUser) -> Result<account::Model, String> {
+    let NewUser {
         role,
         login,
         display_name,
@@ -63,7 +59,8 @@ pub async fn create_user(
         department,
         township,
         deputy,
-    } = command;
+        password,
+    } = user;
     let grant = GrantSpec {
         role,
         station_id: id_by_code::<station::Entity>(
@@ -96,7 +93,6 @@ pub async fn create_user(
             m.id
         })
         .await?;
-    let password = read_password()?;
     let kit = AuthKit {
         hasher: PasswordHasher::new(),
         keys: TokenKeys::random(),

@@ -15,8 +15,6 @@ pub mod outbox;
 pub mod paging;
 pub mod pairings;
 pub mod petitions;
-pub mod rate_limit;
-pub mod redis_guard;
 pub mod scope;
 pub mod statistics;
 pub mod stories;

@@ -172,13 +172,13 @@ impl Deputy {
         let base = &crate::graphql::context::state(ctx)?
             .settings
             .public_base_url;
-        Ok(crate::http::qr::qr_code_url(base, &self.0.code))
+        Ok(crate::links::qr_code_url(base, &self.0.code))
     }
     /// The mobile page where citizens leave the deputy a message (what the QR code opens).
     async fn message_page_url(&self, ctx: &Context<'_>) -> async_graphql::Result<String> {
         let base = &crate::graphql::context::state(ctx)?
             .settings
             .public_base_url;
-        Ok(crate::http::qr::message_page_url(base, &self.0.code))
+        Ok(crate::links::message_page_url(base, &self.0.code))
     }
 }

@@ -9,7 +9,7 @@ use async_graphql::extensions::{
 use async_graphql::parser::types::{ExecutableDocument, OperationType};
 use async_graphql::{Response, ServerResult, Variables};
 
-use crate::app::AppState;
+use crate::state::AppState;
 
 pub struct WakeRelayAfterMutations;
 

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::error::{AppError, AppResult};
-use crate::service::redis_guard::RedisGuard;
+use crate::limits::redis_guard::RedisGuard;
 
 #[derive(Clone)]
 pub struct RateLimiter {
