@@ -5,7 +5,7 @@ use std::io::BufRead;
 
 use crate::app::App;
 use crate::config::Settings;
-use crate::service::bootstrap::NewUser;
+use crate::service::accounts::bootstrap::NewUser;
 use crate::{db, graphql};
 
 #[derive(Parser, Debug)]
@@ -116,7 +116,8 @@ pub async fn run(command: Command) -> Result<(), String> {
                 .await
                 .map_err(|e| format!("migration failed: {e}"))?;
             let account =
-                crate::service::bootstrap::create_user(&database, new_user(command)?).await?;
+                crate::service::accounts::bootstrap::create_user(&database, new_user(command)?)
+                    .await?;
             eprintln!("created account {} (id {})", account.login, account.id);
             Ok(())
         }

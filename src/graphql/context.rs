@@ -37,8 +37,8 @@ pub fn client<'a>(ctx: &Context<'a>) -> &'a crate::auth::ClientInfo {
 /// The idempotency key of a creating mutation: its `idempotencyKey` argument, else
 /// the request's `Idempotency-Key` header (validated: BAD_USER_INPUT).
 pub fn idempotency_key(ctx: &Context<'_>, argument: Option<String>) -> AppResult<Option<String>> {
-    crate::service::idempotency::choose_key(
+    crate::service::support::idempotency::choose_key(
         argument,
-        ctx.data_opt::<crate::service::idempotency::HeaderKey>(),
+        ctx.data_opt::<crate::service::support::idempotency::HeaderKey>(),
     )
 }

@@ -24,7 +24,7 @@ use crate::graphql::budget;
 use crate::graphql::extensions::CREDENTIAL_FIELDS;
 use crate::graphql::{loaders, AppSchema};
 use crate::service::accounts;
-use crate::service::idempotency::HeaderKey;
+use crate::service::support::idempotency::HeaderKey;
 use crate::state::AppState;
 
 /// The most operations one batched POST may carry.

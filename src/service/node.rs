@@ -95,7 +95,7 @@ pub async fn fetch_many<C: ConnectionTrait>(
             NodeKind::Story => {
                 let rows =
                     org::by_ids::<story::Entity, _>(db, story::Column::Id, &keys, |m| m.id).await?;
-                let visible = crate::service::stories::filter_visible(
+                let visible = crate::service::duty::stories::filter_visible(
                     db,
                     actor,
                     rows.into_values().collect(),

@@ -11,13 +11,13 @@ use sea_orm::{
 use serde_json::json;
 
 use crate::auth::{Actor, ClientInfo};
+use crate::db::paging::fetch_page;
+use crate::db::write;
 use crate::domain::page::{Page, PageRequest};
 use crate::error::{AppError, AppResult};
-use crate::service::idempotency::{self, Claim};
 use crate::service::outbox::{self, topic, NewEvent};
-use crate::service::paging::fetch_page;
-use crate::service::scope::out_of_reach;
-use crate::service::write;
+use crate::service::support::idempotency::{self, Claim};
+use crate::service::support::scope::out_of_reach;
 
 /// A deputy's suggestion; with an idempotency key a retry within 24 hours answers
 /// the first suggestion and creates nothing.

@@ -5,8 +5,8 @@ use crate::error::AppResult;
 use crate::graphql::context::{actor, client, state};
 use crate::graphql::types::enums::Role;
 use crate::graphql::types::{Account, AuthPayload};
-use crate::service::account_admin::{self, GrantSpec, NewAccount};
 use crate::service::accounts;
+use crate::service::accounts::admin::{self as account_admin, GrantSpec, NewAccount};
 
 #[derive(Default)]
 pub struct AccountMutation;

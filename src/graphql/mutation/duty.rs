@@ -7,9 +7,9 @@ use crate::graphql::types::duty::{Activity, Campaign, Pairing};
 use crate::graphql::types::enums::{ActivityKind, PairingKind};
 use crate::graphql::types::scalars::Date;
 use crate::graphql::types::Story;
-use crate::service::activities::{self, NewActivity, NewCampaign};
-use crate::service::pairings::{self, NewPairing};
-use crate::service::stories::{self, StoryInput};
+use crate::service::duty::activities::{self, NewActivity, NewCampaign};
+use crate::service::duty::pairings::{self, NewPairing};
+use crate::service::duty::stories::{self, StoryInput};
 
 #[derive(Default)]
 pub struct DutyMutation;

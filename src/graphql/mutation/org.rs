@@ -8,7 +8,9 @@ use crate::graphql::types::enums::{
 };
 use crate::graphql::types::scalars::Date;
 use crate::graphql::types::{Department, Deputy, Grid, Liaison, Station};
-use crate::service::management::{self, DeputyInput, LiaisonInput, StationInput, StationPatch};
+use crate::service::org::management::{
+    self, DeputyInput, LiaisonInput, StationInput, StationPatch,
+};
 
 #[derive(Default)]
 pub struct OrgMutation;

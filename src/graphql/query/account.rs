@@ -4,7 +4,8 @@ use crate::domain::node_id::{NodeId, NodeKind};
 use crate::graphql::connection::{to_connection, Conn};
 use crate::graphql::context::{actor, page_request, state};
 use crate::graphql::types::{Account, AuditEntry};
-use crate::service::{account_admin, accounts, audit};
+use crate::service::accounts::{self, admin as account_admin};
+use crate::service::support::audit;
 
 #[derive(Default)]
 pub struct AccountQuery;

@@ -12,8 +12,8 @@ use crate::graphql::types::duty::{
 use crate::graphql::types::enums::{ActivityKind, PairingKind};
 use crate::graphql::types::scalars::Date;
 use crate::graphql::types::{load_one, Deputy, Story};
-use crate::service::compliance::{self, Scope};
-use crate::service::{activities, pairings, stories};
+use crate::service::duty::compliance::{self, Scope};
+use crate::service::duty::{activities, pairings, stories};
 
 #[derive(Default)]
 pub struct DutyQuery;

@@ -9,7 +9,7 @@ use crate::error::AppError;
 use crate::graphql::connection::{to_connection, Conn};
 use crate::graphql::context::{actor, page_request, state};
 use crate::graphql::loaders::{DeputyActivitiesLoader, DeputyPairingsLoader, DeputyStationsLoader};
-use crate::service::{activities, compliance, stories};
+use crate::service::duty::{activities, compliance, stories};
 
 /// 电子履职档案: what a deputy did in a year.
 #[derive(SimpleObject)]

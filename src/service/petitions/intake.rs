@@ -13,8 +13,8 @@ use crate::config::Settings;
 use crate::domain::phone::Phone;
 use crate::domain::tracking;
 use crate::error::{AppError, AppResult};
-use crate::service::idempotency::{self, Claim};
 use crate::service::outbox::{self, topic, NewEvent};
+use crate::service::support::idempotency::{self, Claim};
 
 pub const MAX_ATTACHMENTS: usize = 9;
 
@@ -386,7 +386,7 @@ async fn created(
 ) -> AppResult<petition::Model> {
     let new = &new;
     let claim = &claim;
-    crate::service::write::transaction(db, |txn| async move {
+    crate::db::write::transaction(db, |txn| async move {
         let txn = &*txn;
         let now = Utc::now();
         let item = petition::ActiveModel {

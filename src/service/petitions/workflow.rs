@@ -24,7 +24,7 @@ use crate::domain::petition_flow::{self, Action, Capacity, Effect, Rules};
 use crate::domain::{scope, tracking};
 use crate::error::{conflict_as, AppError, AppResult};
 use crate::service::outbox::{self, topic, NewEvent};
-use crate::service::scope::out_of_reach;
+use crate::service::support::scope::out_of_reach;
 
 /// One step of the loop with what it needs.
 #[derive(Debug, Clone)]
@@ -294,7 +294,7 @@ pub async fn act(
 }
 
 /// [`act`], recording an idempotency claim in the step's transaction (see
-/// `service::idempotency`).
+/// `service::support::idempotency`).
 pub async fn act_claimed(
     db: &DatabaseConnection,
     workflow: &Workflow,
@@ -302,11 +302,11 @@ pub async fn act_claimed(
     petition_id: i64,
     expected_version: Option<i32>,
     step: Step,
-    claim: Option<&crate::service::idempotency::Claim>,
+    claim: Option<&crate::service::support::idempotency::Claim>,
 ) -> AppResult<petition::Model> {
     let acting = &acting;
     let step = &step;
-    crate::service::write::transaction(db, |txn| async move {
+    crate::db::write::transaction(db, |txn| async move {
         act_in(
             &txn,
             workflow,
@@ -328,7 +328,7 @@ async fn act_in(
     petition_id: i64,
     expected_version: Option<i32>,
     step: &Step,
-    claim: Option<&crate::service::idempotency::Claim>,
+    claim: Option<&crate::service::support::idempotency::Claim>,
 ) -> AppResult<petition::Model> {
     // The row lock (PostgreSQL; SQLite's write lock is already held): a concurrent
     // step on this item waits here until this one commits, then reads its result.
@@ -755,7 +755,7 @@ async fn act_in(
         )
         .await?;
     }
-    crate::service::idempotency::record(claim, txn, Some(item.id), json!({})).await?;
+    crate::service::support::idempotency::record(claim, txn, Some(item.id), json!({})).await?;
     petition::Entity::find_by_id(item.id)
         .one(txn)
         .await?

@@ -9,12 +9,12 @@ use sea_orm::{
 use serde_json::json;
 
 use crate::auth::{Actor, ClientInfo};
+use crate::db::paging::{fetch_page_ordered, KeyOrder};
+use crate::db::write;
 use crate::domain::page::{Page, PageRequest};
 use crate::error::{AppError, AppResult};
-use crate::service::idempotency::{self, Claim};
 use crate::service::outbox::{self, topic, NewEvent};
-use crate::service::paging::{fetch_page_ordered, KeyOrder};
-use crate::service::write;
+use crate::service::support::idempotency::{self, Claim};
 
 #[derive(Debug, Clone, Default)]
 pub struct StoryInput {
@@ -387,5 +387,5 @@ pub async fn review_queue(
                 .add(story::Column::StationId.is_in(stations)),
         );
     }
-    crate::service::paging::fetch_page(db, query, story::Column::Id, |m| m.id, page).await
+    crate::db::paging::fetch_page(db, query, story::Column::Id, |m| m.id, page).await
 }

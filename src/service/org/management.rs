@@ -11,11 +11,11 @@ use sea_orm::{
 };
 
 use crate::auth::Actor;
+use crate::db::write;
 use crate::domain::phone::Phone;
 use crate::domain::{deputy_code, scope};
 use crate::error::{conflict_as, AppError, AppResult};
-use crate::service::scope::{out_of_reach, station_authority};
-use crate::service::write;
+use crate::service::support::scope::{out_of_reach, station_authority};
 
 /// Admins everywhere; supervisors within their townships (or county-wide).
 fn may_manage_township(actor: &Actor, township_id: i64) -> bool {

@@ -10,16 +10,16 @@ use sea_orm::{
 
 use crate::auth::{Actor, AuthKit, ClientInfo};
 use crate::config::Settings;
+use crate::db::paging::fetch_page;
+use crate::db::write;
 use crate::domain::page::{Page, PageRequest};
 use crate::domain::phone::Phone;
 use crate::domain::{login, password_policy};
 use crate::error::{AppError, AppResult};
 use crate::events::{AccessChange, Live};
 use crate::service::accounts::{self, revoked_reason, SessionTokens};
-use crate::service::audit::{self, action, Entry};
-use crate::service::idempotency::{self, Claim};
-use crate::service::paging::fetch_page;
-use crate::service::write;
+use crate::service::support::audit::{self, action, Entry};
+use crate::service::support::idempotency::{self, Claim};
 
 /// A role with the scope it needs.
 #[derive(Clone, Debug, PartialEq, Eq)]

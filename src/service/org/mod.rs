@@ -1,6 +1,9 @@
 //! Reads of the organisation: townships, stations, grids, deputies, departments.
 //! This reference data is public (citizens pick a station or deputy from it); personal
 //! fields such as a deputy's phone are not part of these reads.
+
+pub mod management;
+
 use std::collections::HashMap;
 
 use entity::{department, deputy, deputy_station, grid, station, township};
@@ -9,9 +12,9 @@ use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Select,
 };
 
+use crate::db::paging::fetch_page;
 use crate::domain::page::{Page, PageRequest};
 use crate::error::AppResult;
-use crate::service::paging::fetch_page;
 
 #[derive(Debug, Default, Clone)]
 pub struct StationFilter {

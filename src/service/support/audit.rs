@@ -5,10 +5,10 @@ use entity::audit_log;
 use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 
 use crate::auth::{Actor, ClientInfo};
+use crate::db::paging::fetch_page;
+use crate::db::write;
 use crate::domain::page::{Page, PageRequest};
 use crate::error::AppResult;
-use crate::service::paging::fetch_page;
-use crate::service::write;
 
 /// The actions recorded, as stored in `audit_log.action`.
 pub mod action {

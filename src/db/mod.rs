@@ -1,4 +1,8 @@
 //! Database connection and migration.
+
+pub mod paging;
+pub mod write;
+
 use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};

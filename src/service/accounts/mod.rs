@@ -7,6 +7,10 @@
 //! request, so revocation takes effect at once. Open WebSocket connections are
 //! prompted too (a control message to every replica, see `events::control`): they
 //! read their session again through [`session_state`] and close if it ended.
+
+pub mod admin;
+pub mod bootstrap;
+
 use chrono::{DateTime, Utc};
 use entity::{account, account_role, auth_session};
 use sea_orm::sea_query::Expr;
@@ -18,11 +22,11 @@ use sea_orm::{
 use crate::auth::token::{hash_refresh_token, new_refresh_token, AccessClaims};
 use crate::auth::{Actor, AuthKit, ClientInfo, Grant, Principal};
 use crate::config::Settings;
+use crate::db::write;
 use crate::domain::{login, password_policy};
 use crate::error::{AppError, AppResult};
 use crate::events::{AccessChange, Control, Live};
-use crate::service::audit::{self, action, Entry};
-use crate::service::write;
+use crate::service::support::audit::{self, action, Entry};
 
 /// What a successful sign-in or refresh hands back.
 #[derive(Clone, Debug)]

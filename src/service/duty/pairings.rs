@@ -11,11 +11,11 @@ use sea_orm::{
 };
 
 use crate::auth::Actor;
+use crate::db::paging::fetch_page;
+use crate::db::write;
 use crate::domain::page::{Page, PageRequest};
 use crate::domain::pairing_rules::{self, CoverageInput, DeputyTraits, Gap};
 use crate::error::{conflict_as, AppError, AppResult};
-use crate::service::paging::fetch_page;
-use crate::service::write;
 
 /// Pairings are the standing committee's business: supervisors and admins.
 fn may_manage(actor: &Actor) -> bool {

@@ -14,11 +14,11 @@ use sea_orm::{
 };
 
 use crate::auth::{Actor, ClientInfo};
+use crate::db::paging::fetch_page;
+use crate::db::write;
 use crate::domain::page::{Page, PageRequest};
 use crate::error::{conflict_as, AppError, AppResult};
-use crate::service::idempotency::{self, Claim};
-use crate::service::paging::fetch_page;
-use crate::service::write;
+use crate::service::support::idempotency::{self, Claim};
 
 #[derive(Debug, Clone)]
 pub struct NewActivity {

@@ -5,10 +5,10 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use crate::auth::password::PasswordHasher;
 use crate::auth::token::TokenKeys;
 use crate::auth::{AuthKit, ClientInfo};
+use crate::db::write;
 use crate::limits::rate_limit::RateLimiter;
-use crate::service::account_admin::{insert_account, prepare_account, GrantSpec, NewAccount};
-use crate::service::audit::{self, action, Entry};
-use crate::service::write;
+use crate::service::accounts::admin::{insert_account, prepare_account, GrantSpec, NewAccount};
+use crate::service::support::audit::{self, action, Entry};
 
 /// An account to create from the command line: codes as an operator types them, and
 /// the password the command line read (never from its arguments).
