@@ -4,6 +4,7 @@ use async_graphql::Context;
 use crate::auth::Actor;
 use crate::domain::page::PageRequest;
 use crate::error::{AppError, AppResult};
+use crate::service::Ctx;
 use crate::state::AppState;
 
 pub fn state<'a>(ctx: &Context<'a>) -> AppResult<&'a AppState> {
@@ -14,6 +15,20 @@ pub fn state<'a>(ctx: &Context<'a>) -> AppResult<&'a AppState> {
 pub fn actor<'a>(ctx: &Context<'a>) -> &'a Actor {
     static ANONYMOUS: Actor = Actor::Anonymous;
     ctx.data_opt::<Actor>().unwrap_or(&ANONYMOUS)
+}
+
+/// What a service call needs of the request: borrowed from the schema's and the
+/// request's data, so building it for each resolver costs nothing.
+pub fn service_ctx<'a>(ctx: &Context<'a>) -> AppResult<Ctx<'a>> {
+    let app = state(ctx)?;
+    Ok(Ctx {
+        db: &app.db,
+        settings: &app.settings,
+        auth: &app.auth,
+        live: &app.live,
+        actor: actor(ctx),
+        client: client(ctx),
+    })
 }
 
 /// Relay arguments → a validated page request, bounded by `MAX_PAGE_SIZE`.

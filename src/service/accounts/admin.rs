@@ -3,23 +3,20 @@
 use chrono::Utc;
 use entity::{account, account_role, auth_session, department, deputy, station, township, Role};
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 
-use crate::auth::{Actor, AuthKit, ClientInfo};
-use crate::config::Settings;
+use crate::auth::AuthKit;
 use crate::db::paging::fetch_page;
 use crate::db::write;
 use crate::domain::page::{Page, PageRequest};
 use crate::domain::phone::Phone;
 use crate::domain::{login, password_policy};
 use crate::error::{AppError, AppResult};
-use crate::events::{AccessChange, Live};
+use crate::events::AccessChange;
 use crate::service::accounts::{self, revoked_reason, SessionTokens};
 use crate::service::support::audit::{self, action, Entry};
 use crate::service::support::idempotency::{self, Claim};
+use crate::service::Ctx;
 
 /// A role with the scope it needs.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -258,18 +255,13 @@ fn describe(grant: &GrantSpec) -> String {
     format!("{:?} {scope}", grant.role)
 }
 
-pub async fn create_account(
-    db: &DatabaseConnection,
-    kit: &AuthKit,
-    actor: &Actor,
-    input: NewAccount,
-    client: &ClientInfo,
-) -> AppResult<account::Model> {
+pub async fn create_account(ctx: &Ctx<'_>, input: NewAccount) -> AppResult<account::Model> {
+    let (actor, client) = (ctx.actor, ctx.client);
     actor.require(actor.is_admin())?;
     let grants: Vec<String> = input.grants.iter().map(describe).collect();
     let grants = &grants;
-    let new = &prepare_account(kit, input).await?;
-    write::transaction(db, |txn| async move {
+    let new = &prepare_account(ctx.auth, input).await?;
+    write::transaction(ctx.db, |txn| async move {
         let txn = &*txn;
         let account = insert_account(txn, new, actor.account_id()).await?;
         audit::record(
@@ -299,38 +291,25 @@ pub async fn create_account(
 /// first request's tokens are not stored). The password is not part of the request's
 /// fingerprint (no fast hash of it is ever stored); a retry with another password
 /// fails as a wrong password would.
-#[allow(clippy::too_many_arguments)]
 pub async fn register_citizen(
-    db: &DatabaseConnection,
-    kit: &AuthKit,
-    settings: &Settings,
+    ctx: &Ctx<'_>,
     phone: &str,
     display_name: &str,
     password: &str,
-    client: &ClientInfo,
     idempotency_key: Option<String>,
 ) -> AppResult<SessionTokens> {
     let arguments = serde_json::json!({ "phone": phone, "displayName": display_name });
     let claim = Claim::new(
         &crate::auth::Actor::Anonymous,
-        client,
+        ctx.client,
         idempotency_key,
         "registerCitizen",
         &arguments,
     )?;
     let account_id = idempotency::once(
-        db,
+        ctx.db,
         claim.as_ref(),
-        register_new(
-            db,
-            kit,
-            settings,
-            phone,
-            display_name,
-            password,
-            client,
-            claim.as_ref(),
-        ),
+        register_new(ctx, phone, display_name, password, claim.as_ref()),
         |stored| async move {
             stored
                 .object_id
@@ -338,23 +317,20 @@ pub async fn register_citizen(
         },
     )
     .await?;
-    let account = existing_account(db, account_id).await?;
-    accounts::sign_in(db, kit, settings, &account.login, password, client).await
+    let account = existing_account(ctx.db, account_id).await?;
+    accounts::sign_in(ctx, &account.login, password).await
 }
 
-#[allow(clippy::too_many_arguments)]
 async fn register_new(
-    db: &DatabaseConnection,
-    kit: &AuthKit,
-    settings: &Settings,
+    ctx: &Ctx<'_>,
     phone: &str,
     display_name: &str,
     password: &str,
-    client: &ClientInfo,
     claim: Option<&Claim>,
 ) -> AppResult<i64> {
-    let limits = &settings.limits;
-    kit.limiter
+    let (limits, client) = (&ctx.settings.limits, ctx.client);
+    ctx.auth
+        .limiter
         .hit(
             &format!("register:addr:{}", client.ip),
             limits.anonymous_submissions_per_address,
@@ -370,8 +346,8 @@ async fn register_new(
         deputy_id: None,
         grants: vec![GrantSpec::unscoped(Role::Citizen)],
     };
-    let new = &prepare_account(kit, input).await?;
-    write::transaction(db, |txn| async move {
+    let new = &prepare_account(ctx.auth, input).await?;
+    write::transaction(ctx.db, |txn| async move {
         let txn = &*txn;
         let account = insert_account(txn, new, None).await?;
         audit::record(
@@ -402,15 +378,14 @@ async fn existing_account<C: ConnectionTrait>(
 }
 
 pub async fn grant_role(
-    db: &DatabaseConnection,
-    actor: &Actor,
+    ctx: &Ctx<'_>,
     account_id: i64,
     grant: GrantSpec,
-    client: &ClientInfo,
 ) -> AppResult<account::Model> {
+    let (actor, client) = (ctx.actor, ctx.client);
     actor.require(actor.is_admin())?;
     let grant = &grant;
-    write::transaction(db, |txn| async move {
+    write::transaction(ctx.db, |txn| async move {
         let txn = &*txn;
         let scope_key = grant.validate()?;
         let account = existing_account(txn, account_id).await?;
@@ -445,29 +420,17 @@ pub async fn grant_role(
 /// Revokes a grant. The account's open connections are closed (they ran with the
 /// grant); its clients reconnect with the rights it keeps.
 pub async fn revoke_role(
-    db: &DatabaseConnection,
-    live: &Live,
-    actor: &Actor,
+    ctx: &Ctx<'_>,
     account_id: i64,
     grant: GrantSpec,
-    client: &ClientInfo,
 ) -> AppResult<account::Model> {
+    let (actor, client) = (ctx.actor, ctx.client);
     actor.require(actor.is_admin())?;
     let grant = &grant;
-    let account = write::transaction(db, |txn| async move {
+    let account = write::transaction(ctx.db, |txn| async move {
         let txn = &*txn;
-        let scope_key = grant.validate()?;
         let account = existing_account(txn, account_id).await?;
-        let removed = account_role::Entity::delete_many()
-            .filter(account_role::Column::AccountId.eq(account_id))
-            .filter(account_role::Column::Role.eq(grant.role))
-            .filter(account_role::Column::ScopeKey.eq(scope_key))
-            .exec(txn)
-            .await?
-            .rows_affected;
-        if removed == 0 {
-            return Err(AppError::not_found("该角色授权 (role grant)"));
-        }
+        delete_grant(txn, account_id, grant).await?;
         if actor.account_id() == Some(account_id) && grant.role == Role::Admin {
             return Err(AppError::bad_input(
                 "role",
@@ -493,21 +456,39 @@ pub async fn revoke_role(
     })
     .await?;
     // Once committed: the connections read their session again when told.
-    accounts::announce(live, account_id, AccessChange::RoleRevoked).await;
+    accounts::announce(ctx.live, account_id, AccessChange::RoleRevoked).await;
     Ok(account)
+}
+
+/// Deletes the account's grant of `grant`'s role and scope; NOT_FOUND without one.
+async fn delete_grant<C: ConnectionTrait>(
+    txn: &C,
+    account_id: i64,
+    grant: &GrantSpec,
+) -> AppResult<()> {
+    let scope_key = grant.validate()?;
+    let removed = account_role::Entity::delete_many()
+        .filter(account_role::Column::AccountId.eq(account_id))
+        .filter(account_role::Column::Role.eq(grant.role))
+        .filter(account_role::Column::ScopeKey.eq(scope_key))
+        .exec(txn)
+        .await?
+        .rows_affected;
+    if removed == 0 {
+        return Err(AppError::not_found("该角色授权 (role grant)"));
+    }
+    Ok(())
 }
 
 /// Disabling an account also revokes all its sessions and closes its connections.
 pub async fn set_disabled(
-    db: &DatabaseConnection,
-    live: &Live,
-    actor: &Actor,
+    ctx: &Ctx<'_>,
     account_id: i64,
     disabled: bool,
-    client: &ClientInfo,
 ) -> AppResult<account::Model> {
+    let (actor, client) = (ctx.actor, ctx.client);
     actor.require(actor.is_admin())?;
-    let account = write::transaction(db, |txn| async move {
+    let account = write::transaction(ctx.db, |txn| async move {
         let txn = &*txn;
         if actor.account_id() == Some(account_id) && disabled {
             return Err(AppError::bad_input(
@@ -520,16 +501,7 @@ pub async fn set_disabled(
         active.disabled = Set(disabled);
         let account = active.update(txn).await?;
         if disabled {
-            auth_session::Entity::update_many()
-                .col_expr(auth_session::Column::RevokedAt, Expr::value(Utc::now()))
-                .col_expr(
-                    auth_session::Column::RevokedReason,
-                    Expr::value(revoked_reason::ACCOUNT_DISABLED),
-                )
-                .filter(auth_session::Column::AccountId.eq(account_id))
-                .filter(auth_session::Column::RevokedAt.is_null())
-                .exec(txn)
-                .await?;
+            revoke_sessions(txn, account_id).await?;
         }
         let what = if disabled {
             action::ACCOUNT_DISABLED
@@ -552,35 +524,34 @@ pub async fn set_disabled(
     .await?;
     // Once committed: the connections read their session again when told.
     if disabled {
-        accounts::announce(live, account_id, AccessChange::AccountDisabled).await;
+        accounts::announce(ctx.live, account_id, AccessChange::AccountDisabled).await;
     }
     Ok(account)
 }
 
-pub async fn list_accounts<C: ConnectionTrait>(
-    db: &C,
-    actor: &Actor,
-    page: &PageRequest,
-) -> AppResult<Page<account::Model>> {
-    actor.require(actor.is_admin())?;
+/// Ends every open session of a disabled account.
+async fn revoke_sessions<C: ConnectionTrait>(txn: &C, account_id: i64) -> AppResult<()> {
+    auth_session::Entity::update_many()
+        .col_expr(auth_session::Column::RevokedAt, Expr::value(Utc::now()))
+        .col_expr(
+            auth_session::Column::RevokedReason,
+            Expr::value(revoked_reason::ACCOUNT_DISABLED),
+        )
+        .filter(auth_session::Column::AccountId.eq(account_id))
+        .filter(auth_session::Column::RevokedAt.is_null())
+        .exec(txn)
+        .await?;
+    Ok(())
+}
+
+pub async fn list_accounts(ctx: &Ctx<'_>, page: &PageRequest) -> AppResult<Page<account::Model>> {
+    ctx.actor.require(ctx.actor.is_admin())?;
     fetch_page(
-        db,
+        ctx.db,
         account::Entity::find(),
         account::Column::Id,
         |m| m.id,
         page,
     )
     .await
-}
-
-/// An account by id: admins see all, others only themselves.
-pub async fn account_by_id<C: ConnectionTrait>(
-    db: &C,
-    actor: &Actor,
-    id: i64,
-) -> AppResult<Option<account::Model>> {
-    if !(actor.is_admin() || actor.account_id() == Some(id)) {
-        return Ok(None);
-    }
-    Ok(account::Entity::find_by_id(id).one(db).await?)
 }

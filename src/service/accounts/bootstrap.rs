@@ -6,8 +6,11 @@ use crate::auth::password::PasswordHasher;
 use crate::auth::token::TokenKeys;
 use crate::auth::{AuthKit, ClientInfo};
 use crate::db::write;
+use crate::error::{AppError, AppResult};
 use crate::limits::rate_limit::RateLimiter;
-use crate::service::accounts::admin::{insert_account, prepare_account, GrantSpec, NewAccount};
+use crate::service::accounts::admin::{
+    insert_account, prepare_account, GrantSpec, NewAccount, PreparedAccount,
+};
 use crate::service::support::audit::{self, action, Entry};
 
 /// An account to create from the command line: codes as an operator types them, and
@@ -50,24 +53,43 @@ where
 }
 
 pub async fn create_user(db: &DatabaseConnection, user: NewUser) -> Result<account::Model, String> {
-    let NewUser {
-        role,
-        login,
-        display_name,
-        phone,
-        station,
-        department,
-        township,
-        deputy,
-        password,
-    } = user;
-    let grant = GrantSpec {
-        role,
+    let grant = grant_of(db, &user).await?;
+    let deputy_id = id_by_code::<deputy::Entity>(
+        db,
+        "deputy",
+        deputy::Column::Code,
+        user.deputy.as_deref(),
+        |m| m.id,
+    )
+    .await?;
+    // A throwaway kit: the command line only hashes the password, it signs nobody in.
+    let kit = AuthKit {
+        hasher: PasswordHasher::new(),
+        keys: TokenKeys::random(),
+        limiter: RateLimiter::in_process(),
+    };
+    let role = user.role;
+    let input = NewAccount {
+        display_name: user.display_name.unwrap_or_else(|| user.login.clone()),
+        login: user.login,
+        phone: user.phone,
+        password: user.password,
+        deputy_id,
+        grants: vec![grant],
+    };
+    let new = &prepare_account(&kit, input).await.map_err(describe)?;
+    insert_audited(db, new, role).await.map_err(describe)
+}
+
+/// The role with the scope its codes name.
+async fn grant_of(db: &DatabaseConnection, user: &NewUser) -> Result<GrantSpec, String> {
+    Ok(GrantSpec {
+        role: user.role,
         station_id: id_by_code::<station::Entity>(
             db,
             "station",
             station::Column::Code,
-            station.as_deref(),
+            user.station.as_deref(),
             |m| m.id,
         )
         .await?,
@@ -75,7 +97,7 @@ pub async fn create_user(db: &DatabaseConnection, user: NewUser) -> Result<accou
             db,
             "department",
             department::Column::Code,
-            department.as_deref(),
+            user.department.as_deref(),
             |m| m.id,
         )
         .await?,
@@ -83,41 +105,33 @@ pub async fn create_user(db: &DatabaseConnection, user: NewUser) -> Result<accou
             db,
             "township",
             township::Column::Code,
-            township.as_deref(),
+            user.township.as_deref(),
             |m| m.id,
         )
         .await?,
-    };
-    let deputy_id =
-        id_by_code::<deputy::Entity>(db, "deputy", deputy::Column::Code, deputy.as_deref(), |m| {
-            m.id
-        })
-        .await?;
-    let kit = AuthKit {
-        hasher: PasswordHasher::new(),
-        keys: TokenKeys::random(),
-        limiter: RateLimiter::in_process(),
-    };
-    let input = NewAccount {
-        display_name: display_name.unwrap_or_else(|| login.clone()),
-        login,
-        phone,
-        password,
-        deputy_id,
-        grants: vec![grant],
-    };
-    let describe = |e: crate::error::AppError| match e {
-        crate::error::AppError::BadUserInput { message, field } => {
+    })
+}
+
+/// One line for the operator: the field and message of a bad input.
+fn describe(e: AppError) -> String {
+    match e {
+        AppError::BadUserInput { message, field } => {
             format!("{}: {message}", field.unwrap_or_else(|| "input".into()))
         }
         other => format!("{other:?}"),
-    };
-    let new = &prepare_account(&kit, input).await.map_err(describe)?;
+    }
+}
+
+async fn insert_audited(
+    db: &DatabaseConnection,
+    new: &PreparedAccount,
+    role: entity::Role,
+) -> AppResult<account::Model> {
     let cli = &ClientInfo {
         ip: "cli".into(),
         user_agent: None,
     };
-    let account = write::transaction(db, |txn| async move {
+    write::transaction(db, |txn| async move {
         let txn = &*txn;
         let account = insert_account(txn, new, None).await?;
         audit::record(
@@ -134,6 +148,4 @@ pub async fn create_user(db: &DatabaseConnection, user: NewUser) -> Result<accou
         Ok(account)
     })
     .await
-    .map_err(describe)?;
-    Ok(account)
 }

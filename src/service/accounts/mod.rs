@@ -15,18 +15,17 @@ use chrono::{DateTime, Utc};
 use entity::{account, account_role, auth_session};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
 };
 
 use crate::auth::token::{hash_refresh_token, new_refresh_token, AccessClaims};
-use crate::auth::{Actor, AuthKit, ClientInfo, Grant, Principal};
-use crate::config::Settings;
+use crate::auth::{Actor, AuthKit, Grant, Principal};
 use crate::db::write;
 use crate::domain::{login, password_policy};
 use crate::error::{AppError, AppResult};
 use crate::events::{AccessChange, Control, Live};
 use crate::service::support::audit::{self, action, Entry};
+use crate::service::Ctx;
 
 /// What a successful sign-in or refresh hands back.
 #[derive(Clone, Debug)]
@@ -82,12 +81,11 @@ pub async fn find_by_login<C: ConnectionTrait>(
 
 async fn open_session<C: ConnectionTrait>(
     db: &C,
-    kit: &AuthKit,
-    settings: &Settings,
+    ctx: &Ctx<'_>,
     account: account::Model,
     family_id: String,
-    client: &ClientInfo,
 ) -> AppResult<SessionTokens> {
+    let (settings, client) = (ctx.settings, ctx.client);
     let now = Utc::now();
     let refresh_token = new_refresh_token();
     let refresh_expires =
@@ -112,7 +110,7 @@ async fn open_session<C: ConnectionTrait>(
     .await?;
     let access_expires =
         now + chrono::Duration::from_std(settings.access_token_ttl).unwrap_or_default();
-    let access_token = kit.keys.issue(&AccessClaims {
+    let access_token = ctx.auth.keys.issue(&AccessClaims {
         sid: session.id,
         sub: account.id,
         exp: access_expires.timestamp(),
@@ -130,106 +128,104 @@ fn new_family_id() -> String {
     new_refresh_token()
 }
 
-pub async fn sign_in(
-    db: &DatabaseConnection,
-    kit: &AuthKit,
-    settings: &Settings,
-    raw_login: &str,
-    password: &str,
-    client: &ClientInfo,
-) -> AppResult<SessionTokens> {
-    let limits = &settings.limits;
-    let address_key = format!("signin:addr:{}", client.ip);
-    if let Err(e) = kit
+/// Signs in: throttled per address and per login name, then the password checked, then
+/// a new session family opened.
+pub async fn sign_in(ctx: &Ctx<'_>, raw_login: &str, password: &str) -> AppResult<SessionTokens> {
+    let limits = &ctx.settings.limits;
+    let address_key = format!("signin:addr:{}", ctx.client.ip);
+    let by_address = ctx
+        .auth
         .limiter
         .hit(
             &address_key,
             limits.sign_in_attempts_per_address,
             limits.sign_in_address_window,
         )
-        .await
-    {
-        audit::record_alone(
-            db,
-            client,
-            Entry {
-                account_id: None,
-                login: Some(raw_login.trim()),
-                action: action::SIGN_IN_THROTTLED,
-                detail: Some("address".into()),
-            },
-        )
-        .await?;
-        return Err(e);
+        .await;
+    if let Err(e) = by_address {
+        return Err(throttled(ctx, raw_login.trim(), "address", e).await);
     }
     let login = login::normalise(raw_login)?;
     // Failures are counted per login name, known or not, so that guessing at an
     // unknown account costs the same as at a real one.
     let account_key = format!("signin:login:{login}");
-    if let Err(e) = kit
+    let by_login = ctx
+        .auth
         .limiter
         .check(
             &account_key,
             limits.sign_in_failures_per_account,
             limits.sign_in_account_window,
         )
-        .await
-    {
-        audit::record_alone(
-            db,
-            client,
-            Entry {
-                account_id: None,
-                login: Some(&login),
-                action: action::SIGN_IN_THROTTLED,
-                detail: Some("account".into()),
-            },
-        )
-        .await?;
-        return Err(e);
+        .await;
+    if let Err(e) = by_login {
+        return Err(throttled(ctx, &login, "account", e).await);
     }
-    let account = find_by_login(db, &login).await?;
-    let verified = kit
+    let account = verified_account(ctx, &login, &account_key, password).await?;
+    ctx.auth.limiter.reset(&account_key).await;
+    open_audited_session(ctx, &account).await
+}
+
+/// Audits a sign-in refused by a rate limit; hands back the limit's error (or the
+/// database's, when the audit row cannot be written).
+async fn throttled(ctx: &Ctx<'_>, login: &str, limit: &str, error: AppError) -> AppError {
+    let entry = Entry {
+        account_id: None,
+        login: Some(login),
+        action: action::SIGN_IN_THROTTLED,
+        detail: Some(limit.into()),
+    };
+    match audit::record_alone(ctx.db, ctx.client, entry).await {
+        Ok(()) => error,
+        Err(e) => e,
+    }
+}
+
+/// The active account `login` names, if `password` is its password; otherwise the
+/// failure is counted against the login name, audited, and INVALID_CREDENTIALS.
+async fn verified_account(
+    ctx: &Ctx<'_>,
+    login: &str,
+    account_key: &str,
+    password: &str,
+) -> AppResult<account::Model> {
+    let account = find_by_login(ctx.db, login).await?;
+    let verified = ctx
+        .auth
         .hasher
         .verify(password, account.as_ref().map(|a| a.password_hash.as_str()))
         .await?;
-    let account = match account {
-        Some(account) if verified && !account.disabled => account,
-        other => {
-            // Count the failure; the attempt that reaches the limit is still answered
-            // INVALID_CREDENTIALS, the next ones RATE_LIMITED.
-            let _ = kit
-                .limiter
-                .hit(&account_key, u64::MAX, limits.sign_in_account_window)
-                .await;
-            let detail = match &other {
-                Some(a) if a.disabled && verified => "account disabled",
-                Some(_) => "wrong password",
-                None => "unknown login",
-            };
-            audit::record_alone(
-                db,
-                client,
-                Entry {
-                    account_id: other.as_ref().map(|a| a.id),
-                    login: Some(&login),
-                    action: action::SIGN_IN_FAILED,
-                    detail: Some(detail.into()),
-                },
-            )
-            .await?;
-            return Err(invalid_credentials());
-        }
+    let other = match account {
+        Some(account) if verified && !account.disabled => return Ok(account),
+        other => other,
     };
-    kit.limiter.reset(&account_key).await;
-    let account = &account;
-    write::transaction(db, |txn| async move {
+    // Count the failure; the attempt that reaches the limit is still answered
+    // INVALID_CREDENTIALS, the next ones RATE_LIMITED.
+    let window = ctx.settings.limits.sign_in_account_window;
+    let _ = ctx.auth.limiter.hit(account_key, u64::MAX, window).await;
+    let detail = match &other {
+        Some(a) if a.disabled && verified => "account disabled",
+        Some(_) => "wrong password",
+        None => "unknown login",
+    };
+    let entry = Entry {
+        account_id: other.as_ref().map(|a| a.id),
+        login: Some(login),
+        action: action::SIGN_IN_FAILED,
+        detail: Some(detail.into()),
+    };
+    audit::record_alone(ctx.db, ctx.client, entry).await?;
+    Err(invalid_credentials())
+}
+
+/// A new session family for `account`, audited in the same transaction.
+async fn open_audited_session(ctx: &Ctx<'_>, account: &account::Model) -> AppResult<SessionTokens> {
+    write::transaction(ctx.db, |txn| async move {
         let txn = &*txn;
-        let tokens =
-            open_session(txn, kit, settings, account.clone(), new_family_id(), client).await?;
+        let tokens = open_session(txn, ctx, account.clone(), new_family_id()).await?;
         audit::record(
             txn,
-            client,
+            ctx.client,
             Entry {
                 account_id: Some(tokens.account.id),
                 login: Some(&tokens.account.login),
@@ -258,26 +254,36 @@ async fn revoke_family<C: ConnectionTrait>(
     Ok(result.rows_affected)
 }
 
-pub async fn refresh(
-    db: &DatabaseConnection,
-    live: &Live,
-    kit: &AuthKit,
-    settings: &Settings,
-    refresh_token: &str,
-    client: &ClientInfo,
-) -> AppResult<SessionTokens> {
+/// Rotates a refresh token into new tokens. A token presented a second time revokes
+/// its whole family (it was stolen or replayed).
+pub async fn refresh(ctx: &Ctx<'_>, refresh_token: &str) -> AppResult<SessionTokens> {
     let invalid =
         || AppError::unauthenticated("TOKEN_INVALID", "刷新令牌无效 (invalid refresh token)");
     let session = auth_session::Entity::find()
         .filter(auth_session::Column::RefreshTokenHash.eq(hash_refresh_token(refresh_token)))
-        .one(db)
+        .one(ctx.db)
         .await?
         .ok_or_else(invalid)?;
     if session.revoked_at.is_some() {
         return Err(session_revoked());
     }
-    let session = &session;
-    let rotated = write::transaction(db, |txn| async move {
+    match rotate(ctx, &session).await? {
+        Some(tokens) => Ok(tokens),
+        None => {
+            // Already rotated: this token was used before. Revoke the family for good.
+            revoke_reused_family(ctx, &session).await?;
+            Err(AppError::unauthenticated(
+                "REFRESH_TOKEN_REUSED",
+                "刷新令牌已被使用,会话已全部注销 (refresh token reused; all sessions of this sign-in revoked)",
+            ))
+        }
+    }
+}
+
+/// Claims `session`'s refresh token and opens its successor in the family; `None` when
+/// the token was claimed before.
+async fn rotate(ctx: &Ctx<'_>, session: &auth_session::Model) -> AppResult<Option<SessionTokens>> {
+    write::transaction(ctx.db, |txn| async move {
         let txn = &*txn;
         // Claim the token: only one caller can turn `rotated_at` from NULL to now.
         let claimed = auth_session::Entity::update_many()
@@ -305,55 +311,39 @@ pub async fn refresh(
         let Some(account) = account.filter(|a| !a.disabled) else {
             return Err(session_revoked());
         };
-        let tokens = open_session(
-            txn,
-            kit,
-            settings,
-            account,
-            session.family_id.clone(),
-            client,
-        )
-        .await?;
+        let tokens = open_session(txn, ctx, account, session.family_id.clone()).await?;
         Ok(Some(tokens))
     })
+    .await
+}
+
+/// Revokes the family of a reused refresh token, audited, and tells its connections.
+async fn revoke_reused_family(ctx: &Ctx<'_>, session: &auth_session::Model) -> AppResult<()> {
+    write::transaction(ctx.db, |txn| async move {
+        let txn = &*txn;
+        let revoked =
+            revoke_family(txn, &session.family_id, revoked_reason::REFRESH_REUSED).await?;
+        audit::record(
+            txn,
+            ctx.client,
+            Entry {
+                account_id: Some(session.account_id),
+                login: None,
+                action: action::REFRESH_REUSE_DETECTED,
+                detail: Some(format!("{revoked} sessions revoked")),
+            },
+        )
+        .await
+    })
     .await?;
-    let Some(tokens) = rotated else {
-        // Already rotated: this token was used before. Revoke the family for good.
-        write::transaction(db, |txn| async move {
-            let txn = &*txn;
-            let revoked =
-                revoke_family(txn, &session.family_id, revoked_reason::REFRESH_REUSED).await?;
-            audit::record(
-                txn,
-                client,
-                Entry {
-                    account_id: Some(session.account_id),
-                    login: None,
-                    action: action::REFRESH_REUSE_DETECTED,
-                    detail: Some(format!("{revoked} sessions revoked")),
-                },
-            )
-            .await
-        })
-        .await?;
-        announce(live, session.account_id, AccessChange::RefreshReused).await;
-        return Err(AppError::unauthenticated(
-            "REFRESH_TOKEN_REUSED",
-            "刷新令牌已被使用,会话已全部注销 (refresh token reused; all sessions of this sign-in revoked)",
-        ));
-    };
-    Ok(tokens)
+    announce(ctx.live, session.account_id, AccessChange::RefreshReused).await;
+    Ok(())
 }
 
 /// Ends the caller's session family (this device's sign-in).
-pub async fn sign_out(
-    db: &DatabaseConnection,
-    live: &Live,
-    actor: &Actor,
-    client: &ClientInfo,
-) -> AppResult<bool> {
-    let principal = actor.require_signed_in()?;
-    write::transaction(db, |txn| async move {
+pub async fn sign_out(ctx: &Ctx<'_>) -> AppResult<bool> {
+    let principal = ctx.actor.require_signed_in()?;
+    write::transaction(ctx.db, |txn| async move {
         let txn = &*txn;
         let session = auth_session::Entity::find_by_id(principal.session_id)
             .one(txn)
@@ -362,7 +352,7 @@ pub async fn sign_out(
         revoke_family(txn, &session.family_id, revoked_reason::SIGNED_OUT).await?;
         audit::record(
             txn,
-            client,
+            ctx.client,
             Entry {
                 account_id: Some(principal.account_id),
                 login: Some(&principal.login),
@@ -373,50 +363,14 @@ pub async fn sign_out(
         .await
     })
     .await?;
-    announce(live, principal.account_id, AccessChange::SignedOut).await;
+    announce(ctx.live, principal.account_id, AccessChange::SignedOut).await;
     Ok(true)
 }
 
 /// Changes the caller's password and revokes every other session of the account.
-#[allow(clippy::too_many_arguments)]
-pub async fn change_password(
-    db: &DatabaseConnection,
-    live: &Live,
-    kit: &AuthKit,
-    settings: &Settings,
-    actor: &Actor,
-    current: &str,
-    new: &str,
-    client: &ClientInfo,
-) -> AppResult<bool> {
-    let principal = actor.require_signed_in()?;
-    let limits = &settings.limits;
-    let account_key = format!("signin:login:{}", principal.login);
-    kit.limiter
-        .check(
-            &account_key,
-            limits.sign_in_failures_per_account,
-            limits.sign_in_account_window,
-        )
-        .await?;
-    let account = account::Entity::find_by_id(principal.account_id)
-        .one(db)
-        .await?
-        .ok_or_else(session_revoked)?;
-    if !kit
-        .hasher
-        .verify(current, Some(&account.password_hash))
-        .await?
-    {
-        let _ = kit
-            .limiter
-            .hit(&account_key, u64::MAX, limits.sign_in_account_window)
-            .await;
-        return Err(AppError::bad_input(
-            "currentPassword",
-            "当前密码不正确 (current password is wrong)",
-        ));
-    }
+pub async fn change_password(ctx: &Ctx<'_>, current: &str, new: &str) -> AppResult<bool> {
+    let principal = ctx.actor.require_signed_in()?;
+    let account = current_password_checked(ctx, principal, current).await?;
     password_policy::check(new, &account.login)?;
     if new == current {
         return Err(AppError::bad_input(
@@ -424,9 +378,59 @@ pub async fn change_password(
             "新密码不能与当前密码相同 (must differ from the current password)",
         ));
     }
-    let hash = &kit.hasher.hash(new).await?;
-    let account = &account;
-    write::transaction(db, |txn| async move {
+    let hash = ctx.auth.hasher.hash(new).await?;
+    store_password(ctx, principal, account, hash).await?;
+    announce(
+        ctx.live,
+        principal.account_id,
+        AccessChange::PasswordChanged,
+    )
+    .await;
+    Ok(true)
+}
+
+/// The caller's account, once `current` is its password. Wrong guesses count against
+/// the login name as failed sign-ins do, so this is no side door for guessing.
+async fn current_password_checked(
+    ctx: &Ctx<'_>,
+    principal: &Principal,
+    current: &str,
+) -> AppResult<account::Model> {
+    let limits = &ctx.settings.limits;
+    let account_key = format!("signin:login:{}", principal.login);
+    ctx.auth
+        .limiter
+        .check(
+            &account_key,
+            limits.sign_in_failures_per_account,
+            limits.sign_in_account_window,
+        )
+        .await?;
+    let account = account::Entity::find_by_id(principal.account_id)
+        .one(ctx.db)
+        .await?
+        .ok_or_else(session_revoked)?;
+    let hasher = &ctx.auth.hasher;
+    if !hasher.verify(current, Some(&account.password_hash)).await? {
+        let window = limits.sign_in_account_window;
+        let _ = ctx.auth.limiter.hit(&account_key, u64::MAX, window).await;
+        return Err(AppError::bad_input(
+            "currentPassword",
+            "当前密码不正确 (current password is wrong)",
+        ));
+    }
+    Ok(account)
+}
+
+/// Stores the new hash and revokes the account's other session families, audited.
+async fn store_password(
+    ctx: &Ctx<'_>,
+    principal: &Principal,
+    account: account::Model,
+    hash: String,
+) -> AppResult<()> {
+    let (account, hash) = (&account, &hash);
+    write::transaction(ctx.db, |txn| async move {
         let txn = &*txn;
         let own_family = auth_session::Entity::find_by_id(principal.session_id)
             .one(txn)
@@ -451,7 +455,7 @@ pub async fn change_password(
             .rows_affected;
         audit::record(
             txn,
-            client,
+            ctx.client,
             Entry {
                 account_id: Some(principal.account_id),
                 login: Some(&principal.login),
@@ -461,9 +465,7 @@ pub async fn change_password(
         )
         .await
     })
-    .await?;
-    announce(live, principal.account_id, AccessChange::PasswordChanged).await;
-    Ok(true)
+    .await
 }
 
 /// The grants of one account, in a stable order.
@@ -576,10 +578,10 @@ pub async fn actor_for_token<C: ConnectionTrait>(
 }
 
 /// The signed-in account (`me`).
-pub async fn me<C: ConnectionTrait>(db: &C, actor: &Actor) -> AppResult<account::Model> {
-    let principal = actor.require_signed_in()?;
+pub async fn me(ctx: &Ctx<'_>) -> AppResult<account::Model> {
+    let principal = ctx.actor.require_signed_in()?;
     account::Entity::find_by_id(principal.account_id)
-        .one(db)
+        .one(ctx.db)
         .await?
         .ok_or_else(session_revoked)
 }

@@ -13,12 +13,13 @@ use sea_orm::{
     QueryOrder, Set,
 };
 
-use crate::auth::{Actor, ClientInfo};
+use crate::auth::Actor;
 use crate::db::paging::fetch_page;
 use crate::db::write;
 use crate::domain::page::{Page, PageRequest};
 use crate::error::{conflict_as, AppError, AppResult};
 use crate::service::support::idempotency::{self, Claim};
+use crate::service::Ctx;
 
 #[derive(Debug, Clone)]
 pub struct NewActivity {
@@ -43,12 +44,11 @@ fn dedup(ids: &[i64]) -> Vec<i64> {
 /// Logs an activity; with an idempotency key a retry within 24 hours answers the
 /// first activity and creates nothing.
 pub async fn log(
-    db: &DatabaseConnection,
-    actor: &Actor,
-    client: &ClientInfo,
+    ctx: &Ctx<'_>,
     input: NewActivity,
     idempotency_key: Option<String>,
 ) -> AppResult<activity::Model> {
+    let (db, actor, client) = (ctx.db, ctx.actor, ctx.client);
     let arguments = serde_json::json!({
         "kind": format!("{:?}", input.kind),
         "title": input.title,
@@ -361,11 +361,8 @@ pub struct NewCampaign {
     pub ends_on: Option<NaiveDate>,
 }
 
-pub async fn create_campaign(
-    db: &DatabaseConnection,
-    actor: &Actor,
-    input: NewCampaign,
-) -> AppResult<campaign::Model> {
+pub async fn create_campaign(ctx: &Ctx<'_>, input: NewCampaign) -> AppResult<campaign::Model> {
+    let (db, actor) = (ctx.db, ctx.actor);
     actor.require(actor.is_admin() || actor.is_county_supervisor())?;
     let input = &input;
     write::transaction(db, |txn| async move {

@@ -16,6 +16,7 @@ use crate::domain::compliance::{
     self, DutyRecord, Evidence, MonthCompliance, Rollup, YearCompliance,
 };
 use crate::error::{AppError, AppResult};
+use crate::service::Ctx;
 
 /// Deputies' performance is for the deputy, the staff of their stations, supervisors
 /// of their township and admins.
@@ -273,14 +274,14 @@ pub async fn may_view_scope<C: ConnectionTrait>(
 
 /// Share of the scope's deputies fully compliant in a month (`month`) or in the year
 /// through `through_month`.
-pub async fn rollup<C: ConnectionTrait>(
-    db: &C,
-    actor: &Actor,
+pub async fn rollup(
+    ctx: &Ctx<'_>,
     scope: Scope,
     year: i32,
     month: Option<u32>,
     through_month: u32,
 ) -> AppResult<Rollup> {
+    let (db, actor) = (ctx.db, ctx.actor);
     actor.require(may_view_scope(db, actor, scope).await?)?;
     let ids = deputies_in(db, scope).await?;
     let (first, last) = match month {

@@ -1,13 +1,13 @@
 //! Pairings (三联结对, 包联) and the coverage report against the report's rules.
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{NaiveDate, Utc};
 use entity::{
     activity, activity_participant, activity_station, deputy, pairing, township, PairingKind,
 };
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 
 use crate::auth::Actor;
@@ -16,6 +16,7 @@ use crate::db::write;
 use crate::domain::page::{Page, PageRequest};
 use crate::domain::pairing_rules::{self, CoverageInput, DeputyTraits, Gap};
 use crate::error::{conflict_as, AppError, AppResult};
+use crate::service::Ctx;
 
 /// Pairings are the standing committee's business: supervisors and admins.
 fn may_manage(actor: &Actor) -> bool {
@@ -55,11 +56,8 @@ async fn deputy_or_bad_input<C: ConnectionTrait>(
         .ok_or_else(|| AppError::bad_input(field, "代表不存在 (no such deputy)"))
 }
 
-pub async fn create(
-    db: &DatabaseConnection,
-    actor: &Actor,
-    input: NewPairing,
-) -> AppResult<pairing::Model> {
+pub async fn create(ctx: &Ctx<'_>, input: NewPairing) -> AppResult<pairing::Model> {
+    let (db, actor) = (ctx.db, ctx.actor);
     actor.require(may_manage(actor))?;
     let input = &input;
     write::transaction(db, |txn| async move {
@@ -69,28 +67,7 @@ pub async fn create(
             Some(id) => Some(deputy_or_bad_input(txn, "juniorDeputyId", id).await?),
             None => None,
         };
-        if let Some(t) = input.township_id {
-            township::Entity::find_by_id(t)
-                .one(txn)
-                .await?
-                .ok_or_else(|| {
-                    AppError::bad_input("townshipId", "乡镇不存在 (no such township)")
-                })?;
-        }
-        pairing_rules::check_fit(
-            input.kind,
-            &traits(&senior),
-            junior.as_ref().map(traits).as_ref(),
-            input.township_id,
-        )?;
-        if let Some(note) = &input.note {
-            if note.chars().count() > 2000 {
-                return Err(AppError::bad_input(
-                    "note",
-                    "备注最多2000个字符 (at most 2000 characters)",
-                ));
-            }
-        }
+        check_fit(txn, input, &senior, junior.as_ref()).await?;
         // Duplicates are refused by the database (a partial unique index over active
         // pairings); the error arrives as CONFLICT.
         let created = pairing::ActiveModel {
@@ -115,12 +92,38 @@ pub async fn create(
 }
 
 /// Ends a pairing; it stays in the history.
-pub async fn end(
-    db: &DatabaseConnection,
-    actor: &Actor,
-    id: i64,
-    ended_on: Option<NaiveDate>,
-) -> AppResult<pairing::Model> {
+/// The pairing's township exists, the deputies fit its kind, the note is not too long.
+async fn check_fit<C: ConnectionTrait>(
+    txn: &C,
+    input: &NewPairing,
+    senior: &deputy::Model,
+    junior: Option<&deputy::Model>,
+) -> AppResult<()> {
+    if let Some(t) = input.township_id {
+        township::Entity::find_by_id(t)
+            .one(txn)
+            .await?
+            .ok_or_else(|| AppError::bad_input("townshipId", "乡镇不存在 (no such township)"))?;
+    }
+    pairing_rules::check_fit(
+        input.kind,
+        &traits(senior),
+        junior.map(traits).as_ref(),
+        input.township_id,
+    )?;
+    if let Some(note) = &input.note {
+        if note.chars().count() > 2000 {
+            return Err(AppError::bad_input(
+                "note",
+                "备注最多2000个字符 (at most 2000 characters)",
+            ));
+        }
+    }
+    Ok(())
+}
+
+pub async fn end(ctx: &Ctx<'_>, id: i64, ended_on: Option<NaiveDate>) -> AppResult<pairing::Model> {
+    let (db, actor) = (ctx.db, ctx.actor);
     actor.require(may_manage(actor))?;
     write::transaction(db, |txn| async move {
         let txn = &*txn;
@@ -218,72 +221,116 @@ pub fn month_bounds(year: i32, month: u32) -> AppResult<(NaiveDate, NaiveDate)> 
 
 /// The coverage report for a month: gaps against 5-8 grassroots deputies per member,
 /// 2 townships per leader, 2 station visits per leader and month.
-pub async fn coverage<C: ConnectionTrait>(
-    db: &C,
-    actor: &Actor,
-    year: i32,
-    month: u32,
-) -> AppResult<Vec<Gap>> {
+pub async fn coverage(ctx: &Ctx<'_>, year: i32, month: u32) -> AppResult<Vec<Gap>> {
+    let (db, actor) = (ctx.db, ctx.actor);
     actor.require(
         actor.is_admin()
             || actor.is_county_supervisor()
             || !actor.supervised_townships().is_empty(),
     )?;
     let (start, next) = month_bounds(year, month)?;
-    let month_end = next.pred_opt().unwrap_or(next);
-    // Pairings active at any point of the month.
-    let active = pairing::Entity::find()
-        .filter(pairing::Column::StartedOn.lte(month_end))
-        .filter(
-            sea_orm::Condition::any()
-                .add(pairing::Column::EndedOn.is_null())
-                .add(pairing::Column::EndedOn.gte(start)),
-        )
-        .all(db)
-        .await?;
     let members = deputy::Entity::find()
         .filter(deputy::Column::IsScMember.eq(true))
         .filter(deputy::Column::Active.eq(true))
         .all(db)
         .await?;
-    // Distinct deputies and townships: a pairing ended and renewed within the month
-    // is still one grassroots deputy.
-    let mut grassroots: HashMap<i64, std::collections::HashSet<i64>> = HashMap::new();
-    let mut townships: HashMap<i64, std::collections::HashSet<i64>> = HashMap::new();
-    for p in &active {
-        match (p.kind, p.junior_deputy_id, p.township_id) {
-            (PairingKind::ScMemberGrassroots, Some(junior), _) => {
-                grassroots
-                    .entry(p.senior_deputy_id)
-                    .or_default()
-                    .insert(junior);
-            }
-            (PairingKind::ScLeaderTownship, _, Some(township)) => {
-                townships
-                    .entry(p.senior_deputy_id)
-                    .or_default()
-                    .insert(township);
-            }
-            _ => {}
-        }
-    }
+    let paired = Paired::in_month(db, start, next).await?;
     let leaders: Vec<&deputy::Model> = members.iter().filter(|d| d.is_sc_leader).collect();
     let leader_ids: Vec<i64> = leaders.iter().map(|d| d.id).collect();
-    // Station visits: activities in the month at a station, with the leader taking part.
+    let visit_counts = station_visits(db, leader_ids, start, next).await?;
+    let input = CoverageInput {
+        members: members
+            .iter()
+            .filter(|d| !d.is_sc_leader)
+            .map(|d| (d.id, paired.grassroots.get(&d.id).map_or(0, |s| s.len())))
+            .collect(),
+        leaders: leaders
+            .iter()
+            .map(|d| {
+                (
+                    d.id,
+                    paired.townships.get(&d.id).map_or(0, |s| s.len()),
+                    visit_counts.get(&d.id).copied().unwrap_or(0),
+                )
+            })
+            .collect(),
+        year,
+        month,
+    };
+    Ok(pairing_rules::coverage_gaps(&input))
+}
+
+/// Whom each standing-committee member was paired with during a month: distinct
+/// deputies and townships, so that a pairing ended and renewed within the month is
+/// still one grassroots deputy.
+struct Paired {
+    grassroots: HashMap<i64, HashSet<i64>>,
+    townships: HashMap<i64, HashSet<i64>>,
+}
+
+impl Paired {
+    /// From the pairings active at any point of the month `[start, next)`.
+    async fn in_month<C: ConnectionTrait>(
+        db: &C,
+        start: NaiveDate,
+        next: NaiveDate,
+    ) -> AppResult<Self> {
+        let month_end = next.pred_opt().unwrap_or(next);
+        let active = pairing::Entity::find()
+            .filter(pairing::Column::StartedOn.lte(month_end))
+            .filter(
+                sea_orm::Condition::any()
+                    .add(pairing::Column::EndedOn.is_null())
+                    .add(pairing::Column::EndedOn.gte(start)),
+            )
+            .all(db)
+            .await?;
+        let mut paired = Paired {
+            grassroots: HashMap::new(),
+            townships: HashMap::new(),
+        };
+        for p in &active {
+            match (p.kind, p.junior_deputy_id, p.township_id) {
+                (PairingKind::ScMemberGrassroots, Some(junior), _) => {
+                    paired
+                        .grassroots
+                        .entry(p.senior_deputy_id)
+                        .or_default()
+                        .insert(junior);
+                }
+                (PairingKind::ScLeaderTownship, _, Some(township)) => {
+                    paired
+                        .townships
+                        .entry(p.senior_deputy_id)
+                        .or_default()
+                        .insert(township);
+                }
+                _ => {}
+            }
+        }
+        Ok(paired)
+    }
+}
+
+/// Station visits per leader in the month `[start, next)`: activities at a station
+/// with the leader taking part.
+async fn station_visits<C: ConnectionTrait>(
+    db: &C,
+    leader_ids: Vec<i64>,
+    start: NaiveDate,
+    next: NaiveDate,
+) -> AppResult<HashMap<i64, usize>> {
     let visits = activity_participant::Entity::find()
-        .filter(activity_participant::Column::DeputyId.is_in(leader_ids.clone()))
+        .filter(activity_participant::Column::DeputyId.is_in(leader_ids))
         .find_also_related(activity::Entity)
         .all(db)
         .await?;
-    let with_station: std::collections::HashSet<i64> = activity_station::Entity::find()
-        .filter(
-            activity_station::Column::ActivityId.is_in(
-                visits
-                    .iter()
-                    .map(|(p, _)| p.activity_id)
-                    .collect::<Vec<_>>(),
-            ),
-        )
+    let activity_ids = visits
+        .iter()
+        .map(|(p, _)| p.activity_id)
+        .collect::<Vec<_>>();
+    let with_station: HashSet<i64> = activity_station::Entity::find()
+        .filter(activity_station::Column::ActivityId.is_in(activity_ids))
         .all(db)
         .await?
         .into_iter()
@@ -298,24 +345,5 @@ pub async fn coverage<C: ConnectionTrait>(
             }
         }
     }
-    let input = CoverageInput {
-        members: members
-            .iter()
-            .filter(|d| !d.is_sc_leader)
-            .map(|d| (d.id, grassroots.get(&d.id).map_or(0, |s| s.len())))
-            .collect(),
-        leaders: leaders
-            .iter()
-            .map(|d| {
-                (
-                    d.id,
-                    townships.get(&d.id).map_or(0, |s| s.len()),
-                    visit_counts.get(&d.id).copied().unwrap_or(0),
-                )
-            })
-            .collect(),
-        year,
-        month,
-    };
-    Ok(pairing_rules::coverage_gaps(&input))
+    Ok(visit_counts)
 }

@@ -8,13 +8,14 @@ use sea_orm::{
 };
 use serde_json::json;
 
-use crate::auth::{Actor, ClientInfo};
+use crate::auth::Actor;
 use crate::db::paging::{fetch_page_ordered, KeyOrder};
 use crate::db::write;
 use crate::domain::page::{Page, PageRequest};
 use crate::error::{AppError, AppResult};
 use crate::service::outbox::{self, topic, NewEvent};
 use crate::service::support::idempotency::{self, Claim};
+use crate::service::Ctx;
 
 #[derive(Debug, Clone, Default)]
 pub struct StoryInput {
@@ -86,13 +87,12 @@ fn may_author(actor: &Actor, deputy_id: i64, deputy_stations: &[i64]) -> bool {
 /// A draft story; with an idempotency key a retry within 24 hours answers the first
 /// draft and creates nothing.
 pub async fn create(
-    db: &DatabaseConnection,
-    actor: &Actor,
-    client: &ClientInfo,
+    ctx: &Ctx<'_>,
     deputy_id: i64,
     input: StoryInput,
     idempotency_key: Option<String>,
 ) -> AppResult<story::Model> {
+    let (db, actor, client) = (ctx.db, ctx.actor, ctx.client);
     let arguments = json!({
         "deputyId": deputy_id,
         "title": input.title,
@@ -202,12 +202,8 @@ fn wrong_state(story: &story::Model, action: &str) -> AppError {
 }
 
 /// Edits a draft or returned story (its author side).
-pub async fn update(
-    db: &DatabaseConnection,
-    actor: &Actor,
-    id: i64,
-    input: StoryInput,
-) -> AppResult<story::Model> {
+pub async fn update(ctx: &Ctx<'_>, id: i64, input: StoryInput) -> AppResult<story::Model> {
+    let (db, actor) = (ctx.db, ctx.actor);
     let input = &input;
     write::transaction(db, |txn| async move {
         let txn = &*txn;
@@ -228,7 +224,8 @@ pub async fn update(
 }
 
 /// Author submits a draft (or a returned story) for review.
-pub async fn submit(db: &DatabaseConnection, actor: &Actor, id: i64) -> AppResult<story::Model> {
+pub async fn submit(ctx: &Ctx<'_>, id: i64) -> AppResult<story::Model> {
+    let (db, actor) = (ctx.db, ctx.actor);
     write::transaction(db, |txn| async move {
         let txn = &*txn;
         let (existing, stations) = load(txn, actor, id).await?;
@@ -246,7 +243,8 @@ pub async fn submit(db: &DatabaseConnection, actor: &Actor, id: i64) -> AppResul
 }
 
 /// An editor publishes a submitted story; it enters the feed and the live stream.
-pub async fn publish(db: &DatabaseConnection, actor: &Actor, id: i64) -> AppResult<story::Model> {
+pub async fn publish(ctx: &Ctx<'_>, id: i64) -> AppResult<story::Model> {
+    let (db, actor) = (ctx.db, ctx.actor);
     write::transaction(db, |txn| async move {
         let txn = &*txn;
         let (existing, stations) = load(txn, actor, id).await?;
@@ -284,12 +282,8 @@ pub async fn publish(db: &DatabaseConnection, actor: &Actor, id: i64) -> AppResu
 }
 
 /// An editor returns a submitted story to its author with a reason.
-pub async fn return_to_author(
-    db: &DatabaseConnection,
-    actor: &Actor,
-    id: i64,
-    reason: &str,
-) -> AppResult<story::Model> {
+pub async fn return_to_author(ctx: &Ctx<'_>, id: i64, reason: &str) -> AppResult<story::Model> {
+    let (db, actor) = (ctx.db, ctx.actor);
     write::transaction(db, |txn| async move {
         let txn = &*txn;
         let (existing, stations) = load(txn, actor, id).await?;
@@ -370,11 +364,8 @@ pub async fn filter_visible<C: ConnectionTrait>(
 
 /// Stories waiting for review at the actor's stations (staff), or everywhere they may
 /// review (supervisors, admins).
-pub async fn review_queue(
-    db: &DatabaseConnection,
-    actor: &Actor,
-    page: &PageRequest,
-) -> AppResult<Page<story::Model>> {
+pub async fn review_queue(ctx: &Ctx<'_>, page: &PageRequest) -> AppResult<Page<story::Model>> {
+    let (db, actor) = (ctx.db, ctx.actor);
     actor.require_signed_in()?;
     let mut query = story::Entity::find().filter(story::Column::Status.eq(StoryStatus::Submitted));
     if !(actor.is_admin() || actor.is_county_supervisor()) {

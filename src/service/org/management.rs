@@ -6,8 +6,8 @@ use entity::{
     CongressLevel, DepartmentLevel, Gender, LiaisonKind, StationKind, TermStatus,
 };
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QuerySelect, Set,
 };
 
 use crate::auth::Actor;
@@ -16,6 +16,7 @@ use crate::domain::phone::Phone;
 use crate::domain::{deputy_code, scope};
 use crate::error::{conflict_as, AppError, AppResult};
 use crate::service::support::scope::{out_of_reach, station_authority};
+use crate::service::Ctx;
 
 /// Admins everywhere; supervisors within their townships (or county-wide).
 fn may_manage_township(actor: &Actor, township_id: i64) -> bool {
@@ -109,11 +110,8 @@ pub struct StationInput {
     pub reception_hours: Option<String>,
 }
 
-pub async fn create_station(
-    db: &DatabaseConnection,
-    actor: &Actor,
-    input: StationInput,
-) -> AppResult<station::Model> {
+pub async fn create_station(ctx: &Ctx<'_>, input: StationInput) -> AppResult<station::Model> {
+    let (db, actor) = (ctx.db, ctx.actor);
     actor.require(may_manage_township(actor, input.township_id))?;
     let input = &input;
     write::transaction(db, |txn| async move {
@@ -169,11 +167,11 @@ pub struct StationPatch {
 }
 
 pub async fn update_station(
-    db: &DatabaseConnection,
-    actor: &Actor,
+    ctx: &Ctx<'_>,
     id: i64,
     patch: StationPatch,
 ) -> AppResult<station::Model> {
+    let (db, actor) = (ctx.db, ctx.actor);
     let patch = &patch;
     write::transaction(db, |txn| async move {
         let txn = &*txn;
@@ -210,12 +208,12 @@ pub async fn update_station(
 }
 
 pub async fn create_grid(
-    db: &DatabaseConnection,
-    actor: &Actor,
+    ctx: &Ctx<'_>,
     station_id: i64,
     name: &str,
     description: Option<String>,
 ) -> AppResult<grid::Model> {
+    let (db, actor) = (ctx.db, ctx.actor);
     let description = &description;
     write::transaction(db, |txn| async move {
         let txn = &*txn;
@@ -275,11 +273,8 @@ fn check_deputy(input: &DeputyInput) -> AppResult<()> {
     Ok(())
 }
 
-pub async fn create_deputy(
-    db: &DatabaseConnection,
-    actor: &Actor,
-    input: DeputyInput,
-) -> AppResult<deputy::Model> {
+pub async fn create_deputy(ctx: &Ctx<'_>, input: DeputyInput) -> AppResult<deputy::Model> {
+    let (db, actor) = (ctx.db, ctx.actor);
     actor.require(may_manage_deputies(actor))?;
     let input = &input;
     write::transaction(db, |txn| async move {
@@ -289,60 +284,69 @@ pub async fn create_deputy(
             township_or(txn, "townshipId", t).await?;
         }
         let now = Utc::now();
-        // A fresh random code; on the (unlikely) collision, draw again.
-        for _ in 0..5 {
-            let code = deputy_code::generate();
-            if deputy::Entity::find()
-                .filter(deputy::Column::Code.eq(&code))
-                .count(txn)
-                .await?
-                > 0
-            {
-                continue;
-            }
-            return Ok(deputy::ActiveModel {
-                code: Set(code),
-                name: Set(text("name", &input.name, 64)?),
-                gender: Set(input.gender),
-                level: Set(input.level),
-                township_id: Set(input.township_id),
-                is_leading_cadre: Set(input.is_leading_cadre),
-                term_status: Set(input.term_status),
-                is_sc_member: Set(input.is_sc_member),
-                is_sc_leader: Set(input.is_sc_leader),
-                professional_field: Set(optional_text(
-                    "professionalField",
-                    input.professional_field.clone(),
-                    64,
-                )?),
-                occupation: Set(optional_text("occupation", input.occupation.clone(), 128)?),
-                phone: Set(input
-                    .phone
-                    .as_deref()
-                    .map(|p| Phone::parse("phone", p))
-                    .transpose()?
-                    .map(Phone::into_string)),
-                bio: Set(optional_text("bio", input.bio.clone(), 5000)?),
-                active: Set(true),
-                created_at: Set(now),
-                updated_at: Set(now),
-                ..Default::default()
-            }
-            .insert(txn)
-            .await?);
-        }
-        Err(AppError::internal("could not draw a unique deputy code"))
+        let mut row = deputy::ActiveModel {
+            active: Set(true),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        };
+        set_details(&mut row, input)?;
+        row.code = Set(unused_code(txn).await?);
+        Ok(row.insert(txn).await?)
     })
     .await
 }
 
+/// A fresh random public code; on the (unlikely) collision, draw again.
+async fn unused_code<C: ConnectionTrait>(txn: &C) -> AppResult<String> {
+    for _ in 0..5 {
+        let code = deputy_code::generate();
+        let taken = deputy::Entity::find()
+            .filter(deputy::Column::Code.eq(&code))
+            .count(txn)
+            .await?
+            > 0;
+        if !taken {
+            return Ok(code);
+        }
+    }
+    Err(AppError::internal("could not draw a unique deputy code"))
+}
+
+/// The deputy's details as `input` gives them, validated (the code and the active flag
+/// are not details).
+fn set_details(row: &mut deputy::ActiveModel, input: &DeputyInput) -> AppResult<()> {
+    row.name = Set(text("name", &input.name, 64)?);
+    row.gender = Set(input.gender);
+    row.level = Set(input.level);
+    row.township_id = Set(input.township_id);
+    row.is_leading_cadre = Set(input.is_leading_cadre);
+    row.term_status = Set(input.term_status);
+    row.is_sc_member = Set(input.is_sc_member);
+    row.is_sc_leader = Set(input.is_sc_leader);
+    row.professional_field = Set(optional_text(
+        "professionalField",
+        input.professional_field.clone(),
+        64,
+    )?);
+    row.occupation = Set(optional_text("occupation", input.occupation.clone(), 128)?);
+    row.phone = Set(input
+        .phone
+        .as_deref()
+        .map(|p| Phone::parse("phone", p))
+        .transpose()?
+        .map(Phone::into_string));
+    row.bio = Set(optional_text("bio", input.bio.clone(), 5000)?);
+    Ok(())
+}
+
 pub async fn update_deputy(
-    db: &DatabaseConnection,
-    actor: &Actor,
+    ctx: &Ctx<'_>,
     id: i64,
     input: DeputyInput,
     active_flag: Option<bool>,
 ) -> AppResult<deputy::Model> {
+    let (db, actor) = (ctx.db, ctx.actor);
     actor.require(may_manage_deputies(actor))?;
     let input = &input;
     write::transaction(db, |txn| async move {
@@ -357,27 +361,7 @@ pub async fn update_deputy(
             township_or(txn, "townshipId", t).await?;
         }
         let mut active: deputy::ActiveModel = existing.into();
-        active.name = Set(text("name", &input.name, 64)?);
-        active.gender = Set(input.gender);
-        active.level = Set(input.level);
-        active.township_id = Set(input.township_id);
-        active.is_leading_cadre = Set(input.is_leading_cadre);
-        active.term_status = Set(input.term_status);
-        active.is_sc_member = Set(input.is_sc_member);
-        active.is_sc_leader = Set(input.is_sc_leader);
-        active.professional_field = Set(optional_text(
-            "professionalField",
-            input.professional_field.clone(),
-            64,
-        )?);
-        active.occupation = Set(optional_text("occupation", input.occupation.clone(), 128)?);
-        active.phone = Set(input
-            .phone
-            .as_deref()
-            .map(|p| Phone::parse("phone", p))
-            .transpose()?
-            .map(Phone::into_string));
-        active.bio = Set(optional_text("bio", input.bio.clone(), 5000)?);
+        set_details(&mut active, input)?;
         if let Some(flag) = active_flag {
             active.active = Set(flag);
         }
@@ -395,74 +379,90 @@ pub async fn update_deputy(
 /// the station's township, county-wide authority any. A deputy out of reach answers as
 /// an unknown one (BAD_USER_INPUT on `deputyId`, one message).
 pub async fn assign_resident(
-    db: &DatabaseConnection,
-    actor: &Actor,
+    ctx: &Ctx<'_>,
     deputy_id: i64,
     station_id: i64,
     since: Option<NaiveDate>,
 ) -> AppResult<deputy_station::Model> {
+    let (db, actor) = (ctx.db, ctx.actor);
     write::transaction(db, |txn| async move {
         let txn = &*txn;
         let station = station_or(txn, "stationId", station_id).await?;
         actor.require(may_manage_station(actor, &station))?;
-        // A deputy outside the actor's reach answers exactly as a missing one.
-        let deputy = deputy::Entity::find_by_id(deputy_id)
-            .one(txn)
-            .await?
-            .filter(|d| {
-                scope::may_assign_resident(
-                    station_authority(actor),
-                    station.township_id,
-                    d.township_id,
-                )
-            })
-            .ok_or_else(|| out_of_reach("deputyId", "代表", "deputy"))?;
-        if !deputy.active {
-            return Err(AppError::bad_input(
-                "deputyId",
-                "该代表已不在任 (the deputy is not active)",
-            ));
-        }
-        let existing = deputy_station::Entity::find()
-            .filter(deputy_station::Column::DeputyId.eq(deputy_id))
-            .filter(deputy_station::Column::StationId.eq(station_id))
-            .one(txn)
-            .await?;
+        let deputy = assignable_deputy(txn, actor, &station, deputy_id).await?;
         let since = since.unwrap_or_else(|| crate::domain::calendar::local_date(Utc::now()));
-        match existing {
-            Some(row) if row.until.is_none() => Err(AppError::Conflict(
-                "该代表已驻此站 (already resident here)".into(),
-            )),
-            // A deputy coming back: the assignment row is reopened.
-            Some(row) => {
-                let mut active: deputy_station::ActiveModel = row.into();
-                active.since = Set(since);
-                active.until = Set(None);
-                Ok(active.update(txn).await?)
-            }
-            None => Ok(deputy_station::ActiveModel {
-                deputy_id: Set(deputy_id),
-                station_id: Set(station_id),
-                is_resident: Set(true),
-                since: Set(since),
-                until: Set(None),
-                created_at: Set(Utc::now()),
-                ..Default::default()
-            }
-            .insert(txn)
-            .await?),
-        }
+        open_assignment(txn, deputy.id, station_id, since).await
     })
     .await
 }
 
-pub async fn end_resident(
-    db: &DatabaseConnection,
+/// An active deputy the actor may make resident at `station`. A deputy outside the
+/// actor's reach answers exactly as a missing one.
+async fn assignable_deputy<C: ConnectionTrait>(
+    txn: &C,
     actor: &Actor,
+    station: &station::Model,
+    deputy_id: i64,
+) -> AppResult<deputy::Model> {
+    let deputy = deputy::Entity::find_by_id(deputy_id)
+        .one(txn)
+        .await?
+        .filter(|d| {
+            scope::may_assign_resident(station_authority(actor), station.township_id, d.township_id)
+        })
+        .ok_or_else(|| out_of_reach("deputyId", "代表", "deputy"))?;
+    if !deputy.active {
+        return Err(AppError::bad_input(
+            "deputyId",
+            "该代表已不在任 (the deputy is not active)",
+        ));
+    }
+    Ok(deputy)
+}
+
+/// A new resident assignment, or a closed one reopened (a deputy coming back).
+async fn open_assignment<C: ConnectionTrait>(
+    txn: &C,
+    deputy_id: i64,
+    station_id: i64,
+    since: NaiveDate,
+) -> AppResult<deputy_station::Model> {
+    let existing = deputy_station::Entity::find()
+        .filter(deputy_station::Column::DeputyId.eq(deputy_id))
+        .filter(deputy_station::Column::StationId.eq(station_id))
+        .one(txn)
+        .await?;
+    match existing {
+        Some(row) if row.until.is_none() => Err(AppError::Conflict(
+            "该代表已驻此站 (already resident here)".into(),
+        )),
+        Some(row) => {
+            let mut active: deputy_station::ActiveModel = row.into();
+            active.since = Set(since);
+            active.until = Set(None);
+            Ok(active.update(txn).await?)
+        }
+        None => Ok(deputy_station::ActiveModel {
+            deputy_id: Set(deputy_id),
+            station_id: Set(station_id),
+            is_resident: Set(true),
+            since: Set(since),
+            until: Set(None),
+            created_at: Set(Utc::now()),
+            ..Default::default()
+        }
+        .insert(txn)
+        .await?),
+    }
+}
+
+pub async fn end_resident(
+    ctx: &Ctx<'_>,
     deputy_id: i64,
     station_id: i64,
     until: Option<NaiveDate>,
 ) -> AppResult<deputy_station::Model> {
+    let (db, actor) = (ctx.db, ctx.actor);
     write::transaction(db, |txn| async move {
         let txn = &*txn;
         let station = station_or(txn, "stationId", station_id).await?;
@@ -504,31 +504,15 @@ pub async fn end_resident(
 pub const MAX_GRIDS_PER_DEPUTY: u64 = 2;
 
 pub async fn link_grid(
-    db: &DatabaseConnection,
-    actor: &Actor,
+    ctx: &Ctx<'_>,
     deputy_id: i64,
     grid_id: i64,
 ) -> AppResult<deputy_grid::Model> {
+    let (db, actor) = (ctx.db, ctx.actor);
     write::transaction(db, |txn| async move {
         let txn = &*txn;
         let station = managed_grid_station(txn, actor, grid_id).await?;
-        // Only the station's own resident deputies: any other id, existing or not, gets
-        // the same answer.
-        let resident = deputy_station::Entity::find()
-            .filter(deputy_station::Column::DeputyId.eq(deputy_id))
-            .filter(deputy_station::Column::StationId.eq(station.id))
-            .filter(deputy_station::Column::Until.is_null())
-            .count(txn)
-            .await?
-            > 0;
-        if !resident {
-            return Err(AppError::bad_input(
-                "deputyId",
-                "本站没有这名驻站代表,只有驻站代表可联系本站网格 \
-                 (no such resident deputy here: only the station's resident deputies \
-                 link its grids)",
-            ));
-        }
+        require_resident(txn, deputy_id, station.id).await?;
         // One deputy's links take turns (the deputy's row lock), so the count below
         // still holds when this link commits.
         deputy::Entity::find_by_id(deputy_id)
@@ -558,12 +542,33 @@ pub async fn link_grid(
     .await
 }
 
-pub async fn unlink_grid(
-    db: &DatabaseConnection,
-    actor: &Actor,
+/// Only the station's own resident deputies link its grids: any other id, existing or
+/// not, gets the same answer.
+async fn require_resident<C: ConnectionTrait>(
+    txn: &C,
     deputy_id: i64,
-    grid_id: i64,
-) -> AppResult<bool> {
+    station_id: i64,
+) -> AppResult<()> {
+    let resident = deputy_station::Entity::find()
+        .filter(deputy_station::Column::DeputyId.eq(deputy_id))
+        .filter(deputy_station::Column::StationId.eq(station_id))
+        .filter(deputy_station::Column::Until.is_null())
+        .count(txn)
+        .await?
+        > 0;
+    if !resident {
+        return Err(AppError::bad_input(
+            "deputyId",
+            "本站没有这名驻站代表,只有驻站代表可联系本站网格 \
+             (no such resident deputy here: only the station's resident deputies \
+             link its grids)",
+        ));
+    }
+    Ok(())
+}
+
+pub async fn unlink_grid(ctx: &Ctx<'_>, deputy_id: i64, grid_id: i64) -> AppResult<bool> {
+    let (db, actor) = (ctx.db, ctx.actor);
     write::transaction(db, |txn| async move {
         let txn = &*txn;
         managed_grid_station(txn, actor, grid_id).await?;
@@ -592,11 +597,8 @@ pub struct LiaisonInput {
     pub phone: Option<String>,
 }
 
-pub async fn create_liaison(
-    db: &DatabaseConnection,
-    actor: &Actor,
-    input: LiaisonInput,
-) -> AppResult<liaison::Model> {
+pub async fn create_liaison(ctx: &Ctx<'_>, input: LiaisonInput) -> AppResult<liaison::Model> {
+    let (db, actor) = (ctx.db, ctx.actor);
     let input = &input;
     write::transaction(db, |txn| async move {
         let txn = &*txn;
@@ -632,13 +634,13 @@ pub async fn create_liaison(
 }
 
 pub async fn create_department(
-    db: &DatabaseConnection,
-    actor: &Actor,
+    ctx: &Ctx<'_>,
     code_raw: &str,
     name: &str,
     level: DepartmentLevel,
     township_id: Option<i64>,
 ) -> AppResult<department::Model> {
+    let (db, actor) = (ctx.db, ctx.actor);
     actor.require(actor.is_admin())?;
     write::transaction(db, |txn| async move {
         let txn = &*txn;

@@ -4,11 +4,12 @@ use chrono::Utc;
 use entity::audit_log;
 use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 
-use crate::auth::{Actor, ClientInfo};
+use crate::auth::ClientInfo;
 use crate::db::paging::fetch_page;
 use crate::db::write;
 use crate::domain::page::{Page, PageRequest};
 use crate::error::AppResult;
+use crate::service::Ctx;
 
 /// The actions recorded, as stored in `audit_log.action`.
 pub mod action {
@@ -73,12 +74,12 @@ pub struct AuditFilter {
     pub action: Option<String>,
 }
 
-pub async fn list<C: ConnectionTrait>(
-    db: &C,
-    actor: &Actor,
+pub async fn list(
+    ctx: &Ctx<'_>,
     filter: &AuditFilter,
     page: &PageRequest,
 ) -> AppResult<Page<audit_log::Model>> {
+    let (db, actor) = (ctx.db, ctx.actor);
     actor.require(actor.is_admin())?;
     let mut query = audit_log::Entity::find();
     if let Some(account_id) = filter.account_id {

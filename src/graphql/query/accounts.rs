@@ -2,7 +2,7 @@ use async_graphql::{Context, Object, ID};
 
 use crate::domain::node_id::{NodeId, NodeKind};
 use crate::graphql::connection::{to_connection, Conn};
-use crate::graphql::context::{actor, page_request, state};
+use crate::graphql::context::{page_request, service_ctx};
 use crate::graphql::types::{Account, AuditEntry};
 use crate::service::accounts::{self, admin as account_admin};
 use crate::service::support::audit;
@@ -14,7 +14,7 @@ pub struct AccountQuery;
 impl AccountQuery {
     /// The signed-in account with its roles.
     async fn me(&self, ctx: &Context<'_>) -> async_graphql::Result<Account> {
-        Ok(Account(accounts::me(&state(ctx)?.db, actor(ctx)).await?))
+        Ok(Account(accounts::me(&service_ctx(ctx)?).await?))
     }
 
     /// All accounts (admins).
@@ -28,7 +28,7 @@ impl AccountQuery {
         before: Option<String>,
     ) -> async_graphql::Result<Conn<Account>> {
         let request = page_request(ctx, first, after, last, before)?;
-        let page = account_admin::list_accounts(&state(ctx)?.db, actor(ctx), &request).await?;
+        let page = account_admin::list_accounts(&service_ctx(ctx)?, &request).await?;
         Ok(to_connection(page, Account))
     }
 
@@ -53,7 +53,7 @@ impl AccountQuery {
                 .transpose()?,
             action,
         };
-        let page = audit::list(&state(ctx)?.db, actor(ctx), &filter, &request).await?;
+        let page = audit::list(&service_ctx(ctx)?, &filter, &request).await?;
         Ok(to_connection(page, AuditEntry))
     }
 }

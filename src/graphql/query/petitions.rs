@@ -5,15 +5,12 @@ use crate::error::{AppError, AppResult};
 use crate::graphql::connection::{to_connection, Conn};
 use crate::graphql::context::{actor, page_request, state};
 use crate::graphql::types::enums::{PetitionState, Urgency};
-use crate::graphql::types::petition::{
-    statistics_scope, PetitionStatus, Statistics, TrackedPetition,
-};
+use crate::graphql::types::petition::{PetitionStatus, TrackedPetition};
 use crate::graphql::types::scalars::Date;
-use crate::graphql::types::{Category, Petition, Suggestion};
+use crate::graphql::types::{Category, Petition};
+use crate::service::org;
 use crate::service::petitions::queries::{self, ItemFilter, Tracked};
 use crate::service::petitions::relation;
-use crate::service::suggestions::{self, SuggestionScope};
-use crate::service::{org, statistics};
 
 #[derive(Default)]
 pub struct PetitionQuery;
@@ -226,57 +223,5 @@ impl PetitionQuery {
             .into_iter()
             .map(Category)
             .collect())
-    }
-
-    /// The loop's figures for a period (inclusive dates) and a scope: the county, a
-    /// township, a station, a department or a category.
-    #[allow(clippy::too_many_arguments)]
-    #[graphql(complexity = 500)]
-    async fn statistics(
-        &self,
-        ctx: &Context<'_>,
-        from: Date,
-        to: Date,
-        township_id: Option<ID>,
-        station_id: Option<ID>,
-        department_id: Option<ID>,
-        category_id: Option<ID>,
-    ) -> async_graphql::Result<Statistics> {
-        let scope = statistics_scope(
-            township_id.as_ref(),
-            station_id.as_ref(),
-            department_id.as_ref(),
-            category_id.as_ref(),
-        )?;
-        let figures = statistics::compute(&state(ctx)?.db, from.0, to.0, &scope).await?;
-        Ok(Statistics::from(&figures))
-    }
-
-    /// Suggestions: the signed-in deputy's own (default), a department's
-    /// (`departmentId`: its handlers), or all (`all: true`: supervisors, admins).
-    #[allow(clippy::too_many_arguments)]
-    #[graphql(complexity = "crate::graphql::page_complexity(first, last, child_complexity)")]
-    async fn suggestions(
-        &self,
-        ctx: &Context<'_>,
-        department_id: Option<ID>,
-        #[graphql(default)] all: bool,
-        first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
-    ) -> async_graphql::Result<Conn<Suggestion>> {
-        let request = page_request(ctx, first, after, last, before)?;
-        let scope = match (department_id, all) {
-            (Some(d), _) => {
-                SuggestionScope::Department(id("departmentId", &d, NodeKind::Department)?)
-            }
-            (None, true) => SuggestionScope::All,
-            (None, false) => SuggestionScope::Mine,
-        };
-        Ok(to_connection(
-            suggestions::list(&state(ctx)?.db, actor(ctx), scope, &request).await?,
-            Suggestion,
-        ))
     }
 }

@@ -2,7 +2,7 @@ use async_graphql::{Context, InputObject, Object, ID};
 
 use crate::domain::node_id::{NodeId, NodeKind};
 use crate::error::AppResult;
-use crate::graphql::context::{actor, client, state};
+use crate::graphql::context::service_ctx;
 use crate::graphql::types::enums::Role;
 use crate::graphql::types::{Account, AuthPayload};
 use crate::service::accounts;
@@ -64,16 +64,7 @@ impl AccountMutation {
         login: String,
         password: String,
     ) -> async_graphql::Result<AuthPayload> {
-        let app = state(ctx)?;
-        let tokens = accounts::sign_in(
-            &app.db,
-            &app.auth,
-            &app.settings,
-            &login,
-            &password,
-            client(ctx),
-        )
-        .await?;
+        let tokens = accounts::sign_in(&service_ctx(ctx)?, &login, &password).await?;
         Ok(tokens.into())
     }
 
@@ -84,23 +75,13 @@ impl AccountMutation {
         ctx: &Context<'_>,
         refresh_token: String,
     ) -> async_graphql::Result<AuthPayload> {
-        let app = state(ctx)?;
-        let tokens = accounts::refresh(
-            &app.db,
-            &app.live,
-            &app.auth,
-            &app.settings,
-            &refresh_token,
-            client(ctx),
-        )
-        .await?;
+        let tokens = accounts::refresh(&service_ctx(ctx)?, &refresh_token).await?;
         Ok(tokens.into())
     }
 
     /// Ends this sign-in (all tokens issued from it).
     async fn sign_out(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
-        let app = state(ctx)?;
-        Ok(accounts::sign_out(&app.db, &app.live, actor(ctx), client(ctx)).await?)
+        Ok(accounts::sign_out(&service_ctx(ctx)?).await?)
     }
 
     /// Changes the password; every other sign-in of the account is revoked.
@@ -110,18 +91,7 @@ impl AccountMutation {
         current_password: String,
         new_password: String,
     ) -> async_graphql::Result<bool> {
-        let app = state(ctx)?;
-        Ok(accounts::change_password(
-            &app.db,
-            &app.live,
-            &app.auth,
-            &app.settings,
-            actor(ctx),
-            &current_password,
-            &new_password,
-            client(ctx),
-        )
-        .await?)
+        Ok(accounts::change_password(&service_ctx(ctx)?, &current_password, &new_password).await?)
     }
 
     /// A citizen signs up with a mobile number and is signed in. With an idempotency
@@ -136,16 +106,12 @@ impl AccountMutation {
         password: String,
         idempotency_key: Option<String>,
     ) -> async_graphql::Result<AuthPayload> {
-        let app = state(ctx)?;
         let key = crate::graphql::context::idempotency_key(ctx, idempotency_key)?;
         let tokens = account_admin::register_citizen(
-            &app.db,
-            &app.auth,
-            &app.settings,
+            &service_ctx(ctx)?,
             &phone,
             &display_name,
             &password,
-            client(ctx),
             key,
         )
         .await?;
@@ -158,7 +124,6 @@ impl AccountMutation {
         ctx: &Context<'_>,
         input: CreateAccountInput,
     ) -> async_graphql::Result<Account> {
-        let app = state(ctx)?;
         let grants = input
             .roles
             .iter()
@@ -176,7 +141,7 @@ impl AccountMutation {
             grants,
         };
         Ok(Account(
-            account_admin::create_account(&app.db, &app.auth, actor(ctx), new, client(ctx)).await?,
+            account_admin::create_account(&service_ctx(ctx)?, new).await?,
         ))
     }
 
@@ -188,14 +153,7 @@ impl AccountMutation {
         grant: RoleGrantInput,
     ) -> async_graphql::Result<Account> {
         let id = self::account_id(&account_id)?;
-        let account = account_admin::grant_role(
-            &state(ctx)?.db,
-            actor(ctx),
-            id,
-            grant.to_spec()?,
-            client(ctx),
-        )
-        .await?;
+        let account = account_admin::grant_role(&service_ctx(ctx)?, id, grant.to_spec()?).await?;
         Ok(Account(account))
     }
 
@@ -207,16 +165,7 @@ impl AccountMutation {
         grant: RoleGrantInput,
     ) -> async_graphql::Result<Account> {
         let id = self::account_id(&account_id)?;
-        let app = state(ctx)?;
-        let account = account_admin::revoke_role(
-            &app.db,
-            &app.live,
-            actor(ctx),
-            id,
-            grant.to_spec()?,
-            client(ctx),
-        )
-        .await?;
+        let account = account_admin::revoke_role(&service_ctx(ctx)?, id, grant.to_spec()?).await?;
         Ok(Account(account))
     }
 
@@ -228,10 +177,7 @@ impl AccountMutation {
         disabled: bool,
     ) -> async_graphql::Result<Account> {
         let id = self::account_id(&account_id)?;
-        let app = state(ctx)?;
-        let account =
-            account_admin::set_disabled(&app.db, &app.live, actor(ctx), id, disabled, client(ctx))
-                .await?;
+        let account = account_admin::set_disabled(&service_ctx(ctx)?, id, disabled).await?;
         Ok(Account(account))
     }
 }

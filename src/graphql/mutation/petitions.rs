@@ -5,14 +5,13 @@ use crate::domain::calendar;
 use crate::domain::node_id::{NodeId, NodeKind};
 use crate::error::{AppError, AppResult};
 use crate::graphql::context::{actor, client, idempotency_key, state};
-use crate::graphql::types::enums::{Adoption, Channel, HandlingLevel, Satisfaction, Urgency};
+use crate::graphql::types::enums::{Channel, HandlingLevel, Satisfaction, Urgency};
 use crate::graphql::types::petition::{SubmitPetitionPayload, SupervisionCycle};
-use crate::graphql::types::{Petition, Suggestion};
+use crate::graphql::types::Petition;
 use crate::service::petitions::intake::{self, Submission};
 use crate::service::petitions::workflow::{act, Acting, Step};
 use crate::service::petitions::{departments_of, relation};
 use crate::service::petitions::{progress, supervision};
-use crate::service::suggestions;
 
 #[derive(Default)]
 pub struct PetitionMutation;
@@ -414,54 +413,5 @@ impl PetitionMutation {
             escalated: report.escalated,
             auto_closed: report.auto_closed,
         })
-    }
-
-    /// A deputy submits a suggestion (意见建议) to a department. Idempotent with a key
-    /// (`Idempotency-Key` header or `idempotencyKey`).
-    async fn submit_suggestion(
-        &self,
-        ctx: &Context<'_>,
-        title: String,
-        content: String,
-        department_id: ID,
-        station_id: Option<ID>,
-        #[graphql(
-            desc = "Makes a retry safe: 1 to 128 characters of A-Z a-z 0-9 _ - : . (or the Idempotency-Key header); a repeat within 24 hours answers the first suggestion"
-        )]
-        idempotency_key: Option<String>,
-    ) -> async_graphql::Result<Suggestion> {
-        let key = crate::graphql::context::idempotency_key(ctx, idempotency_key)?;
-        let department_id =
-            NodeId::decode_as("departmentId", &department_id, NodeKind::Department)?;
-        let station_id = station_id
-            .map(|s| NodeId::decode_as("stationId", &s, NodeKind::Station))
-            .transpose()?;
-        Ok(Suggestion(
-            suggestions::submit(
-                &state(ctx)?.db,
-                actor(ctx),
-                client(ctx),
-                &title,
-                &content,
-                department_id,
-                station_id,
-                key,
-            )
-            .await?,
-        ))
-    }
-
-    /// The department answers a suggestion.
-    async fn answer_suggestion(
-        &self,
-        ctx: &Context<'_>,
-        id: ID,
-        adoption: Adoption,
-        answer: String,
-    ) -> async_graphql::Result<Suggestion> {
-        let id = NodeId::decode_as("id", &id, NodeKind::Suggestion)?;
-        Ok(Suggestion(
-            suggestions::answer(&state(ctx)?.db, actor(ctx), id, adoption.into(), &answer).await?,
-        ))
     }
 }
