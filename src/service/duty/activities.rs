@@ -9,8 +9,7 @@ use entity::{
 };
 use sea_orm::sea_query::Query;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
 };
 
 use crate::auth::Actor;
@@ -63,7 +62,7 @@ pub async fn log(
     idempotency::once(
         db,
         claim.as_ref(),
-        log_new(db, actor, input, claim.as_ref()),
+        log_new(ctx, input, claim.as_ref()),
         |stored| async move {
             activity::Entity::find_by_id(stored.object_id.unwrap_or_default())
                 .one(db)
@@ -75,123 +74,23 @@ pub async fn log(
 }
 
 async fn log_new(
-    db: &DatabaseConnection,
-    actor: &Actor,
+    ctx: &Ctx<'_>,
     input: NewActivity,
     claim: Option<&Claim>,
 ) -> AppResult<activity::Model> {
+    let actor = ctx.actor;
     let principal = actor.require_signed_in()?;
     let input = &input;
-    write::transaction(db, |txn| async move {
+    write::transaction(ctx.db, |txn| async move {
         let txn = &*txn;
-        let title = input.title.trim();
-        if !(1..=200).contains(&title.chars().count()) {
-            return Err(AppError::bad_input(
-                "title",
-                "标题须为1-200个字符 (1 to 200 characters)",
-            ));
-        }
-        if input
-            .notes
-            .as_deref()
-            .is_some_and(|n| n.chars().count() > 5000)
-        {
-            return Err(AppError::bad_input(
-                "notes",
-                "备注最多5000个字符 (at most 5000 characters)",
-            ));
-        }
-        let today = crate::domain::calendar::local_date(Utc::now());
-        if input.occurred_on > today {
-            return Err(AppError::bad_input(
-                "occurredOn",
-                "活动日期不能晚于今天 (cannot be in the future)",
-            ));
-        }
-        if input.occurred_on < NaiveDate::from_ymd_opt(2000, 1, 1).unwrap_or(today) {
-            return Err(AppError::bad_input(
-                "occurredOn",
-                "活动日期过早 (too far in the past)",
-            ));
-        }
-        if !(0..=100_000).contains(&input.citizens_heard) {
-            return Err(AppError::bad_input(
-                "citizensHeard",
-                "接待人数须为0-100000 (0 to 100000)",
-            ));
-        }
+        let title = checked_title(input)?;
         let participants = dedup(&input.participant_ids);
         let stations = dedup(&input.station_ids);
-        if participants.is_empty() {
-            return Err(AppError::bad_input(
-                "participantIds",
-                "至少一名参加代表 (at least one deputy)",
-            ));
-        }
-        if participants.len() > MAX_LINKS || stations.len() > MAX_LINKS {
-            return Err(AppError::bad_input(
-                "participantIds",
-                format!("最多{MAX_LINKS}个 (at most {MAX_LINKS})"),
-            ));
-        }
-        let found_deputies = deputy::Entity::find()
-            .filter(deputy::Column::Id.is_in(participants.clone()))
-            .all(txn)
-            .await?;
-        if found_deputies.len() != participants.len() {
-            return Err(AppError::bad_input(
-                "participantIds",
-                "参加代表不存在 (unknown deputy)",
-            ));
-        }
-        let found_stations = station::Entity::find()
-            .filter(station::Column::Id.is_in(stations.clone()))
-            .all(txn)
-            .await?;
-        if found_stations.len() != stations.len() {
-            return Err(AppError::bad_input(
-                "stationIds",
-                "站点不存在 (unknown station)",
-            ));
-        }
-        if let Some(c) = input.campaign_id {
-            campaign::Entity::find_by_id(c)
-                .one(txn)
-                .await?
-                .ok_or_else(|| {
-                    AppError::bad_input("campaignId", "主题活动不存在 (unknown campaign)")
-                })?;
-        }
-        // Who may log it: a deputy for activities they take part in; staff for deputies
-        // resident at their station; supervisors (their townships) and admins for anyone.
-        let allowed = if actor.is_admin()
-            || actor.is_county_supervisor()
-            || actor.deputy_id().is_some_and(|d| participants.contains(&d))
-        {
-            true
-        } else {
-            let assignments = deputy_station::Entity::find()
-                .filter(deputy_station::Column::DeputyId.is_in(participants.clone()))
-                .filter(deputy_station::Column::Until.is_null())
-                .all(txn)
-                .await?;
-            let staff_ok = participants.iter().all(|d| {
-                assignments
-                    .iter()
-                    .any(|a| a.deputy_id == *d && actor.is_staff_of(a.station_id))
-            });
-            let townships: Vec<i64> = found_stations.iter().map(|s| s.township_id).collect();
-            let supervisor_ok = !townships.is_empty()
-                && townships
-                    .iter()
-                    .all(|t| actor.supervises_township(Some(*t)));
-            staff_ok || supervisor_ok
-        };
-        actor.require(allowed)?;
-
+        let found_stations = checked_links(txn, input, &participants, &stations).await?;
+        actor.require(may_log(txn, actor, &participants, &found_stations).await?)?;
         let created = activity::ActiveModel {
             kind: Set(input.kind),
-            title: Set(title.to_owned()),
+            title: Set(title),
             occurred_on: Set(input.occurred_on),
             campaign_id: Set(input.campaign_id),
             // Joint (联合视察、联动调研): spanning several stations.
@@ -204,28 +103,162 @@ async fn log_new(
         }
         .insert(txn)
         .await?;
-        for d in &participants {
-            activity_participant::ActiveModel {
-                activity_id: Set(created.id),
-                deputy_id: Set(*d),
-                ..Default::default()
-            }
-            .insert(txn)
-            .await?;
-        }
-        for s in &stations {
-            activity_station::ActiveModel {
-                activity_id: Set(created.id),
-                station_id: Set(*s),
-                ..Default::default()
-            }
-            .insert(txn)
-            .await?;
-        }
+        link(txn, created.id, &participants, &stations).await?;
         idempotency::record(claim, txn, Some(created.id), serde_json::json!({})).await?;
         Ok(created)
     })
     .await
+}
+
+/// The activity's own fields checked; its trimmed title.
+fn checked_title(input: &NewActivity) -> AppResult<String> {
+    let title = input.title.trim();
+    if !(1..=200).contains(&title.chars().count()) {
+        return Err(AppError::bad_input(
+            "title",
+            "标题须为1-200个字符 (1 to 200 characters)",
+        ));
+    }
+    if input
+        .notes
+        .as_deref()
+        .is_some_and(|n| n.chars().count() > 5000)
+    {
+        return Err(AppError::bad_input(
+            "notes",
+            "备注最多5000个字符 (at most 5000 characters)",
+        ));
+    }
+    let today = crate::domain::calendar::local_date(Utc::now());
+    if input.occurred_on > today {
+        return Err(AppError::bad_input(
+            "occurredOn",
+            "活动日期不能晚于今天 (cannot be in the future)",
+        ));
+    }
+    if input.occurred_on < NaiveDate::from_ymd_opt(2000, 1, 1).unwrap_or(today) {
+        return Err(AppError::bad_input(
+            "occurredOn",
+            "活动日期过早 (too far in the past)",
+        ));
+    }
+    if !(0..=100_000).contains(&input.citizens_heard) {
+        return Err(AppError::bad_input(
+            "citizensHeard",
+            "接待人数须为0-100000 (0 to 100000)",
+        ));
+    }
+    Ok(title.to_owned())
+}
+
+/// The participants, stations and campaign exist (and are not too many); the stations.
+async fn checked_links<C: ConnectionTrait>(
+    txn: &C,
+    input: &NewActivity,
+    participants: &[i64],
+    stations: &[i64],
+) -> AppResult<Vec<station::Model>> {
+    if participants.is_empty() {
+        return Err(AppError::bad_input(
+            "participantIds",
+            "至少一名参加代表 (at least one deputy)",
+        ));
+    }
+    if participants.len() > MAX_LINKS || stations.len() > MAX_LINKS {
+        return Err(AppError::bad_input(
+            "participantIds",
+            format!("最多{MAX_LINKS}个 (at most {MAX_LINKS})"),
+        ));
+    }
+    let found_deputies = deputy::Entity::find()
+        .filter(deputy::Column::Id.is_in(participants.to_vec()))
+        .all(txn)
+        .await?;
+    if found_deputies.len() != participants.len() {
+        return Err(AppError::bad_input(
+            "participantIds",
+            "参加代表不存在 (unknown deputy)",
+        ));
+    }
+    let found_stations = station::Entity::find()
+        .filter(station::Column::Id.is_in(stations.to_vec()))
+        .all(txn)
+        .await?;
+    if found_stations.len() != stations.len() {
+        return Err(AppError::bad_input(
+            "stationIds",
+            "站点不存在 (unknown station)",
+        ));
+    }
+    if let Some(c) = input.campaign_id {
+        campaign::Entity::find_by_id(c)
+            .one(txn)
+            .await?
+            .ok_or_else(|| {
+                AppError::bad_input("campaignId", "主题活动不存在 (unknown campaign)")
+            })?;
+    }
+    Ok(found_stations)
+}
+
+/// Who may log it: a deputy for activities they take part in; staff for deputies
+/// resident at their station; supervisors (their townships) and admins for anyone.
+async fn may_log<C: ConnectionTrait>(
+    txn: &C,
+    actor: &Actor,
+    participants: &[i64],
+    stations: &[station::Model],
+) -> AppResult<bool> {
+    if actor.is_admin()
+        || actor.is_county_supervisor()
+        || actor.deputy_id().is_some_and(|d| participants.contains(&d))
+    {
+        return Ok(true);
+    }
+    let assignments = deputy_station::Entity::find()
+        .filter(deputy_station::Column::DeputyId.is_in(participants.to_vec()))
+        .filter(deputy_station::Column::Until.is_null())
+        .all(txn)
+        .await?;
+    let staff_ok = participants.iter().all(|d| {
+        assignments
+            .iter()
+            .any(|a| a.deputy_id == *d && actor.is_staff_of(a.station_id))
+    });
+    let townships: Vec<i64> = stations.iter().map(|s| s.township_id).collect();
+    let supervisor_ok = !townships.is_empty()
+        && townships
+            .iter()
+            .all(|t| actor.supervises_township(Some(*t)));
+    Ok(staff_ok || supervisor_ok)
+}
+
+/// The activity's participants and stations.
+async fn link<C: ConnectionTrait>(
+    txn: &C,
+    activity_id: i64,
+    participants: &[i64],
+    stations: &[i64],
+) -> AppResult<()> {
+    for d in participants {
+        activity_participant::ActiveModel {
+            activity_id: Set(activity_id),
+            deputy_id: Set(*d),
+            ..Default::default()
+        }
+        .insert(txn)
+        .await?;
+    }
+    for s in stations {
+        activity_station::ActiveModel {
+            activity_id: Set(activity_id),
+            station_id: Set(*s),
+            ..Default::default()
+        }
+        .insert(txn)
+        .await?;
+    }
+    Ok(())
 }
 
 #[derive(Debug, Default, Clone)]
