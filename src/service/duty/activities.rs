@@ -302,28 +302,36 @@ pub async fn list<C: ConnectionTrait>(
             ),
         );
     }
-    if filter.station_id.is_some() || filter.township_id.is_some() {
-        let mut stations = Query::select();
-        stations
-            .column(activity_station::Column::ActivityId)
-            .from(activity_station::Entity);
-        if let Some(s) = filter.station_id {
-            stations.and_where(activity_station::Column::StationId.eq(s));
-        }
-        if let Some(t) = filter.township_id {
-            stations.and_where(
-                activity_station::Column::StationId.in_subquery(
-                    Query::select()
-                        .column(station::Column::Id)
-                        .from(station::Entity)
-                        .and_where(station::Column::TownshipId.eq(t))
-                        .to_owned(),
-                ),
-            );
-        }
-        query = query.filter(activity::Column::Id.in_subquery(stations.to_owned()));
+    if let Some(stations) = at_stations(filter) {
+        query = query.filter(activity::Column::Id.in_subquery(stations));
     }
     fetch_page(db, query, activity::Column::Id, |m| m.id, page).await
+}
+
+/// The activities at the filter's station or in its township, if it names either.
+fn at_stations(filter: &ActivityFilter) -> Option<sea_orm::sea_query::SelectStatement> {
+    if filter.station_id.is_none() && filter.township_id.is_none() {
+        return None;
+    }
+    let mut stations = Query::select();
+    stations
+        .column(activity_station::Column::ActivityId)
+        .from(activity_station::Entity);
+    if let Some(s) = filter.station_id {
+        stations.and_where(activity_station::Column::StationId.eq(s));
+    }
+    if let Some(t) = filter.township_id {
+        stations.and_where(
+            activity_station::Column::StationId.in_subquery(
+                Query::select()
+                    .column(station::Column::Id)
+                    .from(station::Entity)
+                    .and_where(station::Column::TownshipId.eq(t))
+                    .to_owned(),
+            ),
+        );
+    }
+    Some(stations.to_owned())
 }
 
 /// Activities of each deputy (DataLoader batch), oldest first.

@@ -2,13 +2,13 @@
 //! year, rolled up per station and township; and the performance archive (履职档案).
 use std::collections::HashMap;
 
-use chrono::{Datelike, NaiveDate};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use entity::{
     activity, activity_participant, deputy, deputy_station, petition, station, story, suggestion,
     Channel, StoryStatus,
 };
 use sea_orm::sea_query::Query;
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
 use crate::auth::Actor;
 use crate::domain::calendar::{day_start, local_date};
@@ -55,9 +55,23 @@ pub async fn records<C: ConnectionTrait>(
     to: NaiveDate,
 ) -> AppResult<HashMap<i64, Vec<DutyRecord>>> {
     let mut out: HashMap<i64, Vec<DutyRecord>> = HashMap::new();
-    let ids: Vec<i64> = deputy_ids.to_vec();
+    add_activities(db, deputy_ids, from, to, &mut out).await?;
+    let (from_ts, to_ts) = (day_start(from), day_start(to));
+    add_opinions(db, deputy_ids, from_ts, to_ts, &mut out).await?;
+    add_stories(db, deputy_ids, from_ts, to_ts, &mut out).await?;
+    Ok(out)
+}
+
+/// The activities the deputies took part in.
+async fn add_activities<C: ConnectionTrait>(
+    db: &C,
+    ids: &[i64],
+    from: NaiveDate,
+    to: NaiveDate,
+    out: &mut HashMap<i64, Vec<DutyRecord>>,
+) -> AppResult<()> {
     let activities = activity_participant::Entity::find()
-        .filter(activity_participant::Column::DeputyId.is_in(ids.clone()))
+        .filter(activity_participant::Column::DeputyId.is_in(ids.to_vec()))
         .find_also_related(activity::Entity)
         .filter(activity::Column::OccurredOn.gte(from))
         .filter(activity::Column::OccurredOn.lt(to))
@@ -71,10 +85,19 @@ pub async fn records<C: ConnectionTrait>(
             });
         }
     }
-    let (from_ts, to_ts) = (day_start(from), day_start(to));
-    // Opinion items the deputy collected (reception or visit) and suggestions made.
+    Ok(())
+}
+
+/// Opinion items the deputies collected (reception or visit) and suggestions made.
+async fn add_opinions<C: ConnectionTrait>(
+    db: &C,
+    ids: &[i64],
+    from_ts: DateTime<Utc>,
+    to_ts: DateTime<Utc>,
+    out: &mut HashMap<i64, Vec<DutyRecord>>,
+) -> AppResult<()> {
     let items = petition::Entity::find()
-        .filter(petition::Column::DeputyId.is_in(ids.clone()))
+        .filter(petition::Column::DeputyId.is_in(ids.to_vec()))
         .filter(petition::Column::Channel.is_in([Channel::DeputyVisit, Channel::StationReception]))
         .filter(petition::Column::CollectedAt.gte(from_ts))
         .filter(petition::Column::CollectedAt.lt(to_ts))
@@ -89,7 +112,7 @@ pub async fn records<C: ConnectionTrait>(
         }
     }
     let suggestions = suggestion::Entity::find()
-        .filter(suggestion::Column::DeputyId.is_in(ids.clone()))
+        .filter(suggestion::Column::DeputyId.is_in(ids.to_vec()))
         .filter(suggestion::Column::SubmittedAt.gte(from_ts))
         .filter(suggestion::Column::SubmittedAt.lt(to_ts))
         .all(db)
@@ -100,8 +123,19 @@ pub async fn records<C: ConnectionTrait>(
             evidence: Evidence::OpinionItem,
         });
     }
+    Ok(())
+}
+
+/// The deputies' stories published in the period.
+async fn add_stories<C: ConnectionTrait>(
+    db: &C,
+    ids: &[i64],
+    from_ts: DateTime<Utc>,
+    to_ts: DateTime<Utc>,
+    out: &mut HashMap<i64, Vec<DutyRecord>>,
+) -> AppResult<()> {
     let stories = story::Entity::find()
-        .filter(story::Column::DeputyId.is_in(ids))
+        .filter(story::Column::DeputyId.is_in(ids.to_vec()))
         .filter(story::Column::Status.eq(StoryStatus::Published))
         .filter(story::Column::PublishedAt.gte(from_ts))
         .filter(story::Column::PublishedAt.lt(to_ts))
@@ -115,7 +149,7 @@ pub async fn records<C: ConnectionTrait>(
             });
         }
     }
-    Ok(out)
+    Ok(())
 }
 
 /// The resident assignments of each deputy, as (since, until) periods.
@@ -334,7 +368,6 @@ pub async fn archive_counts<C: ConnectionTrait>(
     deputy_id: i64,
     year: i32,
 ) -> AppResult<ArchiveCounts> {
-    use sea_orm::PaginatorTrait;
     let (from, to) = period(year, 1, 12)?;
     let (from_ts, to_ts) = (day_start(from), day_start(to));
     let activities = activity_participant::Entity::find()
