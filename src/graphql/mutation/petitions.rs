@@ -6,7 +6,7 @@ use crate::domain::node_id::{NodeId, NodeKind};
 use crate::error::{AppError, AppResult};
 use crate::graphql::context::{actor, client, idempotency_key, state};
 use crate::graphql::types::enums::{Channel, HandlingLevel, Satisfaction, Urgency};
-use crate::graphql::types::petition::{SubmitPetitionPayload, SupervisionCycle};
+use crate::graphql::types::petitions::{SubmitPetitionPayload, SupervisionCycle};
 use crate::graphql::types::Petition;
 use crate::service::petitions::intake::{self, Submission};
 use crate::service::petitions::workflow::{act, Acting, Step};

@@ -5,7 +5,7 @@ use crate::error::{AppError, AppResult};
 use crate::graphql::connection::{to_connection, Conn};
 use crate::graphql::context::{actor, page_request, state};
 use crate::graphql::types::enums::{PetitionState, Urgency};
-use crate::graphql::types::petition::{PetitionStatus, TrackedPetition};
+use crate::graphql::types::petitions::{PetitionStatus, TrackedPetition};
 use crate::graphql::types::scalars::Date;
 use crate::graphql::types::{Category, Petition};
 use crate::service::org;

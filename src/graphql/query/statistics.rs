@@ -1,7 +1,7 @@
 use async_graphql::{Context, Object, ID};
 
 use crate::graphql::context::state;
-use crate::graphql::types::petition::{statistics_scope, Statistics};
+use crate::graphql::types::petitions::{statistics_scope, Statistics};
 use crate::graphql::types::scalars::Date;
 use crate::service::statistics;
 

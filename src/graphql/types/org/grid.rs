@@ -1,11 +1,11 @@
 use async_graphql::{Context, Object, ID};
 
-use super::related_page;
-use super::{load_one, Deputy, Station};
 use crate::domain::node_id::{NodeId, NodeKind};
 use crate::graphql::connection::Conn;
 use crate::graphql::context::page_request;
 use crate::graphql::loaders::{GridDeputiesLoader, StationLoader};
+use crate::graphql::types::related_page;
+use crate::graphql::types::{load_one, Deputy, Station};
 
 /// 网格: a part of a community served by a grid worker and linked deputies.
 pub struct Grid(pub entity::grid::Model);

@@ -1,4 +1,8 @@
 //! Pairings, activities, campaigns, compliance and the performance archive.
+
+pub mod deputy_duty;
+pub mod story;
+
 use async_graphql::{Context, Enum, Object, SimpleObject, ID};
 
 use super::enums::PairingKind;

@@ -1,15 +1,15 @@
 use async_graphql::{Context, Object, ID};
 
-use super::deputy_duty::{self, DeputyArchive};
-use super::duty::{Activity, MonthCompliance, Pairing, YearCompliance};
-use super::enums::{CongressLevel, Gender, TermStatus};
-use super::related_page;
-use super::{load_many, load_one, Station, Story, Township};
 use crate::domain::mask;
 use crate::domain::node_id::{NodeId, NodeKind};
 use crate::graphql::connection::Conn;
 use crate::graphql::context::{actor, page_request};
 use crate::graphql::loaders::{DeputyStationsLoader, TownshipLoader};
+use crate::graphql::types::duty::deputy_duty::{self, DeputyArchive};
+use crate::graphql::types::duty::{Activity, MonthCompliance, Pairing, YearCompliance};
+use crate::graphql::types::enums::{CongressLevel, Gender, TermStatus};
+use crate::graphql::types::related_page;
+use crate::graphql::types::{load_many, load_one, Station, Story, Township};
 use crate::service::org;
 
 /// 人大代表: a deputy to a people's congress.

@@ -2,13 +2,13 @@
 //! the work behind the `Deputy` fields of the same names.
 use async_graphql::{ComplexObject, Context, SimpleObject};
 
-use super::duty::{Activity, MonthCompliance, Pairing, YearCompliance};
-use super::{load_many, Deputy, Story};
 use crate::domain::page::{Page, PageRequest};
 use crate::error::AppError;
 use crate::graphql::connection::{to_connection, Conn};
 use crate::graphql::context::{actor, page_request, state};
 use crate::graphql::loaders::{DeputyActivitiesLoader, DeputyPairingsLoader, DeputyStationsLoader};
+use crate::graphql::types::duty::{Activity, MonthCompliance, Pairing, YearCompliance};
+use crate::graphql::types::{load_many, Deputy, Story};
 use crate::service::duty::{activities, compliance, stories};
 
 /// 电子履职档案: what a deputy did in a year.

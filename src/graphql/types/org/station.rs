@@ -1,8 +1,5 @@
 use async_graphql::{Context, Object, ID};
 
-use super::enums::StationKind;
-use super::related_page;
-use super::{load_one, Deputy, Grid, Liaison, Township};
 use crate::domain::node_id::{NodeId, NodeKind};
 use crate::graphql::connection::Conn;
 use crate::graphql::context::page_request;
@@ -10,6 +7,9 @@ use crate::graphql::loaders::{
     StationGridsLoader, StationLiaisonsLoader, StationLoader, StationResidentsLoader,
     TownshipLoader,
 };
+use crate::graphql::types::enums::StationKind;
+use crate::graphql::types::related_page;
+use crate::graphql::types::{load_one, Deputy, Grid, Liaison, Township};
 
 /// 站点: a liaison station, service point, service post or demonstration base.
 pub struct Station(pub entity::station::Model);

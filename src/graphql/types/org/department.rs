@@ -1,9 +1,9 @@
 use async_graphql::{Context, Object, ID};
 
-use super::enums::DepartmentLevel;
-use super::{load_one, Township};
 use crate::domain::node_id::{NodeId, NodeKind};
 use crate::graphql::loaders::TownshipLoader;
+use crate::graphql::types::enums::DepartmentLevel;
+use crate::graphql::types::{load_one, Township};
 
 /// 承办部门: a body that handles forwarded opinion items.
 pub struct Department(pub entity::department::Model);

@@ -1,10 +1,10 @@
 use async_graphql::{Context, Object};
 
-use super::enums::LiaisonKind;
-use super::{load_one, Grid};
 use crate::domain::mask;
 use crate::graphql::context::actor;
 use crate::graphql::loaders::{GridLoader, StationLoader};
+use crate::graphql::types::enums::LiaisonKind;
+use crate::graphql::types::{load_one, Grid};
 
 /// 兼职联络员: a grid worker or volunteer serving a station part-time.
 pub struct Liaison(pub entity::liaison::Model);

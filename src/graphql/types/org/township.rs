@@ -1,12 +1,12 @@
 use async_graphql::{Context, Object, ID};
 
-use super::enums::TownshipKind;
-use super::related_page;
-use super::Station;
 use crate::domain::node_id::{NodeId, NodeKind};
 use crate::graphql::connection::Conn;
 use crate::graphql::context::page_request;
 use crate::graphql::loaders::TownshipStationsLoader;
+use crate::graphql::types::enums::TownshipKind;
+use crate::graphql::types::related_page;
+use crate::graphql::types::Station;
 
 /// 乡镇(城区): a township or the urban district of Heshun County.
 pub struct Township(pub entity::township::Model);

@@ -1,10 +1,10 @@
 use async_graphql::{Context, Object, ID};
 use chrono::{DateTime, Utc};
 
-use super::enums::StoryStatus;
-use super::{load_one, Deputy, Station, Township};
 use crate::domain::node_id::{NodeId, NodeKind};
 use crate::graphql::loaders::{DeputyLoader, StationLoader, TownshipLoader};
+use crate::graphql::types::enums::StoryStatus;
+use crate::graphql::types::{load_one, Deputy, Station, Township};
 
 /// 代表风采: a story of a deputy's work.
 pub struct Story(pub entity::story::Model);
