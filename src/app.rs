@@ -10,33 +10,11 @@ use crate::auth::AuthKit;
 use crate::config::Settings;
 use crate::events::{EventBus, Live, LiveSettings};
 use crate::graphql::{build_schema, AppSchema};
-use crate::http::ws::operation::SharedOperations;
+use crate::http::HttpState;
+use crate::limits::rate_limit::RateLimiter;
+use crate::limits::redis_guard::RedisGuard;
 use crate::service::live_statistics::{Coalescing, LiveStatistics};
-use crate::service::rate_limit::RateLimiter;
-use crate::service::redis_guard::RedisGuard;
-use crate::wechat::replay::ReplayGuard;
-
-/// What every request handler may reach. Cheap to clone.
-#[derive(Clone)]
-pub struct AppState {
-    pub db: DatabaseConnection,
-    pub bus: EventBus,
-    pub settings: Arc<Settings>,
-    pub auth: AuthKit,
-    /// Live updates: the outbox relay, the subscriber fan-out, WebSocket settings.
-    pub live: Live,
-    /// Live statistics: one watcher per period and scope, shared by its subscribers.
-    pub live_statistics: LiveStatistics,
-    /// Subscriptions on `/graphql/ws`, shared by identical operations.
-    pub ws_operations: SharedOperations,
-    /// `/wechat/callback`'s claimed `(timestamp, nonce)` pairs (Redis when configured).
-    pub wechat_replay: ReplayGuard,
-    /// Redis on the request path (rate limits, replay claims), behind a short timeout
-    /// and a circuit breaker; `None` without Redis.
-    pub redis_guard: Option<RedisGuard>,
-    /// "Now" for token expiry and the supervision deadlines; tests advance their own.
-    pub clock: crate::clock::Clock,
-}
+use crate::state::AppState;
 
 /// Accepts TCP connections with Nagle's algorithm off: a live event is one small
 /// WebSocket frame, and it should leave at once rather than wait for the peer's
@@ -67,7 +45,8 @@ impl Acceptor for NoDelayAcceptor {
 }
 
 pub struct App {
-    pub state: AppState,
+    /// The shared state and the HTTP layer's own (it dereferences to [`AppState`]).
+    pub state: HttpState,
     pub schema: AppSchema,
 }
 
@@ -118,14 +97,6 @@ impl App {
             quiet: live_settings.statistics_quiet,
             max_delay: live_settings.statistics_max_delay,
         };
-        let wechat_replay = ReplayGuard::new(
-            redis_guard.clone(),
-            &settings.redis_prefix,
-            settings.wechat.as_ref().map_or(
-                std::time::Duration::from_secs(crate::wechat::replay::DEFAULT_WINDOW_SECS),
-                |w| w.timestamp_window,
-            ),
-        );
         let live = Live::new(db.clone(), bus.clone(), live_settings);
         let live_statistics = LiveStatistics::new(db.clone(), live.clone(), coalescing);
         let state = AppState {
@@ -133,15 +104,16 @@ impl App {
             bus,
             live,
             live_statistics,
-            ws_operations: SharedOperations::default(),
-            wechat_replay,
             redis_guard,
             settings: Arc::new(settings),
             auth,
             clock,
         };
         let schema = build_schema(state.clone());
-        Ok(App { state, schema })
+        Ok(App {
+            state: HttpState::new(state),
+            schema,
+        })
     }
 
     /// Binds the configured address (port 0 picks a free one) and returns the acceptor

@@ -1,8 +1,11 @@
 //! Command line: `smart-npc [serve|migrate|seed --demo|schema]`.
 use clap::{Parser, Subcommand};
 
+use std::io::BufRead;
+
 use crate::app::App;
 use crate::config::Settings;
+use crate::service::accounts::bootstrap::NewUser;
 use crate::{db, graphql};
 
 #[derive(Parser, Debug)]
@@ -112,11 +115,55 @@ pub async fn run(command: Command) -> Result<(), String> {
             db::migrate(&database)
                 .await
                 .map_err(|e| format!("migration failed: {e}"))?;
-            let account = crate::service::bootstrap::create_user(&database, command).await?;
+            let account =
+                crate::service::accounts::bootstrap::create_user(&database, new_user(command)?)
+                    .await?;
             eprintln!("created account {} (id {})", account.login, account.id);
             Ok(())
         }
     }
+}
+
+/// The account `user create` asks for, with the password from
+/// `SMART_NPC_NEW_PASSWORD` or the first line of stdin.
+fn new_user(command: UserCommand) -> Result<NewUser, String> {
+    let UserCommand::Create {
+        role,
+        login,
+        display_name,
+        phone,
+        station,
+        department,
+        township,
+        deputy,
+    } = command;
+    Ok(NewUser {
+        role,
+        login,
+        display_name,
+        phone,
+        station,
+        department,
+        township,
+        deputy,
+        password: read_password()?,
+    })
+}
+
+fn read_password() -> Result<String, String> {
+    if let Ok(password) = std::env::var("SMART_NPC_NEW_PASSWORD") {
+        return Ok(password);
+    }
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| format!("cannot read the password from stdin: {e}"))?;
+    let password = line.trim_end_matches(['\r', '\n']).to_owned();
+    if password.is_empty() {
+        return Err("no password: set SMART_NPC_NEW_PASSWORD or pipe it on stdin".into());
+    }
+    Ok(password)
 }
 
 async fn serve(

@@ -7,6 +7,8 @@ use std::time::Duration;
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://smart-npc.db?mode=rwc";
 pub const DEFAULT_BIND_ADDR: &str = "127.0.0.1:8000";
 pub const DEFAULT_MAX_PAGE_SIZE: u64 = 100;
+/// Default of `WECHAT_TIMESTAMP_WINDOW_SECS`: how far a signed timestamp may lie from our clock.
+pub const DEFAULT_WECHAT_WINDOW_SECS: u64 = 300;
 
 #[derive(Clone)]
 pub struct Settings {
@@ -328,7 +330,7 @@ impl Settings {
         let wechat_timestamp_window = Duration::from_secs(parse_number(
             "WECHAT_TIMESTAMP_WINDOW_SECS",
             get("WECHAT_TIMESTAMP_WINDOW_SECS"),
-            crate::wechat::replay::DEFAULT_WINDOW_SECS,
+            DEFAULT_WECHAT_WINDOW_SECS,
             1,
             86_400,
         )?);

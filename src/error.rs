@@ -57,7 +57,7 @@ pub fn conflict_as(message: &str) -> impl Fn(DbErr) -> AppError + '_ {
 
 /// Runs `attempt` again (a few times, briefly backing off) while the database reports
 /// contention between writers; any other outcome is returned as it is. Write use cases
-/// get this through `service::write::transaction`.
+/// get this through `db::write::transaction`.
 pub async fn retry_contention<T, F, Fut>(mut attempt: F) -> AppResult<T>
 where
     F: FnMut() -> Fut,

@@ -7,7 +7,7 @@ pub mod token;
 
 pub use actor::{Actor, Grant, Principal};
 
-use crate::service::rate_limit::RateLimiter;
+use crate::limits::rate_limit::RateLimiter;
 
 /// Where a request came from, for throttling and the audit log.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -132,10 +132,6 @@ impl Hub {
         lock(&self.inner.registry).watermark
     }
 
-    pub fn subscriber_count(&self) -> usize {
-        lock(&self.inner.registry).subscribers.len()
-    }
-
     /// Registers a subscriber and returns it with the watermark at that instant: every
     /// event above the watermark will reach its queue (or flag it as lagging), every
     /// event at or below it is in the outbox.

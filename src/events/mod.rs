@@ -21,10 +21,8 @@ pub mod settings;
 pub mod store;
 pub mod stream;
 pub mod visibility;
-pub mod wake;
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::stream::BoxStream;
@@ -39,7 +37,6 @@ pub use event::{decode_cursor, encode_cursor, LiveEvent};
 pub use filter::{EventFilter, Interest};
 pub use settings::LiveSettings;
 pub use visibility::{may_see, Viewer};
-pub use wake::WakeRelayAfterMutations;
 
 use crate::error::AppResult;
 
@@ -113,8 +110,8 @@ impl EventBus {
     }
 }
 
-/// This process's live-update runtime: the hub, the relay's wake-up, the transport
-/// settings and the per-address connection counts. Cheap to clone.
+/// This process's live-update runtime: the hub, the relay's wake-up and the transport
+/// settings. Cheap to clone.
 #[derive(Clone)]
 pub struct Live {
     inner: Arc<LiveInner>,
@@ -126,13 +123,10 @@ struct LiveInner {
     hub: hub::Hub,
     wake: Arc<Notify>,
     settings: LiveSettings,
-    connections: ConnectionLimiter,
     /// Stops the background tasks.
     shutdown: watch::Sender<bool>,
     /// Tells WebSocket connections to close (the server is shutting down).
     closing: watch::Sender<bool>,
-    /// GraphQL context data shared by every WebSocket operation (`http::ws`).
-    shared_data: OnceLock<Arc<async_graphql::Data>>,
     /// Signed-in WebSocket connections, prompted when their account's access changes.
     access: AccessWatchers,
     /// Names this process on the control channel.
@@ -149,14 +143,12 @@ impl Live {
         Live {
             inner: Arc::new(LiveInner {
                 hub: hub::Hub::new(db.clone(), settings.subscriber_buffer),
-                connections: ConnectionLimiter::new(settings.max_connections_per_address),
                 db,
                 bus,
                 wake: Arc::new(Notify::new()),
                 settings,
                 shutdown,
                 closing,
-                shared_data: OnceLock::new(),
                 access: AccessWatchers::default(),
                 origin: rand::random(),
             }),
@@ -225,23 +217,8 @@ impl Live {
         .boxed()
     }
 
-    /// Context data built once per process and shared by every WebSocket operation.
-    pub fn shared_data(
-        &self,
-        build: impl FnOnce() -> async_graphql::Data,
-    ) -> Arc<async_graphql::Data> {
-        self.inner
-            .shared_data
-            .get_or_init(|| Arc::new(build()))
-            .clone()
-    }
-
     pub fn settings(&self) -> &LiveSettings {
         &self.inner.settings
-    }
-
-    pub fn connections(&self) -> &ConnectionLimiter {
-        &self.inner.connections
     }
 
     pub fn hub(&self) -> &hub::Hub {
@@ -364,87 +341,5 @@ impl Drop for LiveTasks {
         for handle in &self.handles {
             handle.abort();
         }
-    }
-}
-
-/// Concurrent WebSocket connections per client address.
-#[derive(Clone)]
-pub struct ConnectionLimiter {
-    max: usize,
-    counts: Arc<Mutex<HashMap<String, usize>>>,
-}
-
-/// One counted connection; released when dropped.
-pub struct ConnectionPermit {
-    address: String,
-    counts: Arc<Mutex<HashMap<String, usize>>>,
-}
-
-impl ConnectionLimiter {
-    pub fn new(max: usize) -> Self {
-        ConnectionLimiter {
-            max,
-            counts: Arc::default(),
-        }
-    }
-
-    pub fn try_acquire(&self, address: &str) -> Option<ConnectionPermit> {
-        let mut counts = self
-            .counts
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let count = counts.entry(address.to_owned()).or_insert(0);
-        if *count >= self.max {
-            return None;
-        }
-        *count += 1;
-        Some(ConnectionPermit {
-            address: address.to_owned(),
-            counts: self.counts.clone(),
-        })
-    }
-
-    pub fn open_from(&self, address: &str) -> usize {
-        self.counts
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .get(address)
-            .copied()
-            .unwrap_or(0)
-    }
-}
-
-impl Drop for ConnectionPermit {
-    fn drop(&mut self) {
-        let mut counts = self
-            .counts
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(count) = counts.get_mut(&self.address) {
-            *count -= 1;
-            if *count == 0 {
-                counts.remove(&self.address);
-            }
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn connection_permits_are_counted_per_address() {
-        let limiter = ConnectionLimiter::new(2);
-        let a1 = limiter.try_acquire("a").expect("first");
-        let _a2 = limiter.try_acquire("a").expect("second");
-        assert!(
-            limiter.try_acquire("a").is_none(),
-            "third is over the limit"
-        );
-        let _b = limiter.try_acquire("b").expect("other address");
-        drop(a1);
-        assert_eq!(limiter.open_from("a"), 1);
-        assert!(limiter.try_acquire("a").is_some());
     }
 }

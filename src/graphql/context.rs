@@ -1,10 +1,11 @@
 //! Small accessors resolvers use to reach shared state.
 use async_graphql::Context;
 
-use crate::app::AppState;
 use crate::auth::Actor;
 use crate::domain::page::PageRequest;
 use crate::error::{AppError, AppResult};
+use crate::service::Ctx;
+use crate::state::AppState;
 
 pub fn state<'a>(ctx: &Context<'a>) -> AppResult<&'a AppState> {
     ctx.data::<AppState>()
@@ -14,6 +15,20 @@ pub fn state<'a>(ctx: &Context<'a>) -> AppResult<&'a AppState> {
 pub fn actor<'a>(ctx: &Context<'a>) -> &'a Actor {
     static ANONYMOUS: Actor = Actor::Anonymous;
     ctx.data_opt::<Actor>().unwrap_or(&ANONYMOUS)
+}
+
+/// What a service call needs of the request: borrowed from the schema's and the
+/// request's data, so building it for each resolver costs nothing.
+pub fn service_ctx<'a>(ctx: &Context<'a>) -> AppResult<Ctx<'a>> {
+    let app = state(ctx)?;
+    Ok(Ctx {
+        db: &app.db,
+        settings: &app.settings,
+        auth: &app.auth,
+        live: &app.live,
+        actor: actor(ctx),
+        client: client(ctx),
+    })
 }
 
 /// Relay arguments → a validated page request, bounded by `MAX_PAGE_SIZE`.
@@ -37,8 +52,8 @@ pub fn client<'a>(ctx: &Context<'a>) -> &'a crate::auth::ClientInfo {
 /// The idempotency key of a creating mutation: its `idempotencyKey` argument, else
 /// the request's `Idempotency-Key` header (validated: BAD_USER_INPUT).
 pub fn idempotency_key(ctx: &Context<'_>, argument: Option<String>) -> AppResult<Option<String>> {
-    crate::service::idempotency::choose_key(
+    crate::service::support::idempotency::choose_key(
         argument,
-        ctx.data_opt::<crate::service::idempotency::HeaderKey>(),
+        ctx.data_opt::<crate::service::support::idempotency::HeaderKey>(),
     )
 }

@@ -9,10 +9,11 @@ pub mod mutation;
 pub mod query;
 pub mod subscription;
 pub mod types;
+pub mod wake;
 
 use async_graphql::{Schema, SchemaBuilder};
 
-use crate::app::AppState;
+use crate::state::AppState;
 
 // Shorthands for the `complexity` expressions of list and connection fields.
 pub use connection::{list_complexity, page_complexity};
@@ -37,7 +38,7 @@ fn builder(
     )
     .extension(extensions::ErrorCodes)
     .extension(extensions::RequestBudget)
-    .extension(crate::events::WakeRelayAfterMutations)
+    .extension(wake::WakeRelayAfterMutations)
     .limit_depth(MAX_DEPTH)
     .limit_complexity(MAX_COMPLEXITY)
     .limit_recursive_depth(32)

@@ -1,6 +1,15 @@
 //! GraphQL over HTTP (graphql/graphql-over-http): POST with a JSON body, GET with URL
 //! parameters (queries only: a mutation over GET is 405), response media negotiated
 //! from `Accept`, status codes per the spec, a capped batch form.
+//!
+//! Why our own handler rather than async-graphql-poem's `GraphQL` endpoint: that one
+//! answers 200 for everything, where the spec wants 400 for a request that fails before
+//! execution under `application/graphql-response+json` (and no `data` entry), 405 with
+//! `Allow` for a mutation over GET, 406 for an `Accept` we cannot serve and 401 with
+//! `WWW-Authenticate` for a bad token; and the request must be checked before anything
+//! parses it (the text budget, the batch cap, the `Idempotency-Key` rules), run under
+//! `REQUEST_TIMEOUT_MS` (503 when it runs over), and carry the actor, client and
+//! per-request DataLoaders this handler puts in its data.
 use async_graphql::parser::types::OperationType;
 use async_graphql::{BatchRequest, BatchResponse, Variables};
 use poem::http::{header, Method, StatusCode};
@@ -9,14 +18,14 @@ use poem::{handler, Body, Request, Response};
 use serde_json::{json, Map, Value};
 
 use super::media::{is_json_content_type, negotiate, ResponseMedia};
-use crate::app::AppState;
 use crate::auth::{Actor, ClientInfo};
 use crate::error::AppError;
 use crate::graphql::budget;
 use crate::graphql::extensions::CREDENTIAL_FIELDS;
 use crate::graphql::{loaders, AppSchema};
 use crate::service::accounts;
-use crate::service::idempotency::HeaderKey;
+use crate::service::support::idempotency::HeaderKey;
+use crate::state::AppState;
 
 /// The most operations one batched POST may carry.
 pub const MAX_BATCH: usize = 10;

@@ -7,8 +7,8 @@ use poem::web::{Data, Json};
 use poem::{handler, IntoResponse, Response};
 use serde_json::json;
 
-use crate::app::AppState;
 use crate::events::EventBus;
+use crate::state::AppState;
 
 #[handler]
 pub fn healthz() -> Json<serde_json::Value> {

@@ -14,10 +14,10 @@ use poem::{handler, Request, Response};
 use sha2::{Digest, Sha256};
 
 use super::qr::{cached, find_deputy, text, xml_escape};
-use crate::app::AppState;
 use crate::auth::Actor;
 use crate::error::AppError;
 use crate::service::petitions::queries;
+use crate::state::AppState;
 
 const STYLE: &str = include_str!("pages/common.css");
 const COMMON_JS: &str = include_str!("pages/common.js");

@@ -11,13 +11,57 @@ use poem::middleware::{CatchPanic, SizeLimit, Tracing};
 use poem::web::Html;
 use poem::{get, handler, EndpointExt, IntoEndpoint, Route};
 
-use crate::app::AppState;
 use crate::graphql::AppSchema;
+use crate::limits::replay::ReplayGuard;
+use crate::links::route;
+use crate::state::AppState;
 
 /// Largest request body accepted on `/graphql`.
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
 
-pub fn routes(state: AppState, schema: AppSchema) -> impl IntoEndpoint {
+/// The shared state and what only HTTP handlers use: WebSocket bookkeeping and the
+/// WeChat callback's replay claims. Handlers that need nothing of the latter take
+/// [`AppState`]; both are in the routes' data. Cheap to clone.
+#[derive(Clone)]
+pub struct HttpState {
+    pub app: AppState,
+    /// Subscriptions on `/graphql/ws`, shared by identical operations.
+    pub ws_operations: ws::operation::SharedOperations,
+    /// `/graphql/ws` connections per address, and the context data their operations share.
+    pub ws: ws::Sockets,
+    /// `/wechat/callback`'s claimed `(timestamp, nonce)` pairs (Redis when configured).
+    pub wechat_replay: ReplayGuard,
+}
+
+impl HttpState {
+    pub fn new(app: AppState) -> Self {
+        let window = app.settings.wechat.as_ref().map_or(
+            std::time::Duration::from_secs(crate::config::DEFAULT_WECHAT_WINDOW_SECS),
+            |w| w.timestamp_window,
+        );
+        HttpState {
+            ws_operations: ws::operation::SharedOperations::default(),
+            ws: ws::Sockets::new(app.live.settings()),
+            wechat_replay: ReplayGuard::new(
+                app.redis_guard.clone(),
+                &app.settings.redis_prefix,
+                window,
+            ),
+            app,
+        }
+    }
+}
+
+/// An HTTP handler may read everything shared as well (`state.db`, `state.live`, ...).
+impl std::ops::Deref for HttpState {
+    type Target = AppState;
+
+    fn deref(&self) -> &AppState {
+        &self.app
+    }
+}
+
+pub fn routes(state: HttpState, schema: AppSchema) -> impl IntoEndpoint {
     let production = state.settings.production;
     let mut route = Route::new()
         .at(
@@ -28,12 +72,12 @@ pub fn routes(state: AppState, schema: AppSchema) -> impl IntoEndpoint {
         .at("/graphql/ws", get(ws::graphql_ws))
         .at("/healthz", get(health::healthz))
         .at("/readyz", get(health::readyz))
-        .at("/deputies/:code/qr.png", get(qr::qr_png))
-        .at("/deputies/:code/qr.svg", get(qr::qr_svg))
-        .at("/deputies/:code/card.svg", get(qr::card_svg_handler))
-        .at("/m/d/:code", get(mobile::deputy_page))
-        .at("/m/t", get(mobile::track_lookup_page))
-        .at("/m/t/:code", get(mobile::track_page))
+        .at(route::DEPUTY_QR_PNG, get(qr::qr_png))
+        .at(route::DEPUTY_QR_SVG, get(qr::qr_svg))
+        .at(route::DEPUTY_CARD_SVG, get(qr::card_svg_handler))
+        .at(route::DEPUTY_MESSAGE_PAGE, get(mobile::deputy_page))
+        .at(route::TRACK_LOOKUP_PAGE, get(mobile::track_lookup_page))
+        .at(route::TRACK_PAGE, get(mobile::track_page))
         .at(
             "/wechat/callback",
             get(wechat::verify).post(wechat::receive),
@@ -42,6 +86,7 @@ pub fn routes(state: AppState, schema: AppSchema) -> impl IntoEndpoint {
         route = route.at("/", get(graphiql));
     }
     route
+        .data(state.app.clone())
         .data(state)
         .data(schema)
         .with(CatchPanic::new().with_handler(panicked))

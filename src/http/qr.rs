@@ -9,22 +9,10 @@ use poem::{handler, Request, Response};
 use qrcode::{Color, EcLevel, QrCode};
 use sha2::{Digest, Sha256};
 
-use crate::app::AppState;
 use crate::error::AppError;
+use crate::links::message_page_url;
 use crate::service::org;
-
-/// The message page a deputy's QR code opens.
-pub fn message_page_url(public_base_url: &str, code: &str) -> String {
-    format!("{}/m/d/{code}", public_base_url.trim_end_matches('/'))
-}
-
-/// The deputy's QR code image (PNG; `qr.svg` and `card.svg` sit beside it).
-pub fn qr_code_url(public_base_url: &str, code: &str) -> String {
-    format!(
-        "{}/deputies/{code}/qr.png",
-        public_base_url.trim_end_matches('/')
-    )
-}
+use crate::state::AppState;
 
 /// Pixels per module in the PNG, and the quiet zone in modules (the standard's 4).
 const PNG_MODULE_PX: usize = 10;
@@ -354,18 +342,6 @@ pub async fn card_svg_handler(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn urls_join_the_public_base() {
-        assert_eq!(
-            message_page_url("https://npc.example.cn/", "AB23CD45"),
-            "https://npc.example.cn/m/d/AB23CD45"
-        );
-        assert_eq!(
-            qr_code_url("https://npc.example.cn", "AB23CD45"),
-            "https://npc.example.cn/deputies/AB23CD45/qr.png"
-        );
-    }
 
     #[test]
     fn png_has_the_signature_and_the_quiet_zone() {

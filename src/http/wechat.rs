@@ -10,11 +10,12 @@ use poem::web::{Data, Query};
 use poem::{handler, Body, IntoResponse, Response};
 use serde::Deserialize;
 
-use crate::app::AppState;
 use crate::config::Wechat;
+use crate::http::HttpState;
+use crate::limits::replay::Claim;
 use crate::wechat::crypto::{msg_signature, signature, signatures_match, Cipher};
 use crate::wechat::message::{self, Inbound, MAX_BODY_BYTES};
-use crate::wechat::replay::{self, Claim, Hash};
+use crate::wechat::replay::{self, Hash};
 
 #[derive(Deserialize)]
 pub struct Params {
@@ -37,7 +38,7 @@ fn status(code: StatusCode, text: &'static str) -> Response {
         .body(text)
 }
 
-fn config(state: &AppState) -> Option<&Wechat> {
+fn config(state: &HttpState) -> Option<&Wechat> {
     state.settings.wechat.as_ref()
 }
 
@@ -64,7 +65,7 @@ fn fresh(cfg: &Wechat, p: &Params) -> bool {
 /// Claims the request's `(timestamp, nonce)` for the message it carries; `false` when
 /// another message already holds them (a retry of the same message is fine: the
 /// delivery dedupe gives it the stored reply). Call only once the signature is good.
-async fn first_use(state: &AppState, p: &Params, fingerprint: &Hash) -> bool {
+async fn first_use(state: &HttpState, p: &Params, fingerprint: &Hash) -> bool {
     let (Some(timestamp), Some(nonce)) = (&p.timestamp, &p.nonce) else {
         return false;
     };
@@ -86,7 +87,7 @@ async fn first_use(state: &AppState, p: &Params, fingerprint: &Hash) -> bool {
 }
 
 #[handler]
-pub async fn verify(Query(p): Query<Params>, state: Data<&AppState>) -> Response {
+pub async fn verify(Query(p): Query<Params>, state: Data<&HttpState>) -> Response {
     let Some(cfg) = config(&state) else {
         return status(StatusCode::NOT_FOUND, "not found");
     };
@@ -106,7 +107,7 @@ pub async fn verify(Query(p): Query<Params>, state: Data<&AppState>) -> Response
 }
 
 #[handler]
-pub async fn receive(Query(p): Query<Params>, body: Body, state: Data<&AppState>) -> Response {
+pub async fn receive(Query(p): Query<Params>, body: Body, state: Data<&HttpState>) -> Response {
     let Some(cfg) = config(&state) else {
         return status(StatusCode::NOT_FOUND, "not found");
     };

@@ -1,24 +1,17 @@
-//! Use cases, one module per area: open a transaction, check permission, apply a
-//! domain rule, write rows and outbox events, commit.
-pub mod account_admin;
+//! Use cases, one folder per area, named as the GraphQL modules that call them: open a
+//! transaction, check permission, apply a domain rule, write rows and outbox events,
+//! commit. Plumbing the areas share sits in [`support`]; paging and the write
+//! transaction are database mechanics and live in `db`.
 pub mod accounts;
-pub mod activities;
-pub mod audit;
-pub mod bootstrap;
-pub mod compliance;
-pub mod idempotency;
+pub mod context;
+pub mod duty;
 pub mod live_statistics;
-pub mod management;
 pub mod node;
 pub mod org;
-pub mod paging;
-pub mod pairings;
 pub mod petitions;
-pub mod rate_limit;
-pub mod redis_guard;
-pub mod scope;
 pub mod statistics;
-pub mod stories;
 pub mod suggestions;
+pub mod support;
 pub mod wechat;
-pub mod write;
+
+pub use context::Ctx;

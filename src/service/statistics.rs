@@ -1,6 +1,6 @@
 //! Statistics of the loop for a period and a scope, computed in SQL (aggregates over
 //! the rows, never loading them), with the same results on SQLite and PostgreSQL.
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{ConnectionTrait, DatabaseBackend, QueryResult, Statement, Value};
 
 use crate::domain::calendar::day_start;
@@ -144,16 +144,41 @@ pub async fn compute<C: ConnectionTrait>(
     scope: &Scope,
 ) -> AppResult<Statistics> {
     check_period(from, to)?;
-    let backend = db.get_database_backend();
-    let start = day_start(from);
-    let end = day_start(
-        to.succ_opt()
-            .ok_or_else(|| AppError::bad_input("to", "日期无效 (invalid date)"))?,
-    );
-    let handling = seconds_between(backend, "p.resolved_at", "p.collected_at");
+    let period = Period {
+        start: day_start(from),
+        end: day_start(
+            to.succ_opt()
+                .ok_or_else(|| AppError::bad_input("to", "日期无效 (invalid date)"))?,
+        ),
+    };
+    let mut stats = petition_totals(db, &period, scope).await?;
+    stats.by_category = by_category(db, &period, scope).await?;
+    // Suggestions have no category: a category's figures have none.
+    if scope.category_id.is_none() {
+        (stats.suggestions_made, stats.suggestions_adopted) =
+            suggestion_counts(db, &period, scope).await?;
+    }
+    Ok(stats)
+}
 
+/// `[start, end)`: the period's first instant and the instant after its last day.
+struct Period {
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+}
+
+const COMPLETED: &str = "p.state IN ('resolved', 'closed')";
+
+/// The items collected in the period within the scope, and their rates.
+async fn petition_totals<C: ConnectionTrait>(
+    db: &C,
+    period: &Period,
+    scope: &Scope,
+) -> AppResult<Statistics> {
+    let backend = db.get_database_backend();
+    let handling = seconds_between(backend, "p.resolved_at", "p.collected_at");
     let mut sql = Sql::new(backend, "");
-    let completed = "p.state IN ('resolved', 'closed')";
+    let completed = COMPLETED;
     sql.push(&format!(
         "SELECT COUNT(*) AS collected, \
          COALESCE(SUM(CASE WHEN {completed} THEN 1 ELSE 0 END), 0) AS completed, \
@@ -166,7 +191,7 @@ pub async fn compute<C: ConnectionTrait>(
          COALESCE(SUM(CASE WHEN {completed} AND p.urgency IN ('urgent', 'critical') THEN 1 ELSE 0 END), 0) AS urgent \
          FROM petition p WHERE p.collected_at >= "
     ));
-    let (a, b) = (sql.bind(start), sql.bind(end));
+    let (a, b) = (sql.bind(period.start), sql.bind(period.end));
     sql.push(&format!("{a} AND p.collected_at < {b}"));
     scope_filter(&mut sql, scope);
     let row = db
@@ -191,20 +216,27 @@ pub async fn compute<C: ConnectionTrait>(
     stats.completion_rate = rate(stats.items_completed, stats.items_collected);
     stats.on_time_rate = rate(stats.completed_on_time, stats.completed_with_deadline);
     stats.satisfaction_rate = rate(stats.satisfied, stats.rated);
+    Ok(stats)
+}
 
-    // By category.
-    let mut sql = Sql::new(backend, "");
+async fn by_category<C: ConnectionTrait>(
+    db: &C,
+    period: &Period,
+    scope: &Scope,
+) -> AppResult<Vec<CategoryCount>> {
+    let mut sql = Sql::new(db.get_database_backend(), "");
     sql.push(&format!(
         "SELECT p.category_id AS category_id, COUNT(*) AS collected, \
-         COALESCE(SUM(CASE WHEN {completed} THEN 1 ELSE 0 END), 0) AS completed \
+         COALESCE(SUM(CASE WHEN {COMPLETED} THEN 1 ELSE 0 END), 0) AS completed \
          FROM petition p WHERE p.collected_at >= "
     ));
-    let (a, b) = (sql.bind(start), sql.bind(end));
+    let (a, b) = (sql.bind(period.start), sql.bind(period.end));
     sql.push(&format!("{a} AND p.collected_at < {b}"));
     scope_filter(&mut sql, scope);
     sql.push(" GROUP BY p.category_id ORDER BY p.category_id");
+    let mut counts = Vec::new();
     for row in db.query_all(sql.statement()).await? {
-        stats.by_category.push(CategoryCount {
+        counts.push(CategoryCount {
             category_id: row
                 .try_get::<Option<i64>>("", "category_id")
                 .map_err(|e| AppError::internal(format!("statistics category: {e}")))?,
@@ -212,15 +244,23 @@ pub async fn compute<C: ConnectionTrait>(
             completed: int(&row, "completed")?,
         });
     }
+    Ok(counts)
+}
 
-    // Suggestions made in the period (by the scope's stations/townships/departments).
-    let mut sql = Sql::new(backend, "");
+/// Suggestions made in the period (by the scope's stations/townships/departments),
+/// and how many were adopted.
+async fn suggestion_counts<C: ConnectionTrait>(
+    db: &C,
+    period: &Period,
+    scope: &Scope,
+) -> AppResult<(i64, i64)> {
+    let mut sql = Sql::new(db.get_database_backend(), "");
     sql.push(
         "SELECT COUNT(*) AS made, \
          COALESCE(SUM(CASE WHEN s.adoption IN ('adopted', 'partly_adopted') THEN 1 ELSE 0 END), 0) AS adopted \
          FROM suggestion s WHERE s.submitted_at >= ",
     );
-    let (a, b) = (sql.bind(start), sql.bind(end));
+    let (a, b) = (sql.bind(period.start), sql.bind(period.end));
     sql.push(&format!("{a} AND s.submitted_at < {b}"));
     if let Some(t) = scope.township_id {
         let p = sql.bind(t);
@@ -236,13 +276,9 @@ pub async fn compute<C: ConnectionTrait>(
         let p = sql.bind(d);
         sql.push(&format!(" AND s.department_id = {p}"));
     }
-    if scope.category_id.is_none() {
-        let row = db
-            .query_one(sql.statement())
-            .await?
-            .ok_or_else(|| AppError::internal("statistics: no row"))?;
-        stats.suggestions_made = int(&row, "made")?;
-        stats.suggestions_adopted = int(&row, "adopted")?;
-    }
-    Ok(stats)
+    let row = db
+        .query_one(sql.statement())
+        .await?
+        .ok_or_else(|| AppError::internal("statistics: no row"))?;
+    Ok((int(&row, "made")?, int(&row, "adopted")?))
 }

@@ -5,34 +5,33 @@ use entity::{
 };
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
-    EntityTrait, QueryFilter, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
+    QueryFilter, QuerySelect, Set,
 };
 use serde_json::json;
 
-use crate::auth::{Actor, ClientInfo};
+use crate::auth::Actor;
+use crate::db::paging::fetch_page;
+use crate::db::write;
 use crate::domain::event::{DomainEvent, SuggestionChange};
 use crate::domain::page::{Page, PageRequest};
 use crate::error::{AppError, AppResult};
 use crate::events::outbox;
-use crate::service::idempotency::{self, Claim};
-use crate::service::paging::fetch_page;
-use crate::service::scope::out_of_reach;
-use crate::service::write;
+use crate::service::support::idempotency::{self, Claim};
+use crate::service::support::scope::out_of_reach;
+use crate::service::Ctx;
 
 /// A deputy's suggestion; with an idempotency key a retry within 24 hours answers
 /// the first suggestion and creates nothing.
-#[allow(clippy::too_many_arguments)]
 pub async fn submit(
-    db: &DatabaseConnection,
-    actor: &Actor,
-    client: &ClientInfo,
+    ctx: &Ctx<'_>,
     title: &str,
     content: &str,
     department_id: i64,
     station_id: Option<i64>,
     idempotency_key: Option<String>,
 ) -> AppResult<suggestion::Model> {
+    let (db, actor, client) = (ctx.db, ctx.actor, ctx.client);
     let arguments = json!({
         "title": title,
         "content": content,
@@ -164,12 +163,12 @@ pub fn may_see(actor: &Actor, suggestion: &suggestion::Model) -> bool {
 
 /// The department answers: adopted, partly adopted or not adopted, with a text.
 pub async fn answer(
-    db: &DatabaseConnection,
-    actor: &Actor,
+    ctx: &Ctx<'_>,
     id: i64,
     adoption: Adoption,
     answer: &str,
 ) -> AppResult<suggestion::Model> {
+    let (db, actor) = (ctx.db, ctx.actor);
     actor.require_signed_in()?;
     write::transaction(db, |txn| async move {
         answer_in(&txn, actor, id, adoption, answer).await
@@ -262,12 +261,12 @@ pub enum SuggestionScope {
     All,
 }
 
-pub async fn list<C: ConnectionTrait>(
-    db: &C,
-    actor: &Actor,
+pub async fn list(
+    ctx: &Ctx<'_>,
     scope: SuggestionScope,
     page: &PageRequest,
 ) -> AppResult<Page<suggestion::Model>> {
+    let (db, actor) = (ctx.db, ctx.actor);
     let query = match scope {
         SuggestionScope::Mine => {
             let deputy = actor.deputy_id();

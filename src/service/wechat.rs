@@ -18,11 +18,11 @@ use sea_orm::{
 
 use crate::auth::AuthKit;
 use crate::config::Settings;
+use crate::db::write;
 use crate::domain::petition_flow::Step;
 use crate::error::{AppError, AppResult};
 use crate::service::petitions::intake;
 use crate::service::petitions::workflow::{act, Acting};
-use crate::service::write;
 use crate::wechat::message::Inbound;
 
 /// What to answer: a text, or nothing ("success").

@@ -526,7 +526,7 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub sdl: String,
     /// The running app's state (its live machinery can be inspected).
-    pub state: smart_npc::app::AppState,
+    pub state: smart_npc::http::HttpState,
     shutdown: Option<oneshot::Sender<()>>,
     // Dropped last: the database outlives the server.
     _database: TestDatabase,

@@ -2,6 +2,7 @@
 //! PostgreSQL + Redis with TEST_DATABASE_URL and TEST_REDIS_URL.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod architecture;
 mod auth;
 mod cli;
 mod complexity;

@@ -4,5 +4,5 @@ batch_loader!(
     /// The deputies of an activity.
     ActivityParticipantsLoader,
     Vec<entity::deputy::Model>,
-    crate::service::activities::participants_of
+    crate::service::duty::activities::participants_of
 );

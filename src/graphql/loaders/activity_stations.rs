@@ -4,5 +4,5 @@ batch_loader!(
     /// The stations of an activity.
     ActivityStationsLoader,
     Vec<entity::station::Model>,
-    crate::service::activities::stations_of
+    crate::service::duty::activities::stations_of
 );

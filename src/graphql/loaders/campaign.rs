@@ -4,5 +4,5 @@ batch_loader!(
     /// A campaign by id.
     CampaignLoader,
     entity::campaign::Model,
-    crate::service::activities::campaigns_by_ids
+    crate::service::duty::activities::campaigns_by_ids
 );

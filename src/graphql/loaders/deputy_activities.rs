@@ -4,5 +4,5 @@ batch_loader!(
     /// Activities a deputy took part in.
     DeputyActivitiesLoader,
     Vec<entity::activity::Model>,
-    crate::service::activities::by_deputies
+    crate::service::duty::activities::by_deputies
 );

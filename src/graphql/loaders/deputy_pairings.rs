@@ -4,5 +4,5 @@ batch_loader!(
     /// Pairings a deputy takes part in, on either side.
     DeputyPairingsLoader,
     Vec<entity::pairing::Model>,
-    crate::service::pairings::by_deputies
+    crate::service::duty::pairings::by_deputies
 );

@@ -4,5 +4,5 @@ batch_loader!(
     /// The deputies linked to a grid.
     GridDeputiesLoader,
     Vec<entity::deputy::Model>,
-    crate::service::management::grid_deputies
+    crate::service::org::management::grid_deputies
 );

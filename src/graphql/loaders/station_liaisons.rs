@@ -4,5 +4,5 @@ batch_loader!(
     /// The part-time liaisons of a station.
     StationLiaisonsLoader,
     Vec<entity::liaison::Model>,
-    crate::service::management::liaisons_by_station
+    crate::service::org::management::liaisons_by_station
 );

@@ -2,14 +2,14 @@ use async_graphql::{Context, InputObject, Object, ID};
 
 use crate::domain::node_id::{NodeId, NodeKind};
 use crate::error::AppResult;
-use crate::graphql::context::{actor, client, state};
+use crate::graphql::context::service_ctx;
 use crate::graphql::types::duty::{Activity, Campaign, Pairing};
 use crate::graphql::types::enums::{ActivityKind, PairingKind};
 use crate::graphql::types::scalars::Date;
 use crate::graphql::types::Story;
-use crate::service::activities::{self, NewActivity, NewCampaign};
-use crate::service::pairings::{self, NewPairing};
-use crate::service::stories::{self, StoryInput};
+use crate::service::duty::activities::{self, NewActivity, NewCampaign};
+use crate::service::duty::pairings::{self, NewPairing};
+use crate::service::duty::stories::{self, StoryInput};
 
 #[derive(Default)]
 pub struct DutyMutation;
@@ -92,9 +92,7 @@ impl DutyMutation {
             started_on: input.started_on.map(|d| d.0),
             note: input.note,
         };
-        Ok(Pairing(
-            pairings::create(&state(ctx)?.db, actor(ctx), input).await?,
-        ))
+        Ok(Pairing(pairings::create(&service_ctx(ctx)?, input).await?))
     }
 
     /// Ends a pairing; it stays in the history.
@@ -106,13 +104,7 @@ impl DutyMutation {
     ) -> async_graphql::Result<Pairing> {
         let pairing_id = self::id("id", &id, NodeKind::Pairing)?;
         Ok(Pairing(
-            pairings::end(
-                &state(ctx)?.db,
-                actor(ctx),
-                pairing_id,
-                ended_on.map(|d| d.0),
-            )
-            .await?,
+            pairings::end(&service_ctx(ctx)?, pairing_id, ended_on.map(|d| d.0)).await?,
         ))
     }
 
@@ -138,7 +130,7 @@ impl DutyMutation {
             notes: input.notes,
         };
         Ok(Activity(
-            activities::log(&state(ctx)?.db, actor(ctx), client(ctx), input, key).await?,
+            activities::log(&service_ctx(ctx)?, input, key).await?,
         ))
     }
 
@@ -158,7 +150,7 @@ impl DutyMutation {
             ends_on: ends_on.map(|d| d.0),
         };
         Ok(Campaign(
-            activities::create_campaign(&state(ctx)?.db, actor(ctx), input).await?,
+            activities::create_campaign(&service_ctx(ctx)?, input).await?,
         ))
     }
 
@@ -177,15 +169,7 @@ impl DutyMutation {
         let key = crate::graphql::context::idempotency_key(ctx, idempotency_key)?;
         let deputy_id = id("deputyId", &deputy_id, NodeKind::Deputy)?;
         Ok(Story(
-            stories::create(
-                &state(ctx)?.db,
-                actor(ctx),
-                client(ctx),
-                deputy_id,
-                input.into(),
-                key,
-            )
-            .await?,
+            stories::create(&service_ctx(ctx)?, deputy_id, input.into(), key).await?,
         ))
     }
 
@@ -198,24 +182,20 @@ impl DutyMutation {
     ) -> async_graphql::Result<Story> {
         let story_id = self::id("id", &id, NodeKind::Story)?;
         Ok(Story(
-            stories::update(&state(ctx)?.db, actor(ctx), story_id, input.into()).await?,
+            stories::update(&service_ctx(ctx)?, story_id, input.into()).await?,
         ))
     }
 
     /// Submits a story for review.
     async fn submit_story(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Story> {
         let story_id = self::id("id", &id, NodeKind::Story)?;
-        Ok(Story(
-            stories::submit(&state(ctx)?.db, actor(ctx), story_id).await?,
-        ))
+        Ok(Story(stories::submit(&service_ctx(ctx)?, story_id).await?))
     }
 
     /// Publishes a submitted story to the showcase (station staff, supervisors, admins).
     async fn publish_story(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Story> {
         let story_id = self::id("id", &id, NodeKind::Story)?;
-        Ok(Story(
-            stories::publish(&state(ctx)?.db, actor(ctx), story_id).await?,
-        ))
+        Ok(Story(stories::publish(&service_ctx(ctx)?, story_id).await?))
     }
 
     /// Returns a submitted story to its author with a reason.
@@ -227,7 +207,7 @@ impl DutyMutation {
     ) -> async_graphql::Result<Story> {
         let story_id = self::id("id", &id, NodeKind::Story)?;
         Ok(Story(
-            stories::return_to_author(&state(ctx)?.db, actor(ctx), story_id, &reason).await?,
+            stories::return_to_author(&service_ctx(ctx)?, story_id, &reason).await?,
         ))
     }
 }

@@ -1,15 +1,17 @@
 //! Mutation roots, one per area, merged into the schema's `Mutation`.
-mod account;
+mod accounts;
 mod duty;
 mod org;
-mod petition;
+mod petitions;
+mod suggestions;
 
 use async_graphql::MergedObject;
 
 #[derive(MergedObject, Default)]
 pub struct MutationRoot(
-    account::AccountMutation,
+    accounts::AccountMutation,
     org::OrgMutation,
     duty::DutyMutation,
-    petition::PetitionMutation,
+    petitions::PetitionMutation,
+    suggestions::SuggestionsMutation,
 );

@@ -2,13 +2,15 @@ use async_graphql::{Context, InputObject, Object, ID};
 
 use crate::domain::node_id::{NodeId, NodeKind};
 use crate::error::AppResult;
-use crate::graphql::context::{actor, state};
+use crate::graphql::context::{service_ctx, state};
 use crate::graphql::types::enums::{
     CongressLevel, DepartmentLevel, Gender, LiaisonKind, StationKind, TermStatus,
 };
 use crate::graphql::types::scalars::Date;
 use crate::graphql::types::{Department, Deputy, Grid, Liaison, Station};
-use crate::service::management::{self, DeputyInput, LiaisonInput, StationInput, StationPatch};
+use crate::service::org::management::{
+    self, DeputyInput, LiaisonInput, StationInput, StationPatch,
+};
 
 #[derive(Default)]
 pub struct OrgMutation;
@@ -115,7 +117,7 @@ impl OrgMutation {
             reception_hours: input.reception_hours,
         };
         Ok(Station(
-            management::create_station(&state(ctx)?.db, actor(ctx), input).await?,
+            management::create_station(&service_ctx(ctx)?, input).await?,
         ))
     }
 
@@ -135,7 +137,7 @@ impl OrgMutation {
             reception_hours: input.reception_hours,
         };
         Ok(Station(
-            management::update_station(&state(ctx)?.db, actor(ctx), station_id, patch).await?,
+            management::update_station(&service_ctx(ctx)?, station_id, patch).await?,
         ))
     }
 
@@ -149,8 +151,7 @@ impl OrgMutation {
     ) -> async_graphql::Result<Grid> {
         let station_id = id("stationId", &station_id, NodeKind::Station)?;
         Ok(Grid(
-            management::create_grid(&state(ctx)?.db, actor(ctx), station_id, &name, description)
-                .await?,
+            management::create_grid(&service_ctx(ctx)?, station_id, &name, description).await?,
         ))
     }
 
@@ -161,7 +162,7 @@ impl OrgMutation {
         input: DeputyDetailsInput,
     ) -> async_graphql::Result<Deputy> {
         Ok(Deputy(
-            management::create_deputy(&state(ctx)?.db, actor(ctx), input.into_input()?).await?,
+            management::create_deputy(&service_ctx(ctx)?, input.into_input()?).await?,
         ))
     }
 
@@ -176,14 +177,8 @@ impl OrgMutation {
     ) -> async_graphql::Result<Deputy> {
         let deputy_id = self::id("id", &id, NodeKind::Deputy)?;
         Ok(Deputy(
-            management::update_deputy(
-                &state(ctx)?.db,
-                actor(ctx),
-                deputy_id,
-                input.into_input()?,
-                active,
-            )
-            .await?,
+            management::update_deputy(&service_ctx(ctx)?, deputy_id, input.into_input()?, active)
+                .await?,
         ))
     }
 
@@ -202,7 +197,7 @@ impl OrgMutation {
             id("stationId", &station_id, NodeKind::Station)?,
         );
         let app = state(ctx)?;
-        management::assign_resident(&app.db, actor(ctx), d, s, since.map(|d| d.0)).await?;
+        management::assign_resident(&service_ctx(ctx)?, d, s, since.map(|d| d.0)).await?;
         Ok(Station(
             crate::service::org::stations_by_ids(&app.db, &[s])
                 .await?
@@ -224,7 +219,7 @@ impl OrgMutation {
             id("stationId", &station_id, NodeKind::Station)?,
         );
         let app = state(ctx)?;
-        management::end_resident(&app.db, actor(ctx), d, s, until.map(|d| d.0)).await?;
+        management::end_resident(&service_ctx(ctx)?, d, s, until.map(|d| d.0)).await?;
         Ok(Station(
             crate::service::org::stations_by_ids(&app.db, &[s])
                 .await?
@@ -245,7 +240,7 @@ impl OrgMutation {
             id("gridId", &grid_id, NodeKind::Grid)?,
         );
         let app = state(ctx)?;
-        management::link_grid(&app.db, actor(ctx), d, g).await?;
+        management::link_grid(&service_ctx(ctx)?, d, g).await?;
         Ok(Grid(
             crate::service::org::grids_by_ids(&app.db, &[g])
                 .await?
@@ -264,7 +259,7 @@ impl OrgMutation {
             id("deputyId", &deputy_id, NodeKind::Deputy)?,
             id("gridId", &grid_id, NodeKind::Grid)?,
         );
-        Ok(management::unlink_grid(&state(ctx)?.db, actor(ctx), d, g).await?)
+        Ok(management::unlink_grid(&service_ctx(ctx)?, d, g).await?)
     }
 
     /// Adds a part-time liaison (grid worker, volunteer, ...) to a station.
@@ -284,7 +279,7 @@ impl OrgMutation {
             phone: input.phone,
         };
         Ok(Liaison(
-            management::create_liaison(&state(ctx)?.db, actor(ctx), input).await?,
+            management::create_liaison(&service_ctx(ctx)?, input).await?,
         ))
     }
 
@@ -301,15 +296,8 @@ impl OrgMutation {
             .map(|t| id("townshipId", &t, NodeKind::Township))
             .transpose()?;
         Ok(Department(
-            management::create_department(
-                &state(ctx)?.db,
-                actor(ctx),
-                &code,
-                &name,
-                level.into(),
-                township,
-            )
-            .await?,
+            management::create_department(&service_ctx(ctx)?, &code, &name, level.into(), township)
+                .await?,
         ))
     }
 }

@@ -4,7 +4,7 @@ use crate::domain::node_id::{NodeId, NodeKind};
 use crate::domain::pairing_rules::{self as rules, Gap};
 use crate::error::AppError;
 use crate::graphql::connection::{to_connection, Conn};
-use crate::graphql::context::{actor, page_request, state};
+use crate::graphql::context::{page_request, service_ctx, state};
 use crate::graphql::loaders::DeputyLoader;
 use crate::graphql::types::duty::{
     Activity, Campaign, ComplianceRollup, CoverageGap, CoverageGapKind, Pairing,
@@ -12,8 +12,8 @@ use crate::graphql::types::duty::{
 use crate::graphql::types::enums::{ActivityKind, PairingKind};
 use crate::graphql::types::scalars::Date;
 use crate::graphql::types::{load_one, Deputy, Story};
-use crate::service::compliance::{self, Scope};
-use crate::service::{activities, pairings, stories};
+use crate::service::duty::compliance::{self, Scope};
+use crate::service::duty::{activities, pairings, stories};
 
 #[derive(Default)]
 pub struct DutyQuery;
@@ -78,7 +78,7 @@ impl DutyQuery {
         year: i32,
         month: u32,
     ) -> async_graphql::Result<Vec<CoverageGap>> {
-        let gaps = pairings::coverage(&state(ctx)?.db, actor(ctx), year, month).await?;
+        let gaps = pairings::coverage(&service_ctx(ctx)?, year, month).await?;
         let mut out = Vec::with_capacity(gaps.len());
         for gap in gaps {
             let (kind, deputy, actual, expected) = match gap {
@@ -212,7 +212,7 @@ impl DutyQuery {
     ) -> async_graphql::Result<Conn<Story>> {
         let request = page_request(ctx, first, after, last, before)?;
         Ok(to_connection(
-            stories::review_queue(&state(ctx)?.db, actor(ctx), &request).await?,
+            stories::review_queue(&service_ctx(ctx)?, &request).await?,
             Story,
         ))
     }
@@ -251,8 +251,7 @@ impl DutyQuery {
             year,
             crate::domain::calendar::local_date(chrono::Utc::now()),
         );
-        let rollup =
-            compliance::rollup(&state(ctx)?.db, actor(ctx), scope, year, month, through).await?;
+        let rollup = compliance::rollup(&service_ctx(ctx)?, scope, year, month, through).await?;
         Ok(ComplianceRollup {
             deputies: rollup.deputies,
             fully_compliant: rollup.fully_compliant,

@@ -1,9 +1,11 @@
 //! Query roots, one per area, merged into the schema's `Query`.
-mod account;
+mod accounts;
 mod duty;
 mod node;
 mod org;
-mod petition;
+mod petitions;
+mod statistics;
+mod suggestions;
 
 use async_graphql::MergedObject;
 
@@ -11,7 +13,9 @@ use async_graphql::MergedObject;
 pub struct QueryRoot(
     org::OrgQuery,
     duty::DutyQuery,
-    petition::PetitionQuery,
-    account::AccountQuery,
+    petitions::PetitionQuery,
+    statistics::StatisticsQuery,
+    suggestions::SuggestionsQuery,
+    accounts::AccountQuery,
     node::NodeQuery,
 );

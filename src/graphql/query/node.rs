@@ -2,7 +2,7 @@ use async_graphql::{Context, Object, ID};
 
 use crate::domain::node_id::NodeId;
 use crate::error::AppError;
-use crate::graphql::context::{actor, state};
+use crate::graphql::context::{service_ctx, state};
 use crate::graphql::types::Node;
 use crate::service::node::{self, NodeModel};
 
@@ -36,9 +36,7 @@ impl NodeQuery {
     /// Fetches any object by its global id; null when nothing has that id.
     async fn node(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Node>> {
         let id = NodeId::decode(&id)?;
-        Ok(node::fetch(&state(ctx)?.db, actor(ctx), id)
-            .await?
-            .map(to_node))
+        Ok(node::fetch(&service_ctx(ctx)?, id).await?.map(to_node))
     }
 
     /// Fetches several objects by global id, in the order given (null where missing).
@@ -61,7 +59,7 @@ impl NodeQuery {
             .iter()
             .map(|id| NodeId::decode(id))
             .collect::<Result<Vec<_>, _>>()?;
-        let found = node::fetch_many(&app.db, actor(ctx), &ids).await?;
+        let found = node::fetch_many(&service_ctx(ctx)?, &ids).await?;
         Ok(found.into_iter().map(|m| m.map(to_node)).collect())
     }
 }

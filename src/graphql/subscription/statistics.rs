@@ -5,7 +5,7 @@ use futures_util::StreamExt;
 
 use super::serving::{self, LiveItem};
 use crate::graphql::context;
-use crate::graphql::types::petition::{statistics_scope, Statistics};
+use crate::graphql::types::petitions::{statistics_scope, Statistics};
 use crate::graphql::types::scalars::Date;
 use crate::service::live_statistics::Period;
 

@@ -1,30 +1,19 @@
-//! GraphQL object types, each wrapping an entity model.
-pub mod account;
-pub mod department;
-pub mod deputy;
-pub mod deputy_duty;
+//! GraphQL object types, each wrapping an entity model, grouped by area as the query
+//! and mutation roots are.
+pub mod accounts;
 pub mod duty;
 pub mod enums;
-pub mod grid;
-pub mod liaison;
 pub mod node;
-pub mod petition;
+pub mod org;
+pub mod petitions;
 pub mod scalars;
-pub mod station;
-pub mod story;
-pub mod township;
 
-pub use account::{Account, AuditEntry, AuthPayload, RoleGrant};
-pub use department::Department;
-pub use deputy::Deputy;
+pub use accounts::{Account, AuditEntry, AuthPayload, RoleGrant};
+pub use duty::story::Story;
 pub use duty::{Activity, Campaign, Pairing};
-pub use grid::Grid;
-pub use liaison::Liaison;
 pub use node::Node;
-pub use petition::{Category, Petition, Suggestion};
-pub use station::Station;
-pub use story::Story;
-pub use township::Township;
+pub use org::{Department, Deputy, Grid, Liaison, Station, Township};
+pub use petitions::{Category, Petition, Suggestion};
 
 use async_graphql::dataloader::{DataLoader, Loader};
 use async_graphql::Context;

@@ -25,10 +25,21 @@
 //! one message at a time; while a slow client's socket is full its subscriptions stop
 //! draining their (bounded) queues and later catch up from the outbox, so it never
 //! holds anyone else up.
+//!
+//! Why our own rather than async-graphql-poem's `GraphQLSubscription`: that one runs
+//! every subscription of every connection on its own (no resolution shared between
+//! identical operations, see [`operation`]), fixes the actor at `connection_init` (here
+//! the session is read again before each operation and on every access change, closing
+//! with 4403 when it ended), and strays from graphql-transport-ws's close codes: an
+//! invalid message closes with 1002 (spec: 4400), a subscribe before the ack with 1011
+//! (4401), a duplicate id silently replaces the running operation (4409), and there is
+//! no `connection_init` deadline (4408). It also has no per-address connection cap, no
+//! send timeout that drops a peer that stops reading, and no close (1001) on shutdown.
 use std::collections::VecDeque;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
+pub mod connections;
 pub mod operation;
 
 use async_graphql::{Data, Variables};
@@ -41,13 +52,13 @@ use serde_json::{json, Map, Value};
 use tokio::time::Instant;
 use tokio_stream::StreamMap;
 
-use crate::app::AppState;
 use crate::auth::{Actor, ClientInfo};
 use crate::error::AppError;
 use crate::events::{AccessWatch, LiveSettings, Recheck};
 use crate::graphql::extensions::code_request_errors;
 use crate::graphql::{loaders, AppSchema};
 use crate::http::graphql::client_of;
+use crate::http::HttpState;
 use crate::service::accounts::{self, SessionState};
 use operation::{message_around, OpItem, Operation, Sharing};
 
@@ -164,13 +175,13 @@ fn websocket_config(settings: &LiveSettings) -> WebSocketConfig {
 pub async fn graphql_ws(
     req: &Request,
     websocket: WebSocket,
-    state: PoemData<&AppState>,
+    state: PoemData<&HttpState>,
     schema: PoemData<&AppSchema>,
 ) -> Response {
     let state = state.clone();
     let schema = schema.clone();
     let client = client_of(req, state.settings.trust_proxy_headers);
-    let Some(permit) = state.live.connections().try_acquire(&client.ip) else {
+    let Some(permit) = state.ws.connections.try_acquire(&client.ip) else {
         return Response::builder()
             .status(StatusCode::TOO_MANY_REQUESTS)
             .header(header::RETRY_AFTER, "10")
@@ -269,7 +280,7 @@ impl Reply {
 }
 
 struct Connection {
-    state: AppState,
+    state: HttpState,
     schema: AppSchema,
     client: ClientInfo,
     protocol: Protocol,
@@ -339,12 +350,34 @@ fn request_of(payload: &Map<String, Value>) -> Result<async_graphql::Request, &'
 /// shared by all connections. Without a cache a loader only batches the keys that
 /// concurrent resolvers ask for and hands each caller its own, so nothing outlives a
 /// load or passes between actors; sharing them keeps an idle subscriber small.
-fn shared_loaders(state: &AppState) -> Arc<Data> {
-    state.live.shared_data(|| {
-        let mut data = Data::default();
-        loaders::register_into(&mut data, &state.db, false);
-        data
-    })
+fn shared_loaders(state: &HttpState) -> Arc<Data> {
+    state
+        .ws
+        .shared_data
+        .get_or_init(|| {
+            let mut data = Data::default();
+            loaders::register_into(&mut data, &state.db, false);
+            Arc::new(data)
+        })
+        .clone()
+}
+
+/// What `/graphql/ws` keeps per process besides its operations. Cheap to clone.
+#[derive(Clone)]
+pub struct Sockets {
+    /// Open connections per client address (`WS_MAX_CONNECTIONS_PER_ADDRESS`).
+    pub connections: connections::ConnectionLimiter,
+    /// GraphQL context data built once and shared by every operation ([`shared_loaders`]).
+    shared_data: Arc<OnceLock<Arc<Data>>>,
+}
+
+impl Sockets {
+    pub fn new(settings: &LiveSettings) -> Self {
+        Sockets {
+            connections: connections::ConnectionLimiter::new(settings.max_connections_per_address),
+            shared_data: Arc::default(),
+        }
+    }
 }
 
 fn errors_json(response: &async_graphql::Response) -> Value {
@@ -361,7 +394,7 @@ fn response_json(response: &async_graphql::Response) -> Value {
 }
 
 impl Connection {
-    fn new(state: AppState, schema: AppSchema, client: ClientInfo, protocol: Protocol) -> Self {
+    fn new(state: HttpState, schema: AppSchema, client: ClientInfo, protocol: Protocol) -> Self {
         let settings = state.live.settings().clone();
         Connection {
             state,

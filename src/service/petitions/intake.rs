@@ -15,7 +15,7 @@ use crate::domain::phone::Phone;
 use crate::domain::tracking;
 use crate::error::{AppError, AppResult};
 use crate::events::outbox;
-use crate::service::idempotency::{self, Claim};
+use crate::service::support::idempotency::{self, Claim};
 
 pub const MAX_ATTACHMENTS: usize = 9;
 
@@ -415,7 +415,7 @@ async fn created(
 ) -> AppResult<petition::Model> {
     let new = &new;
     let claim = &claim;
-    crate::service::write::transaction(db, |txn| async move {
+    crate::db::write::transaction(db, |txn| async move {
         let txn = &*txn;
         let now = Utc::now();
         let item = new_row(new, now).insert(txn).await?;

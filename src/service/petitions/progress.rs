@@ -7,8 +7,8 @@ use crate::auth::{Actor, ClientInfo};
 use crate::config::Workflow;
 use crate::domain::petition_flow::Step;
 use crate::error::{AppError, AppResult};
-use crate::service::idempotency::{self, Claim};
 use crate::service::petitions::workflow::{act_claimed, Acting};
+use crate::service::support::idempotency::{self, Claim};
 
 /// Adds a progress note; with a key, a repeat within 24 hours answers the item and
 /// adds nothing (one history entry, one event).

@@ -9,11 +9,11 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder
 
 use super::{departments_of, relation, Relation};
 use crate::auth::Actor;
+use crate::db::paging::fetch_page;
 use crate::domain::calendar::day_start;
 use crate::domain::page::{Page, PageRequest};
 use crate::domain::tracking;
 use crate::error::{AppError, AppResult};
-use crate::service::paging::fetch_page;
 
 #[derive(Debug, Default, Clone)]
 pub struct ItemFilter {

@@ -124,7 +124,7 @@ pub fn spawn(
                 Err(e) => tracing::warn!(error = ?e, "supervision cycle failed"),
             }
             // Idempotency keys older than 24 hours are ignored already; forget them.
-            match crate::service::idempotency::purge_expired(&db).await {
+            match crate::service::support::idempotency::purge_expired(&db).await {
                 Ok(0) => {}
                 Ok(purged) => tracing::info!(purged, "expired idempotency keys purged"),
                 Err(e) => tracing::warn!(error = ?e, "purging idempotency keys failed"),

@@ -29,7 +29,7 @@ use crate::domain::petition_flow::{
 use crate::domain::{scope, tracking};
 use crate::error::{conflict_as, AppError, AppResult};
 use crate::events::outbox;
-use crate::service::idempotency::{self, Claim};
+use crate::service::support::idempotency::{self, Claim};
 
 /// Who acts: a person (with an optional anonymous follow secret), the submitter as
 /// proven by the channel they wrote through (a WeChat follower on their own item), or
@@ -68,7 +68,7 @@ pub async fn act(
 }
 
 /// [`act`], recording an idempotency claim in the step's transaction (see
-/// `service::idempotency`).
+/// `service::support::idempotency`).
 pub async fn act_claimed(
     db: &DatabaseConnection,
     workflow: &Workflow,
@@ -80,7 +80,7 @@ pub async fn act_claimed(
 ) -> AppResult<petition::Model> {
     let acting = &acting;
     let step = &step;
-    crate::service::write::transaction(db, |txn| async move {
+    crate::db::write::transaction(db, |txn| async move {
         act_in(
             &txn,
             workflow,

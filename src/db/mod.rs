@@ -1,0 +1,231 @@
+//! Database connection and migration.
+
+pub mod paging;
+pub mod write;
+
+use std::time::Duration;
+
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
+
+use crate::config::{redact_url, Settings};
+
+pub async fn connect(settings: &Settings) -> Result<DatabaseConnection, String> {
+    let mut options = ConnectOptions::new(settings.database_url.clone());
+    options
+        .max_connections(if settings.is_sqlite() {
+            // One writer at a time is SQLite's nature; a small pool avoids lock storms.
+            settings.database_max_connections.min(4)
+        } else {
+            settings.database_max_connections
+        })
+        .connect_timeout(Duration::from_secs(5))
+        .acquire_timeout(Duration::from_secs(5))
+        .sqlx_logging(false);
+    let db = Database::connect(options)
+        .await
+        .map_err(|e| describe_connect_error(&settings.database_url, &e))?;
+    if settings.is_sqlite() {
+        use sea_orm::ConnectionTrait;
+        // WAL lets readers proceed while a writer commits; the mode is stored in the
+        // file, so setting it through one pooled connection is enough. (sqlx already
+        // enables foreign keys and a 5 s busy timeout on every connection.)
+        db.execute_unprepared("PRAGMA journal_mode = WAL")
+            .await
+            .map_err(|e| describe_connect_error(&settings.database_url, &e))?;
+    }
+    Ok(db)
+}
+
+fn describe_connect_error(url: &str, error: &DbErr) -> String {
+    let reason = match error {
+        DbErr::Conn(inner) => inner.to_string(),
+        other => other.to_string(),
+    };
+    format!(
+        "cannot open database {}: {}",
+        redact_url(url),
+        reason.lines().next().unwrap_or("")
+    )
+}
+
+/// Applies pending migrations, one process at a time (see [`StartLock`]).
+pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
+    let lock = StartLock::acquire(db).await?;
+    let migrated = Migrator::up(db, None).await;
+    lock.release().await;
+    migrated
+}
+
+/// Migrates and, when `demo_password` is given and the database is empty, seeds the
+/// demo data, all under one [`StartLock`]: replicas starting together on an empty
+/// database take turns, the first migrates and seeds, the others find it done.
+pub async fn migrate_and_seed(
+    db: &DatabaseConnection,
+    demo_password: Option<&str>,
+) -> Result<Option<crate::seed::SeedReport>, String> {
+    let lock = StartLock::acquire(db)
+        .await
+        .map_err(|e| format!("cannot take the migration lock: {e}"))?;
+    let prepared = async {
+        Migrator::up(db, None)
+            .await
+            .map_err(|e| format!("migration failed: {e}"))?;
+        match demo_password {
+            Some(password) => crate::seed::seed_demo(db, password)
+                .await
+                .map_err(|e| format!("seeding failed: {e:?}")),
+            None => Ok(None),
+        }
+    }
+    .await;
+    lock.release().await;
+    prepared
+}
+
+/// Held while one process migrates (and seeds): `sea-orm-migration` takes no lock of
+/// its own, so replicas starting together on an empty database would each find the
+/// migrations pending and collide (`duplicate key ... pg_type_typname_nsp_index` on
+/// PostgreSQL; "table already exists" on SQLite, where migrations run without a
+/// transaction).
+///
+/// * PostgreSQL: a session advisory lock, taken on a connection of its own (not one
+///   of the pool, which the migrations use, and which may hold a single connection).
+///   The server releases it when that connection ends, so a replica that dies while
+///   holding it does not block the others.
+/// * SQLite: an exclusive `flock` on `<database file>.lock` beside the database
+///   (created once and left in place: removing it would let two processes lock two
+///   different files). SQLite's own locks do not suffice: they last one transaction,
+///   and the migrations are many. The kernel releases the lock with the process.
+///   The lock file is never the database file itself: closing any descriptor of the
+///   database would drop SQLite's own POSIX locks in this process.
+pub struct StartLock {
+    held: Held,
+}
+
+enum Held {
+    Postgres(sea_orm::sqlx::PgConnection),
+    #[cfg(unix)]
+    File(std::fs::File),
+    Nothing,
+}
+
+/// The advisory lock's key: any constant the application owns ("smart-npc start").
+const START_LOCK_KEY: i64 = 0x736d_6172_746e_7063;
+
+impl StartLock {
+    /// Waits until no other process migrates this database.
+    pub async fn acquire(db: &DatabaseConnection) -> Result<StartLock, DbErr> {
+        use sea_orm::ConnectionTrait;
+        let held = match db.get_database_backend() {
+            sea_orm::DatabaseBackend::Postgres => Held::Postgres(Self::advisory_lock(db).await?),
+            #[cfg(unix)]
+            sea_orm::DatabaseBackend::Sqlite => match sqlite_file(db) {
+                Some(path) => Held::File(Self::file_lock(path).await?),
+                None => Held::Nothing,
+            },
+            _ => Held::Nothing,
+        };
+        Ok(StartLock { held })
+    }
+
+    async fn advisory_lock(db: &DatabaseConnection) -> Result<sea_orm::sqlx::PgConnection, DbErr> {
+        use sea_orm::sqlx::{self, Connection};
+        let sqlx_error = |e: sqlx::Error| DbErr::Custom(format!("migration lock: {e}"));
+        let options = db.get_postgres_connection_pool().connect_options();
+        let mut connection = sqlx::PgConnection::connect_with(&options)
+            .await
+            .map_err(sqlx_error)?;
+        let free: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+            .bind(START_LOCK_KEY)
+            .fetch_one(&mut connection)
+            .await
+            .map_err(sqlx_error)?;
+        if !free {
+            tracing::info!("another process is migrating the database; waiting for it");
+            sqlx::query("SELECT pg_advisory_lock($1)")
+                .bind(START_LOCK_KEY)
+                .execute(&mut connection)
+                .await
+                .map_err(sqlx_error)?;
+        }
+        Ok(connection)
+    }
+
+    #[cfg(unix)]
+    async fn file_lock(database: std::path::PathBuf) -> Result<std::fs::File, DbErr> {
+        let mut name = database.into_os_string();
+        name.push(".lock");
+        let path = std::path::PathBuf::from(name);
+        let locked = tokio::task::spawn_blocking(move || {
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .open(&path)
+                .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+            use rustix::fs::{flock, FlockOperation};
+            if flock(&file, FlockOperation::NonBlockingLockExclusive).is_err() {
+                tracing::info!("another process is migrating the database; waiting for it");
+                flock(&file, FlockOperation::LockExclusive)
+                    .map_err(|e| format!("cannot lock {}: {e}", path.display()))?;
+            }
+            Ok::<_, String>(file)
+        })
+        .await
+        .map_err(|e| DbErr::Custom(format!("migration lock: {e}")))?;
+        locked.map_err(|e| DbErr::Custom(format!("migration lock: {e}")))
+    }
+
+    /// Lets the next process in.
+    pub async fn release(self) {
+        match self.held {
+            Held::Postgres(mut connection) => {
+                use sea_orm::sqlx::{self, Connection};
+                let unlocked = sqlx::query("SELECT pg_advisory_unlock($1)")
+                    .bind(START_LOCK_KEY)
+                    .execute(&mut connection)
+                    .await;
+                if let Err(e) = unlocked {
+                    tracing::warn!(error = %e, "cannot release the migration lock; closing its connection");
+                }
+                // Ending the session releases the lock in any case.
+                let _ = connection.close().await;
+            }
+            // Closing the file releases the lock.
+            #[cfg(unix)]
+            Held::File(file) => drop(file),
+            Held::Nothing => {}
+        }
+    }
+}
+
+/// The SQLite database's file, unless the database lives in memory.
+pub fn sqlite_file(db: &DatabaseConnection) -> Option<std::path::PathBuf> {
+    use sea_orm::ConnectionTrait;
+    if db.get_database_backend() != sea_orm::DatabaseBackend::Sqlite {
+        return None;
+    }
+    let options = db.get_sqlite_connection_pool().connect_options();
+    let path = options.get_filename();
+    let name = path.to_string_lossy();
+    if name.is_empty() || name == ":memory:" || name.starts_with("file:sqlx-in-memory") {
+        None
+    } else {
+        Some(path.to_path_buf())
+    }
+}
+
+/// Begins a transaction that will write. On SQLite it takes the write lock at once
+/// (waiting out other writers with the busy timeout) instead of at its first write,
+/// where a deferred transaction whose snapshot went stale could only fail.
+pub async fn begin_write(db: &DatabaseConnection) -> Result<sea_orm::DatabaseTransaction, DbErr> {
+    use sea_orm::{ConnectionTrait, TransactionTrait};
+    let txn = db.begin().await?;
+    if txn.get_database_backend() == sea_orm::DatabaseBackend::Sqlite {
+        // A write that changes nothing still takes the RESERVED lock.
+        txn.execute_unprepared("UPDATE township SET id = id WHERE id = -1")
+            .await?;
+    }
+    Ok(txn)
+}

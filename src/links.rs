@@ -1,0 +1,49 @@
+//! Addresses of the pages and images served to citizens, in one place: the HTTP layer
+//! routes them ([`route`]) and the GraphQL layer hands out their full URLs (a deputy's
+//! `qrCodeUrl` and `messagePageUrl`), so the two cannot drift apart.
+
+/// Route patterns as the HTTP router takes them (`:code` is the path parameter).
+pub mod route {
+    pub const DEPUTY_QR_PNG: &str = "/deputies/:code/qr.png";
+    pub const DEPUTY_QR_SVG: &str = "/deputies/:code/qr.svg";
+    pub const DEPUTY_CARD_SVG: &str = "/deputies/:code/card.svg";
+    pub const DEPUTY_MESSAGE_PAGE: &str = "/m/d/:code";
+    pub const TRACK_LOOKUP_PAGE: &str = "/m/t";
+    pub const TRACK_PAGE: &str = "/m/t/:code";
+}
+
+/// `pattern` under `public_base_url`, with `:code` replaced.
+fn url(public_base_url: &str, pattern: &str, code: &str) -> String {
+    format!(
+        "{}{}",
+        public_base_url.trim_end_matches('/'),
+        pattern.replace(":code", code)
+    )
+}
+
+/// The message page a deputy's QR code opens.
+pub fn message_page_url(public_base_url: &str, code: &str) -> String {
+    url(public_base_url, route::DEPUTY_MESSAGE_PAGE, code)
+}
+
+/// The deputy's QR code image (PNG; `qr.svg` and `card.svg` sit beside it).
+pub fn qr_code_url(public_base_url: &str, code: &str) -> String {
+    url(public_base_url, route::DEPUTY_QR_PNG, code)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_join_the_public_base() {
+        assert_eq!(
+            message_page_url("https://npc.example.cn/", "AB23CD45"),
+            "https://npc.example.cn/m/d/AB23CD45"
+        );
+        assert_eq!(
+            qr_code_url("https://npc.example.cn", "AB23CD45"),
+            "https://npc.example.cn/deputies/AB23CD45/qr.png"
+        );
+    }
+}

@@ -1,0 +1,420 @@
+//! "Eight ones" (八个一) compliance from what was logged: per deputy per month and
+//! year, rolled up per station and township; and the performance archive (履职档案).
+use std::collections::HashMap;
+
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use entity::{
+    activity, activity_participant, deputy, deputy_station, petition, station, story, suggestion,
+    Channel, StoryStatus,
+};
+use sea_orm::sea_query::Query;
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
+
+use crate::auth::Actor;
+use crate::domain::calendar::{day_start, local_date};
+use crate::domain::compliance::{
+    self, DutyRecord, Evidence, MonthCompliance, Rollup, YearCompliance,
+};
+use crate::error::{AppError, AppResult};
+use crate::service::Ctx;
+
+/// Deputies' performance is for the deputy, the staff of their stations, supervisors
+/// of their township and admins.
+pub fn may_view(actor: &Actor, deputy: &deputy::Model, stations: &[station::Model]) -> bool {
+    actor.is_admin()
+        || actor.deputy_id() == Some(deputy.id)
+        || actor.supervises_township(deputy.township_id)
+        || stations
+            .iter()
+            .any(|s| actor.is_staff_of(s.id) || actor.supervises_township(Some(s.township_id)))
+}
+
+fn period(year: i32, first_month: u32, last_month: u32) -> AppResult<(NaiveDate, NaiveDate)> {
+    let bad = || AppError::bad_input("month", "月份须为1-12 (month must be 1 to 12)");
+    if !(1..=12).contains(&first_month)
+        || !(1..=12).contains(&last_month)
+        || !(1900..=2999).contains(&year)
+    {
+        return Err(bad());
+    }
+    let start = NaiveDate::from_ymd_opt(year, first_month, 1).ok_or_else(bad)?;
+    let end = if last_month == 12 {
+        NaiveDate::from_ymd_opt(year + 1, 1, 1)
+    } else {
+        NaiveDate::from_ymd_opt(year, last_month + 1, 1)
+    }
+    .ok_or_else(bad)?;
+    Ok((start, end))
+}
+
+/// Everything that counts as evidence for the deputies in [from, to).
+pub async fn records<C: ConnectionTrait>(
+    db: &C,
+    deputy_ids: &[i64],
+    from: NaiveDate,
+    to: NaiveDate,
+) -> AppResult<HashMap<i64, Vec<DutyRecord>>> {
+    let mut out: HashMap<i64, Vec<DutyRecord>> = HashMap::new();
+    add_activities(db, deputy_ids, from, to, &mut out).await?;
+    let (from_ts, to_ts) = (day_start(from), day_start(to));
+    add_opinions(db, deputy_ids, from_ts, to_ts, &mut out).await?;
+    add_stories(db, deputy_ids, from_ts, to_ts, &mut out).await?;
+    Ok(out)
+}
+
+/// The activities the deputies took part in.
+async fn add_activities<C: ConnectionTrait>(
+    db: &C,
+    ids: &[i64],
+    from: NaiveDate,
+    to: NaiveDate,
+    out: &mut HashMap<i64, Vec<DutyRecord>>,
+) -> AppResult<()> {
+    let activities = activity_participant::Entity::find()
+        .filter(activity_participant::Column::DeputyId.is_in(ids.to_vec()))
+        .find_also_related(activity::Entity)
+        .filter(activity::Column::OccurredOn.gte(from))
+        .filter(activity::Column::OccurredOn.lt(to))
+        .all(db)
+        .await?;
+    for (link, act) in activities {
+        if let Some(act) = act {
+            out.entry(link.deputy_id).or_default().push(DutyRecord {
+                date: act.occurred_on,
+                evidence: Evidence::Activity(act.kind),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Opinion items the deputies collected (reception or visit) and suggestions made.
+async fn add_opinions<C: ConnectionTrait>(
+    db: &C,
+    ids: &[i64],
+    from_ts: DateTime<Utc>,
+    to_ts: DateTime<Utc>,
+    out: &mut HashMap<i64, Vec<DutyRecord>>,
+) -> AppResult<()> {
+    let items = petition::Entity::find()
+        .filter(petition::Column::DeputyId.is_in(ids.to_vec()))
+        .filter(petition::Column::Channel.is_in([Channel::DeputyVisit, Channel::StationReception]))
+        .filter(petition::Column::CollectedAt.gte(from_ts))
+        .filter(petition::Column::CollectedAt.lt(to_ts))
+        .all(db)
+        .await?;
+    for item in items {
+        if let Some(d) = item.deputy_id {
+            out.entry(d).or_default().push(DutyRecord {
+                date: local_date(item.collected_at),
+                evidence: Evidence::OpinionItem,
+            });
+        }
+    }
+    let suggestions = suggestion::Entity::find()
+        .filter(suggestion::Column::DeputyId.is_in(ids.to_vec()))
+        .filter(suggestion::Column::SubmittedAt.gte(from_ts))
+        .filter(suggestion::Column::SubmittedAt.lt(to_ts))
+        .all(db)
+        .await?;
+    for s in suggestions {
+        out.entry(s.deputy_id).or_default().push(DutyRecord {
+            date: local_date(s.submitted_at),
+            evidence: Evidence::OpinionItem,
+        });
+    }
+    Ok(())
+}
+
+/// The deputies' stories published in the period.
+async fn add_stories<C: ConnectionTrait>(
+    db: &C,
+    ids: &[i64],
+    from_ts: DateTime<Utc>,
+    to_ts: DateTime<Utc>,
+    out: &mut HashMap<i64, Vec<DutyRecord>>,
+) -> AppResult<()> {
+    let stories = story::Entity::find()
+        .filter(story::Column::DeputyId.is_in(ids.to_vec()))
+        .filter(story::Column::Status.eq(StoryStatus::Published))
+        .filter(story::Column::PublishedAt.gte(from_ts))
+        .filter(story::Column::PublishedAt.lt(to_ts))
+        .all(db)
+        .await?;
+    for s in stories {
+        if let Some(at) = s.published_at {
+            out.entry(s.deputy_id).or_default().push(DutyRecord {
+                date: local_date(at),
+                evidence: Evidence::PublishedStory,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The resident assignments of each deputy, as (since, until) periods.
+async fn residency<C: ConnectionTrait>(
+    db: &C,
+    ids: &[i64],
+) -> AppResult<HashMap<i64, Vec<(NaiveDate, Option<NaiveDate>)>>> {
+    let mut out: HashMap<i64, Vec<(NaiveDate, Option<NaiveDate>)>> = HashMap::new();
+    for a in deputy_station::Entity::find()
+        .filter(deputy_station::Column::DeputyId.is_in(ids.iter().copied()))
+        .filter(deputy_station::Column::IsResident.eq(true))
+        .all(db)
+        .await?
+    {
+        out.entry(a.deputy_id).or_default().push((a.since, a.until));
+    }
+    Ok(out)
+}
+
+/// Whether any assignment covered part of the month.
+fn resident_in(
+    periods: Option<&Vec<(NaiveDate, Option<NaiveDate>)>>,
+    year: i32,
+    month: u32,
+) -> bool {
+    let Ok((start, next)) = period(year, month, month) else {
+        return false;
+    };
+    periods.is_some_and(|ps| {
+        ps.iter()
+            .any(|(since, until)| *since < next && until.is_none_or(|u| u >= start))
+    })
+}
+
+fn check_through(through_month: u32) -> AppResult<()> {
+    if (1..=12).contains(&through_month) {
+        Ok(())
+    } else {
+        Err(AppError::bad_input(
+            "throughMonth",
+            "月份须为1-12 (throughMonth must be 1 to 12)",
+        ))
+    }
+}
+
+pub async fn deputy_month<C: ConnectionTrait>(
+    db: &C,
+    deputy_id: i64,
+    year: i32,
+    month: u32,
+) -> AppResult<MonthCompliance> {
+    let (from, to) = period(year, month, month)?;
+    let records = records(db, &[deputy_id], from, to).await?;
+    let resident = resident_in(
+        residency(db, &[deputy_id]).await?.get(&deputy_id),
+        year,
+        month,
+    );
+    compliance::month(
+        records.get(&deputy_id).map(Vec::as_slice).unwrap_or(&[]),
+        year,
+        month,
+        resident,
+    )
+}
+
+pub async fn deputy_year<C: ConnectionTrait>(
+    db: &C,
+    deputy_id: i64,
+    year: i32,
+    through_month: u32,
+) -> AppResult<YearCompliance> {
+    check_through(through_month)?;
+    let (from, to) = period(year, 1, through_month)?;
+    let records = records(db, &[deputy_id], from, to).await?;
+    let periods = residency(db, &[deputy_id]).await?;
+    let mine = periods.get(&deputy_id);
+    compliance::year_with_residency(
+        records.get(&deputy_id).map(Vec::as_slice).unwrap_or(&[]),
+        year,
+        through_month,
+        |m| resident_in(mine, year, m),
+    )
+}
+
+/// Whom a roll-up covers.
+#[derive(Debug, Clone, Copy)]
+pub enum Scope {
+    Station(i64),
+    Township(i64),
+}
+
+async fn deputies_in<C: ConnectionTrait>(db: &C, scope: Scope) -> AppResult<Vec<i64>> {
+    let assigned = |stations: sea_orm::sea_query::SelectStatement| {
+        deputy_station::Entity::find()
+            .filter(deputy_station::Column::Until.is_null())
+            .filter(deputy_station::Column::StationId.in_subquery(stations))
+    };
+    let rows = match scope {
+        Scope::Station(id) => {
+            deputy_station::Entity::find()
+                .filter(deputy_station::Column::Until.is_null())
+                .filter(deputy_station::Column::StationId.eq(id))
+                .all(db)
+                .await?
+        }
+        Scope::Township(id) => {
+            let mut stations = Query::select();
+            stations
+                .column(station::Column::Id)
+                .from(station::Entity)
+                .and_where(station::Column::TownshipId.eq(id));
+            let mut ids: Vec<i64> = assigned(stations.to_owned())
+                .all(db)
+                .await?
+                .into_iter()
+                .map(|a| a.deputy_id)
+                .collect();
+            let home = deputy::Entity::find()
+                .filter(
+                    Condition::all()
+                        .add(deputy::Column::TownshipId.eq(id))
+                        .add(deputy::Column::Active.eq(true)),
+                )
+                .all(db)
+                .await?;
+            ids.extend(home.into_iter().map(|d| d.id));
+            ids.sort_unstable();
+            ids.dedup();
+            return Ok(ids);
+        }
+    };
+    let mut ids: Vec<i64> = rows.into_iter().map(|a| a.deputy_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    Ok(ids)
+}
+
+pub async fn may_view_scope<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    scope: Scope,
+) -> AppResult<bool> {
+    Ok(actor.is_admin()
+        || match scope {
+            Scope::Station(id) => {
+                let township = station::Entity::find_by_id(id)
+                    .one(db)
+                    .await?
+                    .map(|s| s.township_id);
+                actor.is_staff_of(id) || actor.supervises_township(township)
+            }
+            Scope::Township(id) => actor.supervises_township(Some(id)),
+        })
+}
+
+/// Share of the scope's deputies fully compliant in a month (`month`) or in the year
+/// through `through_month`.
+pub async fn rollup(
+    ctx: &Ctx<'_>,
+    scope: Scope,
+    year: i32,
+    month: Option<u32>,
+    through_month: u32,
+) -> AppResult<Rollup> {
+    let (db, actor) = (ctx.db, ctx.actor);
+    actor.require(may_view_scope(db, actor, scope).await?)?;
+    let ids = deputies_in(db, scope).await?;
+    let (first, last) = match month {
+        Some(m) => (m, m),
+        None => (1, through_month),
+    };
+    let (from, to) = period(year, first, last)?;
+    let records = records(db, &ids, from, to).await?;
+    let periods = residency(db, &ids).await?;
+    let mut flags = Vec::with_capacity(ids.len());
+    for id in &ids {
+        let mine = records.get(id).map(Vec::as_slice).unwrap_or(&[]);
+        let held = periods.get(id);
+        flags.push(match month {
+            Some(m) => {
+                compliance::month(mine, year, m, resident_in(held, year, m))?.fully_compliant
+            }
+            None => {
+                compliance::year_with_residency(mine, year, through_month, |m| {
+                    resident_in(held, year, m)
+                })?
+                .fully_compliant
+            }
+        });
+    }
+    Ok(compliance::rollup(flags))
+}
+
+/// The months of `year` that have begun (all twelve for past years).
+pub fn months_so_far(year: i32, today: NaiveDate) -> u32 {
+    match year.cmp(&today.year()) {
+        std::cmp::Ordering::Less => 12,
+        std::cmp::Ordering::Equal => today.month(),
+        std::cmp::Ordering::Greater => 1,
+    }
+}
+
+/// Counts for a deputy's performance archive (电子履职档案) for a year.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ArchiveCounts {
+    pub activities: u64,
+    pub opinion_items_collected: u64,
+    pub suggestions_made: u64,
+    pub suggestions_adopted: u64,
+    pub stories_published: u64,
+}
+
+pub async fn archive_counts<C: ConnectionTrait>(
+    db: &C,
+    deputy_id: i64,
+    year: i32,
+) -> AppResult<ArchiveCounts> {
+    let (from, to) = period(year, 1, 12)?;
+    let (from_ts, to_ts) = (day_start(from), day_start(to));
+    let activities = activity_participant::Entity::find()
+        .filter(activity_participant::Column::DeputyId.eq(deputy_id))
+        .inner_join(activity::Entity)
+        .filter(activity::Column::OccurredOn.gte(from))
+        .filter(activity::Column::OccurredOn.lt(to))
+        .count(db)
+        .await?;
+    let opinion_items_collected = petition::Entity::find()
+        .filter(petition::Column::DeputyId.eq(deputy_id))
+        .filter(petition::Column::CollectedAt.gte(from_ts))
+        .filter(petition::Column::CollectedAt.lt(to_ts))
+        .count(db)
+        .await?;
+    let suggestions = || {
+        suggestion::Entity::find()
+            .filter(suggestion::Column::DeputyId.eq(deputy_id))
+            .filter(suggestion::Column::SubmittedAt.gte(from_ts))
+            .filter(suggestion::Column::SubmittedAt.lt(to_ts))
+    };
+    let suggestions_made = suggestions().count(db).await?;
+    let suggestions_adopted = suggestions()
+        .filter(
+            suggestion::Column::Adoption
+                .is_in([entity::Adoption::Adopted, entity::Adoption::PartlyAdopted]),
+        )
+        .count(db)
+        .await?;
+    let stories_published = story::Entity::find()
+        .filter(story::Column::DeputyId.eq(deputy_id))
+        .filter(story::Column::Status.eq(StoryStatus::Published))
+        .filter(story::Column::PublishedAt.gte(from_ts))
+        .filter(story::Column::PublishedAt.lt(to_ts))
+        .count(db)
+        .await?;
+    Ok(ArchiveCounts {
+        activities,
+        opinion_items_collected,
+        suggestions_made,
+        suggestions_adopted,
+        stories_published,
+    })
+}
+
+/// The year's date range, for listing the archive's activities.
+pub fn year_range(year: i32) -> AppResult<(NaiveDate, NaiveDate)> {
+    let (from, to) = period(year, 1, 12)?;
+    Ok((from, to.pred_opt().unwrap_or(to)))
+}

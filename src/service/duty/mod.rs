@@ -1,0 +1,6 @@
+//! Deputies' duties (履职): pairings with constituents, activities and campaigns, the
+//! monthly compliance arithmetic, and the showcase stories of their work.
+pub mod activities;
+pub mod compliance;
+pub mod pairings;
+pub mod stories;
