@@ -1,6 +1,7 @@
 //! Fixed-window counters for abuse limits. Backed by Redis when configured, so that
-//! every replica shares the counts; in-process otherwise, and as the fallback while
-//! Redis is slow or unreachable (limits still hold per replica). Redis is reached
+//! every replica shares the counts; in-process otherwise. Each process also keeps its
+//! own counts while Redis answers, so that while Redis is slow or unreachable the
+//! limits still hold per replica, including the hits made before it stopped. Redis is reached
 //! through the [`RedisGuard`]: a short timeout and a circuit breaker, so that a hung
 //! Redis does not hold up sign-ins and anonymous submissions.
 use std::collections::HashMap;
@@ -85,35 +86,46 @@ impl RateLimiter {
     }
 
     /// Adds `by` to the window's count; returns the count and the time left.
+    ///
+    /// This process counts every hit itself too, even while Redis answers, and the
+    /// higher count wins: the shared count covers all replicas, the own count is this
+    /// replica's floor. So when Redis stops answering in the middle of a window, the
+    /// hits this replica already saw still count, and the per-replica limit holds at
+    /// once instead of starting again from zero.
     async fn count(&self, key: &str, window: Duration, by: u64) -> (u64, Duration) {
-        if let Some((guard, prefix)) = &self.redis {
-            let full = format!("{prefix}{key}");
-            let millis = window.as_millis().max(1) as u64;
-            let pipe = redis::pipe()
-                .atomic()
-                .cmd("SET")
-                .arg(&full)
-                .arg(0)
-                .arg("NX")
-                .arg("PX")
-                .arg(millis)
-                .ignore()
-                .cmd("INCRBY")
-                .arg(&full)
-                .arg(by)
-                .cmd("PTTL")
-                .arg(&full)
-                .to_owned();
-            let shared = guard
-                .run("rate limit", |mut connection| async move {
-                    pipe.query_async::<(u64, i64)>(&mut connection).await
-                })
-                .await;
-            if let Some((count, ttl)) = shared {
-                return (count, Duration::from_millis(ttl.max(0) as u64));
-            }
+        let own = self.count_locally(key, window, by);
+        match self.count_shared(key, window, by).await {
+            Some(shared) if shared.0 >= own.0 => shared,
+            _ => own,
         }
-        self.count_locally(key, window, by)
+    }
+
+    /// The count across replicas; `None` without Redis or while it does not answer.
+    async fn count_shared(&self, key: &str, window: Duration, by: u64) -> Option<(u64, Duration)> {
+        let (guard, prefix) = self.redis.as_ref()?;
+        let full = format!("{prefix}{key}");
+        let millis = window.as_millis().max(1) as u64;
+        let pipe = redis::pipe()
+            .atomic()
+            .cmd("SET")
+            .arg(&full)
+            .arg(0)
+            .arg("NX")
+            .arg("PX")
+            .arg(millis)
+            .ignore()
+            .cmd("INCRBY")
+            .arg(&full)
+            .arg(by)
+            .cmd("PTTL")
+            .arg(&full)
+            .to_owned();
+        let (count, ttl) = guard
+            .run("rate limit", |mut connection| async move {
+                pipe.query_async::<(u64, i64)>(&mut connection).await
+            })
+            .await?;
+        Some((count, Duration::from_millis(ttl.max(0) as u64)))
     }
 
     fn count_locally(&self, key: &str, window: Duration, by: u64) -> (u64, Duration) {

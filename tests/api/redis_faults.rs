@@ -206,3 +206,46 @@ async fn with_redis_frozen_sign_ins_and_anonymous_submissions_go_on_under_per_pr
         "{body}"
     );
 }
+
+/// The attempts a replica counted while Redis answered still count once it stops: the
+/// per-process limit holds at once, rather than starting again from zero.
+#[tokio::test]
+async fn attempts_made_before_redis_froze_still_count_after() {
+    let test = "attempts_made_before_redis_froze_still_count_after";
+    let Some(redis) = OwnRedis::start(test).await else {
+        return;
+    };
+    let app = TestApp::builder()
+        .fixture(Fixture::Demo)
+        .env("REDIS_URL", &redis.url())
+        .env("SIGNIN_ATTEMPTS_PER_ADDRESS", "3")
+        .spawn()
+        .await;
+    for login in ["admin", "staff"] {
+        let r = app.sign_in(login, "Wrong-password-1").await;
+        assert_eq!(
+            r.error_reason(),
+            Some("INVALID_CREDENTIALS"),
+            "{:?}",
+            r.body
+        );
+    }
+    let (_, body) = readyz(&app).await;
+    assert_eq!(
+        body["redisCircuit"]["fallbacks"], 0,
+        "counted in Redis: {body}"
+    );
+
+    redis.freeze();
+
+    let r = app.sign_in("handler", "Wrong-password-1").await;
+    assert_eq!(
+        r.error_reason(),
+        Some("INVALID_CREDENTIALS"),
+        "{:?}",
+        r.body
+    );
+    // The 4th attempt from this address, whatever answered the first two.
+    let r = app.sign_in("citizen", DEMO_PASSWORD).await;
+    assert_eq!(r.error_code(), Some("RATE_LIMITED"), "{:?}", r.body);
+}
