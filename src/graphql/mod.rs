@@ -7,6 +7,7 @@ pub mod extensions;
 pub mod loaders;
 pub mod mutation;
 pub mod query;
+mod response_order;
 pub mod subscription;
 pub mod types;
 
@@ -38,6 +39,7 @@ fn builder(
     .extension(extensions::ErrorCodes)
     .extension(extensions::RequestBudget)
     .extension(crate::events::WakeRelayAfterMutations)
+    .extension(response_order::ResponseOrder)
     .limit_depth(MAX_DEPTH)
     .limit_complexity(MAX_COMPLEXITY)
     .limit_recursive_depth(32)

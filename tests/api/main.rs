@@ -22,6 +22,7 @@ mod pagination;
 mod permissions;
 mod petitions;
 mod redis_faults;
+mod response_order;
 mod restarts;
 mod resume;
 mod schema;
