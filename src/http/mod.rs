@@ -1,4 +1,5 @@
 //! HTTP surface: GraphQL over HTTP and WebSocket, GraphiQL, health and readiness.
+mod cors;
 pub mod graphql;
 mod health;
 mod media;
@@ -19,6 +20,11 @@ pub const MAX_BODY_BYTES: usize = 256 * 1024;
 
 pub fn routes(state: AppState, schema: AppSchema) -> impl IntoEndpoint {
     let production = state.settings.production;
+    let cross_origin = cors::CrossOrigin::new(
+        &state.settings.cors_allowed_origins,
+        state.settings.cors_max_age,
+        &state.settings.public_base_url,
+    );
     let mut route = Route::new()
         .at(
             "/graphql",
@@ -45,6 +51,7 @@ pub fn routes(state: AppState, schema: AppSchema) -> impl IntoEndpoint {
         .data(state)
         .data(schema)
         .with(CatchPanic::new().with_handler(panicked))
+        .with(cross_origin)
         .with(Tracing)
 }
 

@@ -3,8 +3,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod auth;
+mod browser;
 mod cli;
 mod complexity;
+mod cors;
 mod duty;
 mod fixtures;
 mod graphql_http;
