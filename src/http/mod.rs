@@ -1,5 +1,6 @@
 //! HTTP surface: GraphQL over HTTP and WebSocket, GraphiQL, health and readiness.
 mod cors;
+mod graphiql;
 pub mod graphql;
 mod health;
 mod media;
@@ -9,8 +10,7 @@ mod wechat;
 pub mod ws;
 
 use poem::middleware::{CatchPanic, SizeLimit, Tracing};
-use poem::web::Html;
-use poem::{get, handler, EndpointExt, IntoEndpoint, Route};
+use poem::{get, EndpointExt, IntoEndpoint, Route};
 
 use crate::app::AppState;
 use crate::graphql::AppSchema;
@@ -45,7 +45,9 @@ pub fn routes(state: AppState, schema: AppSchema) -> impl IntoEndpoint {
             get(wechat::verify).post(wechat::receive),
         );
     if !production {
-        route = route.at("/", get(graphiql));
+        route = route
+            .at("/", get(graphiql::page))
+            .at("/graphiql/:file", get(graphiql::asset));
     }
     route
         .data(state)
@@ -70,17 +72,6 @@ fn panicked(err: Box<dyn std::any::Any + Send + 'static>) -> poem::Response {
         .body(
             r#"{"errors":[{"message":"Internal server error","extensions":{"code":"INTERNAL"}}]}"#,
         )
-}
-
-#[handler]
-fn graphiql() -> Html<String> {
-    Html(
-        async_graphql::http::GraphiQLSource::build()
-            .endpoint("/graphql")
-            .subscription_endpoint("/graphql/ws")
-            .title("智慧人大 Smart NPC GraphQL")
-            .finish(),
-    )
 }
 
 #[cfg(test)]

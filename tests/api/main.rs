@@ -9,6 +9,7 @@ mod complexity;
 mod cors;
 mod duty;
 mod fixtures;
+mod graphiql;
 mod graphql_http;
 mod health;
 mod helpers;

@@ -17,12 +17,23 @@ export const FLAGS = [
   '--disable-sync',
 ];
 
+const DESKTOP = {
+  viewport: { width: 1280, height: 800 },
+  deviceScaleFactor: 1,
+  isMobile: false,
+  hasTouch: false,
+  userAgent: undefined,
+};
+
 /**
  * Runs `body(page, ctx)` in a phone-sized page; closes the browser and the profile.
  * `allow`: other origins the page may reach (a dashboard calling the gateway);
- * `consoleErrorsExpected`: the page is meant to fail (Chromium logs a refused CORS call).
+ * `consoleErrorsExpected`: the page is meant to fail (Chromium logs a refused CORS call);
+ * `desktop`: a 1280×800 desktop window instead of the phone (GraphiQL).
  */
-export async function withPage(base, body, { allow = [], consoleErrorsExpected = false } = {}) {
+export async function withPage(
+  base, body, { allow = [], consoleErrorsExpected = false, desktop = false } = {},
+) {
   const origin = new URL(base).origin;
   const reachable = [origin, ...allow.map((a) => new URL(a).origin)];
   const profile = mkdtempSync(join(tmpdir(), 'smart-npc-chromium-'));
@@ -38,6 +49,7 @@ export async function withPage(base, body, { allow = [], consoleErrorsExpected =
     // What WeChat's in-app browser on Android sends (the pages must not care).
     userAgent: 'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Mobile Safari/537.36 MicroMessenger/8.0.50',
     timeout: 30_000,
+    ...(desktop ? DESKTOP : {}),
   });
   const foreign = [];
   const problems = [];
