@@ -27,7 +27,7 @@ pub fn browser_ready(test: &str) -> bool {
             panic!("CI must prepare the browser test: {what}")
         }
         Some(what) => {
-            eprintln!("skipped {test}: {what}");
+            crate::skips::skipped(test, what);
             false
         }
     }
