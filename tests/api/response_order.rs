@@ -110,3 +110,21 @@ async fn websocket_answers_in_the_order_asked() {
     let text = next.expect("a next message");
     assert_in_order(&text, &["z", "a", "m"]);
 }
+
+#[tokio::test]
+async fn subscription_events_answer_in_the_order_asked() {
+    let app = TestApp::spawn_demo().await;
+    let mut ws = crate::ws_client::Ws::transport(app.addr).await;
+    ws.init(None).await;
+    // liveStatistics answers with the current figures at once: no event to provoke.
+    ws.subscribe(
+        "s",
+        "subscription { liveStatistics { z: __typename satisfactionRate itemsCollected a: onTimeRate } }",
+        json!({}),
+    )
+    .await;
+    let data = ws.next_data("s").await;
+    // serde_json keeps the order it read (preserve_order), so its text shows the wire's.
+    let text = serde_json::to_string(&data).unwrap();
+    assert_in_order(&text, &["z", "satisfactionRate", "itemsCollected", "a"]);
+}
