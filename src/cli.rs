@@ -189,12 +189,38 @@ async fn serve(
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", app.state.settings.bind_addr))?;
     tracing::info!(%addr, events = app.state.bus.describe(), production = app.state.settings.production, "smart-npc listening");
+    if let Some(metrics_addr) = app.state.settings.metrics_bind_addr {
+        serve_metrics(metrics_addr, app.state.clone()).await?;
+    }
     if !app.state.settings.production {
         eprintln!("smart-npc: GraphiQL at http://{addr}/  (GraphQL: http://{addr}/graphql)");
     }
     app.serve(acceptor, shutdown_signal())
         .await
         .map_err(|e| format!("server error: {e}"))
+}
+
+/// `METRICS_BIND_ADDR`: `/metrics` on a listener of its own (an internal address the
+/// scraper reaches, apart from the public port). It lives as long as the process.
+async fn serve_metrics(
+    addr: std::net::SocketAddr,
+    state: crate::app::AppState,
+) -> Result<(), String> {
+    use poem::listener::Listener;
+    let acceptor = poem::listener::TcpListener::bind(addr)
+        .into_acceptor()
+        .await
+        .map_err(|e| format!("cannot listen on METRICS_BIND_ADDR {addr}: {e}"))?;
+    tracing::info!(%addr, "metrics at /metrics");
+    tokio::spawn(async move {
+        if let Err(error) = poem::Server::new_with_acceptor(acceptor)
+            .run(crate::http::metrics_routes(state))
+            .await
+        {
+            tracing::error!(%error, "metrics listener stopped");
+        }
+    });
+    Ok(())
 }
 
 /// The embedded default without `TOKEN_SECRET`: a secret generated once and kept

@@ -59,6 +59,8 @@ pub struct Settings {
     pub cors_allowed_origins: Vec<String>,
     /// `CORS_MAX_AGE_SECS`: how long a browser may cache a preflight answer.
     pub cors_max_age: Duration,
+    /// `METRICS_BIND_ADDR`: serve `/metrics` there instead of on the main port.
+    pub metrics_bind_addr: Option<SocketAddr>,
     pub limits: Limits,
     pub workflow: Workflow,
     /// The WeChat official-account endpoint; off unless all three are set.
@@ -277,6 +279,13 @@ impl Settings {
         let trust_proxy_headers =
             parse_bool("TRUST_PROXY_HEADERS", get("TRUST_PROXY_HEADERS"), false)?;
         let cors_allowed_origins = parse_origins(get("CORS_ALLOWED_ORIGINS"))?;
+        let metrics_bind_addr = match get("METRICS_BIND_ADDR") {
+            None => None,
+            Some(raw) => Some(raw.trim().parse::<SocketAddr>().map_err(|_| ConfigError {
+                variable: "METRICS_BIND_ADDR",
+                problem: format!("{raw:?} is not an address like 127.0.0.1:9100"),
+            })?),
+        };
         let cors_max_age = Duration::from_secs(parse_number(
             "CORS_MAX_AGE_SECS",
             get("CORS_MAX_AGE_SECS"),
@@ -406,6 +415,7 @@ impl Settings {
             trust_proxy_headers,
             cors_allowed_origins,
             cors_max_age,
+            metrics_bind_addr,
             limits,
             workflow,
             wechat,
@@ -592,6 +602,7 @@ mod tests {
             ("CORS_ALLOWED_ORIGINS", "https://dash.example.org/path"),
             ("CORS_ALLOWED_ORIGINS", "ftp://dash.example.org"),
             ("CORS_MAX_AGE_SECS", "forever"),
+            ("METRICS_BIND_ADDR", "everywhere"),
         ];
         for (variable, value) in cases {
             let error = settings(&[(variable, value)]).expect_err(variable);

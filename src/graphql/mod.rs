@@ -36,6 +36,8 @@ fn builder(
         mutation::MutationRoot::default(),
         subscription::SubscriptionRoot::default(),
     )
+    // Outermost: it times the whole operation and sees the final error codes.
+    .extension(crate::metrics::OperationMetrics)
     .extension(extensions::ErrorCodes)
     .extension(extensions::RequestBudget)
     .extension(crate::events::WakeRelayAfterMutations)

@@ -4,6 +4,7 @@ mod graphiql;
 pub mod graphql;
 mod health;
 mod media;
+mod metrics;
 mod mobile;
 pub mod qr;
 mod wechat;
@@ -44,6 +45,9 @@ pub fn routes(state: AppState, schema: AppSchema) -> impl IntoEndpoint {
             "/wechat/callback",
             get(wechat::verify).post(wechat::receive),
         );
+    if state.settings.metrics_bind_addr.is_none() {
+        route = route.at("/metrics", get(metrics::metrics));
+    }
     if !production {
         route = route
             .at("/", get(graphiql::page))
@@ -72,6 +76,14 @@ fn panicked(err: Box<dyn std::any::Any + Send + 'static>) -> poem::Response {
         .body(
             r#"{"errors":[{"message":"Internal server error","extensions":{"code":"INTERNAL"}}]}"#,
         )
+}
+
+/// `/metrics` alone, for `METRICS_BIND_ADDR`.
+pub fn metrics_routes(state: AppState) -> impl IntoEndpoint {
+    Route::new()
+        .at("/metrics", get(metrics::metrics))
+        .data(state)
+        .with(CatchPanic::new().with_handler(panicked))
 }
 
 #[cfg(test)]

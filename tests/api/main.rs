@@ -18,6 +18,7 @@ mod idempotency;
 mod live;
 mod live_statistics;
 mod management;
+mod metrics;
 mod mobile;
 mod node;
 mod org;
