@@ -12,7 +12,9 @@ use crate::{db, graphql};
 #[command(
     name = "smart-npc",
     version,
-    about = "智慧人大 Smart NPC GraphQL gateway (Heshun County)"
+    about = "智慧人大 Smart NPC GraphQL gateway (Heshun County)",
+    after_help = "Settings come from environment variables: --help lists each with its default.",
+    after_long_help = settings_help()
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -68,6 +70,57 @@ pub enum UserCommand {
         #[arg(long)]
         deputy: Option<String>,
     },
+}
+
+/// The settings tables of README.md (its one description of them), rendered for
+/// `--help`: every row whose first column names environment variables.
+pub fn settings_help() -> String {
+    const README: &str = include_str!("../README.md");
+    let mut help = String::from("Settings (environment variables, all optional):\n");
+    for line in README.lines() {
+        let cells: Vec<&str> = line.trim().trim_matches('|').split(" | ").collect();
+        let [names, default, meaning] = cells[..] else {
+            continue;
+        };
+        let Some(names) = setting_names(names) else {
+            continue;
+        };
+        let plain = |text: &str| text.trim().replace('`', "");
+        help.push_str(&format!(
+            "\n  {}\n      default: {}\n      {}\n",
+            names.join(", "),
+            plain(default),
+            plain(meaning)
+        ));
+    }
+    help
+}
+
+/// `DEADLINE_DAYS_NORMAL` / `_URGENT` -> [DEADLINE_DAYS_NORMAL, DEADLINE_DAYS_URGENT];
+/// None unless the cell holds only variable names.
+fn setting_names(cell: &str) -> Option<Vec<String>> {
+    let mut names: Vec<String> = Vec::new();
+    for part in cell.split(" / ") {
+        let name = part.trim().strip_prefix('`')?.strip_suffix('`')?;
+        if name.is_empty()
+            || !name
+                .chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+        {
+            return None;
+        }
+        match (name.starts_with('_'), names.first()) {
+            (true, Some(first)) => {
+                let stem = first
+                    .rsplit_once('_')
+                    .map_or(first.as_str(), |(stem, _)| stem);
+                names.push(format!("{stem}{name}"));
+            }
+            (true, None) => return None,
+            (false, _) => names.push(name.to_owned()),
+        }
+    }
+    Some(names)
 }
 
 fn parse_role(raw: &str) -> Result<entity::Role, String> {
@@ -183,6 +236,9 @@ async fn serve(
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", app.state.settings.bind_addr))?;
     tracing::info!(%addr, events = app.state.bus.describe(), production = app.state.settings.production, "smart-npc listening");
+    if let Some(metrics_addr) = app.state.settings.metrics_bind_addr {
+        crate::http::serve_metrics(metrics_addr, app.state.app.clone()).await?;
+    }
     if !app.state.settings.production {
         eprintln!("smart-npc: GraphiQL at http://{addr}/  (GraphQL: http://{addr}/graphql)");
     }
@@ -232,4 +288,68 @@ async fn shutdown_signal() {
         () = terminate => {},
     }
     tracing::info!("shutting down");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::RefCell;
+
+    /// Every variable the settings read, found by watching what they look up.
+    fn variables_read() -> Vec<String> {
+        let seen = RefCell::new(Vec::new());
+        let lookup = |key: &str| {
+            seen.borrow_mut().push(key.to_owned());
+            match key {
+                // Set, so that the settings that only matter with WeChat are read too.
+                "WECHAT_TOKEN" => Some("heshunToken".to_owned()),
+                "WECHAT_APP_ID" => Some("wx5823bf96d3bd56c7".to_owned()),
+                "WECHAT_ENCODING_AES_KEY" => {
+                    Some("abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG".to_owned())
+                }
+                _ => None,
+            }
+        };
+        Settings::from_lookup(lookup).expect("valid");
+        crate::events::LiveSettings::from_lookup(lookup).expect("valid");
+        let mut seen = seen.into_inner();
+        seen.push("RUST_LOG".to_owned());
+        seen.sort();
+        seen.dedup();
+        seen
+    }
+
+    #[test]
+    fn help_names_every_setting_with_its_default() {
+        let help = settings_help();
+        let variables = variables_read();
+        assert!(variables.len() > 40, "{variables:?}");
+        for variable in variables {
+            let entry = help
+                .split("\n\n")
+                .find(|entry| {
+                    entry
+                        .lines()
+                        .next()
+                        .is_some_and(|names| names.trim().split(", ").any(|n| n == variable))
+                })
+                .unwrap_or_else(|| panic!("{variable} is not in README's settings tables"));
+            assert!(entry.contains("default: "), "{entry}");
+        }
+        assert!(
+            help.contains("DEADLINE_DAYS_URGENT, DEADLINE_DAYS_CRITICAL"),
+            "{help}"
+        );
+    }
+
+    #[test]
+    fn the_help_renders_through_clap() {
+        use clap::CommandFactory;
+        let help = Cli::command().render_long_help().to_string();
+        assert!(help.contains("CORS_ALLOWED_ORIGINS"), "{help}");
+        assert!(
+            help.contains("default: sqlite://smart-npc.db?mode=rwc"),
+            "{help}"
+        );
+    }
 }

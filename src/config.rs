@@ -56,6 +56,13 @@ pub struct Settings {
     /// `TRUST_PROXY_HEADERS`: take the client address from `X-Forwarded-For` (only
     /// behind a proxy that sets it).
     pub trust_proxy_headers: bool,
+    /// `CORS_ALLOWED_ORIGINS`: comma-separated origins (`https://dash.example.org`)
+    /// whose pages may call the gateway from a browser; none by default.
+    pub cors_allowed_origins: Vec<String>,
+    /// `CORS_MAX_AGE_SECS`: how long a browser may cache a preflight answer.
+    pub cors_max_age: Duration,
+    /// `METRICS_BIND_ADDR`: serve `/metrics` there instead of on the main port.
+    pub metrics_bind_addr: Option<SocketAddr>,
     pub limits: Limits,
     pub workflow: Workflow,
     /// The WeChat official-account endpoint; off unless all three are set.
@@ -273,6 +280,21 @@ impl Settings {
         )?;
         let trust_proxy_headers =
             parse_bool("TRUST_PROXY_HEADERS", get("TRUST_PROXY_HEADERS"), false)?;
+        let cors_allowed_origins = parse_origins(get("CORS_ALLOWED_ORIGINS"))?;
+        let metrics_bind_addr = match get("METRICS_BIND_ADDR") {
+            None => None,
+            Some(raw) => Some(raw.trim().parse::<SocketAddr>().map_err(|_| ConfigError {
+                variable: "METRICS_BIND_ADDR",
+                problem: format!("{raw:?} is not an address like 127.0.0.1:9100"),
+            })?),
+        };
+        let cors_max_age = Duration::from_secs(parse_number(
+            "CORS_MAX_AGE_SECS",
+            get("CORS_MAX_AGE_SECS"),
+            600,
+            0,
+            86_400,
+        )?);
         let limits = Limits {
             sign_in_failures_per_account: parse_number(
                 "SIGNIN_FAILURES_PER_ACCOUNT",
@@ -393,6 +415,9 @@ impl Settings {
             access_token_ttl: Duration::from_secs(access_secs),
             refresh_token_ttl: Duration::from_secs(refresh_days * 86_400),
             trust_proxy_headers,
+            cors_allowed_origins,
+            cors_max_age,
+            metrics_bind_addr,
             limits,
             workflow,
             wechat,
@@ -423,6 +448,41 @@ fn parse_bool(
             problem: format!("{other:?} is not one of true/false/1/0/yes/no/on/off"),
         }),
     }
+}
+
+/// Origins as a browser sends them in `Origin`: scheme, host and port only. A
+/// wildcard is refused: with credentials allowed, `*` would let any site in.
+fn parse_origins(raw: Option<String>) -> Result<Vec<String>, ConfigError> {
+    let Some(raw) = raw else {
+        return Ok(Vec::new());
+    };
+    raw.split(',')
+        .map(str::trim)
+        .filter(|o| !o.is_empty())
+        .map(|origin| {
+            let origin = origin.trim_end_matches('/');
+            let invalid = || ConfigError {
+                variable: "CORS_ALLOWED_ORIGINS",
+                problem: format!(
+                    "{origin:?} is not an origin like https://dash.example.org (scheme, host and port only; no wildcard)"
+                ),
+            };
+            let url = url::Url::parse(origin).map_err(|_| invalid())?;
+            let only_an_origin = matches!(url.scheme(), "http" | "https")
+                && url.host_str().is_some()
+                && !origin.contains('*')
+                && url.path() == "/"
+                && url.query().is_none()
+                && url.fragment().is_none()
+                && url.username().is_empty()
+                && url.password().is_none();
+            if !only_an_origin {
+                return Err(invalid());
+            }
+            // What browsers send: lower-case host, no default port.
+            Ok(url.origin().ascii_serialization())
+        })
+        .collect()
 }
 
 fn parse_number(
@@ -471,6 +531,7 @@ impl fmt::Debug for Settings {
             .field("token_secret", &self.token_secret.as_ref().map(|_| "***"))
             .field("access_token_ttl", &self.access_token_ttl)
             .field("trust_proxy_headers", &self.trust_proxy_headers)
+            .field("cors_allowed_origins", &self.cors_allowed_origins)
             .field("limits", &self.limits)
             .field("wechat", &self.wechat)
             .finish_non_exhaustive()
@@ -538,6 +599,12 @@ mod tests {
             ("WECHAT_TIMESTAMP_WINDOW_SECS", "soon"),
             ("REDIS_TIMEOUT_MS", "0"),
             ("REDIS_BREAKER_COOLDOWN_MS", "later"),
+            ("CORS_ALLOWED_ORIGINS", "*"),
+            ("CORS_ALLOWED_ORIGINS", "https://*.example.org"),
+            ("CORS_ALLOWED_ORIGINS", "https://dash.example.org/path"),
+            ("CORS_ALLOWED_ORIGINS", "ftp://dash.example.org"),
+            ("CORS_MAX_AGE_SECS", "forever"),
+            ("METRICS_BIND_ADDR", "everywhere"),
         ];
         for (variable, value) in cases {
             let error = settings(&[(variable, value)]).expect_err(variable);
@@ -567,6 +634,24 @@ mod tests {
             s.wechat.map(|w| w.timestamp_window),
             Some(Duration::from_secs(60))
         );
+    }
+
+    #[test]
+    fn cors_origins_are_exact_origins_and_none_by_default() {
+        assert!(settings(&[])
+            .expect("defaults")
+            .cors_allowed_origins
+            .is_empty());
+        let s = settings(&[(
+            "CORS_ALLOWED_ORIGINS",
+            " https://Dash.example.org/ , http://127.0.0.1:5173,",
+        )])
+        .expect("valid");
+        assert_eq!(
+            s.cors_allowed_origins,
+            ["https://dash.example.org", "http://127.0.0.1:5173"]
+        );
+        assert_eq!(s.cors_max_age, Duration::from_secs(600));
     }
 
     #[test]

@@ -5,8 +5,10 @@ pub mod connection;
 pub mod context;
 pub mod extensions;
 pub mod loaders;
+pub mod metrics;
 pub mod mutation;
 pub mod query;
+mod response_order;
 pub mod subscription;
 pub mod types;
 pub mod wake;
@@ -36,9 +38,12 @@ fn builder(
         mutation::MutationRoot::default(),
         subscription::SubscriptionRoot::default(),
     )
+    // Outermost: it times the whole operation and sees the final error codes.
+    .extension(crate::graphql::metrics::OperationMetrics)
     .extension(extensions::ErrorCodes)
     .extension(extensions::RequestBudget)
     .extension(wake::WakeRelayAfterMutations)
+    .extension(response_order::ResponseOrder)
     .limit_depth(MAX_DEPTH)
     .limit_complexity(MAX_COMPLEXITY)
     .limit_recursive_depth(32)

@@ -1,15 +1,17 @@
 //! HTTP surface: GraphQL over HTTP and WebSocket, GraphiQL, health and readiness.
+mod cors;
+mod graphiql;
 pub mod graphql;
 mod health;
 mod media;
+mod metrics;
 mod mobile;
 pub mod qr;
 mod wechat;
 pub mod ws;
 
 use poem::middleware::{CatchPanic, SizeLimit, Tracing};
-use poem::web::Html;
-use poem::{get, handler, EndpointExt, IntoEndpoint, Route};
+use poem::{get, EndpointExt, IntoEndpoint, Route};
 
 use crate::graphql::AppSchema;
 use crate::limits::replay::ReplayGuard;
@@ -63,6 +65,11 @@ impl std::ops::Deref for HttpState {
 
 pub fn routes(state: HttpState, schema: AppSchema) -> impl IntoEndpoint {
     let production = state.settings.production;
+    let cross_origin = cors::CrossOrigin::new(
+        &state.settings.cors_allowed_origins,
+        state.settings.cors_max_age,
+        &state.settings.public_base_url,
+    );
     let mut route = Route::new()
         .at(
             "/graphql",
@@ -82,14 +89,20 @@ pub fn routes(state: HttpState, schema: AppSchema) -> impl IntoEndpoint {
             "/wechat/callback",
             get(wechat::verify).post(wechat::receive),
         );
+    if state.settings.metrics_bind_addr.is_none() {
+        route = route.at("/metrics", get(metrics::metrics));
+    }
     if !production {
-        route = route.at("/", get(graphiql));
+        route = route
+            .at("/", get(graphiql::page))
+            .at("/graphiql/:file", get(graphiql::asset));
     }
     route
         .data(state.app.clone())
         .data(state)
         .data(schema)
         .with(CatchPanic::new().with_handler(panicked))
+        .with(cross_origin)
         .with(Tracing)
 }
 
@@ -110,15 +123,35 @@ fn panicked(err: Box<dyn std::any::Any + Send + 'static>) -> poem::Response {
         )
 }
 
-#[handler]
-fn graphiql() -> Html<String> {
-    Html(
-        async_graphql::http::GraphiQLSource::build()
-            .endpoint("/graphql")
-            .subscription_endpoint("/graphql/ws")
-            .title("智慧人大 Smart NPC GraphQL")
-            .finish(),
-    )
+/// `/metrics` alone, for `METRICS_BIND_ADDR`.
+pub fn metrics_routes(state: AppState) -> impl IntoEndpoint {
+    Route::new()
+        .at("/metrics", get(metrics::metrics))
+        .data(state)
+        .with(CatchPanic::new().with_handler(panicked))
+}
+
+/// `METRICS_BIND_ADDR`: `/metrics` on a listener of its own (an internal address the
+/// scraper reaches, apart from the public port). It lives as long as the process.
+pub async fn serve_metrics(
+    addr: std::net::SocketAddr,
+    state: crate::state::AppState,
+) -> Result<(), String> {
+    use poem::listener::Listener;
+    let acceptor = poem::listener::TcpListener::bind(addr)
+        .into_acceptor()
+        .await
+        .map_err(|e| format!("cannot listen on METRICS_BIND_ADDR {addr}: {e}"))?;
+    tracing::info!(%addr, "metrics at /metrics");
+    tokio::spawn(async move {
+        if let Err(error) = poem::Server::new_with_acceptor(acceptor)
+            .run(metrics_routes(state))
+            .await
+        {
+            tracing::error!(%error, "metrics listener stopped");
+        }
+    });
+    Ok(())
 }
 
 #[cfg(test)]

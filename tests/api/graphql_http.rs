@@ -276,7 +276,10 @@ async fn graphql_http_audit_reports_no_errors() {
         if std::env::var("CI").is_ok_and(|v| v == "true") {
             panic!("CI must install tests/http-audit (npm ci) before the suite");
         }
-        eprintln!("skipped graphql_http_audit: run `npm ci --prefix tests/http-audit`");
+        crate::skips::skipped(
+            "graphql_http_audit",
+            "run `npm ci --prefix tests/http-audit`",
+        );
         return;
     }
     let app = TestApp::spawn().await;

@@ -66,7 +66,7 @@ pub fn require_redis(test: &str) -> Option<String> {
             panic!("{test}: CI's service pass needs TEST_REDIS_URL")
         }
         None => {
-            eprintln!("skipped {test}: set TEST_REDIS_URL to run it");
+            crate::skips::skipped(test, "set TEST_REDIS_URL to run it");
             None
         }
     }
@@ -79,7 +79,7 @@ pub fn require_postgres(test: &str) -> Option<String> {
             panic!("{test}: CI's service pass needs TEST_DATABASE_URL")
         }
         None => {
-            eprintln!("skipped {test}: set TEST_DATABASE_URL to run it");
+            crate::skips::skipped(test, "set TEST_DATABASE_URL to run it");
             None
         }
     }

@@ -1186,7 +1186,10 @@ async fn the_graphql_ws_npm_client_works_unmodified() {
         if std::env::var("CI").is_ok_and(|v| v == "true") {
             panic!("CI must install tests/ws-client (npm ci) before the suite");
         }
-        eprintln!("skipped the_graphql_ws_npm_client_works_unmodified: run `npm ci --prefix tests/ws-client`");
+        crate::skips::skipped(
+            "the_graphql_ws_npm_client_works_unmodified",
+            "run `npm ci --prefix tests/ws-client`",
+        );
         return;
     }
     let app = demo_app(&[]).await;

@@ -1,10 +1,9 @@
 //! Deputy QR codes (`/deputies/{code}/qr.png|qr.svg|card.svg`) and the citizen's mobile
 //! pages (`/m/d/{code}`, `/m/t/{trackingCode}`), down to a real headless Chromium.
-use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use serde_json::{json, Value};
 
+use crate::browser::{browser_ready, node_script};
 use crate::helpers::TestApp;
 
 const PUBLIC_BASE: &str = "https://npc.heshun.example";
@@ -341,56 +340,6 @@ async fn the_pages_are_small_self_contained_and_accessible() {
 
 // ------------------------------------------------------------------ headless Chromium
 
-const CHROMIUM: &str = "/usr/bin/chromium";
-
-fn browser_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser")
-}
-
-/// The browser test runs when `npm ci --prefix tests/browser` was run and Debian's
-/// Chromium is installed; CI must have both.
-fn browser_ready() -> bool {
-    let missing = if !browser_dir().join("node_modules/playwright-core").exists() {
-        Some("run `npm ci --prefix tests/browser`")
-    } else if !Path::new(CHROMIUM).exists() {
-        Some("install Debian's chromium (`apt-get install -y chromium`)")
-    } else {
-        None
-    };
-    match missing {
-        None => true,
-        Some(what) if std::env::var("CI").is_ok_and(|v| v == "true") => {
-            panic!("CI must prepare the browser test: {what}")
-        }
-        Some(what) => {
-            eprintln!("skipped mobile_pages_in_headless_chromium: {what}");
-            false
-        }
-    }
-}
-
-/// Runs `node tests/browser/{script} args...` and returns its last stdout line as JSON.
-async fn node(script: &str, args: &[&str]) -> Value {
-    let run = tokio::process::Command::new("node")
-        .arg(browser_dir().join(script))
-        .args(args)
-        .kill_on_drop(true)
-        .output();
-    let output = tokio::time::timeout(Duration::from_secs(180), run)
-        .await
-        .unwrap_or_else(|_| panic!("{script} took over 3 minutes"))
-        .expect("node runs");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success(),
-        "{script} failed ({}):\n{stdout}\n{stderr}",
-        output.status
-    );
-    serde_json::from_str(stdout.lines().last().unwrap_or(""))
-        .unwrap_or_else(|_| panic!("{script} printed no JSON: {stdout}\n{stderr}"))
-}
-
 /// A workflow step, sent once.
 async fn staff_step(
     app: &TestApp,
@@ -406,7 +355,7 @@ async fn staff_step(
 /// another device, the citizen types the follow secret in and rates the result.
 #[tokio::test]
 async fn mobile_pages_in_headless_chromium() {
-    if !browser_ready() {
+    if !browser_ready("mobile_pages_in_headless_chromium") {
         return;
     }
     let app = TestApp::spawn_demo().await;
@@ -414,7 +363,7 @@ async fn mobile_pages_in_headless_chromium() {
     let code = deputy["code"].as_str().unwrap();
     let station_id = deputy["stations"]["nodes"][0]["id"].as_str().unwrap();
 
-    let submitted = node("submit.mjs", &[&app.base, code]).await;
+    let submitted = node_script("submit.mjs", &[&app.base, code]).await;
     let tracking = submitted["trackingCode"].as_str().expect("a tracking code");
     let secret = submitted["followSecret"].as_str().expect("a follow secret");
     assert_eq!(submitted["deputyName"], deputy["name"]);
@@ -474,7 +423,7 @@ async fn mobile_pages_in_headless_chromium() {
     assert_eq!(r.data()["resolvePetitionOnSpot"]["state"], "RESOLVED");
 
     // ... and the citizen, on a fresh browser, types the secret in and rates it.
-    let rated = node("rate.mjs", &[&app.base, tracking, secret]).await;
+    let rated = node_script("rate.mjs", &[&app.base, tracking, secret]).await;
     assert_eq!(rated["result"], result);
     assert!(rated["rated"].as_str().unwrap().contains("满意"), "{rated}");
     let r = app

@@ -37,7 +37,7 @@ impl OwnRedis {
                 panic!("{test}: redis-server is needed in CI: {e}")
             }
             Err(e) => {
-                eprintln!("skipped {test}: cannot run redis-server ({e})");
+                crate::skips::skipped(test, &format!("cannot run redis-server ({e})"));
                 return None;
             }
         };

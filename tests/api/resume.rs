@@ -135,7 +135,10 @@ async fn the_documented_snippet_resumes_across_a_restart_without_loss_or_duplica
         if std::env::var("CI").is_ok_and(|v| v == "true") {
             panic!("CI must install tests/ws-client (npm ci) before the suite");
         }
-        eprintln!("skipped the_documented_snippet_resumes_across_a_restart_without_loss_or_duplicates: run `npm ci --prefix tests/ws-client`");
+        crate::skips::skipped(
+            "the_documented_snippet_resumes_across_a_restart_without_loss_or_duplicates",
+            "run `npm ci --prefix tests/ws-client`",
+        );
         return;
     }
     let prefix = format!("smartnpc-resume-{}", std::process::id());

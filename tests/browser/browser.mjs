@@ -17,9 +17,25 @@ export const FLAGS = [
   '--disable-sync',
 ];
 
-/** Runs `body(page, ctx)` in a phone-sized page; closes the browser and the profile. */
-export async function withPage(base, body) {
+const DESKTOP = {
+  viewport: { width: 1280, height: 800 },
+  deviceScaleFactor: 1,
+  isMobile: false,
+  hasTouch: false,
+  userAgent: undefined,
+};
+
+/**
+ * Runs `body(page, ctx)` in a phone-sized page; closes the browser and the profile.
+ * `allow`: other origins the page may reach (a dashboard calling the gateway);
+ * `consoleErrorsExpected`: the page is meant to fail (Chromium logs a refused CORS call);
+ * `desktop`: a 1280×800 desktop window instead of the phone (GraphiQL).
+ */
+export async function withPage(
+  base, body, { allow = [], consoleErrorsExpected = false, desktop = false } = {},
+) {
   const origin = new URL(base).origin;
+  const reachable = [origin, ...allow.map((a) => new URL(a).origin)];
   const profile = mkdtempSync(join(tmpdir(), 'smart-npc-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
@@ -33,19 +49,22 @@ export async function withPage(base, body) {
     // What WeChat's in-app browser on Android sends (the pages must not care).
     userAgent: 'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Mobile Safari/537.36 MicroMessenger/8.0.50',
     timeout: 30_000,
+    ...(desktop ? DESKTOP : {}),
   });
   const foreign = [];
   const problems = [];
   await context.route('**/*', (route) => {
     const url = route.request().url();
-    if (url.startsWith(origin + '/') || url.startsWith('data:')) return route.continue();
+    if (reachable.some((o) => url.startsWith(o + '/')) || url.startsWith('data:')) return route.continue();
     foreign.push(url);
     return route.abort();
   });
   const page = context.pages()[0] || (await context.newPage());
   page.setDefaultTimeout(15_000);
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !consoleErrorsExpected) problems.push(`console: ${m.text()}`);
+  });
   try {
     const result = await body(page, { origin, problems });
     if (foreign.length) throw new Error(`requests left the origin: ${foreign.join(', ')}`);

@@ -198,6 +198,7 @@ pub async fn graphql_ws(
         .config(config)
         .on_upgrade(move |socket| async move {
             let _permit = permit;
+            let _open = crate::graphql::metrics::ConnectionGauge::open();
             match protocol {
                 Some(protocol) => {
                     Connection::new(state, schema, client, protocol)
@@ -424,7 +425,9 @@ impl Connection {
         let mut closing = self.state.live.closing_signal();
         let mut last_heard = Instant::now();
         let mut already_closing = *closing.borrow();
+        let mut running = crate::graphql::metrics::OperationsGauge::default();
         loop {
+            running.sync(self.operations.len());
             let wake = if already_closing {
                 already_closing = false;
                 Wake::Closing
