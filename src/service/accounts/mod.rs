@@ -606,10 +606,7 @@ pub async fn grants_by_accounts<C: ConnectionTrait>(
         .order_by_asc(account_role::Column::Id)
         .all(db)
         .await?;
-    let mut grouped: std::collections::HashMap<i64, Vec<account_role::Model>> =
-        std::collections::HashMap::new();
-    for row in rows {
-        grouped.entry(row.account_id).or_default().push(row);
-    }
-    Ok(grouped)
+    Ok(crate::service::support::group(
+        rows.into_iter().map(|g| (g.account_id, g)),
+    ))
 }
