@@ -5,7 +5,7 @@ use entity::{account, account_role, auth_session, department, deputy, station, t
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 
-use crate::auth::AuthKit;
+use crate::auth::{Actor, AuthKit};
 use crate::db::paging::fetch_page;
 use crate::db::write;
 use crate::domain::page::{Page, PageRequest};
@@ -136,12 +136,7 @@ pub struct PreparedAccount {
 pub async fn prepare_account(kit: &AuthKit, input: NewAccount) -> AppResult<PreparedAccount> {
     let login = login::normalise(&input.login)?;
     let display_name = display_name(&input.display_name)?;
-    let phone = input
-        .phone
-        .as_deref()
-        .map(|p| Phone::parse("phone", p))
-        .transpose()?
-        .map(Phone::into_string);
+    let phone = Phone::parse_optional("phone", input.phone.as_deref())?;
     password_policy::check(&input.password, &login)?;
     if input.grants.is_empty() {
         return Err(AppError::bad_input(
@@ -255,6 +250,17 @@ fn describe(grant: &GrantSpec) -> String {
     format!("{:?} {scope}", grant.role)
 }
 
+/// The audit entry of a grant or revocation: which grant, by whom.
+fn role_change<'a>(
+    account: &'a account::Model,
+    what: &'static str,
+    grant: &GrantSpec,
+    actor: &Actor,
+) -> Entry<'a> {
+    let detail = format!("{} by account {:?}", describe(grant), actor.account_id());
+    Entry::about(account, what, Some(detail))
+}
+
 pub async fn create_account(ctx: &Ctx<'_>, input: NewAccount) -> AppResult<account::Model> {
     let (actor, client) = (ctx.actor, ctx.client);
     actor.require(actor.is_admin())?;
@@ -267,16 +273,15 @@ pub async fn create_account(ctx: &Ctx<'_>, input: NewAccount) -> AppResult<accou
         audit::record(
             txn,
             client,
-            Entry {
-                account_id: Some(account.id),
-                login: Some(&account.login),
-                action: action::ACCOUNT_CREATED,
-                detail: Some(format!(
+            Entry::about(
+                &account,
+                action::ACCOUNT_CREATED,
+                Some(format!(
                     "by account {:?}; roles: {}",
                     actor.account_id(),
                     grants.join(", ")
                 )),
-            },
+            ),
         )
         .await?;
         Ok(account)
@@ -353,12 +358,11 @@ async fn register_new(
         audit::record(
             txn,
             client,
-            Entry {
-                account_id: Some(account.id),
-                login: Some(&account.login),
-                action: action::ACCOUNT_CREATED,
-                detail: Some("self-registered citizen".into()),
-            },
+            Entry::about(
+                &account,
+                action::ACCOUNT_CREATED,
+                Some("self-registered citizen".into()),
+            ),
         )
         .await?;
         idempotency::record(claim, txn, Some(account.id), serde_json::json!({})).await?;
@@ -400,16 +404,7 @@ pub async fn grant_role(
         audit::record(
             txn,
             client,
-            Entry {
-                account_id: Some(account_id),
-                login: Some(&account.login),
-                action: action::ROLE_GRANTED,
-                detail: Some(format!(
-                    "{} by account {:?}",
-                    describe(grant),
-                    actor.account_id()
-                )),
-            },
+            role_change(&account, action::ROLE_GRANTED, grant, actor),
         )
         .await?;
         Ok(account)
@@ -440,16 +435,7 @@ pub async fn revoke_role(
         audit::record(
             txn,
             client,
-            Entry {
-                account_id: Some(account_id),
-                login: Some(&account.login),
-                action: action::ROLE_REVOKED,
-                detail: Some(format!(
-                    "{} by account {:?}",
-                    describe(grant),
-                    actor.account_id()
-                )),
-            },
+            role_change(&account, action::ROLE_REVOKED, grant, actor),
         )
         .await?;
         Ok(account)
@@ -511,12 +497,11 @@ pub async fn set_disabled(
         audit::record(
             txn,
             client,
-            Entry {
-                account_id: Some(account_id),
-                login: Some(&account.login),
-                action: what,
-                detail: Some(format!("by account {:?}", actor.account_id())),
-            },
+            Entry::about(
+                &account,
+                what,
+                Some(format!("by account {:?}", actor.account_id())),
+            ),
         )
         .await?;
         Ok(account)

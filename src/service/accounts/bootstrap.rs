@@ -138,12 +138,11 @@ async fn insert_audited(
         audit::record(
             txn,
             cli,
-            Entry {
-                account_id: Some(account.id),
-                login: Some(&account.login),
-                action: action::ACCOUNT_CREATED,
-                detail: Some(format!("command line; role {role:?}")),
-            },
+            Entry::about(
+                &account,
+                action::ACCOUNT_CREATED,
+                Some(format!("command line; role {role:?}")),
+            ),
         )
         .await?;
         Ok(account)

@@ -1,7 +1,7 @@
 //! The audit log: sign-ins, failures, role changes, revocations. Written by the
 //! account services; read by admins only.
 use chrono::Utc;
-use entity::audit_log;
+use entity::{account, audit_log};
 use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 
 use crate::auth::ClientInfo;
@@ -33,6 +33,22 @@ pub struct Entry<'a> {
     pub login: Option<&'a str>,
     pub action: &'static str,
     pub detail: Option<String>,
+}
+
+impl<'a> Entry<'a> {
+    /// An entry about a known account, under its id and login.
+    pub fn about(
+        account: &'a account::Model,
+        action: &'static str,
+        detail: Option<String>,
+    ) -> Self {
+        Entry {
+            account_id: Some(account.id),
+            login: Some(&account.login),
+            action,
+            detail,
+        }
+    }
 }
 
 pub async fn record<C: ConnectionTrait>(
