@@ -40,6 +40,19 @@ fn id_of(field: &str, id: Option<&ID>, kind: NodeKind) -> Result<Option<i64>, Ap
     id.map(|id| NodeId::decode_as(field, id, kind)).transpose()
 }
 
+// The places a list filter may name, each decoded (and blamed) under one field name.
+fn filter_deputy(id: Option<&ID>) -> Result<Option<i64>, AppError> {
+    id_of("filter.deputyId", id, NodeKind::Deputy)
+}
+
+fn filter_station(id: Option<&ID>) -> Result<Option<i64>, AppError> {
+    id_of("filter.stationId", id, NodeKind::Station)
+}
+
+fn filter_township(id: Option<&ID>) -> Result<Option<i64>, AppError> {
+    id_of("filter.townshipId", id, NodeKind::Township)
+}
+
 #[Object]
 impl DutyQuery {
     /// Pairings (三联结对, 包联), optionally of one kind or one deputy.
@@ -133,13 +146,9 @@ impl DutyQuery {
         let request = page_request(ctx, first, after, last, before)?;
         let f = filter.unwrap_or_default();
         let filter = activities::ActivityFilter {
-            deputy_id: id_of("filter.deputyId", f.deputy_id.as_ref(), NodeKind::Deputy)?,
-            station_id: id_of("filter.stationId", f.station_id.as_ref(), NodeKind::Station)?,
-            township_id: id_of(
-                "filter.townshipId",
-                f.township_id.as_ref(),
-                NodeKind::Township,
-            )?,
+            deputy_id: filter_deputy(f.deputy_id.as_ref())?,
+            station_id: filter_station(f.station_id.as_ref())?,
+            township_id: filter_township(f.township_id.as_ref())?,
             kind: f.kind.map(Into::into),
             campaign_id: id_of(
                 "filter.campaignId",
@@ -186,13 +195,9 @@ impl DutyQuery {
         let request = page_request(ctx, first, after, last, before)?;
         let f = filter.unwrap_or_default();
         let filter = stories::FeedFilter {
-            township_id: id_of(
-                "filter.townshipId",
-                f.township_id.as_ref(),
-                NodeKind::Township,
-            )?,
-            station_id: id_of("filter.stationId", f.station_id.as_ref(), NodeKind::Station)?,
-            deputy_id: id_of("filter.deputyId", f.deputy_id.as_ref(), NodeKind::Deputy)?,
+            township_id: filter_township(f.township_id.as_ref())?,
+            station_id: filter_station(f.station_id.as_ref())?,
+            deputy_id: filter_deputy(f.deputy_id.as_ref())?,
         };
         Ok(to_connection(
             stories::feed(&state(ctx)?.db, &filter, &request).await?,
