@@ -145,7 +145,10 @@ impl Campaign {
 }
 
 /// The "eight ones" (八个一).
+// `remote` derives the conversions both ways, so a drift from the domain's list
+// fails to compile.
 #[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
+#[graphql(remote = "DomainDutyItem")]
 pub enum DutyItem {
     /// 每月接待一次选民群众
     ReceiveCitizens,
@@ -163,21 +166,6 @@ pub enum DutyItem {
     DutyStory,
     /// 每年进行一次述职交流
     DutyReport,
-}
-
-impl From<DomainDutyItem> for DutyItem {
-    fn from(item: DomainDutyItem) -> Self {
-        match item {
-            DomainDutyItem::ReceiveCitizens => DutyItem::ReceiveCitizens,
-            DomainDutyItem::ReportOpinion => DutyItem::ReportOpinion,
-            DomainDutyItem::StationActivity => DutyItem::StationActivity,
-            DomainDutyItem::StudyTraining => DutyItem::StudyTraining,
-            DomainDutyItem::SentimentDiary => DutyItem::SentimentDiary,
-            DomainDutyItem::LivelihoodProject => DutyItem::LivelihoodProject,
-            DomainDutyItem::DutyStory => DutyItem::DutyStory,
-            DomainDutyItem::DutyReport => DutyItem::DutyReport,
-        }
-    }
 }
 
 #[derive(SimpleObject)]
