@@ -1,10 +1,12 @@
 use async_graphql::{Context, InputObject, Object, ID};
 
-use crate::domain::node_id::{NodeId, NodeKind};
+use crate::domain::node_id::NodeKind;
 use crate::domain::pairing_rules::{self as rules, Gap};
 use crate::error::AppError;
 use crate::graphql::connection::{to_connection, Conn};
-use crate::graphql::context::{page_request, service_ctx, state};
+use crate::graphql::context::{
+    filter_deputy, filter_station, filter_township, optional_id, page_request, service_ctx, state,
+};
 use crate::graphql::loaders::DeputyLoader;
 use crate::graphql::types::duty::{
     Activity, Campaign, ComplianceRollup, CoverageGap, CoverageGapKind, Pairing,
@@ -36,23 +38,6 @@ pub struct ShowcaseFilterInput {
     pub deputy_id: Option<ID>,
 }
 
-fn id_of(field: &str, id: Option<&ID>, kind: NodeKind) -> Result<Option<i64>, AppError> {
-    id.map(|id| NodeId::decode_as(field, id, kind)).transpose()
-}
-
-// The places a list filter may name, each decoded (and blamed) under one field name.
-fn filter_deputy(id: Option<&ID>) -> Result<Option<i64>, AppError> {
-    id_of("filter.deputyId", id, NodeKind::Deputy)
-}
-
-fn filter_station(id: Option<&ID>) -> Result<Option<i64>, AppError> {
-    id_of("filter.stationId", id, NodeKind::Station)
-}
-
-fn filter_township(id: Option<&ID>) -> Result<Option<i64>, AppError> {
-    id_of("filter.townshipId", id, NodeKind::Township)
-}
-
 #[Object]
 impl DutyQuery {
     /// Pairings (三联结对, 包联), optionally of one kind or one deputy.
@@ -72,7 +57,7 @@ impl DutyQuery {
         let request = page_request(ctx, first, after, last, before)?;
         let filter = pairings::PairingFilter {
             kind: kind.map(Into::into),
-            deputy_id: id_of("deputyId", deputy_id.as_ref(), NodeKind::Deputy)?,
+            deputy_id: optional_id("deputyId", deputy_id.as_ref(), NodeKind::Deputy)?,
             active_only,
         };
         Ok(to_connection(
@@ -150,7 +135,7 @@ impl DutyQuery {
             station_id: filter_station(f.station_id.as_ref())?,
             township_id: filter_township(f.township_id.as_ref())?,
             kind: f.kind.map(Into::into),
-            campaign_id: id_of(
+            campaign_id: optional_id(
                 "filter.campaignId",
                 f.campaign_id.as_ref(),
                 NodeKind::Campaign,
@@ -234,8 +219,8 @@ impl DutyQuery {
         month: Option<u32>,
     ) -> async_graphql::Result<ComplianceRollup> {
         let scope = match (
-            id_of("stationId", station_id.as_ref(), NodeKind::Station)?,
-            id_of("townshipId", township_id.as_ref(), NodeKind::Township)?,
+            optional_id("stationId", station_id.as_ref(), NodeKind::Station)?,
+            optional_id("townshipId", township_id.as_ref(), NodeKind::Township)?,
         ) {
             (Some(s), None) => Scope::Station(s),
             (None, Some(t)) => Scope::Township(t),
