@@ -142,9 +142,7 @@ pub async fn sign_in(ctx: &Ctx<'_>, raw_login: &str, password: &str) -> AppResul
             limits.sign_in_address_window,
         )
         .await;
-    if let Err(e) = by_address {
-        return Err(throttled(ctx, raw_login.trim(), "address", e).await);
-    }
+    unless_throttled(ctx, raw_login.trim(), "address", by_address).await?;
     let login = login::normalise(raw_login)?;
     // Failures are counted per login name, known or not, so that guessing at an
     // unknown account costs the same as at a real one.
@@ -158,27 +156,31 @@ pub async fn sign_in(ctx: &Ctx<'_>, raw_login: &str, password: &str) -> AppResul
             limits.sign_in_account_window,
         )
         .await;
-    if let Err(e) = by_login {
-        return Err(throttled(ctx, &login, "account", e).await);
-    }
+    unless_throttled(ctx, &login, "account", by_login).await?;
     let account = verified_account(ctx, &login, &account_key, password).await?;
     ctx.auth.limiter.reset(&account_key).await;
     open_audited_session(ctx, &account).await
 }
 
-/// Audits a sign-in refused by a rate limit; hands back the limit's error (or the
-/// database's, when the audit row cannot be written).
-async fn throttled(ctx: &Ctx<'_>, login: &str, limit: &str, error: AppError) -> AppError {
+/// A rate limit's verdict on a sign-in. A refusal is audited and handed back (or the
+/// database's error, when the audit row cannot be written).
+async fn unless_throttled(
+    ctx: &Ctx<'_>,
+    login: &str,
+    limit: &str,
+    verdict: AppResult<()>,
+) -> AppResult<()> {
+    let Err(error) = verdict else {
+        return Ok(());
+    };
     let entry = Entry {
         account_id: None,
         login: Some(login),
         action: action::SIGN_IN_THROTTLED,
         detail: Some(limit.into()),
     };
-    match audit::record_alone(ctx.db, ctx.client, entry).await {
-        Ok(()) => error,
-        Err(e) => e,
-    }
+    audit::record_alone(ctx.db, ctx.client, entry).await?;
+    Err(error)
 }
 
 /// The active account `login` names, if `password` is its password; otherwise the
