@@ -2,7 +2,6 @@
 //! register themselves. Every change is audited.
 use chrono::Utc;
 use entity::{account, account_role, auth_session, department, deputy, station, township, Role};
-use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 
 use crate::auth::{Actor, AuthKit};
@@ -516,16 +515,8 @@ pub async fn set_disabled(
 
 /// Ends every open session of a disabled account.
 async fn revoke_sessions<C: ConnectionTrait>(txn: &C, account_id: i64) -> AppResult<()> {
-    auth_session::Entity::update_many()
-        .col_expr(auth_session::Column::RevokedAt, Expr::value(Utc::now()))
-        .col_expr(
-            auth_session::Column::RevokedReason,
-            Expr::value(revoked_reason::ACCOUNT_DISABLED),
-        )
-        .filter(auth_session::Column::AccountId.eq(account_id))
-        .filter(auth_session::Column::RevokedAt.is_null())
-        .exec(txn)
-        .await?;
+    let open = auth_session::Column::AccountId.eq(account_id);
+    accounts::revoke_where(txn, open, revoked_reason::ACCOUNT_DISABLED).await?;
     Ok(())
 }
 

@@ -13,9 +13,10 @@ pub mod bootstrap;
 
 use chrono::{DateTime, Utc};
 use entity::{account, account_role, auth_session};
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, IntoCondition};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder, Set,
 };
 
 use crate::auth::token::{hash_refresh_token, new_refresh_token, AccessClaims};
@@ -228,12 +229,7 @@ async fn open_audited_session(ctx: &Ctx<'_>, account: &account::Model) -> AppRes
         audit::record(
             txn,
             ctx.client,
-            Entry {
-                account_id: Some(tokens.account.id),
-                login: Some(&tokens.account.login),
-                action: action::SIGN_IN,
-                detail: None,
-            },
+            Entry::about(&tokens.account, action::SIGN_IN, None),
         )
         .await?;
         Ok(tokens)
@@ -246,10 +242,20 @@ async fn revoke_family<C: ConnectionTrait>(
     family_id: &str,
     reason: &str,
 ) -> AppResult<u64> {
+    revoke_where(db, auth_session::Column::FamilyId.eq(family_id), reason).await
+}
+
+/// Revokes, for `reason`, the sessions still open among those `which` selects; how
+/// many it revoked.
+async fn revoke_where<C: ConnectionTrait>(
+    db: &C,
+    which: impl IntoCondition,
+    reason: &str,
+) -> AppResult<u64> {
     let result = auth_session::Entity::update_many()
         .col_expr(auth_session::Column::RevokedAt, Expr::value(Utc::now()))
         .col_expr(auth_session::Column::RevokedReason, Expr::value(reason))
-        .filter(auth_session::Column::FamilyId.eq(family_id))
+        .filter(which)
         .filter(auth_session::Column::RevokedAt.is_null())
         .exec(db)
         .await?;
@@ -355,12 +361,7 @@ pub async fn sign_out(ctx: &Ctx<'_>) -> AppResult<bool> {
         audit::record(
             txn,
             ctx.client,
-            Entry {
-                account_id: Some(principal.account_id),
-                login: Some(&principal.login),
-                action: action::SIGN_OUT,
-                detail: None,
-            },
+            Entry::by(principal, action::SIGN_OUT, None),
         )
         .await
     })
@@ -443,27 +444,18 @@ async fn store_password(
         account.password_hash = Set(hash.clone());
         account.password_changed_at = Set(Utc::now());
         account.update(txn).await?;
-        let revoked = auth_session::Entity::update_many()
-            .col_expr(auth_session::Column::RevokedAt, Expr::value(Utc::now()))
-            .col_expr(
-                auth_session::Column::RevokedReason,
-                Expr::value(revoked_reason::PASSWORD_CHANGED),
-            )
-            .filter(auth_session::Column::AccountId.eq(principal.account_id))
-            .filter(auth_session::Column::FamilyId.ne(own_family))
-            .filter(auth_session::Column::RevokedAt.is_null())
-            .exec(txn)
-            .await?
-            .rows_affected;
+        let others = Condition::all()
+            .add(auth_session::Column::AccountId.eq(principal.account_id))
+            .add(auth_session::Column::FamilyId.ne(own_family));
+        let revoked = revoke_where(txn, others, revoked_reason::PASSWORD_CHANGED).await?;
         audit::record(
             txn,
             ctx.client,
-            Entry {
-                account_id: Some(principal.account_id),
-                login: Some(&principal.login),
-                action: action::PASSWORD_CHANGED,
-                detail: Some(format!("{revoked} other sessions revoked")),
-            },
+            Entry::by(
+                principal,
+                action::PASSWORD_CHANGED,
+                Some(format!("{revoked} other sessions revoked")),
+            ),
         )
         .await
     })

@@ -4,7 +4,7 @@ use chrono::Utc;
 use entity::{account, audit_log};
 use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 
-use crate::auth::ClientInfo;
+use crate::auth::{ClientInfo, Principal};
 use crate::db::paging::fetch_page;
 use crate::db::write;
 use crate::domain::page::{Page, PageRequest};
@@ -45,6 +45,16 @@ impl<'a> Entry<'a> {
         Entry {
             account_id: Some(account.id),
             login: Some(&account.login),
+            action,
+            detail,
+        }
+    }
+
+    /// An entry about the signed-in caller's own account.
+    pub fn by(principal: &'a Principal, action: &'static str, detail: Option<String>) -> Self {
+        Entry {
+            account_id: Some(principal.account_id),
+            login: Some(&principal.login),
             action,
             detail,
         }
