@@ -4,7 +4,7 @@ use chrono::Utc;
 use entity::{account, account_role, auth_session, department, deputy, station, township, Role};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 
-use crate::auth::{Actor, AuthKit};
+use crate::auth::{Actor, AuthKit, ClientInfo};
 use crate::db::paging::fetch_page;
 use crate::db::write;
 use crate::domain::page::{Page, PageRequest};
@@ -176,11 +176,14 @@ pub async fn prepare_account(kit: &AuthKit, input: NewAccount) -> AppResult<Prep
 }
 
 /// Creates a prepared account without an actor check (CLI bootstrap); callers that act
-/// for a user go through [`create_account`].
+/// for a user go through [`create_account`]. Every creation is audited; `how` says who
+/// or what created it.
 pub async fn insert_account<C: ConnectionTrait>(
     db: &C,
+    client: &ClientInfo,
     new: &PreparedAccount,
     granted_by: Option<i64>,
+    how: String,
 ) -> AppResult<account::Model> {
     for (grant, _) in &new.grants {
         check_scope_exists(db, grant).await?;
@@ -218,6 +221,8 @@ pub async fn insert_account<C: ConnectionTrait>(
     for (grant, scope_key) in &new.grants {
         insert_grant(db, account.id, grant, scope_key.clone(), granted_by).await?;
     }
+    let entry = Entry::about(&account, action::ACCOUNT_CREATED, Some(how));
+    audit::record(db, client, entry).await?;
     Ok(account)
 }
 
@@ -268,22 +273,12 @@ pub async fn create_account(ctx: &Ctx<'_>, input: NewAccount) -> AppResult<accou
     let new = &prepare_account(ctx.auth, input).await?;
     write::transaction(ctx.db, |txn| async move {
         let txn = &*txn;
-        let account = insert_account(txn, new, actor.account_id()).await?;
-        audit::record(
-            txn,
-            client,
-            Entry::about(
-                &account,
-                action::ACCOUNT_CREATED,
-                Some(format!(
-                    "by account {:?}; roles: {}",
-                    actor.account_id(),
-                    grants.join(", ")
-                )),
-            ),
-        )
-        .await?;
-        Ok(account)
+        let how = format!(
+            "by account {:?}; roles: {}",
+            actor.account_id(),
+            grants.join(", ")
+        );
+        insert_account(txn, client, new, actor.account_id(), how).await
     })
     .await
 }
@@ -353,17 +348,8 @@ async fn register_new(
     let new = &prepare_account(ctx.auth, input).await?;
     write::transaction(ctx.db, |txn| async move {
         let txn = &*txn;
-        let account = insert_account(txn, new, None).await?;
-        audit::record(
-            txn,
-            client,
-            Entry::about(
-                &account,
-                action::ACCOUNT_CREATED,
-                Some("self-registered citizen".into()),
-            ),
-        )
-        .await?;
+        let how = "self-registered citizen".to_owned();
+        let account = insert_account(txn, client, new, None, how).await?;
         idempotency::record(claim, txn, Some(account.id), serde_json::json!({})).await?;
         Ok(account.id)
     })
