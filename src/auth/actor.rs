@@ -11,6 +11,18 @@ pub struct Grant {
     pub township_id: Option<i64>,
 }
 
+impl Grant {
+    /// A role with no scope (admins, county-wide supervisors, deputies, citizens).
+    pub fn unscoped(role: Role) -> Self {
+        Grant {
+            role,
+            station_id: None,
+            department_id: None,
+            township_id: None,
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Principal {
     pub account_id: i64,
@@ -141,12 +153,7 @@ mod tests {
     }
 
     fn grant(role: Role) -> Grant {
-        Grant {
-            role,
-            station_id: None,
-            department_id: None,
-            township_id: None,
-        }
+        Grant::unscoped(role)
     }
 
     #[test]

@@ -5,6 +5,13 @@ use crate::error::{AppError, AppResult};
 pub struct Phone(String);
 
 impl Phone {
+    /// An optional number as stored: absent stays absent, present must parse.
+    pub fn parse_optional(field: &str, raw: Option<&str>) -> AppResult<Option<String>> {
+        raw.map(|p| Phone::parse(field, p))
+            .transpose()
+            .map(|phone| phone.map(Phone::into_string))
+    }
+
     /// Accepts spaces, dashes and a +86 / 0086 / 86 prefix; stores the 11 digits.
     pub fn parse(field: &str, raw: &str) -> AppResult<Phone> {
         let digits: String = raw

@@ -80,12 +80,7 @@ mod tests {
     }
 
     fn grant(role: Role) -> Grant {
-        Grant {
-            role,
-            station_id: None,
-            department_id: None,
-            township_id: None,
-        }
+        Grant::unscoped(role)
     }
 
     fn event(topic: &str) -> LiveEvent {

@@ -411,40 +411,55 @@ fn descend(
     found
 }
 
-/// Whether a value (a variable's) holds a control character; `path` then names where.
-fn control_in_value(value: &Value, path: &mut String) -> bool {
-    match value {
-        Value::String(s) => has_control_character(s),
-        Value::List(items) => items.iter().enumerate().any(|(index, item)| {
-            descend(path, format_args!("[{index}]"), |path| {
-                control_in_value(item, path)
-            })
-        }),
-        Value::Object(map) => map.iter().any(|(key, item)| {
-            descend(path, format_args!(".{key}"), |path| {
-                control_in_value(item, path)
-            })
-        }),
-        _ => false,
+/// The parts of an input value the control-character walk looks into, alike for a
+/// variable's value and a literal of the document (which may also hold variables).
+enum Input<'a, V> {
+    Text(&'a str),
+    List(&'a [V]),
+    Object(&'a async_graphql::indexmap::IndexMap<Name, V>),
+    Other,
+}
+
+trait InputValue: Sized {
+    fn input(&self) -> Input<'_, Self>;
+}
+
+impl InputValue for Value {
+    fn input(&self) -> Input<'_, Self> {
+        match self {
+            Value::String(s) => Input::Text(s),
+            Value::List(items) => Input::List(items),
+            Value::Object(map) => Input::Object(map),
+            _ => Input::Other,
+        }
     }
 }
 
-/// The same for a literal of the document (which may also hold variables).
-fn control_in_literal(value: &async_graphql_value::Value, path: &mut String) -> bool {
-    use async_graphql_value::Value as Literal;
-    match value {
-        Literal::String(s) => has_control_character(s),
-        Literal::List(items) => items.iter().enumerate().any(|(index, item)| {
+impl InputValue for async_graphql_value::Value {
+    fn input(&self) -> Input<'_, Self> {
+        use async_graphql_value::Value as Literal;
+        match self {
+            Literal::String(s) => Input::Text(s),
+            Literal::List(items) => Input::List(items),
+            Literal::Object(map) => Input::Object(map),
+            _ => Input::Other,
+        }
+    }
+}
+
+/// Whether a value holds a control character; `path` then names where.
+fn control_in<V: InputValue>(value: &V, path: &mut String) -> bool {
+    match value.input() {
+        Input::Text(s) => has_control_character(s),
+        Input::List(items) => items.iter().enumerate().any(|(index, item)| {
             descend(path, format_args!("[{index}]"), |path| {
-                control_in_literal(item, path)
+                control_in(item, path)
             })
         }),
-        Literal::Object(map) => map.iter().any(|(key, item)| {
-            descend(path, format_args!(".{key}"), |path| {
-                control_in_literal(item, path)
-            })
+        Input::Object(map) => map.iter().any(|(key, item)| {
+            descend(path, format_args!(".{key}"), |path| control_in(item, path))
         }),
-        _ => false,
+        Input::Other => false,
     }
 }
 
@@ -469,7 +484,7 @@ fn control_in_set(set: &SelectionSet) -> Option<String> {
             .chain(directives.iter().flat_map(|d| d.node.arguments.iter()));
         for (name, value) in all_arguments {
             let mut path = name.node.to_string();
-            if control_in_literal(&value.node, &mut path) {
+            if control_in(&value.node, &mut path) {
                 return Some(path);
             }
         }
@@ -488,7 +503,7 @@ pub fn find_control_character(
 ) -> Option<String> {
     for (name, value) in variables.iter() {
         let mut path = format!("${name}");
-        if control_in_value(value, &mut path) {
+        if control_in(value, &mut path) {
             return Some(path);
         }
     }
@@ -496,7 +511,7 @@ pub fn find_control_character(
         for definition in &operation.node.variable_definitions {
             if let Some(default) = &definition.node.default_value {
                 let mut path = format!("${}", definition.node.name.node);
-                if control_in_value(&default.node, &mut path) {
+                if control_in(&default.node, &mut path) {
                     return Some(path);
                 }
             }

@@ -2,6 +2,7 @@
 use async_graphql::Context;
 
 use crate::auth::Actor;
+use crate::domain::node_id::{NodeId, NodeKind};
 use crate::domain::page::PageRequest;
 use crate::error::{AppError, AppResult};
 use crate::service::Ctx;
@@ -56,4 +57,27 @@ pub fn idempotency_key(ctx: &Context<'_>, argument: Option<String>) -> AppResult
         argument,
         ctx.data_opt::<crate::service::support::idempotency::HeaderKey>(),
     )
+}
+
+/// An optional ID argument that must name a node of `kind`, decoded (BAD_USER_INPUT on
+/// `field` otherwise).
+pub fn optional_id(
+    field: &str,
+    id: Option<&async_graphql::ID>,
+    kind: NodeKind,
+) -> AppResult<Option<i64>> {
+    NodeId::decode_optional(field, id.map(|id| id.as_str()), kind)
+}
+
+// The places a list filter may name, each decoded (and blamed) under one field name.
+pub fn filter_deputy(id: Option<&async_graphql::ID>) -> AppResult<Option<i64>> {
+    optional_id("filter.deputyId", id, NodeKind::Deputy)
+}
+
+pub fn filter_station(id: Option<&async_graphql::ID>) -> AppResult<Option<i64>> {
+    optional_id("filter.stationId", id, NodeKind::Station)
+}
+
+pub fn filter_township(id: Option<&async_graphql::ID>) -> AppResult<Option<i64>> {
+    optional_id("filter.townshipId", id, NodeKind::Township)
 }

@@ -31,12 +31,16 @@ fn has_code(error: &ServerError) -> bool {
         .is_some_and(|e| e.get("code").is_some())
 }
 
+fn set_code(error: &mut ServerError, code: &str) {
+    error
+        .extensions
+        .get_or_insert_with(Default::default)
+        .set("code", Value::from(code));
+}
+
 fn with_code(mut error: ServerError, code: &str) -> ServerError {
     if !has_code(&error) {
-        error
-            .extensions
-            .get_or_insert_with(Default::default)
-            .set("code", Value::from(code));
+        set_code(&mut error, code);
     }
     error
 }
@@ -70,10 +74,7 @@ pub fn code_request_errors(response: &mut Response) {
             tracing::warn!(message = %error.message, "uncoded request error");
             "BAD_REQUEST"
         };
-        error
-            .extensions
-            .get_or_insert_with(Default::default)
-            .set("code", Value::from(code));
+        set_code(error, code);
     }
 }
 
@@ -145,29 +146,20 @@ impl Extension for ErrorCodesExtension {
                 error.message =
                     "订阅须经 WebSocket (subscriptions are served on /graphql/ws, graphql-transport-ws)"
                         .to_owned();
-                error
-                    .extensions
-                    .get_or_insert_with(Default::default)
-                    .set("code", Value::from("OPERATION_NOT_SUPPORTED"));
+                set_code(error, "OPERATION_NOT_SUPPORTED");
                 continue;
             }
             // The engine's own coercion of arguments and variables met during execution:
             // the client's input is at fault, and the message names only the input.
             if !has_code(error) && is_input_coercion(&error.message) {
-                error
-                    .extensions
-                    .get_or_insert_with(Default::default)
-                    .set("code", Value::from("BAD_USER_INPUT"));
+                set_code(error, "BAD_USER_INPUT");
                 continue;
             }
             if !has_code(error) {
                 tracing::error!(message = %error.message, path = ?error.path, "uncoded resolver error masked");
                 error.message = INTERNAL_MESSAGE.to_owned();
                 error.source = None;
-                error
-                    .extensions
-                    .get_or_insert_with(Default::default)
-                    .set("code", Value::from("INTERNAL"));
+                set_code(error, "INTERNAL");
             }
         }
         response
@@ -219,12 +211,10 @@ impl Extension for NoIntrospectionExtension {
     ) -> ServerResult<ExecutableDocument> {
         let document = next.run(ctx, query, variables).await?;
         if asks_for_introspection(&document) {
-            let mut error = ServerError::new("introspection is disabled", None);
-            error
-                .extensions
-                .get_or_insert_with(Default::default)
-                .set("code", Value::from("GRAPHQL_VALIDATION_FAILED"));
-            return Err(error);
+            return Err(coded(
+                "introspection is disabled",
+                "GRAPHQL_VALIDATION_FAILED",
+            ));
         }
         Ok(document)
     }
@@ -242,10 +232,7 @@ pub const CREDENTIAL_FIELDS: &[&str] = &[
 
 fn coded(message: impl Into<String>, code: &str) -> ServerError {
     let mut error = ServerError::new(message, None);
-    error
-        .extensions
-        .get_or_insert_with(Default::default)
-        .set("code", Value::from(code));
+    set_code(&mut error, code);
     error
 }
 

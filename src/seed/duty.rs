@@ -3,11 +3,11 @@
 //! published showcase stories.
 use chrono::{Duration, NaiveDate, TimeZone, Utc};
 use entity::*;
-use sea_orm::{ConnectionTrait, EntityTrait, QueryOrder, Set};
+use sea_orm::{ConnectionTrait, Set};
 
 use super::data;
-use super::insert_all;
 use super::rng::SeedRng;
+use super::{all_in_order, insert_all};
 use crate::error::AppResult;
 
 const SEED: u64 = 0x2025_0000_d07f;
@@ -80,18 +80,10 @@ impl Builder {
 
 pub async fn seed<C: ConnectionTrait>(db: &C) -> AppResult<DutyReport> {
     let mut rng = SeedRng::new(SEED);
-    let deputies = deputy::Entity::find()
-        .order_by_asc(deputy::Column::Id)
-        .all(db)
-        .await?;
-    let assignments = deputy_station::Entity::find()
-        .order_by_asc(deputy_station::Column::Id)
-        .all(db)
-        .await?;
-    let stations = station::Entity::find()
-        .order_by_asc(station::Column::Id)
-        .all(db)
-        .await?;
+    let deputies = all_in_order::<deputy::Entity, _>(db, deputy::Column::Id).await?;
+    let assignments =
+        all_in_order::<deputy_station::Entity, _>(db, deputy_station::Column::Id).await?;
+    let stations = all_in_order::<station::Entity, _>(db, station::Column::Id).await?;
     let station_of = |deputy_id: i64| {
         assignments
             .iter()

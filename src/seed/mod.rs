@@ -11,7 +11,7 @@ mod rng;
 use chrono::{DateTime, TimeZone, Utc};
 use sea_orm::{
     ActiveModelTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, EntityTrait,
-    IntoActiveModel, PaginatorTrait, TransactionTrait,
+    IntoActiveModel, PaginatorTrait, QueryOrder, TransactionTrait,
 };
 
 use crate::error::AppResult;
@@ -60,6 +60,16 @@ pub fn epoch() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0)
         .single()
         .unwrap_or_default()
+}
+
+/// Every row of a seeded table in `order` (its id), so that what later steps derive
+/// from the rows is the same on every run.
+pub(crate) async fn all_in_order<E, C>(db: &C, order: E::Column) -> AppResult<Vec<E::Model>>
+where
+    E: EntityTrait,
+    C: ConnectionTrait,
+{
+    Ok(E::find().order_by_asc(order).all(db).await?)
 }
 
 /// Writes rows in batches small enough for SQLite's bound-parameter limit.

@@ -7,12 +7,12 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use entity::*;
-use sea_orm::{ConnectionTrait, EntityTrait, QueryOrder, Set};
+use sea_orm::{ConnectionTrait, EntityTrait, Set};
 
 use super::data;
 use super::duty::{is_exemplary, YEAR};
-use super::insert_all;
 use super::rng::SeedRng;
+use super::{all_in_order, insert_all};
 use crate::domain::calendar::china;
 use crate::domain::tracking;
 use crate::error::AppResult;
@@ -79,14 +79,9 @@ struct Plan {
 
 pub async fn seed<C: ConnectionTrait>(db: &C) -> AppResult<PetitionReport> {
     let mut rng = SeedRng::new(SEED);
-    let stations = station::Entity::find()
-        .order_by_asc(station::Column::Id)
-        .all(db)
-        .await?;
-    let assignments = deputy_station::Entity::find()
-        .order_by_asc(deputy_station::Column::Id)
-        .all(db)
-        .await?;
+    let stations = all_in_order::<station::Entity, _>(db, station::Column::Id).await?;
+    let assignments =
+        all_in_order::<deputy_station::Entity, _>(db, deputy_station::Column::Id).await?;
     let departments: HashMap<String, i64> = department::Entity::find()
         .all(db)
         .await?

@@ -2,7 +2,7 @@ use async_graphql::{Context, InputObject, Object, ID};
 
 use crate::domain::node_id::{NodeId, NodeKind};
 use crate::error::AppResult;
-use crate::graphql::context::service_ctx;
+use crate::graphql::context::{optional_id, service_ctx};
 use crate::graphql::types::enums::Role;
 use crate::graphql::types::{Account, AuthPayload};
 use crate::service::accounts;
@@ -25,11 +25,7 @@ pub struct RoleGrantInput {
 
 impl RoleGrantInput {
     fn to_spec(&self) -> AppResult<GrantSpec> {
-        let id = |field: &str, id: &Option<ID>, kind| {
-            id.as_ref()
-                .map(|id| NodeId::decode_as(field, id, kind))
-                .transpose()
-        };
+        let id = |field: &str, id: &Option<ID>, kind| optional_id(field, id.as_ref(), kind);
         Ok(GrantSpec {
             role: self.role.into(),
             station_id: id("stationId", &self.station_id, NodeKind::Station)?,
@@ -134,10 +130,7 @@ impl AccountMutation {
             display_name: input.display_name,
             phone: input.phone,
             password: input.password,
-            deputy_id: input
-                .deputy_id
-                .map(|id| NodeId::decode_as("deputyId", &id, NodeKind::Deputy))
-                .transpose()?,
+            deputy_id: optional_id("deputyId", input.deputy_id.as_ref(), NodeKind::Deputy)?,
             grants,
         };
         Ok(Account(

@@ -2,7 +2,7 @@ use async_graphql::{Context, InputObject, Object, ID};
 
 use crate::domain::node_id::{NodeId, NodeKind};
 use crate::error::AppResult;
-use crate::graphql::context::{service_ctx, state};
+use crate::graphql::context::{optional_id, service_ctx, state};
 use crate::graphql::types::enums::{
     CongressLevel, DepartmentLevel, Gender, LiaisonKind, StationKind, TermStatus,
 };
@@ -65,10 +65,7 @@ impl DeputyDetailsInput {
             name: self.name,
             gender: self.gender.into(),
             level: self.level.into(),
-            township_id: self
-                .township_id
-                .map(|id| NodeId::decode_as("townshipId", &id, NodeKind::Township))
-                .transpose()?,
+            township_id: optional_id("townshipId", self.township_id.as_ref(), NodeKind::Township)?,
             is_leading_cadre: self.is_leading_cadre,
             term_status: self.term_status.into(),
             is_sc_member: self.is_standing_committee_member,

@@ -1,8 +1,8 @@
 use async_graphql::{Context, Object, ID};
 
-use crate::domain::node_id::{NodeId, NodeKind};
+use crate::domain::node_id::NodeKind;
 use crate::graphql::connection::{to_connection, Conn};
-use crate::graphql::context::{page_request, service_ctx};
+use crate::graphql::context::{optional_id, page_request, service_ctx};
 use crate::graphql::types::{Account, AuditEntry};
 use crate::service::accounts::{self, admin as account_admin};
 use crate::service::support::audit;
@@ -48,9 +48,7 @@ impl AccountQuery {
     ) -> async_graphql::Result<Conn<AuditEntry>> {
         let request = page_request(ctx, first, after, last, before)?;
         let filter = audit::AuditFilter {
-            account_id: account_id
-                .map(|id| NodeId::decode_as("accountId", &id, NodeKind::Account))
-                .transpose()?,
+            account_id: optional_id("accountId", account_id.as_ref(), NodeKind::Account)?,
             action,
         };
         let page = audit::list(&service_ctx(ctx)?, &filter, &request).await?;

@@ -1,10 +1,12 @@
 use async_graphql::{Context, InputObject, Object, ID};
 
-use crate::domain::node_id::{NodeId, NodeKind};
+use crate::domain::node_id::NodeKind;
 use crate::domain::pairing_rules::{self as rules, Gap};
 use crate::error::AppError;
 use crate::graphql::connection::{to_connection, Conn};
-use crate::graphql::context::{page_request, service_ctx, state};
+use crate::graphql::context::{
+    filter_deputy, filter_station, filter_township, optional_id, page_request, service_ctx, state,
+};
 use crate::graphql::loaders::DeputyLoader;
 use crate::graphql::types::duty::{
     Activity, Campaign, ComplianceRollup, CoverageGap, CoverageGapKind, Pairing,
@@ -36,10 +38,6 @@ pub struct ShowcaseFilterInput {
     pub deputy_id: Option<ID>,
 }
 
-fn id_of(field: &str, id: Option<&ID>, kind: NodeKind) -> Result<Option<i64>, AppError> {
-    id.map(|id| NodeId::decode_as(field, id, kind)).transpose()
-}
-
 #[Object]
 impl DutyQuery {
     /// Pairings (三联结对, 包联), optionally of one kind or one deputy.
@@ -59,7 +57,7 @@ impl DutyQuery {
         let request = page_request(ctx, first, after, last, before)?;
         let filter = pairings::PairingFilter {
             kind: kind.map(Into::into),
-            deputy_id: id_of("deputyId", deputy_id.as_ref(), NodeKind::Deputy)?,
+            deputy_id: optional_id("deputyId", deputy_id.as_ref(), NodeKind::Deputy)?,
             active_only,
         };
         Ok(to_connection(
@@ -133,15 +131,11 @@ impl DutyQuery {
         let request = page_request(ctx, first, after, last, before)?;
         let f = filter.unwrap_or_default();
         let filter = activities::ActivityFilter {
-            deputy_id: id_of("filter.deputyId", f.deputy_id.as_ref(), NodeKind::Deputy)?,
-            station_id: id_of("filter.stationId", f.station_id.as_ref(), NodeKind::Station)?,
-            township_id: id_of(
-                "filter.townshipId",
-                f.township_id.as_ref(),
-                NodeKind::Township,
-            )?,
+            deputy_id: filter_deputy(f.deputy_id.as_ref())?,
+            station_id: filter_station(f.station_id.as_ref())?,
+            township_id: filter_township(f.township_id.as_ref())?,
             kind: f.kind.map(Into::into),
-            campaign_id: id_of(
+            campaign_id: optional_id(
                 "filter.campaignId",
                 f.campaign_id.as_ref(),
                 NodeKind::Campaign,
@@ -186,13 +180,9 @@ impl DutyQuery {
         let request = page_request(ctx, first, after, last, before)?;
         let f = filter.unwrap_or_default();
         let filter = stories::FeedFilter {
-            township_id: id_of(
-                "filter.townshipId",
-                f.township_id.as_ref(),
-                NodeKind::Township,
-            )?,
-            station_id: id_of("filter.stationId", f.station_id.as_ref(), NodeKind::Station)?,
-            deputy_id: id_of("filter.deputyId", f.deputy_id.as_ref(), NodeKind::Deputy)?,
+            township_id: filter_township(f.township_id.as_ref())?,
+            station_id: filter_station(f.station_id.as_ref())?,
+            deputy_id: filter_deputy(f.deputy_id.as_ref())?,
         };
         Ok(to_connection(
             stories::feed(&state(ctx)?.db, &filter, &request).await?,
@@ -229,8 +219,8 @@ impl DutyQuery {
         month: Option<u32>,
     ) -> async_graphql::Result<ComplianceRollup> {
         let scope = match (
-            id_of("stationId", station_id.as_ref(), NodeKind::Station)?,
-            id_of("townshipId", township_id.as_ref(), NodeKind::Township)?,
+            optional_id("stationId", station_id.as_ref(), NodeKind::Station)?,
+            optional_id("townshipId", township_id.as_ref(), NodeKind::Township)?,
         ) {
             (Some(s), None) => Scope::Station(s),
             (None, Some(t)) => Scope::Township(t),

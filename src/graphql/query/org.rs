@@ -1,8 +1,8 @@
 use async_graphql::{Context, InputObject, Object, ID};
 
-use crate::domain::node_id::{NodeId, NodeKind};
+use crate::domain::node_id::NodeKind;
 use crate::graphql::connection::{to_connection, Conn};
-use crate::graphql::context::{page_request, state};
+use crate::graphql::context::{filter_station, filter_township, optional_id, page_request, state};
 use crate::graphql::types::enums::{CongressLevel, DepartmentLevel, StationKind};
 use crate::graphql::types::{Department, Deputy, Station, Township};
 use crate::service::org::{self, DepartmentFilter, DeputyFilter, StationFilter};
@@ -18,14 +18,6 @@ pub struct DeputyFilterInput {
     pub township_id: Option<ID>,
     /// Part of the name (姓名包含).
     pub name: Option<String>,
-}
-
-fn optional_id(
-    field: &str,
-    id: Option<&ID>,
-    kind: NodeKind,
-) -> crate::error::AppResult<Option<i64>> {
-    id.map(|id| NodeId::decode_as(field, id, kind)).transpose()
 }
 
 #[Object]
@@ -86,16 +78,8 @@ impl OrgQuery {
         let input = filter.unwrap_or_default();
         let filter = DeputyFilter {
             level: input.level.map(Into::into),
-            station_id: optional_id(
-                "filter.stationId",
-                input.station_id.as_ref(),
-                NodeKind::Station,
-            )?,
-            township_id: optional_id(
-                "filter.townshipId",
-                input.township_id.as_ref(),
-                NodeKind::Township,
-            )?,
+            station_id: filter_station(input.station_id.as_ref())?,
+            township_id: filter_township(input.township_id.as_ref())?,
             name: input.name,
         };
         let page = org::deputies(&state(ctx)?.db, &filter, &request).await?;

@@ -2,7 +2,7 @@ use async_graphql::{Context, Object, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 
 use super::enums::Role;
-use super::{load_many, load_one, Department, Deputy, Station, Township};
+use super::{load_many, load_opt, Department, Deputy, Station, Township};
 use crate::domain::mask;
 use crate::domain::node_id::{NodeId, NodeKind};
 use crate::graphql::context::actor;
@@ -45,10 +45,9 @@ impl Account {
     }
     /// The deputy record a deputy account speaks for.
     async fn deputy(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Deputy>> {
-        match self.0.deputy_id {
-            Some(id) => Ok(load_one::<DeputyLoader>(ctx, id).await?.map(Deputy)),
-            None => Ok(None),
-        }
+        Ok(load_opt::<DeputyLoader>(ctx, self.0.deputy_id)
+            .await?
+            .map(Deputy))
     }
     /// Roles with their scopes (a short list, not paginated).
     async fn roles(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<RoleGrant>> {
@@ -70,24 +69,21 @@ impl RoleGrant {
     }
     /// Station staff: the station.
     async fn station(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Station>> {
-        match self.0.station_id {
-            Some(id) => Ok(load_one::<StationLoader>(ctx, id).await?.map(Station)),
-            None => Ok(None),
-        }
+        Ok(load_opt::<StationLoader>(ctx, self.0.station_id)
+            .await?
+            .map(Station))
     }
     /// Department handlers: the department.
     async fn department(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Department>> {
-        match self.0.department_id {
-            Some(id) => Ok(load_one::<DepartmentLoader>(ctx, id).await?.map(Department)),
-            None => Ok(None),
-        }
+        Ok(load_opt::<DepartmentLoader>(ctx, self.0.department_id)
+            .await?
+            .map(Department))
     }
     /// Township-scoped supervisors: the township (null means county-wide).
     async fn township(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Township>> {
-        match self.0.township_id {
-            Some(id) => Ok(load_one::<TownshipLoader>(ctx, id).await?.map(Township)),
-            None => Ok(None),
-        }
+        Ok(load_opt::<TownshipLoader>(ctx, self.0.township_id)
+            .await?
+            .map(Township))
     }
     async fn granted_at(&self) -> DateTime<Utc> {
         self.0.granted_at
@@ -131,10 +127,9 @@ impl AuditEntry {
         self.0.login.as_deref()
     }
     async fn account(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Account>> {
-        match self.0.account_id {
-            Some(id) => Ok(load_one::<AccountLoader>(ctx, id).await?.map(Account)),
-            None => Ok(None),
-        }
+        Ok(load_opt::<AccountLoader>(ctx, self.0.account_id)
+            .await?
+            .map(Account))
     }
     async fn detail(&self) -> Option<&str> {
         self.0.detail.as_deref()

@@ -34,6 +34,17 @@ where
     loader.load_one(key).await
 }
 
+/// Loads an optional to-one relation: no key, no row.
+pub async fn load_opt<L>(ctx: &Context<'_>, key: Option<i64>) -> AppResult<Option<L::Value>>
+where
+    L: Loader<i64, Error = AppError>,
+{
+    match key {
+        Some(key) => load_one::<L>(ctx, key).await,
+        None => Ok(None),
+    }
+}
+
 /// Loads a to-many relation through the request's DataLoader (empty when none).
 pub(crate) async fn load_many<L, T>(ctx: &Context<'_>, key: i64) -> AppResult<Vec<T>>
 where

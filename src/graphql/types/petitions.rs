@@ -5,7 +5,7 @@ use super::enums::{
     Adoption, Channel, DepartmentRole, ForwardStatus, HandlingLevel, PetitionState, Satisfaction,
     SuggestionStatus, Urgency,
 };
-use super::{load_many, load_one, Department, Deputy, Station, Township};
+use super::{load_many, load_one, load_opt, Department, Deputy, Station, Township};
 use crate::domain::mask;
 use crate::domain::node_id::{NodeId, NodeKind};
 use crate::error::AppResult;
@@ -67,28 +67,24 @@ impl Petition {
         })
     }
     async fn deputy(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Deputy>> {
-        match self.model.deputy_id {
-            Some(id) => Ok(load_one::<DeputyLoader>(ctx, id).await?.map(Deputy)),
-            None => Ok(None),
-        }
+        Ok(load_opt::<DeputyLoader>(ctx, self.model.deputy_id)
+            .await?
+            .map(Deputy))
     }
     async fn station(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Station>> {
-        match self.model.station_id {
-            Some(id) => Ok(load_one::<StationLoader>(ctx, id).await?.map(Station)),
-            None => Ok(None),
-        }
+        Ok(load_opt::<StationLoader>(ctx, self.model.station_id)
+            .await?
+            .map(Station))
     }
     async fn township(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Township>> {
-        match self.model.township_id {
-            Some(id) => Ok(load_one::<TownshipLoader>(ctx, id).await?.map(Township)),
-            None => Ok(None),
-        }
+        Ok(load_opt::<TownshipLoader>(ctx, self.model.township_id)
+            .await?
+            .map(Township))
     }
     async fn category(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Category>> {
-        match self.model.category_id {
-            Some(id) => Ok(load_one::<CategoryLoader>(ctx, id).await?.map(Category)),
-            None => Ok(None),
-        }
+        Ok(load_opt::<CategoryLoader>(ctx, self.model.category_id)
+            .await?
+            .map(Category))
     }
     async fn urgency(&self) -> Option<Urgency> {
         self.model.urgency.map(Into::into)
@@ -101,10 +97,11 @@ impl Petition {
         &self,
         ctx: &Context<'_>,
     ) -> async_graphql::Result<Option<Department>> {
-        match self.model.lead_department_id {
-            Some(id) => Ok(load_one::<DepartmentLoader>(ctx, id).await?.map(Department)),
-            None => Ok(None),
-        }
+        Ok(
+            load_opt::<DepartmentLoader>(ctx, self.model.lead_department_id)
+                .await?
+                .map(Department),
+        )
     }
     /// Every department involved (主办/协办), with its part.
     async fn departments(
@@ -200,10 +197,9 @@ impl PetitionEvent {
         self.0.actor_role.as_deref()
     }
     async fn department(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Department>> {
-        match self.0.department_id {
-            Some(id) => Ok(load_one::<DepartmentLoader>(ctx, id).await?.map(Department)),
-            None => Ok(None),
-        }
+        Ok(load_opt::<DepartmentLoader>(ctx, self.0.department_id)
+            .await?
+            .map(Department))
     }
     async fn note(&self) -> Option<&str> {
         self.0.note.as_deref()
@@ -286,10 +282,9 @@ impl Suggestion {
             .map(Deputy))
     }
     async fn department(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Department>> {
-        match self.0.department_id {
-            Some(id) => Ok(load_one::<DepartmentLoader>(ctx, id).await?.map(Department)),
-            None => Ok(None),
-        }
+        Ok(load_opt::<DepartmentLoader>(ctx, self.0.department_id)
+            .await?
+            .map(Department))
     }
     async fn submitted_at(&self) -> DateTime<Utc> {
         self.0.submitted_at

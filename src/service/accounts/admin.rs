@@ -2,10 +2,9 @@
 //! register themselves. Every change is audited.
 use chrono::Utc;
 use entity::{account, account_role, auth_session, department, deputy, station, township, Role};
-use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 
-use crate::auth::AuthKit;
+use crate::auth::{Actor, AuthKit, ClientInfo};
 use crate::db::paging::fetch_page;
 use crate::db::write;
 use crate::domain::page::{Page, PageRequest};
@@ -136,12 +135,7 @@ pub struct PreparedAccount {
 pub async fn prepare_account(kit: &AuthKit, input: NewAccount) -> AppResult<PreparedAccount> {
     let login = login::normalise(&input.login)?;
     let display_name = display_name(&input.display_name)?;
-    let phone = input
-        .phone
-        .as_deref()
-        .map(|p| Phone::parse("phone", p))
-        .transpose()?
-        .map(Phone::into_string);
+    let phone = Phone::parse_optional("phone", input.phone.as_deref())?;
     password_policy::check(&input.password, &login)?;
     if input.grants.is_empty() {
         return Err(AppError::bad_input(
@@ -182,11 +176,14 @@ pub async fn prepare_account(kit: &AuthKit, input: NewAccount) -> AppResult<Prep
 }
 
 /// Creates a prepared account without an actor check (CLI bootstrap); callers that act
-/// for a user go through [`create_account`].
+/// for a user go through [`create_account`]. Every creation is audited; `how` says who
+/// or what created it.
 pub async fn insert_account<C: ConnectionTrait>(
     db: &C,
+    client: &ClientInfo,
     new: &PreparedAccount,
     granted_by: Option<i64>,
+    how: String,
 ) -> AppResult<account::Model> {
     for (grant, _) in &new.grants {
         check_scope_exists(db, grant).await?;
@@ -224,6 +221,8 @@ pub async fn insert_account<C: ConnectionTrait>(
     for (grant, scope_key) in &new.grants {
         insert_grant(db, account.id, grant, scope_key.clone(), granted_by).await?;
     }
+    let entry = Entry::about(&account, action::ACCOUNT_CREATED, Some(how));
+    audit::record(db, client, entry).await?;
     Ok(account)
 }
 
@@ -255,6 +254,17 @@ fn describe(grant: &GrantSpec) -> String {
     format!("{:?} {scope}", grant.role)
 }
 
+/// The audit entry of a grant or revocation: which grant, by whom.
+fn role_change<'a>(
+    account: &'a account::Model,
+    what: &'static str,
+    grant: &GrantSpec,
+    actor: &Actor,
+) -> Entry<'a> {
+    let detail = format!("{} by account {:?}", describe(grant), actor.account_id());
+    Entry::about(account, what, Some(detail))
+}
+
 pub async fn create_account(ctx: &Ctx<'_>, input: NewAccount) -> AppResult<account::Model> {
     let (actor, client) = (ctx.actor, ctx.client);
     actor.require(actor.is_admin())?;
@@ -263,23 +273,12 @@ pub async fn create_account(ctx: &Ctx<'_>, input: NewAccount) -> AppResult<accou
     let new = &prepare_account(ctx.auth, input).await?;
     write::transaction(ctx.db, |txn| async move {
         let txn = &*txn;
-        let account = insert_account(txn, new, actor.account_id()).await?;
-        audit::record(
-            txn,
-            client,
-            Entry {
-                account_id: Some(account.id),
-                login: Some(&account.login),
-                action: action::ACCOUNT_CREATED,
-                detail: Some(format!(
-                    "by account {:?}; roles: {}",
-                    actor.account_id(),
-                    grants.join(", ")
-                )),
-            },
-        )
-        .await?;
-        Ok(account)
+        let how = format!(
+            "by account {:?}; roles: {}",
+            actor.account_id(),
+            grants.join(", ")
+        );
+        insert_account(txn, client, new, actor.account_id(), how).await
     })
     .await
 }
@@ -349,18 +348,8 @@ async fn register_new(
     let new = &prepare_account(ctx.auth, input).await?;
     write::transaction(ctx.db, |txn| async move {
         let txn = &*txn;
-        let account = insert_account(txn, new, None).await?;
-        audit::record(
-            txn,
-            client,
-            Entry {
-                account_id: Some(account.id),
-                login: Some(&account.login),
-                action: action::ACCOUNT_CREATED,
-                detail: Some("self-registered citizen".into()),
-            },
-        )
-        .await?;
+        let how = "self-registered citizen".to_owned();
+        let account = insert_account(txn, client, new, None, how).await?;
         idempotency::record(claim, txn, Some(account.id), serde_json::json!({})).await?;
         Ok(account.id)
     })
@@ -400,16 +389,7 @@ pub async fn grant_role(
         audit::record(
             txn,
             client,
-            Entry {
-                account_id: Some(account_id),
-                login: Some(&account.login),
-                action: action::ROLE_GRANTED,
-                detail: Some(format!(
-                    "{} by account {:?}",
-                    describe(grant),
-                    actor.account_id()
-                )),
-            },
+            role_change(&account, action::ROLE_GRANTED, grant, actor),
         )
         .await?;
         Ok(account)
@@ -440,16 +420,7 @@ pub async fn revoke_role(
         audit::record(
             txn,
             client,
-            Entry {
-                account_id: Some(account_id),
-                login: Some(&account.login),
-                action: action::ROLE_REVOKED,
-                detail: Some(format!(
-                    "{} by account {:?}",
-                    describe(grant),
-                    actor.account_id()
-                )),
-            },
+            role_change(&account, action::ROLE_REVOKED, grant, actor),
         )
         .await?;
         Ok(account)
@@ -511,12 +482,11 @@ pub async fn set_disabled(
         audit::record(
             txn,
             client,
-            Entry {
-                account_id: Some(account_id),
-                login: Some(&account.login),
-                action: what,
-                detail: Some(format!("by account {:?}", actor.account_id())),
-            },
+            Entry::about(
+                &account,
+                what,
+                Some(format!("by account {:?}", actor.account_id())),
+            ),
         )
         .await?;
         Ok(account)
@@ -531,16 +501,8 @@ pub async fn set_disabled(
 
 /// Ends every open session of a disabled account.
 async fn revoke_sessions<C: ConnectionTrait>(txn: &C, account_id: i64) -> AppResult<()> {
-    auth_session::Entity::update_many()
-        .col_expr(auth_session::Column::RevokedAt, Expr::value(Utc::now()))
-        .col_expr(
-            auth_session::Column::RevokedReason,
-            Expr::value(revoked_reason::ACCOUNT_DISABLED),
-        )
-        .filter(auth_session::Column::AccountId.eq(account_id))
-        .filter(auth_session::Column::RevokedAt.is_null())
-        .exec(txn)
-        .await?;
+    let open = auth_session::Column::AccountId.eq(account_id);
+    accounts::revoke_where(txn, open, revoked_reason::ACCOUNT_DISABLED).await?;
     Ok(())
 }
 

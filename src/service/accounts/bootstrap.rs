@@ -11,7 +11,6 @@ use crate::limits::rate_limit::RateLimiter;
 use crate::service::accounts::admin::{
     insert_account, prepare_account, GrantSpec, NewAccount, PreparedAccount,
 };
-use crate::service::support::audit::{self, action, Entry};
 
 /// An account to create from the command line: codes as an operator types them, and
 /// the password the command line read (never from its arguments).
@@ -134,19 +133,8 @@ async fn insert_audited(
     };
     write::transaction(db, |txn| async move {
         let txn = &*txn;
-        let account = insert_account(txn, new, None).await?;
-        audit::record(
-            txn,
-            cli,
-            Entry {
-                account_id: Some(account.id),
-                login: Some(&account.login),
-                action: action::ACCOUNT_CREATED,
-                detail: Some(format!("command line; role {role:?}")),
-            },
-        )
-        .await?;
-        Ok(account)
+        let how = format!("command line; role {role:?}");
+        insert_account(txn, cli, new, None, how).await
     })
     .await
 }

@@ -13,9 +13,10 @@ pub mod bootstrap;
 
 use chrono::{DateTime, Utc};
 use entity::{account, account_role, auth_session};
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, IntoCondition};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder, Set,
 };
 
 use crate::auth::token::{hash_refresh_token, new_refresh_token, AccessClaims};
@@ -142,9 +143,7 @@ pub async fn sign_in(ctx: &Ctx<'_>, raw_login: &str, password: &str) -> AppResul
             limits.sign_in_address_window,
         )
         .await;
-    if let Err(e) = by_address {
-        return Err(throttled(ctx, raw_login.trim(), "address", e).await);
-    }
+    unless_throttled(ctx, raw_login.trim(), "address", by_address).await?;
     let login = login::normalise(raw_login)?;
     // Failures are counted per login name, known or not, so that guessing at an
     // unknown account costs the same as at a real one.
@@ -158,27 +157,31 @@ pub async fn sign_in(ctx: &Ctx<'_>, raw_login: &str, password: &str) -> AppResul
             limits.sign_in_account_window,
         )
         .await;
-    if let Err(e) = by_login {
-        return Err(throttled(ctx, &login, "account", e).await);
-    }
+    unless_throttled(ctx, &login, "account", by_login).await?;
     let account = verified_account(ctx, &login, &account_key, password).await?;
     ctx.auth.limiter.reset(&account_key).await;
     open_audited_session(ctx, &account).await
 }
 
-/// Audits a sign-in refused by a rate limit; hands back the limit's error (or the
-/// database's, when the audit row cannot be written).
-async fn throttled(ctx: &Ctx<'_>, login: &str, limit: &str, error: AppError) -> AppError {
+/// A rate limit's verdict on a sign-in. A refusal is audited and handed back (or the
+/// database's error, when the audit row cannot be written).
+async fn unless_throttled(
+    ctx: &Ctx<'_>,
+    login: &str,
+    limit: &str,
+    verdict: AppResult<()>,
+) -> AppResult<()> {
+    let Err(error) = verdict else {
+        return Ok(());
+    };
     let entry = Entry {
         account_id: None,
         login: Some(login),
         action: action::SIGN_IN_THROTTLED,
         detail: Some(limit.into()),
     };
-    match audit::record_alone(ctx.db, ctx.client, entry).await {
-        Ok(()) => error,
-        Err(e) => e,
-    }
+    audit::record_alone(ctx.db, ctx.client, entry).await?;
+    Err(error)
 }
 
 /// The active account `login` names, if `password` is its password; otherwise the
@@ -226,12 +229,7 @@ async fn open_audited_session(ctx: &Ctx<'_>, account: &account::Model) -> AppRes
         audit::record(
             txn,
             ctx.client,
-            Entry {
-                account_id: Some(tokens.account.id),
-                login: Some(&tokens.account.login),
-                action: action::SIGN_IN,
-                detail: None,
-            },
+            Entry::about(&tokens.account, action::SIGN_IN, None),
         )
         .await?;
         Ok(tokens)
@@ -244,10 +242,20 @@ async fn revoke_family<C: ConnectionTrait>(
     family_id: &str,
     reason: &str,
 ) -> AppResult<u64> {
+    revoke_where(db, auth_session::Column::FamilyId.eq(family_id), reason).await
+}
+
+/// Revokes, for `reason`, the sessions still open among those `which` selects; how
+/// many it revoked.
+async fn revoke_where<C: ConnectionTrait>(
+    db: &C,
+    which: impl IntoCondition,
+    reason: &str,
+) -> AppResult<u64> {
     let result = auth_session::Entity::update_many()
         .col_expr(auth_session::Column::RevokedAt, Expr::value(Utc::now()))
         .col_expr(auth_session::Column::RevokedReason, Expr::value(reason))
-        .filter(auth_session::Column::FamilyId.eq(family_id))
+        .filter(which)
         .filter(auth_session::Column::RevokedAt.is_null())
         .exec(db)
         .await?;
@@ -353,12 +361,7 @@ pub async fn sign_out(ctx: &Ctx<'_>) -> AppResult<bool> {
         audit::record(
             txn,
             ctx.client,
-            Entry {
-                account_id: Some(principal.account_id),
-                login: Some(&principal.login),
-                action: action::SIGN_OUT,
-                detail: None,
-            },
+            Entry::by(principal, action::SIGN_OUT, None),
         )
         .await
     })
@@ -441,27 +444,18 @@ async fn store_password(
         account.password_hash = Set(hash.clone());
         account.password_changed_at = Set(Utc::now());
         account.update(txn).await?;
-        let revoked = auth_session::Entity::update_many()
-            .col_expr(auth_session::Column::RevokedAt, Expr::value(Utc::now()))
-            .col_expr(
-                auth_session::Column::RevokedReason,
-                Expr::value(revoked_reason::PASSWORD_CHANGED),
-            )
-            .filter(auth_session::Column::AccountId.eq(principal.account_id))
-            .filter(auth_session::Column::FamilyId.ne(own_family))
-            .filter(auth_session::Column::RevokedAt.is_null())
-            .exec(txn)
-            .await?
-            .rows_affected;
+        let others = Condition::all()
+            .add(auth_session::Column::AccountId.eq(principal.account_id))
+            .add(auth_session::Column::FamilyId.ne(own_family));
+        let revoked = revoke_where(txn, others, revoked_reason::PASSWORD_CHANGED).await?;
         audit::record(
             txn,
             ctx.client,
-            Entry {
-                account_id: Some(principal.account_id),
-                login: Some(&principal.login),
-                action: action::PASSWORD_CHANGED,
-                detail: Some(format!("{revoked} other sessions revoked")),
-            },
+            Entry::by(
+                principal,
+                action::PASSWORD_CHANGED,
+                Some(format!("{revoked} other sessions revoked")),
+            ),
         )
         .await
     })
@@ -606,10 +600,7 @@ pub async fn grants_by_accounts<C: ConnectionTrait>(
         .order_by_asc(account_role::Column::Id)
         .all(db)
         .await?;
-    let mut grouped: std::collections::HashMap<i64, Vec<account_role::Model>> =
-        std::collections::HashMap::new();
-    for row in rows {
-        grouped.entry(row.account_id).or_default().push(row);
-    }
-    Ok(grouped)
+    Ok(crate::service::support::group(
+        rows.into_iter().map(|g| (g.account_id, g)),
+    ))
 }

@@ -17,6 +17,7 @@ use crate::db::paging::fetch_page;
 use crate::db::write;
 use crate::domain::page::{Page, PageRequest};
 use crate::error::{conflict_as, AppError, AppResult};
+use crate::service::support::group;
 use crate::service::support::idempotency::{self, Claim};
 use crate::service::Ctx;
 
@@ -345,13 +346,9 @@ pub async fn by_deputies<C: ConnectionTrait>(
         .order_by_asc(activity_participant::Column::ActivityId)
         .all(db)
         .await?;
-    let mut grouped: HashMap<i64, Vec<activity::Model>> = HashMap::new();
-    for (link, act) in rows {
-        if let Some(act) = act {
-            grouped.entry(link.deputy_id).or_default().push(act);
-        }
-    }
-    Ok(grouped)
+    Ok(group(rows.into_iter().filter_map(|(link, act)| {
+        act.map(|act| (link.deputy_id, act))
+    })))
 }
 
 /// Participants of each activity (DataLoader batch).
@@ -365,13 +362,10 @@ pub async fn participants_of<C: ConnectionTrait>(
         .order_by_asc(activity_participant::Column::DeputyId)
         .all(db)
         .await?;
-    let mut grouped: HashMap<i64, Vec<deputy::Model>> = HashMap::new();
-    for (link, d) in rows {
-        if let Some(d) = d {
-            grouped.entry(link.activity_id).or_default().push(d);
-        }
-    }
-    Ok(grouped)
+    Ok(group(
+        rows.into_iter()
+            .filter_map(|(link, d)| d.map(|d| (link.activity_id, d))),
+    ))
 }
 
 /// Stations of each activity (DataLoader batch).
@@ -385,13 +379,10 @@ pub async fn stations_of<C: ConnectionTrait>(
         .order_by_asc(activity_station::Column::StationId)
         .all(db)
         .await?;
-    let mut grouped: HashMap<i64, Vec<station::Model>> = HashMap::new();
-    for (link, s) in rows {
-        if let Some(s) = s {
-            grouped.entry(link.activity_id).or_default().push(s);
-        }
-    }
-    Ok(grouped)
+    Ok(group(
+        rows.into_iter()
+            .filter_map(|(link, s)| s.map(|s| (link.activity_id, s))),
+    ))
 }
 
 #[derive(Debug, Clone)]

@@ -16,6 +16,7 @@ use crate::domain::compliance::{
     self, DutyRecord, Evidence, MonthCompliance, Rollup, YearCompliance,
 };
 use crate::error::{AppError, AppResult};
+use crate::service::support::group;
 use crate::service::Ctx;
 
 /// Deputies' performance is for the deputy, the staff of their stations, supervisors
@@ -54,102 +55,95 @@ pub async fn records<C: ConnectionTrait>(
     from: NaiveDate,
     to: NaiveDate,
 ) -> AppResult<HashMap<i64, Vec<DutyRecord>>> {
-    let mut out: HashMap<i64, Vec<DutyRecord>> = HashMap::new();
-    add_activities(db, deputy_ids, from, to, &mut out).await?;
+    let mut all = activities(db, deputy_ids, from, to).await?;
     let (from_ts, to_ts) = (day_start(from), day_start(to));
-    add_opinions(db, deputy_ids, from_ts, to_ts, &mut out).await?;
-    add_stories(db, deputy_ids, from_ts, to_ts, &mut out).await?;
-    Ok(out)
+    all.extend(opinions(db, deputy_ids, from_ts, to_ts).await?);
+    all.extend(stories(db, deputy_ids, from_ts, to_ts).await?);
+    Ok(group(all))
+}
+
+/// `column` in the half-open period [from, to), as every evidence query reads it.
+fn within<T: Into<sea_orm::Value>>(column: impl ColumnTrait, from: T, to: T) -> Condition {
+    Condition::all().add(column.gte(from)).add(column.lt(to))
 }
 
 /// The activities the deputies took part in.
-async fn add_activities<C: ConnectionTrait>(
+async fn activities<C: ConnectionTrait>(
     db: &C,
     ids: &[i64],
     from: NaiveDate,
     to: NaiveDate,
-    out: &mut HashMap<i64, Vec<DutyRecord>>,
-) -> AppResult<()> {
+) -> AppResult<Vec<(i64, DutyRecord)>> {
     let activities = activity_participant::Entity::find()
         .filter(activity_participant::Column::DeputyId.is_in(ids.to_vec()))
         .find_also_related(activity::Entity)
-        .filter(activity::Column::OccurredOn.gte(from))
-        .filter(activity::Column::OccurredOn.lt(to))
+        .filter(within(activity::Column::OccurredOn, from, to))
         .all(db)
         .await?;
-    for (link, act) in activities {
-        if let Some(act) = act {
-            out.entry(link.deputy_id).or_default().push(DutyRecord {
-                date: act.occurred_on,
-                evidence: Evidence::Activity(act.kind),
-            });
-        }
-    }
-    Ok(())
+    Ok(activities
+        .into_iter()
+        .filter_map(|(link, act)| {
+            let act = act?;
+            let evidence = Evidence::Activity(act.kind);
+            Some((link.deputy_id, record(act.occurred_on, evidence)))
+        })
+        .collect())
+}
+
+fn record(date: NaiveDate, evidence: Evidence) -> DutyRecord {
+    DutyRecord { date, evidence }
 }
 
 /// Opinion items the deputies collected (reception or visit) and suggestions made.
-async fn add_opinions<C: ConnectionTrait>(
+async fn opinions<C: ConnectionTrait>(
     db: &C,
     ids: &[i64],
     from_ts: DateTime<Utc>,
     to_ts: DateTime<Utc>,
-    out: &mut HashMap<i64, Vec<DutyRecord>>,
-) -> AppResult<()> {
+) -> AppResult<Vec<(i64, DutyRecord)>> {
     let items = petition::Entity::find()
         .filter(petition::Column::DeputyId.is_in(ids.to_vec()))
         .filter(petition::Column::Channel.is_in([Channel::DeputyVisit, Channel::StationReception]))
-        .filter(petition::Column::CollectedAt.gte(from_ts))
-        .filter(petition::Column::CollectedAt.lt(to_ts))
+        .filter(within(petition::Column::CollectedAt, from_ts, to_ts))
         .all(db)
         .await?;
-    for item in items {
-        if let Some(d) = item.deputy_id {
-            out.entry(d).or_default().push(DutyRecord {
-                date: local_date(item.collected_at),
-                evidence: Evidence::OpinionItem,
-            });
-        }
-    }
     let suggestions = suggestion::Entity::find()
         .filter(suggestion::Column::DeputyId.is_in(ids.to_vec()))
-        .filter(suggestion::Column::SubmittedAt.gte(from_ts))
-        .filter(suggestion::Column::SubmittedAt.lt(to_ts))
+        .filter(within(suggestion::Column::SubmittedAt, from_ts, to_ts))
         .all(db)
         .await?;
-    for s in suggestions {
-        out.entry(s.deputy_id).or_default().push(DutyRecord {
-            date: local_date(s.submitted_at),
-            evidence: Evidence::OpinionItem,
-        });
-    }
-    Ok(())
+    let items = items
+        .into_iter()
+        .filter_map(|item| Some((item.deputy_id?, item.collected_at)));
+    let suggestions = suggestions
+        .into_iter()
+        .map(|s| (s.deputy_id, s.submitted_at));
+    Ok(items
+        .chain(suggestions)
+        .map(|(d, at)| (d, record(local_date(at), Evidence::OpinionItem)))
+        .collect())
 }
 
 /// The deputies' stories published in the period.
-async fn add_stories<C: ConnectionTrait>(
+async fn stories<C: ConnectionTrait>(
     db: &C,
     ids: &[i64],
     from_ts: DateTime<Utc>,
     to_ts: DateTime<Utc>,
-    out: &mut HashMap<i64, Vec<DutyRecord>>,
-) -> AppResult<()> {
+) -> AppResult<Vec<(i64, DutyRecord)>> {
     let stories = story::Entity::find()
         .filter(story::Column::DeputyId.is_in(ids.to_vec()))
         .filter(story::Column::Status.eq(StoryStatus::Published))
-        .filter(story::Column::PublishedAt.gte(from_ts))
-        .filter(story::Column::PublishedAt.lt(to_ts))
+        .filter(within(story::Column::PublishedAt, from_ts, to_ts))
         .all(db)
         .await?;
-    for s in stories {
-        if let Some(at) = s.published_at {
-            out.entry(s.deputy_id).or_default().push(DutyRecord {
-                date: local_date(at),
-                evidence: Evidence::PublishedStory,
-            });
-        }
-    }
-    Ok(())
+    Ok(stories
+        .into_iter()
+        .filter_map(|s| {
+            let date = local_date(s.published_at?);
+            Some((s.deputy_id, record(date, Evidence::PublishedStory)))
+        })
+        .collect())
 }
 
 /// The resident assignments of each deputy, as (since, until) periods.
@@ -157,16 +151,14 @@ async fn residency<C: ConnectionTrait>(
     db: &C,
     ids: &[i64],
 ) -> AppResult<HashMap<i64, Vec<(NaiveDate, Option<NaiveDate>)>>> {
-    let mut out: HashMap<i64, Vec<(NaiveDate, Option<NaiveDate>)>> = HashMap::new();
-    for a in deputy_station::Entity::find()
+    let rows = deputy_station::Entity::find()
         .filter(deputy_station::Column::DeputyId.is_in(ids.iter().copied()))
         .filter(deputy_station::Column::IsResident.eq(true))
         .all(db)
-        .await?
-    {
-        out.entry(a.deputy_id).or_default().push((a.since, a.until));
-    }
-    Ok(out)
+        .await?;
+    Ok(group(
+        rows.into_iter().map(|a| (a.deputy_id, (a.since, a.until))),
+    ))
 }
 
 /// Whether any assignment covered part of the month.
@@ -373,14 +365,12 @@ pub async fn archive_counts<C: ConnectionTrait>(
     let activities = activity_participant::Entity::find()
         .filter(activity_participant::Column::DeputyId.eq(deputy_id))
         .inner_join(activity::Entity)
-        .filter(activity::Column::OccurredOn.gte(from))
-        .filter(activity::Column::OccurredOn.lt(to))
+        .filter(within(activity::Column::OccurredOn, from, to))
         .count(db)
         .await?;
     let opinion_items_collected = petition::Entity::find()
         .filter(petition::Column::DeputyId.eq(deputy_id))
-        .filter(petition::Column::CollectedAt.gte(from_ts))
-        .filter(petition::Column::CollectedAt.lt(to_ts))
+        .filter(within(petition::Column::CollectedAt, from_ts, to_ts))
         .count(db)
         .await?;
     let suggestions = || {
@@ -400,8 +390,7 @@ pub async fn archive_counts<C: ConnectionTrait>(
     let stories_published = story::Entity::find()
         .filter(story::Column::DeputyId.eq(deputy_id))
         .filter(story::Column::Status.eq(StoryStatus::Published))
-        .filter(story::Column::PublishedAt.gte(from_ts))
-        .filter(story::Column::PublishedAt.lt(to_ts))
+        .filter(within(story::Column::PublishedAt, from_ts, to_ts))
         .count(db)
         .await?;
     Ok(ArchiveCounts {

@@ -7,7 +7,7 @@ use entity::{
 };
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QuerySelect, Set,
+    QuerySelect, Select, Set,
 };
 
 use crate::auth::Actor;
@@ -15,6 +15,7 @@ use crate::db::write;
 use crate::domain::phone::Phone;
 use crate::domain::{deputy_code, scope};
 use crate::error::{conflict_as, AppError, AppResult};
+use crate::service::support::group;
 use crate::service::support::scope::{out_of_reach, station_authority};
 use crate::service::Ctx;
 
@@ -69,6 +70,18 @@ async fn station_or<C: ConnectionTrait>(db: &C, field: &str, id: i64) -> AppResu
         .ok_or_else(|| AppError::bad_input(field, "站点不存在 (no such station)"))
 }
 
+/// Station `id` (named by input `field`), when the actor may manage it.
+async fn managed_station<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    field: &str,
+    id: i64,
+) -> AppResult<station::Model> {
+    let station = station_or(db, field, id).await?;
+    actor.require(may_manage_station(actor, &station))?;
+    Ok(station)
+}
+
 /// The station of grid `grid_id`, when the actor may manage it (deputy–grid links).
 async fn managed_grid_station<C: ConnectionTrait>(
     db: &C,
@@ -79,9 +92,19 @@ async fn managed_grid_station<C: ConnectionTrait>(
         .one(db)
         .await?
         .ok_or_else(|| AppError::bad_input("gridId", "网格不存在 (no such grid)"))?;
-    let station = station_or(db, "gridId", grid.station_id).await?;
-    actor.require(may_manage_station(actor, &station))?;
-    Ok(station)
+    managed_station(db, actor, "gridId", grid.station_id).await
+}
+
+/// The deputy's assignment to the station, open or ended.
+fn assignment(deputy_id: i64, station_id: i64) -> Select<deputy_station::Entity> {
+    deputy_station::Entity::find()
+        .filter(deputy_station::Column::DeputyId.eq(deputy_id))
+        .filter(deputy_station::Column::StationId.eq(station_id))
+}
+
+/// The deputy's current (not ended) resident assignment to the station.
+fn open_residency(deputy_id: i64, station_id: i64) -> Select<deputy_station::Entity> {
+    assignment(deputy_id, station_id).filter(deputy_station::Column::Until.is_null())
 }
 
 async fn township_or<C: ConnectionTrait>(
@@ -217,8 +240,7 @@ pub async fn create_grid(
     let description = &description;
     write::transaction(db, |txn| async move {
         let txn = &*txn;
-        let station = station_or(txn, "stationId", station_id).await?;
-        actor.require(may_manage_station(actor, &station))?;
+        let station = managed_station(txn, actor, "stationId", station_id).await?;
         grid::ActiveModel {
             station_id: Set(station.id),
             name: Set(text("name", name, 64)?),
@@ -330,12 +352,7 @@ fn set_details(row: &mut deputy::ActiveModel, input: &DeputyInput) -> AppResult<
         64,
     )?);
     row.occupation = Set(optional_text("occupation", input.occupation.clone(), 128)?);
-    row.phone = Set(input
-        .phone
-        .as_deref()
-        .map(|p| Phone::parse("phone", p))
-        .transpose()?
-        .map(Phone::into_string));
+    row.phone = Set(Phone::parse_optional("phone", input.phone.as_deref())?);
     row.bio = Set(optional_text("bio", input.bio.clone(), 5000)?);
     Ok(())
 }
@@ -387,8 +404,7 @@ pub async fn assign_resident(
     let (db, actor) = (ctx.db, ctx.actor);
     write::transaction(db, |txn| async move {
         let txn = &*txn;
-        let station = station_or(txn, "stationId", station_id).await?;
-        actor.require(may_manage_station(actor, &station))?;
+        let station = managed_station(txn, actor, "stationId", station_id).await?;
         let deputy = assignable_deputy(txn, actor, &station, deputy_id).await?;
         let since = since.unwrap_or_else(|| crate::domain::calendar::local_date(Utc::now()));
         open_assignment(txn, deputy.id, station_id, since).await
@@ -427,11 +443,7 @@ async fn open_assignment<C: ConnectionTrait>(
     station_id: i64,
     since: NaiveDate,
 ) -> AppResult<deputy_station::Model> {
-    let existing = deputy_station::Entity::find()
-        .filter(deputy_station::Column::DeputyId.eq(deputy_id))
-        .filter(deputy_station::Column::StationId.eq(station_id))
-        .one(txn)
-        .await?;
+    let existing = assignment(deputy_id, station_id).one(txn).await?;
     match existing {
         Some(row) if row.until.is_none() => Err(AppError::Conflict(
             "该代表已驻此站 (already resident here)".into(),
@@ -465,12 +477,8 @@ pub async fn end_resident(
     let (db, actor) = (ctx.db, ctx.actor);
     write::transaction(db, |txn| async move {
         let txn = &*txn;
-        let station = station_or(txn, "stationId", station_id).await?;
-        actor.require(may_manage_station(actor, &station))?;
-        let row = deputy_station::Entity::find()
-            .filter(deputy_station::Column::DeputyId.eq(deputy_id))
-            .filter(deputy_station::Column::StationId.eq(station_id))
-            .filter(deputy_station::Column::Until.is_null())
+        managed_station(txn, actor, "stationId", station_id).await?;
+        let row = open_residency(deputy_id, station_id)
             .lock_exclusive()
             .one(txn)
             .await?
@@ -549,13 +557,7 @@ async fn require_resident<C: ConnectionTrait>(
     deputy_id: i64,
     station_id: i64,
 ) -> AppResult<()> {
-    let resident = deputy_station::Entity::find()
-        .filter(deputy_station::Column::DeputyId.eq(deputy_id))
-        .filter(deputy_station::Column::StationId.eq(station_id))
-        .filter(deputy_station::Column::Until.is_null())
-        .count(txn)
-        .await?
-        > 0;
+    let resident = open_residency(deputy_id, station_id).count(txn).await? > 0;
     if !resident {
         return Err(AppError::bad_input(
             "deputyId",
@@ -602,8 +604,7 @@ pub async fn create_liaison(ctx: &Ctx<'_>, input: LiaisonInput) -> AppResult<lia
     let input = &input;
     write::transaction(db, |txn| async move {
         let txn = &*txn;
-        let station = station_or(txn, "stationId", input.station_id).await?;
-        actor.require(may_manage_station(actor, &station))?;
+        let station = managed_station(txn, actor, "stationId", input.station_id).await?;
         if let Some(g) = input.grid_id {
             // A grid of another station answers as a missing one.
             grid::Entity::find_by_id(g)
@@ -617,12 +618,7 @@ pub async fn create_liaison(ctx: &Ctx<'_>, input: LiaisonInput) -> AppResult<lia
             grid_id: Set(input.grid_id),
             name: Set(text("name", &input.name, 64)?),
             kind: Set(input.kind),
-            phone: Set(input
-                .phone
-                .as_deref()
-                .map(|p| Phone::parse("phone", p))
-                .transpose()?
-                .map(Phone::into_string)),
+            phone: Set(Phone::parse_optional("phone", input.phone.as_deref())?),
             active: Set(true),
             created_at: Set(Utc::now()),
             ..Default::default()
@@ -688,12 +684,7 @@ pub async fn liaisons_by_station<C: ConnectionTrait>(
         .filter(liaison::Column::StationId.is_in(ids.iter().copied()))
         .all(db)
         .await?;
-    let mut grouped: std::collections::HashMap<i64, Vec<liaison::Model>> =
-        std::collections::HashMap::new();
-    for row in rows {
-        grouped.entry(row.station_id).or_default().push(row);
-    }
-    Ok(grouped)
+    Ok(group(rows.into_iter().map(|l| (l.station_id, l))))
 }
 
 pub async fn grid_deputies<C: ConnectionTrait>(
@@ -705,12 +696,8 @@ pub async fn grid_deputies<C: ConnectionTrait>(
         .find_also_related(deputy::Entity)
         .all(db)
         .await?;
-    let mut grouped: std::collections::HashMap<i64, Vec<deputy::Model>> =
-        std::collections::HashMap::new();
-    for (link, d) in rows {
-        if let Some(d) = d {
-            grouped.entry(link.grid_id).or_default().push(d);
-        }
-    }
-    Ok(grouped)
+    Ok(group(
+        rows.into_iter()
+            .filter_map(|(link, d)| d.map(|d| (link.grid_id, d))),
+    ))
 }

@@ -15,6 +15,7 @@ use sea_orm::{
 use crate::db::paging::fetch_page;
 use crate::domain::page::{Page, PageRequest};
 use crate::error::AppResult;
+use crate::service::support::group;
 
 #[derive(Debug, Default, Clone)]
 pub struct StationFilter {
@@ -229,14 +230,6 @@ pub async fn departments_by_ids<C: ConnectionTrait>(
     ids: &[i64],
 ) -> AppResult<HashMap<i64, department::Model>> {
     by_ids::<department::Entity, _>(db, department::Column::Id, ids, |m| m.id).await
-}
-
-fn group<T>(rows: impl IntoIterator<Item = (i64, T)>) -> HashMap<i64, Vec<T>> {
-    let mut grouped: HashMap<i64, Vec<T>> = HashMap::new();
-    for (key, row) in rows {
-        grouped.entry(key).or_default().push(row);
-    }
-    grouped
 }
 
 pub async fn stations_by_township<C: ConnectionTrait>(

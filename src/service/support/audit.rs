@@ -1,10 +1,10 @@
 //! The audit log: sign-ins, failures, role changes, revocations. Written by the
 //! account services; read by admins only.
 use chrono::Utc;
-use entity::audit_log;
+use entity::{account, audit_log};
 use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 
-use crate::auth::ClientInfo;
+use crate::auth::{ClientInfo, Principal};
 use crate::db::paging::fetch_page;
 use crate::db::write;
 use crate::domain::page::{Page, PageRequest};
@@ -33,6 +33,32 @@ pub struct Entry<'a> {
     pub login: Option<&'a str>,
     pub action: &'static str,
     pub detail: Option<String>,
+}
+
+impl<'a> Entry<'a> {
+    /// An entry about a known account, under its id and login.
+    pub fn about(
+        account: &'a account::Model,
+        action: &'static str,
+        detail: Option<String>,
+    ) -> Self {
+        Entry {
+            account_id: Some(account.id),
+            login: Some(&account.login),
+            action,
+            detail,
+        }
+    }
+
+    /// An entry about the signed-in caller's own account.
+    pub fn by(principal: &'a Principal, action: &'static str, detail: Option<String>) -> Self {
+        Entry {
+            account_id: Some(principal.account_id),
+            login: Some(&principal.login),
+            action,
+            detail,
+        }
+    }
 }
 
 pub async fn record<C: ConnectionTrait>(

@@ -4,3 +4,15 @@
 pub mod audit;
 pub mod idempotency;
 pub mod scope;
+
+use std::collections::HashMap;
+
+/// Rows grouped by a key (a DataLoader batch answering many parents at once), in the
+/// order they came.
+pub fn group<T>(rows: impl IntoIterator<Item = (i64, T)>) -> HashMap<i64, Vec<T>> {
+    let mut grouped: HashMap<i64, Vec<T>> = HashMap::new();
+    for (key, row) in rows {
+        grouped.entry(key).or_default().push(row);
+    }
+    grouped
+}

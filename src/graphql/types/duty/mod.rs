@@ -8,7 +8,7 @@ use async_graphql::{Context, Enum, Object, SimpleObject, ID};
 use super::enums::PairingKind;
 use super::related_page;
 use super::scalars::Date;
-use super::{load_one, Deputy, Station, Township};
+use super::{load_one, load_opt, Deputy, Station, Township};
 use crate::domain::compliance::{self as rules, DutyItem as DomainDutyItem};
 use crate::domain::node_id::{NodeId, NodeKind};
 use crate::graphql::connection::Conn;
@@ -37,17 +37,15 @@ impl Pairing {
     }
     /// The paired deputy (null for a township coverage).
     async fn junior(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Deputy>> {
-        match self.0.junior_deputy_id {
-            Some(id) => Ok(load_one::<DeputyLoader>(ctx, id).await?.map(Deputy)),
-            None => Ok(None),
-        }
+        Ok(load_opt::<DeputyLoader>(ctx, self.0.junior_deputy_id)
+            .await?
+            .map(Deputy))
     }
     /// The township a standing-committee leader covers (包联).
     async fn township(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Township>> {
-        match self.0.township_id {
-            Some(id) => Ok(load_one::<TownshipLoader>(ctx, id).await?.map(Township)),
-            None => Ok(None),
-        }
+        Ok(load_opt::<TownshipLoader>(ctx, self.0.township_id)
+            .await?
+            .map(Township))
     }
     async fn started_on(&self) -> Date {
         Date(self.0.started_on)
@@ -92,10 +90,9 @@ impl Activity {
         self.0.notes.as_deref()
     }
     async fn campaign(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Campaign>> {
-        match self.0.campaign_id {
-            Some(id) => Ok(load_one::<CampaignLoader>(ctx, id).await?.map(Campaign)),
-            None => Ok(None),
-        }
+        Ok(load_opt::<CampaignLoader>(ctx, self.0.campaign_id)
+            .await?
+            .map(Campaign))
     }
     #[graphql(complexity = "crate::graphql::page_complexity(first, last, child_complexity)")]
     async fn participants(
@@ -148,7 +145,10 @@ impl Campaign {
 }
 
 /// The "eight ones" (八个一).
+// `remote` derives the conversions both ways, so a drift from the domain's list
+// fails to compile.
 #[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
+#[graphql(remote = "DomainDutyItem")]
 pub enum DutyItem {
     /// 每月接待一次选民群众
     ReceiveCitizens,
@@ -166,21 +166,6 @@ pub enum DutyItem {
     DutyStory,
     /// 每年进行一次述职交流
     DutyReport,
-}
-
-impl From<DomainDutyItem> for DutyItem {
-    fn from(item: DomainDutyItem) -> Self {
-        match item {
-            DomainDutyItem::ReceiveCitizens => DutyItem::ReceiveCitizens,
-            DomainDutyItem::ReportOpinion => DutyItem::ReportOpinion,
-            DomainDutyItem::StationActivity => DutyItem::StationActivity,
-            DomainDutyItem::StudyTraining => DutyItem::StudyTraining,
-            DomainDutyItem::SentimentDiary => DutyItem::SentimentDiary,
-            DomainDutyItem::LivelihoodProject => DutyItem::LivelihoodProject,
-            DomainDutyItem::DutyStory => DutyItem::DutyStory,
-            DomainDutyItem::DutyReport => DutyItem::DutyReport,
-        }
-    }
 }
 
 #[derive(SimpleObject)]

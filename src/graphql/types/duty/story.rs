@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use crate::domain::node_id::{NodeId, NodeKind};
 use crate::graphql::loaders::{DeputyLoader, StationLoader, TownshipLoader};
 use crate::graphql::types::enums::StoryStatus;
-use crate::graphql::types::{load_one, Deputy, Station, Township};
+use crate::graphql::types::{load_one, load_opt, Deputy, Station, Township};
 
 /// 代表风采: a story of a deputy's work.
 pub struct Story(pub entity::story::Model);
@@ -39,15 +39,13 @@ impl Story {
             .map(Deputy))
     }
     async fn station(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Station>> {
-        match self.0.station_id {
-            Some(id) => Ok(load_one::<StationLoader>(ctx, id).await?.map(Station)),
-            None => Ok(None),
-        }
+        Ok(load_opt::<StationLoader>(ctx, self.0.station_id)
+            .await?
+            .map(Station))
     }
     async fn township(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Township>> {
-        match self.0.township_id {
-            Some(id) => Ok(load_one::<TownshipLoader>(ctx, id).await?.map(Township)),
-            None => Ok(None),
-        }
+        Ok(load_opt::<TownshipLoader>(ctx, self.0.township_id)
+            .await?
+            .map(Township))
     }
 }

@@ -3,7 +3,7 @@ use async_graphql::{Context, Object, ID};
 use crate::domain::node_id::{NodeId, NodeKind};
 use crate::graphql::loaders::TownshipLoader;
 use crate::graphql::types::enums::DepartmentLevel;
-use crate::graphql::types::{load_one, Township};
+use crate::graphql::types::{load_opt, Township};
 
 /// 承办部门: a body that handles forwarded opinion items.
 pub struct Department(pub entity::department::Model);
@@ -24,9 +24,8 @@ impl Department {
     }
     /// The township a township-level department belongs to.
     async fn township(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Township>> {
-        match self.0.township_id {
-            Some(id) => Ok(load_one::<TownshipLoader>(ctx, id).await?.map(Township)),
-            None => Ok(None),
-        }
+        Ok(load_opt::<TownshipLoader>(ctx, self.0.township_id)
+            .await?
+            .map(Township))
     }
 }

@@ -9,7 +9,7 @@ use crate::graphql::types::duty::deputy_duty::{self, DeputyArchive};
 use crate::graphql::types::duty::{Activity, MonthCompliance, Pairing, YearCompliance};
 use crate::graphql::types::enums::{CongressLevel, Gender, TermStatus};
 use crate::graphql::types::related_page;
-use crate::graphql::types::{load_many, load_one, Station, Story, Township};
+use crate::graphql::types::{load_many, load_opt, Station, Story, Township};
 use crate::service::org;
 
 /// 人大代表: a deputy to a people's congress.
@@ -77,10 +77,9 @@ impl Deputy {
     }
     /// The township of the deputy's electoral unit.
     async fn township(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Township>> {
-        match self.0.township_id {
-            Some(id) => Ok(load_one::<TownshipLoader>(ctx, id).await?.map(Township)),
-            None => Ok(None),
-        }
+        Ok(load_opt::<TownshipLoader>(ctx, self.0.township_id)
+            .await?
+            .map(Township))
     }
     /// Stations the deputy is currently assigned to as a resident deputy.
     #[graphql(complexity = "crate::graphql::page_complexity(first, last, child_complexity)")]

@@ -4,7 +4,7 @@ use crate::domain::mask;
 use crate::graphql::context::actor;
 use crate::graphql::loaders::{GridLoader, StationLoader};
 use crate::graphql::types::enums::LiaisonKind;
-use crate::graphql::types::{load_one, Grid};
+use crate::graphql::types::{load_one, load_opt, Grid};
 
 /// 兼职联络员: a grid worker or volunteer serving a station part-time.
 pub struct Liaison(pub entity::liaison::Model);
@@ -36,9 +36,6 @@ impl Liaison {
         }))
     }
     async fn grid(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Grid>> {
-        match self.0.grid_id {
-            Some(id) => Ok(load_one::<GridLoader>(ctx, id).await?.map(Grid)),
-            None => Ok(None),
-        }
+        Ok(load_opt::<GridLoader>(ctx, self.0.grid_id).await?.map(Grid))
     }
 }

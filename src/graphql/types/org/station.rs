@@ -9,7 +9,7 @@ use crate::graphql::loaders::{
 };
 use crate::graphql::types::enums::StationKind;
 use crate::graphql::types::related_page;
-use crate::graphql::types::{load_one, Deputy, Grid, Liaison, Township};
+use crate::graphql::types::{load_one, load_opt, Deputy, Grid, Liaison, Township};
 
 /// 站点: a liaison station, service point, service post or demonstration base.
 pub struct Station(pub entity::station::Model);
@@ -53,10 +53,9 @@ impl Station {
     }
     /// The station this one belongs to (a post under a point or station), if any.
     async fn parent(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Station>> {
-        match self.0.parent_id {
-            Some(id) => Ok(load_one::<StationLoader>(ctx, id).await?.map(Station)),
-            None => Ok(None),
-        }
+        Ok(load_opt::<StationLoader>(ctx, self.0.parent_id)
+            .await?
+            .map(Station))
     }
     /// 驻站代表: deputies currently assigned to this station.
     #[graphql(complexity = "crate::graphql::page_complexity(first, last, child_complexity)")]
