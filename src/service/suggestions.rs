@@ -31,20 +31,14 @@ pub async fn submit(
     station_id: Option<i64>,
     idempotency_key: Option<String>,
 ) -> AppResult<suggestion::Model> {
-    let (db, actor, client) = (ctx.db, ctx.actor, ctx.client);
+    let db = ctx.db;
     let arguments = json!({
         "title": title,
         "content": content,
         "departmentId": department_id,
         "stationId": station_id,
     });
-    let claim = Claim::new(
-        actor,
-        client,
-        idempotency_key,
-        "submitSuggestion",
-        &arguments,
-    )?;
+    let claim = Claim::new(ctx, idempotency_key, "submitSuggestion", &arguments)?;
     idempotency::once(
         db,
         claim.as_ref(),

@@ -390,7 +390,7 @@ pub async fn assign_resident(
         let station = station_or(txn, "stationId", station_id).await?;
         actor.require(may_manage_station(actor, &station))?;
         let deputy = assignable_deputy(txn, actor, &station, deputy_id).await?;
-        let since = since.unwrap_or_else(|| crate::domain::calendar::local_date(Utc::now()));
+        let since = since.unwrap_or_else(|| crate::domain::calendar::local_date(ctx.now()));
         open_assignment(txn, deputy.id, station_id, since).await
     })
     .await
@@ -475,7 +475,7 @@ pub async fn end_resident(
             .one(txn)
             .await?
             .ok_or_else(|| AppError::not_found("驻站安排 (resident assignment)"))?;
-        let until = until.unwrap_or_else(|| crate::domain::calendar::local_date(Utc::now()));
+        let until = until.unwrap_or_else(|| crate::domain::calendar::local_date(ctx.now()));
         if until < row.since {
             return Err(AppError::bad_input(
                 "until",

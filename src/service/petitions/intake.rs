@@ -177,13 +177,7 @@ pub async fn submit(
         "submitterPhone": input.submitter_phone,
         "attachments": input.attachments,
     });
-    let claim = Claim::new(
-        ctx.actor,
-        ctx.client,
-        idempotency_key,
-        "submitPetition",
-        &arguments,
-    )?;
+    let claim = Claim::new(ctx, idempotency_key, "submitPetition", &arguments)?;
     idempotency::once(
         db,
         claim.as_ref(),

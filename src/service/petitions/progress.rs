@@ -20,13 +20,7 @@ pub async fn add(
 ) -> AppResult<petition::Model> {
     let db = ctx.db;
     let arguments = json!({ "id": petition_id, "version": version, "note": note });
-    let claim = Claim::new(
-        ctx.actor,
-        ctx.client,
-        idempotency_key,
-        "addPetitionProgress",
-        &arguments,
-    )?;
+    let claim = Claim::new(ctx, idempotency_key, "addPetitionProgress", &arguments)?;
     idempotency::once(
         db,
         claim.as_ref(),

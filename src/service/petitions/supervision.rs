@@ -122,7 +122,7 @@ pub fn spawn(job: Job) -> Option<tokio::task::JoinHandle<()>> {
                 Err(e) => tracing::warn!(error = ?e, "supervision cycle failed"),
             }
             // Idempotency keys older than 24 hours are ignored already; forget them.
-            match crate::service::support::idempotency::purge_expired(&job.db).await {
+            match crate::service::support::idempotency::purge_expired(&job.db, ctx.now()).await {
                 Ok(0) => {}
                 Ok(purged) => tracing::info!(purged, "expired idempotency keys purged"),
                 Err(e) => tracing::warn!(error = ?e, "purging idempotency keys failed"),
