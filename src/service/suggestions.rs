@@ -1,8 +1,6 @@
 //! Deputies' suggestions (意见建议) to departments and the departments' answers.
 use chrono::{DateTime, Utc};
-use entity::{
-    account, department, deputy_station, station, suggestion, Adoption, SuggestionStatus,
-};
+use entity::{account, department, station, suggestion, Adoption, SuggestionStatus};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
@@ -19,7 +17,7 @@ use crate::error::{AppError, AppResult};
 use crate::events::outbox;
 use crate::service::support::idempotency::{self, Claim};
 use crate::service::support::scope::out_of_reach;
-use crate::service::Ctx;
+use crate::service::{org, Ctx};
 
 /// A deputy's suggestion; with an idempotency key a retry within 24 hours answers
 /// the first suggestion and creates nothing.
@@ -144,14 +142,7 @@ async fn township_served_at(
     deputy_id: i64,
     station_id: i64,
 ) -> AppResult<i64> {
-    let serves_there = deputy_station::Entity::find()
-        .filter(deputy_station::Column::DeputyId.eq(deputy_id))
-        .filter(deputy_station::Column::StationId.eq(station_id))
-        .filter(deputy_station::Column::Until.is_null())
-        .one(db)
-        .await?
-        .is_some();
-    let station = if serves_there {
+    let station = if org::is_resident(db, deputy_id, station_id).await? {
         station::Entity::find_by_id(station_id).one(db).await?
     } else {
         None

@@ -54,6 +54,25 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
+/// `(path relative to the crate, source)` of every Rust file under `dir`.
+fn sources(dir: &str) -> Vec<(String, String)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    rust_files(&root.join(dir), &mut files);
+    files
+        .iter()
+        .map(|file| {
+            let relative = file
+                .strip_prefix(root)
+                .expect("under the crate")
+                .to_string_lossy()
+                .replace('\\', "/");
+            let source = std::fs::read_to_string(file).expect("readable source");
+            (relative, source)
+        })
+        .collect()
+}
+
 /// The line without its `//` comment (doc comments name paths that are not imports).
 /// A `//` inside a string literal also ends the scan of that line, which can only hide
 /// a path written after a URL on the same line.
@@ -123,16 +142,8 @@ fn imports(source: &str) -> Vec<(usize, String, String)> {
 
 #[test]
 fn no_module_imports_a_layer_above_it() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut files = Vec::new();
-    rust_files(&root.join("src"), &mut files);
     let mut violations = Vec::new();
-    for file in &files {
-        let relative = file
-            .strip_prefix(root)
-            .expect("under the crate")
-            .to_string_lossy()
-            .replace('\\', "/");
+    for (relative, source) in &sources("src") {
         let inside = relative.trim_start_matches("src/");
         let module = inside
             .split('/')
@@ -148,8 +159,7 @@ fn no_module_imports_a_layer_above_it() {
             ));
             continue;
         };
-        let source = std::fs::read_to_string(file).expect("readable source");
-        for (line, text, target) in imports(&source) {
+        for (line, text, target) in imports(source) {
             let Some(theirs) = rank(&target) else {
                 violations.push(format!("{relative}:{line}: `{target}` has no rank: {text}"));
                 continue;
@@ -181,23 +191,14 @@ const FRAMEWORKS: &[(&str, &[&str])] = &[
 
 #[test]
 fn frameworks_stay_in_their_layers() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut files = Vec::new();
-    rust_files(&root.join("src"), &mut files);
     let mut violations = Vec::new();
-    for file in &files {
-        let relative = file
-            .strip_prefix(root)
-            .expect("under the crate")
-            .to_string_lossy()
-            .replace('\\', "/");
+    for (relative, source) in &sources("src") {
         let inside = relative.trim_start_matches("src/");
         let module = inside
             .split('/')
             .next()
             .unwrap_or(inside)
             .trim_end_matches(".rs");
-        let source = std::fs::read_to_string(file).expect("readable source");
         for (number, line) in source.lines().enumerate() {
             let code = code_of(line);
             for (framework, allowed) in FRAMEWORKS {
@@ -285,14 +286,9 @@ fn fn_name(line: &str) -> Option<String> {
 
 #[test]
 fn service_functions_fit_on_a_screen() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut files = Vec::new();
-    rust_files(&root.join("src/service"), &mut files);
     let mut too_long = Vec::new();
-    for file in &files {
-        let relative = file.strip_prefix(root).expect("under the crate").display();
-        let source = std::fs::read_to_string(file).expect("readable source");
-        for (line, name, length) in functions(&source) {
+    for (relative, source) in &sources("src/service") {
+        for (line, name, length) in functions(source) {
             if length > SCREEN {
                 too_long.push(format!("{relative}:{line}: `{name}` has {length} lines"));
             }

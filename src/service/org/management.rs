@@ -549,14 +549,7 @@ async fn require_resident<C: ConnectionTrait>(
     deputy_id: i64,
     station_id: i64,
 ) -> AppResult<()> {
-    let resident = deputy_station::Entity::find()
-        .filter(deputy_station::Column::DeputyId.eq(deputy_id))
-        .filter(deputy_station::Column::StationId.eq(station_id))
-        .filter(deputy_station::Column::Until.is_null())
-        .count(txn)
-        .await?
-        > 0;
-    if !resident {
+    if !super::is_resident(txn, deputy_id, station_id).await? {
         return Err(AppError::bad_input(
             "deputyId",
             "本站没有这名驻站代表,只有驻站代表可联系本站网格 \
