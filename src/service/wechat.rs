@@ -20,8 +20,8 @@ use crate::config::Settings;
 use crate::db::write;
 use crate::domain::petition_flow::Step;
 use crate::error::{AppError, AppResult};
-use crate::service::petitions::intake;
 use crate::service::petitions::workflow::{act, Acting};
+use crate::service::petitions::{intake, queries};
 use crate::service::Ctx;
 use crate::wechat::message::Inbound;
 
@@ -220,10 +220,7 @@ async fn text(ctx: &Ctx<'_>, from_user: &str, text: &str) -> AppResult<Answer> {
         return recent_items(ctx.db, from_user).await;
     }
     if let Ok(code) = crate::domain::tracking::parse_tracking_code(text) {
-        let found = petition::Entity::find()
-            .filter(petition::Column::TrackingCode.eq(code))
-            .one(ctx.db)
-            .await?;
+        let found = queries::by_tracking_code(ctx.db, &code).await?;
         return reply(match found {
             Some(p) => format!("{}:{}", p.tracking_code, state_zh(p.state)),
             None => "未找到该查询码对应的留言。".into(),

@@ -12,7 +12,7 @@ use crate::graphql::types::Petition;
 use crate::service::petitions::intake::{self, Submission};
 use crate::service::petitions::workflow::{act, Acting};
 use crate::service::petitions::{departments_of, relation};
-use crate::service::petitions::{progress, supervision};
+use crate::service::petitions::{progress, queries, supervision};
 
 #[derive(Default)]
 pub struct PetitionMutation;
@@ -301,12 +301,8 @@ impl PetitionMutation {
             (Some(id), None) => petition_id(id)?,
             (None, Some(code)) => {
                 let code = crate::domain::tracking::parse_tracking_code(code)?;
-                use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-                entity::petition::Entity::find()
-                    .filter(entity::petition::Column::TrackingCode.eq(code))
-                    .one(&app.db)
-                    .await
-                    .map_err(AppError::from)?
+                queries::by_tracking_code(&app.db, &code)
+                    .await?
                     .ok_or_else(|| AppError::not_found("社情民意 (opinion item)"))?
                     .id
             }

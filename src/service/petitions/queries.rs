@@ -187,10 +187,7 @@ pub enum Tracked {
 
 pub async fn track(ctx: &Ctx<'_>, code: &str, secret: Option<&str>) -> AppResult<Tracked> {
     let (db, actor) = (ctx.db, ctx.actor);
-    let code = tracking::parse_tracking_code(code)?;
-    let item = petition::Entity::find()
-        .filter(petition::Column::TrackingCode.eq(code))
-        .one(db)
+    let item = by_tracking_code(db, &tracking::parse_tracking_code(code)?)
         .await?
         .ok_or_else(|| AppError::not_found("查询码对应的事项 (item with this tracking code)"))?;
     let secret_ok = match (secret, &item.follow_secret_hash) {
@@ -210,6 +207,17 @@ pub async fn track(ctx: &Ctx<'_>, code: &str, secret: Option<&str>) -> AppResult
     } else {
         Tracked::Status(item)
     })
+}
+
+/// The item with this (parsed) tracking code.
+pub async fn by_tracking_code<C: ConnectionTrait>(
+    db: &C,
+    code: &str,
+) -> AppResult<Option<petition::Model>> {
+    Ok(petition::Entity::find()
+        .filter(petition::Column::TrackingCode.eq(code))
+        .one(db)
+        .await?)
 }
 
 /// History entries of each item, oldest first (DataLoader batch).
