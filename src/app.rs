@@ -13,7 +13,7 @@ use crate::graphql::{build_schema, AppSchema};
 use crate::http::HttpState;
 use crate::limits::rate_limit::RateLimiter;
 use crate::limits::redis_guard::RedisGuard;
-use crate::service::live_statistics::{Coalescing, LiveStatistics};
+use crate::service::statistics::live::{Coalescing, LiveStatistics};
 use crate::state::AppState;
 
 /// Accepts TCP connections with Nagle's algorithm off: a live event is one small
@@ -145,12 +145,11 @@ impl App {
         // 跟踪督办: overdue marking, escalation and auto-close on a timer.
         let live = self.state.live.clone();
         let supervision = crate::service::petitions::supervision::spawn(
-            self.state.db.clone(),
-            self.state.settings.workflow.clone(),
-            self.state.clock.clone(),
-            {
-                let live = live.clone();
-                move || live.wake_relay()
+            crate::service::petitions::supervision::Job {
+                db: self.state.db.clone(),
+                settings: self.state.settings.clone(),
+                auth: self.state.auth.clone(),
+                live: live.clone(),
             },
         );
         let shutdown = async move {

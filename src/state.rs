@@ -10,7 +10,7 @@ use crate::auth::AuthKit;
 use crate::config::Settings;
 use crate::events::{EventBus, Live};
 use crate::limits::redis_guard::RedisGuard;
-use crate::service::live_statistics::LiveStatistics;
+use crate::service::statistics::live::LiveStatistics;
 
 /// What every request handler may reach. Cheap to clone.
 #[derive(Clone)]
@@ -28,4 +28,22 @@ pub struct AppState {
     pub redis_guard: Option<RedisGuard>,
     /// "Now" for token expiry and the supervision deadlines; tests advance their own.
     pub clock: crate::clock::Clock,
+}
+
+impl AppState {
+    /// The use cases' context for one request by `actor` from `client`.
+    pub fn ctx<'a>(
+        &'a self,
+        actor: &'a crate::auth::Actor,
+        client: &'a crate::auth::ClientInfo,
+    ) -> crate::service::Ctx<'a> {
+        crate::service::Ctx {
+            db: &self.db,
+            settings: &self.settings,
+            auth: &self.auth,
+            live: &self.live,
+            actor,
+            client,
+        }
+    }
 }

@@ -21,15 +21,7 @@ pub fn actor<'a>(ctx: &Context<'a>) -> &'a Actor {
 /// What a service call needs of the request: borrowed from the schema's and the
 /// request's data, so building it for each resolver costs nothing.
 pub fn service_ctx<'a>(ctx: &Context<'a>) -> AppResult<Ctx<'a>> {
-    let app = state(ctx)?;
-    Ok(Ctx {
-        db: &app.db,
-        settings: &app.settings,
-        auth: &app.auth,
-        live: &app.live,
-        actor: actor(ctx),
-        client: client(ctx),
-    })
+    Ok(state(ctx)?.ctx(actor(ctx), client(ctx)))
 }
 
 /// Relay arguments → a validated page request, bounded by `MAX_PAGE_SIZE`.

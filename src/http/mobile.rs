@@ -126,7 +126,8 @@ pub async fn track_page(
     Path(code): Path<String>,
     state: Data<&AppState>,
 ) -> Response {
-    match queries::track(&state.db, &Actor::Anonymous, &code, None).await {
+    let client = super::graphql::client_of(req, state.settings.trust_proxy_headers);
+    match queries::track(&state.ctx(&Actor::Anonymous, &client), &code, None).await {
         Ok(_) => page(req, &TRACK_PAGE, PAGE_CACHE),
         Err(AppError::NotFound(_) | AppError::BadUserInput { .. }) => {
             not_found("未找到该查询码对应的留言")

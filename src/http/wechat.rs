@@ -169,9 +169,15 @@ pub async fn receive(Query(p): Query<Params>, body: Body, state: Data<&HttpState
     {
         return status(StatusCode::FORBIDDEN, "replayed request");
     }
+    // WeChat's servers relay every follower, who is known by open id, not by address.
+    let relay = crate::auth::ClientInfo {
+        ip: "wechat".into(),
+        user_agent: None,
+    };
+    let ctx = state.ctx(&crate::auth::Actor::Anonymous, &relay);
     let reply = match tokio::time::timeout(
         ANSWER_WITHIN,
-        crate::service::wechat::handle(&state.db, &state.auth, &state.settings, &inbound),
+        crate::service::wechat::handle(&ctx, &inbound),
     )
     .await
     {

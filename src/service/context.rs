@@ -2,6 +2,7 @@
 //! own arguments. The transport builds it once per request (`graphql::context::service`)
 //! and every service function takes `&Ctx` first, instead of the same five to seven
 //! positional arguments.
+use chrono::{DateTime, Utc};
 use sea_orm::DatabaseConnection;
 
 use crate::auth::{Actor, AuthKit, ClientInfo};
@@ -19,4 +20,37 @@ pub struct Ctx<'a> {
     pub actor: &'a Actor,
     /// Where the request came from, for throttling and the audit log.
     pub client: &'a ClientInfo,
+}
+
+impl<'a> Ctx<'a> {
+    /// The context of work nobody asked for (the supervision job): anonymous, so it
+    /// may do only what its steps' System capacity allows, and "system" in the audit
+    /// log and the throttles.
+    pub fn system(
+        db: &'a DatabaseConnection,
+        settings: &'a Settings,
+        auth: &'a AuthKit,
+        live: &'a Live,
+    ) -> Self {
+        static ANONYMOUS: Actor = Actor::Anonymous;
+        static SYSTEM: std::sync::OnceLock<ClientInfo> = std::sync::OnceLock::new();
+        let client = SYSTEM.get_or_init(|| ClientInfo {
+            ip: "system".into(),
+            user_agent: None,
+        });
+        Self {
+            db,
+            settings,
+            auth,
+            live,
+            actor: &ANONYMOUS,
+            client,
+        }
+    }
+
+    /// The app's "now" (see `clock`): what decides deadlines, expiry and windows, so
+    /// that a test can advance it.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.auth.clock.now()
+    }
 }

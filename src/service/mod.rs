@@ -5,7 +5,6 @@
 pub mod accounts;
 pub mod context;
 pub mod duty;
-pub mod live_statistics;
 pub mod node;
 pub mod org;
 pub mod petitions;

@@ -1,8 +1,6 @@
 //! Deputies' suggestions (意见建议) to departments and the departments' answers.
-use chrono::Utc;
-use entity::{
-    account, department, deputy_station, station, suggestion, Adoption, SuggestionStatus,
-};
+use chrono::{DateTime, Utc};
+use entity::{account, department, station, suggestion, Adoption, SuggestionStatus};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
@@ -19,7 +17,7 @@ use crate::error::{AppError, AppResult};
 use crate::events::outbox;
 use crate::service::support::idempotency::{self, Claim};
 use crate::service::support::scope::out_of_reach;
-use crate::service::Ctx;
+use crate::service::{org, Ctx};
 
 /// A deputy's suggestion; with an idempotency key a retry within 24 hours answers
 /// the first suggestion and creates nothing.
@@ -31,30 +29,25 @@ pub async fn submit(
     station_id: Option<i64>,
     idempotency_key: Option<String>,
 ) -> AppResult<suggestion::Model> {
-    let (db, actor, client) = (ctx.db, ctx.actor, ctx.client);
+    let db = ctx.db;
     let arguments = json!({
         "title": title,
         "content": content,
         "departmentId": department_id,
         "stationId": station_id,
     });
-    let claim = Claim::new(
-        actor,
-        client,
-        idempotency_key,
-        "submitSuggestion",
-        &arguments,
-    )?;
+    let claim = Claim::new(ctx, idempotency_key, "submitSuggestion", &arguments)?;
     idempotency::once(
         db,
         claim.as_ref(),
         submit_new(
-            db,
-            actor,
-            title,
-            content,
-            department_id,
-            station_id,
+            ctx,
+            Draft {
+                title,
+                content,
+                department_id,
+                station_id,
+            },
             claim.as_ref(),
         ),
         |stored| async move {
@@ -67,21 +60,64 @@ pub async fn submit(
     .await
 }
 
-async fn submit_new(
-    db: &DatabaseConnection,
-    actor: &Actor,
-    title: &str,
-    content: &str,
+/// What a deputy submits.
+struct Draft<'a> {
+    title: &'a str,
+    content: &'a str,
     department_id: i64,
     station_id: Option<i64>,
+}
+
+async fn submit_new(
+    ctx: &Ctx<'_>,
+    draft: Draft<'_>,
     claim: Option<&Claim>,
 ) -> AppResult<suggestion::Model> {
+    let (db, actor) = (ctx.db, ctx.actor);
     let Some(deputy_id) = actor.deputy_id() else {
         return Err(actor
             .require(false)
             .err()
             .unwrap_or_else(AppError::forbidden));
     };
+    let (title, content) = validate_text(draft.title, draft.content)?;
+    let department_id = draft.department_id;
+    department::Entity::find_by_id(department_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::bad_input("departmentId", "部门不存在 (no such department)"))?;
+    let township_id = match draft.station_id {
+        Some(s) => Some(township_served_at(db, deputy_id, s).await?),
+        None => None,
+    };
+    let row = suggestion::ActiveModel {
+        deputy_id: Set(deputy_id),
+        department_id: Set(Some(department_id)),
+        station_id: Set(draft.station_id),
+        title: Set(title.to_owned()),
+        content: Set(content.to_owned()),
+        status: Set(SuggestionStatus::Submitted),
+        submitted_at: Set(ctx.now()),
+        ..Default::default()
+    };
+    let row = &row;
+    write::transaction(db, |txn| async move {
+        let txn = &*txn;
+        let row = row.clone().insert(txn).await?;
+        let event = DomainEvent::suggestion(
+            SuggestionChange::Made,
+            &row,
+            township_id,
+            actor.account_id(),
+        );
+        outbox::append(txn, &event).await?;
+        idempotency::record(claim, txn, Some(row.id), json!({})).await?;
+        Ok(row)
+    })
+    .await
+}
+
+fn validate_text<'a>(title: &'a str, content: &'a str) -> AppResult<(&'a str, &'a str)> {
     let title = title.trim();
     if !(2..=200).contains(&title.chars().count()) {
         return Err(AppError::bad_input(
@@ -96,58 +132,24 @@ async fn submit_new(
             "内容须为10-10000个字符 (10 to 10000 characters)",
         ));
     }
-    department::Entity::find_by_id(department_id)
-        .one(db)
-        .await?
-        .ok_or_else(|| AppError::bad_input("departmentId", "部门不存在 (no such department)"))?;
-    // Made through a station the deputy serves at; any other answers as a missing one.
-    let township_id = match station_id {
-        Some(s) => {
-            let serves_there = deputy_station::Entity::find()
-                .filter(deputy_station::Column::DeputyId.eq(deputy_id))
-                .filter(deputy_station::Column::StationId.eq(s))
-                .filter(deputy_station::Column::Until.is_null())
-                .one(db)
-                .await?
-                .is_some();
-            let station = if serves_there {
-                station::Entity::find_by_id(s).one(db).await?
-            } else {
-                None
-            };
-            Some(
-                station
-                    .ok_or_else(|| out_of_reach("stationId", "站点", "station"))?
-                    .township_id,
-            )
-        }
-        None => None,
+    Ok((title, content))
+}
+
+/// The township of the station a suggestion is made through: one the deputy serves
+/// at; any other answers as a missing one.
+async fn township_served_at(
+    db: &DatabaseConnection,
+    deputy_id: i64,
+    station_id: i64,
+) -> AppResult<i64> {
+    let station = if org::is_resident(db, deputy_id, station_id).await? {
+        station::Entity::find_by_id(station_id).one(db).await?
+    } else {
+        None
     };
-    write::transaction(db, |txn| async move {
-        let txn = &*txn;
-        let row = suggestion::ActiveModel {
-            deputy_id: Set(deputy_id),
-            department_id: Set(Some(department_id)),
-            station_id: Set(station_id),
-            title: Set(title.to_owned()),
-            content: Set(content.to_owned()),
-            status: Set(SuggestionStatus::Submitted),
-            submitted_at: Set(Utc::now()),
-            ..Default::default()
-        }
-        .insert(txn)
-        .await?;
-        let event = DomainEvent::suggestion(
-            SuggestionChange::Made,
-            &row,
-            township_id,
-            actor.account_id(),
-        );
-        outbox::append(txn, &event).await?;
-        idempotency::record(claim, txn, Some(row.id), json!({})).await?;
-        Ok(row)
-    })
-    .await
+    Ok(station
+        .ok_or_else(|| out_of_reach("stationId", "站点", "station"))?
+        .township_id)
 }
 
 /// Who sees a suggestion: the deputy who made it, the department it went to, county
@@ -170,8 +172,9 @@ pub async fn answer(
 ) -> AppResult<suggestion::Model> {
     let (db, actor) = (ctx.db, ctx.actor);
     actor.require_signed_in()?;
+    let now = ctx.now();
     write::transaction(db, |txn| async move {
-        answer_in(&txn, actor, id, adoption, answer).await
+        answer_in(&txn, actor, id, adoption, answer, now).await
     })
     .await
 }
@@ -182,6 +185,7 @@ async fn answer_in(
     id: i64,
     adoption: Adoption,
     answer: &str,
+    now: DateTime<Utc>,
 ) -> AppResult<suggestion::Model> {
     // One the actor may not see answers as a missing one. Two handlers answering at
     // once take turns on the row lock: the second finds it answered.
@@ -204,10 +208,25 @@ async fn answer_in(
         ));
     }
     if existing.status == SuggestionStatus::Answered {
-        return Err(AppError::InvalidTransition(
-            "该建议已答复 (already answered)".into(),
-        ));
+        return Err(already_answered());
     }
+    let row = write_answer(txn, existing.id, adoption, answer, now).await?;
+    emit_answered(txn, &row).await?;
+    Ok(row)
+}
+
+fn already_answered() -> AppError {
+    AppError::InvalidTransition("该建议已答复 (already answered)".into())
+}
+
+/// Records the answer, unless another got there first; the suggestion as answered.
+async fn write_answer(
+    txn: &DatabaseTransaction,
+    id: i64,
+    adoption: Adoption,
+    answer: &str,
+    now: DateTime<Utc>,
+) -> AppResult<suggestion::Model> {
     let written = suggestion::Entity::update_many()
         .col_expr(
             suggestion::Column::Status,
@@ -215,21 +234,23 @@ async fn answer_in(
         )
         .col_expr(suggestion::Column::Adoption, Expr::value(Some(adoption)))
         .col_expr(suggestion::Column::Answer, Expr::value(answer.to_owned()))
-        .col_expr(suggestion::Column::AnsweredAt, Expr::value(Utc::now()))
-        .filter(suggestion::Column::Id.eq(existing.id))
+        .col_expr(suggestion::Column::AnsweredAt, Expr::value(now))
+        .filter(suggestion::Column::Id.eq(id))
         .filter(suggestion::Column::Status.ne(SuggestionStatus::Answered))
         .exec(txn)
         .await?
         .rows_affected;
     if written != 1 {
-        return Err(AppError::InvalidTransition(
-            "该建议已答复 (already answered)".into(),
-        ));
+        return Err(already_answered());
     }
-    let row = suggestion::Entity::find_by_id(existing.id)
+    suggestion::Entity::find_by_id(id)
         .one(txn)
         .await?
-        .ok_or_else(|| AppError::internal("suggestion vanished while answered"))?;
+        .ok_or_else(|| AppError::internal("suggestion vanished while answered"))
+}
+
+/// The Answered event, scoped to the station's township and the deputy's account.
+async fn emit_answered(txn: &DatabaseTransaction, row: &suggestion::Model) -> AppResult<()> {
     let township_id = match row.station_id {
         Some(s) => station::Entity::find_by_id(s)
             .one(txn)
@@ -244,12 +265,12 @@ async fn answer_in(
         .map(|a| a.id);
     let event = DomainEvent::suggestion(
         SuggestionChange::Answered,
-        &row,
+        row,
         township_id,
         deputy_account_id,
     );
     outbox::append(txn, &event).await?;
-    Ok(row)
+    Ok(())
 }
 
 #[derive(Debug, Clone, Copy)]

@@ -16,13 +16,13 @@ use sea_orm::{
     QuerySelect, Set,
 };
 
-use crate::auth::AuthKit;
 use crate::config::Settings;
 use crate::db::write;
 use crate::domain::petition_flow::Step;
 use crate::error::{AppError, AppResult};
-use crate::service::petitions::intake;
 use crate::service::petitions::workflow::{act, Acting};
+use crate::service::petitions::{intake, queries};
+use crate::service::Ctx;
 use crate::wechat::message::Inbound;
 
 /// What to answer: a text, or nothing ("success").
@@ -159,181 +159,166 @@ fn rating_of(text: &str) -> Option<Satisfaction> {
     }
 }
 
+/// What a delivery comes to: the reply and the item it created, if any.
+type Answer = (Reply, Option<i64>);
+
+fn reply(text: impl Into<String>) -> AppResult<Answer> {
+    Ok((Some(text.into()), None))
+}
+
 /// Handles one delivery; returns the reply and the item it created, if any.
-async fn respond(
-    db: &DatabaseConnection,
-    kit: &AuthKit,
-    settings: &Settings,
-    message: &Inbound,
-) -> AppResult<(Reply, Option<i64>)> {
+async fn respond(ctx: &Ctx<'_>, message: &Inbound) -> AppResult<Answer> {
+    let db = ctx.db;
     match message {
         Inbound::Subscribe {
             from_user, scene, ..
         } => {
             let deputy = bind(db, from_user, scene.as_deref(), true).await?;
-            let greeting = match deputy {
+            reply(match deputy {
                 Some(d) => format!(
                     "欢迎关注和顺县“智慧人大”!您已联系{}代表,直接回复文字即可留言。{HELP}",
                     d.name
                 ),
                 None => format!("欢迎关注和顺县“智慧人大”!{HELP}"),
-            };
-            Ok((Some(greeting), None))
+            })
         }
         Inbound::Scan {
             from_user, scene, ..
-        } => {
-            let reply = match bind(db, from_user, Some(scene), true).await? {
-                Some(d) => format!("您已联系{}代表,直接回复文字即可留言。", d.name),
-                None => "未找到该代表,您的留言将由联络站接收。".to_owned(),
-            };
-            Ok((Some(reply), None))
-        }
+        } => reply(match bind(db, from_user, Some(scene), true).await? {
+            Some(d) => format!("您已联系{}代表,直接回复文字即可留言。", d.name),
+            None => "未找到该代表,您的留言将由联络站接收。".to_owned(),
+        }),
         Inbound::Unsubscribe { from_user, .. } => {
-            write::transaction(db, |txn| async move {
-                wechat_follower::Entity::update_many()
-                    .col_expr(
-                        wechat_follower::Column::Subscribed,
-                        sea_orm::sea_query::Expr::value(false),
-                    )
-                    .filter(wechat_follower::Column::OpenId.eq(from_user.as_str()))
-                    .exec(&*txn)
-                    .await?;
-                Ok(())
-            })
-            .await?;
+            unsubscribe(db, from_user).await?;
             Ok((None, None))
         }
         Inbound::Text {
             from_user, content, ..
-        } => {
-            let text = content.trim();
-            if text == "查询" || text == "进度" {
-                let items = items_of(db, from_user, 3).await?;
-                if items.is_empty() {
-                    return Ok((
-                        Some("您还没有留言。直接回复文字即可向代表反映问题。".into()),
-                        None,
-                    ));
-                }
-                let lines: Vec<String> = items
-                    .iter()
-                    .map(|p| format!("{}:{}({})", p.tracking_code, state_zh(p.state), p.title))
-                    .collect();
-                return Ok((Some(format!("您最近的留言:\n{}", lines.join("\n"))), None));
-            }
-            if let Ok(code) = crate::domain::tracking::parse_tracking_code(text) {
-                let found = petition::Entity::find()
-                    .filter(petition::Column::TrackingCode.eq(code))
-                    .one(db)
-                    .await?;
-                let reply = match found {
-                    Some(p) => format!("{}:{}", p.tracking_code, state_zh(p.state)),
-                    None => "未找到该查询码对应的留言。".into(),
-                };
-                return Ok((Some(reply), None));
-            }
-            if text.starts_with("评价") {
-                let Some(rating) = rating_of(text) else {
-                    return Ok((
-                        Some("评价格式:评价 1(满意)/ 2(基本满意)/ 3(不满意)".into()),
-                        None,
-                    ));
-                };
-                let latest = items_of(db, from_user, 20)
-                    .await?
-                    .into_iter()
-                    .find(|p| p.state == PetitionState::Resolved);
-                let Some(item) = latest else {
-                    return Ok((Some("您暂无待评价的留言。".into()), None));
-                };
-                // The follower wrote this item through this account: they are its submitter.
-                let rated = act(
-                    db,
-                    &settings.workflow,
-                    Acting::VerifiedSubmitter,
-                    item.id,
-                    // What the follower rates is the item as it is now: no version.
-                    None,
-                    Step::Rate {
-                        satisfaction: rating,
-                        comment: None,
-                    },
-                )
-                .await?;
-                return Ok((
-                    Some(format!(
-                        "感谢您的评价!{}:{}",
-                        rated.tracking_code,
-                        state_zh(rated.state)
-                    )),
-                    None,
-                ));
-            }
-            let limits = &settings.limits;
-            if let Err(e) = kit
-                .limiter
-                .hit(
-                    &format!("wechat:{from_user}"),
-                    limits.anonymous_submissions_per_address,
-                    limits.anonymous_submission_window,
-                )
-                .await
-            {
-                return Ok((Some(e.public_message().to_owned()), None));
-            }
-            let bound = follower(db, from_user).await?.and_then(|f| f.deputy_id);
-            let station = default_station(db, settings).await?;
-            match intake::submit_from_wechat(db, from_user, text, bound, station).await {
-                Ok(item) => Ok((
-                    Some(format!(
-                        "已收到您的留言,查询码:{}。回复“查询”可查看办理进度。",
-                        item.tracking_code
-                    )),
-                    Some(item.id),
-                )),
-                Err(AppError::BadUserInput { message, .. }) => {
-                    Ok((Some(format!("留言未能提交:{message}")), None))
-                }
-                Err(e) => Err(e),
-            }
-        }
-        Inbound::Other { .. } => Ok((
-            Some(format!("暂不支持此类消息,请发送文字留言。{HELP}")),
-            None,
+        } => text(ctx, from_user, content.trim()).await,
+        Inbound::Other { .. } => reply(format!("暂不支持此类消息,请发送文字留言。{HELP}")),
+    }
+}
+
+async fn unsubscribe(db: &DatabaseConnection, open_id: &str) -> AppResult<()> {
+    write::transaction(db, |txn| async move {
+        wechat_follower::Entity::update_many()
+            .col_expr(
+                wechat_follower::Column::Subscribed,
+                sea_orm::sea_query::Expr::value(false),
+            )
+            .filter(wechat_follower::Column::OpenId.eq(open_id))
+            .exec(&*txn)
+            .await?;
+        Ok(())
+    })
+    .await
+}
+
+/// A text message: a status query, a tracking code, a rating, else a new item.
+async fn text(ctx: &Ctx<'_>, from_user: &str, text: &str) -> AppResult<Answer> {
+    if text == "查询" || text == "进度" {
+        return recent_items(ctx.db, from_user).await;
+    }
+    if let Ok(code) = crate::domain::tracking::parse_tracking_code(text) {
+        let found = queries::by_tracking_code(ctx.db, &code).await?;
+        return reply(match found {
+            Some(p) => format!("{}:{}", p.tracking_code, state_zh(p.state)),
+            None => "未找到该查询码对应的留言。".into(),
+        });
+    }
+    if text.starts_with("评价") {
+        return rate(ctx, from_user, text).await;
+    }
+    submit(ctx, from_user, text).await
+}
+
+async fn recent_items(db: &DatabaseConnection, from_user: &str) -> AppResult<Answer> {
+    let items = items_of(db, from_user, 3).await?;
+    if items.is_empty() {
+        return reply("您还没有留言。直接回复文字即可向代表反映问题。");
+    }
+    let lines: Vec<String> = items
+        .iter()
+        .map(|p| format!("{}:{}({})", p.tracking_code, state_zh(p.state), p.title))
+        .collect();
+    reply(format!("您最近的留言:\n{}", lines.join("\n")))
+}
+
+/// "评价 1/2/3": rates the follower's latest item awaiting a rating.
+async fn rate(ctx: &Ctx<'_>, from_user: &str, text: &str) -> AppResult<Answer> {
+    let Some(rating) = rating_of(text) else {
+        return reply("评价格式:评价 1(满意)/ 2(基本满意)/ 3(不满意)");
+    };
+    let latest = items_of(ctx.db, from_user, 20)
+        .await?
+        .into_iter()
+        .find(|p| p.state == PetitionState::Resolved);
+    let Some(item) = latest else {
+        return reply("您暂无待评价的留言。");
+    };
+    // The follower wrote this item through this account: they are its submitter.
+    let rated = act(
+        ctx,
+        Acting::VerifiedSubmitter,
+        item.id,
+        // What the follower rates is the item as it is now: no version.
+        None,
+        Step::Rate {
+            satisfaction: rating,
+            comment: None,
+        },
+    )
+    .await?;
+    reply(format!(
+        "感谢您的评价!{}:{}",
+        rated.tracking_code,
+        state_zh(rated.state)
+    ))
+}
+
+/// Any other text becomes an item (throttled per follower), addressed to the deputy
+/// the follower is bound to, else to the default station.
+async fn submit(ctx: &Ctx<'_>, from_user: &str, text: &str) -> AppResult<Answer> {
+    let limits = &ctx.settings.limits;
+    if let Err(e) = ctx
+        .auth
+        .limiter
+        .hit(
+            &format!("wechat:{from_user}"),
+            limits.anonymous_submissions_per_address,
+            limits.anonymous_submission_window,
+        )
+        .await
+    {
+        return reply(e.public_message());
+    }
+    let bound = follower(ctx.db, from_user).await?.and_then(|f| f.deputy_id);
+    let station = default_station(ctx.db, ctx.settings).await?;
+    match intake::submit_from_wechat(ctx, from_user, text, bound, station).await {
+        Ok(item) => Ok((
+            Some(format!(
+                "已收到您的留言,查询码:{}。回复“查询”可查看办理进度。",
+                item.tracking_code
+            )),
+            Some(item.id),
         )),
+        Err(AppError::BadUserInput { message, .. }) => reply(format!("留言未能提交:{message}")),
+        Err(e) => Err(e),
     }
 }
 
 /// Handles a delivery exactly once. A retry (same dedupe key) gets the first reply; a
-/// retry that arrives while the first is still being handled waits for it.
-pub async fn handle(
-    db: &DatabaseConnection,
-    kit: &AuthKit,
-    settings: &Settings,
-    message: &Inbound,
-) -> AppResult<Reply> {
+/// retry that arrives while the first is still being handled waits for it. `ctx` is
+/// anonymous: a follower proves nothing but their channel.
+pub async fn handle(ctx: &Ctx<'_>, message: &Inbound) -> AppResult<Reply> {
+    let db = ctx.db;
     let key = message.dedupe_key();
-    let key = &key;
-    let claim = write::transaction(db, |txn| async move {
-        Ok(wechat_delivery::ActiveModel {
-            dedupe_key: Set(key.clone()),
-            open_id: Set(message.from_user().to_owned()),
-            petition_id: Set(None),
-            reply: Set(None),
-            created_at: Set(Utc::now()),
-            ..Default::default()
-        }
-        .insert(&*txn)
-        .await?)
-    })
-    .await;
-    let claim = match claim {
+    let claim = match claim_delivery(ctx, &key, message).await {
         Ok(row) => row,
-        Err(AppError::Conflict(_)) => return previous_reply(db, key).await,
+        Err(AppError::Conflict(_)) => return previous_reply(db, &key).await,
         Err(other) => return Err(other),
     };
-    match respond(db, kit, settings, message).await {
+    match respond(ctx, message).await {
         Ok((reply, petition_id)) => {
             let claim = &claim;
             let answer = &reply;
@@ -360,6 +345,27 @@ pub async fn handle(
             Err(e)
         }
     }
+}
+
+/// Claims the delivery's dedupe key: CONFLICT when an earlier delivery holds it.
+async fn claim_delivery(
+    ctx: &Ctx<'_>,
+    key: &str,
+    message: &Inbound,
+) -> AppResult<wechat_delivery::Model> {
+    write::transaction(ctx.db, |txn| async move {
+        Ok(wechat_delivery::ActiveModel {
+            dedupe_key: Set(key.to_owned()),
+            open_id: Set(message.from_user().to_owned()),
+            petition_id: Set(None),
+            reply: Set(None),
+            created_at: Set(ctx.now()),
+            ..Default::default()
+        }
+        .insert(&*txn)
+        .await?)
+    })
+    .await
 }
 
 async fn previous_reply(db: &DatabaseConnection, key: &str) -> AppResult<Reply> {

@@ -54,6 +54,25 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
+/// `(path relative to the crate, source)` of every Rust file under `dir`.
+fn sources(dir: &str) -> Vec<(String, String)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    rust_files(&root.join(dir), &mut files);
+    files
+        .iter()
+        .map(|file| {
+            let relative = file
+                .strip_prefix(root)
+                .expect("under the crate")
+                .to_string_lossy()
+                .replace('\\', "/");
+            let source = std::fs::read_to_string(file).expect("readable source");
+            (relative, source)
+        })
+        .collect()
+}
+
 /// The line without its `//` comment (doc comments name paths that are not imports).
 /// A `//` inside a string literal also ends the scan of that line, which can only hide
 /// a path written after a URL on the same line.
@@ -123,16 +142,8 @@ fn imports(source: &str) -> Vec<(usize, String, String)> {
 
 #[test]
 fn no_module_imports_a_layer_above_it() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut files = Vec::new();
-    rust_files(&root.join("src"), &mut files);
     let mut violations = Vec::new();
-    for file in &files {
-        let relative = file
-            .strip_prefix(root)
-            .expect("under the crate")
-            .to_string_lossy()
-            .replace('\\', "/");
+    for (relative, source) in &sources("src") {
         let inside = relative.trim_start_matches("src/");
         let module = inside
             .split('/')
@@ -148,8 +159,7 @@ fn no_module_imports_a_layer_above_it() {
             ));
             continue;
         };
-        let source = std::fs::read_to_string(file).expect("readable source");
-        for (line, text, target) in imports(&source) {
+        for (line, text, target) in imports(source) {
             let Some(theirs) = rank(&target) else {
                 violations.push(format!("{relative}:{line}: `{target}` has no rank: {text}"));
                 continue;
@@ -181,23 +191,14 @@ const FRAMEWORKS: &[(&str, &[&str])] = &[
 
 #[test]
 fn frameworks_stay_in_their_layers() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut files = Vec::new();
-    rust_files(&root.join("src"), &mut files);
     let mut violations = Vec::new();
-    for file in &files {
-        let relative = file
-            .strip_prefix(root)
-            .expect("under the crate")
-            .to_string_lossy()
-            .replace('\\', "/");
+    for (relative, source) in &sources("src") {
         let inside = relative.trim_start_matches("src/");
         let module = inside
             .split('/')
             .next()
             .unwrap_or(inside)
             .trim_end_matches(".rs");
-        let source = std::fs::read_to_string(file).expect("readable source");
         for (number, line) in source.lines().enumerate() {
             let code = code_of(line);
             for (framework, allowed) in FRAMEWORKS {
@@ -230,5 +231,83 @@ fn the_scanner_reads_groups_and_inline_paths() {
     assert_eq!(
         modules,
         [(1, "a".into()), (1, "c".into()), (3, "f".into())] as [(usize, String); 3]
+    );
+}
+
+/// The longest a service function may be, signature to closing brace: one screen.
+const SCREEN: usize = 50;
+
+/// `(line number, name, length)` of every function in a rustfmt-formatted source,
+/// outside `#[cfg(test)]` modules. A function ends at the first `}` at its own
+/// indentation (where rustfmt puts its closing brace).
+fn functions(source: &str) -> Vec<(usize, String, usize)> {
+    let lines: Vec<&str> = source.lines().collect();
+    let mut found = Vec::new();
+    let mut i = 0;
+    while i < lines.len() {
+        let line = lines[i];
+        let indent = &line[..line.len() - line.trim_start().len()];
+        let closing = format!("{indent}}}");
+        let end_of_block = |from: usize| {
+            (from..lines.len())
+                .find(|&j| lines[j] == closing)
+                .unwrap_or(lines.len() - 1)
+        };
+        if line.trim() == "#[cfg(test)]"
+            && lines
+                .get(i + 1)
+                .is_some_and(|next| next.trim_start().starts_with("mod "))
+        {
+            i = end_of_block(i + 1) + 1;
+            continue;
+        }
+        if let Some(name) = fn_name(line) {
+            let signature_closes = line.trim_end().ends_with('}') || line.trim_end().ends_with(';');
+            let end = if signature_closes { i } else { end_of_block(i) };
+            found.push((i + 1, name, end - i + 1));
+        }
+        i += 1;
+    }
+    found
+}
+
+/// The name of the function a line declares, if it declares one.
+fn fn_name(line: &str) -> Option<String> {
+    let mut rest = line.trim_start();
+    if rest.starts_with("pub(") {
+        rest = rest[rest.find(')')? + 1..].trim_start();
+    }
+    for qualifier in ["pub ", "const ", "async ", "unsafe "] {
+        rest = rest.strip_prefix(qualifier).unwrap_or(rest).trim_start();
+    }
+    let name = ident_at(rest.strip_prefix("fn ")?);
+    (!name.is_empty()).then(|| name.to_owned())
+}
+
+#[test]
+fn service_functions_fit_on_a_screen() {
+    let mut too_long = Vec::new();
+    for (relative, source) in &sources("src/service") {
+        for (line, name, length) in functions(source) {
+            if length > SCREEN {
+                too_long.push(format!("{relative}:{line}: `{name}` has {length} lines"));
+            }
+        }
+    }
+    assert!(
+        too_long.is_empty(),
+        "{} service function(s) longer than {SCREEN} lines:\n{}",
+        too_long.len(),
+        too_long.join("\n")
+    );
+}
+
+#[test]
+fn the_function_scanner_measures_and_skips_test_modules() {
+    let source = "pub(crate) async fn a(\n    x: u8,\n) {\n    x;\n}\nfn b() {}\n#[cfg(test)]\nmod tests {\n    fn c() {\n    }\n}\nconst fn d() {\n}\n";
+    assert_eq!(
+        functions(source),
+        [(1, "a".into(), 5), (6, "b".into(), 1), (12, "d".into(), 2)]
+            as [(usize, String, usize); 3]
     );
 }

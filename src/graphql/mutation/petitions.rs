@@ -5,14 +5,14 @@ use crate::domain::calendar;
 use crate::domain::node_id::{NodeId, NodeKind};
 use crate::domain::petition_flow::Step;
 use crate::error::{AppError, AppResult};
-use crate::graphql::context::{actor, client, idempotency_key, state};
+use crate::graphql::context::{actor, idempotency_key, service_ctx, state};
 use crate::graphql::types::enums::{Channel, HandlingLevel, Satisfaction, Urgency};
 use crate::graphql::types::petitions::{SubmitPetitionPayload, SupervisionCycle};
 use crate::graphql::types::Petition;
 use crate::service::petitions::intake::{self, Submission};
 use crate::service::petitions::workflow::{act, Acting};
 use crate::service::petitions::{departments_of, relation};
-use crate::service::petitions::{progress, supervision};
+use crate::service::petitions::{progress, queries, supervision};
 
 #[derive(Default)]
 pub struct PetitionMutation;
@@ -51,12 +51,9 @@ async fn step(
     version: Option<i32>,
     step: Step,
 ) -> async_graphql::Result<Petition> {
-    let app = state(ctx)?;
     let model = act(
-        &app.db,
-        &app.settings.workflow,
+        &service_ctx(ctx)?,
         Acting::Person {
-            actor: actor(ctx),
             follow_secret: None,
         },
         petition_id(id)?,
@@ -85,7 +82,6 @@ impl PetitionMutation {
         ctx: &Context<'_>,
         input: SubmitPetitionInput,
     ) -> async_graphql::Result<SubmitPetitionPayload> {
-        let app = state(ctx)?;
         let key = idempotency_key(ctx, input.idempotency_key)?;
         let submission = Submission {
             title: input.title,
@@ -100,16 +96,7 @@ impl PetitionMutation {
             submitter_phone: input.submitter_phone,
             attachments: input.attachments,
         };
-        let done = intake::submit(
-            &app.db,
-            &app.auth,
-            &app.settings,
-            actor(ctx),
-            client(ctx),
-            submission,
-            key,
-        )
-        .await?;
+        let done = intake::submit(&service_ctx(ctx)?, submission, key).await?;
         let tracking_code = done.item.tracking_code.clone();
         // The submitter sees their own data in full.
         Ok(SubmitPetitionPayload {
@@ -270,19 +257,9 @@ impl PetitionMutation {
         #[graphql(desc = "1 to 128 characters of A-Z a-z 0-9 _ - : . (one per note)")]
         idempotency_key: Option<String>,
     ) -> async_graphql::Result<Petition> {
-        let app = state(ctx)?;
         let key = crate::graphql::context::idempotency_key(ctx, idempotency_key)?;
-        let model = progress::add(
-            &app.db,
-            &app.settings.workflow,
-            actor(ctx),
-            client(ctx),
-            petition_id(&id)?,
-            version,
-            note,
-            key,
-        )
-        .await?;
+        let model =
+            progress::add(&service_ctx(ctx)?, petition_id(&id)?, version, note, key).await?;
         Ok(with_personal(ctx, model).await?)
     }
 
@@ -324,12 +301,8 @@ impl PetitionMutation {
             (Some(id), None) => petition_id(id)?,
             (None, Some(code)) => {
                 let code = crate::domain::tracking::parse_tracking_code(code)?;
-                use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-                entity::petition::Entity::find()
-                    .filter(entity::petition::Column::TrackingCode.eq(code))
-                    .one(&app.db)
-                    .await
-                    .map_err(AppError::from)?
+                queries::by_tracking_code(&app.db, &code)
+                    .await?
                     .ok_or_else(|| AppError::not_found("社情民意 (opinion item)"))?
                     .id
             }
@@ -342,13 +315,11 @@ impl PetitionMutation {
             }
         };
         let acting = Acting::Person {
-            actor: actor(ctx),
             follow_secret: follow_secret.as_deref(),
         };
         let comment = comment.filter(|c| !c.trim().is_empty());
         let model = act(
-            &app.db,
-            &app.settings.workflow,
+            &service_ctx(ctx)?,
             acting,
             petition,
             None,
@@ -406,10 +377,7 @@ impl PetitionMutation {
         &self,
         ctx: &Context<'_>,
     ) -> async_graphql::Result<SupervisionCycle> {
-        let app = state(ctx)?;
-        actor(ctx).require(actor(ctx).is_admin())?;
-        let report =
-            supervision::run_cycle(&app.db, &app.settings.workflow, app.clock.now()).await?;
+        let report = supervision::run_now(&service_ctx(ctx)?).await?;
         Ok(SupervisionCycle {
             marked_overdue: report.marked_overdue,
             escalated: report.escalated,

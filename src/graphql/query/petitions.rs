@@ -3,7 +3,7 @@ use async_graphql::{Context, InputObject, Object, ID};
 use crate::domain::node_id::{NodeId, NodeKind};
 use crate::error::{AppError, AppResult};
 use crate::graphql::connection::{to_connection, Conn};
-use crate::graphql::context::{actor, page_request, state};
+use crate::graphql::context::{actor, page_request, service_ctx, state};
 use crate::graphql::types::enums::{PetitionState, Urgency};
 use crate::graphql::types::petitions::{PetitionStatus, TrackedPetition};
 use crate::graphql::types::scalars::Date;
@@ -98,7 +98,7 @@ impl PetitionQuery {
         let station = id("stationId", &station_id, NodeKind::Station)?;
         Ok(items(
             ctx,
-            queries::ledger(&state(ctx)?.db, actor(ctx), station, &filter, &request).await?,
+            queries::ledger(&service_ctx(ctx)?, station, &filter, &request).await?,
         ))
     }
 
@@ -120,7 +120,7 @@ impl PetitionQuery {
         let department = id("departmentId", &department_id, NodeKind::Department)?;
         Ok(items(
             ctx,
-            queries::inbox(&state(ctx)?.db, actor(ctx), department, &filter, &request).await?,
+            queries::inbox(&service_ctx(ctx)?, department, &filter, &request).await?,
         ))
     }
 
@@ -139,7 +139,7 @@ impl PetitionQuery {
         let filter = filter.unwrap_or_default().into_filter()?;
         Ok(items(
             ctx,
-            queries::deputy_items(&state(ctx)?.db, actor(ctx), &filter, &request).await?,
+            queries::deputy_items(&service_ctx(ctx)?, &filter, &request).await?,
         ))
     }
 
@@ -158,7 +158,7 @@ impl PetitionQuery {
         let filter = filter.unwrap_or_default().into_filter()?;
         Ok(items(
             ctx,
-            queries::my_items(&state(ctx)?.db, actor(ctx), &filter, &request).await?,
+            queries::my_items(&service_ctx(ctx)?, &filter, &request).await?,
         ))
     }
 
@@ -182,7 +182,7 @@ impl PetitionQuery {
             .transpose()?;
         Ok(items(
             ctx,
-            queries::supervised(&state(ctx)?.db, actor(ctx), township, &filter, &request).await?,
+            queries::supervised(&service_ctx(ctx)?, township, &filter, &request).await?,
         ))
     }
 
@@ -194,13 +194,8 @@ impl PetitionQuery {
         tracking_code: String,
         follow_secret: Option<String>,
     ) -> async_graphql::Result<TrackedPetition> {
-        let tracked = queries::track(
-            &state(ctx)?.db,
-            actor(ctx),
-            &tracking_code,
-            follow_secret.as_deref(),
-        )
-        .await?;
+        let tracked =
+            queries::track(&service_ctx(ctx)?, &tracking_code, follow_secret.as_deref()).await?;
         Ok(match tracked {
             Tracked::Full(model, rel) => TrackedPetition {
                 status: PetitionStatus::from(&model),

@@ -23,7 +23,7 @@ use futures_util::StreamExt;
 
 use crate::error::{AppError, AppResult};
 use crate::events::LiveEvent;
-use crate::service::live_statistics::Snapshot;
+use crate::service::statistics::live::Snapshot;
 
 /// One item a subscription delivers.
 #[derive(Clone, Debug)]

@@ -7,7 +7,7 @@ use super::serving::{self, LiveItem};
 use crate::graphql::context;
 use crate::graphql::types::petitions::{statistics_scope, Statistics};
 use crate::graphql::types::scalars::Date;
-use crate::service::live_statistics::Period;
+use crate::service::statistics::live::Period;
 
 #[derive(Default)]
 pub struct StatisticsSubscription;

@@ -298,13 +298,12 @@ pub async fn register_citizen(
     idempotency_key: Option<String>,
 ) -> AppResult<SessionTokens> {
     let arguments = serde_json::json!({ "phone": phone, "displayName": display_name });
-    let claim = Claim::new(
-        &crate::auth::Actor::Anonymous,
-        ctx.client,
-        idempotency_key,
-        "registerCitizen",
-        &arguments,
-    )?;
+    // Keyed by address even for a caller who is signed in: the account is new.
+    let anonymous = Ctx {
+        actor: &crate::auth::Actor::Anonymous,
+        ..*ctx
+    };
+    let claim = Claim::new(&anonymous, idempotency_key, "registerCitizen", &arguments)?;
     let account_id = idempotency::once(
         ctx.db,
         claim.as_ref(),

@@ -48,7 +48,7 @@ pub async fn log(
     input: NewActivity,
     idempotency_key: Option<String>,
 ) -> AppResult<activity::Model> {
-    let (db, actor, client) = (ctx.db, ctx.actor, ctx.client);
+    let db = ctx.db;
     let arguments = serde_json::json!({
         "kind": format!("{:?}", input.kind),
         "title": input.title,
@@ -59,7 +59,7 @@ pub async fn log(
         "citizensHeard": input.citizens_heard,
         "notes": input.notes,
     });
-    let claim = Claim::new(actor, client, idempotency_key, "logActivity", &arguments)?;
+    let claim = Claim::new(ctx, idempotency_key, "logActivity", &arguments)?;
     idempotency::once(
         db,
         claim.as_ref(),
@@ -82,9 +82,10 @@ async fn log_new(
     let actor = ctx.actor;
     let principal = actor.require_signed_in()?;
     let input = &input;
+    let today = crate::domain::calendar::local_date(ctx.now());
     write::transaction(ctx.db, |txn| async move {
         let txn = &*txn;
-        let title = checked_title(input)?;
+        let title = checked_title(input, today)?;
         let participants = dedup(&input.participant_ids);
         let stations = dedup(&input.station_ids);
         let found_stations = checked_links(txn, input, &participants, &stations).await?;
@@ -112,7 +113,7 @@ async fn log_new(
 }
 
 /// The activity's own fields checked; its trimmed title.
-fn checked_title(input: &NewActivity) -> AppResult<String> {
+fn checked_title(input: &NewActivity, today: NaiveDate) -> AppResult<String> {
     let title = input.title.trim();
     if !(1..=200).contains(&title.chars().count()) {
         return Err(AppError::bad_input(
@@ -130,7 +131,6 @@ fn checked_title(input: &NewActivity) -> AppResult<String> {
             "备注最多5000个字符 (at most 5000 characters)",
         ));
     }
-    let today = crate::domain::calendar::local_date(Utc::now());
     if input.occurred_on > today {
         return Err(AppError::bad_input(
             "occurredOn",

@@ -77,7 +77,7 @@ pub async fn create(ctx: &Ctx<'_>, input: NewPairing) -> AppResult<pairing::Mode
             township_id: Set(input.township_id),
             started_on: Set(input
                 .started_on
-                .unwrap_or_else(|| crate::domain::calendar::local_date(Utc::now()))),
+                .unwrap_or_else(|| crate::domain::calendar::local_date(ctx.now()))),
             ended_on: Set(None),
             note: Set(input.note.clone()),
             created_at: Set(Utc::now()),
@@ -135,7 +135,7 @@ pub async fn end(ctx: &Ctx<'_>, id: i64, ended_on: Option<NaiveDate>) -> AppResu
         if existing.ended_on.is_some() {
             return Err(AppError::Conflict("该结对已结束 (already ended)".into()));
         }
-        let ended_on = ended_on.unwrap_or_else(|| crate::domain::calendar::local_date(Utc::now()));
+        let ended_on = ended_on.unwrap_or_else(|| crate::domain::calendar::local_date(ctx.now()));
         if ended_on < existing.started_on {
             return Err(AppError::bad_input(
                 "endedOn",

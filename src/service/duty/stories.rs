@@ -93,14 +93,14 @@ pub async fn create(
     input: StoryInput,
     idempotency_key: Option<String>,
 ) -> AppResult<story::Model> {
-    let (db, actor, client) = (ctx.db, ctx.actor, ctx.client);
+    let (db, actor) = (ctx.db, ctx.actor);
     let arguments = json!({
         "deputyId": deputy_id,
         "title": input.title,
         "body": input.body,
         "coverUrl": input.cover_url,
     });
-    let claim = Claim::new(actor, client, idempotency_key, "createStory", &arguments)?;
+    let claim = Claim::new(ctx, idempotency_key, "createStory", &arguments)?;
     idempotency::once(
         db,
         claim.as_ref(),

@@ -406,7 +406,7 @@ pub async fn assign_resident(
         let txn = &*txn;
         let station = managed_station(txn, actor, "stationId", station_id).await?;
         let deputy = assignable_deputy(txn, actor, &station, deputy_id).await?;
-        let since = since.unwrap_or_else(|| crate::domain::calendar::local_date(Utc::now()));
+        let since = since.unwrap_or_else(|| crate::domain::calendar::local_date(ctx.now()));
         open_assignment(txn, deputy.id, station_id, since).await
     })
     .await
@@ -483,7 +483,7 @@ pub async fn end_resident(
             .one(txn)
             .await?
             .ok_or_else(|| AppError::not_found("驻站安排 (resident assignment)"))?;
-        let until = until.unwrap_or_else(|| crate::domain::calendar::local_date(Utc::now()));
+        let until = until.unwrap_or_else(|| crate::domain::calendar::local_date(ctx.now()));
         if until < row.since {
             return Err(AppError::bad_input(
                 "until",
@@ -557,8 +557,7 @@ async fn require_resident<C: ConnectionTrait>(
     deputy_id: i64,
     station_id: i64,
 ) -> AppResult<()> {
-    let resident = open_residency(deputy_id, station_id).count(txn).await? > 0;
-    if !resident {
+    if !super::is_resident(txn, deputy_id, station_id).await? {
         return Err(AppError::bad_input(
             "deputyId",
             "本站没有这名驻站代表,只有驻站代表可联系本站网格 \

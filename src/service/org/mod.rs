@@ -9,7 +9,8 @@ use std::collections::HashMap;
 use entity::{department, deputy, deputy_station, grid, station, township};
 use sea_orm::sea_query::{Expr, LikeExpr, Query};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Select,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    Select,
 };
 
 use crate::db::paging::fetch_page;
@@ -254,6 +255,23 @@ pub async fn grids_by_station<C: ConnectionTrait>(
         .all(db)
         .await?;
     Ok(group(rows.into_iter().map(|g| (g.station_id, g))))
+}
+
+/// Whether the deputy is currently assigned to the station (one of its residents).
+pub async fn is_resident<C: ConnectionTrait>(
+    db: &C,
+    deputy_id: i64,
+    station_id: i64,
+) -> AppResult<bool> {
+    let assignments = deputy_station::Entity::find()
+        .filter(
+            active_assignments()
+                .add(deputy_station::Column::DeputyId.eq(deputy_id))
+                .add(deputy_station::Column::StationId.eq(station_id)),
+        )
+        .count(db)
+        .await?;
+    Ok(assignments > 0)
 }
 
 /// Resident deputies currently assigned to each station.

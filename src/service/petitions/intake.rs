@@ -8,14 +8,14 @@ use sea_orm::{
 };
 use serde_json::json;
 
-use crate::auth::{Actor, AuthKit, ClientInfo};
-use crate::config::Settings;
+use crate::auth::Actor;
 use crate::domain::event::DomainEvent;
 use crate::domain::phone::Phone;
 use crate::domain::tracking;
 use crate::error::{AppError, AppResult};
 use crate::events::outbox;
 use crate::service::support::idempotency::{self, Claim};
+use crate::service::Ctx;
 
 pub const MAX_ATTACHMENTS: usize = 9;
 
@@ -83,29 +83,15 @@ fn validate_attachments(list: &[String]) -> AppResult<String> {
     Ok(serde_json::to_string(list).unwrap_or_else(|_| "[]".into()))
 }
 
-/// Where an item lands: the addressed deputy's station, or the chosen station.
+/// Where an item lands, as `(deputy, station, township)`: the addressed deputy's
+/// station, or the chosen station.
 async fn destination(
     db: &DatabaseConnection,
     deputy_code: Option<&str>,
     station_id: Option<i64>,
     fallback_deputy: Option<i64>,
 ) -> AppResult<(Option<i64>, Option<i64>, Option<i64>)> {
-    let deputy = match (deputy_code, fallback_deputy) {
-        (Some(code), _) => {
-            let code = crate::domain::deputy_code::parse(code).map_err(|_| {
-                AppError::bad_input("deputyCode", "代表编码格式不正确 (malformed deputy code)")
-            })?;
-            let found = deputy::Entity::find()
-                .filter(deputy::Column::Code.eq(code))
-                .one(db)
-                .await?;
-            Some(found.filter(|d| d.active).ok_or_else(|| {
-                AppError::bad_input("deputyCode", "未找到该代表 (no such deputy)")
-            })?)
-        }
-        (None, Some(id)) => deputy::Entity::find_by_id(id).one(db).await?,
-        (None, None) => None,
-    };
+    let deputy = addressed_deputy(db, deputy_code, fallback_deputy).await?;
     let station = match station_id {
         Some(id) => Some(
             station::Entity::find_by_id(id)
@@ -114,18 +100,7 @@ async fn destination(
                 .ok_or_else(|| AppError::bad_input("stationId", "站点不存在 (no such station)"))?,
         ),
         None => match &deputy {
-            Some(d) => {
-                let assignment = deputy_station::Entity::find()
-                    .filter(deputy_station::Column::DeputyId.eq(d.id))
-                    .filter(deputy_station::Column::Until.is_null())
-                    .order_by_asc(deputy_station::Column::Id)
-                    .one(db)
-                    .await?;
-                match assignment {
-                    Some(a) => station::Entity::find_by_id(a.station_id).one(db).await?,
-                    None => None,
-                }
-            }
+            Some(d) => current_station(db, d.id).await?,
             None => None,
         },
     };
@@ -142,17 +117,56 @@ async fn destination(
     Ok((deputy.map(|d| d.id), station.map(|s| s.id), township))
 }
 
+/// The deputy named by public code (an active one, else BAD_USER_INPUT), else the
+/// fallback deputy.
+async fn addressed_deputy(
+    db: &DatabaseConnection,
+    deputy_code: Option<&str>,
+    fallback_deputy: Option<i64>,
+) -> AppResult<Option<deputy::Model>> {
+    Ok(match (deputy_code, fallback_deputy) {
+        (Some(code), _) => {
+            let code = crate::domain::deputy_code::parse(code).map_err(|_| {
+                AppError::bad_input("deputyCode", "代表编码格式不正确 (malformed deputy code)")
+            })?;
+            let found = deputy::Entity::find()
+                .filter(deputy::Column::Code.eq(code))
+                .one(db)
+                .await?;
+            Some(found.filter(|d| d.active).ok_or_else(|| {
+                AppError::bad_input("deputyCode", "未找到该代表 (no such deputy)")
+            })?)
+        }
+        (None, Some(id)) => deputy::Entity::find_by_id(id).one(db).await?,
+        (None, None) => None,
+    })
+}
+
+/// The station a deputy serves at now (their first current assignment).
+async fn current_station(
+    db: &DatabaseConnection,
+    deputy_id: i64,
+) -> AppResult<Option<station::Model>> {
+    let assignment = deputy_station::Entity::find()
+        .filter(deputy_station::Column::DeputyId.eq(deputy_id))
+        .filter(deputy_station::Column::Until.is_null())
+        .order_by_asc(deputy_station::Column::Id)
+        .one(db)
+        .await?;
+    Ok(match assignment {
+        Some(a) => station::Entity::find_by_id(a.station_id).one(db).await?,
+        None => None,
+    })
+}
+
 /// Submits an item; with an idempotency key, a retry answers the first item (same
 /// id, tracking code and follow secret) and creates nothing.
 pub async fn submit(
-    db: &DatabaseConnection,
-    kit: &AuthKit,
-    settings: &Settings,
-    actor: &Actor,
-    client: &ClientInfo,
+    ctx: &Ctx<'_>,
     input: Submission,
     idempotency_key: Option<String>,
 ) -> AppResult<Submitted> {
+    let db = ctx.db;
     let arguments = json!({
         "title": input.title,
         "content": input.content,
@@ -163,11 +177,11 @@ pub async fn submit(
         "submitterPhone": input.submitter_phone,
         "attachments": input.attachments,
     });
-    let claim = Claim::new(actor, client, idempotency_key, "submitPetition", &arguments)?;
+    let claim = Claim::new(ctx, idempotency_key, "submitPetition", &arguments)?;
     idempotency::once(
         db,
         claim.as_ref(),
-        submit_new(db, kit, settings, actor, client, input, claim.as_ref()),
+        submit_new(ctx, input, claim.as_ref()),
         |stored| async move {
             let id = stored
                 .object_id
@@ -186,17 +200,59 @@ pub async fn submit(
     .await
 }
 
+/// Check the input, work out where it goes and through which channel, check who may
+/// record it that way, then write it.
 async fn submit_new(
-    db: &DatabaseConnection,
-    kit: &AuthKit,
-    settings: &Settings,
-    actor: &Actor,
-    client: &ClientInfo,
+    ctx: &Ctx<'_>,
     input: Submission,
     claim: Option<&Claim>,
 ) -> AppResult<Submitted> {
+    let actor = ctx.actor;
     let (title, content) = validate_text(&input)?;
     let attachments = validate_attachments(&input.attachments)?;
+    let (name, phone) = validate_submitter(&input)?;
+    let recording_deputy = actor.deputy_id();
+    let (deputy_id, station_id, township_id) = destination(
+        ctx.db,
+        input.deputy_code.as_deref(),
+        input.station_id,
+        fallback_deputy(&input, recording_deputy),
+    )
+    .await?;
+    let channel = channel_of(actor, &input, deputy_id)?;
+    let in_person = matches!(channel, Channel::DeputyVisit | Channel::StationReception);
+    if in_person && recording_deputy.is_none() {
+        actor.require(station_id.is_some_and(|s| actor.is_staff_of(s)))?;
+    }
+    let follow_secret = check_anonymous(ctx, phone.is_some()).await?;
+    let answer = json!({ "followSecret": follow_secret });
+    let new = NewItem {
+        title,
+        content,
+        channel,
+        submitter_account_id: if in_person { None } else { actor.account_id() },
+        submitter_name: name,
+        submitter_phone: phone,
+        deputy_id,
+        station_id,
+        township_id,
+        attachments,
+        follow_secret_hash: follow_secret.as_deref().map(tracking::hash_secret),
+        recorded_as: match (in_person, recording_deputy) {
+            (true, Some(_)) => "deputy",
+            (true, None) => "station_staff",
+            (false, _) => "submitter",
+        },
+    };
+    let item = created(ctx, actor, claim.map(|c| (c, answer)), new).await?;
+    Ok(Submitted {
+        item,
+        follow_secret,
+    })
+}
+
+/// The submitter's name (trimmed, at most 64 characters) and phone (normalised).
+fn validate_submitter(input: &Submission) -> AppResult<(Option<String>, Option<String>)> {
     let name = input
         .submitter_name
         .as_deref()
@@ -215,12 +271,14 @@ async fn submit_new(
         .map(|p| Phone::parse("submitterPhone", p))
         .transpose()?
         .map(Phone::into_string);
-    let recording_deputy = actor.deputy_id();
-    let is_staff = !actor.staff_stations().is_empty();
-    // Where it goes: the deputy named by code, else the recording deputy (for what a
-    // deputy collected in person), else the chosen station.
+    Ok((name, phone))
+}
+
+/// Where it goes: the deputy named by code, else the recording deputy (for what a
+/// deputy collected in person), else the chosen station.
+fn fallback_deputy(input: &Submission, recording_deputy: Option<i64>) -> Option<i64> {
     let code_given = input.deputy_code.is_some();
-    let fallback = if matches!(
+    if matches!(
         input.channel,
         None | Some(Channel::DeputyVisit | Channel::StationReception)
     ) && !code_given
@@ -228,13 +286,18 @@ async fn submit_new(
         recording_deputy
     } else {
         None
-    };
-    let (deputy_id, station_id, township_id) =
-        destination(db, input.deputy_code.as_deref(), input.station_id, fallback).await?;
-    let channel = match input.channel {
+    }
+}
+
+/// The channel asked for (in person only by a deputy or station staff; never WeChat),
+/// else the one the actor and the addressing imply.
+fn channel_of(actor: &Actor, input: &Submission, deputy_id: Option<i64>) -> AppResult<Channel> {
+    let recording_deputy = actor.deputy_id();
+    let code_given = input.deputy_code.is_some();
+    Ok(match input.channel {
         Some(c @ (Channel::DeputyVisit | Channel::StationReception)) => {
             // Collected in person: a deputy or station staff records it.
-            actor.require(recording_deputy.is_some() || is_staff)?;
+            actor.require(recording_deputy.is_some() || !actor.staff_stations().is_empty())?;
             c
         }
         Some(Channel::Wechat) => {
@@ -251,69 +314,72 @@ async fn submit_new(
         }
         None if code_given => Channel::QrCode,
         None => Channel::App,
-    };
-    let in_person = matches!(channel, Channel::DeputyVisit | Channel::StationReception);
-    if in_person && recording_deputy.is_none() {
-        actor.require(station_id.is_some_and(|s| actor.is_staff_of(s)))?;
-    }
-    let anonymous = matches!(actor, Actor::Anonymous);
-    if anonymous {
-        if phone.is_none() {
-            return Err(AppError::bad_input(
-                "submitterPhone",
-                "匿名留言须留手机号 (anonymous messages need a phone number)",
-            ));
-        }
-        let limits = &settings.limits;
-        kit.limiter
-            .hit(
-                &format!("submit:addr:{}", client.ip),
-                limits.anonymous_submissions_per_address,
-                limits.anonymous_submission_window,
-            )
-            .await?;
-    }
-    let follow_secret = anonymous.then(tracking::new_follow_secret);
-    let answer = json!({ "followSecret": follow_secret });
-    created(
-        db,
-        actor,
-        claim.map(|c| (c, answer)),
-        NewItem {
-            title,
-            content,
-            channel,
-            submitter_account_id: if in_person { None } else { actor.account_id() },
-            submitter_name: name,
-            submitter_phone: phone,
-            deputy_id,
-            station_id,
-            township_id,
-            attachments,
-            follow_secret_hash: follow_secret.as_deref().map(tracking::hash_secret),
-            recorded_as: match (in_person, recording_deputy) {
-                (true, Some(_)) => "deputy",
-                (true, None) => "station_staff",
-                (false, _) => "submitter",
-            },
-        },
-    )
-    .await
-    .map(|item| Submitted {
-        item,
-        follow_secret,
     })
+}
+
+/// An anonymous submitter leaves a phone number and is throttled by address; they get
+/// a follow secret (the signed-in follow their items by account).
+async fn check_anonymous(ctx: &Ctx<'_>, has_phone: bool) -> AppResult<Option<String>> {
+    if !matches!(ctx.actor, Actor::Anonymous) {
+        return Ok(None);
+    }
+    if !has_phone {
+        return Err(AppError::bad_input(
+            "submitterPhone",
+            "匿名留言须留手机号 (anonymous messages need a phone number)",
+        ));
+    }
+    let limits = &ctx.settings.limits;
+    ctx.auth
+        .limiter
+        .hit(
+            &format!("submit:addr:{}", ctx.client.ip),
+            limits.anonymous_submissions_per_address,
+            limits.anonymous_submission_window,
+        )
+        .await?;
+    Ok(Some(tracking::new_follow_secret()))
 }
 
 /// A WeChat follower's message (the official-account channel): addressed to the
 /// deputy the follower last scanned, else to the given default station.
 pub async fn submit_from_wechat(
-    db: &DatabaseConnection,
+    ctx: &Ctx<'_>,
     open_id: &str,
     content: &str,
     deputy_id: Option<i64>,
     default_station_id: Option<i64>,
 ) -> AppResult<petition::Model> {
+    let (title, content) = wechat_text(content)?;
+    let station_id = if deputy_id.is_some() {
+        None
+    } else {
+        default_station_id
+    };
+    let (deputy_id, station_id, township_id) =
+        destination(ctx.db, None, station_id, deputy_id).await?;
+    let new = NewItem {
+        title,
+        content,
+        channel: Channel::Wechat,
+        submitter_account_id: None,
+        submitter_name: Some(format!(
+            "微信用户{}",
+            open_id.chars().rev().take(4).collect::<String>()
+        )),
+        submitter_phone: None,
+        deputy_id,
+        station_id,
+        township_id,
+        attachments: "[]".into(),
+        follow_secret_hash: None,
+        recorded_as: "submitter",
+    };
+    created(ctx, &Actor::Anonymous, None, new).await
+}
+
+/// A message's title (its first 30 characters) and content, checked like any other.
+fn wechat_text(content: &str) -> AppResult<(String, String)> {
     let text = content.trim();
     let title: String = text.chars().take(30).collect();
     let input = Submission {
@@ -325,41 +391,7 @@ pub async fn submit_from_wechat(
         content: text.to_owned(),
         ..Default::default()
     };
-    let (title, content) = validate_text(&input)?;
-    let (deputy_id, station_id, township_id) = destination(
-        db,
-        None,
-        if deputy_id.is_some() {
-            None
-        } else {
-            default_station_id
-        },
-        deputy_id,
-    )
-    .await?;
-    created(
-        db,
-        &Actor::Anonymous,
-        None,
-        NewItem {
-            title,
-            content,
-            channel: Channel::Wechat,
-            submitter_account_id: None,
-            submitter_name: Some(format!(
-                "微信用户{}",
-                open_id.chars().rev().take(4).collect::<String>()
-            )),
-            submitter_phone: None,
-            deputy_id,
-            station_id,
-            township_id,
-            attachments: "[]".into(),
-            follow_secret_hash: None,
-            recorded_as: "submitter",
-        },
-    )
-    .await
+    validate_text(&input)
 }
 
 #[derive(Clone)]
@@ -408,16 +440,16 @@ fn new_row(new: &NewItem, now: DateTime<Utc>) -> petition::ActiveModel {
 }
 
 async fn created(
-    db: &DatabaseConnection,
+    ctx: &Ctx<'_>,
     actor: &Actor,
     claim: Option<(&Claim, serde_json::Value)>,
     new: NewItem,
 ) -> AppResult<petition::Model> {
     let new = &new;
     let claim = &claim;
-    crate::db::write::transaction(db, |txn| async move {
+    crate::db::write::transaction(ctx.db, |txn| async move {
         let txn = &*txn;
-        let now = Utc::now();
+        let now = ctx.now();
         let item = new_row(new, now).insert(txn).await?;
         petition_event::ActiveModel {
             petition_id: Set(item.id),

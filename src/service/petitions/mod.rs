@@ -12,7 +12,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
 use crate::auth::Actor;
 use crate::domain::petition_flow::Capacity;
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 
 /// How the actor stands towards one item.
 #[derive(Debug, Clone, Default)]
@@ -56,20 +56,14 @@ pub fn relation(
     if staff {
         capacities.push(Capacity::StationStaff);
     }
-    let active = |role: DepartmentRole| {
-        departments
-            .iter()
-            .filter(|d| d.role == role && d.status != ForwardStatus::Returned)
-            .any(|d| actor.handles_department(d.department_id))
-    };
     let lead = item
         .lead_department_id
         .is_some_and(|d| actor.handles_department(d))
-        && active(DepartmentRole::Lead);
+        && handles_active(actor, departments, DepartmentRole::Lead);
     if lead {
         capacities.push(Capacity::LeadHandler);
     }
-    if active(DepartmentRole::Assist) {
+    if handles_active(actor, departments, DepartmentRole::Assist) {
         capacities.push(Capacity::AssistHandler);
     }
     // A handler sees items forwarded to their department, including returned ones.
@@ -89,21 +83,15 @@ pub fn relation(
     }
 }
 
-/// An item the actor may see, or NOT_FOUND (not FORBIDDEN: ids of others' items do
-/// not reveal that they exist).
-pub async fn visible_item<C: ConnectionTrait>(
-    db: &C,
+/// Whether the actor handles a department with an active (not returned) part in
+/// `role`.
+fn handles_active(
     actor: &Actor,
-    id: i64,
-) -> AppResult<(petition::Model, Vec<petition_department::Model>, Relation)> {
-    let item = petition::Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .ok_or_else(|| AppError::not_found("社情民意 (opinion item)"))?;
-    let departments = departments_of(db, id).await?;
-    let relation = relation(actor, &item, &departments, false);
-    if !relation.may_view {
-        return Err(AppError::not_found("社情民意 (opinion item)"));
-    }
-    Ok((item, departments, relation))
+    departments: &[petition_department::Model],
+    role: DepartmentRole,
+) -> bool {
+    departments
+        .iter()
+        .filter(|d| d.role == role && d.status != ForwardStatus::Returned)
+        .any(|d| actor.handles_department(d.department_id))
 }

@@ -1,44 +1,32 @@
 //! Progress notes (办理进展) under an idempotency key: a retried note is added once.
 use entity::petition;
-use sea_orm::{DatabaseConnection, EntityTrait};
+use sea_orm::EntityTrait;
 use serde_json::json;
 
-use crate::auth::{Actor, ClientInfo};
-use crate::config::Workflow;
 use crate::domain::petition_flow::Step;
 use crate::error::{AppError, AppResult};
 use crate::service::petitions::workflow::{act_claimed, Acting};
 use crate::service::support::idempotency::{self, Claim};
+use crate::service::Ctx;
 
 /// Adds a progress note; with a key, a repeat within 24 hours answers the item and
 /// adds nothing (one history entry, one event).
-#[allow(clippy::too_many_arguments)]
 pub async fn add(
-    db: &DatabaseConnection,
-    workflow: &Workflow,
-    actor: &Actor,
-    client: &ClientInfo,
+    ctx: &Ctx<'_>,
     petition_id: i64,
     version: Option<i32>,
     note: String,
     idempotency_key: Option<String>,
 ) -> AppResult<petition::Model> {
+    let db = ctx.db;
     let arguments = json!({ "id": petition_id, "version": version, "note": note });
-    let claim = Claim::new(
-        actor,
-        client,
-        idempotency_key,
-        "addPetitionProgress",
-        &arguments,
-    )?;
+    let claim = Claim::new(ctx, idempotency_key, "addPetitionProgress", &arguments)?;
     idempotency::once(
         db,
         claim.as_ref(),
         act_claimed(
-            db,
-            workflow,
+            ctx,
             Acting::Person {
-                actor,
                 follow_secret: None,
             },
             petition_id,

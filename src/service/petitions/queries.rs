@@ -14,6 +14,7 @@ use crate::domain::calendar::day_start;
 use crate::domain::page::{Page, PageRequest};
 use crate::domain::tracking;
 use crate::error::{AppError, AppResult};
+use crate::service::Ctx;
 
 #[derive(Debug, Default, Clone)]
 pub struct ItemFilter {
@@ -66,13 +67,13 @@ async fn page_of<C: ConnectionTrait>(
 }
 
 /// 站点台账: the station's staff, supervisors of its township, admins.
-pub async fn ledger<C: ConnectionTrait>(
-    db: &C,
-    actor: &Actor,
+pub async fn ledger(
+    ctx: &Ctx<'_>,
     station_id: i64,
     filter: &ItemFilter,
     page: &PageRequest,
 ) -> AppResult<Page<petition::Model>> {
+    let (db, actor) = (ctx.db, ctx.actor);
     let station = station::Entity::find_by_id(station_id)
         .one(db)
         .await?
@@ -92,13 +93,13 @@ pub async fn ledger<C: ConnectionTrait>(
 }
 
 /// A department's inbox: items forwarded to it (lead or assisting) and not returned.
-pub async fn inbox<C: ConnectionTrait>(
-    db: &C,
-    actor: &Actor,
+pub async fn inbox(
+    ctx: &Ctx<'_>,
     department_id: i64,
     filter: &ItemFilter,
     page: &PageRequest,
 ) -> AppResult<Page<petition::Model>> {
+    let (db, actor) = (ctx.db, ctx.actor);
     actor.require(
         actor.is_admin() || actor.is_county_supervisor() || actor.handles_department(department_id),
     )?;
@@ -118,12 +119,12 @@ pub async fn inbox<C: ConnectionTrait>(
 }
 
 /// Items addressed to or collected by the signed-in deputy.
-pub async fn deputy_items<C: ConnectionTrait>(
-    db: &C,
-    actor: &Actor,
+pub async fn deputy_items(
+    ctx: &Ctx<'_>,
     filter: &ItemFilter,
     page: &PageRequest,
 ) -> AppResult<Page<petition::Model>> {
+    let (db, actor) = (ctx.db, ctx.actor);
     let deputy_id = actor.deputy_id();
     actor.require(deputy_id.is_some())?;
     page_of(
@@ -136,12 +137,12 @@ pub async fn deputy_items<C: ConnectionTrait>(
 }
 
 /// The signed-in citizen's own items.
-pub async fn my_items<C: ConnectionTrait>(
-    db: &C,
-    actor: &Actor,
+pub async fn my_items(
+    ctx: &Ctx<'_>,
     filter: &ItemFilter,
     page: &PageRequest,
 ) -> AppResult<Page<petition::Model>> {
+    let (db, actor) = (ctx.db, ctx.actor);
     let principal = actor.require_signed_in()?;
     page_of(
         db,
@@ -154,13 +155,13 @@ pub async fn my_items<C: ConnectionTrait>(
 }
 
 /// Supervisors' view: every item in their townships (county supervisors and admins: all).
-pub async fn supervised<C: ConnectionTrait>(
-    db: &C,
-    actor: &Actor,
+pub async fn supervised(
+    ctx: &Ctx<'_>,
     township_id: Option<i64>,
     filter: &ItemFilter,
     page: &PageRequest,
 ) -> AppResult<Page<petition::Model>> {
+    let (db, actor) = (ctx.db, ctx.actor);
     let everything = actor.is_admin() || actor.is_county_supervisor();
     let townships = actor.supervised_townships();
     actor.require(everything || !townships.is_empty())?;
@@ -184,16 +185,9 @@ pub enum Tracked {
     Status(petition::Model),
 }
 
-pub async fn track<C: ConnectionTrait>(
-    db: &C,
-    actor: &Actor,
-    code: &str,
-    secret: Option<&str>,
-) -> AppResult<Tracked> {
-    let code = tracking::parse_tracking_code(code)?;
-    let item = petition::Entity::find()
-        .filter(petition::Column::TrackingCode.eq(code))
-        .one(db)
+pub async fn track(ctx: &Ctx<'_>, code: &str, secret: Option<&str>) -> AppResult<Tracked> {
+    let (db, actor) = (ctx.db, ctx.actor);
+    let item = by_tracking_code(db, &tracking::parse_tracking_code(code)?)
         .await?
         .ok_or_else(|| AppError::not_found("查询码对应的事项 (item with this tracking code)"))?;
     let secret_ok = match (secret, &item.follow_secret_hash) {
@@ -213,6 +207,17 @@ pub async fn track<C: ConnectionTrait>(
     } else {
         Tracked::Status(item)
     })
+}
+
+/// The item with this (parsed) tracking code.
+pub async fn by_tracking_code<C: ConnectionTrait>(
+    db: &C,
+    code: &str,
+) -> AppResult<Option<petition::Model>> {
+    Ok(petition::Entity::find()
+        .filter(petition::Column::TrackingCode.eq(code))
+        .one(db)
+        .await?)
 }
 
 /// History entries of each item, oldest first (DataLoader batch).

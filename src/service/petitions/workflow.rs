@@ -14,14 +14,13 @@ use entity::{
 };
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
-    EntityTrait, QueryFilter, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
+    QuerySelect, Set,
 };
 use serde_json::json;
 
 use super::{departments_of, relation};
 use crate::auth::Actor;
-use crate::config::Workflow;
 use crate::domain::petition_flow::{
     self, state_name, Capacity, Decision, Facts, PartChange, Rules, Step, MAX_ASSISTS,
     RATED_THIS_ROUND,
@@ -30,15 +29,13 @@ use crate::domain::{scope, tracking};
 use crate::error::{conflict_as, AppError, AppResult};
 use crate::events::outbox;
 use crate::service::support::idempotency::{self, Claim};
+use crate::service::Ctx;
 
-/// Who acts: a person (with an optional anonymous follow secret), the submitter as
-/// proven by the channel they wrote through (a WeChat follower on their own item), or
-/// the scheduler.
+/// Who acts: the request's actor (with an optional anonymous follow secret), the
+/// submitter as proven by the channel they wrote through (a WeChat follower on their
+/// own item), or the scheduler.
 pub enum Acting<'a> {
-    Person {
-        actor: &'a Actor,
-        follow_secret: Option<&'a str>,
-    },
+    Person { follow_secret: Option<&'a str> },
     VerifiedSubmitter,
     System,
 }
@@ -48,73 +45,60 @@ pub enum Acting<'a> {
 /// item and applies on top of what that one wrote (the state machine still decides
 /// whether it fits).
 pub async fn act(
-    db: &DatabaseConnection,
-    workflow: &Workflow,
+    ctx: &Ctx<'_>,
     acting: Acting<'_>,
     petition_id: i64,
     expected_version: Option<i32>,
     step: Step,
 ) -> AppResult<petition::Model> {
-    act_claimed(
-        db,
-        workflow,
-        acting,
-        petition_id,
-        expected_version,
-        step,
-        None,
-    )
-    .await
+    act_claimed(ctx, acting, petition_id, expected_version, step, None).await
 }
 
 /// [`act`], recording an idempotency claim in the step's transaction (see
 /// `service::support::idempotency`).
 pub async fn act_claimed(
-    db: &DatabaseConnection,
-    workflow: &Workflow,
+    ctx: &Ctx<'_>,
     acting: Acting<'_>,
     petition_id: i64,
     expected_version: Option<i32>,
     step: Step,
     claim: Option<&Claim>,
 ) -> AppResult<petition::Model> {
-    let acting = &acting;
-    let step = &step;
-    crate::db::write::transaction(db, |txn| async move {
-        act_in(
-            &txn,
-            workflow,
-            acting,
-            petition_id,
-            expected_version,
-            step,
-            claim,
-        )
-        .await
-    })
-    .await
+    let attempt = &Attempt {
+        ctx,
+        acting,
+        petition_id,
+        expected_version,
+        step,
+        claim,
+    };
+    crate::db::write::transaction(ctx.db, |txn| async move { act_in(&txn, attempt).await }).await
+}
+
+/// What one step asks for, as the transaction retries it.
+struct Attempt<'a> {
+    ctx: &'a Ctx<'a>,
+    acting: Acting<'a>,
+    petition_id: i64,
+    expected_version: Option<i32>,
+    step: Step,
+    claim: Option<&'a Claim>,
 }
 
 /// One attempt at a step, inside the write transaction: load, decide, persist, emit.
-async fn act_in(
-    txn: &DatabaseTransaction,
-    workflow: &Workflow,
-    acting: &Acting<'_>,
-    petition_id: i64,
-    expected_version: Option<i32>,
-    step: &Step,
-    claim: Option<&Claim>,
-) -> AppResult<petition::Model> {
+async fn act_in(txn: &DatabaseTransaction, attempt: &Attempt<'_>) -> AppResult<petition::Model> {
+    let Attempt { ctx, step, .. } = attempt;
     // The row lock (PostgreSQL; SQLite's write lock is already held): a concurrent
     // step on this item waits here until this one commits, then reads its result.
-    let item = petition::Entity::find_by_id(petition_id)
+    let item = petition::Entity::find_by_id(attempt.petition_id)
         .lock_exclusive()
         .one(txn)
         .await?
         .ok_or_else(not_found)?;
-    let parts = departments_of(txn, petition_id).await?;
-    let (capacities, actor) = who_acts(acting, &item, &parts)?;
+    let parts = departments_of(txn, item.id).await?;
+    let (capacities, actor) = who_acts(ctx.actor, &attempt.acting, &item, &parts)?;
     let facts = load_facts(txn, &item, step, actor, parts).await?;
+    let workflow = &ctx.settings.workflow;
     let rules = Rules {
         max_rounds: workflow.max_rounds,
         deadlines: workflow.deadlines,
@@ -123,16 +107,16 @@ async fn act_in(
         &item,
         step,
         &capacities,
-        expected_version,
+        attempt.expected_version,
         &facts,
         &rules,
-        Utc::now(),
+        ctx.now(),
     )?;
     persist(txn, &item, actor, &decision).await?;
     for event in &decision.events {
         outbox::append(txn, event).await?;
     }
-    idempotency::record(claim, txn, Some(item.id), json!({})).await?;
+    idempotency::record(attempt.claim, txn, Some(item.id), json!({})).await?;
     petition::Entity::find_by_id(item.id)
         .one(txn)
         .await?
@@ -146,17 +130,15 @@ fn not_found() -> AppError {
 /// The capacities the step is taken in, and the person taking it. A person who may
 /// not see the item learns nothing about it: NOT_FOUND.
 fn who_acts<'a>(
-    acting: &Acting<'a>,
+    actor: &'a Actor,
+    acting: &Acting<'_>,
     item: &petition::Model,
     parts: &[petition_department::Model],
 ) -> AppResult<(Vec<Capacity>, Option<&'a Actor>)> {
     match acting {
         Acting::System => Ok((vec![Capacity::System], None)),
         Acting::VerifiedSubmitter => Ok((vec![Capacity::Submitter], None)),
-        Acting::Person {
-            actor,
-            follow_secret,
-        } => {
+        Acting::Person { follow_secret } => {
             let secret_ok = match (follow_secret, &item.follow_secret_hash) {
                 (Some(secret), Some(hash)) => tracking::secret_matches(secret, hash),
                 _ => false,
@@ -165,7 +147,7 @@ fn who_acts<'a>(
             if !rel.may_view {
                 return Err(not_found());
             }
-            Ok((rel.capacities, Some(*actor)))
+            Ok((rel.capacities, Some(actor)))
         }
     }
 }

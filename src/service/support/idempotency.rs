@@ -14,15 +14,15 @@
 //! per address too, and a replay is answered before the limiter counts).
 use std::future::Future;
 
-use chrono::{Duration, Utc};
+use chrono::{DateTime, Duration, Utc};
 use entity::idempotency_key;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 use serde_json::Value;
 
-use crate::auth::{Actor, ClientInfo};
 use crate::domain::idempotency::{request_hash, validate_key, RETENTION_HOURS};
 use crate::error::{AppError, AppResult};
+use crate::service::Ctx;
 
 /// The key as the client sent it: the `Idempotency-Key` header of an HTTP request
 /// (schema data), or an `idempotencyKey` argument.
@@ -36,6 +36,8 @@ pub struct Claim {
     key: String,
     operation: &'static str,
     hash: String,
+    /// The request's "now" (the app's clock): keys expire against it.
+    now: DateTime<Utc>,
 }
 
 /// The first answer to a key.
@@ -72,23 +74,23 @@ impl Claim {
     /// `None` without a key. `arguments` are what the client asked for (the key
     /// itself excluded).
     pub fn new(
-        actor: &Actor,
-        client: &ClientInfo,
+        ctx: &Ctx<'_>,
         key: Option<String>,
         operation: &'static str,
         arguments: &Value,
     ) -> AppResult<Option<Claim>> {
         let Some(key) = key else { return Ok(None) };
         validate_key("idempotencyKey", &key)?;
-        let scope = match actor.account_id() {
+        let scope = match ctx.actor.account_id() {
             Some(id) => format!("account:{id}"),
-            None => format!("anon:{}", client.ip),
+            None => format!("anon:{}", ctx.client.ip),
         };
         Ok(Some(Claim {
             scope,
             key,
             operation,
             hash: request_hash(operation, arguments),
+            now: ctx.now(),
         }))
     }
 
@@ -98,7 +100,7 @@ impl Claim {
         let row = idempotency_key::Entity::find()
             .filter(idempotency_key::Column::Scope.eq(&self.scope))
             .filter(idempotency_key::Column::IdempotencyKey.eq(&self.key))
-            .filter(idempotency_key::Column::CreatedAt.gte(cutoff()))
+            .filter(idempotency_key::Column::CreatedAt.gte(cutoff(self.now)))
             .one(db)
             .await?;
         let Some(row) = row else { return Ok(None) };
@@ -126,7 +128,7 @@ impl Claim {
         idempotency_key::Entity::delete_many()
             .filter(idempotency_key::Column::Scope.eq(&self.scope))
             .filter(idempotency_key::Column::IdempotencyKey.eq(&self.key))
-            .filter(idempotency_key::Column::CreatedAt.lt(cutoff()))
+            .filter(idempotency_key::Column::CreatedAt.lt(cutoff(self.now)))
             .exec(txn)
             .await?;
         let inserted = idempotency_key::Entity::insert(idempotency_key::ActiveModel {
@@ -136,7 +138,7 @@ impl Claim {
             request_hash: Set(self.hash.clone()),
             object_id: Set(object_id),
             response: Set(response.to_string()),
-            created_at: Set(Utc::now()),
+            created_at: Set(self.now),
             ..Default::default()
         })
         .on_conflict(
@@ -204,15 +206,15 @@ where
     }
 }
 
-/// Forgets keys older than 24 hours.
-pub async fn purge_expired<C: ConnectionTrait>(db: &C) -> AppResult<u64> {
+/// Forgets keys older than 24 hours at `now`.
+pub async fn purge_expired<C: ConnectionTrait>(db: &C, now: DateTime<Utc>) -> AppResult<u64> {
     Ok(idempotency_key::Entity::delete_many()
-        .filter(idempotency_key::Column::CreatedAt.lt(cutoff()))
+        .filter(idempotency_key::Column::CreatedAt.lt(cutoff(now)))
         .exec(db)
         .await?
         .rows_affected)
 }
 
-fn cutoff() -> chrono::DateTime<Utc> {
-    Utc::now() - Duration::hours(RETENTION_HOURS)
+fn cutoff(now: DateTime<Utc>) -> DateTime<Utc> {
+    now - Duration::hours(RETENTION_HOURS)
 }

@@ -281,31 +281,41 @@ async fn watch_scope(
                 continue;
             }
         }
-        // Wait for the scope's next event, then for the end of its burst. A failed
-        // replay of missed events ends the event stream: follow anew and recompute
-        // from the tables anyway.
-        match events.next().await {
-            Some(Ok(_)) => {}
-            Some(Err(_)) => {
-                events = trigger_events(&inner.live, &key.scope);
-                continue;
-            }
-            None => return,
+        if !next_burst(&inner, &key, &mut events).await {
+            return;
         }
-        let deadline = tokio::time::Instant::now() + inner.coalescing.max_delay;
-        loop {
-            tokio::select! {
-                event = events.next() => match event {
-                    Some(Ok(_)) => {}
-                    Some(Err(_)) => {
-                        events = trigger_events(&inner.live, &key.scope);
-                        break;
-                    }
-                    None => return,
-                },
-                () = tokio::time::sleep(inner.coalescing.quiet) => break,
-                () = tokio::time::sleep_until(deadline) => break,
-            }
+    }
+}
+
+/// Waits for the scope's next event, then for the end of its burst; `false` when the
+/// event stream ended. A failed replay of missed events ends the event stream: follow
+/// anew and recompute from the tables anyway.
+async fn next_burst(
+    inner: &Inner,
+    key: &BoardKey,
+    events: &mut BoxStream<'static, AppResult<Arc<LiveEvent>>>,
+) -> bool {
+    match events.next().await {
+        Some(Ok(_)) => {}
+        Some(Err(_)) => {
+            *events = trigger_events(&inner.live, &key.scope);
+            return true;
+        }
+        None => return false,
+    }
+    let deadline = tokio::time::Instant::now() + inner.coalescing.max_delay;
+    loop {
+        tokio::select! {
+            event = events.next() => match event {
+                Some(Ok(_)) => {}
+                Some(Err(_)) => {
+                    *events = trigger_events(&inner.live, &key.scope);
+                    return true;
+                }
+                None => return false,
+            },
+            () = tokio::time::sleep(inner.coalescing.quiet) => return true,
+            () = tokio::time::sleep_until(deadline) => return true,
         }
     }
 }

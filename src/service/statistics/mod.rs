@@ -1,5 +1,7 @@
 //! Statistics of the loop for a period and a scope, computed in SQL (aggregates over
 //! the rows, never loading them), with the same results on SQLite and PostgreSQL.
+pub mod live;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{ConnectionTrait, DatabaseBackend, QueryResult, Statement, Value};
 
