@@ -10,13 +10,17 @@ use std::time::{Duration, Instant};
 use async_graphql::extensions::{
     Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextPrepareRequest, NextRequest,
 };
-use async_graphql::parser::types::{DocumentOperations, ExecutableDocument};
+use async_graphql::parser::types::ExecutableDocument;
+
+use super::response_order::chosen_operation;
 use async_graphql::{Request, Response, ServerResult, Variables};
 use prometheus::{HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry};
 
 /// Operation names are chosen by clients: past this many distinct ones, the rest are
 /// counted as `other`, so that a client cannot grow the metrics without bound.
 pub const MAX_OPERATION_NAMES: usize = 200;
+/// Longer operation names count as "other": a label is printed in every series of a scrape.
+pub const MAX_OPERATION_NAME_LEN: usize = 64;
 
 pub struct Metrics {
     pub registry: Registry,
@@ -94,6 +98,9 @@ impl Metrics {
         let Ok(mut names) = self.names.lock() else {
             return "other".into();
         };
+        if operation.len() > MAX_OPERATION_NAME_LEN {
+            return "other".into();
+        }
         if names.contains(operation) {
             return operation.to_owned();
         }
@@ -158,7 +165,10 @@ impl ExtensionFactory for OperationMetrics {
 
 #[derive(Default)]
 struct OperationMetricsExtension {
-    /// `operationName`, or the name of the document's only operation.
+    /// The request's `operationName`, as sent: only a key to look up in the document.
+    requested: Mutex<Option<String>>,
+    /// The label: the name of the operation the document really holds and the request
+    /// runs ("anonymous" when unnamed); unset for a request that never got that far.
     name: Mutex<Option<String>>,
 }
 
@@ -176,8 +186,10 @@ impl Extension for OperationMetricsExtension {
                     _ => "ERROR",
                 },
             };
+            // A request that did not parse or named no operation of its document is
+            // "invalid": a client's made-up `operationName` never becomes a label.
             m.observe(
-                name.as_deref().unwrap_or("anonymous"),
+                name.as_deref().unwrap_or("invalid"),
                 code,
                 started.elapsed(),
             );
@@ -191,8 +203,8 @@ impl Extension for OperationMetricsExtension {
         request: Request,
         next: NextPrepareRequest<'_>,
     ) -> ServerResult<Request> {
-        if let Ok(mut name) = self.name.lock() {
-            name.clone_from(&request.operation_name);
+        if let Ok(mut requested) = self.requested.lock() {
+            requested.clone_from(&request.operation_name);
         }
         next.run(ctx, request).await
     }
@@ -205,12 +217,12 @@ impl Extension for OperationMetricsExtension {
         next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
         let document = next.run(ctx, query, variables).await?;
-        if let (Ok(mut name), DocumentOperations::Multiple(operations)) =
-            (self.name.lock(), &document.operations)
-        {
-            if name.is_none() && operations.len() == 1 {
-                *name = operations.keys().next().map(|n| n.to_string());
-            }
+        let requested = self.requested.lock().ok().and_then(|r| r.clone());
+        if let (Ok(mut name), Some((chosen, _))) = (
+            self.name.lock(),
+            chosen_operation(&document, requested.as_deref()),
+        ) {
+            *name = Some(chosen.unwrap_or("anonymous").to_owned());
         }
         Ok(document)
     }

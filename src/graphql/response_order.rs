@@ -18,7 +18,8 @@ use async_graphql::futures_util::stream::BoxStream;
 use async_graphql::futures_util::StreamExt;
 use async_graphql::indexmap::IndexMap;
 use async_graphql::parser::types::{
-    DocumentOperations, ExecutableDocument, FragmentDefinition, Selection, SelectionSet,
+    DocumentOperations, ExecutableDocument, FragmentDefinition, OperationDefinition, Selection,
+    SelectionSet,
 };
 use async_graphql::parser::Positioned;
 use async_graphql::{Name, Request, Response, ServerResult, Value, Variables};
@@ -107,25 +108,34 @@ impl Extension for ResponseOrderExtension {
     }
 }
 
+/// The operation a request runs, with its name (`None` for an anonymous one), as
+/// GraphQL picks it: the only one, or the one `operationName` names. `None` when the
+/// name matches nothing (the request then fails to resolve and never runs).
+pub fn chosen_operation<'d>(
+    document: &'d ExecutableDocument,
+    operation_name: Option<&str>,
+) -> Option<(Option<&'d str>, &'d Positioned<OperationDefinition>)> {
+    match (&document.operations, operation_name) {
+        (DocumentOperations::Single(operation), _) => Some((None, operation)),
+        (DocumentOperations::Multiple(operations), Some(name)) => operations
+            .get_key_value(name)
+            .map(|(name, operation)| (Some(name.as_str()), operation)),
+        (DocumentOperations::Multiple(operations), None) if operations.len() == 1 => operations
+            .iter()
+            .next()
+            .map(|(name, operation)| (Some(name.as_str()), operation)),
+        _ => None,
+    }
+}
+
 /// Reorders `response.data` after the selection sets of the operation it answers.
 pub fn order_response(
     response: &mut Response,
     document: &ExecutableDocument,
     operation_name: Option<&str>,
 ) {
-    let operation = match (&document.operations, operation_name) {
-        (DocumentOperations::Single(operation), _) => operation,
-        (DocumentOperations::Multiple(operations), Some(name)) => match operations.get(name) {
-            Some(operation) => operation,
-            None => return,
-        },
-        (DocumentOperations::Multiple(operations), None) if operations.len() == 1 => {
-            match operations.values().next() {
-                Some(operation) => operation,
-                None => return,
-            }
-        }
-        _ => return,
+    let Some((_, operation)) = chosen_operation(document, operation_name) else {
+        return;
     };
     order_value(
         &mut response.data,

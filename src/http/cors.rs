@@ -7,8 +7,10 @@
 //! Left alone: requests without `Origin` (curl, mobile apps, servers: not browsers,
 //! so CORS means nothing to them) and same-origin requests (GraphiQL at `/`, the
 //! citizen pages under `/m/`), which browsers also mark with `Origin`. Without the
-//! setting nothing changes: no CORS headers, and no `Origin` check, since no
-//! credential rides on cookies that a foreign page could borrow.
+//! setting no CORS headers are sent and HTTP requests are left to the browser's own
+//! same-origin rule (no credential rides on cookies that a foreign page could borrow);
+//! a WebSocket upgrade from a foreign origin is refused all the same, since browsers
+//! do not guard WebSockets themselves.
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -90,35 +92,49 @@ impl<E: Endpoint> Endpoint for CrossOriginEndpoint<E> {
     type Output = Response;
 
     async fn call(&self, req: Request) -> Result<Response> {
-        let cors = match &self.cors {
-            Some(cors) => cors,
-            None => return self.inner.call(req).await.map(IntoResponse::into_response),
-        };
         let foreign = match req.headers().get(header::ORIGIN).map(|o| o.to_str()) {
             None => false,
             Some(Ok(origin)) => !self.same_origin(&req, origin),
             // Not text: not an origin we list; let the CORS check refuse it.
             Some(Err(_)) => true,
         };
-        if foreign {
+        match (&self.cors, foreign) {
+            (_, false) => self.inner.call(req).await.map(IntoResponse::into_response),
             // Coded like every other refusal (browsers show a failed preflight's
             // status only; a non-browser client sending `Origin` reads the code).
-            Ok(cors.call(req).await.unwrap_or_else(|error| {
-                Response::builder()
-                    .status(StatusCode::FORBIDDEN)
-                    .content_type("application/json")
-                    .body(
-                        serde_json::json!({ "errors": [{
-                        "message": format!("{error}: the Origin is not in CORS_ALLOWED_ORIGINS"),
-                        "extensions": { "code": "FORBIDDEN", "reason": "ORIGIN_NOT_ALLOWED" }
-                    }] })
-                        .to_string(),
-                    )
-            }))
-        } else {
-            self.inner.call(req).await.map(IntoResponse::into_response)
+            (Some(cors), true) => Ok(cors
+                .call(req)
+                .await
+                .unwrap_or_else(|error| origin_refused(&error.to_string()))),
+            // No list: browsers keep foreign pages from reading HTTP answers by
+            // themselves, but not from opening a WebSocket, so the upgrade is refused
+            // here (the list is empty, so every foreign origin is outside it).
+            (None, true) if is_websocket_upgrade(&req) => {
+                Ok(origin_refused("cross-origin WebSocket"))
+            }
+            (None, true) => self.inner.call(req).await.map(IntoResponse::into_response),
         }
     }
+}
+
+fn is_websocket_upgrade(req: &Request) -> bool {
+    req.headers()
+        .get(header::UPGRADE)
+        .and_then(|u| u.to_str().ok())
+        .is_some_and(|u| u.eq_ignore_ascii_case("websocket"))
+}
+
+fn origin_refused(what: &str) -> Response {
+    Response::builder()
+        .status(StatusCode::FORBIDDEN)
+        .content_type("application/json")
+        .body(
+            serde_json::json!({ "errors": [{
+                "message": format!("{what}: the Origin is not in CORS_ALLOWED_ORIGINS"),
+                "extensions": { "code": "FORBIDDEN", "reason": "ORIGIN_NOT_ALLOWED" }
+            }] })
+            .to_string(),
+        )
 }
 
 #[cfg(test)]

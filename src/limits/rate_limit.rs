@@ -1,7 +1,7 @@
 //! Fixed-window counters for abuse limits. Backed by Redis when configured, so that
-//! every replica shares the counts; in-process otherwise. Each process also keeps its
-//! own counts while Redis answers, so that while Redis is slow or unreachable the
-//! limits still hold per replica, including the hits made before it stopped. Redis is reached
+//! every replica shares the counts; in-process otherwise. Each process remembers what
+//! Redis last said, so that while Redis is slow or unreachable the limits still hold
+//! per replica, counting on from the hits made before it stopped. Redis is reached
 //! through the [`RedisGuard`]: a short timeout and a circuit breaker, so that a hung
 //! Redis does not hold up sign-ins and anonymous submissions.
 use std::collections::HashMap;
@@ -87,17 +87,38 @@ impl RateLimiter {
 
     /// Adds `by` to the window's count; returns the count and the time left.
     ///
-    /// This process counts every hit itself too, even while Redis answers, and the
-    /// higher count wins: the shared count covers all replicas, the own count is this
-    /// replica's floor. So when Redis stops answering in the middle of a window, the
-    /// hits this replica already saw still count, and the per-replica limit holds at
-    /// once instead of starting again from zero.
+    /// While Redis answers, its count (across replicas) is the answer, and this process
+    /// remembers it with the key's remaining time. When Redis stops answering in the
+    /// middle of a window, counting goes on here from what Redis last said, so the hits
+    /// already made still count and the per-replica limit holds at once instead of
+    /// starting again from zero. A reset elsewhere reaches this copy with the next
+    /// answer from Redis.
     async fn count(&self, key: &str, window: Duration, by: u64) -> (u64, Duration) {
-        let own = self.count_locally(key, window, by);
         match self.count_shared(key, window, by).await {
-            Some(shared) if shared.0 >= own.0 => shared,
-            _ => own,
+            Some(shared) => {
+                self.remember(key, shared);
+                shared
+            }
+            None => self.count_locally(key, window, by),
         }
+    }
+
+    /// Keeps Redis's answer as this process's count of `key` (nothing for a key never hit).
+    fn remember(&self, key: &str, (count, remaining): (u64, Duration)) {
+        let Ok(mut local) = self.local.lock() else {
+            return;
+        };
+        if count == 0 {
+            local.remove(key);
+            return;
+        }
+        local.insert(
+            key.to_owned(),
+            Window {
+                ends: Instant::now() + remaining,
+                count,
+            },
+        );
     }
 
     /// The count across replicas; `None` without Redis or while it does not answer.

@@ -1,5 +1,6 @@
 //! The per-request context of a use case: what a service function needs besides its
-//! own arguments. The transport builds it once per request (`graphql::context::service`)
+//! own arguments. The transport builds it once per request (`AppState::ctx`, reached from
+//! resolvers through `graphql::context::service_ctx`)
 //! and every service function takes `&Ctx` first, instead of the same five to seven
 //! positional arguments.
 use chrono::{DateTime, Utc};

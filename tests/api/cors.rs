@@ -159,8 +159,15 @@ async fn websocket_origins_are_checked_against_the_same_list() {
     // A client that is not a browser sends no Origin: allowed, as it can be anything.
     assert_eq!(upgrade(&app, None).await, Ok(()));
 
-    let open = TestApp::spawn().await;
-    assert_eq!(upgrade(&open, Some("https://evil.example")).await, Ok(()));
+    // Without the setting the list is empty: every foreign origin is refused, own
+    // pages and non-browser clients are not.
+    let unset = TestApp::spawn().await;
+    assert_eq!(
+        upgrade(&unset, Some("https://evil.example")).await,
+        Err(403)
+    );
+    assert_eq!(upgrade(&unset, Some(&unset.base)).await, Ok(()));
+    assert_eq!(upgrade(&unset, None).await, Ok(()));
 }
 
 /// Serves `tests/browser/dashboard.html` on a port of its own: another origin.

@@ -105,6 +105,48 @@ async fn metrics_parse_and_move_with_traffic() {
     ws.close().await;
 }
 
+/// A label is the name of an operation that the document holds and the request runs:
+/// a made-up `operationName` (of any length) never becomes one, and an over-long real
+/// name counts as "other".
+#[tokio::test]
+async fn clients_cannot_choose_labels() {
+    let app = TestApp::builder().fixture(Fixture::Demo).spawn().await;
+    let url = app.url("/metrics");
+    let made_up = format!("MadeUp{}", "x".repeat(10_000));
+    let long_real = format!("LongReal{}", "y".repeat(80));
+    for (query, operation_name) in [
+        ("{ __typename }".to_owned(), Some(made_up.as_str())),
+        (
+            "query NamedProbe { __typename }".to_owned(),
+            Some("NotInTheDocument"),
+        ),
+        (format!("query {long_real} {{ __typename }}"), None),
+    ] {
+        let response = app
+            .client
+            .post(app.url("/graphql"))
+            .json(&json!({ "query": query, "operationName": operation_name }))
+            .send()
+            .await
+            .unwrap();
+        assert!(response.status().as_u16() < 500);
+    }
+    let after = scrape(&app.client, &url).await;
+    let labels: Vec<&str> = after
+        .samples
+        .iter()
+        .filter(|s| s.metric == "smart_npc_graphql_operations_total")
+        .filter_map(|s| s.labels.get("operation"))
+        .collect();
+    for leaked in ["MadeUp", "NotInTheDocument", "LongReal"] {
+        assert!(
+            !labels.iter().any(|l| l.starts_with(leaked)),
+            "{leaked} became a label"
+        );
+    }
+    assert!(labels.contains(&"invalid"), "{labels:?}");
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
