@@ -5,7 +5,7 @@
 use poem::http::StatusCode;
 use poem::web::Data;
 use poem::{handler, Response};
-use prometheus::{Encoder, Gauge, IntGauge, Registry, TextEncoder};
+use prometheus::{Encoder, Gauge, IntCounter, IntGauge, Registry, TextEncoder};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, PaginatorTrait,
     QueryFilter, QueryOrder,
@@ -54,12 +54,16 @@ async fn scraped(state: &AppState) -> Result<Registry, String> {
             "1 while the Redis circuit breaker is open (rate limits and replay claims per process), 0 while closed",
             i64::from(status.circuit.as_str() != "closed"),
         )?;
-        gauge(
-            &registry,
-            "smart_npc_redis_fallbacks",
+        // A running total: a counter, so that `rate()` works on it.
+        let fallbacks = IntCounter::new(
+            "smart_npc_redis_fallbacks_total",
             "Calls that went on without Redis since the start",
-            i64::try_from(status.fallbacks).unwrap_or(i64::MAX),
-        )?;
+        )
+        .map_err(|e| e.to_string())?;
+        fallbacks.inc_by(status.fallbacks);
+        registry
+            .register(Box::new(fallbacks))
+            .map_err(|e| e.to_string())?;
     }
     outbox(&registry, &state.db)
         .await

@@ -102,6 +102,19 @@ async fn metrics_parse_and_move_with_traffic() {
         .iter()
         .any(|s| s.metric == "smart_npc_redis_circuit_open");
     assert_eq!(breaker, crate::helpers::redis_url().is_some());
+    // Calls without Redis are a running total: typed a counter, so `rate()` applies.
+    let fallbacks = after
+        .samples
+        .iter()
+        .find(|s| s.metric == "smart_npc_redis_fallbacks_total");
+    assert_eq!(fallbacks.is_some(), crate::helpers::redis_url().is_some());
+    if let Some(sample) = fallbacks {
+        assert!(
+            matches!(sample.value, prometheus_parse::Value::Counter(_)),
+            "{:?}",
+            sample.value
+        );
+    }
     ws.close().await;
 }
 
