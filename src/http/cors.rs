@@ -79,12 +79,18 @@ impl<E> CrossOriginEndpoint<E> {
         if self.public_origin.as_deref() == Some(origin) {
             return true;
         }
-        // `Origin` is `scheme://host[:port]`; the browser wrote `Host` for the same page.
-        let authority = origin.split_once("://").map_or("", |(_, rest)| rest);
-        req.headers()
-            .get(header::HOST)
-            .and_then(|host| host.to_str().ok())
-            .is_some_and(|host| !host.is_empty() && host.eq_ignore_ascii_case(authority))
+        // `Origin` is `scheme://host[:port]`; the browser wrote `Host` for the same page,
+        // and the page came over the same scheme as this request (behind a proxy that
+        // ends TLS, `PUBLIC_BASE_URL` above says which origin is ours).
+        let Some((scheme, authority)) = origin.split_once("://") else {
+            return false;
+        };
+        scheme.eq_ignore_ascii_case(req.scheme().as_str())
+            && req
+                .headers()
+                .get(header::HOST)
+                .and_then(|host| host.to_str().ok())
+                .is_some_and(|host| !host.is_empty() && host.eq_ignore_ascii_case(authority))
     }
 }
 
@@ -189,6 +195,11 @@ mod tests {
         );
         assert_eq!(
             status(&ep, "http://127.0.0.1:9", host).await,
+            StatusCode::FORBIDDEN
+        );
+        // Same host, other scheme: another origin (this request came over plain HTTP).
+        assert_eq!(
+            status(&ep, "https://127.0.0.1:8000", host).await,
             StatusCode::FORBIDDEN
         );
     }
