@@ -3,12 +3,46 @@ use serde_json::{json, Value};
 
 use crate::helpers::DEMO_PASSWORD;
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
+/// The binary on a free port with `settings`, its stderr piped; waits until it answers.
+async fn launch(
+    dir: &std::path::Path,
+    settings: &[(&str, &str)],
+) -> (tokio::process::Child, String, reqwest::Client) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
-        .port()
+        .port();
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_smart-npc"));
+    command
+        .current_dir(dir)
+        .env("DATABASE_URL", "sqlite://logs.db?mode=rwc")
+        .env("BIND_ADDR", format!("127.0.0.1:{port}"))
+        .env("SUPERVISION_INTERVAL_SECS", "0")
+        .env("RUST_LOG", "info")
+        .env_remove("REDIS_URL")
+        .env_remove("LOG_FORMAT")
+        .env_remove("ACCESS_LOG")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true);
+    for (variable, value) in settings {
+        command.env(variable, value);
+    }
+    let child = command.spawn().unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    // A start-up wait for the process this test launched.
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
+    while client.get(format!("{base}/healthz")).send().await.is_err() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the port never opened"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    (child, base, client)
 }
 
 async fn post(
@@ -43,35 +77,12 @@ fn echoed_id(response: &reqwest::Response) -> String {
 #[tokio::test]
 async fn json_logs_carry_the_request_id_and_no_secrets() {
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_smart-npc"))
-        .current_dir(dir.path())
-        .env("DATABASE_URL", "sqlite://logs.db?mode=rwc")
-        .env("BIND_ADDR", format!("127.0.0.1:{port}"))
-        .env("AUTO_SEED_DEMO", "true")
-        .env("SUPERVISION_INTERVAL_SECS", "0")
-        .env("LOG_FORMAT", "json")
-        .env("RUST_LOG", "info")
-        .env_remove("REDIS_URL")
-        .env_remove("ACCESS_LOG")
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let client = reqwest::Client::new();
-    let base = format!("http://127.0.0.1:{port}");
+    let (mut child, base, client) = launch(
+        dir.path(),
+        &[("AUTO_SEED_DEMO", "true"), ("LOG_FORMAT", "json")],
+    )
+    .await;
     let url = format!("{base}/graphql");
-    // A start-up wait for the process this test launched.
-    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
-    while client.get(format!("{base}/healthz")).send().await.is_err() {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the port never opened"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
 
     let sign_in = post(
         &client,
@@ -176,34 +187,11 @@ async fn json_logs_carry_the_request_id_and_no_secrets() {
 #[tokio::test]
 async fn text_logs_off_a_terminal_have_no_colours_and_access_log_can_be_off() {
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_smart-npc"))
-        .current_dir(dir.path())
-        .env("DATABASE_URL", "sqlite://text.db?mode=rwc")
-        .env("BIND_ADDR", format!("127.0.0.1:{port}"))
-        .env("AUTO_SEED_DEMO", "false")
-        .env("SUPERVISION_INTERVAL_SECS", "0")
-        .env("RUST_LOG", "info")
-        .env("ACCESS_LOG", "off")
-        .env_remove("LOG_FORMAT")
-        .env_remove("REDIS_URL")
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let client = reqwest::Client::new();
-    let base = format!("http://127.0.0.1:{port}");
-    // A start-up wait for the process this test launched.
-    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
-    while client.get(format!("{base}/healthz")).send().await.is_err() {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the port never opened"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    let (mut child, base, client) = launch(
+        dir.path(),
+        &[("AUTO_SEED_DEMO", "false"), ("ACCESS_LOG", "off")],
+    )
+    .await;
     let response = post(
         &client,
         &format!("{base}/graphql?probe=zz9q"),
