@@ -150,7 +150,7 @@ pub async fn run(command: Command) -> Result<(), String> {
             db::migrate(&database)
                 .await
                 .map_err(|e| format!("migration failed: {e}"))?;
-            eprintln!("migrations applied");
+            say("migrations applied");
             Ok(())
         }
         Command::Seed { demo } => {
@@ -158,8 +158,8 @@ pub async fn run(command: Command) -> Result<(), String> {
                 return Err("nothing to seed: pass --demo for the Heshun demo data".into());
             }
             match db::migrate_and_seed(&database, Some(&settings.demo_password)).await? {
-                Some(report) => eprintln!("seeded demo data: {report:?}"),
-                None => eprintln!("database already holds data; nothing seeded"),
+                Some(report) => say(&format!("seeded demo data: {report:?}")),
+                None => say("database already holds data; nothing seeded"),
             }
             Ok(())
         }
@@ -171,7 +171,10 @@ pub async fn run(command: Command) -> Result<(), String> {
             let account =
                 crate::service::accounts::bootstrap::create_user(&database, new_user(command)?)
                     .await?;
-            eprintln!("created account {} (id {})", account.login, account.id);
+            say(&format!(
+                "created account {} (id {})",
+                account.login, account.id
+            ));
             Ok(())
         }
     }
@@ -240,7 +243,9 @@ async fn serve(
         crate::http::serve_metrics(metrics_addr, app.state.app.clone()).await?;
     }
     if !app.state.settings.production {
-        eprintln!("smart-npc: GraphiQL at http://{addr}/  (GraphQL: http://{addr}/graphql)");
+        say(&format!(
+            "smart-npc: GraphiQL at http://{addr}/  (GraphQL: http://{addr}/graphql)"
+        ));
     }
     app.serve(acceptor, shutdown_signal())
         .await
@@ -290,6 +295,75 @@ async fn shutdown_signal() {
     tracing::info!("shutting down");
 }
 
+/// `LOG_FORMAT`: how log lines reach stderr.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// For people: colours only when stderr is a terminal, so a file or a journal gets
+    /// no escape codes.
+    Text,
+    /// One JSON object a line, for a log shipper: the event's fields at the top level,
+    /// the request's (`request_id`, `operation`, `account_id`) under `span`.
+    Json,
+}
+
+impl LogFormat {
+    pub fn parse(raw: Option<&str>) -> Result<Self, String> {
+        match raw.map(|r| r.trim().to_ascii_lowercase()).as_deref() {
+            None | Some("" | "text") => Ok(LogFormat::Text),
+            Some("json") => Ok(LogFormat::Json),
+            Some(other) => Err(format!("LOG_FORMAT: {other:?} is not text or json")),
+        }
+    }
+}
+
+/// Set once `LOG_FORMAT=json` is in force: then even the lines for people go out as
+/// JSON, so that every stderr line parses.
+static JSON_LOGS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// A line for the person at the terminal (stderr, whatever `RUST_LOG` says); a log
+/// event under `LOG_FORMAT=json`.
+pub fn say(message: &str) {
+    if JSON_LOGS.load(std::sync::atomic::Ordering::Relaxed) {
+        tracing::info!("{message}");
+    } else {
+        eprintln!("{message}");
+    }
+}
+
+/// Like [`say`], for the error a command ends with.
+pub fn say_error(message: &str) {
+    if JSON_LOGS.load(std::sync::atomic::Ordering::Relaxed) {
+        tracing::error!("{message}");
+    } else {
+        eprintln!("{message}");
+    }
+}
+
+/// Logs to stderr, filtered by `RUST_LOG` (`info` by default), in `format`.
+pub fn init_logging(format: LogFormat) {
+    JSON_LOGS.store(
+        format == LogFormat::Json,
+        std::sync::atomic::Ordering::Relaxed,
+    );
+    use std::io::IsTerminal;
+    use tracing_subscriber::EnvFilter;
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.with_ansi(std::io::stderr().is_terminal()).init(),
+        LogFormat::Json => builder
+            .json()
+            .with_ansi(false)
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(false)
+            .init(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -313,7 +387,9 @@ mod tests {
         Settings::from_lookup(lookup).expect("valid");
         crate::events::LiveSettings::from_lookup(lookup).expect("valid");
         let mut seen = seen.into_inner();
+        // Read before the settings, to log their errors in the chosen format.
         seen.push("RUST_LOG".to_owned());
+        seen.push("LOG_FORMAT".to_owned());
         seen.sort();
         seen.dedup();
         seen
@@ -351,5 +427,14 @@ mod tests {
             help.contains("default: sqlite://smart-npc.db?mode=rwc"),
             "{help}"
         );
+    }
+
+    #[test]
+    fn log_format_is_text_unless_json() {
+        assert_eq!(LogFormat::parse(None), Ok(LogFormat::Text));
+        assert_eq!(LogFormat::parse(Some("text")), Ok(LogFormat::Text));
+        assert_eq!(LogFormat::parse(Some(" JSON ")), Ok(LogFormat::Json));
+        let error = LogFormat::parse(Some("xml")).expect_err("xml");
+        assert!(error.starts_with("LOG_FORMAT"), "{error}");
     }
 }

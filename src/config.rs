@@ -63,6 +63,8 @@ pub struct Settings {
     pub cors_max_age: Duration,
     /// `METRICS_BIND_ADDR`: serve `/metrics` there instead of on the main port.
     pub metrics_bind_addr: Option<SocketAddr>,
+    /// `ACCESS_LOG`: which requests get a line in the access log.
+    pub access_log: AccessLog,
     pub limits: Limits,
     pub workflow: Workflow,
     /// The WeChat official-account endpoint; off unless all three are set.
@@ -125,6 +127,34 @@ pub struct Limits {
 }
 
 pub const DEFAULT_DEMO_PASSWORD: &str = "Heshun-Demo-2025";
+
+/// `ACCESS_LOG`: `on` (a line per request), `off`, or the share of requests to log
+/// (`0.01`: about one in a hundred), so that a busy gateway's log stays small.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum AccessLog {
+    On,
+    Off,
+    Sampled(f64),
+}
+
+impl AccessLog {
+    fn parse(raw: Option<String>) -> Result<Self, ConfigError> {
+        let Some(raw) = raw else {
+            return Ok(AccessLog::On);
+        };
+        match raw.trim().to_ascii_lowercase().as_str() {
+            "on" | "true" | "1" => Ok(AccessLog::On),
+            "off" | "false" | "0" => Ok(AccessLog::Off),
+            other => match other.parse::<f64>() {
+                Ok(rate) if rate > 0.0 && rate < 1.0 => Ok(AccessLog::Sampled(rate)),
+                _ => Err(ConfigError {
+                    variable: "ACCESS_LOG",
+                    problem: format!("{raw:?} is not on, off or a share between 0 and 1"),
+                }),
+            },
+        }
+    }
+}
 
 #[derive(Debug, PartialEq, Eq)]
 pub struct ConfigError {
@@ -288,6 +318,7 @@ impl Settings {
                 problem: format!("{raw:?} is not an address like 127.0.0.1:9100"),
             })?),
         };
+        let access_log = AccessLog::parse(get("ACCESS_LOG"))?;
         let cors_max_age = Duration::from_secs(parse_number(
             "CORS_MAX_AGE_SECS",
             get("CORS_MAX_AGE_SECS"),
@@ -418,6 +449,7 @@ impl Settings {
             cors_allowed_origins,
             cors_max_age,
             metrics_bind_addr,
+            access_log,
             limits,
             workflow,
             wechat,
@@ -605,11 +637,23 @@ mod tests {
             ("CORS_ALLOWED_ORIGINS", "ftp://dash.example.org"),
             ("CORS_MAX_AGE_SECS", "forever"),
             ("METRICS_BIND_ADDR", "everywhere"),
+            ("ACCESS_LOG", "sometimes"),
+            ("ACCESS_LOG", "1.5"),
+            ("ACCESS_LOG", "-0.1"),
         ];
         for (variable, value) in cases {
             let error = settings(&[(variable, value)]).expect_err(variable);
             assert_eq!(error.variable, variable, "{value}");
         }
+    }
+
+    #[test]
+    fn access_log_is_on_off_or_a_share() {
+        let access = |raw: &[(&str, &str)]| settings(raw).expect("valid").access_log;
+        assert_eq!(access(&[]), AccessLog::On);
+        assert_eq!(access(&[("ACCESS_LOG", "off")]), AccessLog::Off);
+        assert_eq!(access(&[("ACCESS_LOG", "ON")]), AccessLog::On);
+        assert_eq!(access(&[("ACCESS_LOG", "0.01")]), AccessLog::Sampled(0.01));
     }
 
     #[test]

@@ -1,20 +1,20 @@
 use clap::Parser;
 use smart_npc::cli::{self, Cli, Command};
-use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
 async fn main() {
     let args = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    match cli::LogFormat::parse(std::env::var("LOG_FORMAT").ok().as_deref()) {
+        Ok(format) => cli::init_logging(format),
+        Err(message) => {
+            eprintln!("smart-npc: {message}");
+            std::process::exit(1)
+        }
+    }
     let code = match cli::run(args.command.unwrap_or(Command::Serve)).await {
         Ok(()) => 0,
         Err(message) => {
-            eprintln!("smart-npc: {message}");
+            cli::say_error(&format!("smart-npc: {message}"));
             1
         }
     };

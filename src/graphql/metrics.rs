@@ -222,6 +222,11 @@ impl Extension for OperationMetricsExtension {
             self.name.lock(),
             chosen_operation(&document, requested.as_deref()),
         ) {
+            // The HTTP request's span (`http::request_log`) names the operation too: a
+            // name the document holds, so one a caller made up never reaches the log.
+            if let Some(chosen) = chosen {
+                tracing::Span::current().record("operation", chosen);
+            }
             *name = Some(chosen.unwrap_or("anonymous").to_owned());
         }
         Ok(document)

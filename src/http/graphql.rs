@@ -323,6 +323,10 @@ async fn execute(
         Ok(actor) => actor,
         Err(reply) => return reply,
     };
+    if let Some(principal) = actor.principal() {
+        // On the request's span (`request_log`): the account, never its token or login.
+        tracing::Span::current().record("account_id", principal.account_id);
+    }
     let client = client_of(req, state.settings.trust_proxy_headers);
     let idempotency = match idempotency_header(req, &batch) {
         Ok(key) => key,

@@ -7,10 +7,11 @@ mod media;
 mod metrics;
 mod mobile;
 pub mod qr;
+mod request_log;
 mod wechat;
 pub mod ws;
 
-use poem::middleware::{CatchPanic, SizeLimit, Tracing};
+use poem::middleware::{CatchPanic, SizeLimit};
 use poem::{get, EndpointExt, IntoEndpoint, Route};
 
 use crate::graphql::AppSchema;
@@ -65,6 +66,7 @@ impl std::ops::Deref for HttpState {
 
 pub fn routes(state: HttpState, schema: AppSchema) -> impl IntoEndpoint {
     let production = state.settings.production;
+    let access = state.settings.access_log;
     let cross_origin = cors::CrossOrigin::new(
         &state.settings.cors_allowed_origins,
         state.settings.cors_max_age,
@@ -103,7 +105,7 @@ pub fn routes(state: HttpState, schema: AppSchema) -> impl IntoEndpoint {
         .data(schema)
         .with(CatchPanic::new().with_handler(panicked))
         .with(cross_origin)
-        .with(Tracing)
+        .with(request_log::RequestLog { access })
 }
 
 /// A bug that panics in a handler still answers: a coded, generic error (logged with

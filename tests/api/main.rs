@@ -18,6 +18,7 @@ mod hostile;
 mod idempotency;
 mod live;
 mod live_statistics;
+mod logs;
 mod management;
 mod metrics;
 mod mobile;

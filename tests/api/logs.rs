@@ -1,0 +1,211 @@
+//! `LOG_FORMAT=json` and the request id, checked on the real binary's stderr.
+use serde_json::{json, Value};
+
+use crate::helpers::DEMO_PASSWORD;
+
+/// The binary on a free port with `settings`, its stderr piped; waits until it answers.
+async fn launch(
+    dir: &std::path::Path,
+    settings: &[(&str, &str)],
+) -> (tokio::process::Child, String, reqwest::Client) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_smart-npc"));
+    command
+        .current_dir(dir)
+        .env("DATABASE_URL", "sqlite://logs.db?mode=rwc")
+        .env("BIND_ADDR", format!("127.0.0.1:{port}"))
+        .env("SUPERVISION_INTERVAL_SECS", "0")
+        .env("RUST_LOG", "info")
+        .env_remove("REDIS_URL")
+        .env_remove("LOG_FORMAT")
+        .env_remove("ACCESS_LOG")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true);
+    for (variable, value) in settings {
+        command.env(variable, value);
+    }
+    let child = command.spawn().unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    // A start-up wait for the process this test launched.
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
+    while client.get(format!("{base}/healthz")).send().await.is_err() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the port never opened"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    (child, base, client)
+}
+
+async fn post(
+    client: &reqwest::Client,
+    url: &str,
+    request_id: Option<&str>,
+    token: Option<&str>,
+    body: Value,
+) -> reqwest::Response {
+    let mut request = client.post(url).json(&body);
+    if let Some(id) = request_id {
+        request = request.header("X-Request-Id", id);
+    }
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    request.send().await.unwrap()
+}
+
+fn echoed_id(response: &reqwest::Response) -> String {
+    response
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// Every stderr line is a JSON object; the request's id (the caller's, or a new one for
+/// an odd one) comes back and is on its lines with the operation and the account; no
+/// token, password or phone number is written.
+#[tokio::test]
+async fn json_logs_carry_the_request_id_and_no_secrets() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut child, base, client) = launch(
+        dir.path(),
+        &[("AUTO_SEED_DEMO", "true"), ("LOG_FORMAT", "json")],
+    )
+    .await;
+    let url = format!("{base}/graphql");
+
+    let sign_in = post(
+        &client,
+        &url,
+        None,
+        None,
+        json!({
+            "query": "mutation SignIn($l: String!, $p: String!) { signIn(login: $l, password: $p) { accessToken } }",
+            "variables": { "l": "+86 139-0000-0001", "p": DEMO_PASSWORD },
+        }),
+    )
+    .await;
+    let body: Value = sign_in.json().await.unwrap();
+    let token = body["data"]["signIn"]["accessToken"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{body}"))
+        .to_owned();
+
+    let me = post(
+        &client,
+        &url,
+        Some("test-123"),
+        Some(&token),
+        json!({ "query": "query WhoAmI { me { id login } }" }),
+    )
+    .await;
+    assert_eq!(echoed_id(&me), "test-123");
+    let me: Value = me.json().await.unwrap();
+    assert!(me["data"]["me"]["login"].is_string(), "{me}");
+
+    let long = "x".repeat(129);
+    for odd in [long.as_str(), "a b", "quote\"d", "{json}"] {
+        let response = post(
+            &client,
+            &url,
+            Some(odd),
+            None,
+            json!({ "query": "{ __typename }" }),
+        )
+        .await;
+        let id = echoed_id(&response);
+        assert_ne!(id, odd);
+        assert_eq!(id.len(), 32, "{id}");
+        assert!(id.bytes().all(|b| b.is_ascii_hexdigit()), "{id}");
+    }
+    let fresh = post(
+        &client,
+        &url,
+        None,
+        None,
+        json!({ "query": "{ __typename }" }),
+    )
+    .await;
+    assert_eq!(echoed_id(&fresh).len(), 32);
+
+    let _ = child.start_kill();
+    let output = child.wait_with_output().await.unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let lines: Vec<Value> = stderr
+        .lines()
+        .map(|line| {
+            serde_json::from_str::<Value>(line)
+                .ok()
+                .filter(Value::is_object)
+                .unwrap_or_else(|| panic!("not a JSON object: {line:?}"))
+        })
+        .collect();
+    let ours: Vec<&Value> = lines
+        .iter()
+        .filter(|line| line["span"]["request_id"] == "test-123")
+        .collect();
+    let access = ours
+        .iter()
+        .find(|line| line["target"] == "smart_npc::access")
+        .unwrap_or_else(|| panic!("no access line for test-123 in {stderr}"));
+    assert_eq!(access["method"], "POST", "{access}");
+    assert_eq!(access["path"], "/graphql", "{access}");
+    assert_eq!(access["status"], 200, "{access}");
+    assert!(access["ms"].is_u64(), "{access}");
+    assert_eq!(access["span"]["operation"], "WhoAmI", "{access}");
+    assert!(access["span"]["account_id"].is_i64(), "{access}");
+    assert!(
+        lines
+            .iter()
+            .any(|line| line["span"]["operation"] == "SignIn"),
+        "{stderr}"
+    );
+    for secret in [
+        token.as_str(),
+        DEMO_PASSWORD,
+        "13900000001",
+        "139-0000-0001",
+    ] {
+        assert!(!stderr.contains(secret), "{secret} in the log: {stderr}");
+    }
+    // An id the caller chose badly never reaches the log either.
+    assert!(!stderr.contains("quote"), "{stderr}");
+}
+
+/// Text logs written to a pipe (a file, a journal) hold no colour codes, and
+/// `ACCESS_LOG=off` leaves the access line out while the request id still comes back.
+#[tokio::test]
+async fn text_logs_off_a_terminal_have_no_colours_and_access_log_can_be_off() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut child, base, client) = launch(
+        dir.path(),
+        &[("AUTO_SEED_DEMO", "false"), ("ACCESS_LOG", "off")],
+    )
+    .await;
+    let response = post(
+        &client,
+        &format!("{base}/graphql?probe=zz9q"),
+        Some("text-1"),
+        None,
+        json!({ "query": "{ __typename }" }),
+    )
+    .await;
+    assert_eq!(echoed_id(&response), "text-1");
+    let _ = child.start_kill();
+    let output = child.wait_with_output().await.unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("smart-npc listening"), "{stderr}");
+    assert!(!stderr.contains('\u{1b}'), "{stderr}");
+    assert!(!stderr.contains("smart_npc::access"), "{stderr}");
+    assert!(!stderr.contains("zz9q"), "{stderr}");
+}
