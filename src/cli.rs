@@ -1,4 +1,4 @@
-//! Command line: `smart-npc [serve|migrate|seed --demo|schema]`.
+//! Command line: `smart-npc [serve|migrate|seed --demo|schema|persisted-queries|user]`.
 use clap::{Parser, Subcommand};
 
 use std::io::BufRead;
@@ -35,6 +35,9 @@ pub enum Command {
     },
     /// Print the GraphQL schema (SDL) to stdout.
     Schema,
+    /// Print the persisted-query manifest (assets/operations/) as JSON, in Apollo's
+    /// persisted query manifest format: for the builders of client apps.
+    PersistedQueries,
     /// Manage accounts.
     User {
         #[command(subcommand)]
@@ -142,10 +145,16 @@ pub async fn run(command: Command) -> Result<(), String> {
         print!("{}", graphql::sdl());
         return Ok(());
     }
+    if command == Command::PersistedQueries {
+        let manifest = serde_json::to_string_pretty(&graphql::persisted::manifest_json())
+            .map_err(|e| format!("cannot print the manifest: {e}"))?;
+        println!("{manifest}");
+        return Ok(());
+    }
     let settings = Settings::from_env().map_err(|e| e.to_string())?;
     let database = db::connect(&settings).await?;
     match command {
-        Command::Schema => Ok(()),
+        Command::Schema | Command::PersistedQueries => Ok(()),
         Command::Migrate => {
             db::migrate(&database)
                 .await

@@ -65,6 +65,9 @@ pub struct Settings {
     pub metrics_bind_addr: Option<SocketAddr>,
     /// `ACCESS_LOG`: which requests get a line in the access log.
     pub access_log: AccessLog,
+    /// `PERSISTED_QUERIES` and its cache: Apollo's automatic persisted queries, or
+    /// only the operations of the checked-in manifest.
+    pub persisted_queries: PersistedQueries,
     pub limits: Limits,
     pub workflow: Workflow,
     /// The WeChat official-account endpoint; off unless all three are set.
@@ -127,6 +130,48 @@ pub struct Limits {
 }
 
 pub const DEFAULT_DEMO_PASSWORD: &str = "Heshun-Demo-2025";
+
+/// `PERSISTED_QUERIES`: which documents a client may send.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PersistedQueriesMode {
+    /// `apq` (default): full documents, and Apollo's automatic persisted queries.
+    Apq,
+    /// `manifest`: only the operations of `assets/operations/`, by hash or exact text.
+    Manifest,
+    /// `off`: full documents only; a request carrying `extensions.persistedQuery` is
+    /// answered `PERSISTED_QUERY_NOT_SUPPORTED` (as Apollo Server does with APQ off).
+    Off,
+}
+
+/// The persisted-query settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PersistedQueries {
+    pub mode: PersistedQueriesMode,
+    /// `PERSISTED_QUERIES_CACHE_ENTRIES`: documents kept in this process.
+    pub cache_entries: usize,
+    /// `PERSISTED_QUERIES_CACHE_BYTES`: their total size in this process.
+    pub cache_bytes: usize,
+    /// `PERSISTED_QUERIES_TTL_SECS`: how long a registered document lives in Redis.
+    pub ttl: Duration,
+}
+
+impl PersistedQueriesMode {
+    fn parse(raw: Option<String>) -> Result<Self, ConfigError> {
+        match raw
+            .as_deref()
+            .map(|r| r.trim().to_ascii_lowercase())
+            .as_deref()
+        {
+            None | Some("apq") => Ok(PersistedQueriesMode::Apq),
+            Some("manifest") => Ok(PersistedQueriesMode::Manifest),
+            Some("off") => Ok(PersistedQueriesMode::Off),
+            Some(other) => Err(ConfigError {
+                variable: "PERSISTED_QUERIES",
+                problem: format!("{other:?} is not apq, manifest or off"),
+            }),
+        }
+    }
+}
 
 /// `ACCESS_LOG`: `on` (a line per request), `off`, or the share of requests to log
 /// (`0.01`: about one in a hundred), so that a busy gateway's log stays small.
@@ -319,6 +364,30 @@ impl Settings {
             })?),
         };
         let access_log = AccessLog::parse(get("ACCESS_LOG"))?;
+        let persisted_queries = PersistedQueries {
+            mode: PersistedQueriesMode::parse(get("PERSISTED_QUERIES"))?,
+            cache_entries: parse_number(
+                "PERSISTED_QUERIES_CACHE_ENTRIES",
+                get("PERSISTED_QUERIES_CACHE_ENTRIES"),
+                2_000,
+                1,
+                1_000_000,
+            )? as usize,
+            cache_bytes: parse_number(
+                "PERSISTED_QUERIES_CACHE_BYTES",
+                get("PERSISTED_QUERIES_CACHE_BYTES"),
+                8 * 1024 * 1024,
+                1024,
+                1024 * 1024 * 1024,
+            )? as usize,
+            ttl: Duration::from_secs(parse_number(
+                "PERSISTED_QUERIES_TTL_SECS",
+                get("PERSISTED_QUERIES_TTL_SECS"),
+                7 * 86_400,
+                1,
+                365 * 86_400,
+            )?),
+        };
         let cors_max_age = Duration::from_secs(parse_number(
             "CORS_MAX_AGE_SECS",
             get("CORS_MAX_AGE_SECS"),
@@ -450,6 +519,7 @@ impl Settings {
             cors_max_age,
             metrics_bind_addr,
             access_log,
+            persisted_queries,
             limits,
             workflow,
             wechat,
@@ -640,6 +710,10 @@ mod tests {
             ("ACCESS_LOG", "sometimes"),
             ("ACCESS_LOG", "1.5"),
             ("ACCESS_LOG", "-0.1"),
+            ("PERSISTED_QUERIES", "sometimes"),
+            ("PERSISTED_QUERIES_CACHE_ENTRIES", "0"),
+            ("PERSISTED_QUERIES_CACHE_BYTES", "12"),
+            ("PERSISTED_QUERIES_TTL_SECS", "never"),
         ];
         for (variable, value) in cases {
             let error = settings(&[(variable, value)]).expect_err(variable);
@@ -654,6 +728,22 @@ mod tests {
         assert_eq!(access(&[("ACCESS_LOG", "off")]), AccessLog::Off);
         assert_eq!(access(&[("ACCESS_LOG", "ON")]), AccessLog::On);
         assert_eq!(access(&[("ACCESS_LOG", "0.01")]), AccessLog::Sampled(0.01));
+    }
+
+    #[test]
+    fn persisted_queries_default_to_apq_with_a_bounded_cache() {
+        let s = settings(&[]).expect("defaults").persisted_queries;
+        assert_eq!(s.mode, PersistedQueriesMode::Apq);
+        assert_eq!(s.cache_entries, 2_000);
+        assert_eq!(s.cache_bytes, 8 * 1024 * 1024);
+        let mode = |raw: &str| {
+            settings(&[("PERSISTED_QUERIES", raw)])
+                .expect("valid")
+                .persisted_queries
+                .mode
+        };
+        assert_eq!(mode("Manifest"), PersistedQueriesMode::Manifest);
+        assert_eq!(mode("off"), PersistedQueriesMode::Off);
     }
 
     #[test]

@@ -7,6 +7,7 @@ pub mod extensions;
 pub mod loaders;
 pub mod metrics;
 pub mod mutation;
+pub mod persisted;
 pub mod query;
 mod response_order;
 pub mod subscription;

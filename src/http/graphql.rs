@@ -18,10 +18,12 @@ use poem::{handler, Body, Request, Response};
 use serde_json::{json, Map, Value};
 
 use super::media::{is_json_content_type, negotiate, ResponseMedia};
+use super::HttpState;
 use crate::auth::{Actor, ClientInfo};
 use crate::error::AppError;
 use crate::graphql::budget;
 use crate::graphql::extensions::CREDENTIAL_FIELDS;
+use crate::graphql::persisted::{PersistedQueries, Refusal};
 use crate::graphql::{loaders, AppSchema};
 use crate::service::accounts;
 use crate::service::support::idempotency::HeaderKey;
@@ -51,6 +53,8 @@ struct Reply {
     body: Value,
     allow: Option<&'static str>,
     www_authenticate: bool,
+    /// `Cache-Control: private, no-cache, must-revalidate` (persisted-query misses).
+    no_cache: bool,
 }
 
 impl Reply {
@@ -64,6 +68,18 @@ impl Reply {
             body: json!({ "errors": [{ "message": message, "extensions": { "code": code } }] }),
             allow: None,
             www_authenticate: false,
+            no_cache: false,
+        }
+    }
+
+    /// A persisted-query refusal, with Apollo Server's status and caching.
+    fn refused(refusal: Refusal) -> Self {
+        Reply {
+            status: StatusCode::from_u16(refusal.http_status()).unwrap_or(StatusCode::BAD_REQUEST),
+            body: json!({ "errors": [refusal.error_json()] }),
+            allow: None,
+            www_authenticate: false,
+            no_cache: refusal.uncacheable(),
         }
     }
 
@@ -76,6 +92,9 @@ impl Reply {
         }
         if self.www_authenticate {
             builder = builder.header(header::WWW_AUTHENTICATE, "Bearer");
+        }
+        if self.no_cache {
+            builder = builder.header(header::CACHE_CONTROL, "private, no-cache, must-revalidate");
         }
         builder.body(
             Body::from_json(&self.body).unwrap_or_else(|_| Body::from_string("{}".to_owned())),
@@ -226,6 +245,7 @@ async fn actor_of(req: &Request, state: &AppState) -> Result<Actor, Reply> {
             body: json!({ "errors": [{ "message": graphql.message, "extensions": graphql.extensions }] }),
             allow: None,
             www_authenticate: true,
+            no_cache: false,
         }
     })
 }
@@ -355,6 +375,7 @@ async fn execute(
                 body,
                 allow: None,
                 www_authenticate: false,
+                no_cache: false,
             }
         }
         BatchRequest::Batch(requests) => {
@@ -374,8 +395,21 @@ async fn execute(
                 body: Value::Array(items.iter().map(|r| response_json(r).0).collect()),
                 allow: None,
                 www_authenticate: false,
+                no_cache: false,
             }
         }
+    }
+}
+
+/// One entry of a POST: its parameters with the persisted document resolved
+/// ([`PersistedQueries::resolve_params`]), then read into a request.
+async fn decode(
+    params: &Map<String, Value>,
+    persisted: &PersistedQueries,
+) -> Result<Result<async_graphql::Request, Refusal>, Reply> {
+    match persisted.resolve_params(params).await {
+        Ok(resolved) => parse_params(&resolved).map(Ok),
+        Err(refusal) => Ok(Err(refusal)),
     }
 }
 
@@ -383,7 +417,7 @@ async fn execute(
 pub async fn post_graphql(
     req: &Request,
     body: Body,
-    state: Data<&AppState>,
+    state: Data<&HttpState>,
     schema: Data<&AppSchema>,
 ) -> Response {
     let media = match media_or_406(req) {
@@ -418,8 +452,9 @@ pub async fn post_graphql(
         Err(_) => return Reply::bad_request("request body is not valid JSON").into_response(media),
     };
     let batch = match parsed {
-        Value::Object(params) => match parse_params(&params) {
-            Ok(request) => BatchRequest::Single(request),
+        Value::Object(params) => match decode(&params, &state.persisted).await {
+            Ok(Ok(request)) => BatchRequest::Single(request),
+            Ok(Err(refusal)) => return Reply::refused(refusal).into_response(media),
             Err(reply) => return reply.into_response(media),
         },
         Value::Array(items) => {
@@ -427,14 +462,18 @@ pub async fn post_graphql(
                 let message = format!("a batch holds 1 to {MAX_BATCH} operations");
                 return Reply::bad_request(&message).into_response(media);
             }
+            // A persisted-query refusal answers its own entry, as Apollo Server does
+            // (a client's link then resends that operation alone with its document).
             let mut requests = Vec::with_capacity(items.len());
-            for item in items {
+            let mut refused = Vec::new();
+            for (index, item) in items.into_iter().enumerate() {
                 let Value::Object(params) = item else {
                     return Reply::bad_request("each batch entry must be an object")
                         .into_response(media);
                 };
-                match parse_params(&params) {
-                    Ok(request) => requests.push(request),
+                match decode(&params, &state.persisted).await {
+                    Ok(Ok(request)) => requests.push(request),
+                    Ok(Err(refusal)) => refused.push((index, refusal)),
                     Err(reply) => return reply.into_response(media),
                 }
             }
@@ -452,6 +491,11 @@ pub async fn post_graphql(
                 )
                 .into_response(media);
             }
+            if !refused.is_empty() {
+                return execute_with_refusals(req, &state, &schema, requests, refused, media)
+                    .await
+                    .into_response(media);
+            }
             BatchRequest::Batch(requests)
         }
         _ => return Reply::bad_request("request body must be a JSON object").into_response(media),
@@ -459,6 +503,39 @@ pub async fn post_graphql(
     execute(req, &state, &schema, batch, media)
         .await
         .into_response(media)
+}
+
+/// A batch some of whose entries were refused: the others run, and each refused entry
+/// gets its error in its place.
+async fn execute_with_refusals(
+    req: &Request,
+    state: &AppState,
+    schema: &AppSchema,
+    requests: Vec<async_graphql::Request>,
+    refused: Vec<(usize, Refusal)>,
+    media: ResponseMedia,
+) -> Reply {
+    let mut answers = if requests.is_empty() {
+        Vec::new()
+    } else {
+        let reply = execute(req, state, schema, BatchRequest::Batch(requests), media).await;
+        match reply.body {
+            Value::Array(answers) => answers,
+            // A failure of the whole request (a bad token, a timeout) answers as it is.
+            _ => return reply,
+        }
+    };
+    for (index, refusal) in refused {
+        let entry = json!({ "errors": [refusal.error_json()] });
+        answers.insert(index.min(answers.len()), entry);
+    }
+    Reply {
+        status: StatusCode::OK,
+        body: Value::Array(answers),
+        allow: None,
+        www_authenticate: false,
+        no_cache: true,
+    }
 }
 
 #[derive(serde::Deserialize)]
@@ -486,7 +563,7 @@ fn operation_type(query: &str, operation_name: Option<&str>) -> Option<Operation
 pub async fn get_graphql(
     req: &Request,
     Query(params): Query<GetParams>,
-    state: Data<&AppState>,
+    state: Data<&HttpState>,
     schema: Data<&AppSchema>,
 ) -> Response {
     let media = match media_or_406(req) {
@@ -516,8 +593,11 @@ pub async fn get_graphql(
             }
         }
     }
-    let request = match parse_params(&map) {
-        Ok(request) => request,
+    // A hash is resolved before the method rule: a mutation named by its hash is a
+    // mutation over GET all the same.
+    let request = match decode(&map, &state.persisted).await {
+        Ok(Ok(request)) => request,
+        Ok(Err(refusal)) => return Reply::refused(refusal).into_response(media),
         Err(reply) => return reply.into_response(media),
     };
     if let Some(OperationType::Mutation | OperationType::Subscription) =

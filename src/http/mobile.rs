@@ -5,6 +5,11 @@
 //! Each page is one self-contained HTML document (inline CSS and vanilla JS from
 //! `pages/`, no third-party assets) that talks to `/graphql`. The inline style and
 //! script are allowed by hash in a strict Content-Security-Policy.
+//!
+//! The pages' GraphQL operations are the manifest's (`assets/operations/mobile/`): each
+//! page embeds the ones it runs (name → id and text) and sends them by hash first,
+//! with the text only when the server answers `PERSISTED_QUERY_NOT_FOUND`, so they
+//! work with `PERSISTED_QUERIES=manifest` and send small requests on slow networks.
 use std::sync::LazyLock;
 
 use base64::Engine as _;
@@ -16,6 +21,7 @@ use sha2::{Digest, Sha256};
 use super::qr::{cached, find_deputy, text, xml_escape};
 use crate::auth::Actor;
 use crate::error::AppError;
+use crate::graphql::persisted;
 use crate::service::petitions::queries;
 use crate::state::AppState;
 
@@ -51,11 +57,26 @@ fn assemble(template: &str, script: Option<&str>) -> Page {
     Page { html, csp }
 }
 
+/// The manifest's client whose operations the pages run.
+const CLIENT: &str = "mobile";
+/// The operations each page runs (files of `assets/operations/mobile/`).
+const DEPUTY_OPERATIONS: &[&str] = &["DeputyPage", "SubmitPetition"];
+const TRACK_OPERATIONS: &[&str] = &["TrackPetition", "RatePetition"];
+
+/// A page's script: the shared helpers (first, for their `'use strict'`), its
+/// operations (`var OPS = {name: {id, query}}`), then its own code.
+fn script(operations: &[&str], own: &str) -> String {
+    format!(
+        "{COMMON_JS}var OPS = {};\n{own}",
+        persisted::operations_json(CLIENT, operations)
+    )
+}
+
 /// `/m/d/{code}`: the deputy's message form.
 pub static DEPUTY_PAGE: LazyLock<Page> = LazyLock::new(|| {
     assemble(
         include_str!("pages/deputy.html"),
-        Some(&format!("{COMMON_JS}{}", include_str!("pages/deputy.js"))),
+        Some(&script(DEPUTY_OPERATIONS, include_str!("pages/deputy.js"))),
     )
 });
 
@@ -63,7 +84,7 @@ pub static DEPUTY_PAGE: LazyLock<Page> = LazyLock::new(|| {
 pub static TRACK_PAGE: LazyLock<Page> = LazyLock::new(|| {
     assemble(
         include_str!("pages/track.html"),
-        Some(&format!("{COMMON_JS}{}", include_str!("pages/track.js"))),
+        Some(&script(TRACK_OPERATIONS, include_str!("pages/track.js"))),
     )
 });
 
@@ -159,6 +180,37 @@ mod tests {
             assert!(!page.html.contains("/*SCRIPT*/"));
             assert!(page.html.len() < 50 * 1024, "{}", page.html.len());
             assert!(page.csp.contains("default-src 'none'"));
+        }
+    }
+
+    #[test]
+    fn each_page_embeds_the_manifest_operations_it_runs() {
+        for (page, operations, source) in [
+            (
+                &*DEPUTY_PAGE,
+                DEPUTY_OPERATIONS,
+                include_str!("pages/deputy.js"),
+            ),
+            (
+                &*TRACK_PAGE,
+                TRACK_OPERATIONS,
+                include_str!("pages/track.js"),
+            ),
+        ] {
+            for name in operations {
+                let op = persisted::operations_for_client(CLIENT)
+                    .into_iter()
+                    .find(|op| op.name == *name)
+                    .unwrap_or_else(|| panic!("{name} is not in assets/operations/mobile/"));
+                assert!(page.html.contains(&op.id), "{name}");
+                assert!(
+                    source.contains(&format!("S.gql('{name}'")),
+                    "{name} is not run"
+                );
+            }
+            // No inline document is left in the page's own code.
+            assert!(!source.contains("query("), "an inline query");
+            assert!(!source.contains("mutation("), "an inline mutation");
         }
     }
 

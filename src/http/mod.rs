@@ -14,6 +14,7 @@ pub mod ws;
 use poem::middleware::{CatchPanic, SizeLimit};
 use poem::{get, EndpointExt, IntoEndpoint, Route};
 
+use crate::graphql::persisted::PersistedQueries;
 use crate::graphql::AppSchema;
 use crate::limits::replay::ReplayGuard;
 use crate::links::route;
@@ -34,6 +35,8 @@ pub struct HttpState {
     pub ws: ws::Sockets,
     /// `/wechat/callback`'s claimed `(timestamp, nonce)` pairs (Redis when configured).
     pub wechat_replay: ReplayGuard,
+    /// Documents known by hash (APQ, shared through Redis) and the manifest mode.
+    pub persisted: PersistedQueries,
 }
 
 impl HttpState {
@@ -49,6 +52,11 @@ impl HttpState {
                 app.redis_guard.clone(),
                 &app.settings.redis_prefix,
                 window,
+            ),
+            persisted: PersistedQueries::new(
+                &app.settings.persisted_queries,
+                app.redis_guard.clone(),
+                &app.settings.redis_prefix,
             ),
             app,
         }

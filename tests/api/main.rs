@@ -26,6 +26,7 @@ mod node;
 mod org;
 mod pagination;
 mod permissions;
+mod persisted;
 mod petitions;
 mod readme;
 mod redis_faults;

@@ -6,7 +6,7 @@ use serde_json::json;
 use crate::helpers::{Fixture, TestApp};
 
 /// Scrapes `url` and parses it as a Prometheus server would.
-async fn scrape(client: &reqwest::Client, url: &str) -> prometheus_parse::Scrape {
+pub(crate) async fn scrape(client: &reqwest::Client, url: &str) -> prometheus_parse::Scrape {
     let response = client.get(url).send().await.unwrap();
     assert_eq!(response.status(), 200);
     let kind = response.headers()["content-type"]
@@ -19,7 +19,11 @@ async fn scrape(client: &reqwest::Client, url: &str) -> prometheus_parse::Scrape
 }
 
 /// The value of `metric` with exactly these labels among its samples (0 if absent).
-fn value(scrape: &prometheus_parse::Scrape, metric: &str, labels: &[(&str, &str)]) -> f64 {
+pub(crate) fn value(
+    scrape: &prometheus_parse::Scrape,
+    metric: &str,
+    labels: &[(&str, &str)],
+) -> f64 {
     let wanted: HashMap<&str, &str> = labels.iter().copied().collect();
     scrape
         .samples

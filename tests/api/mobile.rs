@@ -353,17 +353,83 @@ async fn staff_step(
 /// Done-when of issue #7: a citizen submits through /m/d/{code} in a real browser, and
 /// the item is found by its tracking code in the deputy's station ledger; then, on
 /// another device, the citizen types the follow secret in and rates the result.
+///
+/// The pages send their operations by hash (persisted queries): the first request is
+/// answered `PERSISTED_QUERY_NOT_FOUND` here (as by a server that does not know the
+/// hash yet), and the page sends that one again with its text.
 #[tokio::test]
 async fn mobile_pages_in_headless_chromium() {
     if !browser_ready("mobile_pages_in_headless_chromium") {
         return;
     }
     let app = TestApp::spawn_demo().await;
-    let deputy = binhe_deputy(&app).await;
+    let sent = citizen_round_trip(&app, &app.base, "miss-first").await;
+    assert_eq!(
+        sent[0],
+        json!({ "name": "DeputyPage", "hash": true, "text": false })
+    );
+    assert_eq!(
+        sent[1],
+        json!({ "name": "DeputyPage", "hash": true, "text": true })
+    );
+    assert!(
+        sent[2..]
+            .iter()
+            .all(|r| r["hash"] == true && r["text"] == false),
+        "{sent:?}"
+    );
+}
+
+/// The same pages against a gateway that runs only its manifest's operations
+/// (`PERSISTED_QUERIES=manifest`): they work, by hash alone. The station's own steps
+/// go to a replica on the same database in the default mode.
+#[tokio::test]
+async fn mobile_pages_in_headless_chromium_with_manifest_only() {
+    if !browser_ready("mobile_pages_in_headless_chromium_with_manifest_only") {
+        return;
+    }
+    let (app, strict) =
+        crate::live::pair("mobile-manifest", &[("PERSISTED_QUERIES", "manifest")]).await;
+    let refused = app
+        .client
+        .post(format!("{}/graphql", strict.base))
+        .json(&json!({ "query": "{ categories { name } }" }))
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap();
+    assert_eq!(
+        refused["errors"][0]["extensions"]["code"], "PERSISTED_QUERY_NOT_ALLOWED",
+        "{refused}"
+    );
+    let sent = citizen_round_trip(&app, &strict.base, "").await;
+    let names: std::collections::HashSet<&str> =
+        sent.iter().filter_map(|r| r["name"].as_str()).collect();
+    for name in [
+        "DeputyPage",
+        "SubmitPetition",
+        "TrackPetition",
+        "RatePetition",
+    ] {
+        assert!(names.contains(name), "{name} not sent: {sent:?}");
+    }
+    assert!(
+        sent.iter().all(|r| r["hash"] == true && r["text"] == false),
+        "{sent:?}"
+    );
+}
+
+/// A citizen submits on `pages` (the gateway whose pages the browser opens), station
+/// staff act on `app`, the citizen rates on `pages`. Returns the GraphQL requests the
+/// pages sent.
+async fn citizen_round_trip(app: &TestApp, pages: &str, mode: &str) -> Vec<Value> {
+    let deputy = binhe_deputy(app).await;
     let code = deputy["code"].as_str().unwrap();
     let station_id = deputy["stations"]["nodes"][0]["id"].as_str().unwrap();
 
-    let submitted = node_script("submit.mjs", &[&app.base, code]).await;
+    let submitted = node_script("submit.mjs", &[pages, code, mode]).await;
     let tracking = submitted["trackingCode"].as_str().expect("a tracking code");
     let secret = submitted["followSecret"].as_str().expect("a follow secret");
     assert_eq!(submitted["deputyName"], deputy["name"]);
@@ -423,7 +489,7 @@ async fn mobile_pages_in_headless_chromium() {
     assert_eq!(r.data()["resolvePetitionOnSpot"]["state"], "RESOLVED");
 
     // ... and the citizen, on a fresh browser, types the secret in and rates it.
-    let rated = node_script("rate.mjs", &[&app.base, tracking, secret]).await;
+    let rated = node_script("rate.mjs", &[pages, tracking, secret]).await;
     assert_eq!(rated["result"], result);
     assert!(rated["rated"].as_str().unwrap().contains("满意"), "{rated}");
     let r = app
@@ -435,4 +501,7 @@ async fn mobile_pages_in_headless_chromium() {
         r.data()["trackPetition"]["status"]["satisfaction"],
         "SATISFIED"
     );
+    let mut sent = submitted["graphql"].as_array().cloned().unwrap_or_default();
+    sent.extend(rated["graphql"].as_array().cloned().unwrap_or_default());
+    sent
 }

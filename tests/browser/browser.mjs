@@ -106,3 +106,34 @@ export async function main(run) {
     process.exit(1);
   }
 }
+
+/**
+ * Records every GraphQL POST the page sends: its operation name, whether it named the
+ * document by hash (`extensions.persistedQuery`) and whether it carried the text.
+ * With `missFirst`, the first one is answered as a server that does not know the hash
+ * yet (Apollo's `PERSISTED_QUERY_NOT_FOUND`), as after a deploy of new pages.
+ */
+export async function recordGraphql(page, { missFirst = false } = {}) {
+  const sent = [];
+  let missed = !missFirst;
+  await page.route('**/graphql', (route) => {
+    const request = route.request();
+    if (request.method() !== 'POST') return route.continue();
+    const body = JSON.parse(request.postData() || '{}');
+    sent.push({
+      name: body.operationName || null,
+      hash: !!(body.extensions && body.extensions.persistedQuery && body.extensions.persistedQuery.sha256Hash),
+      text: typeof body.query === 'string',
+    });
+    if (!missed) {
+      missed = true;
+      return route.fulfill({
+        status: 200,
+        contentType: 'application/json',
+        body: JSON.stringify({ errors: [{ message: 'PersistedQueryNotFound', extensions: { code: 'PERSISTED_QUERY_NOT_FOUND' } }] }),
+      });
+    }
+    return route.continue();
+  });
+  return sent;
+}

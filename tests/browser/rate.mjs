@@ -1,8 +1,8 @@
 // node rate.mjs <base URL> <tracking code> <follow secret> [screenshot.png]
 // On a fresh device (nothing saved): opens /m/t/{trackingCode}, types the follow
 // secret in, sees the result and rates it 满意 with a comment.
-// Prints {"stateBefore", "result", "stateAfter", "rated"} as JSON.
-import { checkAccessibility, main, withPage } from './browser.mjs';
+// Prints {"stateBefore", "result", "stateAfter", "rated", "graphql"} as JSON.
+import { checkAccessibility, main, recordGraphql, withPage } from './browser.mjs';
 
 const [base, trackingCode, secret, screenshot] = process.argv.slice(2);
 if (!base || !trackingCode || !secret) {
@@ -11,6 +11,7 @@ if (!base || !trackingCode || !secret) {
 }
 
 main(() => withPage(base, async (page) => {
+  const graphql = await recordGraphql(page);
   await page.goto(`${base}/m/t/${trackingCode}`);
   await page.locator('#status').waitFor({ state: 'visible' });
   const stateBefore = (await page.locator('#state').textContent()).trim();
@@ -36,5 +37,5 @@ main(() => withPage(base, async (page) => {
   await page.locator('#rate-form').waitFor({ state: 'hidden' });
   const rated = (await page.locator('#d-rated').textContent()).trim();
   const stateAfter = (await page.locator('#state').textContent()).trim();
-  return { stateBefore, result, stateAfter, rated };
+  return { stateBefore, result, stateAfter, rated, graphql };
 }));

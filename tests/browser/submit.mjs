@@ -1,10 +1,12 @@
-// node submit.mjs <base URL> <deputy code>
+// node submit.mjs <base URL> <deputy code> [miss-first]
 // Opens {base}/m/d/{code} as a citizen who scanned the deputy's QR code, submits the
 // form, reads the tracking code, then follows it on /m/t/{trackingCode}.
-// Prints {"trackingCode", "followSecret", "deputyName", "state", "content"} as JSON.
-import { checkAccessibility, main, withPage } from './browser.mjs';
+// With `miss-first`, the first GraphQL request is answered PERSISTED_QUERY_NOT_FOUND.
+// Prints {"trackingCode", "followSecret", "deputyName", "state", "content", "graphql"}
+// as JSON (`graphql`: each GraphQL request the pages sent, see recordGraphql).
+import { checkAccessibility, main, recordGraphql, withPage } from './browser.mjs';
 
-const [base, code] = process.argv.slice(2);
+const [base, code, mode] = process.argv.slice(2);
 if (!base || !code) {
   console.error('usage: node submit.mjs <base URL> <deputy code>');
   process.exit(2);
@@ -13,6 +15,7 @@ if (!base || !code) {
 const content = `浏览器测试：小区东门路灯坏了两周，晚上出行不便，请尽快维修。${Date.now()}`;
 
 main(() => withPage(base, async (page) => {
+  const graphql = await recordGraphql(page, { missFirst: mode === 'miss-first' });
   await page.goto(`${base}/m/d/${code}`);
   await page.locator('#form').waitFor({ state: 'visible' });
   const deputyName = (await page.locator('#deputy-name').textContent()).trim();
@@ -53,5 +56,5 @@ main(() => withPage(base, async (page) => {
   const shown = (await page.locator('#d-content').textContent()).trim();
   if (shown !== content) throw new Error(`the follow page shows ${shown}`);
   await checkAccessibility(page);
-  return { trackingCode, followSecret, deputyName, state, content };
+  return { trackingCode, followSecret, deputyName, state, content, graphql };
 }));

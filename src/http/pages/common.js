@@ -1,5 +1,7 @@
 'use strict';
-/* Shared helpers of the mobile pages: GraphQL over fetch, messages, saved items. */
+/* Shared helpers of the mobile pages: GraphQL over fetch, messages, saved items.
+   OPS (set by the server before this script) holds the page's operations from the
+   persisted-query manifest: name -> {id: sha256 of the text, query: the text}. */
 var S = (function () {
   function $(id) { return document.getElementById(id); }
   function show(el, on) { if (typeof el === 'string') el = $(el); if (on === false) el.setAttribute('hidden', ''); else el.removeAttribute('hidden'); return el; }
@@ -20,16 +22,24 @@ var S = (function () {
     crypto.getRandomValues(bytes);
     return Array.from(bytes, function (b) { return (b < 16 ? '0' : '') + b.toString(16); }).join('');
   }
-  async function once(query, variables, key) {
-    var response, body;
+  // Apollo's automatic persisted queries: the hash alone first; the text too only
+  // when the server does not know the hash yet.
+  async function once(name, variables, key, withText) {
+    var response, body, op = OPS[name];
     var headers = { 'Content-Type': 'application/json', 'Accept': 'application/json' };
     if (key) headers['Idempotency-Key'] = key;
+    var request = {
+      operationName: name,
+      variables: variables || {},
+      extensions: { persistedQuery: { version: 1, sha256Hash: op.id } }
+    };
+    if (withText) request.query = op.query;
     try {
       response = await fetch('/graphql', {
         method: 'POST',
         headers: headers,
         credentials: 'omit',
-        body: JSON.stringify({ query: query, variables: variables || {} })
+        body: JSON.stringify(request)
       });
     } catch (e) {
       throw failure('网络连接失败，请检查网络后重试。', 'NETWORK');
@@ -39,6 +49,7 @@ var S = (function () {
     }
     if (body.errors && body.errors.length) {
       var first = body.errors[0], ext = first.extensions || {};
+      if (ext.code === 'PERSISTED_QUERY_NOT_FOUND' && !withText) return once(name, variables, key, true);
       throw failure(clean(first.message) || '操作失败，请稍后再试。', ext.code, ext.field);
     }
     if (!body.data) throw failure('服务暂时不可用，请稍后再试。', 'HTTP');
@@ -46,9 +57,9 @@ var S = (function () {
   }
   // CONFLICT means nothing was written (a concurrent write won): safe to try again.
   // With an idempotency key a lost connection is safe to retry too (same key).
-  async function gql(query, variables, retries, key) {
+  async function gql(name, variables, retries, key) {
     for (var attempt = 0; ; attempt++) {
-      try { return await once(query, variables, key); } catch (e) {
+      try { return await once(name, variables, key, false); } catch (e) {
         var retriable = e.code === 'CONFLICT' || (key && (e.code === 'NETWORK' || e.code === 'HTTP'));
         if (!retriable || attempt >= (retries || 0)) throw e;
         await new Promise(function (done) { setTimeout(done, 300 * (attempt + 1)); });

@@ -5,7 +5,7 @@
 
   async function load() {
     try {
-      var data = await S.gql('query($code:String!){deputyByCode(code:$code){code name level stations(first:5){nodes{name}}} categories{id name}}', { code: code });
+      var data = await S.gql('DeputyPage', { code: code });
       var d = data.deputyByCode;
       if (!d) { S.hide('deputy'); S.say('load-error', '未找到该代表，请核对二维码。'); return; }
       code = d.code;
@@ -75,7 +75,7 @@
     var body = JSON.stringify(input);
     if (!pending || pending.body !== body) pending = { body: body, key: S.newKey() };
     try {
-      var data = await S.gql('mutation($input:SubmitPetitionInput!){submitPetition(input:$input){trackingCode followSecret}}', {
+      var data = await S.gql('SubmitPetition', {
         input: input
       }, 2, pending.key);
       pending = null;

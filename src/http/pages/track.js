@@ -8,7 +8,6 @@
   };
   var STEPS = [['collectedAt', '留言已收到'], ['registeredAt', '站点登记建账'], ['acceptedAt', '承办部门承接办理'], ['resolvedAt', '反馈办理结果'], ['closedAt', '办结']];
   var RATINGS = { SATISFIED: '满意', BASICALLY_SATISFIED: '基本满意', UNSATISFIED: '不满意' };
-  var QUERY = 'query($c:String!,$s:String){trackPetition(trackingCode:$c,followSecret:$s){status{trackingCode state collectedAt registeredAt acceptedAt resolvedAt closedAt isOverdue satisfaction} petition{title content result declineReason satisfaction station{name} deputy{name}}}}';
 
   function lookup() {
     S.show('lookup');
@@ -89,7 +88,7 @@
   }
 
   async function fetchTracked(withSecret) {
-    return (await S.gql(QUERY, { c: code, s: withSecret || null })).trackPetition;
+    return (await S.gql('TrackPetition', { c: code, s: withSecret || null })).trackPetition;
   }
 
   async function load() {
@@ -161,7 +160,7 @@
     $('rate-submit').disabled = true;
     $('rate-submit').textContent = '正在提交…';
     try {
-      await S.gql('mutation($c:String!,$s:String!,$v:Satisfaction!,$m:String){ratePetition(trackingCode:$c,followSecret:$s,satisfaction:$v,comment:$m){state satisfaction}}', {
+      await S.gql('RatePetition', {
         c: code, s: secret, v: chosen.value, m: $('comment').value.trim() || null
       }, 2);
       $('rate-form').reset();

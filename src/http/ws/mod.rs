@@ -9,7 +9,9 @@
 //! fresh token and resume from their cursors). Every operation — subscriptions, and
 //! queries and mutations too — runs through the app's schema with the session's
 //! current actor (read again for each operation, as HTTP reads it for each request)
-//! and non-caching DataLoaders.
+//! and non-caching DataLoaders. A `subscribe` payload may name its document by hash
+//! (`payload.extensions.persistedQuery`, [`crate::graphql::persisted`]), resolved
+//! before anything else reads it; a refusal is the operation's `error` message.
 //!
 //! Revocation: a session that ended (signed out, revoked with a password change, its
 //! account disabled) or an account that lost a role closes its connections with 4403
@@ -691,7 +693,18 @@ impl Connection {
                 let Some(payload) = message.get("payload").and_then(Value::as_object) else {
                     return reply.close(close::BAD_REQUEST, INVALID);
                 };
-                let request = match request_of(payload) {
+                // A document named by its hash (or checked against the manifest).
+                let payload =
+                    match self.state.persisted.resolve_params(payload).await {
+                        Ok(payload) => payload,
+                        Err(_) if self.actor.is_none() => {
+                            return reply.close(close::UNAUTHORIZED, "Unauthorized")
+                        }
+                        Err(refusal) => return reply.send(
+                            json!({ "id": id, "type": "error", "payload": [refusal.error_json()] }),
+                        ),
+                    };
+                let request = match request_of(&payload) {
                     Ok(request) => request,
                     Err(reason) => return reply.close(close::BAD_REQUEST, reason),
                 };
@@ -717,7 +730,7 @@ impl Connection {
                     return reply
                         .send(json!({ "id": id, "type": "error", "payload": self.limit_error() }));
                 }
-                self.start(id, payload, request);
+                self.start(id, &payload, request);
             }
             "complete" => match message.get("id").and_then(Value::as_str) {
                 Some(id) if !id.is_empty() => {
@@ -774,7 +787,14 @@ impl Connection {
                 let Some(payload) = message.get("payload").and_then(Value::as_object) else {
                     return reply.send(error(&Some(id), "payload must be an object"));
                 };
-                let request = match request_of(payload) {
+                let payload =
+                    match self.state.persisted.resolve_params(payload).await {
+                        Ok(payload) => payload,
+                        Err(refusal) => return reply.send(
+                            json!({ "id": id, "type": "error", "payload": refusal.error_json() }),
+                        ),
+                    };
+                let request = match request_of(&payload) {
                     Ok(request) => request,
                     Err(reason) => return reply.send(error(&Some(id), reason)),
                 };
@@ -793,7 +813,7 @@ impl Connection {
                 if self.too_many_operations() {
                     return reply.send(error(&Some(id), "too many operations on this connection"));
                 }
-                self.start(id, payload, request);
+                self.start(id, &payload, request);
             }
             Some("stop") => {
                 if let Some(id) = id {
