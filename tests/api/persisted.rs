@@ -319,15 +319,16 @@ async fn a_document_registered_on_one_replica_is_found_by_hash_on_another() {
         std::process::id()
     );
     let hash = sha256(&query);
-    let (status, _, body) = post(&b.base, json!({ "extensions": extension(&hash) })).await;
+    // Registered on the replica (whose TTL is set), found on the other.
+    let (status, _, body) = post(&a.base, json!({ "extensions": extension(&hash) })).await;
     assert_not_found(status, &body);
     let (status, _, registered) = post(
-        &a.base,
+        &b.base,
         json!({ "query": query, "extensions": extension(&hash) }),
     )
     .await;
     assert_eq!(status, 200, "{registered}");
-    let (status, _, body) = post(&b.base, json!({ "extensions": extension(&hash) })).await;
+    let (status, _, body) = post(&a.base, json!({ "extensions": extension(&hash) })).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["data"], registered["data"]);
 
@@ -425,7 +426,10 @@ async fn manifest_mode_runs_manifest_operations_only_on_every_transport() {
         .await;
     let message = ws.json().await;
     assert_eq!(message["type"], "next", "{message}");
-    assert!(message["payload"]["data"]["categories"].is_array(), "{message}");
+    assert!(
+        message["payload"]["data"]["categories"].is_array(),
+        "{message}"
+    );
     ws.close().await;
 }
 
