@@ -471,7 +471,7 @@ async fn citizen_round_trip(app: &TestApp, pages: &str, mode: &str) -> Vec<Value
     let categories = app.gql("{ categories { id } }").send().await;
     let category = categories.data()["categories"][0]["id"].clone();
     let r = staff_step(
-        &app,
+        app,
         &staff,
         "mutation($id: ID!, $v: Int, $c: ID!) { registerPetition(id: $id, version: $v, categoryId: $c, urgency: NORMAL, handlingLevel: STATION) { version } }",
         json!({ "id": id, "v": item["version"], "c": category }),
@@ -480,7 +480,7 @@ async fn citizen_round_trip(app: &TestApp, pages: &str, mode: &str) -> Vec<Value
     let version = r.data()["registerPetition"]["version"].clone();
     let result = "已联系物业更换东门路灯，当晚恢复照明。";
     let r = staff_step(
-        &app,
+        app,
         &staff,
         "mutation($id: ID!, $v: Int, $r: String!) { resolvePetitionOnSpot(id: $id, version: $v, result: $r) { state } }",
         json!({ "id": id, "v": version, "r": result }),
