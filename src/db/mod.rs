@@ -83,6 +83,28 @@ pub async fn migrate_and_seed(
     prepared
 }
 
+/// With `MIGRATE_ON_START=false`: `Ok` when the database holds every migration this
+/// binary knows, else the one line that tells the operator to run `smart-npc migrate`.
+/// Read under the [`StartLock`] (the check creates SeaORM's bookkeeping table when it
+/// is missing, which replicas starting together must not race on).
+pub async fn ensure_migrated(db: &DatabaseConnection) -> Result<(), String> {
+    let lock = StartLock::acquire(db)
+        .await
+        .map_err(|e| format!("cannot take the migration lock: {e}"))?;
+    let pending = Migrator::get_pending_migrations(db).await;
+    lock.release().await;
+    let pending = pending.map_err(|e| format!("cannot read the migration status: {e}"))?;
+    if pending.is_empty() {
+        return Ok(());
+    }
+    let names: Vec<&str> = pending.iter().map(|m| m.name()).collect();
+    Err(format!(
+        "the database lacks {} migration(s) ({}) and MIGRATE_ON_START is off: run `smart-npc migrate` first",
+        names.len(),
+        names.join(", ")
+    ))
+}
+
 /// Held while one process migrates (and seeds): `sea-orm-migration` takes no lock of
 /// its own, so replicas starting together on an empty database would each find the
 /// migrations pending and collide (`duplicate key ... pg_type_typname_nsp_index` on
