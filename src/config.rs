@@ -883,9 +883,7 @@ mod tests {
 
     /// `pairs` on top of the well-configured instance (a later pair wins; an empty
     /// value counts as unset, as in the environment).
-    fn configured_with(
-        pairs: &[(&'static str, &'static str)],
-    ) -> Vec<(&'static str, &'static str)> {
+    fn configured_with<'a>(pairs: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
         let mut all: Vec<(&str, &str)> = WELL_CONFIGURED
             .iter()
             .filter(|(k, _)| !pairs.iter().any(|(p, _)| p == k))

@@ -133,7 +133,7 @@ fn replica_settings(database_url: &str, redis: Option<(&str, &str)>) -> Vec<(Str
     settings
 }
 
-fn smart_npc(dir: &Path, settings: &[(String, String)]) -> Command {
+fn binary(dir: &Path, settings: &[(String, String)]) -> Command {
     let mut command = Command::new(BIN);
     command
         .current_dir(dir)
@@ -150,7 +150,7 @@ fn smart_npc(dir: &Path, settings: &[(String, String)]) -> Command {
 
 /// A one-shot command (`migrate`, `seed --demo`) that must succeed.
 async fn run_once(dir: &Path, settings: &[(String, String)], args: &[&str]) {
-    let output = smart_npc(dir, settings).args(args).output().await.unwrap();
+    let output = binary(dir, settings).args(args).output().await.unwrap();
     assert!(
         output.status.success(),
         "smart-npc {args:?}: {}",
@@ -160,7 +160,7 @@ async fn run_once(dir: &Path, settings: &[(String, String)], args: &[&str]) {
 
 async fn start_gateway(dir: &Path, settings: &[(String, String)]) -> Gateway {
     let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
-    let mut child = smart_npc(dir, settings)
+    let mut child = binary(dir, settings)
         .arg("serve")
         .env("BIND_ADDR", addr.to_string())
         .stdout(Stdio::null())
@@ -631,7 +631,7 @@ fn interpolate(value: &str, env: &[(String, String)]) -> String {
         out.push_str(&rest[..start]);
         let end = rest[start..].find('}').expect("closing brace") + start;
         let expression = &rest[start + 2..end];
-        let (name, fallback) = match expression.find(":-").or_else(|| expression.find(":?")) {
+        let (name, fallback) = match expression.find(':') {
             Some(i) => (&expression[..i], Some(&expression[i..])),
             None => (expression, None),
         };
@@ -659,10 +659,6 @@ fn documented_settings() -> Vec<String> {
         .filter(|l| l.starts_with("  ") && !l.starts_with("   "))
         .flat_map(|l| l.trim().split(", ").map(str::to_owned).collect::<Vec<_>>())
         .collect()
-}
-
-fn port_of(addr: &str) -> String {
-    addr.rsplit(':').next().unwrap().to_owned()
 }
 
 /// The compose file says what README's "Production" section says: PostgreSQL 15 and
