@@ -85,23 +85,45 @@ pub async fn migrate_and_seed(
 
 /// With `MIGRATE_ON_START=false`: `Ok` when the database holds every migration this
 /// binary knows, else the one line that tells the operator to run `smart-npc migrate`.
-/// Read under the [`StartLock`] (the check creates SeaORM's bookkeeping table when it
-/// is missing, which replicas starting together must not race on).
+/// A database ahead of the binary (a newer release migrated it: a rolling upgrade under
+/// way) is served, with a note in the log; a migration only adds, so the older code
+/// still works on it. Read under the [`StartLock`] (the read creates SeaORM's
+/// bookkeeping table when it is missing, which replicas starting together must not
+/// race on).
 pub async fn ensure_migrated(db: &DatabaseConnection) -> Result<(), String> {
     let lock = StartLock::acquire(db)
         .await
         .map_err(|e| format!("cannot take the migration lock: {e}"))?;
-    let pending = Migrator::get_pending_migrations(db).await;
+    let applied = Migrator::get_migration_models(db).await;
     lock.release().await;
-    let pending = pending.map_err(|e| format!("cannot read the migration status: {e}"))?;
+    let applied: std::collections::HashSet<String> = applied
+        .map_err(|e| format!("cannot read the migration status: {e}"))?
+        .into_iter()
+        .map(|m| m.version)
+        .collect();
+    let known: Vec<String> = Migrator::migrations()
+        .iter()
+        .map(|m| m.name().to_owned())
+        .collect();
+    let pending: Vec<&str> = known
+        .iter()
+        .filter(|name| !applied.contains(*name))
+        .map(String::as_str)
+        .collect();
+    let newer = applied.iter().filter(|v| !known.contains(v)).count();
+    if newer > 0 {
+        tracing::info!(
+            newer,
+            "the database holds migrations of a newer release; serving on it"
+        );
+    }
     if pending.is_empty() {
         return Ok(());
     }
-    let names: Vec<&str> = pending.iter().map(|m| m.name()).collect();
     Err(format!(
         "the database lacks {} migration(s) ({}) and MIGRATE_ON_START is off: run `smart-npc migrate` first",
-        names.len(),
-        names.join(", ")
+        pending.len(),
+        pending.join(", ")
     ))
 }
 

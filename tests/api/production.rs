@@ -191,4 +191,26 @@ async fn a_replica_that_does_not_migrate_refuses_a_database_that_is_behind() {
     )
     .await;
     assert!(warnings.is_empty(), "{warnings:#?}");
+
+    // A newer release migrated the database further (a rolling upgrade): this binary
+    // still serves on it.
+    let db = sea_orm::Database::connect(format!(
+        "sqlite://{}?mode=rw",
+        dir.path().join("production.db").display()
+    ))
+    .await
+    .unwrap();
+    use sea_orm::ConnectionTrait;
+    db.execute_unprepared(
+        "INSERT INTO seaql_migrations (version, applied_at) VALUES ('m29990101_000001_from_a_newer_release', 0)",
+    )
+    .await
+    .unwrap();
+    db.close().await.unwrap();
+    let warnings = warnings_at_start_in(
+        dir.path(),
+        &[("MIGRATE_ON_START", "false"), ("AUTO_SEED_DEMO", "false")],
+    )
+    .await;
+    assert!(warnings.is_empty(), "{warnings:#?}");
 }
