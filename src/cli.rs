@@ -235,11 +235,22 @@ async fn serve(
     mut settings: Settings,
     database: sea_orm::DatabaseConnection,
 ) -> Result<(), String> {
+    for warning in settings.production_warnings() {
+        tracing::warn!(setting = warning.setting, "production: {}", warning.message);
+    }
     let demo_password = settings
         .auto_seed_demo
         .then_some(settings.demo_password.as_str());
-    if let Some(report) = db::migrate_and_seed(&database, demo_password).await? {
-        tracing::info!(?report, "empty database seeded with the Heshun demo data");
+    if !settings.migrate_on_start {
+        // A deploy that runs `smart-npc migrate` once: refuse a database that is behind
+        // rather than serve on a schema this binary does not know.
+        db::ensure_migrated(&database).await?;
+    }
+    // With MIGRATE_ON_START off nothing is pending by now: this only seeds (when asked).
+    if settings.migrate_on_start || demo_password.is_some() {
+        if let Some(report) = db::migrate_and_seed(&database, demo_password).await? {
+            tracing::info!(?report, "empty database seeded with the Heshun demo data");
+        }
     }
     keep_token_secret(&mut settings, &database)?;
     let app = App::new(database, settings)?;

@@ -31,6 +31,12 @@ pub struct Settings {
     pub production: bool,
     /// `PUBLIC_BASE_URL`: the address citizens reach (QR codes link here).
     pub public_base_url: String,
+    /// Whether `PUBLIC_BASE_URL` was set (else it is derived from `BIND_ADDR`).
+    pub public_base_url_set: bool,
+    /// `MIGRATE_ON_START`: `serve` applies pending migrations before it listens
+    /// (default). Off, it refuses to start on a database that is behind, and an
+    /// operator runs `smart-npc migrate` once per deploy instead.
+    pub migrate_on_start: bool,
     /// `MAX_PAGE_SIZE`: the largest `first`/`last` a connection accepts.
     pub max_page_size: u64,
     /// `AUTO_SEED_DEMO`: seed the Heshun demo data into an empty database on `serve`.
@@ -72,6 +78,8 @@ pub struct Settings {
     pub workflow: Workflow,
     /// The WeChat official-account endpoint; off unless all three are set.
     pub wechat: Option<Wechat>,
+    /// WeChat settings that were set although the endpoint is off (they do nothing).
+    pub ignored_wechat_settings: Vec<&'static str>,
 }
 
 #[derive(Clone, PartialEq, Eq)]
@@ -252,6 +260,8 @@ impl Settings {
         })?;
 
         let production = parse_bool("SMART_NPC_PRODUCTION", get("SMART_NPC_PRODUCTION"), false)?;
+        let migrate_on_start = parse_bool("MIGRATE_ON_START", get("MIGRATE_ON_START"), true)?;
+        let public_base_url_set = get("PUBLIC_BASE_URL").is_some();
         let public_base_url = get("PUBLIC_BASE_URL")
             .unwrap_or_else(|| format!("http://{bind_addr}"))
             .trim_end_matches('/')
@@ -495,6 +505,14 @@ impl Settings {
                 })
             }
         };
+        let ignored_wechat_settings = if wechat.is_some() {
+            Vec::new()
+        } else {
+            ["WECHAT_DEFAULT_STATION", "WECHAT_TIMESTAMP_WINDOW_SECS"]
+                .into_iter()
+                .filter(|variable| get(variable).is_some())
+                .collect()
+        };
 
         Ok(Settings {
             database_url,
@@ -505,6 +523,8 @@ impl Settings {
             bind_addr,
             production,
             public_base_url,
+            public_base_url_set,
+            migrate_on_start,
             max_page_size,
             auto_seed_demo,
             demo_password,
@@ -523,11 +543,149 @@ impl Settings {
             limits,
             workflow,
             wechat,
+            ignored_wechat_settings,
         })
     }
 
     pub fn is_sqlite(&self) -> bool {
         self.database_url.starts_with("sqlite:")
+    }
+}
+
+/// Something a production instance runs with that its operator must know about: a
+/// missing or risky setting, as [`Settings::production_warnings`] finds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProductionWarning {
+    /// The setting to look at.
+    pub setting: &'static str,
+    /// What it means and what to do, in one sentence.
+    pub message: String,
+}
+
+impl Settings {
+    /// The warnings `serve` logs at start in production mode (`SMART_NPC_PRODUCTION`),
+    /// one per missing or risky setting; none outside production.
+    pub fn production_warnings(&self) -> Vec<ProductionWarning> {
+        if !self.production {
+            return Vec::new();
+        }
+        let mut warnings = Vec::new();
+        let mut warn = |setting: &'static str, message: String| {
+            warnings.push(ProductionWarning { setting, message });
+        };
+        if let Some(message) = self.public_base_url_problem() {
+            warn("PUBLIC_BASE_URL", message);
+        }
+        if self.metrics_bind_addr.is_none() {
+            warn(
+                "METRICS_BIND_ADDR",
+                "METRICS_BIND_ADDR is unset: /metrics is served on the public port to anyone \
+                 who asks, and every scrape queries the outbox; set it to an internal address \
+                 (e.g. 10.0.0.5:9100) or block /metrics at the load balancer"
+                    .into(),
+            );
+        }
+        if self.is_sqlite() {
+            warn(
+                "DATABASE_URL",
+                "DATABASE_URL is SQLite: one process and one writer at a time, no replicas, \
+                 no pg_dump; use PostgreSQL in production"
+                    .into(),
+            );
+        }
+        if self.redis_url.is_none() {
+            warn(
+                "REDIS_URL",
+                "REDIS_URL is unset: events travel in-process, so replicas cannot share live \
+                 events (a subscriber misses what another replica writes) and rate limits count \
+                 per process; set it whenever more than one replica runs"
+                    .into(),
+            );
+        }
+        if !self.trust_proxy_headers {
+            warn(
+                "TRUST_PROXY_HEADERS",
+                "TRUST_PROXY_HEADERS is off: behind a load balancer every request seems to come \
+                 from the proxy, so per-address limits count all callers together and the audit \
+                 log records the proxy's address; turn it on when (and only when) a proxy that \
+                 sets X-Forwarded-For to the caller's address stands in front"
+                    .into(),
+            );
+        }
+        if self.auto_seed_demo {
+            let password = if self.demo_password == DEFAULT_DEMO_PASSWORD {
+                "the documented default password"
+            } else {
+                "SMART_NPC_DEMO_PASSWORD"
+            };
+            warn(
+                "AUTO_SEED_DEMO",
+                format!(
+                    "AUTO_SEED_DEMO is on: an empty database gets the demo data and its accounts \
+                     (admin included) with {password}; turn it off in production"
+                ),
+            );
+        }
+        let plain: Vec<&str> = self
+            .cors_allowed_origins
+            .iter()
+            .filter(|origin| origin.starts_with("http://"))
+            .map(String::as_str)
+            .collect();
+        if !plain.is_empty() {
+            warn(
+                "CORS_ALLOWED_ORIGINS",
+                format!(
+                    "CORS_ALLOWED_ORIGINS lets pages served without HTTPS call the gateway with \
+                     their users' credentials ({}); list only the HTTPS origins of your \
+                     dashboards",
+                    plain.join(", ")
+                ),
+            );
+        }
+        for &setting in &self.ignored_wechat_settings {
+            warn(
+                setting,
+                format!(
+                    "{setting} is set but the WeChat endpoint is off (WECHAT_TOKEN, \
+                     WECHAT_APP_ID and WECHAT_ENCODING_AES_KEY are unset), so it does nothing"
+                ),
+            );
+        }
+        warnings
+    }
+
+    /// Why citizens could not use the links and QR codes built on `PUBLIC_BASE_URL`.
+    fn public_base_url_problem(&self) -> Option<String> {
+        let url = &self.public_base_url;
+        if !self.public_base_url_set {
+            return Some(format!(
+                "PUBLIC_BASE_URL is unset: QR codes and links point at {url}, which citizens \
+                 cannot reach; set it to the public address (https://npc.example.org)"
+            ));
+        }
+        let host = url::Url::parse(url)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_owned))
+            .unwrap_or_default();
+        let local = host == "localhost"
+            || host
+                .trim_matches(['[', ']'])
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback() || ip.is_unspecified());
+        if local {
+            Some(format!(
+                "PUBLIC_BASE_URL is {url}, an address of this machine: QR codes and links \
+                 would not reach citizens; set it to the public address"
+            ))
+        } else if url.starts_with("http://") {
+            Some(format!(
+                "PUBLIC_BASE_URL is {url}, not HTTPS: citizens' messages and tracking codes \
+                 would travel in clear; serve them over HTTPS (e.g. TLS at the load balancer)"
+            ))
+        } else {
+            None
+        }
     }
 }
 
@@ -627,6 +785,7 @@ impl fmt::Debug for Settings {
             .field("bind_addr", &self.bind_addr)
             .field("production", &self.production)
             .field("public_base_url", &self.public_base_url)
+            .field("migrate_on_start", &self.migrate_on_start)
             .field("max_page_size", &self.max_page_size)
             .field("auto_seed_demo", &self.auto_seed_demo)
             .field("database_max_connections", &self.database_max_connections)
@@ -786,6 +945,147 @@ mod tests {
             ["https://dash.example.org", "http://127.0.0.1:5173"]
         );
         assert_eq!(s.cors_max_age, Duration::from_secs(600));
+    }
+
+    /// A production instance with every setting an operator should give it.
+    const WELL_CONFIGURED: &[(&str, &str)] = &[
+        ("SMART_NPC_PRODUCTION", "true"),
+        ("TOKEN_SECRET", SECRET),
+        (
+            "DATABASE_URL",
+            "postgres://smart_npc:pw@postgres:5432/smart_npc",
+        ),
+        ("REDIS_URL", "redis://redis:6379"),
+        ("PUBLIC_BASE_URL", "https://npc.example.org"),
+        ("METRICS_BIND_ADDR", "0.0.0.0:9100"),
+        ("TRUST_PROXY_HEADERS", "true"),
+        ("CORS_ALLOWED_ORIGINS", "https://dash.example.org"),
+    ];
+
+    fn warned(pairs: &[(&str, &str)]) -> Vec<&'static str> {
+        settings(pairs)
+            .expect("valid")
+            .production_warnings()
+            .into_iter()
+            .map(|w| w.setting)
+            .collect()
+    }
+
+    /// `pairs` on top of the well-configured instance (a later pair wins; an empty
+    /// value counts as unset, as in the environment).
+    fn configured_with<'a>(pairs: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+        let mut all: Vec<(&str, &str)> = WELL_CONFIGURED
+            .iter()
+            .filter(|(k, _)| !pairs.iter().any(|(p, _)| p == k))
+            .copied()
+            .collect();
+        all.extend_from_slice(pairs);
+        all
+    }
+
+    #[test]
+    fn a_well_configured_production_instance_gets_no_warning() {
+        assert_eq!(warned(WELL_CONFIGURED), Vec::<&str>::new());
+    }
+
+    #[test]
+    fn outside_production_nothing_is_warned() {
+        assert_eq!(warned(&[]), Vec::<&str>::new());
+        assert_eq!(
+            warned(&configured_with(&[("SMART_NPC_PRODUCTION", "false")])),
+            Vec::<&str>::new()
+        );
+    }
+
+    #[test]
+    fn the_bare_production_instance_hears_about_each_missing_setting() {
+        let all = warned(&[("SMART_NPC_PRODUCTION", "true"), ("TOKEN_SECRET", SECRET)]);
+        assert_eq!(
+            all,
+            [
+                "PUBLIC_BASE_URL",
+                "METRICS_BIND_ADDR",
+                "DATABASE_URL",
+                "REDIS_URL",
+                "TRUST_PROXY_HEADERS"
+            ]
+        );
+        let s =
+            settings(&[("SMART_NPC_PRODUCTION", "true"), ("TOKEN_SECRET", SECRET)]).expect("valid");
+        let link = &s.production_warnings()[0].message;
+        assert!(link.contains("http://127.0.0.1:8000"), "{link}");
+    }
+
+    #[test]
+    fn each_risky_setting_is_warned_about_once_by_name() {
+        let cases: &[(&[(&str, &str)], &str)] = &[
+            (&[("PUBLIC_BASE_URL", "")], "PUBLIC_BASE_URL"),
+            (
+                &[("PUBLIC_BASE_URL", "http://127.0.0.1:8000")],
+                "PUBLIC_BASE_URL",
+            ),
+            (
+                &[("PUBLIC_BASE_URL", "https://localhost")],
+                "PUBLIC_BASE_URL",
+            ),
+            (
+                &[("PUBLIC_BASE_URL", "http://[::1]:8000")],
+                "PUBLIC_BASE_URL",
+            ),
+            (
+                &[("PUBLIC_BASE_URL", "http://npc.example.org")],
+                "PUBLIC_BASE_URL",
+            ),
+            (&[("METRICS_BIND_ADDR", "")], "METRICS_BIND_ADDR"),
+            (
+                &[("DATABASE_URL", "sqlite://npc.db?mode=rwc")],
+                "DATABASE_URL",
+            ),
+            (&[("REDIS_URL", "")], "REDIS_URL"),
+            (&[("TRUST_PROXY_HEADERS", "false")], "TRUST_PROXY_HEADERS"),
+            (&[("AUTO_SEED_DEMO", "true")], "AUTO_SEED_DEMO"),
+            (
+                &[(
+                    "CORS_ALLOWED_ORIGINS",
+                    "https://a.example.org,http://b.example.org",
+                )],
+                "CORS_ALLOWED_ORIGINS",
+            ),
+            (
+                &[("WECHAT_DEFAULT_STATION", "binhe")],
+                "WECHAT_DEFAULT_STATION",
+            ),
+            (
+                &[("WECHAT_TIMESTAMP_WINDOW_SECS", "60")],
+                "WECHAT_TIMESTAMP_WINDOW_SECS",
+            ),
+        ];
+        for (pairs, setting) in cases {
+            assert_eq!(warned(&configured_with(pairs)), [*setting], "{pairs:?}");
+        }
+    }
+
+    #[test]
+    fn a_complete_wechat_setup_is_not_warned_about() {
+        let s = configured_with(&[
+            ("WECHAT_TOKEN", "heshunToken"),
+            ("WECHAT_APP_ID", "wx5823bf96d3bd56c7"),
+            (
+                "WECHAT_ENCODING_AES_KEY",
+                "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG",
+            ),
+            ("WECHAT_DEFAULT_STATION", "binhe"),
+        ]);
+        assert_eq!(warned(&s), Vec::<&str>::new());
+    }
+
+    #[test]
+    fn migrate_on_start_is_on_unless_turned_off() {
+        assert!(settings(&[]).expect("valid").migrate_on_start);
+        let off = settings(&[("MIGRATE_ON_START", "false")]).expect("valid");
+        assert!(!off.migrate_on_start);
+        let error = settings(&[("MIGRATE_ON_START", "later")]).expect_err("invalid");
+        assert_eq!(error.variable, "MIGRATE_ON_START");
     }
 
     #[test]

@@ -83,6 +83,50 @@ pub async fn migrate_and_seed(
     prepared
 }
 
+/// With `MIGRATE_ON_START=false`: `Ok` when the database holds every migration this
+/// binary knows, else the one line that tells the operator to run `smart-npc migrate`.
+/// A database ahead of the binary (a newer release migrated it: a rolling upgrade under
+/// way) is served, with a note in the log; a migration only adds, so the older code
+/// still works on it. Read under the [`StartLock`] (the read creates SeaORM's
+/// bookkeeping table when it is missing, which replicas starting together must not
+/// race on).
+pub async fn ensure_migrated(db: &DatabaseConnection) -> Result<(), String> {
+    let lock = StartLock::acquire(db)
+        .await
+        .map_err(|e| format!("cannot take the migration lock: {e}"))?;
+    let applied = Migrator::get_migration_models(db).await;
+    lock.release().await;
+    let applied: std::collections::HashSet<String> = applied
+        .map_err(|e| format!("cannot read the migration status: {e}"))?
+        .into_iter()
+        .map(|m| m.version)
+        .collect();
+    let known: Vec<String> = Migrator::migrations()
+        .iter()
+        .map(|m| m.name().to_owned())
+        .collect();
+    let pending: Vec<&str> = known
+        .iter()
+        .filter(|name| !applied.contains(*name))
+        .map(String::as_str)
+        .collect();
+    let newer = applied.iter().filter(|v| !known.contains(v)).count();
+    if newer > 0 {
+        tracing::info!(
+            newer,
+            "the database holds migrations of a newer release; serving on it"
+        );
+    }
+    if pending.is_empty() {
+        return Ok(());
+    }
+    Err(format!(
+        "the database lacks {} migration(s) ({}) and MIGRATE_ON_START is off: run `smart-npc migrate` first",
+        pending.len(),
+        pending.join(", ")
+    ))
+}
+
 /// Held while one process migrates (and seeds): `sea-orm-migration` takes no lock of
 /// its own, so replicas starting together on an empty database would each find the
 /// migrations pending and collide (`duplicate key ... pg_type_typname_nsp_index` on
