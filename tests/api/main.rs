@@ -9,6 +9,7 @@ mod cli;
 mod complexity;
 mod cors;
 mod duty;
+mod fanout;
 mod fixtures;
 mod graphiql;
 mod graphql_http;
