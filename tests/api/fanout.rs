@@ -57,8 +57,9 @@ async fn queries_and_mutations_are_answered_while_fanout_is_stalled_and_deliveri
         .env("LIVE_SUBSCRIBER_BUFFER", "2")
         .spawn()
         .await;
-    assert_eq!(app.state.live.fanout_threads(), 2);
     let admin = app.token("admin").await;
+    // Serving, so the fan-out runtime runs.
+    assert_eq!(app.state.live.fanout_threads(), 2);
     let deputy = first_deputy(&app, &admin).await;
     let mut ws = Ws::transport(app.addr).await;
     ws.init(None).await;
