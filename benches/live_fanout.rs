@@ -176,6 +176,9 @@ async fn spawn_server(
         // Tens of thousands of handshakes on a busy machine: the init deadline is not
         // what this bench measures.
         .env("WS_INIT_TIMEOUT_MS", "300000")
+        // Setting up 40,000 subscribers takes minutes, during which an idle client does
+        // not read (so does not answer pings): no keep-alive drop meanwhile.
+        .env("WS_KEEPALIVE_SECS", "3600")
         .env("SIGNIN_ATTEMPTS_PER_ADDRESS", "100000")
         .env("DATABASE_MAX_CONNECTIONS", pool.to_string())
         .env("RUST_LOG", "warn")
@@ -209,6 +212,30 @@ struct Api {
 }
 
 impl Api {
+    /// The answer's `data`, or the answer itself when it carries errors.
+    async fn try_call(
+        &self,
+        addr: SocketAddr,
+        query: &str,
+        variables: Value,
+    ) -> Result<Value, Value> {
+        let sent = self
+            .client
+            .post(format!("http://{addr}/graphql"))
+            .bearer_auth(&self.token)
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await;
+        let body: Value = match sent {
+            Ok(response) => response.json().await.unwrap_or(Value::Null),
+            Err(e) => return Err(json!(e.to_string())),
+        };
+        if body.get("errors").is_some() || body.is_null() {
+            return Err(body);
+        }
+        Ok(body["data"].clone())
+    }
+
     async fn call(&self, addr: SocketAddr, query: &str, variables: Value) -> Value {
         let body: Value = self
             .client
@@ -340,6 +367,9 @@ struct Job {
 /// The coordinator's last word to a worker.
 #[derive(Serialize, Deserialize)]
 struct Finish {
+    /// Per subscriber, in job order: the events it should receive (of the mutations
+    /// that succeeded).
+    expected: Vec<usize>,
     /// When each mutation's answer arrived (story id → microseconds since the epoch).
     answered: HashMap<String, i64>,
     /// How long to wait for stragglers.
@@ -389,15 +419,11 @@ async fn subscribe(ws: &mut Ws, station: Option<&str>) {
 
 async fn read_events(
     mut ws: Ws,
-    expected: usize,
-    complete: Arc<AtomicUsize>,
+    progress: Arc<AtomicUsize>,
     mut stop: watch::Receiver<bool>,
 ) -> Received {
     let mut received = Received::default();
     let mut last_seq = 0i64;
-    if expected == 0 {
-        complete.fetch_add(1, Ordering::Relaxed);
-    }
     loop {
         tokio::select! {
             message = ws.recv() => match message {
@@ -414,9 +440,7 @@ async fn read_events(
                     }
                     last_seq = seq;
                     received.count += 1;
-                    if received.count == expected {
-                        complete.fetch_add(1, Ordering::Relaxed);
-                    }
+                    progress.store(received.count, Ordering::Relaxed);
                     if let Some(story) = event["storyId"].as_str() {
                         received.receipts.push((Arc::from(story), now.timestamp_micros()));
                     }
@@ -481,26 +505,25 @@ async fn worker() {
         }));
     }
     let (stop_tx, stop_rx) = watch::channel(false);
-    let complete = Arc::new(AtomicUsize::new(0));
+    let mut counts = Vec::new();
     let mut readers = Vec::new();
     let mut sockets = Vec::new();
     for task in subscribing {
         sockets.push(task.await.unwrap());
     }
-    for (socket, (_, _, expected)) in sockets.into_iter().zip(&job.subscribers) {
-        readers.push(tokio::spawn(read_events(
-            socket,
-            *expected,
-            complete.clone(),
-            stop_rx.clone(),
-        )));
+    for socket in sockets {
+        let progress = Arc::new(AtomicUsize::new(0));
+        counts.push(progress.clone());
+        readers.push(tokio::spawn(read_events(socket, progress, stop_rx.clone())));
     }
     say(&"subscribed");
     let finish: Finish = serde_json::from_str(&lines.recv().await.expect("finish")).unwrap();
     // Stragglers: wait until every subscriber has what it should, or the tail is over.
     let deadline = Instant::now() + Duration::from_millis(finish.tail_ms);
-    while complete.load(Ordering::Relaxed) < job.subscribers.len() && Instant::now() < deadline {
+    let mut done = false;
+    while !done && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(50)).await;
+        done = readers_have(&counts, &finish.expected);
     }
     // A little longer, to see duplicates that would follow.
     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -520,6 +543,14 @@ async fn worker() {
         }
     }
     say(&report);
+}
+
+/// Whether every subscriber received what it should.
+fn readers_have(counts: &[Arc<AtomicUsize>], expected: &[usize]) -> bool {
+    counts
+        .iter()
+        .zip(expected)
+        .all(|(count, expected)| count.load(Ordering::Relaxed) >= *expected)
 }
 
 /// A worker process seen from the coordinator.
@@ -723,27 +754,47 @@ async fn publish(
         let id = story.id.clone();
         publishing.push(tokio::spawn(async move {
             let t = Instant::now();
-            api.call(
-                addr,
-                "mutation($id: ID!) { publishStory(id: $id) { id } }",
-                json!({ "id": id.clone() }),
-            )
-            .await;
+            let answer = api
+                .try_call(
+                    addr,
+                    "mutation($id: ID!) { publishStory(id: $id) { id } }",
+                    json!({ "id": id.clone() }),
+                )
+                .await;
             let story = id.as_str().unwrap_or_default().to_owned();
-            (t.elapsed(), story, chrono::Utc::now().timestamp_micros())
+            (
+                t.elapsed(),
+                story,
+                chrono::Utc::now().timestamp_micros(),
+                answer.err(),
+            )
         }));
     }
     let mut latencies = Vec::new();
     // When each mutation's answer arrived: after its commit, so receipt minus this is
     // a lower bound of commit -> client (occurredAt, before the commit, gives the upper).
     let mut answered_at = HashMap::new();
+    let mut failed = 0usize;
     for task in publishing {
-        let (latency, story, at) = task.await.unwrap();
+        let (latency, story, at, error) = task.await.unwrap();
         latencies.push(latency);
-        answered_at.insert(story, at);
+        match error {
+            None => {
+                answered_at.insert(story, at);
+            }
+            Some(error) => {
+                failed += 1;
+                if failed <= 3 {
+                    println!("a mutation failed: {error}");
+                }
+            }
+        }
     }
     let took = started.elapsed();
     latencies.sort();
+    if failed > 0 {
+        println!("{failed} mutation(s) failed (their events are not expected)");
+    }
     (latencies, answered_at, took)
 }
 
@@ -920,7 +971,6 @@ async fn run(config: &Config, database_url: &str, prefix: &str, processes: usize
             subscribers: Vec::new(),
         })
         .collect();
-    let mut expected = 0usize;
     for i in 0..config.subscribers {
         let station = match config.scope {
             Scope::Station => Some(stations[i % stations.len()].clone()),
@@ -930,15 +980,10 @@ async fn run(config: &Config, database_url: &str, prefix: &str, processes: usize
             Some(s) => per_station.get(s.as_str()).copied().unwrap_or(0),
             None => measured.len(),
         };
-        expected += wants;
         jobs[i / config.clients_per_process]
             .subscribers
             .push((i % addrs.len(), station, wants));
     }
-    let expected_each: Vec<Vec<usize>> = jobs
-        .iter()
-        .map(|job| job.subscribers.iter().map(|s| s.2).collect())
-        .collect();
 
     // Idle connections, then idle subscribers.
     tokio::time::sleep(Duration::from_secs(1)).await;
@@ -979,17 +1024,60 @@ async fn run(config: &Config, database_url: &str, prefix: &str, processes: usize
     let per_subscription = per(&rss_idle, &rss_connected);
     let per_subscriber = per(&rss_idle, &rss_before);
     println!("loadavg with idle subscribers: {}", loadavg());
+    println!(
+        "gateway RSS (KiB): before {rss_before:?}, with idle connections {rss_connected:?}, with idle subscribers {rss_idle:?}"
+    );
+    println!(
+        "memory per idle subscriber: {per_subscriber:.1} KiB (connection {per_connection:.1} KiB + subscription {per_subscription:.1} KiB)"
+    );
 
     let (mutation_latencies, answered, took) = publish(&api, &addrs, &measured, config.rate).await;
     let rss_after: Vec<u64> = servers.iter().map(Server::rss_kib).collect();
     println!("loadavg after the mutations: {}", loadavg());
-    let finish = Finish {
-        answered,
-        tail_ms: config.tail.as_millis() as u64,
-    };
+    // What each subscriber should receive: the events of the mutations that went through.
+    let mut per_station: HashMap<&str, usize> = HashMap::new();
+    for story in &measured {
+        if answered.contains_key(story.id.as_str().unwrap_or_default()) {
+            *per_station.entry(story.station.as_str()).or_default() += 1;
+        }
+    }
+    let expected_each: Vec<Vec<usize>> = jobs
+        .iter()
+        .map(|job| {
+            job.subscribers
+                .iter()
+                .map(|(_, station, _)| match station {
+                    Some(s) => per_station.get(s.as_str()).copied().unwrap_or(0),
+                    None => answered.len(),
+                })
+                .collect()
+        })
+        .collect();
+    let expected: usize = expected_each.iter().flatten().sum();
     let tail_started = Instant::now();
-    let (_workers, reports): (_, Vec<Report>) =
-        round(workers, serde_json::to_value(&finish).unwrap()).await;
+    let tasks: Vec<_> = workers
+        .into_iter()
+        .zip(&expected_each)
+        .map(|(mut worker, expected)| {
+            let finish = Finish {
+                expected: expected.clone(),
+                answered: answered.clone(),
+                tail_ms: config.tail.as_millis() as u64,
+            };
+            tokio::task::spawn_blocking(move || {
+                worker.tell(&finish);
+                let report: Report = worker.hear();
+                (worker, report)
+            })
+        })
+        .collect();
+    let mut reports = Vec::new();
+    let mut _workers = Vec::new();
+    for task in tasks {
+        let (worker, report) = task.await.unwrap();
+        _workers.push(worker);
+        reports.push(report);
+    }
     let tail = tail_started.elapsed();
 
     let mut latencies = Vec::new();
@@ -1027,9 +1115,7 @@ async fn run(config: &Config, database_url: &str, prefix: &str, processes: usize
         percentile(&after_answer, 1.0),
         after_answer.len()
     );
-    println!(
-        "gateway RSS (KiB): before {rss_before:?}, with idle connections {rss_connected:?}, with idle subscribers {rss_idle:?}, after the run {rss_after:?}"
-    );
+    println!("gateway RSS after the run (KiB): {rss_after:?}");
     println!(
         "memory per idle subscriber: {per_subscriber:.1} KiB (connection {per_connection:.1} KiB + subscription {per_subscription:.1} KiB)"
     );
