@@ -10,6 +10,7 @@ mod complexity;
 mod cors;
 mod deploy;
 mod duty;
+mod fanout;
 mod fixtures;
 mod graphiql;
 mod graphql_http;

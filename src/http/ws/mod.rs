@@ -20,10 +20,13 @@
 //! act as before. Its subscriptions end with it; the client reconnects with the
 //! rights it has now (or signs in again).
 //!
-//! One task per connection drives the socket and all of its operations: an idle
-//! subscriber costs that task, small WebSocket buffers (`WS_BUFFER_BYTES`), its place
-//! in the hub and its source of items; the items are resolved once per distinct
-//! operation, however many subscribers follow it (see [`operation`]). Writes happen
+//! One task per connection, on the fan-out runtime (`events::runtime`: lower priority
+//! than requests), drives the socket and all of its operations; what it does with the
+//! request pool (session checks, planning an operation, resolving an item) runs on
+//! the request runtime. An idle subscriber costs that task, small WebSocket buffers
+//! (`WS_BUFFER_BYTES`), its place in the hub and its source of items; the items are
+//! resolved once per distinct operation, however many subscribers follow it (see
+//! [`operation`]). Writes happen
 //! one message at a time; while a slow client's socket is full its subscriptions stop
 //! draining their (bounded) queues and later catch up from the outbox, so it never
 //! holds anyone else up.
@@ -199,16 +202,21 @@ pub async fn graphql_ws(
         .protocols(protocol.map(Protocol::name))
         .config(config)
         .on_upgrade(move |socket| async move {
-            let _permit = permit;
-            let _open = crate::graphql::metrics::ConnectionGauge::open();
-            match protocol {
-                Some(protocol) => {
-                    Connection::new(state, schema, client, protocol)
-                        .run(socket)
-                        .await
+            // The connection lives on the fan-out runtime (`events::runtime`): its
+            // deliveries yield to queries and mutations when the CPU is short.
+            let fanout = state.live.fanout();
+            fanout.spawn(async move {
+                let _permit = permit;
+                let _open = crate::graphql::metrics::ConnectionGauge::open();
+                match protocol {
+                    Some(protocol) => {
+                        Connection::new(state, schema, client, protocol)
+                            .run(socket)
+                            .await
+                    }
+                    None => refuse_subprotocol(socket).await,
                 }
-                None => refuse_subprotocol(socket).await,
-            }
+            });
         })
         .into_response()
 }
@@ -561,7 +569,21 @@ impl Connection {
                 let access = claims
                     .as_ref()
                     .map(|claims| self.state.live.watch_access(claims.sub));
-                match accounts::actor_for_token(&self.state.db, &self.state.auth, &token).await {
+                let (db, auth, checked) = (
+                    self.state.db.clone(),
+                    self.state.auth.clone(),
+                    token.clone(),
+                );
+                // On the request runtime, like every use of the request pool.
+                let actor = self
+                    .state
+                    .live
+                    .on_requests(
+                        async move { accounts::actor_for_token(&db, &auth, &checked).await },
+                    )
+                    .await
+                    .unwrap_or_else(|| Err(AppError::internal("session check cancelled")));
+                match actor {
                     Ok(actor) => {
                         if let Some(claims) = claims {
                             let left = u64::try_from(claims.exp - now).unwrap_or(0);
@@ -594,7 +616,19 @@ impl Connection {
         };
         let forbidden =
             |reason: &str| Stale::Close(close::FORBIDDEN, format!("Forbidden: {reason}"));
-        match accounts::session_state(&self.state.db, &self.state.auth, token).await {
+        let (db, auth, token) = (
+            self.state.db.clone(),
+            self.state.auth.clone(),
+            token.clone(),
+        );
+        // On the request runtime, like every use of the request pool.
+        let state = self
+            .state
+            .live
+            .on_requests(async move { accounts::session_state(&db, &auth, &token).await })
+            .await
+            .unwrap_or_else(|| Err(AppError::internal("session check cancelled")));
+        match state {
             Ok(SessionState::Active(actor)) => {
                 if self
                     .actor
@@ -619,11 +653,17 @@ impl Connection {
         }
     }
 
-    fn start(&mut self, id: String, payload: &Map<String, Value>, request: async_graphql::Request) {
+    async fn start(
+        &mut self,
+        id: String,
+        payload: &Map<String, Value>,
+        request: async_graphql::Request,
+    ) {
         let Some(actor) = self.actor.clone() else {
             return;
         };
         let sharing = Sharing {
+            requests: self.state.live.requests(),
             registry: self.state.ws_operations.clone(),
             schema: self.schema.clone(),
             session: shared_loaders(&self.state),
@@ -632,8 +672,16 @@ impl Connection {
             payload: payload.clone(),
         };
         let request = request.data(actor).data(self.client.clone());
-        let mut operation = Operation::plan(request, sharing, self.state.settings.request_timeout);
-        // One poll now runs the operation up to its first wait: a subscription is
+        // Planned on the request runtime (it may read the database), up to its first
+        // wait; the connection waits for that first step only.
+        let mut operation = Operation::plan_on(
+            request,
+            sharing,
+            self.state.settings.request_timeout,
+            self.state.live.requests(),
+        )
+        .await;
+        // One poll now takes the operation on from there: a subscription is
         // registered with the hub before the next client message is read, so a client
         // that sends `subscribe` then anything else (a ping) is live by the answer.
         match operation.next().now_or_never() {
@@ -730,7 +778,7 @@ impl Connection {
                     return reply
                         .send(json!({ "id": id, "type": "error", "payload": self.limit_error() }));
                 }
-                self.start(id, &payload, request);
+                self.start(id, &payload, request).await;
             }
             "complete" => match message.get("id").and_then(Value::as_str) {
                 Some(id) if !id.is_empty() => {
@@ -813,7 +861,7 @@ impl Connection {
                 if self.too_many_operations() {
                     return reply.send(error(&Some(id), "too many operations on this connection"));
                 }
-                self.start(id, &payload, request);
+                self.start(id, &payload, request).await;
             }
             Some("stop") => {
                 if let Some(id) = id {
