@@ -27,6 +27,7 @@ mod org;
 mod pagination;
 mod permissions;
 mod petitions;
+mod query_plans;
 mod readme;
 mod redis_faults;
 mod response_order;
