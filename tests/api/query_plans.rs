@@ -188,10 +188,16 @@ async fn sqlite_plan(db: &DatabaseConnection, statement: &Statement) -> Verdict 
 }
 
 /// A walk in id order that returns `n` rows meets every item from the list's start
-/// (or the cursor) to the last row returned. It is the right plan where the filter
-/// keeps nearly all of them (say the closed items, most of the history); it is the
-/// fault this test is about where it discards most (the open items at 100×). The
-/// items it met are counted from the first to the last id it returned.
+/// (or the cursor) to the last row it returns. The planners pick it, from their
+/// statistics, for a dense filter (PostgreSQL walks the primary key for a township
+/// holding a sixth of the items: some 200 rows met for 21 returned, sequential and
+/// cheap), and that is bounded by the filter's density. The fault this test is about
+/// is the walk through a sparse filter (the open items at 100×, thousands of rows met
+/// and discarded per page). So a walk passes when it meets at most `WALK_SLACK` times
+/// the rows it returns (the filter keeps at least one row in `WALK_SLACK`), counted
+/// on the data from the first to the last id it returned.
+const WALK_SLACK: i64 = 20;
+
 async fn walk_is_dense(db: &DatabaseConnection, statement: &Statement) -> Result<(), String> {
     let rows = db.query_all(statement.clone()).await.unwrap();
     let ids: Vec<i64> = rows.iter().map(|r| r.try_get("", "id").unwrap()).collect();
@@ -204,7 +210,7 @@ async fn walk_is_dense(db: &DatabaseConnection, statement: &Statement) -> Result
     )
     .await;
     let returned = ids.len() as i64;
-    if met > 2 * returned + 5 {
+    if met > WALK_SLACK * returned {
         return Err(format!("meets {met} items to return {returned}"));
     }
     Ok(())
