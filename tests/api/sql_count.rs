@@ -236,7 +236,7 @@ async fn the_nested_page_reads_at_most_three_times_the_rows_it_returns() {
     let (app, recorded) = recording_demo().await;
     recorded.lock().unwrap().clear();
     let r = app.gql(PAGE).send().await;
-    let returned = nodes_in(&r.data());
+    let returned = nodes_in(r.data());
     let fetched = rows_fetched(&app.db, &recorded).await;
     let statements = recorded.lock().unwrap().len();
     eprintln!(
