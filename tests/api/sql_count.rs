@@ -305,3 +305,48 @@ async fn a_signed_in_request_checks_its_session_in_one_statement() {
         assert_eq!(signed_in, anonymous + 1, "{login}: {signed_in} statements");
     }
 }
+
+/// Batches are released when the request's resolvers are idle, not after a timer, so
+/// the statement count of a nested page holds while every core is busy (spinning
+/// threads here; under the old 1 ms window the same page took 11 or 14 statements
+/// instead of 9).
+#[tokio::test]
+async fn nested_statement_count_holds_under_cpu_pressure() {
+    let counter = Arc::new(AtomicUsize::new(0));
+    let app = TestApp::builder()
+        .count_statements(counter.clone())
+        .spawn()
+        .await;
+    build(&app.db, 10).await;
+    counter.store(0, Ordering::SeqCst);
+    app.gql(NESTED).send().await.data();
+    let quiet = counter.load(Ordering::SeqCst);
+
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let spinners: Vec<_> = (0..cores * 2)
+        .map(|_| {
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                let mut x = 0u64;
+                while !stop.load(Ordering::Relaxed) {
+                    x = std::hint::black_box(x.wrapping_mul(31).wrapping_add(7));
+                }
+            })
+        })
+        .collect();
+    let mut busy = Vec::new();
+    for _ in 0..5 {
+        counter.store(0, Ordering::SeqCst);
+        app.gql(NESTED).send().await.data();
+        busy.push(counter.load(Ordering::SeqCst));
+    }
+    stop.store(true, Ordering::Relaxed);
+    for spinner in spinners {
+        spinner.join().unwrap();
+    }
+    assert!(
+        busy.iter().all(|n| *n == quiet),
+        "quiet: {quiet} statements; under pressure: {busy:?}"
+    );
+}
