@@ -7,7 +7,7 @@ use crate::error::{AppError, AppResult};
 
 pub const DEFAULT_PAGE_SIZE: u64 = 20;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Direction {
     /// `first` / `after`: ascending from the start or from a cursor.
     Forward,
@@ -15,12 +15,17 @@ pub enum Direction {
     Backward,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct PageRequest {
     pub direction: Direction,
     pub size: u64,
     pub after: Option<i64>,
     pub before: Option<i64>,
+    /// Whether the client asked for the rows (edges, nodes or page info). When only
+    /// `totalCount` is selected no row is read.
+    pub want_rows: bool,
+    /// Whether the client asked for `totalCount`; when not, nothing is counted.
+    pub want_count: bool,
 }
 
 impl PageRequest {
@@ -69,7 +74,18 @@ impl PageRequest {
             size,
             after,
             before,
+            want_rows: true,
+            want_count: true,
         })
+    }
+
+    /// The same page, reading only what the selection asks for.
+    pub fn wanting(self, rows: bool, count: bool) -> Self {
+        PageRequest {
+            want_rows: rows,
+            want_count: count,
+            ..self
+        }
     }
 
     pub fn first(size: u64) -> Self {
@@ -78,6 +94,8 @@ impl PageRequest {
             size,
             after: None,
             before: None,
+            want_rows: true,
+            want_count: true,
         }
     }
 }

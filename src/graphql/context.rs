@@ -33,7 +33,15 @@ pub fn page_request(
     before: Option<String>,
 ) -> AppResult<PageRequest> {
     let max = state(ctx)?.settings.max_page_size;
-    PageRequest::new(first, after.as_deref(), last, before.as_deref(), max)
+    let request = PageRequest::new(first, after.as_deref(), last, before.as_deref(), max)?;
+    // Look ahead at the connection's selection: `{ totalCount }` alone reads no row,
+    // and a page without `totalCount` counts nothing.
+    let selection = ctx.look_ahead();
+    let rows = ["edges", "nodes", "pageInfo"]
+        .iter()
+        .any(|field| selection.field(field).exists());
+    let count = selection.field("totalCount").exists();
+    Ok(request.wanting(rows, count))
 }
 
 pub fn client<'a>(ctx: &Context<'a>) -> &'a crate::auth::ClientInfo {

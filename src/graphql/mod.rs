@@ -45,6 +45,8 @@ fn builder(
     .extension(extensions::RequestBudget)
     .extension(wake::WakeRelayAfterMutations)
     .extension(response_order::ResponseOrder)
+    // Innermost: releases DataLoader batches when the resolvers are idle.
+    .extension(loaders::DriveBatches)
     .limit_depth(MAX_DEPTH)
     .limit_complexity(MAX_COMPLEXITY)
     .limit_recursive_depth(32)

@@ -536,8 +536,12 @@ pub struct Builder {
     fixture: Fixture,
     env: Vec<(String, String)>,
     statements: Option<std::sync::Arc<AtomicUsize>>,
+    recorded: Option<Recorder>,
     clock: smart_npc::clock::Clock,
 }
+
+/// The SQL statements an app ran, with their values (see [`Builder::record_statements`]).
+pub type Recorder = std::sync::Arc<std::sync::Mutex<Vec<sea_orm::Statement>>>;
 
 impl TestApp {
     pub async fn spawn() -> TestApp {
@@ -553,6 +557,7 @@ impl TestApp {
             fixture: Fixture::Empty,
             env: Vec::new(),
             statements: None,
+            recorded: None,
             clock: smart_npc::clock::Clock::system(),
         }
     }
@@ -613,6 +618,12 @@ impl Builder {
         self
     }
 
+    /// Records every SQL statement the app's pool runs (with its values) into `recorder`.
+    pub fn record_statements(mut self, recorder: Recorder) -> Self {
+        self.recorded = Some(recorder);
+        self
+    }
+
     /// Runs the app on `clock`: keep a clone and `advance` it instead of sleeping.
     pub fn clock(mut self, clock: smart_npc::clock::Clock) -> Self {
         self.clock = clock;
@@ -653,7 +664,8 @@ impl Builder {
         let mut db = smart_npc::db::connect(&settings)
             .await
             .expect("connect test database");
-        if let Some(counter) = self.statements {
+        if self.statements.is_some() || self.recorded.is_some() {
+            let (counter, recorded) = (self.statements, self.recorded);
             db.set_metric_callback(move |info| {
                 if std::env::var("DEBUG_SQL").is_ok() {
                     eprintln!(
@@ -661,7 +673,12 @@ impl Builder {
                         info.statement.sql.chars().take(150).collect::<String>()
                     );
                 }
-                counter.fetch_add(1, Ordering::SeqCst);
+                if let Some(counter) = &counter {
+                    counter.fetch_add(1, Ordering::SeqCst);
+                }
+                if let Some(recorded) = &recorded {
+                    recorded.lock().unwrap().push(info.statement.clone());
+                }
             });
         }
         let app =

@@ -31,6 +31,7 @@ mod permissions;
 mod persisted;
 mod petitions;
 mod production;
+mod query_plans;
 mod readme;
 mod redis_faults;
 mod response_order;

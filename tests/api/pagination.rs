@@ -116,3 +116,98 @@ async fn page_size_cap_follows_the_setting() {
     let p = page(&app, json!({})).await;
     assert_eq!(codes(&p).len(), 5, "the default page shrinks to the cap");
 }
+
+// ------------------------------------------------------------------ relations
+
+const TOWNSHIP_STATIONS: &str = "query($first: Int, $after: String, $last: Int, $before: String) {
+  townships(first: 30) { pageInfo { hasNextPage } nodes { code
+    stations(first: $first, after: $after, last: $last, before: $before) {
+      totalCount
+      edges { cursor node { code } }
+      pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+    }
+  } }
+}";
+
+/// Each township's page of stations, by township code.
+async fn township_pages(app: &TestApp, vars: Value) -> Vec<(String, Value)> {
+    let r = app.gql(TOWNSHIP_STATIONS).vars(vars).send().await;
+    assert_eq!(
+        r.data()["townships"]["pageInfo"]["hasNextPage"],
+        false,
+        "every township"
+    );
+    r.data()["townships"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (
+                t["code"].as_str().unwrap().to_owned(),
+                t["stations"].clone(),
+            )
+        })
+        .collect()
+}
+
+/// A relation paged in SQL for many parents at once gives every parent the page it
+/// would get alone: walking forwards with `first`/`after` and backwards with
+/// `last`/`before` (the same cursor for every parent, so each walk pages each
+/// township by its own rows) sees each township's stations once, in order, with
+/// Relay's page info and the total.
+#[tokio::test]
+async fn relation_pages_walk_each_parent_both_ways() {
+    let app = TestApp::spawn_demo().await;
+    let everything = township_pages(&app, json!({ "first": 50 })).await;
+    assert!(everything.len() > 3, "the demo has townships");
+    let mut checked = 0;
+    for (code, all) in &everything {
+        let all_codes = codes(all);
+        assert_eq!(all["totalCount"], json!(all_codes.len()), "{code}");
+        assert_eq!(all["pageInfo"]["hasNextPage"], false, "{code}");
+        if all_codes.len() < 3 {
+            continue;
+        }
+        checked += 1;
+        // Forward, two at a time, from this township's own cursors.
+        let mut walked = Vec::new();
+        let mut after: Option<String> = None;
+        loop {
+            let pages = township_pages(&app, json!({ "first": 2, "after": after })).await;
+            let page = &pages.iter().find(|(c, _)| c == code).unwrap().1;
+            assert_eq!(page["totalCount"], json!(all_codes.len()), "{code}");
+            assert_eq!(
+                page["pageInfo"]["hasPreviousPage"],
+                json!(after.is_some()),
+                "{code}"
+            );
+            walked.extend(codes(page));
+            if page["pageInfo"]["hasNextPage"] == false {
+                break;
+            }
+            after = page["pageInfo"]["endCursor"].as_str().map(str::to_owned);
+        }
+        assert_eq!(walked, all_codes, "{code}: forward");
+        // Backward, two at a time.
+        let mut walked = Vec::new();
+        let mut before: Option<String> = None;
+        loop {
+            let pages = township_pages(&app, json!({ "last": 2, "before": before })).await;
+            let page = &pages.iter().find(|(c, _)| c == code).unwrap().1;
+            assert_eq!(
+                page["pageInfo"]["hasNextPage"],
+                json!(before.is_some()),
+                "{code}"
+            );
+            let mut chunk = codes(page);
+            chunk.extend(walked);
+            walked = chunk;
+            if page["pageInfo"]["hasPreviousPage"] == false {
+                break;
+            }
+            before = page["pageInfo"]["startCursor"].as_str().map(str::to_owned);
+        }
+        assert_eq!(walked, all_codes, "{code}: backward");
+    }
+    assert!(checked > 0, "some township has three stations or more");
+}

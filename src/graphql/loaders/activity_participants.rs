@@ -1,8 +1,9 @@
-use super::batch_loader;
+use super::page_loader;
 
-batch_loader!(
-    /// The deputies of an activity.
+page_loader!(
+    /// A page of the participants of each activity.
     ActivityParticipantsLoader,
-    Vec<entity::deputy::Model>,
-    crate::service::duty::activities::participants_of
+    (),
+    entity::deputy::Model,
+    crate::service::duty::activities::participant_pages
 );

@@ -1,8 +1,9 @@
-use super::batch_loader;
+use super::page_loader;
 
-batch_loader!(
-    /// The stations of an activity.
+page_loader!(
+    /// A page of the stations of each activity.
     ActivityStationsLoader,
-    Vec<entity::station::Model>,
-    crate::service::duty::activities::stations_of
+    (),
+    entity::station::Model,
+    crate::service::duty::activities::station_pages
 );

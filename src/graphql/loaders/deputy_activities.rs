@@ -1,8 +1,9 @@
-use super::batch_loader;
+use super::page_loader;
 
-batch_loader!(
-    /// Activities a deputy took part in.
+page_loader!(
+    /// A page of the activities each deputy took part in (filter: one year).
     DeputyActivitiesLoader,
-    Vec<entity::activity::Model>,
-    crate::service::duty::activities::by_deputies
+    Option<i32>,
+    entity::activity::Model,
+    crate::service::duty::activities::pages_by_deputies
 );

@@ -1,8 +1,10 @@
-use super::batch_loader;
+use super::page_loader;
 
-batch_loader!(
-    /// Pairings a deputy takes part in, on either side.
+page_loader!(
+    /// A page of the pairings each deputy takes part in, on either side (filter:
+    /// active ones only).
     DeputyPairingsLoader,
-    Vec<entity::pairing::Model>,
-    crate::service::duty::pairings::by_deputies
+    bool,
+    entity::pairing::Model,
+    crate::service::duty::pairings::pages_by_deputies
 );

@@ -1,8 +1,9 @@
-use super::batch_loader;
+use super::page_loader;
 
-batch_loader!(
-    /// The deputies linked to a grid.
+page_loader!(
+    /// A page of the deputies of each grid.
     GridDeputiesLoader,
-    Vec<entity::deputy::Model>,
-    crate::service::org::management::grid_deputies
+    (),
+    entity::deputy::Model,
+    crate::service::org::management::grid_deputy_pages
 );

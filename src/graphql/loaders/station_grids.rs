@@ -1,8 +1,9 @@
-use super::batch_loader;
+use super::page_loader;
 
-batch_loader!(
-    /// The grids of a station.
+page_loader!(
+    /// A page of the grids of each station.
     StationGridsLoader,
-    Vec<entity::grid::Model>,
-    crate::service::org::grids_by_station
+    (),
+    entity::grid::Model,
+    crate::service::org::grid_pages
 );

@@ -1,8 +1,9 @@
-use super::batch_loader;
+use super::page_loader;
 
-batch_loader!(
-    /// The part-time liaisons of a station.
+page_loader!(
+    /// A page of the liaisons of each station.
     StationLiaisonsLoader,
-    Vec<entity::liaison::Model>,
-    crate::service::org::management::liaisons_by_station
+    (),
+    entity::liaison::Model,
+    crate::service::org::management::liaison_pages
 );

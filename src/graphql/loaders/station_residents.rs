@@ -1,8 +1,9 @@
-use super::batch_loader;
+use super::page_loader;
 
-batch_loader!(
-    /// The resident deputies (驻站代表) of a station.
+page_loader!(
+    /// A page of the resident deputies (驻站代表) of each station.
     StationResidentsLoader,
-    Vec<entity::deputy::Model>,
-    crate::service::org::resident_deputies_by_station
+    (),
+    entity::deputy::Model,
+    crate::service::org::resident_pages
 );

@@ -1,8 +1,9 @@
-use super::batch_loader;
+use super::page_loader;
 
-batch_loader!(
-    /// The stations of a township.
+page_loader!(
+    /// A page of the stations of each township.
     TownshipStationsLoader,
-    Vec<entity::station::Model>,
-    crate::service::org::stations_by_township
+    (),
+    entity::station::Model,
+    crate::service::org::township_station_pages
 );

@@ -76,3 +76,40 @@ where
     let page = crate::domain::page::Page::from_sorted(rows, request);
     Ok(crate::graphql::connection::to_connection(page, wrap))
 }
+
+/// One page of a to-many relation, paged in SQL per parent by a
+/// [`page_loader`](crate::graphql::loaders) (batched: one statement per level).
+pub(crate) async fn paged_relation<L, F, M, T>(
+    ctx: &Context<'_>,
+    parent: i64,
+    filter: F,
+    request: &crate::domain::page::PageRequest,
+    wrap: fn(M) -> T,
+) -> async_graphql::Result<crate::graphql::connection::Conn<T>>
+where
+    L: Loader<
+        crate::db::paging::PageKey<F>,
+        Value = crate::domain::page::Page<M>,
+        Error = AppError,
+    >,
+    F: Clone + Send + Sync + std::hash::Hash + Eq + 'static,
+    M: Clone + Send + Sync + 'static,
+    T: async_graphql::OutputType,
+{
+    let loader = ctx.data::<DataLoader<L>>().map_err(|_| {
+        AppError::internal(format!(
+            "loader {} not registered",
+            std::any::type_name::<L>()
+        ))
+    })?;
+    let key = crate::db::paging::PageKey {
+        parent,
+        page: *request,
+        filter,
+    };
+    let page = loader
+        .load_one(key)
+        .await?
+        .unwrap_or_else(|| crate::domain::page::Page::from_sorted(Vec::new(), request));
+    Ok(crate::graphql::connection::to_connection(page, wrap))
+}

@@ -516,47 +516,131 @@ pub enum SessionState {
 /// Reads the session behind a bearer access token now: the one check behind every
 /// HTTP request ([`actor_for_token`]) and every WebSocket operation. `Err` for a
 /// malformed, forged or expired token.
+///
+/// One statement: the session joined to its account and the account's grants (one
+/// row per grant, one row with no grant columns when it has none). Read at every
+/// request rather than cached, so a revocation, a disabled account or a withdrawn
+/// role takes effect at the very next request on every replica, with no
+/// invalidation to get wrong.
 pub async fn session_state<C: ConnectionTrait>(
     db: &C,
     kit: &AuthKit,
     token: &str,
 ) -> AppResult<SessionState> {
     let claims = kit.keys.verify(token, kit.clock.now().timestamp())?;
-    let session = auth_session::Entity::find_by_id(claims.sid)
-        .one(db)
-        .await?
-        .filter(|s| s.account_id == claims.sub);
-    let Some(session) = session else {
+    let rows = db
+        .query_all(
+            db.get_database_backend()
+                .build(&session_query(claims.sid, claims.sub)),
+        )
+        .await?;
+    // No row: the session is gone, names another account, or its account is gone.
+    let Some(first) = rows.first() else {
         return Ok(SessionState::Ended(SessionEnd::Revoked));
     };
-    // Read even for a revoked session: a disabled account explains why it ended.
-    let account = account::Entity::find_by_id(claims.sub).one(db).await?;
-    let Some(account) = account else {
-        return Ok(SessionState::Ended(SessionEnd::Revoked));
-    };
-    if account.disabled {
+    let session = SessionRow::read(first)?;
+    // A disabled account explains why a session ended, even a revoked one.
+    if session.disabled {
         return Ok(SessionState::Ended(SessionEnd::AccountDisabled));
     }
-    if session.revoked_at.is_some() {
+    if session.revoked {
         let end = match session.revoked_reason.as_deref() {
             Some(revoked_reason::PASSWORD_CHANGED) => SessionEnd::PasswordChanged,
             _ => SessionEnd::Revoked,
         };
         return Ok(SessionState::Ended(end));
     }
-    let grants = grants_of(db, account.id)
-        .await?
-        .iter()
-        .map(to_grant)
-        .collect();
+    let mut grants = Vec::new();
+    for row in &rows {
+        if let Some(grant) = grant_of_row(row)? {
+            grants.push(grant);
+        }
+    }
     Ok(SessionState::Active(Actor::Account(Principal {
-        account_id: account.id,
-        session_id: session.id,
-        login: account.login,
-        display_name: account.display_name,
-        deputy_id: account.deputy_id,
+        account_id: claims.sub,
+        session_id: claims.sid,
+        login: session.login,
+        display_name: session.display_name,
+        deputy_id: session.deputy_id,
         grants,
     })))
+}
+
+/// `auth_session ⋈ account ⟕ account_role` for one session of one account.
+fn session_query(session_id: i64, account_id: i64) -> sea_orm::sea_query::SelectStatement {
+    use sea_orm::sea_query::{Alias, Query};
+    let (s, a, r) = (auth_session::Entity, account::Entity, account_role::Entity);
+    Query::select()
+        .expr_as(
+            Expr::col((s, auth_session::Column::RevokedAt)).is_not_null(),
+            Alias::new("revoked"),
+        )
+        .column((s, auth_session::Column::RevokedReason))
+        .columns([
+            (a, account::Column::Login),
+            (a, account::Column::DisplayName),
+            (a, account::Column::DeputyId),
+            (a, account::Column::Disabled),
+        ])
+        .expr_as(
+            Expr::col((r, account_role::Column::Role)),
+            Alias::new("role"),
+        )
+        .columns([
+            (r, account_role::Column::StationId),
+            (r, account_role::Column::DepartmentId),
+            (r, account_role::Column::TownshipId),
+        ])
+        .from(s)
+        .inner_join(
+            a,
+            Expr::col((a, account::Column::Id)).equals((s, auth_session::Column::AccountId)),
+        )
+        .left_join(
+            r,
+            Expr::col((r, account_role::Column::AccountId)).equals((a, account::Column::Id)),
+        )
+        .and_where(Expr::col((s, auth_session::Column::Id)).eq(session_id))
+        .and_where(Expr::col((s, auth_session::Column::AccountId)).eq(account_id))
+        .order_by((r, account_role::Column::Id), sea_orm::Order::Asc)
+        .to_owned()
+}
+
+/// The session and account columns of [`session_query`]'s rows (the same on each).
+struct SessionRow {
+    revoked: bool,
+    revoked_reason: Option<String>,
+    login: String,
+    display_name: String,
+    deputy_id: Option<i64>,
+    disabled: bool,
+}
+
+impl SessionRow {
+    fn read(row: &sea_orm::QueryResult) -> AppResult<Self> {
+        Ok(SessionRow {
+            revoked: row.try_get("", "revoked")?,
+            revoked_reason: row.try_get("", "revoked_reason")?,
+            login: row.try_get("", "login")?,
+            display_name: row.try_get("", "display_name")?,
+            deputy_id: row.try_get("", "deputy_id")?,
+            disabled: row.try_get("", "disabled")?,
+        })
+    }
+}
+
+/// The grant on one row of [`session_query`] (none on the row of an account without).
+fn grant_of_row(row: &sea_orm::QueryResult) -> AppResult<Option<Grant>> {
+    let role: Option<entity::Role> = row.try_get("", "role")?;
+    Ok(match role {
+        Some(role) => Some(Grant {
+            role,
+            station_id: row.try_get("", "station_id")?,
+            department_id: row.try_get("", "department_id")?,
+            township_id: row.try_get("", "township_id")?,
+        }),
+        None => None,
+    })
 }
 
 /// Turns a bearer access token into the actor behind it.

@@ -7,17 +7,17 @@ use entity::{
     activity, activity_participant, activity_station, campaign, deputy, deputy_station, station,
     ActivityKind,
 };
-use sea_orm::sea_query::Query;
+use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, JoinType, QueryFilter,
+    QuerySelect, RelationTrait, Set,
 };
 
 use crate::auth::Actor;
-use crate::db::paging::fetch_page;
+use crate::db::paging::{fetch_page, pages_per_parent, PerParent};
 use crate::db::write;
 use crate::domain::page::{Page, PageRequest};
 use crate::error::{conflict_as, AppError, AppResult};
-use crate::service::support::group;
 use crate::service::support::idempotency::{self, Claim};
 use crate::service::Ctx;
 
@@ -335,54 +335,91 @@ fn at_stations(filter: &ActivityFilter) -> Option<sea_orm::sea_query::SelectStat
     Some(stations.to_owned())
 }
 
-/// Activities of each deputy (DataLoader batch), oldest first.
-pub async fn by_deputies<C: ConnectionTrait>(
+/// A page of the activities each deputy took part in (optionally one year), paged
+/// per deputy in SQL (DataLoader batch: one statement for a level).
+pub async fn pages_by_deputies<C: ConnectionTrait>(
     db: &C,
     ids: &[i64],
-) -> AppResult<HashMap<i64, Vec<activity::Model>>> {
-    let rows = activity_participant::Entity::find()
-        .filter(activity_participant::Column::DeputyId.is_in(ids.iter().copied()))
-        .find_also_related(activity::Entity)
-        .order_by_asc(activity_participant::Column::ActivityId)
-        .all(db)
-        .await?;
-    Ok(group(rows.into_iter().filter_map(|(link, act)| {
-        act.map(|act| (link.deputy_id, act))
-    })))
+    year: &Option<i32>,
+    page: &PageRequest,
+) -> AppResult<HashMap<i64, Page<activity::Model>>> {
+    let mut query = activity::Entity::find()
+        .join_rev(
+            JoinType::InnerJoin,
+            activity_participant::Relation::Activity.def(),
+        )
+        .filter(activity_participant::Column::DeputyId.is_in(ids.iter().copied()));
+    if let Some(year) = *year {
+        // A year chrono cannot represent holds no activity.
+        let start = NaiveDate::from_ymd_opt(year, 1, 1).unwrap_or(NaiveDate::MAX);
+        let end = year
+            .checked_add(1)
+            .and_then(|next| NaiveDate::from_ymd_opt(next, 1, 1))
+            .unwrap_or(NaiveDate::MIN);
+        query = query
+            .filter(activity::Column::OccurredOn.gte(start))
+            .filter(activity::Column::OccurredOn.lt(end));
+    }
+    let per = PerParent {
+        parent: Expr::col((
+            activity_participant::Entity,
+            activity_participant::Column::DeputyId,
+        ))
+        .into(),
+        key_column: activity::Column::Id,
+        key_of: |m: &activity::Model| m.id,
+    };
+    pages_per_parent(db, query, per, ids, page).await
 }
 
-/// Participants of each activity (DataLoader batch).
-pub async fn participants_of<C: ConnectionTrait>(
+/// A page of each activity's participants, paged per activity in SQL.
+pub async fn participant_pages<C: ConnectionTrait>(
     db: &C,
     ids: &[i64],
-) -> AppResult<HashMap<i64, Vec<deputy::Model>>> {
-    let rows = activity_participant::Entity::find()
-        .filter(activity_participant::Column::ActivityId.is_in(ids.iter().copied()))
-        .find_also_related(deputy::Entity)
-        .order_by_asc(activity_participant::Column::DeputyId)
-        .all(db)
-        .await?;
-    Ok(group(
-        rows.into_iter()
-            .filter_map(|(link, d)| d.map(|d| (link.activity_id, d))),
-    ))
+    _filter: &(),
+    page: &PageRequest,
+) -> AppResult<HashMap<i64, Page<deputy::Model>>> {
+    let query = deputy::Entity::find()
+        .join_rev(
+            JoinType::InnerJoin,
+            activity_participant::Relation::Deputy.def(),
+        )
+        .filter(activity_participant::Column::ActivityId.is_in(ids.iter().copied()));
+    let per = PerParent {
+        parent: Expr::col((
+            activity_participant::Entity,
+            activity_participant::Column::ActivityId,
+        ))
+        .into(),
+        key_column: deputy::Column::Id,
+        key_of: |m: &deputy::Model| m.id,
+    };
+    pages_per_parent(db, query, per, ids, page).await
 }
 
-/// Stations of each activity (DataLoader batch).
-pub async fn stations_of<C: ConnectionTrait>(
+/// A page of each activity's stations, paged per activity in SQL.
+pub async fn station_pages<C: ConnectionTrait>(
     db: &C,
     ids: &[i64],
-) -> AppResult<HashMap<i64, Vec<station::Model>>> {
-    let rows = activity_station::Entity::find()
-        .filter(activity_station::Column::ActivityId.is_in(ids.iter().copied()))
-        .find_also_related(station::Entity)
-        .order_by_asc(activity_station::Column::StationId)
-        .all(db)
-        .await?;
-    Ok(group(
-        rows.into_iter()
-            .filter_map(|(link, s)| s.map(|s| (link.activity_id, s))),
-    ))
+    _filter: &(),
+    page: &PageRequest,
+) -> AppResult<HashMap<i64, Page<station::Model>>> {
+    let query = station::Entity::find()
+        .join_rev(
+            JoinType::InnerJoin,
+            activity_station::Relation::Station.def(),
+        )
+        .filter(activity_station::Column::ActivityId.is_in(ids.iter().copied()));
+    let per = PerParent {
+        parent: Expr::col((
+            activity_station::Entity,
+            activity_station::Column::ActivityId,
+        ))
+        .into(),
+        key_column: station::Column::Id,
+        key_of: |m: &station::Model| m.id,
+    };
+    pages_per_parent(db, query, per, ids, page).await
 }
 
 #[derive(Debug, Clone)]

@@ -6,12 +6,11 @@ use entity::{
     activity, activity_participant, activity_station, deputy, pairing, township, PairingKind,
 };
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set,
 };
 
 use crate::auth::Actor;
-use crate::db::paging::fetch_page;
+use crate::db::paging::{fetch_page, pages_per_parent, PerParent};
 use crate::db::write;
 use crate::domain::page::{Page, PageRequest};
 use crate::domain::pairing_rules::{self, CoverageInput, DeputyTraits, Gap};
@@ -179,32 +178,39 @@ pub async fn list<C: ConnectionTrait>(
     fetch_page(db, query, pairing::Column::Id, |m| m.id, page).await
 }
 
-/// Every pairing a deputy takes part in (either side), for the DataLoader.
-pub async fn by_deputies<C: ConnectionTrait>(
+/// A page of the pairings each deputy takes part in, on either side (only the active
+/// ones when `active_only`), paged per deputy in SQL: a pairing is numbered once
+/// under each of its two deputies (joined through `deputy` on either side).
+pub async fn pages_by_deputies<C: ConnectionTrait>(
     db: &C,
     ids: &[i64],
-) -> AppResult<HashMap<i64, Vec<pairing::Model>>> {
-    let rows = pairing::Entity::find()
-        .filter(
-            sea_orm::Condition::any()
-                .add(pairing::Column::SeniorDeputyId.is_in(ids.iter().copied()))
-                .add(pairing::Column::JuniorDeputyId.is_in(ids.iter().copied())),
+    active_only: &bool,
+    page: &PageRequest,
+) -> AppResult<HashMap<i64, Page<pairing::Model>>> {
+    use sea_orm::sea_query::Expr;
+    use sea_orm::{JoinType, QueryTrait};
+    let side = Expr::col((deputy::Entity, deputy::Column::Id));
+    let either_side = sea_orm::Condition::any()
+        .add(
+            side.clone()
+                .equals((pairing::Entity, pairing::Column::SeniorDeputyId)),
         )
-        .order_by_asc(pairing::Column::Id)
-        .all(db)
-        .await?;
-    let mut grouped: HashMap<i64, Vec<pairing::Model>> = HashMap::new();
-    for row in rows {
-        for id in [Some(row.senior_deputy_id), row.junior_deputy_id]
-            .into_iter()
-            .flatten()
-        {
-            if ids.contains(&id) {
-                grouped.entry(id).or_default().push(row.clone());
-            }
-        }
+        .add(
+            side.clone()
+                .equals((pairing::Entity, pairing::Column::JuniorDeputyId)),
+        );
+    let mut query = pairing::Entity::find();
+    QueryTrait::query(&mut query).join(JoinType::InnerJoin, deputy::Entity, either_side);
+    query = query.filter(side.clone().is_in(ids.iter().copied()));
+    if *active_only {
+        query = query.filter(pairing::Column::EndedOn.is_null());
     }
-    Ok(grouped)
+    let per = PerParent {
+        parent: side.into(),
+        key_column: pairing::Column::Id,
+        key_of: |m: &pairing::Model| m.id,
+    };
+    pages_per_parent(db, query, per, ids, page).await
 }
 
 pub fn month_bounds(year: i32, month: u32) -> AppResult<(NaiveDate, NaiveDate)> {

@@ -10,12 +10,18 @@ use sea_orm::{
     QuerySelect, Select, Set,
 };
 
+use std::collections::HashMap;
+
+use sea_orm::sea_query::Expr;
+use sea_orm::{JoinType, RelationTrait};
+
 use crate::auth::Actor;
+use crate::db::paging::{pages_per_parent, PerParent};
 use crate::db::write;
+use crate::domain::page::Page;
 use crate::domain::phone::Phone;
 use crate::domain::{deputy_code, scope};
 use crate::error::{conflict_as, AppError, AppResult};
-use crate::service::support::group;
 use crate::service::support::scope::{out_of_reach, station_authority};
 use crate::service::Ctx;
 
@@ -675,28 +681,37 @@ pub async fn create_department(
     .await
 }
 
-pub async fn liaisons_by_station<C: ConnectionTrait>(
+/// A page of each station's liaisons, paged per station in SQL.
+pub async fn liaison_pages<C: ConnectionTrait>(
     db: &C,
     ids: &[i64],
-) -> AppResult<std::collections::HashMap<i64, Vec<liaison::Model>>> {
-    let rows = liaison::Entity::find()
-        .filter(liaison::Column::StationId.is_in(ids.iter().copied()))
-        .all(db)
-        .await?;
-    Ok(group(rows.into_iter().map(|l| (l.station_id, l))))
+    _filter: &(),
+    page: &crate::domain::page::PageRequest,
+) -> AppResult<HashMap<i64, Page<liaison::Model>>> {
+    let query =
+        liaison::Entity::find().filter(liaison::Column::StationId.is_in(ids.iter().copied()));
+    let per = PerParent {
+        parent: Expr::col((liaison::Entity, liaison::Column::StationId)).into(),
+        key_column: liaison::Column::Id,
+        key_of: |m: &liaison::Model| m.id,
+    };
+    pages_per_parent(db, query, per, ids, page).await
 }
 
-pub async fn grid_deputies<C: ConnectionTrait>(
+/// A page of each grid's deputies, paged per grid in SQL.
+pub async fn grid_deputy_pages<C: ConnectionTrait>(
     db: &C,
     ids: &[i64],
-) -> AppResult<std::collections::HashMap<i64, Vec<deputy::Model>>> {
-    let rows = deputy_grid::Entity::find()
-        .filter(deputy_grid::Column::GridId.is_in(ids.iter().copied()))
-        .find_also_related(deputy::Entity)
-        .all(db)
-        .await?;
-    Ok(group(
-        rows.into_iter()
-            .filter_map(|(link, d)| d.map(|d| (link.grid_id, d))),
-    ))
+    _filter: &(),
+    page: &crate::domain::page::PageRequest,
+) -> AppResult<HashMap<i64, Page<deputy::Model>>> {
+    let query = deputy::Entity::find()
+        .join_rev(JoinType::InnerJoin, deputy_grid::Relation::Deputy.def())
+        .filter(deputy_grid::Column::GridId.is_in(ids.iter().copied()));
+    let per = PerParent {
+        parent: Expr::col((deputy_grid::Entity, deputy_grid::Column::GridId)).into(),
+        key_column: deputy::Column::Id,
+        key_of: |m: &deputy::Model| m.id,
+    };
+    pages_per_parent(db, query, per, ids, page).await
 }

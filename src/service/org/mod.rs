@@ -9,11 +9,11 @@ use std::collections::HashMap;
 use entity::{department, deputy, deputy_station, grid, station, township};
 use sea_orm::sea_query::{Expr, LikeExpr, Query};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    Select,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, JoinType, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, RelationTrait, Select,
 };
 
-use crate::db::paging::fetch_page;
+use crate::db::paging::{fetch_page, pages_per_parent, PerParent};
 use crate::domain::page::{Page, PageRequest};
 use crate::error::AppResult;
 use crate::service::support::group;
@@ -233,28 +233,21 @@ pub async fn departments_by_ids<C: ConnectionTrait>(
     by_ids::<department::Entity, _>(db, department::Column::Id, ids, |m| m.id).await
 }
 
-pub async fn stations_by_township<C: ConnectionTrait>(
-    db: &C,
-    township_ids: &[i64],
-) -> AppResult<HashMap<i64, Vec<station::Model>>> {
-    let rows = station::Entity::find()
-        .filter(station::Column::TownshipId.is_in(township_ids.iter().copied()))
-        .order_by_asc(station::Column::Id)
-        .all(db)
-        .await?;
-    Ok(group(rows.into_iter().map(|s| (s.township_id, s))))
-}
-
-pub async fn grids_by_station<C: ConnectionTrait>(
+/// A page of each station's grids, paged per station in SQL.
+pub async fn grid_pages<C: ConnectionTrait>(
     db: &C,
     station_ids: &[i64],
-) -> AppResult<HashMap<i64, Vec<grid::Model>>> {
-    let rows = grid::Entity::find()
-        .filter(grid::Column::StationId.is_in(station_ids.iter().copied()))
-        .order_by_asc(grid::Column::Id)
-        .all(db)
-        .await?;
-    Ok(group(rows.into_iter().map(|g| (g.station_id, g))))
+    _filter: &(),
+    page: &PageRequest,
+) -> AppResult<HashMap<i64, Page<grid::Model>>> {
+    let query =
+        grid::Entity::find().filter(grid::Column::StationId.is_in(station_ids.iter().copied()));
+    let per = PerParent {
+        parent: Expr::col((grid::Entity, grid::Column::StationId)).into(),
+        key_column: grid::Column::Id,
+        key_of: |m: &grid::Model| m.id,
+    };
+    pages_per_parent(db, query, per, station_ids, page).await
 }
 
 /// Whether the deputy is currently assigned to the station (one of its residents).
@@ -274,23 +267,43 @@ pub async fn is_resident<C: ConnectionTrait>(
     Ok(assignments > 0)
 }
 
-/// Resident deputies currently assigned to each station.
-pub async fn resident_deputies_by_station<C: ConnectionTrait>(
+/// A page of each station's resident deputies, paged per station in SQL (DataLoader
+/// batch: one statement for every station of a level).
+pub async fn resident_pages<C: ConnectionTrait>(
     db: &C,
     station_ids: &[i64],
-) -> AppResult<HashMap<i64, Vec<deputy::Model>>> {
-    let rows = deputy_station::Entity::find()
+    _filter: &(),
+    page: &PageRequest,
+) -> AppResult<HashMap<i64, Page<deputy::Model>>> {
+    let query = deputy::Entity::find()
+        .join_rev(JoinType::InnerJoin, deputy_station::Relation::Deputy.def())
         .filter(
             active_assignments()
                 .add(deputy_station::Column::StationId.is_in(station_ids.iter().copied())),
-        )
-        .find_also_related(deputy::Entity)
-        .order_by_asc(deputy_station::Column::DeputyId)
-        .all(db)
-        .await?;
-    Ok(group(rows.into_iter().filter_map(|(link, deputy)| {
-        deputy.map(|d| (link.station_id, d))
-    })))
+        );
+    let per = PerParent {
+        parent: Expr::col((deputy_station::Entity, deputy_station::Column::StationId)).into(),
+        key_column: deputy::Column::Id,
+        key_of: |m: &deputy::Model| m.id,
+    };
+    pages_per_parent(db, query, per, station_ids, page).await
+}
+
+/// A page of each township's stations, paged per township in SQL.
+pub async fn township_station_pages<C: ConnectionTrait>(
+    db: &C,
+    township_ids: &[i64],
+    _filter: &(),
+    page: &PageRequest,
+) -> AppResult<HashMap<i64, Page<station::Model>>> {
+    let query = station::Entity::find()
+        .filter(station::Column::TownshipId.is_in(township_ids.iter().copied()));
+    let per = PerParent {
+        parent: Expr::col((station::Entity, station::Column::TownshipId)).into(),
+        key_column: station::Column::Id,
+        key_of: |m: &station::Model| m.id,
+    };
+    pages_per_parent(db, query, per, township_ids, page).await
 }
 
 /// Stations each deputy is currently assigned to.

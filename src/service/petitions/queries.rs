@@ -4,12 +4,15 @@ use chrono::NaiveDate;
 use entity::{
     petition, petition_department, petition_event, station, ForwardStatus, PetitionState, Urgency,
 };
-use sea_orm::sea_query::Query;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Select};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, JoinType, QueryFilter, QueryOrder, QuerySelect,
+    RelationTrait, Select,
+};
 
 use super::{departments_of, relation, Relation};
 use crate::auth::Actor;
-use crate::db::paging::fetch_page;
+use crate::db::paging::{fetch_page_of_parts, KeyOrder, Keyset};
 use crate::domain::calendar::day_start;
 use crate::domain::page::{Page, PageRequest};
 use crate::domain::tracking;
@@ -28,10 +31,8 @@ pub struct ItemFilter {
     pub to: Option<NaiveDate>,
 }
 
+/// Everything but the states (see [`by_state`]).
 fn filtered(mut query: Select<petition::Entity>, f: &ItemFilter) -> Select<petition::Entity> {
-    if !f.states.is_empty() {
-        query = query.filter(petition::Column::State.is_in(f.states.clone()));
-    }
     if let Some(c) = f.category_id {
         query = query.filter(petition::Column::CategoryId.eq(c));
     }
@@ -50,20 +51,54 @@ fn filtered(mut query: Select<petition::Entity>, f: &ItemFilter) -> Select<petit
     query
 }
 
+/// The query split into one disjoint part per state asked for (all states: one part).
+/// Each part is `… AND state = s ORDER BY id`, which an index `(…, state, id)` serves
+/// in order; `state IN (a, b) ORDER BY id` fits no index (see `db::paging`).
+fn by_state(
+    query: Select<petition::Entity>,
+    states: &[PetitionState],
+) -> Vec<Select<petition::Entity>> {
+    let mut distinct: Vec<PetitionState> = Vec::new();
+    for state in states {
+        if !distinct.contains(state) {
+            distinct.push(*state);
+        }
+    }
+    if distinct.is_empty() {
+        return vec![query];
+    }
+    distinct
+        .into_iter()
+        .map(|state| query.clone().filter(petition::Column::State.eq(state)))
+        .collect()
+}
+
 async fn page_of<C: ConnectionTrait>(
     db: &C,
     query: Select<petition::Entity>,
     filter: &ItemFilter,
     page: &PageRequest,
 ) -> AppResult<Page<petition::Model>> {
-    fetch_page(
-        db,
-        filtered(query, filter),
-        petition::Column::Id,
-        |m| m.id,
-        page,
-    )
-    .await
+    page_ordered_on(db, query, None, filter, page).await
+}
+
+/// [`page_of`], ordered and keyed on `order_on` (a joined column equal to the item's
+/// id) when given.
+async fn page_ordered_on<C: ConnectionTrait>(
+    db: &C,
+    query: Select<petition::Entity>,
+    order_on: Option<sea_orm::sea_query::SimpleExpr>,
+    filter: &ItemFilter,
+    page: &PageRequest,
+) -> AppResult<Page<petition::Model>> {
+    let parts = by_state(filtered(query, filter), &filter.states);
+    let list = Keyset {
+        key_column: petition::Column::Id,
+        key_of: |m: &petition::Model| m.id,
+        order: KeyOrder::Ascending,
+        order_on,
+    };
+    fetch_page_of_parts(db, &parts, list, page).await
 }
 
 /// 站点台账: the station's staff, supervisors of its township, admins.
@@ -103,19 +138,20 @@ pub async fn inbox(
     actor.require(
         actor.is_admin() || actor.is_county_supervisor() || actor.handles_department(department_id),
     )?;
-    let forwarded = Query::select()
-        .column(petition_department::Column::PetitionId)
-        .from(petition_department::Entity)
-        .and_where(petition_department::Column::DepartmentId.eq(department_id))
-        .and_where(petition_department::Column::Status.ne(ForwardStatus::Returned))
-        .to_owned();
-    page_of(
-        db,
-        petition::Entity::find().filter(petition::Column::Id.in_subquery(forwarded)),
-        filter,
-        page,
-    )
-    .await
+    // Read through the department's parts in item order (index (department_id,
+    // petition_id)): one part per item and department, so no item twice.
+    let forwarded = petition::Entity::find()
+        .join_rev(
+            JoinType::InnerJoin,
+            petition_department::Relation::Petition.def(),
+        )
+        .filter(petition_department::Column::DepartmentId.eq(department_id))
+        .filter(petition_department::Column::Status.ne(ForwardStatus::Returned));
+    let in_part_order = Expr::col((
+        petition_department::Entity,
+        petition_department::Column::PetitionId,
+    ));
+    page_ordered_on(db, forwarded, Some(in_part_order.into()), filter, page).await
 }
 
 /// Items addressed to or collected by the signed-in deputy.

@@ -2,13 +2,13 @@
 //! the work behind the `Deputy` fields of the same names.
 use async_graphql::{ComplexObject, Context, SimpleObject};
 
-use crate::domain::page::{Page, PageRequest};
+use crate::domain::page::PageRequest;
 use crate::error::AppError;
 use crate::graphql::connection::{to_connection, Conn};
 use crate::graphql::context::{actor, page_request, state};
 use crate::graphql::loaders::{DeputyActivitiesLoader, DeputyPairingsLoader, DeputyStationsLoader};
 use crate::graphql::types::duty::{Activity, MonthCompliance, Pairing, YearCompliance};
-use crate::graphql::types::{load_many, Deputy, Story};
+use crate::graphql::types::{load_many, paged_relation, Deputy, Story};
 use crate::service::duty::{activities, compliance, stories};
 
 /// 电子履职档案: what a deputy did in a year.
@@ -80,13 +80,14 @@ impl Deputy {
         active_only: bool,
         request: &PageRequest,
     ) -> async_graphql::Result<Conn<Pairing>> {
-        let all = load_many::<DeputyPairingsLoader, _>(ctx, self.0.id).await?;
-        let rows = all
-            .into_iter()
-            .filter(|p| !active_only || p.ended_on.is_none())
-            .map(|p| (p.id, p))
-            .collect();
-        Ok(to_connection(Page::from_sorted(rows, request), Pairing))
+        paged_relation::<DeputyPairingsLoader, _, _, _>(
+            ctx,
+            self.0.id,
+            active_only,
+            request,
+            Pairing,
+        )
+        .await
     }
 }
 
@@ -96,13 +97,7 @@ pub(crate) async fn activities_page(
     year: Option<i32>,
     request: &PageRequest,
 ) -> async_graphql::Result<Conn<Activity>> {
-    let all = load_many::<DeputyActivitiesLoader, _>(ctx, deputy_id).await?;
-    let rows = all
-        .into_iter()
-        .filter(|a| year.is_none_or(|y| chrono::Datelike::year(&a.occurred_on) == y))
-        .map(|a| (a.id, a))
-        .collect();
-    Ok(to_connection(Page::from_sorted(rows, request), Activity))
+    paged_relation::<DeputyActivitiesLoader, _, _, _>(ctx, deputy_id, year, request, Activity).await
 }
 
 pub(crate) async fn month_compliance(

@@ -6,7 +6,7 @@ pub mod story;
 use async_graphql::{Context, Enum, Object, SimpleObject, ID};
 
 use super::enums::PairingKind;
-use super::related_page;
+use super::paged_relation;
 use super::scalars::Date;
 use super::{load_one, load_opt, Deputy, Station, Township};
 use crate::domain::compliance::{self as rules, DutyItem as DomainDutyItem};
@@ -104,7 +104,7 @@ impl Activity {
         before: Option<String>,
     ) -> async_graphql::Result<Conn<Deputy>> {
         let request = page_request(ctx, first, after, last, before)?;
-        related_page::<ActivityParticipantsLoader, _, _>(ctx, self.0.id, &request, |m| m.id, Deputy)
+        paged_relation::<ActivityParticipantsLoader, _, _, _>(ctx, self.0.id, (), &request, Deputy)
             .await
     }
     #[graphql(complexity = "crate::graphql::page_complexity(first, last, child_complexity)")]
@@ -117,7 +117,7 @@ impl Activity {
         before: Option<String>,
     ) -> async_graphql::Result<Conn<Station>> {
         let request = page_request(ctx, first, after, last, before)?;
-        related_page::<ActivityStationsLoader, _, _>(ctx, self.0.id, &request, |m| m.id, Station)
+        paged_relation::<ActivityStationsLoader, _, _, _>(ctx, self.0.id, (), &request, Station)
             .await
     }
 }

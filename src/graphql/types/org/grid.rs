@@ -4,7 +4,7 @@ use crate::domain::node_id::{NodeId, NodeKind};
 use crate::graphql::connection::Conn;
 use crate::graphql::context::page_request;
 use crate::graphql::loaders::{GridDeputiesLoader, StationLoader};
-use crate::graphql::types::related_page;
+use crate::graphql::types::paged_relation;
 use crate::graphql::types::{load_one, Deputy, Station};
 
 /// 网格: a part of a community served by a grid worker and linked deputies.
@@ -37,6 +37,6 @@ impl Grid {
         before: Option<String>,
     ) -> async_graphql::Result<Conn<Deputy>> {
         let request = page_request(ctx, first, after, last, before)?;
-        related_page::<GridDeputiesLoader, _, _>(ctx, self.0.id, &request, |m| m.id, Deputy).await
+        paged_relation::<GridDeputiesLoader, _, _, _>(ctx, self.0.id, (), &request, Deputy).await
     }
 }

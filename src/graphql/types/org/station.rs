@@ -8,7 +8,7 @@ use crate::graphql::loaders::{
     TownshipLoader,
 };
 use crate::graphql::types::enums::StationKind;
-use crate::graphql::types::related_page;
+use crate::graphql::types::paged_relation;
 use crate::graphql::types::{load_one, load_opt, Deputy, Grid, Liaison, Township};
 
 /// 站点: a liaison station, service point, service post or demonstration base.
@@ -68,7 +68,7 @@ impl Station {
         before: Option<String>,
     ) -> async_graphql::Result<Conn<Deputy>> {
         let request = page_request(ctx, first, after, last, before)?;
-        related_page::<StationResidentsLoader, _, _>(ctx, self.0.id, &request, |m| m.id, Deputy)
+        paged_relation::<StationResidentsLoader, _, _, _>(ctx, self.0.id, (), &request, Deputy)
             .await
     }
     /// 网格: the grids the station's community is divided into.
@@ -82,7 +82,7 @@ impl Station {
         before: Option<String>,
     ) -> async_graphql::Result<Conn<Grid>> {
         let request = page_request(ctx, first, after, last, before)?;
-        related_page::<StationGridsLoader, _, _>(ctx, self.0.id, &request, |m| m.id, Grid).await
+        paged_relation::<StationGridsLoader, _, _, _>(ctx, self.0.id, (), &request, Grid).await
     }
     /// 兼职联络员: part-time liaisons (grid workers, volunteers).
     #[graphql(complexity = "crate::graphql::page_complexity(first, last, child_complexity)")]
@@ -95,7 +95,7 @@ impl Station {
         before: Option<String>,
     ) -> async_graphql::Result<Conn<Liaison>> {
         let request = page_request(ctx, first, after, last, before)?;
-        related_page::<StationLiaisonsLoader, _, _>(ctx, self.0.id, &request, |m| m.id, Liaison)
+        paged_relation::<StationLiaisonsLoader, _, _, _>(ctx, self.0.id, (), &request, Liaison)
             .await
     }
 }

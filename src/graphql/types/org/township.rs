@@ -5,7 +5,7 @@ use crate::graphql::connection::Conn;
 use crate::graphql::context::page_request;
 use crate::graphql::loaders::TownshipStationsLoader;
 use crate::graphql::types::enums::TownshipKind;
-use crate::graphql::types::related_page;
+use crate::graphql::types::paged_relation;
 use crate::graphql::types::Station;
 
 /// 乡镇(城区): a township or the urban district of Heshun County.
@@ -36,7 +36,7 @@ impl Township {
         before: Option<String>,
     ) -> async_graphql::Result<Conn<Station>> {
         let request = page_request(ctx, first, after, last, before)?;
-        related_page::<TownshipStationsLoader, _, _>(ctx, self.0.id, &request, |m| m.id, Station)
+        paged_relation::<TownshipStationsLoader, _, _, _>(ctx, self.0.id, (), &request, Station)
             .await
     }
 }
