@@ -8,6 +8,7 @@ mod browser;
 mod cli;
 mod complexity;
 mod cors;
+mod dashboard;
 mod duty;
 mod fixtures;
 mod graphiql;
