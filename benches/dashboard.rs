@@ -43,7 +43,8 @@ mod ws_client;
 use ws_client::Ws;
 
 const TOKEN_SECRET: &str = "dashboard-bench-secret-0123456789abcdef01";
-const LIVE_FIGURES: &str = include_str!("../assets/operations/dashboard/DashboardLiveFigures.graphql");
+const LIVE_FIGURES: &str =
+    include_str!("../assets/operations/dashboard/DashboardLiveFigures.graphql");
 const ALERTS: &str = include_str!("../assets/operations/dashboard/DashboardAlerts.graphql");
 
 fn env_or<T: std::str::FromStr>(key: &str, default: T) -> T {
@@ -88,12 +89,17 @@ impl Server {
 
     /// User + system CPU time so far, in clock ticks (/proc/PID/stat fields 14 and 15).
     fn cpu_ticks(&self) -> u64 {
-        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id()))
-            .unwrap_or_default();
+        let stat =
+            std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap_or_default();
         // The command name may hold spaces: count fields after its closing parenthesis.
         let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
         let fields: Vec<&str> = rest.split_whitespace().collect();
-        let field = |n: usize| fields.get(n).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+        let field = |n: usize| {
+            fields
+                .get(n)
+                .and_then(|v| v.parse::<u64>().ok())
+                .unwrap_or(0)
+        };
         field(11) + field(12)
     }
 }
@@ -121,7 +127,10 @@ async fn spawn_server(database_url: &str) -> Server {
         .env("BIND_ADDR", addr.to_string())
         .env("AUTO_SEED_DEMO", "false")
         .env("TOKEN_SECRET", TOKEN_SECRET)
-        .env("REDIS_CHANNEL_PREFIX", format!("smartnpc-dash-bench-{}", std::process::id()))
+        .env(
+            "REDIS_CHANNEL_PREFIX",
+            format!("smartnpc-dash-bench-{}", std::process::id()),
+        )
         .env("WS_MAX_CONNECTIONS_PER_ADDRESS", "1000000")
         .env("SIGNIN_ATTEMPTS_PER_ADDRESS", "100000")
         .env("SUPERVISION_INTERVAL_SECS", "0")
@@ -216,12 +225,22 @@ async fn open_dashboard(addr: SocketAddr, token: &str, station: Option<&str>) ->
         .waiting(Duration::from_secs(60));
     ws.init(Some(token)).await;
     let scope = json!({ "stationId": station });
-    ws.send(subscribe_message("figures", "DashboardLiveFigures", LIVE_FIGURES, scope.clone()))
-        .await;
+    ws.send(subscribe_message(
+        "figures",
+        "DashboardLiveFigures",
+        LIVE_FIGURES,
+        scope.clone(),
+    ))
+    .await;
     let mut alerts = scope;
     alerts["after"] = Value::Null;
-    ws.send(subscribe_message("alerts", "DashboardAlerts", ALERTS, alerts))
-        .await;
+    ws.send(subscribe_message(
+        "alerts",
+        "DashboardAlerts",
+        ALERTS,
+        alerts,
+    ))
+    .await;
     ws.registered().await;
     ws
 }
@@ -314,7 +333,11 @@ async fn main() {
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
     println!(
         "dashboard: {dashboards} dashboards, {rate} mutations/s for {seconds} s, {}; {cores} cores",
-        if postgres_url.is_some() { "PostgreSQL" } else { "SQLite" },
+        if postgres_url.is_some() {
+            "PostgreSQL"
+        } else {
+            "SQLite"
+        },
     );
 
     // A database of the bench's own, migrated and seeded with the demo data.
@@ -335,7 +358,10 @@ async fn main() {
             url.set_path(&format!("/{bench_db}"));
             url.to_string()
         }
-        None => format!("sqlite://{}?mode=rwc", dir.path().join("bench.db").display()),
+        None => format!(
+            "sqlite://{}?mode=rwc",
+            dir.path().join("bench.db").display()
+        ),
     };
     {
         let settings =
@@ -384,7 +410,13 @@ async fn main() {
             // The figures come at once: the dashboard is drawn.
             let first = ws.json().await;
             assert_eq!(first["type"], "next", "{first}");
-            (ws, station, first["payload"]["data"]["liveStatistics"]["itemsCollected"].as_i64().unwrap())
+            (
+                ws,
+                station,
+                first["payload"]["data"]["liveStatistics"]["itemsCollected"]
+                    .as_i64()
+                    .unwrap(),
+            )
         }));
     }
     let mut open = Vec::new();
@@ -540,7 +572,9 @@ async fn main() {
     if let Some(admin) = &postgres_url {
         if let Ok(admin_db) = Database::connect(admin).await {
             let _ = admin_db
-                .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{bench_db}\" WITH (FORCE)"))
+                .execute_unprepared(&format!(
+                    "DROP DATABASE IF EXISTS \"{bench_db}\" WITH (FORCE)"
+                ))
                 .await;
         }
     }

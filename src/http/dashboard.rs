@@ -23,16 +23,50 @@ const OPERATIONS_SLOT: &str = "{/*OPERATIONS*/}";
 // The persisted-query manifest will offer these (every client's files under
 // `assets/operations/`); until then the page's own list is kept here, in one place.
 pub const OPERATIONS: &[(&str, &str)] = &[
-    op("DashboardSignIn", include_str!("../../assets/operations/dashboard/DashboardSignIn.graphql")),
-    op("DashboardRefresh", include_str!("../../assets/operations/dashboard/DashboardRefresh.graphql")),
-    op("DashboardSignOut", include_str!("../../assets/operations/dashboard/DashboardSignOut.graphql")),
-    op("DashboardOrganisation", include_str!("../../assets/operations/dashboard/DashboardOrganisation.graphql")),
-    op("DashboardLiveFigures", include_str!("../../assets/operations/dashboard/DashboardLiveFigures.graphql")),
-    op("DashboardFigures", include_str!("../../assets/operations/dashboard/DashboardFigures.graphql")),
-    op("DashboardAlerts", include_str!("../../assets/operations/dashboard/DashboardAlerts.graphql")),
-    op("DashboardPetition", include_str!("../../assets/operations/dashboard/DashboardPetition.graphql")),
-    op("DashboardCompliance", include_str!("../../assets/operations/dashboard/DashboardCompliance.graphql")),
-    op("DashboardCoverage", include_str!("../../assets/operations/dashboard/DashboardCoverage.graphql")),
+    op(
+        "DashboardSignIn",
+        include_str!("../../assets/operations/dashboard/DashboardSignIn.graphql"),
+    ),
+    op(
+        "DashboardRefresh",
+        include_str!("../../assets/operations/dashboard/DashboardRefresh.graphql"),
+    ),
+    op(
+        "DashboardSignOut",
+        include_str!("../../assets/operations/dashboard/DashboardSignOut.graphql"),
+    ),
+    op(
+        "DashboardOrganisation",
+        include_str!("../../assets/operations/dashboard/DashboardOrganisation.graphql"),
+    ),
+    op(
+        "DashboardLiveFigures",
+        include_str!("../../assets/operations/dashboard/DashboardLiveFigures.graphql"),
+    ),
+    op(
+        "DashboardFigures",
+        include_str!("../../assets/operations/dashboard/DashboardFigures.graphql"),
+    ),
+    op(
+        "DashboardAlerts",
+        include_str!("../../assets/operations/dashboard/DashboardAlerts.graphql"),
+    ),
+    op(
+        "DashboardPetition",
+        include_str!("../../assets/operations/dashboard/DashboardPetition.graphql"),
+    ),
+    op(
+        "DashboardComplianceRollup",
+        include_str!("../../assets/operations/dashboard/DashboardComplianceRollup.graphql"),
+    ),
+    op(
+        "DashboardDeputyCompliance",
+        include_str!("../../assets/operations/dashboard/DashboardDeputyCompliance.graphql"),
+    ),
+    op(
+        "DashboardCoverage",
+        include_str!("../../assets/operations/dashboard/DashboardCoverage.graphql"),
+    ),
 ];
 
 const fn op(name: &'static str, text: &'static str) -> (&'static str, &'static str) {
@@ -59,7 +93,8 @@ fn operations_json() -> String {
         .replace('<', "\\u003c")
 }
 
-static RENDERED: LazyLock<String> = LazyLock::new(|| PAGE.replace(OPERATIONS_SLOT, &operations_json()));
+static RENDERED: LazyLock<String> =
+    LazyLock::new(|| PAGE.replace(OPERATIONS_SLOT, &operations_json()));
 
 /// What the page may load and reach: this origin only (its WebSocket included).
 const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; \

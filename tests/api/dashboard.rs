@@ -142,6 +142,14 @@ async fn send_operation(app: &TestApp, text: &str, variables: Value, token: &str
         .unwrap()
 }
 
+/// An answer for a failure message: its errors, or its start.
+fn brief(answer: &Value) -> String {
+    match answer.get("errors") {
+        Some(errors) => errors.to_string(),
+        None => answer.to_string().chars().take(400).collect(),
+    }
+}
+
 fn codes(answer: &Value) -> Vec<String> {
     answer["errors"]
         .as_array()
@@ -173,15 +181,25 @@ async fn every_dashboard_operation_validates_against_the_schema() {
         .await
         .data()["petitions"]["nodes"][0]["id"]
         .clone();
+    let station = station_id(&app, "binhe").await;
     let (year, month) = (Utc::now().year(), Utc::now().month());
     let variables = |name: &str| match name {
         "DashboardSignIn" => json!({ "login": "supervisor", "password": DEMO_PASSWORD }),
         "DashboardRefresh" => json!({ "refreshToken": refresh }),
         "DashboardFigures" => json!({ "from": "2025-01-01", "to": "2025-12-31" }),
         "DashboardPetition" => json!({ "id": item }),
-        "DashboardCompliance" | "DashboardCoverage" => json!({ "year": year, "month": month }),
+        "DashboardCoverage" | "DashboardDeputyCompliance" => {
+            json!({ "year": year, "month": month })
+        }
+        "DashboardComplianceRollup" => {
+            json!({ "year": year, "month": month, "stationId": station })
+        }
         _ => json!({}),
     };
+    // The check can fail: a field the schema lacks is a validation error.
+    let broken = "query DashboardBroken { statistics(from: \"2025-01-01\", to: \"2025-12-31\") { itemsColected } }";
+    let answer = send_operation(&app, broken, json!({}), &token).await;
+    assert_eq!(codes(&answer), ["GRAPHQL_VALIDATION_FAILED"], "{answer}");
     let files = operation_files();
     assert!(files.len() >= 10, "{files:?}");
     // Signing out last: it ends the session the others use.
@@ -202,16 +220,17 @@ async fn every_dashboard_operation_validates_against_the_schema() {
         );
         let answer = send_operation(&app, text, variables(name), &token).await;
         if text.starts_with("subscription") {
-            assert_eq!(codes(&answer), ["OPERATION_NOT_SUPPORTED"], "{name}: {answer}");
+            assert_eq!(
+                codes(&answer),
+                ["OPERATION_NOT_SUPPORTED"],
+                "{name}: {}",
+                brief(&answer)
+            );
         } else {
-            assert!(answer["errors"].is_null(), "{name}: {answer}");
-            assert!(answer["data"].is_object(), "{name}: {answer}");
+            assert!(answer["errors"].is_null(), "{name}: {}", brief(&answer));
+            assert!(answer["data"].is_object(), "{name}: {}", brief(&answer));
         }
     }
-    // The check can fail: a field the schema lacks is a validation error.
-    let broken = "query DashboardBroken { statistics(from: \"2025-01-01\", to: \"2025-12-31\") { itemsColected } }";
-    let answer = send_operation(&app, broken, json!({}), &token).await;
-    assert_eq!(codes(&answer), ["GRAPHQL_VALIDATION_FAILED"], "{answer}");
 }
 
 // ------------------------------------------------------------------ headless Chromium
@@ -296,15 +315,16 @@ async fn statistics(app: &TestApp, from: &str, to: &str, station: Option<&Value>
         .clone()
 }
 
-/// The page shows exactly the query's figures (the raw value each tile keeps).
+/// The page shows exactly the query's figures (the raw value each tile keeps). Both
+/// are read by the same JSON parser, so equal decimals give equal numbers.
 fn assert_same_figures(shown: &Value, expected: &Value) {
     for name in FIGURES {
         let raw = shown["values"][name]["value"]
             .as_str()
             .unwrap_or_else(|| panic!("{name} is not shown: {shown}"));
-        let on_page: f64 = raw.parse().unwrap();
+        let on_page: Value = serde_json::from_str(raw).unwrap();
         assert_eq!(
-            Some(on_page),
+            on_page.as_f64(),
             expected[name].as_f64(),
             "{name}: page {raw}, query {}",
             expected[name]
@@ -416,12 +436,18 @@ async fn the_dashboard_in_chromium_follows_the_loop_live_and_resumes_after_a_res
         .unwrap()
         .map_or(0, |e| e.seq);
     let binhe = station_id(&app, "binhe").await;
-    let item = app
-        .gql("{ petitions(first: 1, filter: { states: [ACCEPTED] }) { nodes { id title } } }")
+    // An item in handling, with its departments.
+    let items = app
+        .gql("{ petitions(first: 50, filter: { states: [ACCEPTED] }) { nodes { id title state departments { role } } } }")
         .bearer(Some(&supervisor))
         .send()
-        .await
-        .data()["petitions"]["nodes"][0]
+        .await;
+    let item = items.data()["petitions"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["state"] == "ACCEPTED" && i["departments"][0]["role"] == "LEAD")
+        .unwrap_or_else(|| panic!("an item in handling: {}", items.body))
         .clone();
 
     // The page's gateway, which the test stops and starts again.
@@ -432,12 +458,17 @@ async fn the_dashboard_in_chromium_follows_the_loop_live_and_resumes_after_a_res
 
     // Signed in as the county supervisor: the 2025 figures are the query's.
     let opened = browser
-        .run(json!({ "cmd": "open", "login": "supervisor", "password": DEMO_PASSWORD,
-            "query": format!("?year=2025&after={start}") }))
+        .run(
+            json!({ "cmd": "open", "login": "supervisor", "password": DEMO_PASSWORD,
+            "query": format!("?year=2025&after={start}") }),
+        )
         .await;
     assert_eq!(opened["scope"], "county", "{opened}");
     assert!(opened["scopes"].as_array().unwrap().len() > 10, "{opened}");
-    assert_same_figures(&opened, &statistics(&app, "2025-01-01", "2025-12-31", None).await);
+    assert_same_figures(
+        &opened,
+        &statistics(&app, "2025-01-01", "2025-12-31", None).await,
+    );
     assert_eq!(opened["values"]["itemsCollected"]["text"], "1,041");
     browser
         .run(json!({ "cmd": "screenshot", "name": "county", "width": 1920, "height": 1080 }))

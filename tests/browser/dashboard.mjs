@@ -146,6 +146,8 @@ main(() => withPage(base, async (page) => {
       console.log(JSON.stringify({ error: `${command.cmd}: ${e && e.stack ? e.stack : e}\n${errors.join('\n')}` }));
     }
   }
+  input.close();
+  process.stdin.destroy(); // nothing more to read: let node exit
   if (errors.length) throw new Error(errors.join('\n'));
   return { done: true };
 }, { desktop: true, consoleErrorsExpected: true }));

@@ -553,41 +553,70 @@
     LEADER_TOWNSHIPS: '包联乡镇不足2个', LEADER_VISITS: '本月进站不足2次',
   };
 
+  /** Whose rollup: the scope itself, or for the county each township (summed). */
+  async function rollups(y, m) {
+    if (scope.key !== 'county') {
+      const data = await gql('DashboardComplianceRollup', { year: y, month: m, ...scope.vars });
+      return [{ label: scope.label.trim(), ...data.complianceRollup }];
+    }
+    return Promise.all(org.townships.map(async (t) => {
+      const data = await gql('DashboardComplianceRollup', { year: y, month: m, townshipId: t.id });
+      return { label: t.name, ...data.complianceRollup };
+    }));
+  }
+
   async function loadCompliance() {
     const box = $('compliance');
     const [y, m] = [thisYear(), thisMonth()];
+    const shownScope = scope;
     $('compliance-title').textContent = `"八个一"履职达标（${y}年${m}月）`;
-    let data;
+    let parts;
+    let deputies = null;
     try {
-      data = await gql('DashboardCompliance', { year: y, month: m, ...scope.vars });
+      parts = await rollups(y, m);
+      if (scope.key !== 'county') {
+        deputies = (await gql('DashboardDeputyCompliance', { year: y, month: m, ...scope.vars })).deputies;
+      }
     } catch (e) {
       box.textContent = `无法加载：${e.message}`;
       return;
     }
-    const r = data.complianceRollup;
+    if (shownScope !== scope) return;
+    const total = parts.reduce((n, r) => n + r.deputies, 0);
+    const compliant = parts.reduce((n, r) => n + r.fullyCompliant, 0);
     const share = document.createElement('div');
     share.className = 'share';
-    share.dataset.share = String(r.share);
-    share.textContent = pct(r.share);
+    share.dataset.share = String(total ? compliant / total : 0);
+    share.textContent = pct(total ? compliant / total : 0);
     const summary = document.createElement('div');
-    summary.textContent = `${r.deputies} 名代表中 ${r.fullyCompliant} 名全部达标`;
+    summary.textContent = `${total} 名代表中 ${compliant} 名全部达标`;
     const list = document.createElement('ul');
-    const deputies = (data.deputies && data.deputies.nodes) || [];
-    for (const d of deputies.filter((d) => d.compliance && !d.compliance.fullyCompliant)) {
-      const li = document.createElement('li');
-      const missing = document.createElement('span');
-      missing.className = 'missing';
-      missing.textContent = `　未完成：${d.compliance.missing.map((x) => DUTIES[x] || x).join('、')}`;
-      li.append(d.name, missing);
-      list.append(li);
+    if (!deputies) {
+      for (const r of parts) {
+        const li = document.createElement('li');
+        const detail = document.createElement('span');
+        detail.className = 'missing';
+        detail.textContent = `　${pct(r.share)}（${r.fullyCompliant}/${r.deputies}）`;
+        li.append(r.label, detail);
+        list.append(li);
+      }
+    } else {
+      for (const d of deputies.nodes.filter((d) => d.compliance && !d.compliance.fullyCompliant)) {
+        const li = document.createElement('li');
+        const missing = document.createElement('span');
+        missing.className = 'missing';
+        missing.textContent = `　未完成：${d.compliance.missing.map((x) => DUTIES[x] || x).join('、')}`;
+        li.append(d.name, missing);
+        list.append(li);
+      }
     }
-    const parts = [share, summary, list];
-    if (data.deputies && data.deputies.totalCount > deputies.length) {
+    const shown = [share, summary, list];
+    if (deputies && deputies.totalCount > deputies.nodes.length) {
       const more = document.createElement('small');
-      more.textContent = `（列出前 ${deputies.length} 名代表中的未达标者）`;
-      parts.push(more);
+      more.textContent = `（列出前 ${deputies.nodes.length} 名代表中的未达标者）`;
+      shown.push(more);
     }
-    box.replaceChildren(...parts);
+    box.replaceChildren(...shown);
   }
 
   async function loadCoverage() {
