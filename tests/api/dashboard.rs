@@ -404,6 +404,22 @@ async fn station_id(app: &TestApp, code: &str) -> Value {
         .unwrap_or_else(|| panic!("station {code}"))
 }
 
+/// An item in handling (so it may be urged), with its lead department.
+async fn item_in_handling(app: &TestApp, supervisor: &str) -> Value {
+    let items = app
+        .gql("{ petitions(first: 50, filter: { states: [ACCEPTED] }) { nodes { id title state departments { role } } } }")
+        .bearer(Some(supervisor))
+        .send()
+        .await;
+    items.data()["petitions"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["state"] == "ACCEPTED" && i["departments"][0]["role"] == "LEAD")
+        .unwrap_or_else(|| panic!("an item in handling: {}", items.body))
+        .clone()
+}
+
 fn artifacts_dir() -> PathBuf {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("dashboard");
     std::fs::create_dir_all(&dir).unwrap();
@@ -436,19 +452,7 @@ async fn the_dashboard_in_chromium_follows_the_loop_live_and_resumes_after_a_res
         .unwrap()
         .map_or(0, |e| e.seq);
     let binhe = station_id(&app, "binhe").await;
-    // An item in handling, with its departments.
-    let items = app
-        .gql("{ petitions(first: 50, filter: { states: [ACCEPTED] }) { nodes { id title state departments { role } } } }")
-        .bearer(Some(&supervisor))
-        .send()
-        .await;
-    let item = items.data()["petitions"]["nodes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|i| i["state"] == "ACCEPTED" && i["departments"][0]["role"] == "LEAD")
-        .unwrap_or_else(|| panic!("an item in handling: {}", items.body))
-        .clone();
+    let item = item_in_handling(&app, &supervisor).await;
 
     // The page's gateway, which the test stops and starts again.
     let (addr, stop, served) = crate::resume::gateway(&app.db, "127.0.0.1:0", &prefix).await;
@@ -564,4 +568,63 @@ async fn the_dashboard_in_chromium_follows_the_loop_live_and_resumes_after_a_res
         .await;
     browser.quit().await;
     eprintln!("dashboard screenshots in {}", artifacts.display());
+}
+
+/// Access tokens that live 6 seconds: the page refreshes its token before expiry, the
+/// gateway closes the WebSocket when the first token expires (4403), and the page
+/// reconnects with the new token and keeps its alert feed and its queries working.
+#[tokio::test]
+async fn the_dashboard_refreshes_its_token_and_keeps_its_feed_through_expiry() {
+    let test = "the_dashboard_refreshes_its_token_and_keeps_its_feed_through_expiry";
+    if !crate::browser::browser_ready(test) {
+        return;
+    }
+    let app = TestApp::builder()
+        .fixture(Fixture::Demo)
+        .env("ACCESS_TOKEN_TTL_SECS", "6")
+        .spawn()
+        .await;
+    let start = crate::resume::cursor_of_latest(&app.db).await;
+    let start_seq = entity::outbox_event::Entity::find()
+        .order_by_desc(entity::outbox_event::Column::Seq)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .map_or(0, |e| e.seq);
+    let item = item_in_handling(&app, &app.token("supervisor").await).await["id"].clone();
+
+    let mut browser = Browser::start(&app.base, &artifacts_dir()).await;
+    let opened = browser
+        .run(
+            json!({ "cmd": "open", "login": "supervisor", "password": DEMO_PASSWORD,
+            "query": format!("?after={start}") }),
+        )
+        .await;
+    assert_eq!(opened["scope"], "county");
+    let first = browser.run(json!({ "cmd": "token" })).await;
+    // Refreshed before expiry; then the first connection's token expired and the page
+    // came back with the new one.
+    let second = browser.run(json!({ "cmd": "token", "not": first })).await;
+    assert_ne!(first, second);
+    browser
+        .run(json!({ "cmd": "connections", "count": 2 }))
+        .await;
+
+    let supervisor = app.token("supervisor").await;
+    urge(&app.base, &app.client, &supervisor, &item, "续期后督办").await;
+    let alerts = browser.run(json!({ "cmd": "alerts", "count": 1 })).await;
+    assert_eq!(shown_seqs(&alerts), alert_seqs(&app.db, start_seq).await);
+    // A query with the current token: the alert's item opens.
+    let detail = browser
+        .run(json!({ "cmd": "detail", "seq": alerts[0]["seq"] }))
+        .await;
+    assert!(
+        detail["timeline"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t.as_str().unwrap().contains("续期后督办")),
+        "{detail}"
+    );
+    browser.quit().await;
 }

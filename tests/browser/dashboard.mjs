@@ -9,6 +9,8 @@
 //   {"cmd":"year","year":Y}                   choose a year; the figures once shown
 //   {"cmd":"alerts","count":C}                until C alerts are listed: their seqs and kinds
 //   {"cmd":"live"}                            until the WebSocket is (again) connected
+//   {"cmd":"connections","count":N}           until it connected N times in all (and is live)
+//   {"cmd":"token","not":T}                   the access token kept, once it is not T
 //   {"cmd":"detail","seq":S}                  open the alert's item: title, timeline, departments
 //   {"cmd":"screenshot","name":N,"width":W,"height":H}   PNG into the artifact dir
 //   {"cmd":"signout"}  {"cmd":"quit"}
@@ -25,9 +27,10 @@ if (!base || !artifacts) {
 /** A generous bound on waiting for an event the test caused (not a timing goal). */
 const EVENT = 60_000;
 
-// While the gateway restarts Chromium logs the refused connections; nothing else may
-// reach the console as an error.
-const OUTAGE = /WebSocket connection to|ERR_CONNECTION_REFUSED|ERR_CONNECTION_RESET|Failed to load resource|ERR_EMPTY_RESPONSE/;
+// While the gateway restarts Chromium logs the refused connections, and a request whose
+// token just expired (answered 401, then refreshed) is logged too; nothing else may reach
+// the console as an error.
+const OUTAGE = /WebSocket connection to|Failed to load resource: net::ERR_|status of 401 \(Unauthorized\)/;
 
 async function figures(page) {
   return page.evaluate(() => {
@@ -97,6 +100,26 @@ const commands = {
       () => document.getElementById('live-status').dataset.state === 'live', null, { timeout: EVENT },
     );
     return true;
+  },
+  async connections(page, c) {
+    await page.waitForFunction(
+      (n) => Number(document.getElementById('live-status').dataset.connections || 0) >= n
+        && document.getElementById('live-status').dataset.state === 'live',
+      c.count,
+      { timeout: EVENT },
+    );
+    return page.evaluate(() => Number(document.getElementById('live-status').dataset.connections));
+  },
+  async token(page, c) {
+    const read = () => JSON.parse(sessionStorage.getItem('smart-npc-dashboard-session')).accessToken;
+    if (c.not) {
+      await page.waitForFunction(
+        (old) => JSON.parse(sessionStorage.getItem('smart-npc-dashboard-session')).accessToken !== old,
+        c.not,
+        { timeout: EVENT },
+      );
+    }
+    return page.evaluate(read);
   },
   async detail(page, c) {
     await page.locator(`#alert-list li[data-seq="${c.seq}"] button`).click();

@@ -150,7 +150,11 @@
       },
       on: {
         connecting: () => setLive(client ? 'reconnecting' : 'connecting'),
-        connected: () => setLive('live'),
+        connected: () => {
+          const el = $('live-status');
+          el.dataset.connections = String(Number(el.dataset.connections || 0) + 1);
+          setLive('live');
+        },
         closed: () => setLive('reconnecting'),
       },
     });
@@ -371,7 +375,7 @@
       xAxis: axis(places.map((p) => p.label), { interval: 0, rotate: places.length > 6 ? 30 : 0 }),
       yAxis: value(),
       series: [
-        { name: '收集', type: 'bar', data: placeFigures.map((d, i) => ({ value: d.statistics.itemsCollected, itemStyle: { color: places[i].current ? '#39d98a' : '#3fc1ff' } })) },
+        { name: '收集', type: 'bar', itemStyle: { color: '#3fc1ff' }, data: placeFigures.map((d, i) => ({ value: d.statistics.itemsCollected, itemStyle: places[i].current ? { color: '#ffb547' } : undefined })) },
         { name: '办结', type: 'bar', data: placeFigures.map((d) => d.statistics.itemsCompleted), itemStyle: { color: '#7be3b5' } },
       ],
     }, true);
