@@ -200,6 +200,10 @@ async fn every_dashboard_operation_validates_against_the_schema() {
     let broken = "query DashboardBroken { statistics(from: \"2025-01-01\", to: \"2025-12-31\") { itemsColected } }";
     let answer = send_operation(&app, broken, json!({}), &token).await;
     assert_eq!(codes(&answer), ["GRAPHQL_VALIDATION_FAILED"], "{answer}");
+    // ... and a subscription is validated before it is refused over HTTP.
+    let broken = "subscription DashboardBroken { liveStatistics { itemsColected } }";
+    let answer = send_operation(&app, broken, json!({}), &token).await;
+    assert_eq!(codes(&answer), ["GRAPHQL_VALIDATION_FAILED"], "{answer}");
     let files = operation_files();
     assert!(files.len() >= 10, "{files:?}");
     // Signing out last: it ends the session the others use.
@@ -547,6 +551,10 @@ async fn the_dashboard_in_chromium_follows_the_loop_live_and_resumes_after_a_res
     let expected = alert_seqs(&app.db, start_seq).await;
     assert_eq!(expected.len(), 4, "{expected:?}");
     assert_eq!(shown_seqs(&alerts), expected, "every alert once, in order");
+
+    browser
+        .run(json!({ "cmd": "screenshot", "name": "county-live", "width": 1920, "height": 1080 }))
+        .await;
 
     // The station's view: station staff see their station.
     browser.run(json!({ "cmd": "signout" })).await;

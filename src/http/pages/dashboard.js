@@ -319,7 +319,7 @@
       ...base(),
       tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' } },
       xAxis: value(),
-      yAxis: axis(rows.map((r) => (r.category ? r.category.name : '未分类'))),
+      yAxis: axis(rows.map((r) => (r.category ? r.category.name : '未分类')), { interval: 0 }),
       series: [
         { name: '收集', type: 'bar', data: rows.map((r) => r.itemsCollected), itemStyle: { color: '#3fc1ff' } },
         { name: '办结', type: 'bar', data: rows.map((r) => r.itemsCompleted), itemStyle: { color: '#39d98a' } },
@@ -667,7 +667,7 @@
   const SVG = 'http://www.w3.org/2000/svg';
   const HESHUN = { west: 113.1, east: 113.9, south: 37.1, north: 37.6 };
   const W = 1000;
-  const H = 480;
+  const H = 400;
 
   function svg(tag, attrs, text) {
     const el = document.createElementNS(SVG, tag);
@@ -689,7 +689,7 @@
     map.setAttribute('viewBox', `0 0 ${W} ${H}`);
     const parts = [];
     const ts = org.townships;
-    const cols = Math.max(1, Math.ceil(Math.sqrt(ts.length * 2)));
+    const cols = Math.max(1, Math.ceil(Math.sqrt(ts.length * (W / H))));
     const rows = Math.max(1, Math.ceil(ts.length / cols));
     const cw = W / cols;
     const ch = H / rows;
@@ -698,13 +698,13 @@
       const y = Math.floor(i / cols) * ch;
       const current = scope.township === t.id;
       parts.push(svg('rect', { x: x + 4, y: y + 4, width: cw - 8, height: ch - 8, rx: 10, class: `township${current ? ' current' : ''}`, 'data-township-id': t.id }));
-      parts.push(svg('text', { x: x + 14, y: y + 24 }, t.name));
+      parts.push(svg('text', { x: x + 14, y: y + 30 }, t.name));
       const mine = org.stations.filter((s) => s.township && s.township.id === t.id);
       const per = Math.max(1, Math.ceil(Math.sqrt(mine.length * (cw / (ch - 30)))));
       mine.forEach((s, j) => {
         const placed = project(s) || {
           x: x + 20 + ((j % per) + 0.5) * ((cw - 40) / per),
-          y: y + 36 + (Math.floor(j / per) + 0.5) * ((ch - 48) / Math.ceil(mine.length / per)),
+          y: y + 42 + (Math.floor(j / per) + 0.5) * ((ch - 54) / Math.ceil(mine.length / per)),
         };
         const dot = svg('circle', {
           cx: placed.x, cy: placed.y, r: s.kind === 'LIAISON_STATION' || s.kind === 'DEMONSTRATION_BASE' ? 9 : 6,
