@@ -189,20 +189,37 @@ impl Api {
     }
 
     async fn call(&self, query: &str, variables: Value) -> Value {
-        let body: Value = self
+        let body = self.try_call(query, variables).await;
+        assert!(body.get("errors").is_none(), "{body}");
+        body["data"].clone()
+    }
+
+    /// The whole answer, errors included (a failed request counts as code `REQUEST`).
+    async fn try_call(&self, query: &str, variables: Value) -> Value {
+        let sent = self
             .client
             .post(format!("http://{}/graphql", self.addr))
             .bearer_auth(&self.token)
             .json(&json!({ "query": query, "variables": variables }))
             .send()
-            .await
-            .expect("request")
-            .json()
-            .await
-            .expect("JSON");
-        assert!(body.get("errors").is_none(), "{body}");
-        body["data"].clone()
+            .await;
+        match sent {
+            Ok(response) => response.json().await.unwrap_or_else(
+                |e| json!({ "errors": [{ "message": e.to_string(), "extensions": { "code": "REQUEST" } }] }),
+            ),
+            Err(e) => json!({ "errors": [{ "message": e.to_string(), "extensions": { "code": "REQUEST" } }] }),
+        }
     }
+}
+
+/// The first error's code of a mutation's answer, if it failed.
+fn failure(answer: &Value) -> Option<String> {
+    answer.get("errors").map(|errors| {
+        errors[0]["extensions"]["code"]
+            .as_str()
+            .unwrap_or("UNCODED")
+            .to_owned()
+    })
 }
 
 // ------------------------------------------------------------------ dashboards
@@ -215,14 +232,16 @@ struct Seen {
     alerts: Vec<(i64, u32)>,
 }
 
-async fn open_dashboard(addr: SocketAddr, token: &str, station: Option<&str>) -> Ws {
+/// Opens a dashboard; returns it once both subscriptions are registered (the answer to
+/// a ping follows them) and the first figures have come, with their `itemsCollected`.
+async fn open_dashboard(addr: SocketAddr, token: &str, station: Option<&str>) -> (Ws, i64) {
     let config = WebSocketConfig::default()
         .read_buffer_size(4096)
         .write_buffer_size(0);
     let mut ws = Ws::try_open_with(addr, Some("graphql-transport-ws"), Some(config), true)
         .await
         .expect("upgrade")
-        .waiting(Duration::from_secs(60));
+        .waiting(Duration::from_secs(120));
     ws.init(Some(token)).await;
     let scope = json!({ "stationId": station });
     ws.send(subscribe_message(
@@ -241,8 +260,20 @@ async fn open_dashboard(addr: SocketAddr, token: &str, station: Option<&str>) ->
         alerts,
     ))
     .await;
-    ws.registered().await;
-    ws
+    ws.send(json!({ "type": "ping" })).await;
+    let (mut figures, mut pong) = (None, false);
+    while figures.is_none() || !pong {
+        let message = ws.json().await;
+        match message["type"].as_str() {
+            Some("pong") => pong = true,
+            Some("next") if message["id"] == "figures" => {
+                figures = message["payload"]["data"]["liveStatistics"]["itemsCollected"].as_i64();
+                assert!(figures.is_some(), "{message}");
+            }
+            _ => panic!("unexpected while opening: {message}"),
+        }
+    }
+    (ws, figures.unwrap())
 }
 
 async fn follow(mut ws: Ws, mut stop: watch::Receiver<bool>) -> Seen {
@@ -320,6 +351,32 @@ async fn stations(supervisor: &Api) -> Vec<Station> {
         after = page["petitions"]["pageInfo"]["endCursor"].clone();
     }
     by_id
+}
+
+async fn last_seq(db: &sea_orm::DatabaseConnection) -> i64 {
+    use sea_orm::{EntityTrait, QueryOrder};
+    entity::outbox_event::Entity::find()
+        .order_by_desc(entity::outbox_event::Column::Seq)
+        .one(db)
+        .await
+        .unwrap()
+        .map_or(0, |e| e.seq)
+}
+
+/// Supervision alerts committed after `seq`, per station (numeric id).
+async fn alerts_since(db: &sea_orm::DatabaseConnection, seq: i64) -> HashMap<i64, usize> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let rows = entity::outbox_event::Entity::find()
+        .filter(entity::outbox_event::Column::Topic.eq("supervision"))
+        .filter(entity::outbox_event::Column::Seq.gt(seq))
+        .all(db)
+        .await
+        .unwrap();
+    let mut per_station = HashMap::new();
+    for row in rows {
+        *per_station.entry(row.station_id.unwrap_or(0)).or_default() += 1;
+    }
+    per_station
 }
 
 #[tokio::main]
@@ -406,17 +463,8 @@ async fn main() {
         let gate = gate.clone();
         opening.push(tokio::spawn(async move {
             let _permit = gate.acquire().await.unwrap();
-            let mut ws = open_dashboard(addr, &token, station.as_deref()).await;
-            // The figures come at once: the dashboard is drawn.
-            let first = ws.json().await;
-            assert_eq!(first["type"], "next", "{first}");
-            (
-                ws,
-                station,
-                first["payload"]["data"]["liveStatistics"]["itemsCollected"]
-                    .as_i64()
-                    .unwrap(),
-            )
+            let (ws, collected) = open_dashboard(addr, &token, station.as_deref()).await;
+            (ws, station, collected)
         }));
     }
     let mut open = Vec::new();
@@ -443,6 +491,12 @@ async fn main() {
     let answered: Arc<Mutex<HashMap<String, Vec<i64>>>> = Arc::default();
     let mut urges_per_station = vec![0usize; stations.len()];
     let total = (rate * seconds) as usize;
+    let db = {
+        let settings =
+            Settings::from_lookup(|k| (k == "DATABASE_URL").then(|| database_url.clone())).unwrap();
+        smart_npc::db::connect(&settings).await.unwrap()
+    };
+    let outbox_before = last_seq(&db).await;
     let cpu_before = server.cpu_ticks();
     let wall = Instant::now();
     let mut tick = tokio::time::interval(Duration::from_secs_f64(1.0 / rate as f64));
@@ -455,36 +509,48 @@ async fn main() {
             let (citizen, answered) = (citizen.clone(), answered.clone());
             tasks.push(tokio::spawn(async move {
                 let t = Instant::now();
-                citizen
-                    .call(
+                let answer = citizen
+                    .try_call(
                         "mutation($i: SubmitPetitionInput!) { submitPetition(input: $i) { trackingCode } }",
                         json!({ "i": { "title": format!("看板压测 {k}"), "content": "路灯不亮，请维修。", "stationId": station } }),
                     )
                     .await;
                 let at = chrono::Utc::now().timestamp_micros();
-                answered.lock().unwrap().entry(station).or_default().push(at);
-                t.elapsed()
+                let failed = failure(&answer);
+                if failed.is_none() {
+                    answered.lock().unwrap().entry(station).or_default().push(at);
+                }
+                (t.elapsed(), failed, None)
             }));
         } else {
             let (station, item) = urged[(k / 2) % urged.len()].clone();
-            urges_per_station[station] += 1;
             let supervisor = supervisor.clone();
             tasks.push(tokio::spawn(async move {
                 let t = Instant::now();
                 let deadline = (chrono::Utc::now() + chrono::Duration::days(3)).to_rfc3339();
-                supervisor
-                    .call(
+                let answer = supervisor
+                    .try_call(
                         "mutation($id: ID!, $d: DateTime!) { urgePetition(id: $id, note: \"请加快办理\", deadline: $d) { id } }",
                         json!({ "id": item, "d": deadline }),
                     )
                     .await;
-                t.elapsed()
+                let failed = failure(&answer);
+                let urged = failed.is_none().then_some(station);
+                (t.elapsed(), failed, urged)
             }));
         }
     }
     let mut mutation_latencies = Vec::new();
+    let mut failures: HashMap<String, usize> = HashMap::new();
     for task in tasks {
-        mutation_latencies.push(task.await.unwrap());
+        let (latency, failed, urged) = task.await.unwrap();
+        mutation_latencies.push(latency);
+        if let Some(code) = failed {
+            *failures.entry(code).or_default() += 1;
+        }
+        if let Some(station) = urged {
+            urges_per_station[station] += 1;
+        }
     }
     let mutating = wall.elapsed();
     // Let the last coalesced figures and alerts arrive, then stop.
@@ -494,11 +560,18 @@ async fn main() {
     let rss_after = server.rss_kib();
     stop_tx.send_replace(true);
 
+    // The alerts each dashboard should have had: the outbox's, by the station it names
+    // (a mutation answered with an error may still have committed).
+    let alerts_per_station = alerts_since(&db, outbox_before).await;
+    let total_alerts: usize = alerts_per_station.values().sum();
     // Per station, the county: new items' answer times in order.
     let answered = answered.lock().unwrap().clone();
     let mut county_answers: Vec<i64> = answered.values().flatten().copied().collect();
     county_answers.sort_unstable();
     let total_urges: usize = urges_per_station.iter().sum();
+    println!(
+        "urges answered without error: {total_urges}; supervision alerts committed: {total_alerts}"
+    );
     let (mut figure_latencies, mut alert_latencies) = (Vec::new(), Vec::new());
     let (mut expected_alerts, mut received_alerts, mut disordered) = (0usize, 0usize, 0usize);
     let (mut updates, mut stale_dashboards) = (0usize, 0usize);
@@ -522,11 +595,11 @@ async fn main() {
             stale_dashboards += 1;
         }
         expected_alerts += match &station {
-            Some(s) => stations
-                .iter()
-                .position(|x| &x.id == s)
-                .map_or(0, |i| urges_per_station[i]),
-            None => total_urges,
+            Some(s) => {
+                let id = smart_npc::domain::node_id::NodeId::decode(s).unwrap().id;
+                alerts_per_station.get(&id).copied().unwrap_or(0)
+            }
+            None => total_alerts,
         };
         received_alerts += seen.alerts.len();
         disordered += seen.alerts.windows(2).filter(|w| w[1].0 <= w[0].0).count();
@@ -543,6 +616,7 @@ async fn main() {
         mutation_latencies[mutation_latencies.len() / 2],
         mutation_latencies[((mutation_latencies.len() as f64 * 0.99) as usize).saturating_sub(1)],
     );
+    println!("failed mutations (by code): {failures:?}");
     println!(
         "figures: {updates} updates; new item answered -> dashboard has it: p50 {:.0} ms, p99 {:.0} ms, max {:.0} ms (n={}); dashboards missing a final figure: {stale_dashboards}",
         percentile(&figure_latencies, 0.5),

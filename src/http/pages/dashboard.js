@@ -434,7 +434,10 @@
     title.textContent = '事项';
     const where = document.createElement('span');
     where.className = 'where';
-    where.textContent = `${placeName(a)}　${time(a.occurredAt)}`;
+    const when = new Date(a.occurredAt).toLocaleString('zh-CN', {
+      timeZone: 'Asia/Shanghai', hour12: false, month: 'numeric', day: 'numeric', hour: '2-digit', minute: '2-digit',
+    });
+    where.textContent = `${placeName(a)}　${when}`;
     button.append(kind, title, where);
     if (a.petitionId) {
       button.addEventListener('click', () => openDetail(a.petitionId));
