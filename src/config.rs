@@ -41,6 +41,9 @@ pub struct Settings {
     pub max_page_size: u64,
     /// `AUTO_SEED_DEMO`: seed the Heshun demo data into an empty database on `serve`.
     pub auto_seed_demo: bool,
+    /// `DASHBOARD_ENABLED`: serve the supervision dashboard at `/dashboard` (on unless
+    /// production).
+    pub dashboard_enabled: bool,
     /// `SMART_NPC_DEMO_PASSWORD`: the demo accounts' password.
     pub demo_password: String,
     /// `DATABASE_MAX_CONNECTIONS`
@@ -302,6 +305,8 @@ impl Settings {
             600_000,
         )?;
         let auto_seed_demo = parse_bool("AUTO_SEED_DEMO", get("AUTO_SEED_DEMO"), !production)?;
+        let dashboard_enabled =
+            parse_bool("DASHBOARD_ENABLED", get("DASHBOARD_ENABLED"), !production)?;
         let demo_password =
             get("SMART_NPC_DEMO_PASSWORD").unwrap_or_else(|| DEFAULT_DEMO_PASSWORD.into());
         let redis_prefix = get("REDIS_CHANNEL_PREFIX").unwrap_or_else(|| "smart-npc".into());
@@ -527,6 +532,7 @@ impl Settings {
             migrate_on_start,
             max_page_size,
             auto_seed_demo,
+            dashboard_enabled,
             demo_password,
             database_max_connections: database_max_connections as u32,
             shutdown_grace: Duration::from_secs(shutdown_secs),
@@ -788,6 +794,7 @@ impl fmt::Debug for Settings {
             .field("migrate_on_start", &self.migrate_on_start)
             .field("max_page_size", &self.max_page_size)
             .field("auto_seed_demo", &self.auto_seed_demo)
+            .field("dashboard_enabled", &self.dashboard_enabled)
             .field("database_max_connections", &self.database_max_connections)
             .field("token_secret", &self.token_secret.as_ref().map(|_| "***"))
             .field("access_token_ttl", &self.access_token_ttl)
@@ -823,6 +830,16 @@ mod tests {
         assert!(!s.production);
         assert!(s.auto_seed_demo);
         assert_eq!(s.max_page_size, DEFAULT_MAX_PAGE_SIZE);
+    }
+
+    #[test]
+    fn the_dashboard_is_on_unless_production_or_turned_on_there() {
+        assert!(settings(&[]).unwrap().dashboard_enabled);
+        let production = [("SMART_NPC_PRODUCTION", "true"), ("TOKEN_SECRET", SECRET)];
+        assert!(!settings(&production).unwrap().dashboard_enabled);
+        let enabled = [production[0], production[1], ("DASHBOARD_ENABLED", "true")];
+        assert!(settings(&enabled).unwrap().dashboard_enabled);
+        assert!(settings(&[("DASHBOARD_ENABLED", "maybe")]).is_err());
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! HTTP surface: GraphQL over HTTP and WebSocket, GraphiQL, health and readiness.
 mod cors;
+pub mod dashboard;
 mod graphiql;
 pub mod graphql;
 mod health;
@@ -101,6 +102,11 @@ pub fn routes(state: HttpState, schema: AppSchema) -> impl IntoEndpoint {
         );
     if state.settings.metrics_bind_addr.is_none() {
         route = route.at("/metrics", get(metrics::metrics));
+    }
+    if state.settings.dashboard_enabled {
+        route = route
+            .at("/dashboard", get(dashboard::page))
+            .at("/dashboard/:file", get(dashboard::asset));
     }
     if !production {
         route = route

@@ -8,6 +8,7 @@ mod browser;
 mod cli;
 mod complexity;
 mod cors;
+mod dashboard;
 mod deploy;
 mod duty;
 mod fanout;

@@ -18,7 +18,7 @@ use tokio::task::JoinHandle;
 use crate::helpers::{Fixture, TestApp};
 use crate::live::{first_deputy, publish_story};
 
-const TOKEN_SECRET: &str = "resume-tests-token-secret-0123456789abcdef";
+pub(crate) const TOKEN_SECRET: &str = "resume-tests-token-secret-0123456789abcdef";
 /// A hang guard, not a timing goal: the client's back-off between attempts grows to
 /// several seconds while the gateway is down.
 const WAIT: Duration = Duration::from_secs(60);
@@ -49,7 +49,7 @@ fn the_readme_quotes_the_tested_resume_snippet_verbatim() {
 
 /// A gateway on `db`, listening on `bind` (port 0 picks one); stopping it is sending
 /// on the channel and awaiting the handle, after which its port is free again.
-async fn gateway(
+pub(crate) async fn gateway(
     db: &DatabaseConnection,
     bind: &str,
     prefix: &str,
@@ -90,7 +90,7 @@ async fn gateway(
     (addr, tx, served)
 }
 
-async fn cursor_of_latest(db: &DatabaseConnection) -> String {
+pub(crate) async fn cursor_of_latest(db: &DatabaseConnection) -> String {
     let latest = entity::outbox_event::Entity::find()
         .order_by_desc(entity::outbox_event::Column::Seq)
         .one(db)
