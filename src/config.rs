@@ -390,7 +390,7 @@ impl Settings {
             })?),
         };
         let access_log = AccessLog::parse(get("ACCESS_LOG"))?;
-        let traces = Traces::from_lookup(&get)?;
+        let traces = Traces::from_lookup(get)?;
         let cors_max_age = Duration::from_secs(parse_number(
             "CORS_MAX_AGE_SECS",
             get("CORS_MAX_AGE_SECS"),

@@ -20,9 +20,12 @@ use crate::ws_client::Ws;
 const TRACE_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
 const CALLER_SPAN_ID: &str = "00f067aa0ba902b7";
 
-/// What the receiver got: each export's content type, path and body.
+/// One export as received: its content type, path and body.
+type Received = (String, String, Vec<u8>);
+
+/// What the receiver got.
 #[derive(Clone, Default)]
-struct Exports(Arc<Mutex<Vec<(String, String, Vec<u8>)>>>);
+struct Exports(Arc<Mutex<Vec<Received>>>);
 
 #[poem::handler]
 async fn export(
