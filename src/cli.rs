@@ -6,6 +6,7 @@ use std::io::BufRead;
 use crate::app::App;
 use crate::config::Settings;
 use crate::service::accounts::bootstrap::NewUser;
+use crate::telemetry::Tracer;
 use crate::{db, graphql};
 
 #[derive(Parser, Debug)]
@@ -359,29 +360,53 @@ pub fn say_error(message: &str) {
     }
 }
 
-/// Logs to stderr, filtered by `RUST_LOG` (`info` by default), in `format`.
-pub fn init_logging(format: LogFormat) {
+/// Logs to stderr, filtered by `RUST_LOG` (`info` by default), in `format`; with
+/// `traces`, spans are exported over OTLP as well (see [`crate::telemetry`]), and the
+/// returned exporter must be shut down on the way out to send its last spans.
+pub fn init_logging(
+    format: LogFormat,
+    traces: Option<&crate::config::Traces>,
+) -> Result<Option<Tracer>, String> {
     JSON_LOGS.store(
         format == LogFormat::Json,
         std::sync::atomic::Ordering::Relaxed,
     );
     use std::io::IsTerminal;
-    use tracing_subscriber::EnvFilter;
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr);
-    match format {
-        LogFormat::Text => builder.with_ansi(std::io::stderr().is_terminal()).init(),
-        LogFormat::Json => builder
-            .json()
-            .with_ansi(false)
-            .flatten_event(true)
-            .with_current_span(true)
-            .with_span_list(false)
-            .init(),
-    }
+    use tracing_subscriber::filter::{filter_fn, FilterExt};
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    use tracing_subscriber::{EnvFilter, Layer, Registry};
+    let fmt = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+    let fmt: Box<dyn Layer<Registry> + Send + Sync> = match format {
+        LogFormat::Text => Box::new(fmt.with_ansi(std::io::stderr().is_terminal())),
+        LogFormat::Json => Box::new(
+            fmt.json()
+                .with_ansi(false)
+                .flatten_event(true)
+                .with_current_span(true)
+                .with_span_list(false),
+        ),
+    };
+    // The spans opened for traces only stay out of the log: a line logged inside one
+    // still shows the request's span (its id, operation and account).
+    let logged = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info"))
+        .and(filter_fn(|meta| {
+            !meta.target().starts_with(crate::telemetry::TRACE_ONLY)
+        }));
+    let (tracer, exported) = match traces {
+        Some(traces) => {
+            let (tracer, layer) = Tracer::start(traces)?;
+            (Some(tracer), Some(layer))
+        }
+        None => (None, None),
+    };
+    tracing_subscriber::registry()
+        .with(fmt.with_filter(logged))
+        .with(exported)
+        .try_init()
+        .map_err(|e| format!("cannot start logging: {e}"))?;
+    Ok(tracer)
 }
 
 #[cfg(test)]
@@ -395,7 +420,9 @@ mod tests {
         let lookup = |key: &str| {
             seen.borrow_mut().push(key.to_owned());
             match key {
-                // Set, so that the settings that only matter with WeChat are read too.
+                // Set, so that the settings that only matter with WeChat or traces
+                // are read too.
+                "OTEL_EXPORTER_OTLP_ENDPOINT" => Some("http://127.0.0.1:4318".to_owned()),
                 "WECHAT_TOKEN" => Some("heshunToken".to_owned()),
                 "WECHAT_APP_ID" => Some("wx5823bf96d3bd56c7".to_owned()),
                 "WECHAT_ENCODING_AES_KEY" => {

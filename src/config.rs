@@ -77,6 +77,8 @@ pub struct Settings {
     /// `PERSISTED_QUERIES` and its cache: Apollo's automatic persisted queries, or
     /// only the operations of the checked-in manifest.
     pub persisted_queries: PersistedQueries,
+    /// OpenTelemetry traces over OTLP/HTTP; off unless `OTEL_EXPORTER_OTLP_ENDPOINT` is set.
+    pub traces: Option<Traces>,
     pub limits: Limits,
     pub workflow: Workflow,
     /// The WeChat official-account endpoint; off unless all three are set.
@@ -209,6 +211,75 @@ impl AccessLog {
                 }),
             },
         }
+    }
+}
+
+/// Default of `OTEL_SERVICE_NAME`.
+pub const DEFAULT_SERVICE_NAME: &str = "smart-npc";
+
+/// Where and how spans are exported (OTLP over HTTP, protobuf), by the standard
+/// OpenTelemetry variable names. `main` reads these before the other settings, as the
+/// exporter is part of logging.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Traces {
+    /// `OTEL_EXPORTER_OTLP_ENDPOINT`: the collector's base URL (`http://127.0.0.1:4318`);
+    /// spans go to its `/v1/traces`.
+    pub endpoint: String,
+    /// `OTEL_SERVICE_NAME`: the `service.name` of every span.
+    pub service_name: String,
+    /// `OTEL_TRACES_SAMPLER_ARG`: the share of new traces recorded (0 to 1). A request
+    /// whose `traceparent` says sampled (or not) follows its caller.
+    pub sample_ratio: f64,
+}
+
+impl Traces {
+    /// `None` (no exporter, no background thread) unless `OTEL_EXPORTER_OTLP_ENDPOINT` is set.
+    pub fn from_lookup(
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<Option<Self>, ConfigError> {
+        let get = |key: &str| lookup(key).filter(|v| !v.trim().is_empty());
+        let Some(raw) = get("OTEL_EXPORTER_OTLP_ENDPOINT") else {
+            return Ok(None);
+        };
+        let endpoint = raw.trim().trim_end_matches('/').to_owned();
+        let problem = match url::Url::parse(&endpoint) {
+            Ok(url) if url.scheme() == "http" && url.host().is_some() => None,
+            // The exporter is built without TLS (see README, "Traces").
+            Ok(url) if url.scheme() == "https" => Some(
+                "https is not supported: send spans to a collector over http (one beside the gateway)".to_owned(),
+            ),
+            _ => Some(format!("{raw:?} is not a URL like http://127.0.0.1:4318")),
+        };
+        if let Some(problem) = problem {
+            return Err(ConfigError {
+                variable: "OTEL_EXPORTER_OTLP_ENDPOINT",
+                problem,
+            });
+        }
+        let service_name = get("OTEL_SERVICE_NAME")
+            .map_or_else(|| DEFAULT_SERVICE_NAME.to_owned(), |n| n.trim().to_owned());
+        let sample_ratio = match get("OTEL_TRACES_SAMPLER_ARG") {
+            None => 1.0,
+            Some(raw) => match raw.trim().parse::<f64>() {
+                Ok(ratio) if (0.0..=1.0).contains(&ratio) => ratio,
+                _ => {
+                    return Err(ConfigError {
+                        variable: "OTEL_TRACES_SAMPLER_ARG",
+                        problem: format!("{raw:?} is not a share between 0 and 1"),
+                    })
+                }
+            },
+        };
+        Ok(Some(Traces {
+            endpoint,
+            service_name,
+            sample_ratio,
+        }))
+    }
+
+    /// The OTLP/HTTP traces URL: the endpoint's `/v1/traces`.
+    pub fn traces_url(&self) -> String {
+        format!("{}/v1/traces", self.endpoint)
     }
 }
 
@@ -403,6 +474,7 @@ impl Settings {
                 365 * 86_400,
             )?),
         };
+        let traces = Traces::from_lookup(get)?;
         let cors_max_age = Duration::from_secs(parse_number(
             "CORS_MAX_AGE_SECS",
             get("CORS_MAX_AGE_SECS"),
@@ -546,6 +618,7 @@ impl Settings {
             metrics_bind_addr,
             access_log,
             persisted_queries,
+            traces,
             limits,
             workflow,
             wechat,
@@ -800,6 +873,7 @@ impl fmt::Debug for Settings {
             .field("access_token_ttl", &self.access_token_ttl)
             .field("trust_proxy_headers", &self.trust_proxy_headers)
             .field("cors_allowed_origins", &self.cors_allowed_origins)
+            .field("traces", &self.traces)
             .field("limits", &self.limits)
             .field("wechat", &self.wechat)
             .finish_non_exhaustive()
@@ -893,6 +967,41 @@ mod tests {
         ];
         for (variable, value) in cases {
             let error = settings(&[(variable, value)]).expect_err(variable);
+            assert_eq!(error.variable, variable, "{value}");
+        }
+    }
+
+    #[test]
+    fn traces_are_off_unless_an_endpoint_is_set() {
+        assert_eq!(settings(&[]).expect("valid").traces, None);
+        let traces = settings(&[("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318/")])
+            .expect("valid")
+            .traces
+            .expect("on");
+        assert_eq!(traces.traces_url(), "http://collector:4318/v1/traces");
+        assert_eq!(traces.service_name, DEFAULT_SERVICE_NAME);
+        assert_eq!(traces.sample_ratio, 1.0);
+        let traces = settings(&[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:4318"),
+            ("OTEL_SERVICE_NAME", "npc-gateway"),
+            ("OTEL_TRACES_SAMPLER_ARG", "0.25"),
+        ])
+        .expect("valid")
+        .traces
+        .expect("on");
+        assert_eq!(traces.service_name, "npc-gateway");
+        assert_eq!(traces.sample_ratio, 0.25);
+        for (variable, value) in [
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", "collector:4318"),
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", "https://collector:4318"),
+            ("OTEL_TRACES_SAMPLER_ARG", "2"),
+            ("OTEL_TRACES_SAMPLER_ARG", "half"),
+        ] {
+            let mut pairs = vec![(variable, value)];
+            if variable != "OTEL_EXPORTER_OTLP_ENDPOINT" {
+                pairs.push(("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:4318"));
+            }
+            let error = settings(&pairs).expect_err(value);
             assert_eq!(error.variable, variable, "{value}");
         }
     }

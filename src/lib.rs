@@ -15,4 +15,5 @@ pub mod links;
 pub mod seed;
 pub mod service;
 pub mod state;
+pub mod telemetry;
 pub mod wechat;

@@ -22,6 +22,15 @@ pub async fn connect(settings: &Settings) -> Result<DatabaseConnection, String> 
         .connect_timeout(Duration::from_secs(5))
         .acquire_timeout(Duration::from_secs(5))
         .sqlx_logging(false);
+    if settings.traces.is_some() {
+        // Each statement (SQL with `$1` placeholders; values are bound, never in the
+        // text) as a `debug` event of the span that ran it: exported with traces, left
+        // out of the log unless `RUST_LOG` asks for `sqlx::query=debug`.
+        options
+            .sqlx_logging(true)
+            .sqlx_logging_level(log::LevelFilter::Debug)
+            .sqlx_slow_statements_logging_settings(log::LevelFilter::Debug, Duration::from_secs(1));
+    }
     let db = Database::connect(options)
         .await
         .map_err(|e| describe_connect_error(&settings.database_url, &e))?;

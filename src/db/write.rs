@@ -16,6 +16,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, DatabaseTransaction};
+use tracing::Instrument;
 
 use crate::error::{retry_contention, AppError, AppResult};
 
@@ -45,7 +46,20 @@ where
     Fut: Future<Output = AppResult<T>>,
 {
     let body = &body;
-    retry_contention(move || attempt(db, body)).await
+    // A span for traces only (`otel::` targets stay out of the log): each attempt's
+    // statements are its events.
+    let span = tracing::info_span!(
+        target: "otel::db",
+        "db.transaction",
+        otel.kind = "client",
+        db.system = match db.get_database_backend() {
+            DatabaseBackend::Postgres => "postgresql",
+            _ => "sqlite",
+        },
+    );
+    retry_contention(move || attempt(db, body))
+        .instrument(span)
+        .await
 }
 
 async fn attempt<T, F, Fut>(db: &DatabaseConnection, body: &F) -> AppResult<T>

@@ -11,6 +11,7 @@ pub mod persisted;
 pub mod query;
 mod response_order;
 pub mod subscription;
+mod trace;
 pub mod types;
 pub mod wake;
 
@@ -60,6 +61,9 @@ pub fn build_schema(state: AppState) -> AppSchema {
             .disable_introspection()
             .disable_suggestions()
             .extension(extensions::NoIntrospection);
+    }
+    if state.settings.traces.is_some() {
+        builder = builder.extension(trace::OperationSpans);
     }
     builder.data(state).finish()
 }

@@ -76,6 +76,7 @@ impl std::ops::Deref for HttpState {
 pub fn routes(state: HttpState, schema: AppSchema) -> impl IntoEndpoint {
     let production = state.settings.production;
     let access = state.settings.access_log;
+    let traced = state.settings.traces.is_some();
     let cross_origin = cors::CrossOrigin::new(
         &state.settings.cors_allowed_origins,
         state.settings.cors_max_age,
@@ -119,7 +120,7 @@ pub fn routes(state: HttpState, schema: AppSchema) -> impl IntoEndpoint {
         .data(schema)
         .with(CatchPanic::new().with_handler(panicked))
         .with(cross_origin)
-        .with(request_log::RequestLog { access })
+        .with(request_log::RequestLog { access, traced })
 }
 
 /// A bug that panics in a handler still answers: a coded, generic error (logged with
@@ -139,12 +140,16 @@ fn panicked(err: Box<dyn std::any::Any + Send + 'static>) -> poem::Response {
         )
 }
 
-/// `/metrics` alone, for `METRICS_BIND_ADDR`.
+/// `/metrics` alone, for `METRICS_BIND_ADDR`: with a request id and an access line as
+/// on the main port.
 pub fn metrics_routes(state: AppState) -> impl IntoEndpoint {
+    let access = state.settings.access_log;
+    let traced = state.settings.traces.is_some();
     Route::new()
         .at("/metrics", get(metrics::metrics))
         .data(state)
         .with(CatchPanic::new().with_handler(panicked))
+        .with(request_log::RequestLog { access, traced })
 }
 
 /// `METRICS_BIND_ADDR`: `/metrics` on a listener of its own (an internal address the

@@ -33,6 +33,8 @@ const RANKS: &[(&str, u8)] = &[
     // Wiring: builds everything, imported by nothing in the library.
     ("app", 8),
     ("cli", 8),
+    // The trace exporter and its `tracing` layer, set up with logging by `main`.
+    ("telemetry", 8),
 ];
 
 fn rank(module: &str) -> Option<u8> {

@@ -4,7 +4,7 @@ use serde_json::{json, Value};
 use crate::helpers::DEMO_PASSWORD;
 
 /// The binary on a free port with `settings`, its stderr piped; waits until it answers.
-async fn launch(
+pub(crate) async fn launch(
     dir: &std::path::Path,
     settings: &[(&str, &str)],
 ) -> (tokio::process::Child, String, reqwest::Client) {
@@ -45,7 +45,7 @@ async fn launch(
     (child, base, client)
 }
 
-async fn post(
+pub(crate) async fn post(
     client: &reqwest::Client,
     url: &str,
     request_id: Option<&str>,
@@ -62,7 +62,7 @@ async fn post(
     request.send().await.unwrap()
 }
 
-fn echoed_id(response: &reqwest::Response) -> String {
+pub(crate) fn echoed_id(response: &reqwest::Response) -> String {
     response
         .headers()
         .get("x-request-id")
@@ -207,5 +207,180 @@ async fn text_logs_off_a_terminal_have_no_colours_and_access_log_can_be_off() {
     assert!(stderr.contains("smart-npc listening"), "{stderr}");
     assert!(!stderr.contains('\u{1b}'), "{stderr}");
     assert!(!stderr.contains("smart_npc::access"), "{stderr}");
+    assert!(!stderr.contains("zz9q"), "{stderr}");
+}
+
+/// Every stderr line as JSON (the test fails on one that is not an object).
+fn json_lines(stderr: &str) -> Vec<Value> {
+    stderr
+        .lines()
+        .map(|line| {
+            serde_json::from_str::<Value>(line)
+                .ok()
+                .filter(Value::is_object)
+                .unwrap_or_else(|| panic!("not a JSON object: {line:?}"))
+        })
+        .collect()
+}
+
+/// The access lines of WebSocket operations, by operation id.
+fn ws_access_line<'l>(lines: &'l [Value], operation_id: &str) -> &'l Value {
+    lines
+        .iter()
+        .find(|line| {
+            line["target"] == "smart_npc::access"
+                && line["message"] == "ws operation"
+                && line["span"]["operation_id"] == operation_id
+        })
+        .unwrap_or_else(|| panic!("no access line for operation {operation_id}: {lines:#?}"))
+}
+
+/// Each WebSocket operation, on either protocol, logs under a span with the upgrade
+/// request's id, its own id, its operation name and the account: its access line says
+/// how it ended (the client's `complete`/`stop`, or the server's).
+#[tokio::test]
+async fn websocket_operations_log_under_the_connections_request_id_and_their_own_id() {
+    use crate::ws_client::Ws;
+    let dir = tempfile::tempdir().unwrap();
+    let (mut child, base, client) = launch(
+        dir.path(),
+        &[("AUTO_SEED_DEMO", "true"), ("LOG_FORMAT", "json")],
+    )
+    .await;
+    let sign_in = post(
+        &client,
+        &format!("{base}/graphql"),
+        None,
+        None,
+        json!({
+            "query": "mutation SignIn($l: String!, $p: String!) { signIn(login: $l, password: $p) { accessToken } }",
+            "variables": { "l": "+86 139-0000-0001", "p": DEMO_PASSWORD },
+        }),
+    )
+    .await;
+    let body: Value = sign_in.json().await.unwrap();
+    let token = body["data"]["signIn"]["accessToken"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{body}"))
+        .to_owned();
+    let addr: std::net::SocketAddr = base.trim_start_matches("http://").parse().unwrap();
+
+    let mut ws = Ws::open_with_headers(
+        addr,
+        "graphql-transport-ws",
+        &[("X-Request-Id", "ws-conn-1")],
+    )
+    .await;
+    ws.init(Some(&token)).await;
+    ws.subscribe(
+        "sub-1",
+        "subscription Stories { showcaseStories { cursor } }",
+        json!({}),
+    )
+    .await;
+    ws.registered().await;
+    ws.subscribe("q-1", "query WsWho { me { id } }", json!({}))
+        .await;
+    assert!(ws.next_data("q-1").await["me"]["id"].is_string());
+    let complete = ws.json().await;
+    assert_eq!(complete["type"], "complete", "{complete}");
+    ws.send(json!({ "id": "sub-1", "type": "complete" })).await;
+    // Answered after the `complete` before it was handled.
+    ws.registered().await;
+    ws.close().await;
+
+    let mut legacy =
+        Ws::open_with_headers(addr, "graphql-ws", &[("X-Request-Id", "ws-legacy-1")]).await;
+    legacy
+        .send(json!({ "type": "connection_init", "payload": { "token": token } }))
+        .await;
+    assert_eq!(legacy.json().await["type"], "connection_ack");
+    assert_eq!(legacy.json().await["type"], "ka");
+    legacy
+        .send(json!({ "id": "L1", "type": "start", "payload": { "query": "subscription LegacyStories { showcaseStories { cursor } }" } }))
+        .await;
+    legacy.send(json!({ "id": "L1", "type": "stop" })).await;
+    let stopped = legacy.json().await;
+    assert_eq!(stopped["type"], "complete", "{stopped}");
+    assert_eq!(stopped["id"], "L1", "{stopped}");
+    legacy.close().await;
+
+    let _ = child.start_kill();
+    let output = child.wait_with_output().await.unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let lines = json_lines(&stderr);
+
+    for (id, request_id, operation, outcome) in [
+        ("sub-1", "ws-conn-1", "Stories", "complete"),
+        ("q-1", "ws-conn-1", "WsWho", "done"),
+        ("L1", "ws-legacy-1", "LegacyStories", "complete"),
+    ] {
+        let line = ws_access_line(&lines, id);
+        assert_eq!(line["span"]["request_id"], request_id, "{line}");
+        assert_eq!(line["span"]["operation"], operation, "{line}");
+        assert_eq!(line["outcome"], outcome, "{line}");
+        assert!(line["span"]["account_id"].is_i64(), "{line}");
+        assert!(line["ms"].is_u64(), "{line}");
+    }
+    // The upgrade itself has its access line under the same id.
+    assert!(
+        lines
+            .iter()
+            .any(|line| line["target"] == "smart_npc::access"
+                && line["path"] == "/graphql/ws"
+                && line["span"]["request_id"] == "ws-conn-1"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains(token.as_str()), "the token in the log");
+}
+
+/// `/metrics` on `METRICS_BIND_ADDR` gets a request id and an access line like the
+/// main port.
+#[tokio::test]
+async fn the_metrics_listener_logs_requests_with_their_id() {
+    let metrics_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let metrics_addr = format!("127.0.0.1:{metrics_port}");
+    let dir = tempfile::tempdir().unwrap();
+    let (mut child, _base, client) = launch(
+        dir.path(),
+        &[
+            ("AUTO_SEED_DEMO", "false"),
+            ("LOG_FORMAT", "json"),
+            ("METRICS_BIND_ADDR", &metrics_addr),
+        ],
+    )
+    .await;
+    let scrape = client
+        .get(format!("http://{metrics_addr}/metrics?probe=zz9q"))
+        .header("X-Request-Id", "scrape-1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(scrape.status(), 200);
+    assert_eq!(echoed_id(&scrape), "scrape-1");
+    let fresh = client
+        .get(format!("http://{metrics_addr}/metrics"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(echoed_id(&fresh).len(), 32);
+
+    let _ = child.start_kill();
+    let output = child.wait_with_output().await.unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let lines = json_lines(&stderr);
+    let access = lines
+        .iter()
+        .find(|line| {
+            line["target"] == "smart_npc::access" && line["span"]["request_id"] == "scrape-1"
+        })
+        .unwrap_or_else(|| panic!("no access line for the scrape: {stderr}"));
+    assert_eq!(access["method"], "GET", "{access}");
+    assert_eq!(access["path"], "/metrics", "{access}");
+    assert_eq!(access["status"], 200, "{access}");
     assert!(!stderr.contains("zz9q"), "{stderr}");
 }

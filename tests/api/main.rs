@@ -43,6 +43,7 @@ mod scope;
 mod skips;
 mod sql_count;
 mod test_databases;
+mod traces;
 mod websocket;
 mod wechat;
 #[path = "../support/ws_client.rs"]

@@ -63,6 +63,27 @@ impl Ws {
         Ok(Ws { socket, wait: WAIT })
     }
 
+    /// Opens with extra headers on the upgrade request (`X-Request-Id`, `traceparent`).
+    pub async fn open_with_headers(
+        addr: SocketAddr,
+        protocol: &str,
+        headers: &[(&'static str, &str)],
+    ) -> Ws {
+        let mut request = format!("ws://{addr}/graphql/ws")
+            .into_client_request()
+            .unwrap();
+        request
+            .headers_mut()
+            .insert("Sec-WebSocket-Protocol", protocol.parse().unwrap());
+        for (name, value) in headers {
+            request.headers_mut().insert(*name, value.parse().unwrap());
+        }
+        let (socket, _) = tokio_tungstenite::connect_async(request)
+            .await
+            .expect("upgrade");
+        Ws { socket, wait: WAIT }
+    }
+
     pub async fn transport(addr: SocketAddr) -> Ws {
         Self::open(addr, Some("graphql-transport-ws")).await
     }

@@ -56,6 +56,7 @@ use poem::{handler, IntoResponse, Request, Response};
 use serde_json::{json, Map, Value};
 use tokio::time::Instant;
 use tokio_stream::StreamMap;
+use tracing::Instrument;
 
 use crate::auth::{Actor, ClientInfo};
 use crate::error::AppError;
@@ -63,9 +64,10 @@ use crate::events::{AccessWatch, LiveSettings, Recheck};
 use crate::graphql::extensions::code_request_errors;
 use crate::graphql::{loaders, AppSchema};
 use crate::http::graphql::client_of;
+use crate::http::request_log::{access_logged, valid_request_id, RequestId};
 use crate::http::HttpState;
 use crate::service::accounts::{self, SessionState};
-use operation::{message_around, OpItem, Operation, Sharing};
+use operation::{message_around, OpItem, Operation, OperationLog, Outcome, Sharing};
 
 pub const TRANSPORT_WS: &str = "graphql-transport-ws";
 pub const LEGACY_WS: &str = "graphql-ws";
@@ -198,6 +200,13 @@ pub async fn graphql_ws(
             .and_then(|v| v.to_str().ok()),
     );
     let config = websocket_config(state.live.settings());
+    // The connection's lines carry the upgrade request's id (its span ends with the
+    // 101 answer); each operation's span adds the operation's id.
+    let request_id = req
+        .extensions()
+        .get::<RequestId>()
+        .map_or_else(String::new, |id| id.0.clone());
+    let span = tracing::info_span!("websocket", request_id = %request_id);
     websocket
         .protocols(protocol.map(Protocol::name))
         .config(config)
@@ -205,18 +214,21 @@ pub async fn graphql_ws(
             // The connection lives on the fan-out runtime (`events::runtime`): its
             // deliveries yield to queries and mutations when the CPU is short.
             let fanout = state.live.fanout();
-            fanout.spawn(async move {
-                let _permit = permit;
-                let _open = crate::graphql::metrics::ConnectionGauge::open();
-                match protocol {
-                    Some(protocol) => {
-                        Connection::new(state, schema, client, protocol)
-                            .run(socket)
-                            .await
+            fanout.spawn(
+                async move {
+                    let _permit = permit;
+                    let _open = crate::graphql::metrics::ConnectionGauge::open();
+                    match protocol {
+                        Some(protocol) => {
+                            Connection::new(state, schema, client, protocol, request_id)
+                                .run(socket)
+                                .await
+                        }
+                        None => refuse_subprotocol(socket).await,
                     }
-                    None => refuse_subprotocol(socket).await,
                 }
-            });
+                .instrument(span),
+            );
         })
         .into_response()
 }
@@ -291,6 +303,8 @@ impl Reply {
 }
 
 struct Connection {
+    /// The upgrade request's id, on every operation's span.
+    request_id: String,
     state: HttpState,
     schema: AppSchema,
     client: ClientInfo,
@@ -405,9 +419,16 @@ fn response_json(response: &async_graphql::Response) -> Value {
 }
 
 impl Connection {
-    fn new(state: HttpState, schema: AppSchema, client: ClientInfo, protocol: Protocol) -> Self {
+    fn new(
+        state: HttpState,
+        schema: AppSchema,
+        client: ClientInfo,
+        protocol: Protocol,
+        request_id: String,
+    ) -> Self {
         let settings = state.live.settings().clone();
         Connection {
+            request_id,
             state,
             schema,
             client,
@@ -653,11 +674,34 @@ impl Connection {
         }
     }
 
+    /// The span an operation's messages are handled and its resolvers run in: the
+    /// connection's request id and the operation's id (as sent when it is a sane one,
+    /// else quoted and cut short), its name once parsed, and the account.
+    fn operation_span(&self, id: &str) -> tracing::Span {
+        let operation_id = if valid_request_id(id) {
+            id.to_owned()
+        } else {
+            format!("{:?}", id.chars().take(64).collect::<String>())
+        };
+        let span = tracing::info_span!(
+            "ws_operation",
+            request_id = %self.request_id,
+            operation_id = %operation_id,
+            operation = tracing::field::Empty,
+            account_id = tracing::field::Empty,
+        );
+        if let Some(Actor::Account(principal)) = &self.actor {
+            span.record("account_id", principal.account_id);
+        }
+        span
+    }
+
     async fn start(
         &mut self,
         id: String,
         payload: &Map<String, Value>,
         request: async_graphql::Request,
+        span: tracing::Span,
     ) {
         let Some(actor) = self.actor.clone() else {
             return;
@@ -672,6 +716,7 @@ impl Connection {
             payload: payload.clone(),
         };
         let request = request.data(actor).data(self.client.clone());
+        let log = OperationLog::new(span, access_logged(self.state.settings.access_log, false));
         // Planned on the request runtime (it may read the database), up to its first
         // wait; the connection waits for that first step only.
         let mut operation = Operation::plan_on(
@@ -680,14 +725,15 @@ impl Connection {
             self.state.settings.request_timeout,
             self.state.live.requests(),
         )
-        .await;
+        .await
+        .logged(log);
         // One poll now takes the operation on from there: a subscription is
         // registered with the hub before the next client message is read, so a client
         // that sends `subscribe` then anything else (a ping) is live by the answer.
         match operation.next().now_or_never() {
             None => {}
             Some(Some(item)) => self.ready.push_back((id.clone(), item)),
-            Some(None) => return,
+            Some(None) => return operation.end(Outcome::Done),
         }
         self.operations.insert(id, operation);
     }
@@ -765,24 +811,33 @@ impl Connection {
                         format!("Subscriber for {id} already exists"),
                     );
                 }
-                match self.read_session().await {
-                    Ok(()) => {}
-                    Err(Stale::Close(code, reason)) => return reply.close(code, reason),
-                    Err(Stale::Unreadable) => {
-                        return reply.send(
-                            json!({ "id": id, "type": "error", "payload": internal_errors() }),
-                        )
+                let span = self.operation_span(&id);
+                let operation_span = span.clone();
+                async {
+                    match self.read_session().await {
+                        Ok(()) => {}
+                        Err(Stale::Close(code, reason)) => return reply.close(code, reason),
+                        Err(Stale::Unreadable) => {
+                            return reply.send(
+                                json!({ "id": id, "type": "error", "payload": internal_errors() }),
+                            )
+                        }
                     }
+                    if self.too_many_operations() {
+                        return reply.send(
+                            json!({ "id": id, "type": "error", "payload": self.limit_error() }),
+                        );
+                    }
+                    self.start(id, &payload, request, operation_span).await;
                 }
-                if self.too_many_operations() {
-                    return reply
-                        .send(json!({ "id": id, "type": "error", "payload": self.limit_error() }));
-                }
-                self.start(id, &payload, request).await;
+                .instrument(span)
+                .await
             }
             "complete" => match message.get("id").and_then(Value::as_str) {
                 Some(id) if !id.is_empty() => {
-                    self.operations.remove(id);
+                    if let Some(operation) = self.operations.remove(id) {
+                        operation.end(Outcome::Complete);
+                    }
                 }
                 _ => reply.close(close::BAD_REQUEST, INVALID),
             },
@@ -849,23 +904,33 @@ impl Connection {
                 if self.actor.is_none() {
                     return reply.close(close::UNAUTHORIZED, "Unauthorized");
                 }
-                match self.read_session().await {
-                    Ok(()) => {}
-                    Err(Stale::Close(code, reason)) => return reply.close(code, reason),
-                    Err(Stale::Unreadable) => {
-                        return reply.send(error(&Some(id), "Internal server error"))
+                let span = self.operation_span(&id);
+                let operation_span = span.clone();
+                async {
+                    match self.read_session().await {
+                        Ok(()) => {}
+                        Err(Stale::Close(code, reason)) => return reply.close(code, reason),
+                        Err(Stale::Unreadable) => {
+                            return reply.send(error(&Some(id), "Internal server error"))
+                        }
                     }
+                    // subscriptions-transport-ws replaces an operation started again.
+                    if let Some(operation) = self.operations.remove(&id) {
+                        operation.end(Outcome::Replaced);
+                    }
+                    if self.too_many_operations() {
+                        return reply
+                            .send(error(&Some(id), "too many operations on this connection"));
+                    }
+                    self.start(id, &payload, request, operation_span).await;
                 }
-                // subscriptions-transport-ws replaces an operation started again.
-                self.operations.remove(&id);
-                if self.too_many_operations() {
-                    return reply.send(error(&Some(id), "too many operations on this connection"));
-                }
-                self.start(id, &payload, request).await;
+                .instrument(span)
+                .await
             }
             Some("stop") => {
                 if let Some(id) = id {
-                    if self.operations.remove(&id).is_some() {
+                    if let Some(operation) = self.operations.remove(&id) {
+                        operation.end(Outcome::Complete);
                         reply.send(json!({ "id": id, "type": "complete" }));
                     }
                 }
@@ -882,7 +947,9 @@ impl Connection {
         match (item, self.protocol) {
             (OpItem::Response { first, response }, Protocol::Transport) => {
                 if first && is_request_error(&response) {
-                    self.operations.remove(&id);
+                    if let Some(operation) = self.operations.remove(&id) {
+                        operation.end(Outcome::Error);
+                    }
                     reply.send(
                         json!({ "id": id, "type": "error", "payload": errors_json(&response) }),
                     );
@@ -908,7 +975,9 @@ impl Connection {
             (OpItem::End, _) => {
                 // Removed now, so that the id is free again as soon as the client
                 // reads `complete`.
-                self.operations.remove(&id);
+                if let Some(operation) = self.operations.remove(&id) {
+                    operation.end(Outcome::Done);
+                }
                 reply.send(json!({ "id": id, "type": "complete" }));
             }
         }

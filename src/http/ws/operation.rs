@@ -250,8 +250,97 @@ impl Sharing {
     }
 }
 
-/// One operation of one connection.
+/// One operation of one connection: it runs inside its span, and writes its access
+/// line when it ends.
 pub struct Operation {
+    run: Run,
+    log: OperationLog,
+}
+
+/// How an operation ended, for its access line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// The client's `complete` (`stop` in the legacy protocol).
+    Complete,
+    /// The server's `complete`: the answer was sent, or the subscription's source ended.
+    Done,
+    /// Refused with an `error` message.
+    Error,
+    /// Started again under the same id (legacy protocol).
+    Replaced,
+    /// Still running when the connection closed.
+    Closed,
+}
+
+impl Outcome {
+    fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Complete => "complete",
+            Outcome::Done => "done",
+            Outcome::Error => "error",
+            Outcome::Replaced => "replaced",
+            Outcome::Closed => "closed",
+        }
+    }
+}
+
+/// An operation's span (the connection's request id, the operation id, the operation's
+/// name once parsed, the account) and its access line, written when it is dropped.
+pub struct OperationLog {
+    span: tracing::Span,
+    started: std::time::Instant,
+    /// `ACCESS_LOG` chose this operation for a line.
+    logged: bool,
+    outcome: Outcome,
+}
+
+impl OperationLog {
+    pub fn new(span: tracing::Span, logged: bool) -> Self {
+        OperationLog {
+            span,
+            started: std::time::Instant::now(),
+            logged,
+            outcome: Outcome::Closed,
+        }
+    }
+}
+
+impl Drop for OperationLog {
+    fn drop(&mut self) {
+        if self.logged {
+            let ms = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX);
+            let outcome = self.outcome.as_str();
+            self.span.in_scope(|| {
+                tracing::info!(target: "smart_npc::access", outcome, ms, "ws operation");
+            });
+        }
+    }
+}
+
+impl Operation {
+    /// The operation's span, to handle its messages in.
+    pub fn span(&self) -> &tracing::Span {
+        &self.log.span
+    }
+
+    /// Ends the operation (dropping it) with `outcome` on its access line.
+    pub fn end(mut self, outcome: Outcome) {
+        self.log.outcome = outcome;
+    }
+}
+
+impl Stream for Operation {
+    type Item = OpItem;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<OpItem>> {
+        let Operation { run, log } = self.get_mut();
+        let _entered = log.span.enter();
+        run.poll_next_unpin(cx)
+    }
+}
+
+/// The operation's state machine.
+struct Run {
     phase: Phase,
 }
 
@@ -320,14 +409,24 @@ impl Operation {
         timeout: Duration,
     ) -> Self {
         Operation {
-            phase: Phase::Planning {
-                responses,
-                plan,
-                answered: false,
-                sharing: Box::new(sharing),
-                deadline: Box::pin(tokio::time::sleep(timeout)),
+            run: Run {
+                phase: Phase::Planning {
+                    responses,
+                    plan,
+                    answered: false,
+                    sharing: Box::new(sharing),
+                    deadline: Box::pin(tokio::time::sleep(timeout)),
+                },
             },
+            log: OperationLog::new(tracing::Span::none(), false),
         }
+    }
+
+    /// Runs under `log`'s span and writes its access line (before the first poll: the
+    /// schema runs only when polled).
+    pub fn logged(mut self, log: OperationLog) -> Self {
+        self.log = log;
+        self
     }
 }
 
@@ -397,7 +496,7 @@ fn timeout_response() -> Box<Response> {
     error_response(error)
 }
 
-impl Stream for Operation {
+impl Stream for Run {
     type Item = OpItem;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<OpItem>> {
