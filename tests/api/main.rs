@@ -35,6 +35,7 @@ mod resume;
 mod schema;
 mod scope;
 mod skips;
+mod statistics_rollup;
 mod sql_count;
 mod test_databases;
 mod websocket;
