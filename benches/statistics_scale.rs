@@ -107,7 +107,10 @@ fn queries() -> Vec<(&'static str, Value)> {
     let q = |args: &str| json!({ "query": format!("{{ statistics({args}) {{ {FIGURES} }} }}") });
     let binhe = NodeId::new(NodeKind::Station, 1).encode();
     vec![
-        ("statistics 2025, county", q(r#"from: "2025-01-01", to: "2025-12-31""#)),
+        (
+            "statistics 2025, county",
+            q(r#"from: "2025-01-01", to: "2025-12-31""#),
+        ),
         (
             "statistics 2025-03-15..2025-09-10, county",
             q(r#"from: "2025-03-15", to: "2025-09-10""#),
@@ -118,7 +121,9 @@ fn queries() -> Vec<(&'static str, Value)> {
         ),
         (
             "statistics 2025, one station",
-            q(&format!(r#"from: "2025-01-01", to: "2025-12-31", stationId: "{binhe}""#)),
+            q(&format!(
+                r#"from: "2025-01-01", to: "2025-12-31", stationId: "{binhe}""#
+            )),
         ),
     ]
 }
@@ -139,7 +144,10 @@ async fn main() {
     );
     // SQLite: the seed's speed only.
     let dir = tempfile::tempdir().unwrap();
-    let sqlite = format!("sqlite://{}?mode=rwc", dir.path().join("bench.db").display());
+    let sqlite = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("bench.db").display()
+    );
     seed(&sqlite, scale, "SQLite").await.close().await.unwrap();
 
     let admin = Database::connect(&admin_url).await.unwrap();
@@ -201,15 +209,22 @@ async fn from_scratch(small: &DatabaseConnection, large: &DatabaseConnection, sc
     let from = NaiveDate::from_ymd_opt(2025, 1, 1).unwrap();
     let to = NaiveDate::from_ymd_opt(2025, 12, 31).unwrap();
     println!("2025, county, in-process (PostgreSQL), 1x and {scale}x alternating, 50 each:");
-    for (label, rollup) in [("from scratch (recompute)", false), ("from the rollup (compute)", true)] {
+    for (label, rollup) in [
+        ("from scratch (recompute)", false),
+        ("from the rollup (compute)", true),
+    ] {
         let mut samples = [Vec::new(), Vec::new()];
         for _ in 0..50 {
             for (k, db) in [small, large].into_iter().enumerate() {
                 let started = Instant::now();
                 if rollup {
-                    statistics::compute(db, from, to, &Scope::default()).await.unwrap();
+                    statistics::compute(db, from, to, &Scope::default())
+                        .await
+                        .unwrap();
                 } else {
-                    statistics::recompute(db, from, to, &Scope::default()).await.unwrap();
+                    statistics::recompute(db, from, to, &Scope::default())
+                        .await
+                        .unwrap();
                 }
                 samples[k].push(started.elapsed());
             }

@@ -202,8 +202,7 @@ async fn seed(
     scale: u32,
 ) -> Result<(), String> {
     let started = std::time::Instant::now();
-    let Some(report) = db::migrate_and_seed(database, Some(&settings.demo_password)).await?
-    else {
+    let Some(report) = db::migrate_and_seed(database, Some(&settings.demo_password)).await? else {
         say("database already holds data; nothing seeded");
         return Ok(());
     };
@@ -243,10 +242,9 @@ async fn statistics(
             Ok(())
         }
         StatisticsCommand::Verify => {
-            let (compared, differences) =
-                crate::service::statistics::verify::verify(database)
-                    .await
-                    .map_err(failed)?;
+            let (compared, differences) = crate::service::statistics::verify::verify(database)
+                .await
+                .map_err(failed)?;
             for d in &differences {
                 println!(
                     "DIFFERENT {} to {} {:?}\n  from scratch: {:?}\n  rollup:       {:?}",
@@ -254,7 +252,9 @@ async fn statistics(
                 );
             }
             if differences.is_empty() {
-                say(&format!("statistics rollup verified: {compared} periods and scopes agree"));
+                say(&format!(
+                    "statistics rollup verified: {compared} periods and scopes agree"
+                ));
                 Ok(())
             } else {
                 Err(format!(

@@ -186,8 +186,14 @@ pub fn backfill(backend: DatabaseBackend) -> Vec<String> {
         .map(|(grain, bucket)| {
             FACTS
                 .replace("{grain}", grain)
-                .replace("{bucket_p}", &spell(bucket).replace("{col}", "p.collected_at"))
-                .replace("{bucket_s}", &spell(bucket).replace("{col}", "s.submitted_at"))
+                .replace(
+                    "{bucket_p}",
+                    &spell(bucket).replace("{col}", "p.collected_at"),
+                )
+                .replace(
+                    "{bucket_s}",
+                    &spell(bucket).replace("{col}", "s.submitted_at"),
+                )
                 .replace("{handling_ms}", spell("{handling_ms}"))
         })
         .collect()

@@ -385,7 +385,9 @@ mod tests {
     use entity::DepartmentRole;
 
     fn at(y: i32, m: u32, d: u32, h: u32) -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(y, m, d, h, 0, 0).single().expect("time")
+        Utc.with_ymd_and_hms(y, m, d, h, 0, 0)
+            .single()
+            .expect("time")
     }
 
     fn item() -> ItemFacts {
@@ -425,8 +427,14 @@ mod tests {
             };
             assert_eq!(key.bucket, want);
         }
-        let places: BTreeSet<_> = rows.iter().map(|(k, _)| (k.township_id, k.station_id)).collect();
-        assert_eq!(places, BTreeSet::from([(ALL, ALL), (3, ALL), (ALL, 7), (3, 7)]));
+        let places: BTreeSet<_> = rows
+            .iter()
+            .map(|(k, _)| (k.township_id, k.station_id))
+            .collect();
+        assert_eq!(
+            places,
+            BTreeSet::from([(ALL, ALL), (3, ALL), (ALL, 7), (3, 7)])
+        );
     }
 
     #[test]
@@ -440,7 +448,15 @@ mod tests {
         let delta = Delta::item(None, Some(&facts));
         let keys: BTreeSet<_> = delta
             .rows()
-            .map(|(k, _)| (k.township_id, k.station_id, k.category_id, k.grain, k.bucket))
+            .map(|(k, _)| {
+                (
+                    k.township_id,
+                    k.station_id,
+                    k.category_id,
+                    k.grain,
+                    k.bucket,
+                )
+            })
             .collect();
         assert!(keys.contains(&(ALL, 7, NONE, Grain::Day, date(2025, 5, 9))));
         assert!(keys.contains(&(ALL, ALL, NONE, Grain::Month, date(2025, 5, 1))));
@@ -475,7 +491,11 @@ mod tests {
             resolved_at: Some(at(2025, 4, 11, 0)),
             ..after.clone()
         };
-        let c = *Delta::item(Some(&before), Some(&late)).rows().next().expect("row").1;
+        let c = *Delta::item(Some(&before), Some(&late))
+            .rows()
+            .next()
+            .expect("row")
+            .1;
         assert_eq!((c.with_deadline, c.on_time), (1, 0));
     }
 
@@ -500,7 +520,10 @@ mod tests {
         };
         let after = item();
         let delta = Delta::item(Some(&before), Some(&after));
-        let moved: Vec<_> = delta.rows().map(|(k, c)| (k.category_id, c.collected)).collect();
+        let moved: Vec<_> = delta
+            .rows()
+            .map(|(k, c)| (k.category_id, c.collected))
+            .collect();
         assert_eq!(moved.iter().filter(|m| **m == (NONE, -1)).count(), 8);
         assert_eq!(moved.iter().filter(|m| **m == (2, 1)).count(), 8);
     }
@@ -522,7 +545,9 @@ mod tests {
         };
         let delta = Delta::item(Some(&before), Some(&after));
         assert_eq!(delta.rows().count(), 8);
-        assert!(delta.rows().all(|(k, c)| k.department_id == 4 && c.collected == 1));
+        assert!(delta
+            .rows()
+            .all(|(k, c)| k.department_id == 4 && c.collected == 1));
     }
 
     #[test]

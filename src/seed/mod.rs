@@ -198,7 +198,10 @@ pub async fn seed_copies(db: &DatabaseConnection, scale: u32) -> AppResult<Scale
 /// Rows in the tables the seed writes (and the rollup), for `seed`'s rows a second.
 pub async fn rows_written<C: ConnectionTrait>(db: &C) -> AppResult<u64> {
     let mut total = 0u64;
-    for table in TABLES_WITH_ID.iter().chain(&["outbox_event", "statistics_rollup"]) {
+    for table in TABLES_WITH_ID
+        .iter()
+        .chain(&["outbox_event", "statistics_rollup"])
+    {
         let sql = format!("SELECT CAST(COUNT(*) AS BIGINT) AS n FROM {table}");
         if let Some(row) = db
             .query_one(Statement::from_string(db.get_database_backend(), sql))

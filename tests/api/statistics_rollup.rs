@@ -18,7 +18,8 @@ use smart_npc::service::statistics::{self, rollup, verify, Scope};
 
 use crate::helpers::{Fixture, GqlResponse, TestApp, TestDatabase};
 
-const SUBMIT: &str = "mutation($i: SubmitPetitionInput!) { submitPetition(input: $i) { petition { id state } } }";
+const SUBMIT: &str =
+    "mutation($i: SubmitPetitionInput!) { submitPetition(input: $i) { petition { id state } } }";
 const REGISTER: &str = "mutation($id: ID!, $c: ID!, $u: Urgency!) { registerPetition(id: $id, categoryId: $c, urgency: $u, handlingLevel: COUNTY) { id state } }";
 const FORWARD: &str = "mutation($id: ID!, $lead: ID!, $assist: [ID!]!) { forwardPetition(id: $id, leadDepartmentId: $lead, assistDepartmentIds: $assist) { id state } }";
 const ACCEPT: &str = "mutation($id: ID!) { acceptPetition(id: $id) { id state } }";
@@ -30,7 +31,8 @@ const ON_SPOT: &str =
     "mutation($id: ID!) { resolvePetitionOnSpot(id: $id, result: \"现场调解解决\") { id state } }";
 const DECLINE: &str =
     "mutation($id: ID!) { declinePetition(id: $id, reason: \"不属于受理范围\") { id state } }";
-const MERGE: &str = "mutation($id: ID!, $into: ID!) { mergePetition(id: $id, intoId: $into) { id state } }";
+const MERGE: &str =
+    "mutation($id: ID!, $into: ID!) { mergePetition(id: $id, intoId: $into) { id state } }";
 const RATE: &str =
     "mutation($id: ID!, $s: Satisfaction!) { ratePetition(id: $id, satisfaction: $s) { id state } }";
 const CYCLE: &str = "mutation { runSupervisionCycle { markedOverdue escalated autoClosed } }";
@@ -54,6 +56,15 @@ struct History {
     done: usize,
 }
 
+/// A token for each person who acts, in the order of the constants below.
+async fn sign_in(app: &TestApp) -> [String; 5] {
+    let mut tokens = Vec::new();
+    for login in ["staff", "handler", "deputy", "citizen", "admin"] {
+        tokens.push(app.token(login).await);
+    }
+    tokens.try_into().unwrap()
+}
+
 const STAFF: usize = 0;
 const HANDLER: usize = 1;
 const DEPUTY: usize = 2;
@@ -66,13 +77,12 @@ impl History {
         let app = TestApp::builder()
             .fixture(Fixture::Demo)
             .env("SUPERVISION_INTERVAL_SECS", "0")
+            // Everyone signs in again after time passes.
+            .env("SIGNIN_ATTEMPTS_PER_ADDRESS", "1000")
             .clock(clock.clone())
             .spawn()
             .await;
-        let mut tokens = Vec::new();
-        for login in ["staff", "handler", "deputy", "citizen", "admin"] {
-            tokens.push(app.token(login).await);
-        }
+        let tokens = sign_in(&app).await;
         let ids = app
             .gql("{ stations(first: 100) { nodes { id code } } departments(first: 100) { nodes { id code } } categories { id } }")
             .send()
@@ -105,7 +115,7 @@ impl History {
                 .map(|c| c["id"].clone())
                 .collect(),
             deputy_code: me.data()["me"]["deputy"]["code"].as_str().unwrap().into(),
-            tokens: tokens.try_into().unwrap(),
+            tokens,
             app,
             clock,
             rng: StdRng::seed_from_u64(seed),
@@ -178,9 +188,14 @@ impl History {
             4 => (HANDLER, RETURN, json!({})),
             5 => (DEPUTY, ON_SPOT, json!({})),
             6 => (STAFF, DECLINE, json!({})),
-            7 => (STAFF, MERGE, json!({ "into": self.pick(&self.items.clone()) })),
+            7 => (
+                STAFF,
+                MERGE,
+                json!({ "into": self.pick(&self.items.clone()) }),
+            ),
             _ => {
-                let s = ["SATISFIED", "BASICALLY_SATISFIED", "UNSATISFIED"][self.rng.gen_range(0..3)];
+                let s =
+                    ["SATISFIED", "BASICALLY_SATISFIED", "UNSATISFIED"][self.rng.gen_range(0..3)];
                 (CITIZEN, RATE, json!({ "s": s }))
             }
         };
@@ -192,7 +207,8 @@ impl History {
         if !self.suggestions.is_empty() && self.rng.gen_bool(0.5) {
             let id = self.pick(&self.suggestions.clone());
             let a = ["ADOPTED", "PARTLY_ADOPTED", "NOT_ADOPTED"][self.rng.gen_range(0..3)];
-            self.send(HANDLER, ANSWER, json!({ "id": id, "a": a })).await;
+            self.send(HANDLER, ANSWER, json!({ "id": id, "a": a }))
+                .await;
             return;
         }
         let d = if self.rng.gen_bool(0.6) {
@@ -206,7 +222,8 @@ impl History {
             Value::Null
         };
         if let Some(data) = self.send(DEPUTY, SUGGEST, json!({ "d": d, "s": s })).await {
-            self.suggestions.push(data["submitSuggestion"]["id"].clone());
+            self.suggestions
+                .push(data["submitSuggestion"]["id"].clone());
         }
     }
 
@@ -215,9 +232,11 @@ impl History {
         match self.rng.gen_range(0..100) {
             0..=14 => self.submit().await,
             15..=19 => {
-                let hours = self.rng.gen_range(1..24 * 12);
+                let hours = self.rng.gen_range(1..48);
                 self.clock
                     .advance(std::time::Duration::from_secs(hours * 3600));
+                // Access tokens live 15 minutes of the app's time.
+                self.tokens = sign_in(&self.app).await;
             }
             20..=23 => {
                 self.send(ADMIN, CYCLE, json!({})).await;
@@ -281,11 +300,14 @@ async fn random_history(seed: u64) {
     let binhe = NodeId::decode_as("id", h.binhe.as_str().unwrap(), NodeKind::Station).unwrap();
     let jiaotong =
         NodeId::decode_as("id", h.jiaotong.as_str().unwrap(), NodeKind::Department).unwrap();
-    let shuili =
-        NodeId::decode_as("id", h.departments[0].as_str().unwrap(), NodeKind::Department).unwrap();
+    let shuili = NodeId::decode_as(
+        "id",
+        h.departments[0].as_str().unwrap(),
+        NodeKind::Department,
+    )
+    .unwrap();
     let category =
-        NodeId::decode_as("id", h.categories[1].as_str().unwrap(), NodeKind::Category)
-            .unwrap();
+        NodeId::decode_as("id", h.categories[1].as_str().unwrap(), NodeKind::Category).unwrap();
     let township = entity::station::Entity::find_by_id(binhe)
         .one(db)
         .await
@@ -294,13 +316,38 @@ async fn random_history(seed: u64) {
         .township_id;
     let scopes = [
         Scope::default(),
-        Scope { station_id: Some(binhe), ..Scope::default() },
-        Scope { township_id: Some(township), ..Scope::default() },
-        Scope { township_id: Some(township), station_id: Some(binhe), ..Scope::default() },
-        Scope { department_id: Some(jiaotong), ..Scope::default() },
-        Scope { department_id: Some(shuili), station_id: Some(binhe), ..Scope::default() },
-        Scope { category_id: Some(category), ..Scope::default() },
-        Scope { department_id: Some(jiaotong), category_id: Some(category), township_id: Some(township), ..Scope::default() },
+        Scope {
+            station_id: Some(binhe),
+            ..Scope::default()
+        },
+        Scope {
+            township_id: Some(township),
+            ..Scope::default()
+        },
+        Scope {
+            township_id: Some(township),
+            station_id: Some(binhe),
+            ..Scope::default()
+        },
+        Scope {
+            department_id: Some(jiaotong),
+            ..Scope::default()
+        },
+        Scope {
+            department_id: Some(shuili),
+            station_id: Some(binhe),
+            ..Scope::default()
+        },
+        Scope {
+            category_id: Some(category),
+            ..Scope::default()
+        },
+        Scope {
+            department_id: Some(jiaotong),
+            category_id: Some(category),
+            township_id: Some(township),
+            ..Scope::default()
+        },
     ];
     // The whole history, with the demo year; whole months; edges inside months; days.
     let periods = [
@@ -371,7 +418,10 @@ async fn a_step_moves_the_figures_in_its_own_transaction() {
     let id = h.items[0].clone();
     let after = figures(h.app.gql(STATS).vars(vars.clone()).send().await);
     assert_eq!(after["itemsCollected"], 1);
-    assert_eq!(after["byCategory"], json!([{ "category": null, "itemsCollected": 1, "itemsCompleted": 0 }]));
+    assert_eq!(
+        after["byCategory"],
+        json!([{ "category": null, "itemsCollected": 1, "itemsCompleted": 0 }])
+    );
     // Accepting before forwarding is refused: nothing moves.
     assert!(h.send(HANDLER, ACCEPT, json!({ "id": id })).await.is_none());
     let c = h.categories[2].clone();
@@ -396,7 +446,10 @@ async fn by_category_lists_categories_by_id_and_the_uncategorised_last() {
         .vars(json!({ "from": "2025-01-01", "to": "2025-12-31" }))
         .send()
         .await;
-    let rows = r.data()["statistics"]["byCategory"].as_array().unwrap().clone();
+    let rows = r.data()["statistics"]["byCategory"]
+        .as_array()
+        .unwrap()
+        .clone();
     // The demo's four unregistered items have no category.
     let last = rows.last().unwrap();
     assert_eq!(last["category"], Value::Null, "{rows:?}");
@@ -404,8 +457,12 @@ async fn by_category_lists_categories_by_id_and_the_uncategorised_last() {
     let ids: Vec<i64> = rows[..rows.len() - 1]
         .iter()
         .map(|c| {
-            NodeId::decode_as("id", c["category"]["id"].as_str().unwrap(), NodeKind::Category)
-                .unwrap()
+            NodeId::decode_as(
+                "id",
+                c["category"]["id"].as_str().unwrap(),
+                NodeKind::Category,
+            )
+            .unwrap()
         })
         .collect();
     assert!(ids.len() >= 10, "{ids:?}");
@@ -447,13 +504,17 @@ async fn the_scale_seed_copies_the_demo_year_over_the_years() {
         let (from, to) = year(y);
         let copies = smart_npc::seed::copies_in(7, y) as i64;
         years.insert(copies);
-        let s = statistics::compute(&db, from, to, &Scope::default()).await.unwrap();
+        let s = statistics::compute(&db, from, to, &Scope::default())
+            .await
+            .unwrap();
         assert_eq!(s.items_collected, 1041 * copies, "{y}");
         assert_eq!(s.items_completed, 1012 * copies, "{y}");
         assert_eq!(s.urgent_completed, 52 * copies, "{y}");
         assert_eq!(s.suggestions_made, 286 * copies, "{y}");
         assert_eq!(s.suggestions_adopted, 192 * copies, "{y}");
-        let spec = statistics::recompute(&db, from, to, &Scope::default()).await.unwrap();
+        let spec = statistics::recompute(&db, from, to, &Scope::default())
+            .await
+            .unwrap();
         assert!(verify::agree(&spec, &s), "{y}: {spec:?} != {s:?}");
     }
     assert_eq!(years, BTreeSet::from([1, 2]));
@@ -462,8 +523,12 @@ async fn the_scale_seed_copies_the_demo_year_over_the_years() {
         station_id: Some(2),
         ..Scope::default()
     };
-    let one = statistics::compute(&db, year(2021).0, year(2021).1, &station).await.unwrap();
-    let other = statistics::compute(&db, year(2022).0, year(2022).1, &station).await.unwrap();
+    let one = statistics::compute(&db, year(2021).0, year(2021).1, &station)
+        .await
+        .unwrap();
+    let other = statistics::compute(&db, year(2022).0, year(2022).1, &station)
+        .await
+        .unwrap();
     assert_ne!(one.by_category, other.by_category);
     let (_, differences) = verify::verify(&db).await.unwrap();
     assert!(differences.is_empty(), "{differences:?}");

@@ -103,7 +103,11 @@ pub fn ranges(from: NaiveDate, to: NaiveDate) -> Vec<(Grain, NaiveDate, NaiveDat
     };
     // The first whole month starts at `from` or the month after; the last ends at `to`
     // or the month before.
-    let start = if from.day() == 1 { from } else { next_month(from) };
+    let start = if from.day() == 1 {
+        from
+    } else {
+        next_month(from)
+    };
     let end = if (to + Duration::days(1)).day() == 1 {
         first_of(to)
     } else {
@@ -236,4 +240,3 @@ pub async fn rebuild(db: &DatabaseConnection) -> AppResult<u64> {
     })
     .await
 }
-

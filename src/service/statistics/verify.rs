@@ -61,10 +61,18 @@ async fn years<C: ConnectionTrait>(db: &C) -> AppResult<Vec<i32>> {
 async fn scopes<C: ConnectionTrait>(db: &C) -> AppResult<Vec<Scope>> {
     let mut scopes = vec![Scope::default()];
     let ids = |rows: Vec<i64>, make: fn(i64) -> Scope| rows.into_iter().map(make);
-    let townships = township::Entity::find().select_only().column(township::Column::Id);
-    let stations = station::Entity::find().select_only().column(station::Column::Id);
-    let departments = department::Entity::find().select_only().column(department::Column::Id);
-    let categories = category::Entity::find().select_only().column(category::Column::Id);
+    let townships = township::Entity::find()
+        .select_only()
+        .column(township::Column::Id);
+    let stations = station::Entity::find()
+        .select_only()
+        .column(station::Column::Id);
+    let departments = department::Entity::find()
+        .select_only()
+        .column(department::Column::Id);
+    let categories = category::Entity::find()
+        .select_only()
+        .column(category::Column::Id);
     scopes.extend(ids(townships.into_tuple().all(db).await?, |id| Scope {
         township_id: Some(id),
         ..Scope::default()
