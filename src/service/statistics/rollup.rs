@@ -81,11 +81,8 @@ pub async fn suggestion_changed<C: ConnectionTrait>(
     after: &suggestion::Model,
 ) -> AppResult<()> {
     let after = suggestion_facts(db, after).await?;
-    let before = match before {
-        // The place never changes: only what the row says about adoption.
-        Some(row) => Some(SuggestionFacts::of(row, after.township_id)),
-        None => None,
-    };
+    // The place never changes: only what the row says about adoption.
+    let before = before.map(|row| SuggestionFacts::of(row, after.township_id));
     apply(db, &Delta::suggestion(before.as_ref(), Some(&after))).await
 }
 
