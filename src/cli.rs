@@ -33,6 +33,15 @@ pub enum Command {
         /// The Heshun County demo data.
         #[arg(long)]
         demo: bool,
+        /// N times the demo's history (items, suggestions, activities, stories), the
+        /// copies spread over 2021-2026; 1 is the demo itself (at most 1000).
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
+        scale: u32,
+    },
+    /// Check or rebuild the statistics rollup.
+    Statistics {
+        #[command(subcommand)]
+        command: StatisticsCommand,
     },
     /// Print the GraphQL schema (SDL) to stdout.
     Schema,
@@ -44,6 +53,15 @@ pub enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+}
+
+#[derive(Subcommand, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatisticsCommand {
+    /// Compare the rollup's figures with a computation from scratch, for every year
+    /// and scope; exits non-zero listing the differences.
+    Verify,
+    /// Recompute the rollup from the items and suggestions, in one transaction.
+    Rebuild,
 }
 
 #[derive(Subcommand, Debug, PartialEq, Eq)]
@@ -163,16 +181,13 @@ pub async fn run(command: Command) -> Result<(), String> {
             say("migrations applied");
             Ok(())
         }
-        Command::Seed { demo } => {
+        Command::Seed { demo, scale } => {
             if !demo {
                 return Err("nothing to seed: pass --demo for the Heshun demo data".into());
             }
-            match db::migrate_and_seed(&database, Some(&settings.demo_password)).await? {
-                Some(report) => say(&format!("seeded demo data: {report:?}")),
-                None => say("database already holds data; nothing seeded"),
-            }
-            Ok(())
+            seed(&database, &settings, scale).await
         }
+        Command::Statistics { command } => statistics(&database, command).await,
         Command::Serve => serve(settings, database).await,
         Command::User { command } => {
             db::migrate(&database)
@@ -186,6 +201,77 @@ pub async fn run(command: Command) -> Result<(), String> {
                 account.login, account.id
             ));
             Ok(())
+        }
+    }
+}
+
+/// `seed --demo [--scale N]`: the demo, then its copies; how fast, in rows a second.
+async fn seed(
+    database: &sea_orm::DatabaseConnection,
+    settings: &Settings,
+    scale: u32,
+) -> Result<(), String> {
+    let started = std::time::Instant::now();
+    let Some(report) = db::migrate_and_seed(database, Some(&settings.demo_password)).await? else {
+        say("database already holds data; nothing seeded");
+        return Ok(());
+    };
+    say(&format!("seeded demo data: {report:?}"));
+    if scale > 1 {
+        let copies = crate::seed::seed_copies(database, scale)
+            .await
+            .map_err(|e| format!("seeding failed: {e:?}"))?;
+        say(&format!("seeded {scale}x: {copies:?}"));
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    let rows = crate::seed::rows_written(database)
+        .await
+        .map_err(|e| format!("cannot count the rows: {e:?}"))?;
+    say(&format!(
+        "{rows} rows in {seconds:.1} s ({:.0} rows/s, migrations included)",
+        rows as f64 / seconds.max(1e-9)
+    ));
+    Ok(())
+}
+
+/// `statistics verify|rebuild`.
+async fn statistics(
+    database: &sea_orm::DatabaseConnection,
+    command: StatisticsCommand,
+) -> Result<(), String> {
+    db::migrate(database)
+        .await
+        .map_err(|e| format!("migration failed: {e}"))?;
+    let failed = |e: crate::error::AppError| format!("statistics {command:?} failed: {e:?}");
+    match command {
+        StatisticsCommand::Rebuild => {
+            let rows = crate::service::statistics::rollup::rebuild(database)
+                .await
+                .map_err(failed)?;
+            say(&format!("statistics rollup rebuilt: {rows} rows"));
+            Ok(())
+        }
+        StatisticsCommand::Verify => {
+            let (compared, differences) = crate::service::statistics::verify::verify(database)
+                .await
+                .map_err(failed)?;
+            for d in &differences {
+                println!(
+                    "DIFFERENT {} to {} {:?}\n  from scratch: {:?}\n  rollup:       {:?}",
+                    d.from, d.to, d.scope, d.expected, d.found
+                );
+            }
+            if differences.is_empty() {
+                say(&format!(
+                    "statistics rollup verified: {compared} periods and scopes agree"
+                ));
+                Ok(())
+            } else {
+                Err(format!(
+                    "statistics rollup differs from the items in {} of {compared} periods and scopes (run `smart-npc statistics rebuild`)",
+                    differences.len()
+                ))
+            }
         }
     }
 }

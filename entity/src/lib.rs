@@ -30,6 +30,7 @@ pub mod petition_rating;
 pub mod prelude;
 pub mod special_committee;
 pub mod station;
+pub mod statistics_rollup;
 pub mod story;
 pub mod suggestion;
 pub mod township;

@@ -3,6 +3,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261126_000001_create_schema;
 mod m20261201_000001_idempotency_key;
+pub mod m20261202_000001_statistics_rollup;
 mod m20261202_000002_list_indexes;
 mod sql;
 
@@ -14,6 +15,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261126_000001_create_schema::Migration),
             Box::new(m20261201_000001_idempotency_key::Migration),
+            Box::new(m20261202_000001_statistics_rollup::Migration),
             Box::new(m20261202_000002_list_indexes::Migration),
         ]
     }

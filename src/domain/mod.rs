@@ -13,4 +13,5 @@ pub mod password_policy;
 pub mod petition_flow;
 pub mod phone;
 pub mod scope;
+pub mod statistics_rollup;
 pub mod tracking;

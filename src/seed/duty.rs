@@ -7,7 +7,7 @@ use sea_orm::{ConnectionTrait, Set};
 
 use super::data;
 use super::rng::SeedRng;
-use super::{all_in_order, insert_all};
+use super::{all_in_order, insert_all, HistoryCopy, IdBase};
 use crate::error::AppResult;
 
 const SEED: u64 = 0x2025_0000_d07f;
@@ -26,11 +26,13 @@ pub struct DutyReport {
     pub stories: usize,
 }
 
-fn date(month: u32, day: u32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(YEAR, month, day.clamp(1, 28)).unwrap_or_default()
+fn date_in(year: i32, month: u32, day: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(year, month, day.clamp(1, 28)).unwrap_or_default()
 }
 
 struct Builder {
+    /// Where this copy's ids start.
+    ids: IdBase,
     activities: Vec<activity::ActiveModel>,
     participants: Vec<activity_participant::ActiveModel>,
     stations: Vec<activity_station::ActiveModel>,
@@ -48,7 +50,7 @@ impl Builder {
         campaign: Option<i64>,
         heard: i32,
     ) {
-        let id = self.activities.len() as i64 + 1;
+        let id = self.ids.activity + self.activities.len() as i64 + 1;
         self.activities.push(activity::ActiveModel {
             id: Set(id),
             kind: Set(kind),
@@ -63,14 +65,14 @@ impl Builder {
         });
         for d in deputies {
             self.participants.push(activity_participant::ActiveModel {
-                id: Set(self.participants.len() as i64 + 1),
+                id: Set(self.ids.activity_participant + self.participants.len() as i64 + 1),
                 activity_id: Set(id),
                 deputy_id: Set(*d),
             });
         }
         for s in stations {
             self.stations.push(activity_station::ActiveModel {
-                id: Set(self.stations.len() as i64 + 1),
+                id: Set(self.ids.activity_station + self.stations.len() as i64 + 1),
                 activity_id: Set(id),
                 station_id: Set(*s),
             });
@@ -78,18 +80,17 @@ impl Builder {
     }
 }
 
+/// The pairings (once), then the base copy's year of activities and stories.
 pub async fn seed<C: ConnectionTrait>(db: &C) -> AppResult<DutyReport> {
-    let mut rng = SeedRng::new(SEED);
+    let pairings = pairings(db).await?;
+    let mut report = history(db, &HistoryCopy::base()).await?;
+    report.pairings = pairings;
+    Ok(report)
+}
+
+/// The pairings of every kind (not repeated by copies: deputies pair once a term).
+async fn pairings<C: ConnectionTrait>(db: &C) -> AppResult<usize> {
     let deputies = all_in_order::<deputy::Entity, _>(db, deputy::Column::Id).await?;
-    let assignments =
-        all_in_order::<deputy_station::Entity, _>(db, deputy_station::Column::Id).await?;
-    let stations = all_in_order::<station::Entity, _>(db, station::Column::Id).await?;
-    let station_of = |deputy_id: i64| {
-        assignments
-            .iter()
-            .find(|a| a.deputy_id == deputy_id)
-            .map(|a| a.station_id)
-    };
     let started = NaiveDate::from_ymd_opt(2022, 1, 10).unwrap_or_default();
     let now = Utc
         .with_ymd_and_hms(2025, 1, 1, 0, 0, 0)
@@ -212,10 +213,35 @@ pub async fn seed<C: ConnectionTrait>(db: &C) -> AppResult<DutyReport> {
     }
     let pairing_count = pairings.len();
     insert_all(db, pairings).await?;
+    Ok(pairing_count)
+}
+
+/// A copy's year of activities (a realistic mix of kept and missed duties, joint
+/// inspections) and showcase stories.
+pub async fn history<C: ConnectionTrait>(db: &C, copy: &HistoryCopy) -> AppResult<DutyReport> {
+    let mut rng = SeedRng::new(SEED ^ copy.salt());
+    let year = copy.year;
+    let date = |month: u32, day: u32| date_in(year, month, day);
+    let deputies = all_in_order::<deputy::Entity, _>(db, deputy::Column::Id).await?;
+    let assignments =
+        all_in_order::<deputy_station::Entity, _>(db, deputy_station::Column::Id).await?;
+    let stations = all_in_order::<station::Entity, _>(db, station::Column::Id).await?;
+    let station_of = |deputy_id: i64| {
+        assignments
+            .iter()
+            .find(|a| a.deputy_id == deputy_id)
+            .map(|a| a.station_id)
+    };
+    let leaders: Vec<&deputy::Model> = deputies.iter().filter(|d| d.is_sc_leader).collect();
+    let now = Utc
+        .with_ymd_and_hms(year, 1, 1, 0, 0, 0)
+        .single()
+        .unwrap_or_default();
 
     // ---------------------------------------------------------------- activities
     let campaign_households = Some(1);
     let mut b = Builder {
+        ids: copy.ids,
         activities: Vec::new(),
         participants: Vec::new(),
         stations: Vec::new(),
@@ -399,7 +425,7 @@ pub async fn seed<C: ConnectionTrait>(db: &C) -> AppResult<DutyReport> {
                 .and_then(|s| stations.iter().find(|st| st.id == s))
                 .map(|s| s.township_id);
             let at = Utc
-                .with_ymd_and_hms(YEAR, 1 + (i as u32 % 12), 3 + (i as u32 % 20), 9, 30, 0)
+                .with_ymd_and_hms(year, 1 + (i as u32 % 12), 3 + (i as u32 % 20), 9, 30, 0)
                 .single()
                 .unwrap_or(now);
             // The last few are still in the editors' hands.
@@ -409,7 +435,7 @@ pub async fn seed<C: ConnectionTrait>(db: &C) -> AppResult<DutyReport> {
                 _ => StoryStatus::Draft,
             };
             (
-                i as i64 + 1,
+                copy.ids.story + i as i64 + 1,
                 deputy_id,
                 station_id,
                 township_id,
@@ -430,7 +456,7 @@ pub async fn seed<C: ConnectionTrait>(db: &C) -> AppResult<DutyReport> {
         published
             .iter()
             .position(|d| d.0 == id)
-            .map(|p| p as i64 + 1)
+            .map(|p| copy.ids.outbox_seq + p as i64 + 1)
     };
     let events: Vec<outbox_event::ActiveModel> = published
         .iter()
@@ -438,7 +464,7 @@ pub async fn seed<C: ConnectionTrait>(db: &C) -> AppResult<DutyReport> {
         .map(
             |(k, (id, deputy_id, station_id, township_id, title, _, _, at))| {
                 outbox_event::ActiveModel {
-                    seq: Set(k as i64 + 1),
+                    seq: Set(copy.ids.outbox_seq + k as i64 + 1),
                     topic: Set("story".into()),
                     kind: Set("story_published".into()),
                     petition_id: Set(None),
@@ -484,7 +510,7 @@ pub async fn seed<C: ConnectionTrait>(db: &C) -> AppResult<DutyReport> {
     insert_all(db, events).await?;
     insert_all(db, stories).await?;
     Ok(DutyReport {
-        pairings: pairing_count,
+        pairings: 0,
         activities: activity_count,
         stories: story_count,
     })

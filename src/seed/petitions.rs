@@ -10,9 +10,9 @@ use entity::*;
 use sea_orm::{ConnectionTrait, EntityTrait, Set};
 
 use super::data;
-use super::duty::{is_exemplary, YEAR};
+use super::duty::is_exemplary;
 use super::rng::SeedRng;
-use super::{all_in_order, insert_all};
+use super::{all_in_order, insert_all, HistoryCopy};
 use crate::domain::calendar::china;
 use crate::domain::tracking;
 use crate::error::AppResult;
@@ -52,11 +52,11 @@ fn department_for(category: &str) -> &'static str {
     }
 }
 
-/// A moment in China time on a day of 2025.
-fn at(month: u32, day: u32, hour: u32) -> DateTime<Utc> {
+/// A moment in China time on a day of `year`.
+fn at_in(year: i32, month: u32, day: u32, hour: u32) -> DateTime<Utc> {
     china()
         .with_ymd_and_hms(
-            YEAR,
+            year,
             month.clamp(1, 12),
             day.clamp(1, 28),
             hour.min(23),
@@ -77,8 +77,14 @@ struct Plan {
     urgency: Urgency,
 }
 
-pub async fn seed<C: ConnectionTrait>(db: &C) -> AppResult<PetitionReport> {
-    let mut rng = SeedRng::new(SEED);
+/// A copy's year of items (with their histories, department parts and ratings) and
+/// suggestions; the base copy is the demo's 2025. Every copy has the same counts
+/// (items, completed, urgent, 滨河's, suggestions, adopted); what the generator draws
+/// (places, categories, times, ratings) differs from copy to copy.
+pub async fn seed<C: ConnectionTrait>(db: &C, copy: &HistoryCopy) -> AppResult<PetitionReport> {
+    let mut rng = SeedRng::new(SEED ^ copy.salt());
+    let at = |month: u32, day: u32, hour: u32| at_in(copy.year, month, day, hour);
+    let ids = copy.ids;
     let stations = all_in_order::<station::Entity, _>(db, station::Column::Id).await?;
     let assignments =
         all_in_order::<deputy_station::Entity, _>(db, deputy_station::Column::Id).await?;
@@ -252,7 +258,7 @@ pub async fn seed<C: ConnectionTrait>(db: &C) -> AppResult<PetitionReport> {
                  note: Option<String>,
                  when: DateTime<Utc>| {
         events.push(petition_event::ActiveModel {
-            id: Set(events.len() as i64 + 1),
+            id: Set(ids.petition_event + events.len() as i64 + 1),
             petition_id: Set(pid),
             action: Set(action.into()),
             from_state: Set(from.map(Into::into)),
@@ -266,7 +272,7 @@ pub async fn seed<C: ConnectionTrait>(db: &C) -> AppResult<PetitionReport> {
     };
     let year_end = at(12, 28, 18);
     for (i, plan) in plans.iter().enumerate() {
-        let id = i as i64 + 1;
+        let id = ids.petition + i as i64 + 1;
         let templates = templates_for(plan.category);
         let (title, content) = templates
             .get(i % templates.len().max(1))
@@ -350,7 +356,11 @@ pub async fn seed<C: ConnectionTrait>(db: &C) -> AppResult<PetitionReport> {
         let is_resolved = completed;
         items.push(petition::ActiveModel {
             id: Set(id),
-            tracking_code: Set(tracking::tracking_code_from(|| rng.next_u64())),
+            tracking_code: Set(if copy.index == 0 {
+                tracking::tracking_code_from(|| rng.next_u64())
+            } else {
+                super::tracking_code_of(id)
+            }),
             follow_secret_hash: Set(None),
             title: Set(title.into()),
             content: Set(content.into()),
@@ -496,7 +506,7 @@ pub async fn seed<C: ConnectionTrait>(db: &C) -> AppResult<PetitionReport> {
             );
             if let Some(lead) = lead {
                 parts.push(petition_department::ActiveModel {
-                    id: Set(parts.len() as i64 + 1),
+                    id: Set(ids.petition_department + parts.len() as i64 + 1),
                     petition_id: Set(id),
                     department_id: Set(lead),
                     role: Set(DepartmentRole::Lead),
@@ -572,7 +582,7 @@ pub async fn seed<C: ConnectionTrait>(db: &C) -> AppResult<PetitionReport> {
                 resolved + Duration::days(2),
             );
             ratings.push(petition_rating::ActiveModel {
-                id: Set(ratings.len() as i64 + 1),
+                id: Set(ids.petition_rating + ratings.len() as i64 + 1),
                 petition_id: Set(id),
                 round: Set(1),
                 rating: Set(s),
@@ -619,7 +629,7 @@ pub async fn seed<C: ConnectionTrait>(db: &C) -> AppResult<PetitionReport> {
         let submitted = at(1 + (k as u32 % 12), 1 + (k as u32 * 7 % 27), 9);
         let topic = data::PETITION_TEMPLATES[k % data::PETITION_TEMPLATES.len()].1;
         suggestions.push(suggestion::ActiveModel {
-            id: Set(k as i64 + 1),
+            id: Set(ids.suggestion + k as i64 + 1),
             deputy_id: Set(a.deputy_id),
             department_id: Set(Some(county_departments[k % county_departments.len()])),
             station_id: Set(Some(a.station_id)),

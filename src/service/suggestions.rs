@@ -15,6 +15,7 @@ use crate::domain::event::{DomainEvent, SuggestionChange};
 use crate::domain::page::{Page, PageRequest};
 use crate::error::{AppError, AppResult};
 use crate::events::outbox;
+use crate::service::statistics::rollup;
 use crate::service::support::idempotency::{self, Claim};
 use crate::service::support::scope::out_of_reach;
 use crate::service::{org, Ctx};
@@ -104,6 +105,7 @@ async fn submit_new(
     write::transaction(db, |txn| async move {
         let txn = &*txn;
         let row = row.clone().insert(txn).await?;
+        rollup::suggestion_changed(txn, None, &row).await?;
         let event = DomainEvent::suggestion(
             SuggestionChange::Made,
             &row,
@@ -211,6 +213,7 @@ async fn answer_in(
         return Err(already_answered());
     }
     let row = write_answer(txn, existing.id, adoption, answer, now).await?;
+    rollup::suggestion_changed(txn, Some(&existing), &row).await?;
     emit_answered(txn, &row).await?;
     Ok(row)
 }

@@ -42,6 +42,7 @@ mod schema;
 mod scope;
 mod skips;
 mod sql_count;
+mod statistics_rollup;
 mod test_databases;
 mod traces;
 mod websocket;

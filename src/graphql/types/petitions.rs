@@ -364,7 +364,8 @@ impl CategoryStatistics {
     }
 }
 
-/// The loop's figures for a period and scope (computed in SQL).
+/// The loop's figures for a period and scope (read from counters every change keeps
+/// up to date: a few rows per month of the period, whatever the history).
 #[derive(SimpleObject)]
 pub struct Statistics {
     pub items_collected: i64,
@@ -384,6 +385,8 @@ pub struct Statistics {
     pub urgent_completed: i64,
     pub suggestions_made: i64,
     pub suggestions_adopted: i64,
+    /// The categories with items in the period, by category id, then the items not yet
+    /// categorised (if any), on every database.
     pub by_category: Vec<CategoryStatistics>,
 }
 

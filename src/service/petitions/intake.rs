@@ -11,9 +11,11 @@ use serde_json::json;
 use crate::auth::Actor;
 use crate::domain::event::DomainEvent;
 use crate::domain::phone::Phone;
+use crate::domain::statistics_rollup::ItemFacts;
 use crate::domain::tracking;
 use crate::error::{AppError, AppResult};
 use crate::events::outbox;
+use crate::service::statistics::rollup;
 use crate::service::support::idempotency::{self, Claim};
 use crate::service::Ctx;
 
@@ -466,6 +468,8 @@ async fn created(
         .insert(txn)
         .await?;
         outbox::append(txn, &DomainEvent::petition_submitted(&item)).await?;
+        let facts = ItemFacts::of(&item, []);
+        rollup::item_changed(txn, None, Some(&facts)).await?;
         if let Some((claim, answer)) = claim {
             claim.record(txn, Some(item.id), answer.clone()).await?;
         }

@@ -25,9 +25,11 @@ use crate::domain::petition_flow::{
     self, state_name, Capacity, Decision, Facts, PartChange, Rules, Step, MAX_ASSISTS,
     RATED_THIS_ROUND,
 };
+use crate::domain::statistics_rollup::{departments_after, ItemFacts};
 use crate::domain::{scope, tracking};
 use crate::error::{conflict_as, AppError, AppResult};
 use crate::events::outbox;
+use crate::service::statistics::rollup;
 use crate::service::support::idempotency::{self, Claim};
 use crate::service::Ctx;
 
@@ -96,6 +98,7 @@ async fn act_in(txn: &DatabaseTransaction, attempt: &Attempt<'_>) -> AppResult<p
         .await?
         .ok_or_else(not_found)?;
     let parts = departments_of(txn, item.id).await?;
+    let before = ItemFacts::of(&item, parts.iter().map(|p| p.department_id));
     let (capacities, actor) = who_acts(ctx.actor, &attempt.acting, &item, &parts)?;
     let facts = load_facts(txn, &item, step, actor, parts).await?;
     let workflow = &ctx.settings.workflow;
@@ -117,10 +120,14 @@ async fn act_in(txn: &DatabaseTransaction, attempt: &Attempt<'_>) -> AppResult<p
         outbox::append(txn, event).await?;
     }
     idempotency::record(attempt.claim, txn, Some(item.id), json!({})).await?;
-    petition::Entity::find_by_id(item.id)
+    let after = petition::Entity::find_by_id(item.id)
         .one(txn)
         .await?
-        .ok_or_else(|| AppError::internal("item vanished after update"))
+        .ok_or_else(|| AppError::internal("item vanished after update"))?;
+    let departments = departments_after(&before.departments, &decision.parts);
+    let facts = ItemFacts::of(&after, departments);
+    rollup::item_changed(txn, Some(&before), Some(&facts)).await?;
+    Ok(after)
 }
 
 fn not_found() -> AppError {

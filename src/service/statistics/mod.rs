@@ -1,6 +1,11 @@
-//! Statistics of the loop for a period and a scope, computed in SQL (aggregates over
-//! the rows, never loading them), with the same results on SQLite and PostgreSQL.
+//! Statistics of the loop for a period and a scope, with the same results (and the
+//! same order) on SQLite and PostgreSQL. [`compute`] reads them from the rollup that
+//! every change keeps up to date ([`rollup`]); [`recompute`] computes them from the
+//! items and suggestions (aggregates in SQL, never loading rows): it is the
+//! specification the rollup is checked against (`smart-npc statistics verify`).
 pub mod live;
+pub mod rollup;
+pub mod verify;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{ConnectionTrait, DatabaseBackend, QueryResult, Statement, Value};
@@ -138,8 +143,19 @@ pub fn check_period(from: NaiveDate, to: NaiveDate) -> AppResult<()> {
     Ok(())
 }
 
-/// `from` and `to` are inclusive calendar dates (China time).
+/// `from` and `to` are inclusive calendar dates (China time); from the rollup.
 pub async fn compute<C: ConnectionTrait>(
+    db: &C,
+    from: NaiveDate,
+    to: NaiveDate,
+    scope: &Scope,
+) -> AppResult<Statistics> {
+    check_period(from, to)?;
+    rollup::read(db, from, to, scope).await
+}
+
+/// [`compute`] from scratch: scans the period's items and suggestions.
+pub async fn recompute<C: ConnectionTrait>(
     db: &C,
     from: NaiveDate,
     to: NaiveDate,
@@ -235,7 +251,8 @@ async fn by_category<C: ConnectionTrait>(
     let (a, b) = (sql.bind(period.start), sql.bind(period.end));
     sql.push(&format!("{a} AND p.collected_at < {b}"));
     scope_filter(&mut sql, scope);
-    sql.push(" GROUP BY p.category_id ORDER BY p.category_id");
+    // Categories by id, the uncategorised last (whatever the backend's NULL order).
+    sql.push(" GROUP BY p.category_id ORDER BY CASE WHEN p.category_id IS NULL THEN 1 ELSE 0 END, p.category_id");
     let mut counts = Vec::new();
     for row in db.query_all(sql.statement()).await? {
         counts.push(CategoryCount {
