@@ -213,10 +213,8 @@ pub async fn graphql_ws(
         .on_upgrade(move |socket| async move {
             // The connection lives on the fan-out runtime (`events::runtime`): its
             // deliveries yield to queries and mutations when the CPU is short.
-            // Awaited here so that the server's graceful shutdown still waits (within
-            // its grace period) for the connection to close, as it does for requests.
             let fanout = state.live.fanout();
-            let connection = fanout.spawn(
+            fanout.spawn(
                 async move {
                     let _permit = permit;
                     let _open = crate::graphql::metrics::ConnectionGauge::open();
@@ -231,7 +229,6 @@ pub async fn graphql_ws(
                 }
                 .instrument(span),
             );
-            let _ = connection.await;
         })
         .into_response()
 }

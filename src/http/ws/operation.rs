@@ -438,9 +438,7 @@ async fn forward(
 ) -> BoxStream<'static, Response> {
     let (items, received) = tokio::sync::mpsc::unbounded_channel();
     let (polled, first_wait) = tokio::sync::oneshot::channel::<()>();
-    // In the caller's span (the WebSocket operation's): resolvers running there record
-    // the operation's name on it and their spans nest under it.
-    let task = runtime.spawn(tracing::Instrument::in_current_span(async move {
+    let task = runtime.spawn(async move {
         let mut polled = Some(polled);
         loop {
             let next = std::future::poll_fn(|cx| {
@@ -458,7 +456,7 @@ async fn forward(
                 return;
             }
         }
-    }));
+    });
     // Sent at the first wait, or dropped when the stream ended first.
     let _ = first_wait.await;
     Forwarded {
