@@ -17,14 +17,12 @@ pub mod filter;
 pub mod hub;
 pub mod outbox;
 pub mod relay;
-pub mod runtime;
 pub mod settings;
 pub mod store;
 pub mod stream;
 pub mod visibility;
 
-use std::future::Future;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::stream::BoxStream;
@@ -41,14 +39,6 @@ pub use settings::LiveSettings;
 pub use visibility::{may_see, Viewer};
 
 use crate::error::AppResult;
-
-fn connection_config() -> ConnectionManagerConfig {
-    ConnectionManagerConfig::new()
-        .set_connection_timeout(Some(Duration::from_secs(2)))
-        .set_response_timeout(Some(Duration::from_secs(2)))
-        .set_number_of_retries(2)
-        .set_max_delay(Duration::from_millis(500))
-}
 
 /// The process's event bus. Cheap to clone.
 #[derive(Clone)]
@@ -77,35 +67,17 @@ impl RedisBus {
 }
 
 impl EventBus {
-    /// The same bus with a Redis connection of its own (opened lazily, on the runtime
-    /// of its first use).
-    pub fn with_own_connection(&self) -> EventBus {
-        match self {
-            EventBus::InProcess => EventBus::InProcess,
-            EventBus::Redis(bus) => match ConnectionManager::new_lazy_with_config(
-                bus.client.clone(),
-                connection_config(),
-            ) {
-                Ok(connection) => EventBus::Redis(RedisBus {
-                    connection,
-                    client: bus.client.clone(),
-                    prefix: bus.prefix.clone(),
-                }),
-                Err(e) => {
-                    tracing::warn!(error = %e, "cannot set up a second Redis connection; sharing one");
-                    self.clone()
-                }
-            },
-        }
-    }
-
     /// Opens the Redis side lazily: the gateway starts (degraded) even while Redis is
     /// down, and reconnects on its own when Redis returns.
     pub fn redis(url: &str, prefix: &str) -> Result<Self, String> {
         let client = redis::Client::open(url).map_err(|e| format!("invalid REDIS_URL: {e}"))?;
-        let connection =
-            ConnectionManager::new_lazy_with_config(client.clone(), connection_config())
-                .map_err(|e| format!("cannot set up Redis: {e}"))?;
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(Duration::from_secs(2)))
+            .set_response_timeout(Some(Duration::from_secs(2)))
+            .set_number_of_retries(2)
+            .set_max_delay(Duration::from_millis(500));
+        let connection = ConnectionManager::new_lazy_with_config(client.clone(), config)
+            .map_err(|e| format!("cannot set up Redis: {e}"))?;
         Ok(EventBus::Redis(RedisBus {
             connection,
             client,
@@ -159,8 +131,6 @@ struct LiveInner {
     access: AccessWatchers,
     /// Names this process on the control channel.
     origin: u64,
-    /// Where deliveries run, apart from requests (see [`runtime`]); set by `start`.
-    runtime: OnceLock<runtime::FanoutRuntime>,
 }
 
 impl Live {
@@ -181,38 +151,28 @@ impl Live {
                 closing,
                 access: AccessWatchers::default(),
                 origin: rand::random(),
-                runtime: OnceLock::new(),
             }),
         }
     }
 
-    /// Starts the fan-out runtime (see [`runtime`]) and on it the relay, the Redis
-    /// subscription (with Redis) and the reconciliation; they stop when the returned
-    /// value is dropped. Called from the runtime that serves requests.
+    /// Starts the relay, the Redis subscription (with Redis) and the reconciliation;
+    /// they stop when the returned value is dropped.
     pub async fn start(&self) -> LiveTasks {
         let inner = &self.inner;
         if let Err(e) = inner.hub.initialise().await {
             tracing::warn!(error = %e, "cannot read the outbox watermark at start");
         }
-        let fanout = self.fanout();
         let mut handles = Vec::new();
-        let (db, bus, hub, wake) = (
+        let relay = relay::Relay::new(
             inner.db.clone(),
             inner.bus.clone(),
             inner.hub.clone(),
             inner.wake.clone(),
+            inner.settings.relay_poll,
         );
-        let (poll, shutdown) = (inner.settings.relay_poll, inner.shutdown.subscribe());
-        handles.push(fanout.spawn(async move {
-            // Its own Redis connection, set up on the fan-out runtime: the bus's shared
-            // one serves requests (rate limits) and stays on theirs.
-            let bus = bus.with_own_connection();
-            relay::Relay::new(db, bus, hub, wake, poll)
-                .run(shutdown)
-                .await
-        }));
+        handles.push(tokio::spawn(relay.run(inner.shutdown.subscribe())));
         if let EventBus::Redis(bus) = &inner.bus {
-            handles.push(fanout.spawn(feed::run(
+            handles.push(tokio::spawn(feed::run(
                 bus.clone(),
                 inner.db.clone(),
                 inner.hub.clone(),
@@ -223,7 +183,7 @@ impl Live {
                 inner.shutdown.subscribe(),
             )));
         }
-        handles.push(fanout.spawn(feed::reconcile(
+        handles.push(tokio::spawn(feed::reconcile(
             inner.db.clone(),
             inner.hub.clone(),
             inner.settings.reconcile,
@@ -232,63 +192,6 @@ impl Live {
         LiveTasks {
             handles,
             live: self.clone(),
-        }
-    }
-
-    /// The fan-out runtime's handle, once [`Live::start`] ran: where WebSocket
-    /// connections run. Before that (a `Live` that serves nothing) the current one.
-    pub fn fanout(&self) -> tokio::runtime::Handle {
-        match self.runtime() {
-            Some(runtime) => runtime.handle().clone(),
-            None => tokio::runtime::Handle::current(),
-        }
-    }
-
-    /// The fan-out runtime, created on first use from within the request runtime.
-    fn runtime(&self) -> Option<&runtime::FanoutRuntime> {
-        if let Some(runtime) = self.inner.runtime.get() {
-            return Some(runtime);
-        }
-        let requests = tokio::runtime::Handle::try_current().ok()?;
-        let settings = &self.inner.settings;
-        match runtime::FanoutRuntime::new(settings.fanout_threads, settings.fanout_nice, requests) {
-            Ok(runtime) => {
-                let _ = self.inner.runtime.set(runtime);
-                self.inner.runtime.get()
-            }
-            Err(e) => {
-                tracing::error!(error = %e, "cannot start the fan-out runtime; fan-out shares the request runtime");
-                None
-            }
-        }
-    }
-
-    /// Worker threads of the fan-out runtime (0 before it started).
-    pub fn fanout_threads(&self) -> usize {
-        self.inner
-            .runtime
-            .get()
-            .map_or(0, runtime::FanoutRuntime::threads)
-    }
-
-    /// The request runtime's handle, for work of a fan-out task that touches the
-    /// request pool; `None` before [`Live::start`] (then such work runs in place).
-    pub fn requests(&self) -> Option<tokio::runtime::Handle> {
-        self.inner
-            .runtime
-            .get()
-            .map(|runtime| runtime.requests().clone())
-    }
-
-    /// Runs `work` on the request runtime (in place before [`Live::start`]) and waits
-    /// for it; `None` if it was cancelled there.
-    pub async fn on_requests<T: Send + 'static>(
-        &self,
-        work: impl Future<Output = T> + Send + 'static,
-    ) -> Option<T> {
-        match self.inner.runtime.get() {
-            Some(runtime) => runtime.on_requests(work).await,
-            None => Some(work.await),
         }
     }
 

@@ -42,12 +42,6 @@ pub struct LiveSettings {
     /// `LIVE_STATISTICS_MAX_DELAY_MS`: ...or this long after the first event of a
     /// burst, whichever comes first.
     pub statistics_max_delay: Duration,
-    /// `LIVE_FANOUT_THREADS`: worker threads of the fan-out runtime (WebSocket
-    /// connections, the relay, the Redis subscription); 0 is half the cores, at least 1.
-    pub fanout_threads: usize,
-    /// `LIVE_FANOUT_NICE`: how much lower the fan-out threads' OS priority is than the
-    /// request threads' (Linux nice increment, 0 to 19; 0 keeps them equal).
-    pub fanout_nice: i32,
 }
 
 impl Default for LiveSettings {
@@ -66,8 +60,6 @@ impl Default for LiveSettings {
             database_connections: 4,
             statistics_quiet: Duration::from_millis(250),
             statistics_max_delay: Duration::from_millis(2000),
-            fanout_threads: 0,
-            fanout_nice: 10,
         }
     }
 }
@@ -165,9 +157,6 @@ impl LiveSettings {
                 0,
                 3_600_000,
             )?),
-            fanout_threads: number("LIVE_FANOUT_THREADS", d.fanout_threads as u64, 0, 256)?
-                as usize,
-            fanout_nice: number("LIVE_FANOUT_NICE", d.fanout_nice as u64, 0, 19)? as i32,
         })
     }
 }

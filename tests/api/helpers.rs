@@ -639,10 +639,6 @@ impl Builder {
             ("AUTO_SEED_DEMO".into(), "false".into()),
             // The supervision job changes items on its own; tests that want it set it.
             ("SUPERVISION_INTERVAL_SECS".into(), "0".into()),
-            // Fan-out threads at the request threads' priority: on a machine busy with
-            // other work a lowered priority only slows what the tests wait for (the
-            // priority itself is a unit test in `events::runtime`).
-            ("LIVE_FANOUT_NICE".into(), "0".into()),
             (
                 "REDIS_CHANNEL_PREFIX".into(),
                 format!("smartnpc-test-{}-{n}", std::process::id()),

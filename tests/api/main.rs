@@ -11,7 +11,6 @@ mod cors;
 mod dashboard;
 mod deploy;
 mod duty;
-mod fanout;
 mod fixtures;
 mod graphiql;
 mod graphql_http;

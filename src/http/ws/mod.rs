@@ -20,13 +20,10 @@
 //! act as before. Its subscriptions end with it; the client reconnects with the
 //! rights it has now (or signs in again).
 //!
-//! One task per connection, on the fan-out runtime (`events::runtime`: lower priority
-//! than requests), drives the socket and all of its operations; what it does with the
-//! request pool (session checks, planning an operation, resolving an item) runs on
-//! the request runtime. An idle subscriber costs that task, small WebSocket buffers
-//! (`WS_BUFFER_BYTES`), its place in the hub and its source of items; the items are
-//! resolved once per distinct operation, however many subscribers follow it (see
-//! [`operation`]). Writes happen
+//! One task per connection drives the socket and all of its operations: an idle
+//! subscriber costs that task, small WebSocket buffers (`WS_BUFFER_BYTES`), its place
+//! in the hub and its source of items; the items are resolved once per distinct
+//! operation, however many subscribers follow it (see [`operation`]). Writes happen
 //! one message at a time; while a slow client's socket is full its subscriptions stop
 //! draining their (bounded) queues and later catch up from the outbox, so it never
 //! holds anyone else up.
@@ -210,25 +207,20 @@ pub async fn graphql_ws(
     websocket
         .protocols(protocol.map(Protocol::name))
         .config(config)
-        .on_upgrade(move |socket| async move {
-            // The connection lives on the fan-out runtime (`events::runtime`): its
-            // deliveries yield to queries and mutations when the CPU is short.
-            let fanout = state.live.fanout();
-            fanout.spawn(
-                async move {
-                    let _permit = permit;
-                    let _open = crate::graphql::metrics::ConnectionGauge::open();
-                    match protocol {
-                        Some(protocol) => {
-                            Connection::new(state, schema, client, protocol, request_id)
-                                .run(socket)
-                                .await
-                        }
-                        None => refuse_subprotocol(socket).await,
+        .on_upgrade(move |socket| {
+            async move {
+                let _permit = permit;
+                let _open = crate::graphql::metrics::ConnectionGauge::open();
+                match protocol {
+                    Some(protocol) => {
+                        Connection::new(state, schema, client, protocol, request_id)
+                            .run(socket)
+                            .await
                     }
+                    None => refuse_subprotocol(socket).await,
                 }
-                .instrument(span),
-            );
+            }
+            .instrument(span)
         })
         .into_response()
 }
@@ -590,21 +582,7 @@ impl Connection {
                 let access = claims
                     .as_ref()
                     .map(|claims| self.state.live.watch_access(claims.sub));
-                let (db, auth, checked) = (
-                    self.state.db.clone(),
-                    self.state.auth.clone(),
-                    token.clone(),
-                );
-                // On the request runtime, like every use of the request pool.
-                let actor = self
-                    .state
-                    .live
-                    .on_requests(
-                        async move { accounts::actor_for_token(&db, &auth, &checked).await },
-                    )
-                    .await
-                    .unwrap_or_else(|| Err(AppError::internal("session check cancelled")));
-                match actor {
+                match accounts::actor_for_token(&self.state.db, &self.state.auth, &token).await {
                     Ok(actor) => {
                         if let Some(claims) = claims {
                             let left = u64::try_from(claims.exp - now).unwrap_or(0);
@@ -637,19 +615,7 @@ impl Connection {
         };
         let forbidden =
             |reason: &str| Stale::Close(close::FORBIDDEN, format!("Forbidden: {reason}"));
-        let (db, auth, token) = (
-            self.state.db.clone(),
-            self.state.auth.clone(),
-            token.clone(),
-        );
-        // On the request runtime, like every use of the request pool.
-        let state = self
-            .state
-            .live
-            .on_requests(async move { accounts::session_state(&db, &auth, &token).await })
-            .await
-            .unwrap_or_else(|| Err(AppError::internal("session check cancelled")));
-        match state {
+        match accounts::session_state(&self.state.db, &self.state.auth, token).await {
             Ok(SessionState::Active(actor)) => {
                 if self
                     .actor
@@ -696,7 +662,7 @@ impl Connection {
         span
     }
 
-    async fn start(
+    fn start(
         &mut self,
         id: String,
         payload: &Map<String, Value>,
@@ -707,7 +673,6 @@ impl Connection {
             return;
         };
         let sharing = Sharing {
-            requests: self.state.live.requests(),
             registry: self.state.ws_operations.clone(),
             schema: self.schema.clone(),
             session: shared_loaders(&self.state),
@@ -717,17 +682,9 @@ impl Connection {
         };
         let request = request.data(actor).data(self.client.clone());
         let log = OperationLog::new(span, access_logged(self.state.settings.access_log, false));
-        // Planned on the request runtime (it may read the database), up to its first
-        // wait; the connection waits for that first step only.
-        let mut operation = Operation::plan_on(
-            request,
-            sharing,
-            self.state.settings.request_timeout,
-            self.state.live.requests(),
-        )
-        .await
-        .logged(log);
-        // One poll now takes the operation on from there: a subscription is
+        let mut operation =
+            Operation::plan(request, sharing, self.state.settings.request_timeout).logged(log);
+        // One poll now runs the operation up to its first wait: a subscription is
         // registered with the hub before the next client message is read, so a client
         // that sends `subscribe` then anything else (a ping) is live by the answer.
         match operation.next().now_or_never() {
@@ -828,7 +785,7 @@ impl Connection {
                             json!({ "id": id, "type": "error", "payload": self.limit_error() }),
                         );
                     }
-                    self.start(id, &payload, request, operation_span).await;
+                    self.start(id, &payload, request, operation_span);
                 }
                 .instrument(span)
                 .await
@@ -922,7 +879,7 @@ impl Connection {
                         return reply
                             .send(error(&Some(id), "too many operations on this connection"));
                     }
-                    self.start(id, &payload, request, operation_span).await;
+                    self.start(id, &payload, request, operation_span);
                 }
                 .instrument(span)
                 .await

@@ -24,7 +24,6 @@ use futures_util::future::{BoxFuture, Shared};
 use futures_util::stream::BoxStream;
 use futures_util::{Future, FutureExt, Stream, StreamExt};
 use serde_json::{Map, Value};
-use tokio::runtime::Handle;
 
 use super::request_of;
 use crate::auth::{Actor, ClientInfo};
@@ -102,8 +101,6 @@ impl SharedOperations {
 
 /// Everything needed to run an operation again.
 struct Seed {
-    /// Where resolutions run (the request runtime), when apart from this task's.
-    requests: Option<Handle>,
     payload: Map<String, Value>,
     actor: Actor,
     client: ClientInfo,
@@ -128,13 +125,6 @@ impl Drop for SharedOperation {
                 map.remove(&self.key);
             }
         }
-    }
-}
-
-fn failed() -> Resolved {
-    Resolved {
-        payload: internal_error_payload(),
-        failed: true,
     }
 }
 
@@ -164,35 +154,30 @@ impl SharedOperation {
         let schema = seed.schema.clone();
         let session = seed.session.clone();
         self.resolutions.fetch_add(1, Ordering::Relaxed);
-        let work = async move {
+        let resolution = async move {
+            let failed = Resolved {
+                payload: internal_error_payload(),
+                failed: true,
+            };
             let Ok(request) = request else {
-                return failed();
+                return failed;
             };
             let response = schema
                 .execute_stream_with_session_data(request, session)
                 .next()
                 .await;
             let Some(response) = response else {
-                return failed();
+                return failed;
             };
             match serde_json::to_string(&response) {
                 Ok(json) => Resolved {
                     payload: Arc::from(json),
                     failed: response.is_err(),
                 },
-                Err(_) => failed(),
+                Err(_) => failed,
             }
-        };
-        // Resolved on the request runtime: it reads through the request pool's
-        // DataLoaders (see `events::runtime`). Once per item and operation, however
-        // many subscribers follow it.
-        let resolution = match &seed.requests {
-            Some(requests) => {
-                let task = requests.spawn(work);
-                async move { task.await.unwrap_or_else(|_| failed()) }.boxed()
-            }
-            None => work.boxed(),
         }
+        .boxed()
         .shared();
         recent.push_back((key, resolution.clone()));
         if recent.len() > RECENT {
@@ -210,9 +195,6 @@ impl SharedOperation {
 
 /// How an operation is shared, given to [`Operation::plan`].
 pub struct Sharing {
-    /// The request runtime, when the operation is followed on another (the fan-out
-    /// runtime): planning and resolutions run there.
-    pub requests: Option<Handle>,
     pub registry: SharedOperations,
     pub schema: AppSchema,
     pub session: Arc<Data>,
@@ -239,7 +221,6 @@ impl Sharing {
         registry.share(
             key,
             Seed {
-                requests: self.requests,
                 payload: self.payload,
                 actor: self.actor,
                 client: self.client,
@@ -378,36 +359,6 @@ impl Operation {
         let responses = sharing
             .schema
             .execute_stream_with_session_data(request.data(plan.clone()), sharing.session.clone());
-        Self::planning(responses, plan, sharing, timeout)
-    }
-
-    /// As [`Operation::plan`], but run on `requests` (the request runtime) when given:
-    /// returns once the run has gone as far as it can without waiting there, so that a
-    /// subscription's source is ready to be followed here. Dropping the operation
-    /// stops the run (a write's transaction rolls back).
-    pub async fn plan_on(
-        request: async_graphql::Request,
-        sharing: Sharing,
-        timeout: Duration,
-        requests: Option<Handle>,
-    ) -> Self {
-        let Some(requests) = requests else {
-            return Self::plan(request, sharing, timeout);
-        };
-        let plan = Plan::default();
-        let responses = sharing
-            .schema
-            .execute_stream_with_session_data(request.data(plan.clone()), sharing.session.clone());
-        let responses = forward(&requests, responses).await;
-        Self::planning(responses, plan, sharing, timeout)
-    }
-
-    fn planning(
-        responses: BoxStream<'static, Response>,
-        plan: Plan,
-        sharing: Sharing,
-        timeout: Duration,
-    ) -> Self {
         Operation {
             run: Run {
                 phase: Phase::Planning {
@@ -427,64 +378,6 @@ impl Operation {
     pub fn logged(mut self, log: OperationLog) -> Self {
         self.log = log;
         self
-    }
-}
-
-/// Drives `responses` on `runtime` and hands its items over. Returns once the stream
-/// has been polled there until its first wait (or its end).
-async fn forward(
-    runtime: &Handle,
-    mut responses: BoxStream<'static, Response>,
-) -> BoxStream<'static, Response> {
-    let (items, received) = tokio::sync::mpsc::unbounded_channel();
-    let (polled, first_wait) = tokio::sync::oneshot::channel::<()>();
-    let task = runtime.spawn(async move {
-        let mut polled = Some(polled);
-        loop {
-            let next = std::future::poll_fn(|cx| {
-                let next = responses.poll_next_unpin(cx);
-                if next.is_pending() {
-                    if let Some(polled) = polled.take() {
-                        let _ = polled.send(());
-                    }
-                }
-                next
-            })
-            .await;
-            let Some(response) = next else { return };
-            if items.send(response).is_err() {
-                return;
-            }
-        }
-    });
-    // Sent at the first wait, or dropped when the stream ended first.
-    let _ = first_wait.await;
-    Forwarded {
-        received,
-        _task: AbortOnDrop(task.abort_handle()),
-    }
-    .boxed()
-}
-
-/// The items of a run on another runtime; dropping it stops the run.
-struct Forwarded {
-    received: tokio::sync::mpsc::UnboundedReceiver<Response>,
-    _task: AbortOnDrop,
-}
-
-impl Stream for Forwarded {
-    type Item = Response;
-
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Response>> {
-        self.received.poll_recv(cx)
-    }
-}
-
-struct AbortOnDrop(tokio::task::AbortHandle);
-
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        self.0.abort();
     }
 }
 
