@@ -469,7 +469,7 @@ impl Settings {
             ttl: Duration::from_secs(parse_number(
                 "PERSISTED_QUERIES_TTL_SECS",
                 get("PERSISTED_QUERIES_TTL_SECS"),
-                7 * 86_400,
+                86_400,
                 1,
                 365 * 86_400,
             )?),

@@ -282,12 +282,29 @@ fn hash_of(extension: &Value) -> Result<String, Refusal> {
     }
 }
 
-/// Whether a document may be registered: within the request budget, and it parses.
+/// The largest document registered by hash. A client's own operations are a few KiB
+/// (the largest in `assets/operations/` is under 1 KiB); a larger document still runs
+/// when sent in full, it is only not kept.
+pub const MAX_REGISTERED_BYTES: usize = 16 * 1024;
+
+/// Registrations written to Redis per hour, counted across every replica (a counter
+/// under the prefix). With documents of at most [`MAX_REGISTERED_BYTES`] kept for at
+/// most `PERSISTED_QUERIES_TTL_SECS`, this bounds what anyone can make Redis hold
+/// (1,000 an hour × 24 hours × 16 KiB ≈ 375 MiB at the default TTL of a day). Past it,
+/// a document is registered in this process only.
+pub const REDIS_REGISTRATIONS_PER_HOUR: u64 = 1_000;
+
+/// Whether a document may be registered: small, within the request budget, parses,
+/// and names no credential field (a sign-in with literal arguments would otherwise be
+/// kept, password and all, in memory and in Redis).
 fn registrable(text: &str) -> bool {
     let limits = &budget::LIMITS;
-    budget::check_text(text, limits).is_ok()
-        && async_graphql::parser::parse_query(text)
-            .is_ok_and(|doc| budget::check_document(&doc, limits, CREDENTIAL_FIELDS).is_ok())
+    text.len() <= MAX_REGISTERED_BYTES
+        && budget::check_text(text, limits).is_ok()
+        && async_graphql::parser::parse_query(text).is_ok_and(|doc| {
+            budget::check_document(&doc, limits, CREDENTIAL_FIELDS)
+                .is_ok_and(|cost| cost.credential_fields == 0)
+        })
 }
 
 impl PersistedQueries {
@@ -436,12 +453,28 @@ impl PersistedQueries {
             return;
         };
         let key = format!("{prefix}{hash}");
+        let hour = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() / 3600);
+        let budget_key = format!("{prefix}budget:{hour}");
         let ttl = self.inner.ttl.as_secs().max(1);
         let text = text.to_owned();
         guard
             .run(
                 "persisted query registration",
                 |mut connection| async move {
+                    // Counted first, across replicas: past the hour's budget nothing
+                    // more is written (the counter itself expires with its hour).
+                    let (written,): (u64,) = redis::pipe()
+                        .atomic()
+                        .incr(&budget_key, 1)
+                        .expire(&budget_key, 3_700)
+                        .ignore()
+                        .query_async(&mut connection)
+                        .await?;
+                    if written > REDIS_REGISTRATIONS_PER_HOUR {
+                        return Ok(());
+                    }
                     redis::cmd("SET")
                         .arg(key)
                         .arg(text)

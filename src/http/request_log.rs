@@ -66,6 +66,8 @@ const ROUTES: &[&str] = &[
     "/graphql",
     "/graphql/ws",
     "/graphiql/:file",
+    "/dashboard",
+    "/dashboard/:file",
     "/healthz",
     "/readyz",
     "/metrics",

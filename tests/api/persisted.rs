@@ -576,3 +576,40 @@ async fn apollo_clients_persisted_queries_link_works_unmodified() {
         json!({ "method": "GET", "hash": true, "text": false })
     );
 }
+
+/// What is registered stays small and holds no secret: a sign-in with its password
+/// written into the document runs but is never kept, and neither is a document over
+/// 16 KiB (each would be kept in memory and in Redis for a day otherwise).
+#[tokio::test]
+async fn credentials_and_large_documents_run_but_are_not_registered() {
+    let app = TestApp::spawn_demo().await;
+    let sign_in = r#"mutation ApqSignIn { signIn(login: "staff-heshun-01", password: "wrong password") { accessToken } }"#;
+    let padded = format!(
+        "# {}\nquery ApqPadded {{ categories {{ id }} }}",
+        "x".repeat(16 * 1024)
+    );
+    let small = "query ApqSmall { categories { id } }";
+    for (query, runs) in [(sign_in, false), (padded.as_str(), true), (small, true)] {
+        let hash = sha256(query);
+        let (status, _, body) = post(
+            &app.base,
+            json!({ "query": query, "extensions": extension(&hash) }),
+        )
+        .await;
+        // It ran like any document sent in full (the sign-in is refused as a sign-in).
+        if runs {
+            assert_eq!(status, 200, "{body}");
+            assert!(body["data"]["categories"].is_array(), "{body}");
+        } else {
+            assert_eq!(code(&body), "UNAUTHENTICATED", "{body}");
+        }
+        let (status, _, body) = post(&app.base, json!({ "extensions": extension(&hash) })).await;
+        if query == small {
+            // The control: a small, plain document is found by its hash.
+            assert_eq!(status, 200, "{body}");
+            assert!(body["data"]["categories"].is_array(), "{body}");
+        } else {
+            assert_not_found(status, &body);
+        }
+    }
+}

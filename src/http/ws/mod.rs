@@ -744,21 +744,9 @@ impl Connection {
                 let Some(payload) = message.get("payload").and_then(Value::as_object) else {
                     return reply.close(close::BAD_REQUEST, INVALID);
                 };
-                // A document named by its hash (or checked against the manifest).
-                let payload =
-                    match self.state.persisted.resolve_params(payload).await {
-                        Ok(payload) => payload,
-                        Err(_) if self.actor.is_none() => {
-                            return reply.close(close::UNAUTHORIZED, "Unauthorized")
-                        }
-                        Err(refusal) => return reply.send(
-                            json!({ "id": id, "type": "error", "payload": [refusal.error_json()] }),
-                        ),
-                    };
-                let request = match request_of(&payload) {
-                    Ok(request) => request,
-                    Err(reason) => return reply.close(close::BAD_REQUEST, reason),
-                };
+                // Before the document is looked up or registered: nothing is kept for
+                // a connection that has not initialised, and a refusal never answers
+                // for an id that is already running.
                 if self.actor.is_none() {
                     return reply.close(close::UNAUTHORIZED, "Unauthorized");
                 }
@@ -768,6 +756,18 @@ impl Connection {
                         format!("Subscriber for {id} already exists"),
                     );
                 }
+                // A document named by its hash (or checked against the manifest).
+                let payload =
+                    match self.state.persisted.resolve_params(payload).await {
+                        Ok(payload) => payload,
+                        Err(refusal) => return reply.send(
+                            json!({ "id": id, "type": "error", "payload": [refusal.error_json()] }),
+                        ),
+                    };
+                let request = match request_of(&payload) {
+                    Ok(request) => request,
+                    Err(reason) => return reply.close(close::BAD_REQUEST, reason),
+                };
                 let span = self.operation_span(&id);
                 let operation_span = span.clone();
                 async {
@@ -847,6 +847,10 @@ impl Connection {
                 let Some(payload) = message.get("payload").and_then(Value::as_object) else {
                     return reply.send(error(&Some(id), "payload must be an object"));
                 };
+                // Nothing is looked up or registered for a connection not initialised.
+                if self.actor.is_none() {
+                    return reply.close(close::UNAUTHORIZED, "Unauthorized");
+                }
                 let payload =
                     match self.state.persisted.resolve_params(payload).await {
                         Ok(payload) => payload,
@@ -858,9 +862,6 @@ impl Connection {
                     Ok(request) => request,
                     Err(reason) => return reply.send(error(&Some(id), reason)),
                 };
-                if self.actor.is_none() {
-                    return reply.close(close::UNAUTHORIZED, "Unauthorized");
-                }
                 let span = self.operation_span(&id);
                 let operation_span = span.clone();
                 async {
