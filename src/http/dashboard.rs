@@ -5,96 +5,47 @@
 //!
 //! The page is an ordinary client of the public API: it sends only the operations in
 //! `assets/operations/dashboard/` (one per file), over `/graphql` and `/graphql/ws`.
-//! They are embedded here and handed to the page as a JSON map name → `{id, query}`,
-//! `id` being the sha256 of the file's exact bytes (the persisted-query id).
+//! They come from the persisted-query manifest (`graphql::persisted`, which embeds
+//! that folder) and are handed to the page as a JSON map name → `{id, query}`, `id`
+//! being the sha256 of the file's exact bytes (the persisted-query id).
 use std::sync::LazyLock;
 
-use poem::http::{header, StatusCode};
+use poem::http::header;
 use poem::web::Path;
 use poem::{handler, Response};
-use sha2::{Digest, Sha256};
+
+use super::embedded::{self, Asset};
+use crate::graphql::persisted;
 
 const PAGE: &str = include_str!("pages/dashboard.html");
 
 /// Where the operations go in the page (inside a `<script type="application/json">`).
 const OPERATIONS_SLOT: &str = "{/*OPERATIONS*/}";
 
-/// The dashboard's operations: name (= file name) and the file's bytes.
-// The persisted-query manifest will offer these (every client's files under
-// `assets/operations/`); until then the page's own list is kept here, in one place.
-pub const OPERATIONS: &[(&str, &str)] = &[
-    op(
-        "DashboardSignIn",
-        include_str!("../../assets/operations/dashboard/DashboardSignIn.graphql"),
-    ),
-    op(
-        "DashboardRefresh",
-        include_str!("../../assets/operations/dashboard/DashboardRefresh.graphql"),
-    ),
-    op(
-        "DashboardSignOut",
-        include_str!("../../assets/operations/dashboard/DashboardSignOut.graphql"),
-    ),
-    op(
-        "DashboardOrganisation",
-        include_str!("../../assets/operations/dashboard/DashboardOrganisation.graphql"),
-    ),
-    op(
-        "DashboardLiveFigures",
-        include_str!("../../assets/operations/dashboard/DashboardLiveFigures.graphql"),
-    ),
-    op(
-        "DashboardFigures",
-        include_str!("../../assets/operations/dashboard/DashboardFigures.graphql"),
-    ),
-    op(
-        "DashboardAlerts",
-        include_str!("../../assets/operations/dashboard/DashboardAlerts.graphql"),
-    ),
-    op(
-        "DashboardPetition",
-        include_str!("../../assets/operations/dashboard/DashboardPetition.graphql"),
-    ),
-    op(
-        "DashboardComplianceRollup",
-        include_str!("../../assets/operations/dashboard/DashboardComplianceRollup.graphql"),
-    ),
-    op(
-        "DashboardDeputyCompliance",
-        include_str!("../../assets/operations/dashboard/DashboardDeputyCompliance.graphql"),
-    ),
-    op(
-        "DashboardCoverage",
-        include_str!("../../assets/operations/dashboard/DashboardCoverage.graphql"),
-    ),
+/// The manifest client whose operations the page sends.
+const CLIENT: &str = "dashboard";
+
+/// The operations the page sends: every file of `assets/operations/dashboard/`.
+const OPERATIONS: &[&str] = &[
+    "DashboardSignIn",
+    "DashboardRefresh",
+    "DashboardSignOut",
+    "DashboardOrganisation",
+    "DashboardLiveFigures",
+    "DashboardFigures",
+    "DashboardAlerts",
+    "DashboardPetition",
+    "DashboardComplianceRollup",
+    "DashboardDeputyCompliance",
+    "DashboardCoverage",
 ];
 
-const fn op(name: &'static str, text: &'static str) -> (&'static str, &'static str) {
-    (name, text)
-}
-
-/// The persisted-query id of an operation: sha256 of its exact bytes, in hex.
-pub fn operation_id(text: &str) -> String {
-    hex::encode(Sha256::digest(text.as_bytes()))
-}
-
-/// `{"Name": {"id": "<sha256>", "query": "<text>"}, ...}`, safe inside a `<script>`
-/// element (`<` is escaped, so no text can close it).
-fn operations_json() -> String {
-    let map: serde_json::Map<String, serde_json::Value> = OPERATIONS
-        .iter()
-        .map(|(name, text)| {
-            let entry = serde_json::json!({ "id": operation_id(text), "query": text });
-            ((*name).to_owned(), entry)
-        })
-        .collect();
-    serde_json::Value::Object(map)
-        .to_string()
-        .replace('<', "\\u003c")
-}
-
-static RENDERED: LazyLock<String> =
-    LazyLock::new(|| PAGE.replace(OPERATIONS_SLOT, &operations_json()));
+static RENDERED: LazyLock<String> = LazyLock::new(|| {
+    PAGE.replace(
+        OPERATIONS_SLOT,
+        &persisted::operations_json(CLIENT, OPERATIONS),
+    )
+});
 
 /// What the page may load and reach: this origin only (its WebSocket included).
 const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; \
@@ -102,7 +53,7 @@ const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; \
      base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 /// `/dashboard/{file}`: name, media type, body.
-const ASSETS: &[(&str, &str, &[u8])] = &[
+const ASSETS: &[Asset] = &[
     (
         "echarts.min.js",
         "text/javascript; charset=utf-8",
@@ -137,17 +88,7 @@ pub fn page() -> Response {
 
 #[handler]
 pub fn asset(Path(name): Path<String>) -> Response {
-    match ASSETS.iter().find(|(file, _, _)| *file == name) {
-        Some((_, media_type, body)) => Response::builder()
-            .content_type(*media_type)
-            // Revalidated after an hour: a new binary may carry new versions.
-            .header(header::CACHE_CONTROL, "public, max-age=3600")
-            .header("x-content-type-options", "nosniff")
-            .body(*body),
-        None => Response::builder()
-            .status(StatusCode::NOT_FOUND)
-            .body("no such dashboard file"),
-    }
+    embedded::serve(ASSETS, &name, "dashboard")
 }
 
 #[cfg(test)]
@@ -158,9 +99,7 @@ mod tests {
     fn the_page_loads_only_files_served_here() {
         for (attribute, rest) in PAGE.split(['"', '\'']).zip(PAGE.split(['"', '\'']).skip(1)) {
             if attribute.ends_with("src=") || attribute.ends_with("href=") {
-                let served = rest
-                    .strip_prefix("/dashboard/")
-                    .is_some_and(|file| ASSETS.iter().any(|(name, _, _)| *name == file));
+                let served = embedded::is_served(ASSETS, "/dashboard/", rest);
                 assert!(served, "{rest} is not served by the binary");
             }
         }
@@ -173,22 +112,18 @@ mod tests {
         let start = RENDERED.find("id=\"operations\">").unwrap() + "id=\"operations\">".len();
         let end = start + RENDERED[start..].find("</script>").unwrap();
         let map: serde_json::Value = serde_json::from_str(&RENDERED[start..end]).unwrap();
+        let files = persisted::operations_for_client(CLIENT);
+        // Every file of the folder, and nothing else.
+        assert_eq!(files.len(), OPERATIONS.len());
         assert_eq!(map.as_object().unwrap().len(), OPERATIONS.len());
-        for (name, text) in OPERATIONS {
-            assert_eq!(map[name]["query"], *text);
-            assert_eq!(map[name]["id"], operation_id(text));
+        for op in files {
             assert!(
-                text.contains(&format!(" {name}")),
-                "{name}: the file's operation has the file's name"
+                OPERATIONS.contains(&op.name),
+                "{} is not in the page",
+                op.name
             );
+            assert_eq!(map[op.name]["query"], op.text);
+            assert_eq!(map[op.name]["id"], persisted::sha256_hex(op.text));
         }
-    }
-
-    #[test]
-    fn the_id_is_the_sha256_of_the_exact_bytes() {
-        assert_eq!(
-            operation_id("abc"),
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-        );
     }
 }

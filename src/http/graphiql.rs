@@ -2,14 +2,15 @@
 //! its start-up script and the vendored GraphiQL, React and React DOM files
 //! (`assets/graphiql/`, versions in its README). No request leaves the server, so the
 //! IDE works where the public CDNs cannot be reached.
-use poem::http::{header, StatusCode};
 use poem::web::{Html, Path};
 use poem::{handler, Response};
+
+use super::embedded::{self, Asset};
 
 const PAGE: &str = include_str!("pages/graphiql.html");
 
 /// `/graphiql/{file}`: name, media type, body.
-const ASSETS: &[(&str, &str, &[u8])] = &[
+const ASSETS: &[Asset] = &[
     (
         "graphiql.min.js",
         "text/javascript; charset=utf-8",
@@ -44,17 +45,7 @@ pub fn page() -> Html<&'static str> {
 
 #[handler]
 pub fn asset(Path(name): Path<String>) -> Response {
-    match ASSETS.iter().find(|(file, _, _)| *file == name) {
-        Some((_, media_type, body)) => Response::builder()
-            .content_type(*media_type)
-            // Revalidated after an hour: a new binary may carry new versions.
-            .header(header::CACHE_CONTROL, "public, max-age=3600")
-            .header("x-content-type-options", "nosniff")
-            .body(*body),
-        None => Response::builder()
-            .status(StatusCode::NOT_FOUND)
-            .body("no such GraphiQL file"),
-    }
+    embedded::serve(ASSETS, &name, "GraphiQL")
 }
 
 #[cfg(test)]
@@ -65,10 +56,7 @@ mod tests {
     fn the_page_loads_only_files_served_here() {
         for (attribute, rest) in PAGE.split(['"', '\'']).zip(PAGE.split(['"', '\'']).skip(1)) {
             if attribute.ends_with("src=") || attribute.ends_with("href=") {
-                let served = rest == "data:,"
-                    || rest
-                        .strip_prefix("/graphiql/")
-                        .is_some_and(|file| ASSETS.iter().any(|(name, _, _)| *name == file));
+                let served = rest == "data:," || embedded::is_served(ASSETS, "/graphiql/", rest);
                 assert!(served, "{rest} is not served by the binary");
             }
         }

@@ -1,6 +1,7 @@
 //! HTTP surface: GraphQL over HTTP and WebSocket, GraphiQL, health and readiness.
 mod cors;
 pub mod dashboard;
+mod embedded;
 mod graphiql;
 pub mod graphql;
 mod health;
