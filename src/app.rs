@@ -99,7 +99,12 @@ impl App {
         };
         let live = Live::new(db.clone(), bus.clone(), live_settings);
         let live_statistics = LiveStatistics::new(db.clone(), live.clone(), coalescing);
+        let storage = crate::storage::Storage::open(
+            &settings.storage,
+            crate::db::sqlite_file(&db).as_deref(),
+        )?;
         let state = AppState {
+            storage,
             db,
             bus,
             live,
@@ -150,6 +155,7 @@ impl App {
                 settings: self.state.settings.clone(),
                 auth: self.state.auth.clone(),
                 live: live.clone(),
+                storage: self.state.storage.clone(),
             },
         );
         let shutdown = async move {

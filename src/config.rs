@@ -81,6 +81,10 @@ pub struct Settings {
     pub traces: Option<Traces>,
     pub limits: Limits,
     pub workflow: Workflow,
+    /// Where uploaded files are kept (`STORAGE_URL` and the `S3_*` settings).
+    pub storage: StorageSettings,
+    /// How much one upload request may carry.
+    pub uploads: Uploads,
     /// The WeChat official-account endpoint; off unless all three are set.
     pub wechat: Option<Wechat>,
     /// WeChat settings that were set although the endpoint is off (they do nothing).
@@ -140,6 +144,98 @@ pub struct Limits {
     pub sign_in_account_window: Duration,
     pub sign_in_address_window: Duration,
     pub anonymous_submission_window: Duration,
+    /// `ANONYMOUS_UPLOADS_PER_ADDRESS` (per hour, the window of anonymous submissions)
+    pub anonymous_uploads_per_address: u64,
+}
+
+/// The bounds of an upload request (the GraphQL multipart request on `/graphql`),
+/// checked before the body is read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Uploads {
+    /// `UPLOAD_MAX_FILE_BYTES`: the largest file (default 10 MiB).
+    pub max_file_bytes: usize,
+    /// `UPLOAD_MAX_FILES_PER_REQUEST`: files in one request (default 9).
+    pub max_files_per_request: usize,
+    /// `UPLOAD_MAX_REQUEST_BYTES`: the whole multipart body (default 32 MiB).
+    pub max_request_bytes: usize,
+}
+
+/// `STORAGE_URL`: where the files are kept.
+#[derive(Clone, PartialEq, Eq)]
+pub enum StorageSettings {
+    /// A local directory: `file:///path`, or a path. `None`: the embedded default, a
+    /// folder beside the SQLite database (`<database>.files`), else `./smart-npc-files`.
+    Local(Option<std::path::PathBuf>),
+    /// `s3://bucket[/prefix]` on any S3-compatible store.
+    S3(S3Settings),
+}
+
+/// An S3-compatible store.
+#[derive(Clone, PartialEq, Eq)]
+pub struct S3Settings {
+    pub bucket: String,
+    /// The key prefix inside the bucket (may be empty).
+    pub prefix: String,
+    /// `S3_ENDPOINT`: the store's base URL (unset: AWS).
+    pub endpoint: Option<String>,
+    /// `S3_REGION` (default `us-east-1`).
+    pub region: String,
+    /// `S3_ACCESS_KEY_ID` / `S3_SECRET_ACCESS_KEY` (unset: the usual AWS sources).
+    pub access_key_id: Option<String>,
+    pub secret_access_key: Option<String>,
+}
+
+impl fmt::Debug for StorageSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StorageSettings::Local(path) => f.debug_tuple("Local").field(path).finish(),
+            StorageSettings::S3(s3) => f
+                .debug_struct("S3")
+                .field("bucket", &s3.bucket)
+                .field("prefix", &s3.prefix)
+                .field("endpoint", &s3.endpoint)
+                .field("region", &s3.region)
+                .field("access_key_id", &s3.access_key_id)
+                .finish_non_exhaustive(),
+        }
+    }
+}
+
+impl StorageSettings {
+    fn parse(get: &dyn Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let Some(raw) = get("STORAGE_URL") else {
+            return Ok(StorageSettings::Local(None));
+        };
+        let raw = raw.trim();
+        let Some(rest) = raw.strip_prefix("s3://") else {
+            let path = raw.strip_prefix("file://").unwrap_or(raw);
+            return Ok(StorageSettings::Local(Some(path.into())));
+        };
+        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+        if bucket.is_empty() {
+            return Err(ConfigError {
+                variable: "STORAGE_URL",
+                problem: "s3:// needs a bucket: s3://bucket[/prefix]".into(),
+            });
+        }
+        let endpoint = get("S3_ENDPOINT");
+        if let Some(endpoint) = &endpoint {
+            if url::Url::parse(endpoint).map_or(true, |u| !matches!(u.scheme(), "http" | "https")) {
+                return Err(ConfigError {
+                    variable: "S3_ENDPOINT",
+                    problem: "must be an http:// or https:// URL".into(),
+                });
+            }
+        }
+        Ok(StorageSettings::S3(S3Settings {
+            bucket: bucket.to_owned(),
+            prefix: prefix.trim_matches('/').to_owned(),
+            endpoint,
+            region: get("S3_REGION").unwrap_or_else(|| "us-east-1".into()),
+            access_key_id: get("S3_ACCESS_KEY_ID"),
+            secret_access_key: get("S3_SECRET_ACCESS_KEY"),
+        }))
+    }
 }
 
 pub const DEFAULT_DEMO_PASSWORD: &str = "Heshun-Demo-2025";
@@ -507,6 +603,37 @@ impl Settings {
             sign_in_account_window: Duration::from_secs(15 * 60),
             sign_in_address_window: Duration::from_secs(5 * 60),
             anonymous_submission_window: Duration::from_secs(60 * 60),
+            anonymous_uploads_per_address: parse_number(
+                "ANONYMOUS_UPLOADS_PER_ADDRESS",
+                get("ANONYMOUS_UPLOADS_PER_ADDRESS"),
+                30,
+                1,
+                100_000,
+            )?,
+        };
+        let storage = StorageSettings::parse(&get)?;
+        let uploads = Uploads {
+            max_file_bytes: parse_number(
+                "UPLOAD_MAX_FILE_BYTES",
+                get("UPLOAD_MAX_FILE_BYTES"),
+                10 * 1024 * 1024,
+                1024,
+                100 * 1024 * 1024,
+            )? as usize,
+            max_files_per_request: parse_number(
+                "UPLOAD_MAX_FILES_PER_REQUEST",
+                get("UPLOAD_MAX_FILES_PER_REQUEST"),
+                9,
+                1,
+                50,
+            )? as usize,
+            max_request_bytes: parse_number(
+                "UPLOAD_MAX_REQUEST_BYTES",
+                get("UPLOAD_MAX_REQUEST_BYTES"),
+                32 * 1024 * 1024,
+                64 * 1024,
+                1024 * 1024 * 1024,
+            )? as usize,
         };
 
         let days = |var: &'static str, default: u64| {
@@ -621,6 +748,8 @@ impl Settings {
             traces,
             limits,
             workflow,
+            storage,
+            uploads,
             wechat,
             ignored_wechat_settings,
         })
@@ -875,6 +1004,8 @@ impl fmt::Debug for Settings {
             .field("cors_allowed_origins", &self.cors_allowed_origins)
             .field("traces", &self.traces)
             .field("limits", &self.limits)
+            .field("storage", &self.storage)
+            .field("uploads", &self.uploads)
             .field("wechat", &self.wechat)
             .finish_non_exhaustive()
     }

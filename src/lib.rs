@@ -15,5 +15,6 @@ pub mod links;
 pub mod seed;
 pub mod service;
 pub mod state;
+pub mod storage;
 pub mod telemetry;
 pub mod wechat;

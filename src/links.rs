@@ -10,6 +10,8 @@ pub mod route {
     pub const DEPUTY_MESSAGE_PAGE: &str = "/m/d/:code";
     pub const TRACK_LOOKUP_PAGE: &str = "/m/t";
     pub const TRACK_PAGE: &str = "/m/t/:code";
+    pub const FILE: &str = "/files/:code";
+    pub const FILE_THUMBNAIL: &str = "/files/:code/thumbnail";
 }
 
 /// `pattern` under `public_base_url`, with `:code` replaced.
@@ -29,6 +31,16 @@ pub fn message_page_url(public_base_url: &str, code: &str) -> String {
 /// The deputy's QR code image (PNG; `qr.svg` and `card.svg` sit beside it).
 pub fn qr_code_url(public_base_url: &str, code: &str) -> String {
     url(public_base_url, route::DEPUTY_QR_PNG, code)
+}
+
+/// An attachment's file, served to those who may see what it is attached to.
+pub fn file_url(public_base_url: &str, id: &str) -> String {
+    url(public_base_url, route::FILE, id)
+}
+
+/// An image attachment's thumbnail.
+pub fn file_thumbnail_url(public_base_url: &str, id: &str) -> String {
+    url(public_base_url, route::FILE_THUMBNAIL, id)
 }
 
 #[cfg(test)]

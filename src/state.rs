@@ -28,6 +28,8 @@ pub struct AppState {
     pub redis_guard: Option<RedisGuard>,
     /// "Now" for token expiry and the supervision deadlines; tests advance their own.
     pub clock: crate::clock::Clock,
+    /// Attachments' bytes (`STORAGE_URL`).
+    pub storage: crate::storage::Storage,
 }
 
 impl AppState {
@@ -42,6 +44,7 @@ impl AppState {
             settings: &self.settings,
             auth: &self.auth,
             live: &self.live,
+            storage: &self.storage,
             actor,
             client,
         }

@@ -403,3 +403,24 @@ pub enum StoryStatus {
     #[sea_orm(string_value = "returned")]
     Returned,
 }
+
+/// `attachment.purpose`: what an upload is for, and so what it may be attached to.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[serde(rename_all = "snake_case")]
+pub enum AttachmentPurpose {
+    /// A citizen's photo or document with an opinion item (随手拍).
+    #[sea_orm(string_value = "petition")]
+    Petition,
+    /// A department's result document.
+    #[sea_orm(string_value = "result")]
+    Result,
+    /// A showcase story's picture.
+    #[sea_orm(string_value = "story")]
+    Story,
+    /// A photo of a deputy's activity.
+    #[sea_orm(string_value = "activity")]
+    Activity,
+}

@@ -8,6 +8,7 @@ pub mod account_role;
 pub mod activity;
 pub mod activity_participant;
 pub mod activity_station;
+pub mod attachment;
 pub mod audit_log;
 pub mod auth_session;
 pub mod campaign;

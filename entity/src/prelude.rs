@@ -5,6 +5,7 @@ pub use super::account_role::Entity as AccountRole;
 pub use super::activity::Entity as Activity;
 pub use super::activity_participant::Entity as ActivityParticipant;
 pub use super::activity_station::Entity as ActivityStation;
+pub use super::attachment::Entity as Attachment;
 pub use super::audit_log::Entity as AuditLog;
 pub use super::auth_session::Entity as AuthSession;
 pub use super::campaign::Entity as Campaign;

@@ -1,4 +1,5 @@
 //! Pure rules: no I/O, no database. Unit-tested beside the code.
+pub mod attachment;
 pub mod calendar;
 pub mod compliance;
 pub mod deputy_code;

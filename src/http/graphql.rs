@@ -17,7 +17,8 @@ use poem::web::{Data, Query};
 use poem::{handler, Body, Request, Response};
 use serde_json::{json, Map, Value};
 
-use super::media::{is_json_content_type, negotiate, ResponseMedia};
+use super::media::{is_json_content_type, is_multipart_content_type, negotiate, ResponseMedia};
+use super::multipart;
 use super::HttpState;
 use crate::auth::{Actor, ClientInfo};
 use crate::error::AppError;
@@ -48,7 +49,7 @@ const REQUEST_ERROR_CODES: &[&str] = &[
 /// result to render).
 const ALWAYS_400_CODES: &[&str] = &["OPERATION_RESOLUTION_FAILURE", "OPERATION_NOT_SUPPORTED"];
 
-struct Reply {
+pub(super) struct Reply {
     status: StatusCode,
     body: Value,
     allow: Option<&'static str>,
@@ -62,7 +63,7 @@ impl Reply {
         Reply::error(StatusCode::BAD_REQUEST, message, "BAD_REQUEST")
     }
 
-    fn error(status: StatusCode, message: &str, code: &str) -> Self {
+    pub(super) fn error(status: StatusCode, message: &str, code: &str) -> Self {
         Reply {
             status,
             body: json!({ "errors": [{ "message": message, "extensions": { "code": code } }] }),
@@ -83,7 +84,7 @@ impl Reply {
         }
     }
 
-    fn into_response(self, media: ResponseMedia) -> Response {
+    pub(super) fn into_response(self, media: ResponseMedia) -> Response {
         let mut builder = Response::builder()
             .status(self.status)
             .content_type(media.content_type());
@@ -133,6 +134,11 @@ fn parse_params(params: &Map<String, Value>) -> Result<async_graphql::Request, R
             over.code(),
         ));
     }
+    if multipart::forges_upload(&Value::String(query.clone())) {
+        return Err(Reply::bad_request(
+            "a file is sent as a multipart request, not in the document",
+        ));
+    }
     let mut request = async_graphql::Request::new(query);
     match params.get("operationName") {
         None | Some(Value::Null) => {}
@@ -141,6 +147,11 @@ fn parse_params(params: &Map<String, Value>) -> Result<async_graphql::Request, R
     }
     match params.get("variables") {
         None | Some(Value::Null) => {}
+        Some(v) if multipart::forges_upload(v) => {
+            return Err(Reply::bad_request(
+                "a file is sent as a multipart request, not in `variables`",
+            ))
+        }
         Some(v @ Value::Object(_)) => request = request.variables(Variables::from_json(v.clone())),
         Some(_) => return Err(Reply::bad_request("`variables` must be an object")),
     }
@@ -214,7 +225,7 @@ fn status_for(media: ResponseMedia, failure: Failure) -> StatusCode {
 }
 
 /// The actor behind the request's bearer token; anonymous without one.
-async fn actor_of(req: &Request, state: &AppState) -> Result<Actor, Reply> {
+pub(super) async fn actor_of(req: &Request, state: &AppState) -> Result<Actor, Reply> {
     let Some(header) = req.headers().get(header::AUTHORIZATION) else {
         return Ok(Actor::Anonymous);
     };
@@ -428,10 +439,13 @@ pub async fn post_graphql(
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok());
+    if let (true, Some(content_type)) = (is_multipart_content_type(content_type), content_type) {
+        return post_multipart(req, body, content_type, &state, &schema, media).await;
+    }
     if !is_json_content_type(content_type) {
         return Reply::error(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "Content-Type must be application/json",
+            "Content-Type must be application/json (or multipart/form-data for uploads)",
             "UNSUPPORTED_MEDIA_TYPE",
         )
         .into_response(media);
@@ -503,6 +517,82 @@ pub async fn post_graphql(
     execute(req, &state, &schema, batch, media)
         .await
         .into_response(media)
+}
+
+/// An upload: the multipart request read under `UPLOAD_*` (files wait on disk), its
+/// `operations` decoded like a JSON POST's (persisted queries, the text budget), the
+/// files put into the variables, then executed as any request.
+async fn post_multipart(
+    req: &Request,
+    body: Body,
+    content_type: &str,
+    state: &HttpState,
+    schema: &AppSchema,
+    media: ResponseMedia,
+) -> Response {
+    let refused = |refusal: multipart::Refused| match refusal {
+        multipart::Refused::TooLarge(message) => {
+            Reply::error(StatusCode::PAYLOAD_TOO_LARGE, &message, "BAD_USER_INPUT")
+        }
+        multipart::Refused::Malformed(message) => Reply::bad_request(&message),
+    };
+    let uploads = &state.settings.uploads;
+    let read = multipart::read(body, content_type, uploads, super::MAX_BODY_BYTES).await;
+    let multipart::Multipart {
+        operations,
+        map,
+        files,
+    } = match read {
+        Ok(read) => read,
+        Err(refusal) => return refused(refusal).into_response(media),
+    };
+    let params = match multipart::single(operations) {
+        Ok(params) => params,
+        Err(refusal) => return refused(refusal).into_response(media),
+    };
+    let mut request = match decode(&params, &state.persisted).await {
+        Ok(Ok(request)) => request,
+        Ok(Err(refusal)) => return Reply::refused(refusal).into_response(media),
+        Err(reply) => return reply.into_response(media),
+    };
+    if let Err(refusal) = multipart::apply_map(&mut request, map, files) {
+        return refused(refusal).into_response(media);
+    }
+    execute(req, state, schema, BatchRequest::Single(request), media)
+        .await
+        .into_response(media)
+}
+
+/// The body's bound, by `Content-Length` before a byte is read: 256 KiB for a JSON
+/// request, `UPLOAD_MAX_REQUEST_BYTES` for an upload (poem's `SizeLimit` with a
+/// limit per content type; the same 411 and 413).
+pub fn body_limit<E: poem::Endpoint + 'static>(
+    endpoint: E,
+    json: usize,
+    multipart: usize,
+) -> impl poem::Endpoint<Output = Response> {
+    use poem::{EndpointExt, IntoResponse};
+    endpoint.around(move |endpoint, req| async move {
+        let content_type = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok());
+        let limit = if is_multipart_content_type(content_type) {
+            multipart
+        } else {
+            json
+        };
+        let length = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .ok_or(poem::error::SizedLimitError::MissingContentLength)?;
+        if length > limit as u64 {
+            return Err(poem::error::SizedLimitError::PayloadTooLarge.into());
+        }
+        Ok(endpoint.call(req).await?.into_response())
+    })
 }
 
 /// A batch some of whose entries were refused: the others run, and each refused entry

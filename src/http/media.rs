@@ -64,6 +64,14 @@ pub fn is_json_content_type(content_type: Option<&str>) -> bool {
         .unwrap_or(false)
 }
 
+/// `multipart/form-data`: the GraphQL multipart request (uploads).
+pub fn is_multipart_content_type(content_type: Option<&str>) -> bool {
+    content_type
+        .and_then(|c| c.split(';').next())
+        .map(|c| c.trim().eq_ignore_ascii_case("multipart/form-data"))
+        .unwrap_or(false)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,18 +2,20 @@
 mod cors;
 pub mod dashboard;
 mod embedded;
+mod files;
 mod graphiql;
 pub mod graphql;
 mod health;
 mod media;
 mod metrics;
 mod mobile;
+mod multipart;
 pub mod qr;
 mod request_log;
 mod wechat;
 pub mod ws;
 
-use poem::middleware::{CatchPanic, SizeLimit};
+use poem::middleware::CatchPanic;
 use poem::{get, EndpointExt, IntoEndpoint, Route};
 
 use crate::graphql::persisted::PersistedQueries;
@@ -86,9 +88,14 @@ pub fn routes(state: HttpState, schema: AppSchema) -> impl IntoEndpoint {
     let mut route = Route::new()
         .at(
             "/graphql",
-            get(graphql::get_graphql)
-                .post(graphql::post_graphql.with(SizeLimit::new(MAX_BODY_BYTES))),
+            get(graphql::get_graphql).post(graphql::body_limit(
+                graphql::post_graphql,
+                MAX_BODY_BYTES,
+                state.settings.uploads.max_request_bytes,
+            )),
         )
+        .at(route::FILE, get(files::file))
+        .at(route::FILE_THUMBNAIL, get(files::thumbnail))
         .at("/graphql/ws", get(ws::graphql_ws))
         .at("/healthz", get(health::healthz))
         .at("/readyz", get(health::readyz))

@@ -9,6 +9,7 @@ use sea_orm::DatabaseConnection;
 use crate::auth::{Actor, AuthKit, ClientInfo};
 use crate::config::Settings;
 use crate::events::Live;
+use crate::storage::Storage;
 
 /// Borrowed from the request's data: cheap to build, nothing cloned.
 #[derive(Clone, Copy)]
@@ -17,6 +18,8 @@ pub struct Ctx<'a> {
     pub settings: &'a Settings,
     pub auth: &'a AuthKit,
     pub live: &'a Live,
+    /// Where attachments' bytes are kept.
+    pub storage: &'a Storage,
     /// Who is asking: permissions are checked against it.
     pub actor: &'a Actor,
     /// Where the request came from, for throttling and the audit log.
@@ -32,6 +35,7 @@ impl<'a> Ctx<'a> {
         settings: &'a Settings,
         auth: &'a AuthKit,
         live: &'a Live,
+        storage: &'a Storage,
     ) -> Self {
         static ANONYMOUS: Actor = Actor::Anonymous;
         static SYSTEM: std::sync::OnceLock<ClientInfo> = std::sync::OnceLock::new();
@@ -44,6 +48,7 @@ impl<'a> Ctx<'a> {
             settings,
             auth,
             live,
+            storage,
             actor: &ANONYMOUS,
             client,
         }

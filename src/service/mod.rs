@@ -3,6 +3,7 @@
 //! commit. Plumbing the areas share sits in [`support`]; paging and the write
 //! transaction are database mechanics and live in `db`.
 pub mod accounts;
+pub mod attachments;
 pub mod context;
 pub mod duty;
 pub mod node;

@@ -23,6 +23,8 @@ const RANKS: &[(&str, u8)] = &[
     ("events", 3),
     ("limits", 3),
     ("db", 3),
+    // The object store of attachments (a directory, or S3-compatible).
+    ("storage", 3),
     // Demo data, written through entities and auth's hasher (called by `db`).
     ("seed", 3),
     ("service", 4),

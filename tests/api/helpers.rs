@@ -527,6 +527,8 @@ pub struct TestApp {
     pub sdl: String,
     /// The running app's state (its live machinery can be inspected).
     pub state: smart_npc::http::HttpState,
+    /// The app's file store (`STORAGE_URL`), a folder of its own.
+    pub storage_dir: PathBuf,
     shutdown: Option<oneshot::Sender<()>>,
     // Dropped last: the database outlives the server.
     _database: TestDatabase,
@@ -588,6 +590,7 @@ impl TestApp {
             query: query.to_owned(),
             variables: None,
             headers: HeaderMap::new(),
+            files: Vec::new(),
         }
     }
 }
@@ -647,6 +650,8 @@ impl Builder {
         if let Some(redis) = redis_url() {
             vars.push(("REDIS_URL".into(), redis));
         }
+        let storage_dir = temp_dir().join(format!("files-{n}"));
+        vars.push(("STORAGE_URL".into(), storage_dir.display().to_string()));
         vars.extend(self.env);
         let lookup = |key: &str| {
             vars.iter()
@@ -696,6 +701,7 @@ impl Builder {
                 .expect("client"),
             sdl,
             state,
+            storage_dir,
             shutdown: Some(tx),
             _database: database,
         }
@@ -709,6 +715,8 @@ pub struct Gql<'a> {
     query: String,
     variables: Option<Value>,
     headers: HeaderMap,
+    /// Files sent by the GraphQL multipart request spec: (variable path, bytes).
+    files: Vec<(String, Vec<u8>)>,
 }
 
 #[derive(Debug)]
@@ -740,17 +748,46 @@ impl Gql<'_> {
         self
     }
 
+    /// Sends `bytes` as a file at `path` (`variables.file`): the request becomes a
+    /// multipart request (`operations`, `map`, then the files, as the spec orders them).
+    pub fn file(mut self, path: &str, bytes: Vec<u8>) -> Self {
+        self.files.push((path.to_owned(), bytes));
+        self
+    }
+
     pub async fn send(self) -> GqlResponse {
-        let body = json!({ "query": self.query, "variables": self.variables });
-        let response = self
+        let mut variables = self.variables.unwrap_or_else(|| json!({}));
+        // The spec's `operations` holds null where each file goes.
+        for (path, _) in &self.files {
+            if let Some(name) = path.strip_prefix("variables.") {
+                variables[name] = Value::Null;
+            }
+        }
+        let body = json!({ "query": self.query, "variables": variables });
+        let request = self
             .app
             .client
             .post(self.app.url("/graphql"))
-            .headers(self.headers)
-            .json(&body)
-            .send()
-            .await
-            .expect("request sent");
+            .headers(self.headers);
+        let request = if self.files.is_empty() {
+            request.json(&body)
+        } else {
+            let map: serde_json::Map<String, Value> = self
+                .files
+                .iter()
+                .enumerate()
+                .map(|(i, (path, _))| (i.to_string(), json!([path])))
+                .collect();
+            let mut form = reqwest::multipart::Form::new()
+                .text("operations", body.to_string())
+                .text("map", Value::Object(map).to_string());
+            for (i, (_, bytes)) in self.files.into_iter().enumerate() {
+                let part = reqwest::multipart::Part::bytes(bytes).file_name(format!("file{i}"));
+                form = form.part(i.to_string(), part);
+            }
+            request.multipart(form)
+        };
+        let response = request.send().await.expect("request sent");
         let status = response.status().as_u16();
         let body = response.json::<Value>().await.expect("JSON body");
         GqlResponse { status, body }

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod architecture;
+mod attachments;
 mod auth;
 mod browser;
 mod cli;

@@ -103,6 +103,8 @@ struct Row {
     expect: Expect,
     /// What an allowed answer must show beyond the code.
     check: Option<Check>,
+    /// Sent as a multipart request with a small PNG as `variables.file`.
+    file: bool,
 }
 
 fn only(
@@ -123,6 +125,7 @@ fn only(
             hidden: &[],
         },
         check: None,
+        file: false,
     }
 }
 
@@ -165,6 +168,12 @@ impl Row {
 
     fn check(mut self, check: Check) -> Row {
         self.check = Some(check);
+        self
+    }
+
+    /// The operation takes a file (`uploadAttachment`): the row sends one.
+    fn with_file(mut self) -> Row {
+        self.file = true;
         self
     }
 
@@ -280,11 +289,42 @@ fn rows() -> Vec<Row> {
     rows.extend(org_rows());
     rows.extend(duty_rows());
     rows.extend(petition_rows());
+    rows.extend(attachment_rows());
     // Last: it changes the demo items.
     rows.push(only("runSupervisionCycle", "", CYCLE, none, &[Admin]));
     // Last: it ends the session.
     rows.push(only("signOut", "", "mutation { signOut }", none, SIGNED_IN));
     rows
+}
+
+fn attachment_rows() -> Vec<Row> {
+    const UPLOAD: &str = "mutation($file: Upload!, $p: AttachmentPurpose!) { uploadAttachment(file: $file, purpose: $p) { id contentType } }";
+    vec![
+        only(
+            "uploadAttachment",
+            " (petition)",
+            UPLOAD,
+            |_, _| json!({ "p": "PETITION" }),
+            EVERYONE,
+        )
+        .with_file(),
+        only(
+            "uploadAttachment",
+            " (result)",
+            UPLOAD,
+            |_, _| json!({ "p": "RESULT" }),
+            &[StationStaff, Handler, Admin],
+        )
+        .with_file(),
+        only(
+            "uploadAttachment",
+            " (activity)",
+            UPLOAD,
+            |_, _| json!({ "p": "ACTIVITY" }),
+            &[Deputy, StationStaff, Supervisor, Admin],
+        )
+        .with_file(),
+    ]
 }
 
 fn account_rows() -> Vec<Row> {
@@ -556,13 +596,15 @@ async fn every_actor_against_every_operation() {
         failures.extend(subscriptions(&w.app, &ids, actor, token).await);
         checked += subscription_rows().len();
         for row in rows() {
-            let r = w
+            let mut request = w
                 .app
                 .gql(row.query)
                 .vars((row.vars)(&ids, actor))
-                .bearer(token)
-                .send()
-                .await;
+                .bearer(token);
+            if row.file {
+                request = request.file("variables.file", crate::attachments::png(8, 8));
+            }
+            let r = request.send().await;
             checked += 1;
             let errors = r.body.get("errors").is_some();
             let mut verdict = row.verify(actor, r.error_code(), errors, &r.body["data"]);

@@ -1,5 +1,6 @@
 //! Mutation roots, one per area, merged into the schema's `Mutation`.
 mod accounts;
+mod attachments;
 mod duty;
 mod org;
 mod petitions;
@@ -10,6 +11,7 @@ use async_graphql::MergedObject;
 #[derive(MergedObject, Default)]
 pub struct MutationRoot(
     accounts::AccountMutation,
+    attachments::AttachmentMutation,
     org::OrgMutation,
     duty::DutyMutation,
     petitions::PetitionMutation,

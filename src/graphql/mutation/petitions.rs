@@ -31,9 +31,10 @@ pub struct SubmitPetitionInput {
     pub submitter_name: Option<String>,
     /// Required when not signed in.
     pub submitter_phone: Option<String>,
-    /// https URLs of uploaded files (at most 9).
+    /// Your own uploads (`uploadAttachment` with purpose PETITION, unused, of the last
+    /// day), at most 9.
     #[graphql(default)]
-    pub attachments: Vec<String>,
+    pub attachment_ids: Vec<ID>,
     /// Makes a retry safe (for WebSocket clients; over HTTP the `Idempotency-Key`
     /// header does the same): 1 to 128 characters of `A-Z a-z 0-9 _ - : .`, one per
     /// submission. A repeat within 24 hours answers the first item and creates
@@ -94,7 +95,7 @@ impl PetitionMutation {
                 .transpose()?,
             submitter_name: input.submitter_name,
             submitter_phone: input.submitter_phone,
-            attachments: input.attachments,
+            attachment_ids: input.attachment_ids.into_iter().map(|id| id.0).collect(),
         };
         let done = intake::submit(&service_ctx(ctx)?, submission, key).await?;
         let tracking_code = done.item.tracking_code.clone();
@@ -382,6 +383,7 @@ impl PetitionMutation {
             marked_overdue: report.marked_overdue,
             escalated: report.escalated,
             auto_closed: report.auto_closed,
+            expired_uploads: report.expired_uploads,
         })
     }
 }

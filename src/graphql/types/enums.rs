@@ -202,3 +202,17 @@ mirror_enum!(
 );
 
 mirror_enum!(SuggestionStatus => entity::SuggestionStatus { Submitted, Answered });
+
+mirror_enum!(
+    /// What an upload is for, and so what it may be attached to.
+    AttachmentPurpose => entity::AttachmentPurpose {
+        /// A citizen's photo or document with an opinion item (随手拍).
+        Petition,
+        /// A department's result document.
+        Result,
+        /// A showcase story's picture.
+        Story,
+        /// A photo of a deputy's activity.
+        Activity,
+    }
+);

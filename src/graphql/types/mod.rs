@@ -1,6 +1,7 @@
 //! GraphQL object types, each wrapping an entity model, grouped by area as the query
 //! and mutation roots are.
 pub mod accounts;
+pub mod attachments;
 pub mod duty;
 pub mod enums;
 pub mod node;
@@ -9,6 +10,7 @@ pub mod petitions;
 pub mod scalars;
 
 pub use accounts::{Account, AuditEntry, AuthPayload, RoleGrant};
+pub use attachments::Attachment;
 pub use duty::story::Story;
 pub use duty::{Activity, Campaign, Pairing};
 pub use node::Node;

@@ -5,13 +5,13 @@ use super::enums::{
     Adoption, Channel, DepartmentRole, ForwardStatus, HandlingLevel, PetitionState, Satisfaction,
     SuggestionStatus, Urgency,
 };
-use super::{load_many, load_one, load_opt, Department, Deputy, Station, Township};
+use super::{load_many, load_one, load_opt, Attachment, Department, Deputy, Station, Township};
 use crate::domain::mask;
 use crate::domain::node_id::{NodeId, NodeKind};
 use crate::error::AppResult;
 use crate::graphql::loaders::{
-    CategoryLoader, DepartmentLoader, DeputyLoader, PetitionDepartmentsLoader,
-    PetitionEventsLoader, StationLoader, TownshipLoader,
+    CategoryLoader, DepartmentLoader, DeputyLoader, PetitionAttachmentsLoader,
+    PetitionDepartmentsLoader, PetitionEventsLoader, StationLoader, TownshipLoader,
 };
 use crate::service::statistics;
 
@@ -122,8 +122,15 @@ impl Petition {
             .merged_into_id
             .map(|id| ID(NodeId::new(NodeKind::Petition, id).encode()))
     }
-    async fn attachments(&self) -> Vec<String> {
-        serde_json::from_str(&self.model.attachments).unwrap_or_default()
+    /// Photos and documents the submitter attached (随手拍).
+    async fn attachments(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Attachment>> {
+        Ok(
+            load_many::<PetitionAttachmentsLoader, _>(ctx, self.model.id)
+                .await?
+                .into_iter()
+                .map(Attachment)
+                .collect(),
+        )
     }
     async fn deadline(&self) -> Option<DateTime<Utc>> {
         self.model.deadline
@@ -442,4 +449,6 @@ pub struct SupervisionCycle {
     pub marked_overdue: u32,
     pub escalated: u32,
     pub auto_closed: u32,
+    /// Uploads left unattached for a day, removed.
+    pub expired_uploads: u32,
 }

@@ -338,6 +338,13 @@ fn request_of(payload: &Map<String, Value>) -> Result<async_graphql::Request, &'
         Some(Value::String(query)) => query.clone(),
         _ => return Err("payload.query must be a string"),
     };
+    if super::multipart::forges_upload(&Value::String(query.clone()))
+        || payload
+            .get("variables")
+            .is_some_and(super::multipart::forges_upload)
+    {
+        return Err("files are uploaded over HTTP (a multipart request), not here");
+    }
     let mut request = async_graphql::Request::new(query);
     match payload.get("operationName") {
         None | Some(Value::Null) => {}

@@ -2,7 +2,10 @@
 //! number), deputies record what they collected at a reception or visit. Every
 //! channel — app, QR code, WeChat — ends here, with the same rules.
 use chrono::{DateTime, Utc};
-use entity::{deputy, deputy_station, petition, petition_event, station, Channel, PetitionState};
+use entity::{
+    deputy, deputy_station, petition, petition_event, station, AttachmentPurpose, Channel,
+    PetitionState,
+};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
 };
@@ -15,6 +18,7 @@ use crate::domain::statistics_rollup::ItemFacts;
 use crate::domain::tracking;
 use crate::error::{AppError, AppResult};
 use crate::events::outbox;
+use crate::service::attachments;
 use crate::service::statistics::rollup;
 use crate::service::support::idempotency::{self, Claim};
 use crate::service::Ctx;
@@ -33,8 +37,8 @@ pub struct Submission {
     pub station_id: Option<i64>,
     pub submitter_name: Option<String>,
     pub submitter_phone: Option<String>,
-    /// References to uploaded files (https URLs).
-    pub attachments: Vec<String>,
+    /// The submitter's own uploads (`uploadAttachment` with purpose PETITION), by id.
+    pub attachment_ids: Vec<String>,
 }
 
 /// The new item and, for an anonymous submitter, the follow secret (shown once).
@@ -59,30 +63,6 @@ fn validate_text(s: &Submission) -> AppResult<(String, String)> {
         ));
     }
     Ok((title.to_owned(), content.to_owned()))
-}
-
-fn validate_attachments(list: &[String]) -> AppResult<String> {
-    if list.len() > MAX_ATTACHMENTS {
-        return Err(AppError::bad_input(
-            "attachments",
-            format!("最多{MAX_ATTACHMENTS}个附件 (at most {MAX_ATTACHMENTS})"),
-        ));
-    }
-    for item in list {
-        let ok = item.starts_with("https://")
-            && item.len() <= 500
-            && url::Url::parse(item).is_ok()
-            && !item
-                .chars()
-                .any(|c| c.is_whitespace() || c == '"' || c == '<' || c == '>');
-        if !ok {
-            return Err(AppError::bad_input(
-                "attachments",
-                "附件须为https链接 (attachments are https URLs of uploaded files)",
-            ));
-        }
-    }
-    Ok(serde_json::to_string(list).unwrap_or_else(|_| "[]".into()))
 }
 
 /// Where an item lands, as `(deputy, station, township)`: the addressed deputy's
@@ -177,7 +157,7 @@ pub async fn submit(
         "stationId": input.station_id,
         "submitterName": input.submitter_name,
         "submitterPhone": input.submitter_phone,
-        "attachments": input.attachments,
+        "attachmentIds": input.attachment_ids,
     });
     let claim = Claim::new(ctx, idempotency_key, "submitPetition", &arguments)?;
     idempotency::once(
@@ -211,7 +191,8 @@ async fn submit_new(
 ) -> AppResult<Submitted> {
     let actor = ctx.actor;
     let (title, content) = validate_text(&input)?;
-    let attachments = validate_attachments(&input.attachments)?;
+    let attachment_ids =
+        attachments::check_ids("attachmentIds", &input.attachment_ids, MAX_ATTACHMENTS)?;
     let (name, phone) = validate_submitter(&input)?;
     let recording_deputy = actor.deputy_id();
     let (deputy_id, station_id, township_id) = destination(
@@ -238,7 +219,7 @@ async fn submit_new(
         deputy_id,
         station_id,
         township_id,
-        attachments,
+        attachment_ids,
         follow_secret_hash: follow_secret.as_deref().map(tracking::hash_secret),
         recorded_as: match (in_person, recording_deputy) {
             (true, Some(_)) => "deputy",
@@ -373,7 +354,7 @@ pub async fn submit_from_wechat(
         deputy_id,
         station_id,
         township_id,
-        attachments: "[]".into(),
+        attachment_ids: Vec::new(),
         follow_secret_hash: None,
         recorded_as: "submitter",
     };
@@ -407,7 +388,7 @@ struct NewItem {
     deputy_id: Option<i64>,
     station_id: Option<i64>,
     township_id: Option<i64>,
-    attachments: String,
+    attachment_ids: Vec<String>,
     follow_secret_hash: Option<String>,
     /// Who recorded it, for the history: submitter, deputy or station_staff.
     recorded_as: &'static str,
@@ -428,7 +409,8 @@ fn new_row(new: &NewItem, now: DateTime<Utc>) -> petition::ActiveModel {
         deputy_id: Set(new.deputy_id),
         station_id: Set(new.station_id),
         township_id: Set(new.township_id),
-        attachments: Set(new.attachments.clone()),
+        // The URL list of old; files are `attachment` rows now.
+        attachments: Set("[]".into()),
         is_overdue: Set(false),
         escalation_level: Set(0),
         urge_count: Set(0),
@@ -453,6 +435,15 @@ async fn created(
         let txn = &*txn;
         let now = ctx.now();
         let item = new_row(new, now).insert(txn).await?;
+        attachments::attach_to_petition(
+            txn,
+            ctx,
+            "attachmentIds",
+            &new.attachment_ids,
+            AttachmentPurpose::Petition,
+            item.id,
+        )
+        .await?;
         petition_event::ActiveModel {
             petition_id: Set(item.id),
             action: Set("submit".into()),

@@ -1,5 +1,6 @@
 //! The supervision job (跟踪督办): marks items past their deadline overdue, escalates
-//! those overdue for too long, and closes results left unrated. Each change is a
+//! those overdue for too long, and closes results left unrated; and removes uploads
+//! left unattached for a day (`service::attachments::purge_expired`). Each change is a
 //! normal workflow step by the System capacity, so it is recorded and streamed.
 use std::sync::Arc;
 
@@ -20,6 +21,7 @@ pub struct CycleReport {
     pub marked_overdue: u32,
     pub escalated: u32,
     pub auto_closed: u32,
+    pub expired_uploads: u32,
 }
 
 /// At most this many items per kind and cycle; the next cycle continues.
@@ -58,6 +60,7 @@ async fn run_cycle(ctx: &Ctx<'_>) -> AppResult<CycleReport> {
         marked_overdue: each(ctx, late, || Step::MarkOverdue).await?,
         escalated: each(ctx, stuck, escalate).await?,
         auto_closed: each(ctx, unrated, || Step::AutoClose).await?,
+        expired_uploads: crate::service::attachments::purge_expired(ctx).await?,
     })
 }
 
@@ -99,6 +102,7 @@ pub struct Job {
     pub settings: Arc<Settings>,
     pub auth: AuthKit,
     pub live: Live,
+    pub storage: crate::storage::Storage,
 }
 
 /// Runs the cycle every `supervision_interval` (the first one right away) until
@@ -109,7 +113,7 @@ pub fn spawn(job: Job) -> Option<tokio::task::JoinHandle<()>> {
         return None;
     }
     Some(tokio::spawn(async move {
-        let ctx = Ctx::system(&job.db, &job.settings, &job.auth, &job.live);
+        let ctx = Ctx::system(&job.db, &job.settings, &job.auth, &job.live, &job.storage);
         let mut ticker = tokio::time::interval(job.settings.workflow.supervision_interval);
         loop {
             ticker.tick().await;

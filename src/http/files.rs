@@ -1,0 +1,69 @@
+//! `GET /files/{id}` and `/files/{id}/thumbnail`: an attachment's bytes, for exactly
+//! those who may see what it is attached to (`service::attachments::open`; the bearer
+//! token as on `/graphql`). Anyone else gets the 404 of a missing file. The answer is
+//! never sniffed or run by a browser: `nosniff`, a sandboxing CSP, and a PDF is a
+//! download.
+use poem::http::{header, StatusCode};
+use poem::web::{Data, Path};
+use poem::{handler, Request, Response};
+
+use super::graphql::{actor_of, client_of, Reply};
+use super::media::ResponseMedia;
+use crate::error::AppError;
+use crate::service::attachments;
+use crate::state::AppState;
+use crate::storage::Variant;
+
+#[handler]
+pub async fn file(req: &Request, Path(id): Path<String>, state: Data<&AppState>) -> Response {
+    serve(req, &id, Variant::Original, &state).await
+}
+
+#[handler]
+pub async fn thumbnail(req: &Request, Path(id): Path<String>, state: Data<&AppState>) -> Response {
+    serve(req, &id, Variant::Thumbnail, &state).await
+}
+
+async fn serve(req: &Request, id: &str, variant: Variant, state: &AppState) -> Response {
+    let actor = match actor_of(req, state).await {
+        Ok(actor) => actor,
+        Err(reply) => return reply.into_response(ResponseMedia::Json),
+    };
+    let client = client_of(req, state.settings.trust_proxy_headers);
+    let ctx = state.ctx(&actor, &client);
+    match attachments::open(&ctx, id, variant).await {
+        Ok((content_type, bytes)) => {
+            let disposition = if content_type == "application/pdf" {
+                format!("attachment; filename=\"{id}.pdf\"")
+            } else {
+                "inline".to_owned()
+            };
+            Response::builder()
+                .content_type(content_type)
+                .header("X-Content-Type-Options", "nosniff")
+                .header("Content-Security-Policy", "default-src 'none'; sandbox")
+                .header(header::CONTENT_DISPOSITION, disposition)
+                // Per person: a shared cache must not hand it to someone else.
+                .header(header::CACHE_CONTROL, "private, max-age=300")
+                .body(bytes)
+        }
+        Err(error) => {
+            let status = match &error {
+                AppError::NotFound(_) => StatusCode::NOT_FOUND,
+                AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+                _ => StatusCode::BAD_REQUEST,
+            };
+            let graphql = error.into_graphql();
+            let code = graphql
+                .extensions
+                .as_ref()
+                .and_then(|e| e.get("code"))
+                .and_then(|c| match c {
+                    async_graphql::Value::String(code) => Some(code.clone()),
+                    _ => None,
+                })
+                .unwrap_or_else(|| "INTERNAL".into());
+            Reply::error(status, &graphql.message, &code).into_response(ResponseMedia::Json)
+        }
+    }
+}

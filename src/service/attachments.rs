@@ -1,0 +1,288 @@
+//! Attachments (随手拍): an upload is checked and re-encoded (`domain::attachment`, on a
+//! blocking thread), its bytes stored once per content hash (`storage`), and a row kept
+//! for the uploader until a creating mutation attaches it. A file is readable by
+//! exactly those who may see what it is attached to; before that, by its uploader.
+use std::collections::HashMap;
+use std::io::Read;
+
+use chrono::Duration;
+use entity::{attachment, AttachmentPurpose};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
+};
+
+use crate::auth::Actor;
+use crate::domain::attachment::{self as rules, FileLimits, Prepared};
+use crate::error::{AppError, AppResult};
+use crate::service::petitions::queries::visible_many;
+use crate::service::Ctx;
+use crate::storage::Variant;
+
+/// How long an upload waits to be attached before the supervision job removes it.
+pub fn unattached_lifetime() -> Duration {
+    Duration::days(1)
+}
+
+/// At most this many expired uploads are removed per cycle; the next continues.
+const PURGE_BATCH: u64 = 500;
+
+/// Decodings running at once: each may hold its limit of pixels, so memory stays
+/// bounded however many uploads arrive together.
+fn decodings() -> &'static tokio::sync::Semaphore {
+    static PERMITS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    PERMITS.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(2, usize::from);
+        tokio::sync::Semaphore::new(cores.max(2))
+    })
+}
+
+/// Who may upload for a purpose: anyone for an item (anonymous citizens bounded per
+/// address), department handlers and station staff for a result, staff, deputies and
+/// supervisors for stories and activities.
+async fn check_uploader(ctx: &Ctx<'_>, purpose: AttachmentPurpose) -> AppResult<()> {
+    let actor = ctx.actor;
+    let staff = !actor.staff_stations().is_empty();
+    match purpose {
+        AttachmentPurpose::Petition => {}
+        AttachmentPurpose::Result => {
+            actor.require_signed_in()?;
+            let handler = !actor.handler_departments().is_empty();
+            actor.require(handler || staff || actor.is_admin())?;
+        }
+        AttachmentPurpose::Story | AttachmentPurpose::Activity => {
+            actor.require_signed_in()?;
+            let supervisor = actor.has_role(entity::Role::Supervisor) || actor.is_admin();
+            actor.require(staff || actor.deputy_id().is_some() || supervisor)?;
+        }
+    }
+    if matches!(actor, Actor::Anonymous) {
+        let limits = &ctx.settings.limits;
+        ctx.auth
+            .limiter
+            .hit(
+                &format!("upload:addr:{}", ctx.client.ip),
+                limits.anonymous_uploads_per_address,
+                limits.anonymous_submission_window,
+            )
+            .await?;
+    }
+    Ok(())
+}
+
+/// Checks, re-encodes and stores an uploaded file (waiting on disk) for `purpose`.
+pub async fn upload(
+    ctx: &Ctx<'_>,
+    purpose: AttachmentPurpose,
+    file: std::fs::File,
+) -> AppResult<attachment::Model> {
+    check_uploader(ctx, purpose).await?;
+    let limits = FileLimits::with_max_bytes(ctx.settings.uploads.max_file_bytes);
+    let prepared = {
+        let _permit = decodings()
+            .acquire()
+            .await
+            .map_err(|_| AppError::internal("decoding semaphore closed"))?;
+        tokio::task::spawn_blocking(move || read_and_prepare(file, &limits))
+            .await
+            .map_err(|e| AppError::internal(format!("decoding task: {e}")))??
+    };
+    store(ctx, &prepared).await?;
+    let row = attachment::ActiveModel {
+        public_id: Set(new_public_id()),
+        purpose: Set(purpose),
+        owner_account_id: Set(ctx.actor.account_id()),
+        petition_id: Set(None),
+        sha256: Set(prepared.sha256.clone()),
+        content_type: Set(prepared.content_type.to_owned()),
+        size: Set(prepared.bytes.len() as i64),
+        width: Set(prepared.width.map(|w| w as i32)),
+        height: Set(prepared.height.map(|h| h as i32)),
+        has_thumbnail: Set(prepared.thumbnail.is_some()),
+        created_at: Set(ctx.now()),
+        attached_at: Set(None),
+        ..Default::default()
+    };
+    Ok(row.insert(ctx.db).await?)
+}
+
+/// Reads at most one byte past the limit (a file that claims less but is longer is
+/// still caught), then checks and re-encodes.
+fn read_and_prepare(file: std::fs::File, limits: &FileLimits) -> AppResult<Prepared> {
+    let declared = file.metadata().map(|m| m.len()).unwrap_or(0);
+    if declared > limits.max_bytes as u64 {
+        return Err(rules::too_large(limits));
+    }
+    let mut bytes = Vec::with_capacity(declared as usize);
+    file.take(limits.max_bytes as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| AppError::internal(format!("reading an upload: {e}")))?;
+    rules::prepare(&bytes, limits)
+}
+
+async fn store(ctx: &Ctx<'_>, prepared: &Prepared) -> AppResult<()> {
+    let sha = &prepared.sha256;
+    if let Some(thumbnail) = &prepared.thumbnail {
+        ctx.storage
+            .put(sha, Variant::Thumbnail, thumbnail.clone())
+            .await?;
+    }
+    ctx.storage
+        .put(sha, Variant::Original, prepared.bytes.clone())
+        .await
+}
+
+/// 22 characters of base64url: 128 random bits, unguessable.
+fn new_public_id() -> String {
+    use base64::Engine;
+    let bytes: [u8; 16] = rand::random();
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// A file's bytes and type, for those who may read it; anyone else is answered as
+/// if there were no such file.
+pub async fn open(
+    ctx: &Ctx<'_>,
+    public_id: &str,
+    variant: Variant,
+) -> AppResult<(String, Vec<u8>)> {
+    let missing = || AppError::not_found("附件 (attachment)");
+    let row = attachment::Entity::find()
+        .filter(attachment::Column::PublicId.eq(public_id))
+        .one(ctx.db)
+        .await?
+        .ok_or_else(missing)?;
+    if !may_read(ctx, &row).await? || (variant == Variant::Thumbnail && !row.has_thumbnail) {
+        return Err(missing());
+    }
+    let bytes = ctx
+        .storage
+        .get(&row.sha256, variant)
+        .await?
+        .ok_or_else(|| AppError::internal(format!("object {} missing", row.sha256)))?;
+    let content_type = match variant {
+        Variant::Original => row.content_type,
+        Variant::Thumbnail if row.content_type == "image/png" => row.content_type,
+        Variant::Thumbnail => "image/jpeg".to_owned(),
+    };
+    Ok((content_type, bytes))
+}
+
+/// The uploader until it is attached; then whoever may see the item.
+async fn may_read(ctx: &Ctx<'_>, row: &attachment::Model) -> AppResult<bool> {
+    match row.petition_id {
+        None => {
+            Ok(row.owner_account_id.is_some() && row.owner_account_id == ctx.actor.account_id())
+        }
+        Some(item) => Ok(!visible_many(ctx.db, ctx.actor, &[item]).await?.is_empty()),
+    }
+}
+
+/// The distinct ids a creating mutation names, at most `max`.
+pub fn check_ids(field: &str, ids: &[String], max: usize) -> AppResult<Vec<String>> {
+    let mut unique: Vec<String> = Vec::with_capacity(ids.len());
+    for id in ids {
+        if !unique.contains(id) {
+            unique.push(id.clone());
+        }
+    }
+    if unique.len() > max {
+        return Err(AppError::bad_input(
+            field,
+            format!("最多{max}个附件 (at most {max} attachments)"),
+        ));
+    }
+    Ok(unique)
+}
+
+/// Attaches the actor's own fresh, unattached uploads of `purpose` to an item, in
+/// the creating transaction; any other id (someone else's, attached already,
+/// expired, another purpose, unknown) refuses the whole change.
+pub async fn attach_to_petition<C: ConnectionTrait>(
+    txn: &C,
+    ctx: &Ctx<'_>,
+    field: &str,
+    ids: &[String],
+    purpose: AttachmentPurpose,
+    petition_id: i64,
+) -> AppResult<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let now = ctx.now();
+    let owner = match ctx.actor.account_id() {
+        Some(account) => attachment::Column::OwnerAccountId.eq(account),
+        None => attachment::Column::OwnerAccountId.is_null(),
+    };
+    let attached = attachment::Entity::update_many()
+        .col_expr(attachment::Column::PetitionId, Expr::value(petition_id))
+        .col_expr(attachment::Column::AttachedAt, Expr::value(now))
+        .filter(attachment::Column::PublicId.is_in(ids.iter().cloned()))
+        .filter(attachment::Column::PetitionId.is_null())
+        .filter(attachment::Column::Purpose.eq(purpose))
+        .filter(attachment::Column::CreatedAt.gt(now - unattached_lifetime()))
+        .filter(owner)
+        .exec(txn)
+        .await?;
+    if attached.rows_affected != ids.len() as u64 {
+        return Err(AppError::bad_input(
+            field,
+            "附件须为本人一天内上传且未使用的文件 (each attachment must be your own unused upload of the last day, for this purpose)",
+        ));
+    }
+    Ok(())
+}
+
+/// Attachments of each item, oldest first (DataLoader batch).
+pub async fn of_petitions<C: ConnectionTrait>(
+    db: &C,
+    ids: &[i64],
+) -> AppResult<HashMap<i64, Vec<attachment::Model>>> {
+    let rows = attachment::Entity::find()
+        .filter(attachment::Column::PetitionId.is_in(ids.iter().copied()))
+        .order_by_asc(attachment::Column::Id)
+        .all(db)
+        .await?;
+    let mut grouped: HashMap<i64, Vec<attachment::Model>> = HashMap::new();
+    for row in rows {
+        if let Some(item) = row.petition_id {
+            grouped.entry(item).or_default().push(row);
+        }
+    }
+    Ok(grouped)
+}
+
+/// Removes uploads left unattached for a day (a batch), and the stored objects no
+/// other upload shares. How many were removed.
+pub async fn purge_expired(ctx: &Ctx<'_>) -> AppResult<u32> {
+    let expired = attachment::Entity::find()
+        .filter(attachment::Column::PetitionId.is_null())
+        .filter(attachment::Column::CreatedAt.lt(ctx.now() - unattached_lifetime()))
+        .order_by_asc(attachment::Column::Id)
+        .limit(PURGE_BATCH)
+        .all(ctx.db)
+        .await?;
+    if expired.is_empty() {
+        return Ok(0);
+    }
+    // Still unattached: an item may have taken one since it was read.
+    let removed = attachment::Entity::delete_many()
+        .filter(attachment::Column::Id.is_in(expired.iter().map(|a| a.id)))
+        .filter(attachment::Column::PetitionId.is_null())
+        .exec(ctx.db)
+        .await?;
+    let mut hashes: Vec<&str> = expired.iter().map(|a| a.sha256.as_str()).collect();
+    hashes.sort_unstable();
+    hashes.dedup();
+    for sha in hashes {
+        let shared = attachment::Entity::find()
+            .filter(attachment::Column::Sha256.eq(sha))
+            .count(ctx.db)
+            .await?;
+        if shared == 0 {
+            ctx.storage.delete(sha).await?;
+        }
+    }
+    Ok(removed.rows_affected as u32)
+}
