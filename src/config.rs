@@ -48,6 +48,9 @@ pub struct Settings {
     pub demo_password: String,
     /// `DATABASE_MAX_CONNECTIONS`
     pub database_max_connections: u32,
+    /// `DATABASE_ACQUIRE_TIMEOUT_MS`: how long a request waits for a pooled connection
+    /// before it is answered UNAVAILABLE (retryable).
+    pub database_acquire_timeout: Duration,
     /// `SHUTDOWN_GRACE_SECS`: how long in-flight requests get on SIGTERM.
     pub shutdown_grace: Duration,
     /// `REQUEST_TIMEOUT_MS`: the longest one query or mutation may run (HTTP, and
@@ -361,6 +364,13 @@ impl Settings {
             1,
             500,
         )?;
+        let database_acquire_timeout_ms = parse_number(
+            "DATABASE_ACQUIRE_TIMEOUT_MS",
+            get("DATABASE_ACQUIRE_TIMEOUT_MS"),
+            5000,
+            10,
+            60_000,
+        )?;
         let shutdown_secs = parse_number(
             "SHUTDOWN_GRACE_SECS",
             get("SHUTDOWN_GRACE_SECS"),
@@ -607,6 +617,7 @@ impl Settings {
             dashboard_enabled,
             demo_password,
             database_max_connections: database_max_connections as u32,
+            database_acquire_timeout: Duration::from_millis(database_acquire_timeout_ms),
             shutdown_grace: Duration::from_secs(shutdown_secs),
             request_timeout: Duration::from_millis(request_timeout_ms),
             token_secret,
@@ -869,6 +880,7 @@ impl fmt::Debug for Settings {
             .field("auto_seed_demo", &self.auto_seed_demo)
             .field("dashboard_enabled", &self.dashboard_enabled)
             .field("database_max_connections", &self.database_max_connections)
+            .field("database_acquire_timeout", &self.database_acquire_timeout)
             .field("token_secret", &self.token_secret.as_ref().map(|_| "***"))
             .field("access_token_ttl", &self.access_token_ttl)
             .field("trust_proxy_headers", &self.trust_proxy_headers)

@@ -142,7 +142,11 @@ impl Live {
         let (closing, _) = watch::channel(false);
         Live {
             inner: Arc::new(LiveInner {
-                hub: hub::Hub::new(db.clone(), settings.subscriber_buffer),
+                hub: hub::Hub::new(
+                    db.clone(),
+                    settings.subscriber_buffer,
+                    settings.fanout_batch,
+                ),
                 db,
                 bus,
                 wake: Arc::new(Notify::new()),

@@ -11,6 +11,7 @@ mod mobile;
 pub mod qr;
 mod request_log;
 mod wechat;
+mod write_outcome;
 pub mod ws;
 
 use poem::middleware::{CatchPanic, SizeLimit};

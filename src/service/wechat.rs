@@ -268,7 +268,8 @@ async fn rate(ctx: &Ctx<'_>, from_user: &str, text: &str) -> AppResult<Answer> {
             comment: None,
         },
     )
-    .await?;
+    .await?
+    .item;
     reply(format!(
         "感谢您的评价!{}:{}",
         rated.tracking_code,

@@ -46,5 +46,6 @@ mod test_databases;
 mod traces;
 mod websocket;
 mod wechat;
+mod write_timeouts;
 #[path = "../support/ws_client.rs"]
 mod ws_client;
