@@ -229,6 +229,12 @@ impl Live {
         &self.inner.hub
     }
 
+    /// The live machinery's own small pool (see [`own_pool`]): background work that
+    /// polls the database (the notifier) uses it, not the requests' pool.
+    pub fn db(&self) -> &DatabaseConnection {
+        &self.inner.db
+    }
+
     /// Registers a signed-in WebSocket connection of `account_id`: it is prompted when
     /// the account's access changes, on this replica or any other.
     pub fn watch_access(&self, account_id: i64) -> AccessWatch {

@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod context;
 pub mod duty;
 pub mod node;
+pub mod notifications;
 pub mod org;
 pub mod petitions;
 pub mod statistics;

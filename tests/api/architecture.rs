@@ -23,6 +23,8 @@ const RANKS: &[(&str, u8)] = &[
     ("events", 3),
     ("limits", 3),
     ("db", 3),
+    // The notifier: notices derived from the outbox and sent (beside events).
+    ("notify", 3),
     // Demo data, written through entities and auth's hasher (called by `db`).
     ("seed", 3),
     ("service", 4),

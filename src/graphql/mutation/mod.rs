@@ -1,6 +1,7 @@
 //! Mutation roots, one per area, merged into the schema's `Mutation`.
 mod accounts;
 mod duty;
+mod notifications;
 mod org;
 mod petitions;
 mod suggestions;
@@ -14,4 +15,5 @@ pub struct MutationRoot(
     duty::DutyMutation,
     petitions::PetitionMutation,
     suggestions::SuggestionsMutation,
+    notifications::NotificationsMutation,
 );

@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod duty;
 pub mod enums;
 pub mod node;
+pub mod notifications;
 pub mod org;
 pub mod petitions;
 pub mod scalars;
@@ -12,6 +13,7 @@ pub use accounts::{Account, AuditEntry, AuthPayload, RoleGrant};
 pub use duty::story::Story;
 pub use duty::{Activity, Campaign, Pairing};
 pub use node::Node;
+pub use notifications::{Notification, NotificationDelivery};
 pub use org::{Department, Deputy, Grid, Liaison, Station, Township};
 pub use petitions::{Category, Petition, Suggestion};
 
