@@ -158,6 +158,17 @@ impl App {
                 storage: self.state.storage.clone(),
             },
         );
+        // Notices: after what the outbox already holds on a first start.
+        if let Err(e) = crate::notify::derive::init_position(self.state.live.db()).await {
+            tracing::warn!(error = ?e, "cannot set the notifier's start in the outbox");
+        }
+        let notifier = crate::notify::spawn(crate::notify::Notifier {
+            db: self.state.live.db().clone(),
+            settings: self.state.settings.clone(),
+            clock: self.state.clock.clone(),
+            live: live.clone(),
+            bus: self.state.bus.clone(),
+        });
         let shutdown = async move {
             shutdown.await;
             live.begin_shutdown();
@@ -167,6 +178,7 @@ impl App {
             .run_with_graceful_shutdown(routes, shutdown, Some(grace))
             .await;
         drop(live_tasks);
+        notifier.abort();
         if let Some(job) = supervision {
             job.abort();
         }

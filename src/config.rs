@@ -48,6 +48,9 @@ pub struct Settings {
     pub demo_password: String,
     /// `DATABASE_MAX_CONNECTIONS`
     pub database_max_connections: u32,
+    /// `DATABASE_ACQUIRE_TIMEOUT_MS`: how long a request waits for a pooled connection
+    /// before it is answered UNAVAILABLE (retryable).
+    pub database_acquire_timeout: Duration,
     /// `SHUTDOWN_GRACE_SECS`: how long in-flight requests get on SIGTERM.
     pub shutdown_grace: Duration,
     /// `REQUEST_TIMEOUT_MS`: the longest one query or mutation may run (HTTP, and
@@ -89,6 +92,47 @@ pub struct Settings {
     pub wechat: Option<Wechat>,
     /// WeChat settings that were set although the endpoint is off (they do nothing).
     pub ignored_wechat_settings: Vec<&'static str>,
+    /// Template messages to followers; off unless the endpoint is on and
+    /// `WECHAT_APP_SECRET` and `WECHAT_TEMPLATE_ID` are set.
+    pub wechat_notices: Option<WechatNotices>,
+    /// How notices are derived from the outbox and sent.
+    pub notify: Notify,
+}
+
+/// Template messages (模板消息) of the official account.
+#[derive(Clone, PartialEq, Eq)]
+pub struct WechatNotices {
+    /// `WECHAT_APP_ID` (as for the endpoint).
+    pub app_id: String,
+    /// `WECHAT_APP_SECRET`: fetches the `access_token`.
+    pub app_secret: String,
+    /// `WECHAT_TEMPLATE_ID`: the template every notice is sent with.
+    pub template_id: String,
+    /// `WECHAT_API_BASE`: where the API is (no trailing slash); tests point it at a
+    /// local server.
+    pub api_base: String,
+}
+
+impl fmt::Debug for WechatNotices {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WechatNotices")
+            .field("app_id", &self.app_id)
+            .field("template_id", &self.template_id)
+            .field("api_base", &self.api_base)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Default of `WECHAT_API_BASE`.
+pub const DEFAULT_WECHAT_API_BASE: &str = "https://api.weixin.qq.com";
+
+/// The notifier's timing.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Notify {
+    /// `NOTIFY_POLL_MS`: how often the notifier looks for new events and due deliveries.
+    pub poll: Duration,
+    /// `NOTIFY_MAX_ATTEMPTS`: sends of one delivery before it ends `FAILED`.
+    pub max_attempts: i32,
 }
 
 #[derive(Clone, PartialEq, Eq)]
@@ -457,6 +501,13 @@ impl Settings {
             1,
             500,
         )?;
+        let database_acquire_timeout_ms = parse_number(
+            "DATABASE_ACQUIRE_TIMEOUT_MS",
+            get("DATABASE_ACQUIRE_TIMEOUT_MS"),
+            5000,
+            10,
+            60_000,
+        )?;
         let shutdown_secs = parse_number(
             "SHUTDOWN_GRACE_SECS",
             get("SHUTDOWN_GRACE_SECS"),
@@ -712,10 +763,27 @@ impl Settings {
         let ignored_wechat_settings = if wechat.is_some() {
             Vec::new()
         } else {
-            ["WECHAT_DEFAULT_STATION", "WECHAT_TIMESTAMP_WINDOW_SECS"]
-                .into_iter()
-                .filter(|variable| get(variable).is_some())
-                .collect()
+            [
+                "WECHAT_DEFAULT_STATION",
+                "WECHAT_TIMESTAMP_WINDOW_SECS",
+                "WECHAT_APP_SECRET",
+                "WECHAT_TEMPLATE_ID",
+            ]
+            .into_iter()
+            .filter(|variable| get(variable).is_some())
+            .collect()
+        };
+        let wechat_notices = wechat_notices(&get, wechat.as_ref())?;
+        let notify = Notify {
+            poll: Duration::from_millis(parse_number(
+                "NOTIFY_POLL_MS",
+                get("NOTIFY_POLL_MS"),
+                1_000,
+                10,
+                600_000,
+            )?),
+            max_attempts: parse_number("NOTIFY_MAX_ATTEMPTS", get("NOTIFY_MAX_ATTEMPTS"), 8, 1, 50)?
+                as i32,
         };
 
         Ok(Settings {
@@ -734,6 +802,7 @@ impl Settings {
             dashboard_enabled,
             demo_password,
             database_max_connections: database_max_connections as u32,
+            database_acquire_timeout: Duration::from_millis(database_acquire_timeout_ms),
             shutdown_grace: Duration::from_secs(shutdown_secs),
             request_timeout: Duration::from_millis(request_timeout_ms),
             token_secret,
@@ -752,6 +821,8 @@ impl Settings {
             uploads,
             wechat,
             ignored_wechat_settings,
+            wechat_notices,
+            notify,
         })
     }
 
@@ -897,6 +968,41 @@ impl Settings {
     }
 }
 
+/// Template messages: `WECHAT_APP_SECRET` and `WECHAT_TEMPLATE_ID` together, on an
+/// endpoint that is on (followers come only through it).
+fn wechat_notices(
+    get: &impl Fn(&str) -> Option<String>,
+    wechat: Option<&Wechat>,
+) -> Result<Option<WechatNotices>, ConfigError> {
+    let api_base = get("WECHAT_API_BASE").map_or_else(
+        || DEFAULT_WECHAT_API_BASE.to_owned(),
+        |b| b.trim().to_owned(),
+    );
+    if !(api_base.starts_with("http://") || api_base.starts_with("https://"))
+        || api_base.ends_with('/')
+    {
+        return Err(ConfigError {
+            variable: "WECHAT_API_BASE",
+            problem: format!(
+                "{api_base:?} is not a base URL like https://api.weixin.qq.com (no trailing slash)"
+            ),
+        });
+    }
+    match (get("WECHAT_APP_SECRET"), get("WECHAT_TEMPLATE_ID"), wechat) {
+        (None, None, _) | (_, _, None) => Ok(None),
+        (Some(app_secret), Some(template_id), Some(wechat)) => Ok(Some(WechatNotices {
+            app_id: wechat.app_id.clone(),
+            app_secret,
+            template_id,
+            api_base,
+        })),
+        _ => Err(ConfigError {
+            variable: "WECHAT_APP_SECRET",
+            problem: "WECHAT_APP_SECRET and WECHAT_TEMPLATE_ID go together".into(),
+        }),
+    }
+}
+
 fn parse_bool(
     variable: &'static str,
     raw: Option<String>,
@@ -998,6 +1104,7 @@ impl fmt::Debug for Settings {
             .field("auto_seed_demo", &self.auto_seed_demo)
             .field("dashboard_enabled", &self.dashboard_enabled)
             .field("database_max_connections", &self.database_max_connections)
+            .field("database_acquire_timeout", &self.database_acquire_timeout)
             .field("token_secret", &self.token_secret.as_ref().map(|_| "***"))
             .field("access_token_ttl", &self.access_token_ttl)
             .field("trust_proxy_headers", &self.trust_proxy_headers)
@@ -1007,6 +1114,8 @@ impl fmt::Debug for Settings {
             .field("storage", &self.storage)
             .field("uploads", &self.uploads)
             .field("wechat", &self.wechat)
+            .field("wechat_notices", &self.wechat_notices)
+            .field("notify", &self.notify)
             .finish_non_exhaustive()
     }
 }
@@ -1334,6 +1443,41 @@ mod tests {
             ("WECHAT_DEFAULT_STATION", "binhe"),
         ]);
         assert_eq!(warned(&s), Vec::<&str>::new());
+    }
+
+    #[test]
+    fn template_messages_need_the_endpoint_a_secret_and_a_template() {
+        let endpoint = [
+            ("WECHAT_TOKEN", "heshunToken"),
+            ("WECHAT_APP_ID", "wx5823bf96d3bd56c7"),
+            (
+                "WECHAT_ENCODING_AES_KEY",
+                "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG",
+            ),
+        ];
+        assert_eq!(settings(&endpoint).expect("valid").wechat_notices, None);
+        let mut on = endpoint.to_vec();
+        on.extend([
+            ("WECHAT_APP_SECRET", "secret-of-the-account"),
+            ("WECHAT_TEMPLATE_ID", "tpl-1"),
+        ]);
+        let s = settings(&on).expect("valid");
+        let notices = s.wechat_notices.as_ref().expect("on");
+        assert_eq!(notices.api_base, DEFAULT_WECHAT_API_BASE);
+        assert_eq!(notices.app_id, "wx5823bf96d3bd56c7");
+        assert!(!format!("{s:?}").contains("secret-of-the-account"));
+        let mut lonely = endpoint.to_vec();
+        lonely.push(("WECHAT_APP_SECRET", "secret"));
+        let error = settings(&lonely).expect_err("needs the template");
+        assert_eq!(error.variable, "WECHAT_APP_SECRET");
+        let mut slash = on.clone();
+        slash.push(("WECHAT_API_BASE", "http://127.0.0.1:9/"));
+        assert_eq!(
+            settings(&slash).expect_err("no trailing slash").variable,
+            "WECHAT_API_BASE"
+        );
+        let off = settings(&[("WECHAT_APP_SECRET", "s"), ("WECHAT_TEMPLATE_ID", "t")]);
+        assert_eq!(off.expect("valid").wechat_notices, None, "no endpoint");
     }
 
     #[test]

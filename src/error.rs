@@ -37,6 +37,10 @@ pub enum AppError {
         message: String,
         retry_after_secs: u64,
     },
+    /// The database could not give this request a connection in time (every one busy,
+    /// or the server unreachable): nothing was done, and trying again shortly can
+    /// succeed. Shown as UNAVAILABLE with `extensions.retryAfter`.
+    Unavailable,
     /// Anything the client cannot act on. The detail is logged, never sent.
     Internal(String),
 }
@@ -86,6 +90,7 @@ impl AppError {
             AppError::Conflict(_) | AppError::Contention => "CONFLICT",
             AppError::InvalidTransition(_) => "INVALID_TRANSITION",
             AppError::RateLimited { .. } => "RATE_LIMITED",
+            AppError::Unavailable => "UNAVAILABLE",
             AppError::Internal(_) => "INTERNAL",
         }
     }
@@ -101,6 +106,7 @@ impl AppError {
             | AppError::RateLimited { message, .. }
             | AppError::Unauthenticated { message, .. } => message,
             AppError::Contention => CONTENTION_MESSAGE,
+            AppError::Unavailable => UNAVAILABLE_MESSAGE,
             AppError::Internal(_) => INTERNAL_MESSAGE,
         }
     }
@@ -148,6 +154,9 @@ impl AppError {
             AppError::RateLimited {
                 retry_after_secs, ..
             } => error.extend_with(|_, ext| ext.set("retryAfter", *retry_after_secs)),
+            AppError::Unavailable => {
+                error.extend_with(|_, ext| ext.set("retryAfter", UNAVAILABLE_RETRY_AFTER_SECS))
+            }
             AppError::Unauthenticated { reason, .. } => {
                 error.extend_with(|_, ext| ext.set("reason", *reason))
             }
@@ -158,6 +167,12 @@ impl AppError {
 
 pub const CONTENTION_MESSAGE: &str =
     "数据正被他人修改,请重试 (a concurrent change got there first; retry)";
+
+pub const UNAVAILABLE_MESSAGE: &str =
+    "服务繁忙，请稍后重试 (the service is busy; nothing was done, try again shortly)";
+
+/// What `extensions.retryAfter` says for UNAVAILABLE: about one pool wait.
+pub const UNAVAILABLE_RETRY_AFTER_SECS: u64 = 1;
 
 pub const INTERNAL_MESSAGE: &str = "服务器内部错误 (internal error)";
 
@@ -202,8 +217,26 @@ impl From<DbErr> for AppError {
                     field: None,
                 }
             }
+            _ if is_unavailable(&error) => {
+                tracing::warn!(error = %error, "no database connection in time");
+                AppError::Unavailable
+            }
             _ => AppError::Internal(format!("database: {error}")),
         }
+    }
+}
+
+/// The pool gave no connection within its acquire timeout, or a new connection to the
+/// database could not be opened: the statement never ran. (An I/O error in the middle
+/// of a statement is not this: the statement may have run, so it stays INTERNAL.)
+fn is_unavailable(error: &DbErr) -> bool {
+    use sea_orm::sqlx::Error as Sqlx;
+    match error {
+        DbErr::ConnectionAcquire(_) => true,
+        DbErr::Conn(RuntimeErr::SqlxError(e)) => {
+            matches!(e, Sqlx::PoolTimedOut | Sqlx::PoolClosed | Sqlx::Io(_))
+        }
+        _ => false,
     }
 }
 
@@ -276,6 +309,7 @@ mod tests {
                 message: String::new(),
                 retry_after_secs: 1,
             },
+            AppError::Unavailable,
             AppError::internal(""),
         ];
         let mut codes: Vec<_> = all.iter().map(AppError::code).collect();
@@ -316,6 +350,34 @@ mod tests {
             .expect_err("the write lock is held");
         assert_eq!(AppError::from(refused), AppError::Contention);
         txn.rollback().await.expect("rollback");
+    }
+
+    /// A pool that gives no connection in time answers UNAVAILABLE (retryable, with
+    /// `retryAfter`), not INTERNAL.
+    #[tokio::test]
+    async fn no_connection_in_time_is_unavailable_and_retryable() {
+        use sea_orm::{ConnectOptions, ConnectionTrait, Database, TransactionTrait};
+        let mut options = ConnectOptions::new("sqlite::memory:");
+        options
+            .max_connections(1)
+            .acquire_timeout(std::time::Duration::from_millis(50))
+            .sqlx_logging(false);
+        let db = Database::connect(options).await.expect("db");
+        let held = db.begin().await.expect("the only connection");
+        let refused = db
+            .execute_unprepared("SELECT 1")
+            .await
+            .expect_err("no connection left");
+        let error = AppError::from(refused);
+        assert_eq!(error, AppError::Unavailable);
+        let gql = error.into_graphql();
+        let ext = gql.extensions.expect("extensions");
+        assert_eq!(
+            ext.get("code"),
+            Some(&async_graphql::Value::from("UNAVAILABLE"))
+        );
+        assert_eq!(ext.get("retryAfter"), Some(&async_graphql::Value::from(1)));
+        held.rollback().await.expect("rollback");
     }
 
     #[test]

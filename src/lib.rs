@@ -12,6 +12,7 @@ pub mod graphql;
 pub mod http;
 pub mod limits;
 pub mod links;
+pub mod notify;
 pub mod seed;
 pub mod service;
 pub mod state;

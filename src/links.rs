@@ -28,6 +28,11 @@ pub fn message_page_url(public_base_url: &str, code: &str) -> String {
     url(public_base_url, route::DEPUTY_MESSAGE_PAGE, code)
 }
 
+/// The tracking page of an item (what a template message links to).
+pub fn tracking_page_url(public_base_url: &str, tracking_code: &str) -> String {
+    url(public_base_url, route::TRACK_PAGE, tracking_code)
+}
+
 /// The deputy's QR code image (PNG; `qr.svg` and `card.svg` sit beside it).
 pub fn qr_code_url(public_base_url: &str, code: &str) -> String {
     url(public_base_url, route::DEPUTY_QR_PNG, code)
@@ -52,6 +57,10 @@ mod tests {
         assert_eq!(
             message_page_url("https://npc.example.cn/", "AB23CD45"),
             "https://npc.example.cn/m/d/AB23CD45"
+        );
+        assert_eq!(
+            tracking_page_url("https://npc.example.cn/", "HS2612ABCDEF"),
+            "https://npc.example.cn/m/t/HS2612ABCDEF"
         );
         assert_eq!(
             qr_code_url("https://npc.example.cn", "AB23CD45"),

@@ -22,6 +22,8 @@ pub mod enums;
 pub mod grid;
 pub mod idempotency_key;
 pub mod liaison;
+pub mod notification_delivery;
+pub mod notifier_position;
 pub mod outbox_event;
 pub mod pairing;
 pub mod petition;

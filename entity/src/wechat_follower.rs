@@ -12,6 +12,8 @@ pub struct Model {
     pub open_id: String,
     pub deputy_id: Option<i64>,
     pub subscribed: bool,
+    /// The follower sent `退订`: no template messages until `订阅`.
+    pub notices_off: bool,
     pub bound_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

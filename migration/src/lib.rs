@@ -5,6 +5,7 @@ mod m20261126_000001_create_schema;
 mod m20261201_000001_idempotency_key;
 pub mod m20261202_000001_statistics_rollup;
 mod m20261202_000002_list_indexes;
+mod m20261203_000001_notifications;
 mod m20261204_000001_attachments;
 mod sql;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000001_idempotency_key::Migration),
             Box::new(m20261202_000001_statistics_rollup::Migration),
             Box::new(m20261202_000002_list_indexes::Migration),
+            Box::new(m20261203_000001_notifications::Migration),
             Box::new(m20261204_000001_attachments::Migration),
         ]
     }

@@ -20,7 +20,7 @@ pub async fn connect(settings: &Settings) -> Result<DatabaseConnection, String> 
             settings.database_max_connections
         })
         .connect_timeout(Duration::from_secs(5))
-        .acquire_timeout(Duration::from_secs(5))
+        .acquire_timeout(settings.database_acquire_timeout)
         .sqlx_logging(false);
     if settings.traces.is_some() {
         // Each statement (SQL with `$1` placeholders; values are bound, never in the
@@ -269,16 +269,15 @@ pub fn sqlite_file(db: &DatabaseConnection) -> Option<std::path::PathBuf> {
     }
 }
 
-/// Begins a transaction that will write. On SQLite it takes the write lock at once
-/// (waiting out other writers with the busy timeout) instead of at its first write,
-/// where a deferred transaction whose snapshot went stale could only fail.
-pub async fn begin_write(db: &DatabaseConnection) -> Result<sea_orm::DatabaseTransaction, DbErr> {
-    use sea_orm::{ConnectionTrait, TransactionTrait};
-    let txn = db.begin().await?;
+/// Makes a transaction that just began a writer. On SQLite it takes the write lock at
+/// once (waiting out other writers with the busy timeout) instead of at its first
+/// write, where a deferred transaction whose snapshot went stale could only fail.
+pub async fn lock_for_write(txn: &sea_orm::DatabaseTransaction) -> Result<(), DbErr> {
+    use sea_orm::ConnectionTrait;
     if txn.get_database_backend() == sea_orm::DatabaseBackend::Sqlite {
         // A write that changes nothing still takes the RESERVED lock.
         txn.execute_unprepared("UPDATE township SET id = id WHERE id = -1")
             .await?;
     }
-    Ok(txn)
+    Ok(())
 }

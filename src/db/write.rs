@@ -7,12 +7,13 @@
 //! timeout). Any other error is final and rolls everything back.
 //!
 //! Writers of one row take turns instead of failing: on SQLite the transaction holds
-//! the database's write lock from its start (see [`crate::db::begin_write`]); on
+//! the database's write lock from its start (see [`crate::db::lock_for_write`]); on
 //! PostgreSQL a body reads the row it is going to change with `lock_exclusive()`
 //! (`SELECT … FOR UPDATE`, a no-op on SQLite), so a second writer waits for the first
 //! to commit and then reads its result. A `version` the client sent is checked against
 //! that current row: a stale one is CONFLICT.
 use std::future::Future;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, DatabaseTransaction};
@@ -24,6 +25,87 @@ use crate::error::{retry_contention, AppError, AppResult};
 /// (contention: the transaction is tried again). SQLite's equivalent is the
 /// connection's busy timeout (5 s, sqlx's default).
 const LOCK_TIMEOUT: &str = "5s";
+
+tokio::task_local! {
+    static WATCH: WriteWatch;
+}
+
+/// Tells the transport running an operation about its writes, so that its request
+/// timeout never abandons a write it cannot take back, and its answer never invites a
+/// retry that would write twice. Past the timeout, an operation with no write open and
+/// none committed is stopped (TIMEOUT: nothing was written, try again); one with a
+/// write open or committed gets one more period to answer with what it wrote, and if it
+/// still has not, its TIMEOUT says whether a write was committed. An answer whose
+/// operation committed a write marks the errors that would otherwise read as "nothing
+/// was done" (UNAVAILABLE while reading the answer back). See `http::write_outcome`.
+///
+/// A write is *open* from the moment its transaction began (a pooled connection and
+/// `BEGIN` are behind it; waiting for them is safely dropped) until it committed or
+/// rolled back. The transport runs the operation inside [`WriteWatch::scope`] (or
+/// polls it inside [`WriteWatch::sync_scope`]); [`transaction`] marks it. A
+/// task-local rather than an argument: every write use case goes through
+/// `transaction`, and none of them needs to know about transports.
+#[derive(Clone, Default)]
+pub struct WriteWatch(Arc<Writes>);
+
+#[derive(Default)]
+struct Writes {
+    open: AtomicUsize,
+    committed: AtomicBool,
+}
+
+impl WriteWatch {
+    pub fn new() -> Self {
+        WriteWatch::default()
+    }
+
+    /// Whether a write of the operation is open now, or committed.
+    pub fn writing(&self) -> bool {
+        self.0.open.load(Ordering::Acquire) > 0 || self.committed()
+    }
+
+    /// Whether the operation committed a write.
+    pub fn committed(&self) -> bool {
+        self.0.committed.load(Ordering::Acquire)
+    }
+
+    /// Runs `future` watched by this watch.
+    pub async fn scope<F: Future>(&self, future: F) -> F::Output {
+        WATCH.scope(self.clone(), future).await
+    }
+
+    /// Runs `f` (one poll of an operation) watched by this watch.
+    pub fn sync_scope<R>(&self, f: impl FnOnce() -> R) -> R {
+        WATCH.sync_scope(self.clone(), f)
+    }
+}
+
+/// An open write of the watched operation (if any), until dropped.
+struct OpenWrite(Option<WriteWatch>);
+
+impl OpenWrite {
+    fn enter() -> Self {
+        let watch = WATCH.try_with(WriteWatch::clone).ok();
+        if let Some(watch) = &watch {
+            watch.0.open.fetch_add(1, Ordering::AcqRel);
+        }
+        OpenWrite(watch)
+    }
+
+    fn committed(&self) {
+        if let Some(watch) = &self.0 {
+            watch.0.committed.store(true, Ordering::Release);
+        }
+    }
+}
+
+impl Drop for OpenWrite {
+    fn drop(&mut self) {
+        if let Some(watch) = &self.0 {
+            watch.0.open.fetch_sub(1, Ordering::AcqRel);
+        }
+    }
+}
 
 /// Runs `body` in a write transaction and commits what it did; on contention the
 /// transaction is rolled back and `body` runs again (a bounded number of times, see
@@ -67,7 +149,10 @@ where
     F: Fn(Arc<DatabaseTransaction>) -> Fut,
     Fut: Future<Output = AppResult<T>>,
 {
-    let txn = crate::db::begin_write(db).await?;
+    let txn = sea_orm::TransactionTrait::begin(db).await?;
+    // From here the operation's answer waits for this write (see `WriteWatch`).
+    let open = OpenWrite::enter();
+    crate::db::lock_for_write(&txn).await?;
     if txn.get_database_backend() == DatabaseBackend::Postgres {
         txn.execute_unprepared(&format!("SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"))
             .await?;
@@ -78,5 +163,6 @@ where
     let txn = Arc::into_inner(txn)
         .ok_or_else(|| AppError::internal("a write transaction outlived its body"))?;
     txn.commit().await?;
+    open.committed();
     Ok(value)
 }

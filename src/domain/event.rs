@@ -29,14 +29,17 @@ pub enum Topic {
     Story,
     /// Deputies' suggestions: made, answered.
     Suggestion,
+    /// An in-app notice for one account (kind `notification`): only that account sees it.
+    Notification,
 }
 
 impl Topic {
-    pub const ALL: [Topic; 4] = [
+    pub const ALL: [Topic; 5] = [
         Topic::Petition,
         Topic::Supervision,
         Topic::Story,
         Topic::Suggestion,
+        Topic::Notification,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -45,6 +48,7 @@ impl Topic {
             Topic::Supervision => "supervision",
             Topic::Story => "story",
             Topic::Suggestion => "suggestion",
+            Topic::Notification => "notification",
         }
     }
 
@@ -169,6 +173,19 @@ pub struct SuggestionEvent {
     pub adoption: Option<Adoption>,
 }
 
+/// An in-app notice written for one account (kind `notification`): what
+/// `myNotifications` delivers.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NotificationEvent {
+    pub notification_id: i64,
+    /// What the notice says happened (`registered`, `forwarded_to_department`, ...).
+    pub notice: String,
+    pub title: String,
+    pub body: String,
+    pub petition_id: Option<i64>,
+}
+
 /// An event this code cannot (or need not) read: kept verbatim.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RawEvent {
@@ -184,6 +201,7 @@ pub enum EventBody {
     SupervisionAlert(Alert, PetitionStepped),
     StoryPublished(StoryPublished),
     Suggestion(SuggestionChange, SuggestionEvent),
+    Notification(NotificationEvent),
     Unknown(RawEvent),
 }
 
@@ -208,6 +226,7 @@ impl DomainEvent {
             EventBody::SupervisionAlert(..) => Some(Topic::Supervision),
             EventBody::StoryPublished(_) => Some(Topic::Story),
             EventBody::Suggestion(..) => Some(Topic::Suggestion),
+            EventBody::Notification(_) => Some(Topic::Notification),
             EventBody::Unknown(raw) => Topic::parse(&raw.topic),
         }
     }
@@ -228,6 +247,7 @@ impl DomainEvent {
             EventBody::SupervisionAlert(alert, _) => alert.name(),
             EventBody::StoryPublished(_) => "story_published",
             EventBody::Suggestion(change, _) => change.name(),
+            EventBody::Notification(_) => "notification",
             EventBody::Unknown(raw) => &raw.kind,
         }
     }
@@ -245,6 +265,7 @@ impl DomainEvent {
             }
             EventBody::StoryPublished(p) => serde_json::to_value(p),
             EventBody::Suggestion(_, p) => serde_json::to_value(p),
+            EventBody::Notification(p) => serde_json::to_value(p),
             EventBody::Unknown(raw) => return raw.payload.clone(),
         };
         // Plain structs of numbers, strings and enums always serialise.
@@ -349,6 +370,20 @@ impl DomainEvent {
     }
 }
 
+/// The event of a new in-app notice: it reaches its account only.
+impl DomainEvent {
+    pub fn notification(account_id: i64, notice: NotificationEvent) -> Self {
+        DomainEvent::new(
+            EventScope {
+                petition_id: notice.petition_id,
+                account_id: Some(account_id),
+                ..EventScope::default()
+            },
+            EventBody::Notification(notice),
+        )
+    }
+}
+
 fn parse_body(topic: &str, kind: &str, payload: &Value) -> Option<EventBody> {
     let version = match payload.get(VERSION_KEY) {
         None => 1,
@@ -374,6 +409,7 @@ fn parse_body(topic: &str, kind: &str, payload: &Value) -> Option<EventBody> {
         (Topic::Suggestion, "suggestion_answered") => {
             EventBody::Suggestion(SuggestionChange::Answered, typed(payload)?)
         }
+        (Topic::Notification, "notification") => EventBody::Notification(typed(payload)?),
         _ => return None,
     })
 }
@@ -611,6 +647,17 @@ mod tests {
             DomainEvent::parse("story", "x", scope(), json!({})).topic(),
             Some(Topic::Story)
         );
+    }
+
+    #[test]
+    fn notification_rows_parse() {
+        let event = old_row(
+            "notification",
+            "notification",
+            json!({ "notificationId": 3, "notice": "registered", "title": "您的留言已登记",
+                    "body": "b", "petitionId": 10 }),
+        );
+        assert!(matches!(event.body, EventBody::Notification(n) if n.notification_id == 3));
     }
 
     #[test]

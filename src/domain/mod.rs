@@ -8,6 +8,7 @@ pub mod idempotency;
 pub mod login;
 pub mod mask;
 pub mod node_id;
+pub mod notice;
 pub mod page;
 pub mod pairing_rules;
 pub mod password_policy;

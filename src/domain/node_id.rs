@@ -20,6 +20,10 @@ pub enum NodeKind {
     Petition,
     Suggestion,
     Category,
+    /// An in-app notice (its account's own).
+    Notification,
+    /// One notice to one recipient over one channel (admins).
+    NotificationDelivery,
 }
 
 impl NodeKind {
@@ -37,6 +41,8 @@ impl NodeKind {
         NodeKind::Petition,
         NodeKind::Suggestion,
         NodeKind::Category,
+        NodeKind::Notification,
+        NodeKind::NotificationDelivery,
     ];
 
     pub fn type_name(self) -> &'static str {
@@ -54,6 +60,8 @@ impl NodeKind {
             NodeKind::Petition => "Petition",
             NodeKind::Suggestion => "Suggestion",
             NodeKind::Category => "Category",
+            NodeKind::Notification => "Notification",
+            NodeKind::NotificationDelivery => "NotificationDelivery",
         }
     }
 

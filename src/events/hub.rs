@@ -12,6 +12,15 @@
 //! Slow subscribers: each has a bounded queue. When it is full the event is not
 //! queued and the subscriber is flagged as lagging; it then re-reads what it missed
 //! from the database (see `stream.rs`), so nothing waits on it and nothing is lost.
+//!
+//! Requests before fan-out: waking every subscriber of an event at once would put
+//! thousands of connection tasks in the runtime's queue ahead of the queries and
+//! mutations waiting there. The hub wakes them `LIVE_FANOUT_BATCH` at a time and
+//! yields to the runtime between batches, so whatever else is ready runs after at most
+//! one batch; and it takes in the next event only once the last one's subscribers are
+//! all woken. When the CPU cannot keep up, deliveries lag (events wait in the outbox
+//! and the bus, subscribers' queues overflow and catch up from the outbox) while
+//! requests keep their turn.
 use std::collections::{HashMap, VecDeque};
 use std::future::poll_fn;
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
@@ -34,6 +43,8 @@ struct HubInner {
     /// Serialises ingestion, which may read the outbox to fill a gap.
     ingest: tokio::sync::Mutex<()>,
     buffer: usize,
+    /// Subscribers woken before the hub yields to the runtime.
+    batch: usize,
 }
 
 #[derive(Default)]
@@ -116,13 +127,16 @@ fn lock(registry: &Mutex<Registry>) -> MutexGuard<'_, Registry> {
 }
 
 impl Hub {
-    pub fn new(db: DatabaseConnection, buffer: usize) -> Self {
+    /// `buffer`: events queued per subscriber; `batch`: subscribers woken between
+    /// two turns of the runtime.
+    pub fn new(db: DatabaseConnection, buffer: usize, batch: usize) -> Self {
         Hub {
             inner: Arc::new(HubInner {
                 db,
                 registry: Mutex::new(Registry::default()),
                 ingest: tokio::sync::Mutex::new(()),
                 buffer: buffer.max(1),
+                batch: batch.max(1),
             }),
         }
     }
@@ -184,7 +198,7 @@ impl Hub {
             if event.seq > watermark + 1 {
                 self.fill(watermark, event.seq - 1).await?;
             }
-            self.dispatch(Arc::new(event));
+            self.dispatch(Arc::new(event)).await;
         }
         Ok(())
     }
@@ -208,7 +222,7 @@ impl Hub {
             let full = rows.len() as u64 == store::PAGE;
             for event in rows {
                 cursor = event.seq;
-                self.dispatch(Arc::new(event));
+                self.dispatch(Arc::new(event)).await;
             }
             if !full {
                 break;
@@ -220,10 +234,45 @@ impl Hub {
         Ok(())
     }
 
-    fn dispatch(&self, event: Arc<LiveEvent>) {
+    /// Queues `event` for the subscribers that want it, then wakes them (see
+    /// [`Hub::wake`]). Caller holds the ingest lock.
+    async fn dispatch(&self, event: Arc<LiveEvent>) {
+        let wake = self.queue(event);
+        self.wake(wake).await;
+    }
+
+    /// Wakes `wakers` a batch at a time, yielding to the runtime after each batch: a
+    /// query or mutation that became ready meanwhile runs before the next batch (or
+    /// the next event's first).
+    async fn wake(&self, wakers: Vec<Waker>) {
+        /// Wakes whatever is left if the fan-out is dropped midway (a shutdown): a
+        /// subscriber whose waker was taken must not sleep for ever.
+        struct Rest(std::vec::IntoIter<Waker>);
+        impl Drop for Rest {
+            fn drop(&mut self) {
+                self.0.by_ref().for_each(Waker::wake);
+            }
+        }
+        let mut rest = Rest(wakers.into_iter());
+        loop {
+            let mut woken = 0;
+            for waker in rest.0.by_ref().take(self.inner.batch) {
+                waker.wake();
+                woken += 1;
+            }
+            if woken == 0 {
+                return;
+            }
+            tokio::task::yield_now().await;
+        }
+    }
+
+    /// Puts `event` in the queue of every subscriber that wants it; returns their
+    /// wakers.
+    fn queue(&self, event: Arc<LiveEvent>) -> Vec<Waker> {
         let mut registry = lock(&self.inner.registry);
         if event.seq <= registry.watermark {
-            return;
+            return Vec::new();
         }
         registry.watermark = event.seq;
         let buffer = self.inner.buffer;
@@ -242,9 +291,88 @@ impl Hub {
                 wake.push(waker);
             }
         }
-        drop(registry);
-        for waker in wake {
-            waker.wake();
+        wake
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use super::*;
+    use crate::domain::event::{DomainEvent, EventScope};
+    use crate::events::filter::EventFilter;
+    use crate::events::visibility::Viewer;
+
+    fn event(seq: i64) -> LiveEvent {
+        LiveEvent {
+            seq,
+            event: DomainEvent::parse(
+                "petition",
+                "accepted",
+                EventScope::default(),
+                serde_json::Value::Null,
+            ),
+            occurred_at: chrono::Utc::now(),
         }
+    }
+
+    fn everything() -> Arc<Interest> {
+        Arc::new(Interest {
+            filter: EventFilter::default(),
+            viewer: Viewer {
+                everything: true,
+                ..Viewer::default()
+            },
+        })
+    }
+
+    /// Subscribers are woken a batch at a time, and a task that is ready meanwhile (a
+    /// request) runs between batches; every subscriber still gets every event, in order.
+    #[tokio::test]
+    async fn subscribers_are_woken_in_batches_with_other_work_in_between() {
+        let hub = Hub::new(DatabaseConnection::Disconnected, 8, 2);
+        let log = Arc::new(Mutex::new(Vec::<String>::new()));
+        let mut subscribers = Vec::new();
+        for n in 0..6 {
+            let (mut subscription, _) = hub.register(everything());
+            let log = log.clone();
+            subscribers.push(tokio::spawn(async move {
+                let mut seen = Vec::new();
+                for _ in 0..2 {
+                    let event = subscription.recv().await.expect("an event");
+                    log.lock().unwrap().push(format!("s{n}"));
+                    seen.push(event.seq);
+                }
+                seen
+            }));
+        }
+        // Every subscriber parks on its empty queue.
+        tokio::task::yield_now().await;
+        let request = {
+            let log = log.clone();
+            tokio::spawn(async move {
+                for _ in 0..20 {
+                    log.lock().unwrap().push("request".into());
+                    tokio::task::yield_now().await;
+                }
+            })
+        };
+        hub.ingest(vec![event(1), event(2)]).await.expect("ingest");
+        for subscriber in subscribers {
+            assert_eq!(subscriber.await.unwrap(), vec![1, 2]);
+        }
+        request.await.unwrap();
+        let log = log.lock().unwrap().clone();
+        let longest_run = log
+            .split(|entry| entry == "request")
+            .map(<[String]>::len)
+            .max()
+            .unwrap_or(0);
+        assert!(
+            longest_run <= 2,
+            "more subscribers ran back to back than one batch: {log:?}"
+        );
+        assert_eq!(log.iter().filter(|e| *e != "request").count(), 12);
     }
 }

@@ -142,7 +142,11 @@ impl Live {
         let (closing, _) = watch::channel(false);
         Live {
             inner: Arc::new(LiveInner {
-                hub: hub::Hub::new(db.clone(), settings.subscriber_buffer),
+                hub: hub::Hub::new(
+                    db.clone(),
+                    settings.subscriber_buffer,
+                    settings.fanout_batch,
+                ),
                 db,
                 bus,
                 wake: Arc::new(Notify::new()),
@@ -223,6 +227,12 @@ impl Live {
 
     pub fn hub(&self) -> &hub::Hub {
         &self.inner.hub
+    }
+
+    /// The live machinery's own small pool (see [`own_pool`]): background work that
+    /// polls the database (the notifier) uses it, not the requests' pool.
+    pub fn db(&self) -> &DatabaseConnection {
+        &self.inner.db
     }
 
     /// Registers a signed-in WebSocket connection of `account_id`: it is prompted when

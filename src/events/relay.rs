@@ -167,7 +167,23 @@ impl Relay {
         }
     }
 
+    /// Publishes what is publishable and claims it; then hands it to this replica's
+    /// hub. The hub paces its wake-ups (see `hub.rs`), so that happens after the claim
+    /// committed: the relay lock is not held while this replica's subscribers are
+    /// woken, and other replicas' relays and the Redis publication do not wait for it
+    /// (the copy of each event coming back from Redis is dropped as a duplicate).
     async fn round(&mut self) -> Result<Round, RelayError> {
+        let (round, events) = self.claim_round().await?;
+        if !events.is_empty() {
+            // A failure here is repaired by the hub's reconciliation.
+            if let Err(e) = self.hub.ingest(events).await {
+                tracing::warn!(error = %e, "hub could not take relayed events");
+            }
+        }
+        Ok(round)
+    }
+
+    async fn claim_round(&mut self) -> Result<(Round, Vec<LiveEvent>), RelayError> {
         if self.db.get_database_backend() != DbBackend::Postgres {
             // SQLite: plain statements. A read transaction upgraded to a write fails
             // whenever another writer committed meanwhile, and holding SQLite's one
@@ -180,7 +196,7 @@ impl Relay {
         // held that much shorter, and the disk is left to the mutations' commits.
         if !store::try_relay_lock(&txn).await? {
             txn.rollback().await?;
-            return Ok(Round::Wait);
+            return Ok((Round::Wait, Vec::new()));
         }
         match self.round_on(&txn, true).await {
             Ok(round) => {
@@ -198,12 +214,12 @@ impl Relay {
         &mut self,
         db: &C,
         postgres: bool,
-    ) -> Result<Round, RelayError> {
+    ) -> Result<(Round, Vec<LiveEvent>), RelayError> {
         // A resolved gap changes what is publishable: read again (bounded).
         for _ in 0..4 {
             let rows = store::unpublished(db, BATCH).await?;
             let Some(first) = rows.first() else {
-                return Ok(Round::Idle);
+                return Ok((Round::Idle, Vec::new()));
             };
             // Everything this replica's hub has taken in is final too (the relay that
             // published it had checked). Only a first row beyond what is known final
@@ -238,17 +254,11 @@ impl Relay {
                     continue;
                 }
                 if publishable.is_empty() {
-                    return Ok(Round::Wait);
+                    return Ok((Round::Wait, Vec::new()));
                 }
             }
             let seqs: Vec<i64> = publishable.iter().map(|r| r.seq).collect();
             let events: Vec<LiveEvent> = publishable.into_iter().map(LiveEvent::from).collect();
-            // This replica's subscribers first: they need not wait for the round trip
-            // through Redis (the copy coming back is dropped as a duplicate). A failure
-            // here is repaired by the hub's reconciliation.
-            if let Err(e) = self.hub.ingest(events.clone()).await {
-                tracing::warn!(error = %e, "hub could not take relayed events");
-            }
             if let EventBus::Redis(bus) = &self.bus {
                 publish_to_redis(bus, &events)
                     .await
@@ -261,11 +271,12 @@ impl Relay {
             if let Some(last) = seqs.last() {
                 self.resolved = self.resolved.max(*last);
             }
-            return Ok(Round::Published {
+            let round = Round::Published {
                 more: full || blocked_at.is_some(),
-            });
+            };
+            return Ok((round, events));
         }
-        Ok(Round::Wait)
+        Ok((Round::Wait, Vec::new()))
     }
 
     /// Whether no sequence below `below` can still be committed (PostgreSQL).

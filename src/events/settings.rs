@@ -27,6 +27,9 @@ pub struct LiveSettings {
     /// `LIVE_SUBSCRIBER_BUFFER`: events queued per subscriber before it counts as
     /// lagging (a lagging subscriber is caught up from the database).
     pub subscriber_buffer: usize,
+    /// `LIVE_FANOUT_BATCH`: subscribers the hub wakes for an event before it lets the
+    /// runtime run other ready work (queries, mutations); see `hub.rs`.
+    pub fanout_batch: usize,
     /// `OUTBOX_POLL_MS`: how often the relay looks for unpublished events when no local
     /// commit woke it (events written by other processes).
     pub relay_poll: Duration,
@@ -55,6 +58,7 @@ impl Default for LiveSettings {
             max_message_bytes: 64 * 1024,
             send_timeout: Duration::from_secs(10),
             subscriber_buffer: 64,
+            fanout_batch: 32,
             relay_poll: Duration::from_millis(250),
             reconcile: Duration::from_millis(1000),
             database_connections: 4,
@@ -127,6 +131,7 @@ impl LiveSettings {
                 1,
                 100_000,
             )? as usize,
+            fanout_batch: number("LIVE_FANOUT_BATCH", d.fanout_batch as u64, 1, 100_000)? as usize,
             relay_poll: Duration::from_millis(number(
                 "OUTBOX_POLL_MS",
                 ms(d.relay_poll),

@@ -53,6 +53,10 @@ pub fn may_see(viewer: &Viewer, event: &LiveEvent) -> bool {
     let topic = event.event.topic();
     let scope = event.scope();
     let placed_by_site = topic != Some(Topic::Suggestion);
+    if topic == Some(Topic::Notification) {
+        // A notice is its account's alone: not even admins read others' notices.
+        return viewer.account_id.is_some() && viewer.account_id == scope.account_id;
+    }
     topic.is_some_and(Topic::is_public)
         || viewer.everything
         || (placed_by_site && contains(&viewer.townships, scope.township_id))
@@ -108,6 +112,25 @@ mod tests {
         assert!(!sees(&Actor::Anonymous, &event("petition")));
         assert!(!sees(&Actor::Anonymous, &event("supervision")));
         assert!(!sees(&Actor::Anonymous, &event("unknown-topic")));
+    }
+
+    #[test]
+    fn a_notice_is_seen_by_its_account_only() {
+        let mut notice = event("notification");
+        notice.event.scope = EventScope {
+            account_id: Some(50),
+            petition_id: Some(10),
+            ..EventScope::default()
+        };
+        assert!(sees(&actor(50, vec![]), &notice));
+        for other in [
+            actor(1, vec![grant(Role::Admin)]),
+            actor(2, vec![grant(Role::Supervisor)]),
+            actor(51, vec![]),
+        ] {
+            assert!(!sees(&other, &notice));
+        }
+        assert!(!sees(&Actor::Anonymous, &notice));
     }
 
     #[test]

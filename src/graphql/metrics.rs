@@ -28,7 +28,33 @@ pub struct Metrics {
     latency: HistogramVec,
     websocket_connections: IntGauge,
     websocket_operations: IntGauge,
+    timeouts: IntCounterVec,
     names: Mutex<HashSet<String>>,
+}
+
+/// What became of an operation that ran past `REQUEST_TIMEOUT_MS`.
+#[derive(Clone, Copy, Debug)]
+pub enum TimeoutOutcome {
+    /// Stopped and answered TIMEOUT: it had begun no write.
+    Stopped,
+    /// It had begun a write, so it was answered when the write ended.
+    WaitedForWrite,
+}
+
+impl TimeoutOutcome {
+    fn label(self) -> &'static str {
+        match self {
+            TimeoutOutcome::Stopped => "stopped",
+            TimeoutOutcome::WaitedForWrite => "waited_for_write",
+        }
+    }
+}
+
+/// Counts an operation that ran past its timeout.
+pub fn timed_out(outcome: TimeoutOutcome) {
+    if let Some(metrics) = metrics() {
+        metrics.timeouts.with_label_values(&[outcome.label()]).inc();
+    }
 }
 
 static METRICS: LazyLock<Option<Metrics>> = LazyLock::new(|| match Metrics::new() {
@@ -72,6 +98,14 @@ impl Metrics {
             "smart_npc_websocket_active_operations",
             "Operations running on /graphql/ws connections: active subscriptions, and queries or mutations in flight",
         )?;
+        let timeouts = IntCounterVec::new(
+            Opts::new(
+                "smart_npc_graphql_timeouts_total",
+                "GraphQL operations that ran past REQUEST_TIMEOUT_MS, by outcome: stopped (answered TIMEOUT, nothing written) or waited_for_write (a write had begun: answered when it ended)",
+            ),
+            &["outcome"],
+        )?;
+        registry.register(Box::new(timeouts.clone()))?;
         registry.register(Box::new(operations.clone()))?;
         registry.register(Box::new(latency.clone()))?;
         registry.register(Box::new(websocket_connections.clone()))?;
@@ -82,6 +116,7 @@ impl Metrics {
             latency,
             websocket_connections,
             websocket_operations,
+            timeouts,
             names: Mutex::default(),
         })
     }

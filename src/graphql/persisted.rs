@@ -430,10 +430,15 @@ impl PersistedQueries {
         }
         let (guard, prefix) = self.inner.redis.as_ref()?;
         let key = format!("{prefix}{hash}");
+        let ttl = self.inner.ttl.as_secs().max(1);
         let text: Option<String> = guard
             .run("persisted query lookup", |mut connection| async move {
-                redis::cmd("GET")
+                // GETEX (Redis 6.2): a document in use gets its whole TTL again, so
+                // only documents nobody sends expire.
+                redis::cmd("GETEX")
                     .arg(key)
+                    .arg("EX")
+                    .arg(ttl)
                     .query_async::<Option<String>>(&mut connection)
                     .await
             })

@@ -11,7 +11,7 @@
 //! `REQUEST_TIMEOUT_MS` (503 when it runs over), and carry the actor, client and
 //! per-request DataLoaders this handler puts in its data.
 use async_graphql::parser::types::OperationType;
-use async_graphql::{BatchRequest, BatchResponse, Variables};
+use async_graphql::{BatchRequest, Variables};
 use poem::http::{header, Method, StatusCode};
 use poem::web::{Data, Query};
 use poem::{handler, Body, Request, Response};
@@ -19,8 +19,10 @@ use serde_json::{json, Map, Value};
 
 use super::media::{is_json_content_type, is_multipart_content_type, negotiate, ResponseMedia};
 use super::multipart;
+use super::write_outcome::{self, within, Ran};
 use super::HttpState;
 use crate::auth::{Actor, ClientInfo};
+use crate::db::write::WriteWatch;
 use crate::error::AppError;
 use crate::graphql::budget;
 use crate::graphql::extensions::CREDENTIAL_FIELDS;
@@ -96,6 +98,13 @@ impl Reply {
         }
         if self.no_cache {
             builder = builder.header(header::CACHE_CONTROL, "private, no-cache, must-revalidate");
+        }
+        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+            // TIMEOUT and UNAVAILABLE: when to try again (`extensions.retryAfter` too).
+            builder = builder.header(
+                header::RETRY_AFTER,
+                crate::error::UNAVAILABLE_RETRY_AFTER_SECS,
+            );
         }
         builder.body(
             Body::from_json(&self.body).unwrap_or_else(|_| Body::from_string("{}".to_owned())),
@@ -248,6 +257,8 @@ pub(super) async fn actor_of(req: &Request, state: &AppState) -> Result<Actor, R
     result.map_err(|error| {
         let status = match &error {
             AppError::Unauthenticated { .. } => StatusCode::UNAUTHORIZED,
+            // No connection for the session check in time: retryable, like TIMEOUT.
+            AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         };
         let graphql = error.into_graphql();
@@ -255,7 +266,7 @@ pub(super) async fn actor_of(req: &Request, state: &AppState) -> Result<Actor, R
             status,
             body: json!({ "errors": [{ "message": graphql.message, "extensions": graphql.extensions }] }),
             allow: None,
-            www_authenticate: true,
+            www_authenticate: status == StatusCode::UNAUTHORIZED,
             no_cache: false,
         }
     })
@@ -285,18 +296,23 @@ pub fn client_of(req: &Request, trust_proxy_headers: bool) -> ClientInfo {
     }
 }
 
-/// An operation that ran past `REQUEST_TIMEOUT_MS` was dropped (a write's transaction
-/// rolls back with it): 503, retryable.
-fn timed_out(timeout: std::time::Duration) -> Reply {
+/// An operation that ran past `REQUEST_TIMEOUT_MS` was stopped: 503. Retryable unless
+/// a write of it was committed, which `extensions.writeCommitted` then says.
+fn timed_out(timeout: std::time::Duration, write_committed: bool) -> Reply {
     tracing::warn!(
         timeout_ms = timeout.as_millis() as u64,
+        write_committed,
         "operation timed out"
     );
-    Reply::error(
+    let mut reply = Reply::error(
         StatusCode::SERVICE_UNAVAILABLE,
-        "请求处理超时，请稍后重试 (the operation took too long and was stopped; try again)",
+        write_outcome::timeout_message(write_committed),
         "TIMEOUT",
-    )
+    );
+    if write_committed {
+        reply.body["errors"][0]["extensions"]["writeCommitted"] = json!(true);
+    }
+    reply
 }
 
 /// The `Idempotency-Key` header: it applies to the request's one mutation field, so a
@@ -375,11 +391,13 @@ async fn execute(
     };
     match batch {
         BatchRequest::Single(request) => {
-            let response =
-                match tokio::time::timeout(timeout, schema.execute(prepare(request))).await {
-                    Ok(response) => response,
-                    Err(_) => return timed_out(timeout),
-                };
+            let watch = WriteWatch::new();
+            let run = watch.scope(schema.execute(prepare(request)));
+            let mut response = match within(timeout, std::slice::from_ref(&watch), run).await {
+                Ran::Answered(response) => response,
+                Ran::Stopped { write_committed } => return timed_out(timeout, write_committed),
+            };
+            write_outcome::mark_committed(&mut response, &watch);
             let (body, failure) = response_json(&response);
             Reply {
                 status: status_for(media, failure),
@@ -390,17 +408,21 @@ async fn execute(
             }
         }
         BatchRequest::Batch(requests) => {
-            let batch = schema.execute_batch(BatchRequest::Batch(
-                requests.into_iter().map(prepare).collect(),
-            ));
-            let responses = match tokio::time::timeout(timeout, batch).await {
-                Ok(responses) => responses,
-                Err(_) => return timed_out(timeout),
+            // What `execute_batch` does (every entry at once, answers in order), with a
+            // write watch per entry.
+            let watches: Vec<WriteWatch> = requests.iter().map(|_| WriteWatch::new()).collect();
+            let runs = requests
+                .into_iter()
+                .zip(&watches)
+                .map(|(request, watch)| watch.scope(schema.execute(prepare(request))));
+            let batch = futures_util::future::join_all(runs);
+            let mut items = match within(timeout, &watches, batch).await {
+                Ran::Answered(responses) => responses,
+                Ran::Stopped { write_committed } => return timed_out(timeout, write_committed),
             };
-            let items = match responses {
-                BatchResponse::Single(one) => vec![one],
-                BatchResponse::Batch(many) => many,
-            };
+            for (response, watch) in items.iter_mut().zip(&watches) {
+                write_outcome::mark_committed(response, watch);
+            }
             Reply {
                 status: StatusCode::OK,
                 body: Value::Array(items.iter().map(|r| response_json(r).0).collect()),

@@ -13,6 +13,7 @@ mod multipart;
 pub mod qr;
 mod request_log;
 mod wechat;
+mod write_outcome;
 pub mod ws;
 
 use poem::middleware::CatchPanic;

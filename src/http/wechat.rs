@@ -9,6 +9,7 @@ use poem::http::StatusCode;
 use poem::web::{Data, Query};
 use poem::{handler, Body, IntoResponse, Response};
 use serde::Deserialize;
+use tracing::Instrument;
 
 use crate::config::Wechat;
 use crate::http::HttpState;
@@ -174,16 +175,28 @@ pub async fn receive(Query(p): Query<Params>, body: Body, state: Data<&HttpState
         ip: "wechat".into(),
         user_agent: None,
     };
-    let ctx = state.ctx(&crate::auth::Actor::Anonymous, &relay);
-    let reply = match tokio::time::timeout(
-        ANSWER_WITHIN,
-        crate::service::wechat::handle(&ctx, &inbound),
-    )
-    .await
-    {
-        Ok(Ok(reply)) => reply,
-        Ok(Err(e)) => {
+    // Handled in a task of its own: past WeChat's answer window the follower gets no
+    // immediate reply, but what the message does (an item, a rating) still finishes
+    // — dropping it midway could lose it, since WeChat's retries are refused as
+    // replays once claimed.
+    let handling = {
+        let (app, inbound) = (state.app.clone(), inbound.clone());
+        tokio::spawn(
+            async move {
+                let ctx = app.ctx(&crate::auth::Actor::Anonymous, &relay);
+                crate::service::wechat::handle(&ctx, &inbound).await
+            }
+            .in_current_span(),
+        )
+    };
+    let reply = match tokio::time::timeout(ANSWER_WITHIN, handling).await {
+        Ok(Ok(Ok(reply))) => reply,
+        Ok(Ok(Err(e))) => {
             tracing::warn!(error = ?e, "wechat message failed");
+            Some("系统繁忙,请稍后再试。".to_owned())
+        }
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, "wechat message handling panicked");
             Some("系统繁忙,请稍后再试。".to_owned())
         }
         Err(_) => None,

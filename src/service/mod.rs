@@ -7,6 +7,7 @@ pub mod attachments;
 pub mod context;
 pub mod duty;
 pub mod node;
+pub mod notifications;
 pub mod org;
 pub mod petitions;
 pub mod statistics;

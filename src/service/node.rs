@@ -29,6 +29,8 @@ pub enum NodeModel {
     Petition(entity::petition::Model, bool),
     Suggestion(entity::suggestion::Model),
     Category(entity::category::Model),
+    Notification(entity::notification_delivery::Model),
+    NotificationDelivery(entity::notification_delivery::Model),
 }
 
 pub async fn fetch(ctx: &Ctx<'_>, id: NodeId) -> AppResult<Option<NodeModel>> {
@@ -91,9 +93,12 @@ async fn public_of_kind<C: ConnectionTrait>(
             NodeModel::Campaign,
         ),
         NodeKind::Category => wrap(org::categories_by_ids(db, keys).await?, NodeModel::Category),
-        NodeKind::Account | NodeKind::Story | NodeKind::Petition | NodeKind::Suggestion => {
-            return Ok(None)
-        }
+        NodeKind::Account
+        | NodeKind::Story
+        | NodeKind::Petition
+        | NodeKind::Suggestion
+        | NodeKind::Notification
+        | NodeKind::NotificationDelivery => return Ok(None),
     }))
 }
 
@@ -141,7 +146,33 @@ async fn restricted_of_kind<C: ConnectionTrait>(
             rows.retain(|_, s| crate::service::suggestions::may_see(actor, s));
             wrap(rows, NodeModel::Suggestion)
         }
+        NodeKind::Notification | NodeKind::NotificationDelivery => {
+            notice_nodes(db, actor, kind, keys).await?
+        }
         // The other kinds are public: `public_of_kind` answered them.
         _ => Vec::new(),
     })
+}
+
+/// A notice: its account's only; a delivery: admins' only.
+async fn notice_nodes<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    kind: NodeKind,
+    keys: &[i64],
+) -> AppResult<Vec<(i64, NodeModel)>> {
+    let deliveries = kind == NodeKind::NotificationDelivery;
+    let rows = crate::service::notifications::by_ids(db, actor, keys, deliveries).await?;
+    Ok(rows
+        .into_iter()
+        .map(|m| {
+            let id = m.id;
+            let model = if deliveries {
+                NodeModel::NotificationDelivery(m)
+            } else {
+                NodeModel::Notification(m)
+            };
+            (id, model)
+        })
+        .collect())
 }

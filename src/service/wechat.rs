@@ -28,7 +28,7 @@ use crate::wechat::message::Inbound;
 /// What to answer: a text, or nothing ("success").
 pub type Reply = Option<String>;
 
-const HELP: &str = "回复文字即可向人大代表反映问题;回复“查询”查看办理进度;收到办理结果后回复“评价 1/2/3”(1满意 2基本满意 3不满意)。";
+const HELP: &str = "回复文字即可向人大代表反映问题;回复“查询”查看办理进度;收到办理结果后回复“评价 1/2/3”(1满意 2基本满意 3不满意);回复“退订”停止、“订阅”恢复办理进度通知。";
 
 fn state_zh(state: PetitionState) -> &'static str {
     match state {
@@ -229,7 +229,51 @@ async fn text(ctx: &Ctx<'_>, from_user: &str, text: &str) -> AppResult<Answer> {
     if text.starts_with("评价") {
         return rate(ctx, from_user, text).await;
     }
+    if let Some(off) = notices_command(text) {
+        set_notices(ctx, from_user, off).await?;
+        return reply(if off {
+            "已退订办理进度通知。回复“订阅”可重新接收。"
+        } else {
+            "已订阅办理进度通知,留言有进展时将通知您。回复“退订”可停止接收。"
+        });
+    }
     submit(ctx, from_user, text).await
+}
+
+/// `退订` stops template messages, `订阅` resumes them: `Some(off)`.
+fn notices_command(text: &str) -> Option<bool> {
+    match text {
+        "退订" | "TD" | "td" => Some(true),
+        "订阅" => Some(false),
+        _ => None,
+    }
+}
+
+/// Records the follower's choice (a follower not yet known is recorded as one).
+async fn set_notices(ctx: &Ctx<'_>, open_id: &str, off: bool) -> AppResult<()> {
+    let now = ctx.now();
+    write::transaction(ctx.db, |txn| async move {
+        wechat_follower::Entity::insert(wechat_follower::ActiveModel {
+            open_id: Set(open_id.to_owned()),
+            subscribed: Set(true),
+            notices_off: Set(off),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        })
+        .on_conflict(
+            OnConflict::column(wechat_follower::Column::OpenId)
+                .update_columns([
+                    wechat_follower::Column::NoticesOff,
+                    wechat_follower::Column::UpdatedAt,
+                ])
+                .to_owned(),
+        )
+        .exec_without_returning(&*txn)
+        .await?;
+        Ok(())
+    })
+    .await
 }
 
 async fn recent_items(db: &DatabaseConnection, from_user: &str) -> AppResult<Answer> {
@@ -268,7 +312,8 @@ async fn rate(ctx: &Ctx<'_>, from_user: &str, text: &str) -> AppResult<Answer> {
             comment: None,
         },
     )
-    .await?;
+    .await?
+    .item;
     reply(format!(
         "感谢您的评价!{}:{}",
         rated.tracking_code,

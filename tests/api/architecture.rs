@@ -25,6 +25,8 @@ const RANKS: &[(&str, u8)] = &[
     ("db", 3),
     // The object store of attachments (a directory, or S3-compatible).
     ("storage", 3),
+    // The notifier: notices derived from the outbox and sent (beside events).
+    ("notify", 3),
     // Demo data, written through entities and auth's hasher (called by `db`).
     ("seed", 3),
     ("service", 4),

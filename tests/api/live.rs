@@ -121,7 +121,7 @@ impl Drop for Replica {
     }
 }
 
-async fn replica(db: &DatabaseConnection, env: &[(&str, &str)]) -> Replica {
+pub(crate) async fn replica(db: &DatabaseConnection, env: &[(&str, &str)]) -> Replica {
     let backend = match sea_orm::ConnectionTrait::get_database_backend(db) {
         sea_orm::DbBackend::Postgres => "postgres://replica/db",
         _ => "sqlite://replica.db",

@@ -290,6 +290,7 @@ fn rows() -> Vec<Row> {
     rows.extend(duty_rows());
     rows.extend(petition_rows());
     rows.extend(attachment_rows());
+    rows.extend(notification_rows());
     // Last: it changes the demo items.
     rows.push(only("runSupervisionCycle", "", CYCLE, none, &[Admin]));
     // Last: it ends the session.
@@ -447,9 +448,59 @@ fn petition_rows() -> Vec<Row> {
     ]
 }
 
+fn notification_rows() -> Vec<Row> {
+    // No delivery has this id: an admin gets through the check to the lookup.
+    let unknown = |_: &Ids, _: Actor| json!({ "id": NodeId::new(NodeKind::NotificationDelivery, 999_999).encode() });
+    vec![
+        only(
+            "notifications",
+            "",
+            "{ notifications(first: 1) { totalCount } }",
+            none,
+            SIGNED_IN,
+        ),
+        only(
+            "unreadNotificationCount",
+            "",
+            "{ unreadNotificationCount }",
+            none,
+            SIGNED_IN,
+        ),
+        only(
+            "markNotificationsRead",
+            "",
+            "mutation { markNotificationsRead(ids: []) { unreadCount } }",
+            none,
+            SIGNED_IN,
+        ),
+        only(
+            "notificationDeliveries",
+            "",
+            "{ notificationDeliveries(first: 1) { totalCount } }",
+            none,
+            &[Admin],
+        ),
+        only(
+            "retryNotificationDelivery",
+            "",
+            "mutation($id: ID!) { retryNotificationDelivery(id: $id) { id } }",
+            unknown,
+            &[Admin],
+        )
+        .then("BAD_USER_INPUT"),
+    ]
+}
+
 /// Subscriptions, over `/graphql/ws`.
 fn subscription_rows() -> Vec<Row> {
     vec![
+        only(
+            "myNotifications",
+            "",
+            "subscription { myNotifications { id } }",
+            none,
+            SIGNED_IN,
+        ),
         only(
             "liveEvents",
             "",

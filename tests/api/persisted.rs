@@ -328,20 +328,33 @@ async fn a_document_registered_on_one_replica_is_found_by_hash_on_another() {
     )
     .await;
     assert_eq!(status, 200, "{registered}");
-    let (status, _, body) = post(&a.base, json!({ "extensions": extension(&hash) })).await;
-    assert_eq!(status, 200, "{body}");
-    assert_eq!(body["data"], registered["data"]);
-
-    // The document lives under this test's prefix, with a TTL; removed here.
+    // The document lives under this test's prefix, with a TTL; removed at the end.
     let client = redis::Client::open(redis_url).unwrap();
     let mut connection = client.get_multiplexed_async_connection().await.unwrap();
     let key = format!("smartnpc-live-{}-apq:apq:{hash}", std::process::id());
-    let ttl: i64 = redis::cmd("TTL")
+    let ttl = |mut connection: redis::aio::MultiplexedConnection| {
+        let key = key.clone();
+        async move {
+            redis::cmd("TTL")
+                .arg(&key)
+                .query_async::<i64>(&mut connection)
+                .await
+                .unwrap()
+        }
+    };
+    // Near the end of its life...
+    let _: bool = redis::cmd("EXPIRE")
         .arg(&key)
+        .arg(30)
         .query_async(&mut connection)
         .await
         .unwrap();
-    assert!((1..=120).contains(&ttl), "TTL {ttl}");
+    let (status, _, body) = post(&a.base, json!({ "extensions": extension(&hash) })).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"], registered["data"]);
+    // ...a document in use lives on: the lookup gave it the whole TTL again.
+    let left = ttl(connection.clone()).await;
+    assert!((31..=120).contains(&left), "TTL {left}");
     let _: i64 = redis::cmd("DEL")
         .arg(&key)
         .query_async(&mut connection)

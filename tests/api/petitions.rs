@@ -32,19 +32,19 @@ macro_rules! with_item {
 }
 
 const SUBMIT: &str = with_item!("mutation($i: SubmitPetitionInput!) { submitPetition(input: $i) { trackingCode followSecret petition { ...P } } }");
-const REGISTER: &str = with_item!("mutation($id: ID!, $v: Int, $c: ID!, $u: Urgency!, $h: HandlingLevel!) { registerPetition(id: $id, version: $v, categoryId: $c, urgency: $u, handlingLevel: $h) { ...P } }");
+pub(crate) const REGISTER: &str = with_item!("mutation($id: ID!, $v: Int, $c: ID!, $u: Urgency!, $h: HandlingLevel!) { registerPetition(id: $id, version: $v, categoryId: $c, urgency: $u, handlingLevel: $h) { ...P } }");
 const DECLINE: &str = with_item!("mutation($id: ID!, $v: Int, $r: String!) { declinePetition(id: $id, version: $v, reason: $r) { ...P } }");
 const MERGE: &str = with_item!("mutation($id: ID!, $v: Int, $into: ID!, $n: String) { mergePetition(id: $id, version: $v, intoId: $into, note: $n) { ...P } }");
 const RESOLVE_ON_SPOT: &str = with_item!("mutation($id: ID!, $v: Int, $r: String!) { resolvePetitionOnSpot(id: $id, version: $v, result: $r) { ...P } }");
-const FORWARD: &str = with_item!("mutation($id: ID!, $v: Int, $lead: ID!, $assist: [ID!]! = [], $n: String) { forwardPetition(id: $id, version: $v, leadDepartmentId: $lead, assistDepartmentIds: $assist, note: $n) { ...P } }");
+pub(crate) const FORWARD: &str = with_item!("mutation($id: ID!, $v: Int, $lead: ID!, $assist: [ID!]! = [], $n: String) { forwardPetition(id: $id, version: $v, leadDepartmentId: $lead, assistDepartmentIds: $assist, note: $n) { ...P } }");
 const ESCALATE: &str = with_item!("mutation($id: ID!, $v: Int, $d: ID!, $n: String) { escalatePetition(id: $id, version: $v, departmentId: $d, note: $n) { ...P } }");
-const ACCEPT: &str = with_item!("mutation($id: ID!, $v: Int, $n: String) { acceptPetition(id: $id, version: $v, note: $n) { ...P } }");
-const RETURN: &str = with_item!("mutation($id: ID!, $v: Int, $r: String!) { returnPetition(id: $id, version: $v, reason: $r) { ...P } }");
+pub(crate) const ACCEPT: &str = with_item!("mutation($id: ID!, $v: Int, $n: String) { acceptPetition(id: $id, version: $v, note: $n) { ...P } }");
+pub(crate) const RETURN: &str = with_item!("mutation($id: ID!, $v: Int, $r: String!) { returnPetition(id: $id, version: $v, reason: $r) { ...P } }");
 const PROGRESS: &str = with_item!("mutation($id: ID!, $v: Int, $n: String!) { addPetitionProgress(id: $id, version: $v, note: $n) { ...P } }");
 const REPORT_ASSIST: &str = with_item!("mutation($id: ID!, $v: Int, $r: String!) { reportAssistPart(id: $id, version: $v, report: $r) { ...P } }");
-const COMPLETE: &str = with_item!("mutation($id: ID!, $v: Int, $r: String!) { completePetition(id: $id, version: $v, result: $r) { ...P } }");
-const RATE: &str = with_item!("mutation($id: ID, $code: String, $secret: String, $s: Satisfaction!, $c: String) { ratePetition(id: $id, trackingCode: $code, followSecret: $secret, satisfaction: $s, comment: $c) { ...P } }");
-const URGE: &str = with_item!("mutation($id: ID!, $v: Int, $n: String!, $d: DateTime!) { urgePetition(id: $id, version: $v, note: $n, deadline: $d) { ...P } }");
+pub(crate) const COMPLETE: &str = with_item!("mutation($id: ID!, $v: Int, $r: String!) { completePetition(id: $id, version: $v, result: $r) { ...P } }");
+pub(crate) const RATE: &str = with_item!("mutation($id: ID, $code: String, $secret: String, $s: Satisfaction!, $c: String) { ratePetition(id: $id, trackingCode: $code, followSecret: $secret, satisfaction: $s, comment: $c) { ...P } }");
+pub(crate) const URGE: &str = with_item!("mutation($id: ID!, $v: Int, $n: String!, $d: DateTime!) { urgePetition(id: $id, version: $v, note: $n, deadline: $d) { ...P } }");
 const ESCALATE_SUPERVISION: &str = with_item!("mutation($id: ID!, $v: Int, $n: String) { escalateSupervision(id: $id, version: $v, note: $n) { ...P } }");
 const NODE: &str = with_item!("query($id: ID!) { node(id: $id) { ...P } }");
 const TRACK: &str = with_item!("query($code: String!, $secret: String) { trackPetition(trackingCode: $code, followSecret: $secret) { status { trackingCode state channel isOverdue satisfaction } petition { ...P } } }");
@@ -85,9 +85,9 @@ pub(crate) struct Station {
 pub(crate) struct World {
     pub(crate) app: TestApp,
     pub(crate) admin: String,
-    supervisor: String,
-    staff: String,
-    handler: String,
+    pub(crate) supervisor: String,
+    pub(crate) staff: String,
+    pub(crate) handler: String,
     pub(crate) deputy: String,
     pub(crate) citizen: String,
     /// The 滨河 resident deputy's public code (what the QR code carries).
@@ -205,7 +205,13 @@ impl World {
     }
 
     /// One workflow step on `item` at the version it was seen with.
-    async fn try_step(&self, token: &str, query: &str, item: &Value, args: Value) -> GqlResponse {
+    pub(crate) async fn try_step(
+        &self,
+        token: &str,
+        query: &str,
+        item: &Value,
+        args: Value,
+    ) -> GqlResponse {
         let mut vars = json!({ "id": item["id"], "v": item["version"] });
         for (k, v) in args.as_object().unwrap() {
             vars[k] = v.clone();
@@ -214,7 +220,7 @@ impl World {
     }
 
     /// A step that must succeed; every step moves the version on by exactly one.
-    async fn step(&self, token: &str, query: &str, item: &Value, args: Value) -> Value {
+    pub(crate) async fn step(&self, token: &str, query: &str, item: &Value, args: Value) -> Value {
         let r = self.try_step(token, query, item, args).await;
         let next = top(&r);
         assert_eq!(
@@ -293,20 +299,20 @@ impl World {
         self.step(&self.staff, REGISTER, item, args).await
     }
 
-    async fn forward(&self, item: &Value, lead: &str, assist: &[&str]) -> Value {
+    pub(crate) async fn forward(&self, item: &Value, lead: &str, assist: &[&str]) -> Value {
         let assist: Vec<Value> = assist.iter().map(|c| self.dept(c)).collect();
         let args = json!({ "lead": self.dept(lead), "assist": assist });
         self.step(&self.staff, FORWARD, item, args).await
     }
 
     /// The citizen's item, registered (roads, NORMAL) and forwarded to the transport bureau.
-    async fn forwarded(&self) -> Value {
+    pub(crate) async fn forwarded(&self) -> Value {
         let item = self.citizen_item().await;
         let item = self.register(&item, "roads_transport", "NORMAL").await;
         self.forward(&item, "jiaotong", &[]).await
     }
 
-    async fn accepted(&self) -> Value {
+    pub(crate) async fn accepted(&self) -> Value {
         let item = self.forwarded().await;
         self.step(&self.handler, ACCEPT, &item, json!({})).await
     }
@@ -333,7 +339,7 @@ impl World {
             .to_owned()
     }
 
-    async fn handler_of(&self, login: &str, department: &str) -> String {
+    pub(crate) async fn handler_of(&self, login: &str, department: &str) -> String {
         let roles =
             json!([{ "role": "DEPARTMENT_HANDLER", "departmentId": self.dept(department) }]);
         self.account(login, roles, None).await
@@ -354,7 +360,7 @@ impl World {
     }
 
     /// The account id behind a token.
-    async fn account_id(&self, token: &str) -> i64 {
+    pub(crate) async fn account_id(&self, token: &str) -> i64 {
         let me = self.ok(Some(token), "{ me { id } }", json!({})).await;
         num(&me["id"])
     }

@@ -21,7 +21,9 @@ use crate::live::{first_deputy, publish_story};
 pub(crate) const TOKEN_SECRET: &str = "resume-tests-token-secret-0123456789abcdef";
 /// A hang guard, not a timing goal: the client's back-off between attempts grows to
 /// several seconds while the gateway is down.
-const WAIT: Duration = Duration::from_secs(60);
+// A hang guard: the snippet backs off up to 45 s between attempts (30 s with jitter),
+// and a busy machine may take a while to bring the second gateway up.
+const WAIT: Duration = Duration::from_secs(150);
 
 fn ws_client_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/ws-client")

@@ -6,10 +6,10 @@ use smart_npc::wechat::crypto::{msg_signature, signature, Cipher};
 
 use crate::helpers::{require_redis, Fixture, TestApp};
 
-const TOKEN: &str = "heshunToken2025";
+pub(crate) const TOKEN: &str = "heshunToken2025";
 // A 43-character EncodingAESKey and an app id, as the official account's settings hold them.
-const AES_KEY: &str = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
-const APP_ID: &str = "wx5823bf96d3bd56c7";
+pub(crate) const AES_KEY: &str = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
+pub(crate) const APP_ID: &str = "wx5823bf96d3bd56c7";
 
 fn python() -> Option<std::path::PathBuf> {
     let venv =
@@ -200,7 +200,7 @@ fn nonce() -> String {
     )
 }
 
-fn text_xml(from: &str, content: &str, msg_id: u64) -> String {
+pub(crate) fn text_xml(from: &str, content: &str, msg_id: u64) -> String {
     format!(
         "<xml><ToUserName><![CDATA[{ACCOUNT}]]></ToUserName><FromUserName><![CDATA[{from}]]></FromUserName>\
          <CreateTime>{}</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[{content}]]></Content>\
@@ -211,7 +211,7 @@ fn text_xml(from: &str, content: &str, msg_id: u64) -> String {
 
 /// One signed request: `(timestamp, nonce)` and the query WeChat would send.
 #[derive(Clone)]
-struct Signed {
+pub(crate) struct Signed {
     timestamp: String,
     nonce: String,
 }
@@ -224,7 +224,7 @@ impl Signed {
         }
     }
 
-    fn fresh() -> Signed {
+    pub(crate) fn fresh() -> Signed {
         Signed::at(now())
     }
 
@@ -238,10 +238,10 @@ impl Signed {
     }
 }
 
-struct Answer {
+pub(crate) struct Answer {
     status: u16,
     /// The reply's `Content` (decrypted in safe mode), when there is one.
-    content: Option<String>,
+    pub(crate) content: Option<String>,
 }
 
 fn between<'a>(text: &'a str, start: &str, end: &str) -> Option<&'a str> {
@@ -250,13 +250,13 @@ fn between<'a>(text: &'a str, start: &str, end: &str) -> Option<&'a str> {
     Some(&text[from..to])
 }
 
-fn tracking_code(content: &Option<String>) -> Option<String> {
+pub(crate) fn tracking_code(content: &Option<String>) -> Option<String> {
     let text = content.as_deref()?;
     let at = text.find("查询码:")? + "查询码:".len();
     Some(text[at..].chars().take(12).collect())
 }
 
-async fn post_plain(app: &TestApp, signed: &Signed, body: &str) -> Answer {
+pub(crate) async fn post_plain(app: &TestApp, signed: &Signed, body: &str) -> Answer {
     let r = app
         .client
         .post(app.url(&format!("/wechat/callback?{}", signed.plain_query())))

@@ -2,6 +2,7 @@
 mod accounts;
 mod attachments;
 mod duty;
+mod notifications;
 mod org;
 mod petitions;
 mod suggestions;
@@ -16,4 +17,5 @@ pub struct MutationRoot(
     duty::DutyMutation,
     petitions::PetitionMutation,
     suggestions::SuggestionsMutation,
+    notifications::NotificationsMutation,
 );

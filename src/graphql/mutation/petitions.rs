@@ -5,13 +5,12 @@ use crate::domain::calendar;
 use crate::domain::node_id::{NodeId, NodeKind};
 use crate::domain::petition_flow::Step;
 use crate::error::{AppError, AppResult};
-use crate::graphql::context::{actor, idempotency_key, service_ctx, state};
+use crate::graphql::context::{idempotency_key, service_ctx, state};
 use crate::graphql::types::enums::{Channel, HandlingLevel, Satisfaction, Urgency};
 use crate::graphql::types::petitions::{SubmitPetitionPayload, SupervisionCycle};
 use crate::graphql::types::Petition;
 use crate::service::petitions::intake::{self, Submission};
 use crate::service::petitions::workflow::{act, Acting};
-use crate::service::petitions::{departments_of, relation};
 use crate::service::petitions::{progress, queries, supervision};
 
 #[derive(Default)]
@@ -52,7 +51,7 @@ async fn step(
     version: Option<i32>,
     step: Step,
 ) -> async_graphql::Result<Petition> {
-    let model = act(
+    let acted = act(
         &service_ctx(ctx)?,
         Acting::Person {
             follow_secret: None,
@@ -62,13 +61,7 @@ async fn step(
         step,
     )
     .await?;
-    Ok(with_personal(ctx, model).await?)
-}
-
-async fn with_personal(ctx: &Context<'_>, model: entity::petition::Model) -> AppResult<Petition> {
-    let departments = departments_of(&state(ctx)?.db, model.id).await?;
-    let personal = relation(actor(ctx), &model, &departments, false).may_see_personal;
-    Ok(Petition { model, personal })
+    Ok(Petition::from(acted))
 }
 
 #[Object]
@@ -259,9 +252,9 @@ impl PetitionMutation {
         idempotency_key: Option<String>,
     ) -> async_graphql::Result<Petition> {
         let key = crate::graphql::context::idempotency_key(ctx, idempotency_key)?;
-        let model =
+        let acted =
             progress::add(&service_ctx(ctx)?, petition_id(&id)?, version, note, key).await?;
-        Ok(with_personal(ctx, model).await?)
+        Ok(Petition::from(acted))
     }
 
     /// An assisting department reports its part.
@@ -319,7 +312,7 @@ impl PetitionMutation {
             follow_secret: follow_secret.as_deref(),
         };
         let comment = comment.filter(|c| !c.trim().is_empty());
-        let model = act(
+        let acted = act(
             &service_ctx(ctx)?,
             acting,
             petition,
@@ -330,8 +323,9 @@ impl PetitionMutation {
             },
         )
         .await?;
+        // The rater is the submitter (signed in, or proven by the follow secret).
         Ok(Petition {
-            model,
+            model: acted.item,
             personal: true,
         })
     }

@@ -2,6 +2,7 @@
 mod accounts;
 mod duty;
 mod node;
+mod notifications;
 mod org;
 mod petitions;
 mod statistics;
@@ -18,4 +19,5 @@ pub struct QueryRoot(
     suggestions::SuggestionsQuery,
     accounts::AccountQuery,
     node::NodeQuery,
+    notifications::NotificationsQuery,
 );

@@ -28,6 +28,10 @@ fn to_node(model: NodeModel) -> Node {
         NodeModel::Petition(model, personal) => Node::Petition(Petition { model, personal }),
         NodeModel::Suggestion(m) => Node::Suggestion(Suggestion(m)),
         NodeModel::Category(m) => Node::Category(Category(m)),
+        NodeModel::Notification(m) => Node::Notification(crate::graphql::types::Notification(m)),
+        NodeModel::NotificationDelivery(m) => {
+            Node::NotificationDelivery(crate::graphql::types::NotificationDelivery(m))
+        }
     }
 }
 

@@ -133,16 +133,16 @@ fn open(
     })
 }
 
-/// The events of a subscription, each wrapped as its GraphQL type.
-fn events<T: Send + 'static>(
+/// The events of a subscription, each wrapped as its GraphQL type (`None`: skipped).
+pub(super) fn events<T: Send + 'static>(
     ctx: &Context<'_>,
     filter: EventFilter,
     after: Option<String>,
-    wrap: fn(Arc<Event>) -> T,
+    wrap: fn(Arc<Event>) -> Option<T>,
 ) -> async_graphql::Result<BoxStream<'static, async_graphql::Result<T>>> {
     let open = open(ctx, filter, after)?;
     serving::serve(ctx, open, move |item| match item {
-        LiveItem::Event(event) => Some(wrap(event)),
+        LiveItem::Event(event) => wrap(event),
         LiveItem::Statistics(_) => None,
     })
 }
@@ -167,7 +167,7 @@ impl LiveSubscription {
             topics,
             ..Default::default()
         };
-        events(ctx, filter, after, LiveEvent)
+        events(ctx, filter, after, |e| Some(LiveEvent(e)))
     }
 
     /// Changes to petitions the subscriber may see, narrowed by item, station,
@@ -192,7 +192,7 @@ impl LiveSubscription {
             account_id: mine.unwrap_or(false).then_some(principal.account_id),
             ..EventFilter::topic(Topic::Petition.as_str())
         };
-        events(ctx, filter, after, PetitionLiveEvent)
+        events(ctx, filter, after, |e| Some(PetitionLiveEvent(e)))
     }
 
     /// Supervision alerts the subscriber may see (`overdue`, `urged`, `escalated`,
@@ -218,7 +218,7 @@ impl LiveSubscription {
             department_id: id_of("departmentId", department_id.as_ref(), NodeKind::Department)?,
             ..EventFilter::topic(Topic::Supervision.as_str())
         };
-        events(ctx, filter, after, SupervisionAlert)
+        events(ctx, filter, after, |e| Some(SupervisionAlert(e)))
     }
 
     /// Stories newly published to the showcase (public), optionally of one township
@@ -236,6 +236,6 @@ impl LiveSubscription {
             township_id: id_of("townshipId", township_id.as_ref(), NodeKind::Township)?,
             ..EventFilter::topic(Topic::Story.as_str())
         };
-        events(ctx, filter, after, StoryLiveEvent)
+        events(ctx, filter, after, |e| Some(StoryLiveEvent(e)))
     }
 }

@@ -5,6 +5,7 @@ pub mod attachments;
 pub mod duty;
 pub mod enums;
 pub mod node;
+pub mod notifications;
 pub mod org;
 pub mod petitions;
 pub mod scalars;
@@ -14,6 +15,7 @@ pub use attachments::Attachment;
 pub use duty::story::Story;
 pub use duty::{Activity, Campaign, Pairing};
 pub use node::Node;
+pub use notifications::{Notification, NotificationDelivery};
 pub use org::{Department, Deputy, Grid, Liaison, Station, Township};
 pub use petitions::{Category, Petition, Suggestion};
 

@@ -1,8 +1,8 @@
 use async_graphql::{Interface, ID};
 
 use super::{
-    Account, Activity, Campaign, Category, Department, Deputy, Grid, Pairing, Petition, Station,
-    Story, Suggestion, Township,
+    Account, Activity, Campaign, Category, Department, Deputy, Grid, Notification,
+    NotificationDelivery, Pairing, Petition, Station, Story, Suggestion, Township,
 };
 
 /// Anything with a global id, fetchable through `node(id:)`.
@@ -24,4 +24,6 @@ pub enum Node {
     Petition(Petition),
     Suggestion(Suggestion),
     Category(Category),
+    Notification(Notification),
+    NotificationDelivery(NotificationDelivery),
 }

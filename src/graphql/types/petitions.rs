@@ -23,6 +23,15 @@ pub struct Petition {
     pub personal: bool,
 }
 
+impl From<crate::service::petitions::workflow::Acted> for Petition {
+    fn from(acted: crate::service::petitions::workflow::Acted) -> Self {
+        Petition {
+            model: acted.item,
+            personal: acted.may_see_personal,
+        }
+    }
+}
+
 #[Object]
 impl Petition {
     pub async fn id(&self) -> ID {

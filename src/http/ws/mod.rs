@@ -72,6 +72,8 @@ pub const LEGACY_WS: &str = "graphql-ws";
 /// Close codes of graphql-transport-ws (PROTOCOL.md).
 pub mod close {
     pub const INTERNAL_ERROR: u16 = 4500;
+    /// RFC 6455 §7.4.1 (IANA registry): the server is overloaded, try again later.
+    pub const TRY_AGAIN_LATER: u16 = 1013;
     pub const BAD_REQUEST: u16 = 4400;
     pub const UNAUTHORIZED: u16 = 4401;
     pub const FORBIDDEN: u16 = 4403;
@@ -601,6 +603,10 @@ impl Connection {
                     }
                     Err(AppError::Unauthenticated { reason, .. }) => {
                         return Err((close::FORBIDDEN, close::token_refused(reason)))
+                    }
+                    // No database connection in time: like HTTP's 503, come back later.
+                    Err(AppError::Unavailable) => {
+                        return Err((close::TRY_AGAIN_LATER, "Try again later"));
                     }
                     Err(e) => {
                         tracing::error!(error = ?e, "WebSocket authentication failed");

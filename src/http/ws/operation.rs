@@ -27,8 +27,11 @@ use serde_json::{Map, Value};
 
 use super::request_of;
 use crate::auth::{Actor, ClientInfo};
+use crate::db::write::WriteWatch;
+use crate::graphql::metrics::{self, TimeoutOutcome};
 use crate::graphql::subscription::serving::{Injected, LiveItem, Plan, Source};
 use crate::graphql::AppSchema;
+use crate::http::write_outcome;
 
 /// Resolutions each shared operation keeps, newest last: enough for every subscriber
 /// of a burst to find the one it needs.
@@ -332,6 +335,12 @@ enum Phase {
         answered: bool,
         sharing: Box<Sharing>,
         deadline: Pin<Box<tokio::time::Sleep>>,
+        /// `REQUEST_TIMEOUT_MS`.
+        period: Duration,
+        /// The operation's writes (one with a write open or committed gets one more
+        /// period: see `http::write_outcome`), and whether the first period is over.
+        writes: WriteWatch,
+        past_deadline: bool,
     },
     Following {
         shared: Arc<SharedOperation>,
@@ -351,8 +360,9 @@ fn error_response(error: async_graphql::Error) -> Box<Response> {
 
 impl Operation {
     /// Plans the operation (`request` carries the actor and client already). A query
-    /// or mutation still running after `timeout` is dropped (a write's transaction
-    /// rolls back with it) and answers `TIMEOUT`; a subscription's planning is only
+    /// or mutation still running after `timeout` is dropped and answers `TIMEOUT`,
+    /// unless a write of it is open or committed: that one gets one more `timeout`
+    /// (see `http::write_outcome`); a subscription's planning is only
     /// its resolver's checks, after which it follows its source for as long as wanted.
     pub fn plan(request: async_graphql::Request, sharing: Sharing, timeout: Duration) -> Self {
         let plan = Plan::default();
@@ -367,6 +377,9 @@ impl Operation {
                     answered: false,
                     sharing: Box::new(sharing),
                     deadline: Box::pin(tokio::time::sleep(timeout)),
+                    period: timeout,
+                    writes: WriteWatch::new(),
+                    past_deadline: false,
                 },
             },
             log: OperationLog::new(tracing::Span::none(), false),
@@ -381,11 +394,14 @@ impl Operation {
     }
 }
 
-fn timeout_response() -> Box<Response> {
-    let error = async_graphql::Error::new(
-        "请求处理超时，请稍后重试 (the operation took too long and was stopped; try again)",
-    )
-    .extend_with(|_, e| e.set("code", "TIMEOUT"));
+fn timeout_response(write_committed: bool) -> Box<Response> {
+    let error = async_graphql::Error::new(write_outcome::timeout_message(write_committed))
+        .extend_with(|_, e| {
+            e.set("code", "TIMEOUT");
+            if write_committed {
+                e.set("writeCommitted", true);
+            }
+        });
     error_response(error)
 }
 
@@ -401,20 +417,40 @@ impl Stream for Run {
                     plan,
                     answered,
                     deadline,
+                    period,
+                    writes,
+                    past_deadline,
                     ..
-                } => match responses.poll_next_unpin(cx) {
+                } => match writes.sync_scope(|| responses.poll_next_unpin(cx)) {
                     Poll::Pending => {
                         if *answered || deadline.as_mut().poll(cx).is_pending() {
                             return Poll::Pending;
                         }
+                        if !*past_deadline && writes.writing() {
+                            // A write is open or committed: one more period to answer
+                            // with what it wrote (see `http::write_outcome::within`).
+                            *past_deadline = true;
+                            metrics::timed_out(TimeoutOutcome::WaitedForWrite);
+                            tracing::warn!("operation over WebSocket ran past its timeout while writing; waiting one more period for its answer");
+                            deadline
+                                .as_mut()
+                                .reset(tokio::time::Instant::now() + *period);
+                            let _waiting = deadline.as_mut().poll(cx);
+                            return Poll::Pending;
+                        }
+                        if !*past_deadline {
+                            metrics::timed_out(TimeoutOutcome::Stopped);
+                        }
                         tracing::warn!("operation over WebSocket timed out");
+                        let write_committed = writes.committed();
                         this.phase = Phase::Ending;
                         return Poll::Ready(Some(OpItem::Response {
                             first: true,
-                            response: timeout_response(),
+                            response: timeout_response(write_committed),
                         }));
                     }
-                    Poll::Ready(Some(response)) => {
+                    Poll::Ready(Some(mut response)) => {
+                        write_outcome::mark_committed(&mut response, writes);
                         let first = !*answered;
                         *answered = true;
                         return Poll::Ready(Some(OpItem::Response {

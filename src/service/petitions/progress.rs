@@ -5,7 +5,7 @@ use serde_json::json;
 
 use crate::domain::petition_flow::Step;
 use crate::error::{AppError, AppResult};
-use crate::service::petitions::workflow::{act_claimed, Acting};
+use crate::service::petitions::workflow::{act_claimed, Acted, Acting};
 use crate::service::support::idempotency::{self, Claim};
 use crate::service::Ctx;
 
@@ -17,7 +17,7 @@ pub async fn add(
     version: Option<i32>,
     note: String,
     idempotency_key: Option<String>,
-) -> AppResult<petition::Model> {
+) -> AppResult<Acted> {
     let db = ctx.db;
     let arguments = json!({ "id": petition_id, "version": version, "note": note });
     let claim = Claim::new(ctx, idempotency_key, "addPetitionProgress", &arguments)?;
@@ -36,10 +36,11 @@ pub async fn add(
         ),
         |stored| async move {
             let id = stored.object_id.unwrap_or(petition_id);
-            petition::Entity::find_by_id(id)
+            let item = petition::Entity::find_by_id(id)
                 .one(db)
                 .await?
-                .ok_or_else(|| AppError::not_found("社情民意 (opinion item)"))
+                .ok_or_else(|| AppError::not_found("社情民意 (opinion item)"))?;
+            Acted::read(db, ctx.actor, item).await
         },
     )
     .await

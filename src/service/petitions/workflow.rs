@@ -42,6 +42,32 @@ pub enum Acting<'a> {
     System,
 }
 
+/// What a step left: the item as committed, and whether the actor may see the
+/// submitter's personal data on it. Both are read inside the step's transaction, so
+/// answering a step needs no read after its commit (a read that could fail — no pooled
+/// connection in time — and answer an error for a change that happened).
+pub struct Acted {
+    pub item: petition::Model,
+    pub may_see_personal: bool,
+}
+
+impl Acted {
+    /// `item` as `actor` sees it, read through `db` (the step's transaction, or the pool
+    /// when an idempotent replay answers a step taken before).
+    pub async fn read<C: ConnectionTrait>(
+        db: &C,
+        actor: &Actor,
+        item: petition::Model,
+    ) -> AppResult<Acted> {
+        let departments = departments_of(db, item.id).await?;
+        let may_see_personal = relation(actor, &item, &departments, false).may_see_personal;
+        Ok(Acted {
+            item,
+            may_see_personal,
+        })
+    }
+}
+
 /// Applies one step. `expected_version`: the version the client saw — CONFLICT when
 /// the item changed since. Without it the step waits for any concurrent writer of the
 /// item and applies on top of what that one wrote (the state machine still decides
@@ -52,7 +78,7 @@ pub async fn act(
     petition_id: i64,
     expected_version: Option<i32>,
     step: Step,
-) -> AppResult<petition::Model> {
+) -> AppResult<Acted> {
     act_claimed(ctx, acting, petition_id, expected_version, step, None).await
 }
 
@@ -65,7 +91,7 @@ pub async fn act_claimed(
     expected_version: Option<i32>,
     step: Step,
     claim: Option<&Claim>,
-) -> AppResult<petition::Model> {
+) -> AppResult<Acted> {
     let attempt = &Attempt {
         ctx,
         acting,
@@ -88,7 +114,7 @@ struct Attempt<'a> {
 }
 
 /// One attempt at a step, inside the write transaction: load, decide, persist, emit.
-async fn act_in(txn: &DatabaseTransaction, attempt: &Attempt<'_>) -> AppResult<petition::Model> {
+async fn act_in(txn: &DatabaseTransaction, attempt: &Attempt<'_>) -> AppResult<Acted> {
     let Attempt { ctx, step, .. } = attempt;
     // The row lock (PostgreSQL; SQLite's write lock is already held): a concurrent
     // step on this item waits here until this one commits, then reads its result.
@@ -127,7 +153,7 @@ async fn act_in(txn: &DatabaseTransaction, attempt: &Attempt<'_>) -> AppResult<p
     let departments = departments_after(&before.departments, &decision.parts);
     let facts = ItemFacts::of(&after, departments);
     rollup::item_changed(txn, Some(&before), Some(&facts)).await?;
-    Ok(after)
+    Acted::read(txn, ctx.actor, after).await
 }
 
 fn not_found() -> AppError {
