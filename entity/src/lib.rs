@@ -23,6 +23,7 @@ pub mod idempotency_key;
 pub mod liaison;
 pub mod outbox_event;
 pub mod pairing;
+pub mod password_setup;
 pub mod petition;
 pub mod petition_department;
 pub mod petition_event;

@@ -5,6 +5,7 @@ mod m20261126_000001_create_schema;
 mod m20261201_000001_idempotency_key;
 pub mod m20261202_000001_statistics_rollup;
 mod m20261202_000002_list_indexes;
+mod m20261205_000001_password_setup;
 mod sql;
 
 pub struct Migrator;
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000001_idempotency_key::Migration),
             Box::new(m20261202_000001_statistics_rollup::Migration),
             Box::new(m20261202_000002_list_indexes::Migration),
+            Box::new(m20261205_000001_password_setup::Migration),
         ]
     }
 }

@@ -10,6 +10,7 @@ mod metrics;
 mod mobile;
 pub mod qr;
 mod request_log;
+mod templates;
 mod wechat;
 pub mod ws;
 
@@ -101,7 +102,8 @@ pub fn routes(state: HttpState, schema: AppSchema) -> impl IntoEndpoint {
         .at(
             "/wechat/callback",
             get(wechat::verify).post(wechat::receive),
-        );
+        )
+        .at("/import/templates/:file", get(templates::download));
     if state.settings.metrics_bind_addr.is_none() {
         route = route.at("/metrics", get(metrics::metrics));
     }

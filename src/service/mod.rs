@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod context;
 pub mod duty;
+pub mod import;
 pub mod node;
 pub mod org;
 pub mod petitions;
