@@ -5,6 +5,8 @@ use std::io::BufRead;
 
 use crate::app::App;
 use crate::config::Settings;
+use crate::domain::import::plan::Action;
+use crate::domain::import::read;
 use crate::service::accounts::bootstrap::NewUser;
 use crate::telemetry::Tracer;
 use crate::{db, graphql};
@@ -48,6 +50,17 @@ pub enum Command {
     /// Print the persisted-query manifest (assets/operations/) as JSON, in Apollo's
     /// persisted query manifest format: for the builders of client apps.
     PersistedQueries,
+    /// Import a county's organisation from CSV or XLSX files (a file, or a folder of
+    /// them): townships, departments, categories, stations, grids, deputies, resident
+    /// assignments, grid links, liaisons and staff accounts. Checked as a whole first:
+    /// any problem is listed (sheet, row, column, reason) and nothing is written.
+    Import {
+        /// Print what would change and write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// A .csv or .xlsx file, or a folder of them.
+        path: std::path::PathBuf,
+    },
     /// Manage accounts.
     User {
         #[command(subcommand)]
@@ -188,6 +201,12 @@ pub async fn run(command: Command) -> Result<(), String> {
             seed(&database, &settings, scale).await
         }
         Command::Statistics { command } => statistics(&database, command).await,
+        Command::Import { dry_run, path } => {
+            db::migrate(&database)
+                .await
+                .map_err(|e| format!("migration failed: {e}"))?;
+            import(&database, &path, dry_run).await
+        }
         Command::Serve => serve(settings, database).await,
         Command::User { command } => {
             db::migrate(&database)
@@ -231,6 +250,91 @@ async fn seed(
         "{rows} rows in {seconds:.1} s ({:.0} rows/s, migrations included)",
         rows as f64 / seconds.max(1e-9)
     ));
+    Ok(())
+}
+
+/// The files `import` reads: the file itself, or a folder's .csv and .xlsx files.
+fn import_files(path: &std::path::Path) -> Result<Vec<read::File>, String> {
+    let cannot = |e: std::io::Error| format!("cannot read {}: {e}", path.display());
+    let paths = if path.is_dir() {
+        let mut paths: Vec<std::path::PathBuf> = std::fs::read_dir(path)
+            .map_err(cannot)?
+            .filter_map(|entry| entry.ok().map(|e| e.path()))
+            .filter(|p| {
+                let name = p.to_string_lossy().to_lowercase();
+                name.ends_with(".csv") || name.ends_with(".xlsx")
+            })
+            .collect();
+        paths.sort();
+        paths
+    } else {
+        vec![path.to_owned()]
+    };
+    paths
+        .into_iter()
+        .map(|p| {
+            let bytes = std::fs::read(&p).map_err(cannot)?;
+            let name = p
+                .file_name()
+                .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+            Ok(read::File { name, bytes })
+        })
+        .collect()
+}
+
+/// `import [--dry-run] <file or folder>`: each change on stdout, then the one-time
+/// codes of new accounts; the problems on stdout and a non-zero exit if any.
+async fn import(
+    database: &sea_orm::DatabaseConnection,
+    path: &std::path::Path,
+    dry_run: bool,
+) -> Result<(), String> {
+    let files = import_files(path)?;
+    let kit = crate::auth::AuthKit::offline();
+    let cli = crate::auth::ClientInfo {
+        ip: "cli".into(),
+        user_agent: None,
+    };
+    let outcome = crate::service::import::import(database, &kit, &cli, &files, dry_run)
+        .await
+        .map_err(|e| format!("import failed: {e:?}"))?;
+    let outcome = match outcome {
+        Ok(outcome) => outcome,
+        Err(problems) => {
+            for problem in &problems {
+                println!("错误 {problem}");
+            }
+            return Err(format!(
+                "导入失败：{} 处错误，未写入任何数据 (import failed: nothing written)",
+                problems.len()
+            ));
+        }
+    };
+    for change in &outcome.plan.changes {
+        let kind = change.kind.names().1;
+        match &change.action {
+            Action::Create => println!("新增 {kind} {}", change.key),
+            Action::Update(columns) => {
+                println!("更新 {kind} {}: {}", change.key, columns.join("、"))
+            }
+        }
+    }
+    for code in &outcome.codes {
+        println!(
+            "设置密码码 {} {} (有效期至 {})",
+            code.login,
+            code.code,
+            code.expires_at.format("%Y-%m-%d %H:%M UTC")
+        );
+    }
+    let (changed, unchanged) = (outcome.plan.changes.len(), outcome.plan.unchanged);
+    say(&match (dry_run, outcome.written) {
+        (true, _) => {
+            format!("dry run: {changed} rows would change, {unchanged} unchanged; nothing written")
+        }
+        (false, true) => format!("imported: {changed} rows changed, {unchanged} unchanged"),
+        (false, false) => format!("nothing to import: {unchanged} rows unchanged"),
+    });
     Ok(())
 }
 

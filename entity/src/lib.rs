@@ -26,6 +26,7 @@ pub mod notification_delivery;
 pub mod notifier_position;
 pub mod outbox_event;
 pub mod pairing;
+pub mod password_setup;
 pub mod petition;
 pub mod petition_department;
 pub mod petition_event;

@@ -7,6 +7,7 @@ pub mod m20261202_000001_statistics_rollup;
 mod m20261202_000002_list_indexes;
 mod m20261203_000001_notifications;
 mod m20261204_000001_attachments;
+mod m20261205_000001_password_setup;
 mod sql;
 
 pub struct Migrator;
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000002_list_indexes::Migration),
             Box::new(m20261203_000001_notifications::Migration),
             Box::new(m20261204_000001_attachments::Migration),
+            Box::new(m20261205_000001_password_setup::Migration),
         ]
     }
 }

@@ -25,3 +25,16 @@ pub struct AuthKit {
     /// Token and session expiry are measured against it.
     pub clock: crate::clock::Clock,
 }
+
+impl AuthKit {
+    /// A throwaway kit for the command line, which hashes passwords but signs nobody
+    /// in: random token keys, an in-process limiter, the system clock.
+    pub fn offline() -> Self {
+        AuthKit {
+            hasher: password::PasswordHasher::new(),
+            keys: token::TokenKeys::random(),
+            limiter: RateLimiter::in_process(),
+            clock: crate::clock::Clock::system(),
+        }
+    }
+}

@@ -29,13 +29,14 @@ pub struct FileLimits {
 }
 
 impl FileLimits {
-    /// 10 000 px a side and 256 MiB of decoded pixels: a 50-megapixel phone photo
-    /// decodes, a bomb that claims more is refused before its pixels are allocated.
+    /// 10 000 px a side and 512 MiB for a decoding (its pixels, the oriented copy and
+    /// the RGBA copy): a 48-megapixel phone photo decodes, a bomb that claims more is
+    /// refused before its pixels are allocated.
     pub const fn with_max_bytes(max_bytes: usize) -> Self {
         FileLimits {
             max_bytes,
             max_side: 10_000,
-            max_decode_bytes: 256 * 1024 * 1024,
+            max_decode_bytes: 512 * 1024 * 1024,
             thumbnail_side: 320,
         }
     }
@@ -224,8 +225,18 @@ fn decode(bytes: &[u8], format: ImageFormat, limits: &FileLimits) -> AppResult<D
     decoding.max_image_height = Some(limits.max_side);
     decoding.max_alloc = Some(limits.max_decode_bytes);
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
-    reader.limits(decoding);
+    reader.limits(decoding.clone());
     let mut decoder = reader.into_decoder().map_err(decoding_failed)?;
+    // The decoders check only width and height; the pixels are allocated unchecked
+    // (only `ImageReader::decode` reserves them). So reserve them here, with the copy
+    // that orienting makes and the RGBA copy that encoding makes: a small file that
+    // would decode to gigabytes is refused before any of it is allocated.
+    let (width, height) = decoder.dimensions();
+    let pixels = decoder.total_bytes();
+    let rgba = u64::from(width) * u64::from(height) * 4;
+    decoding
+        .reserve(pixels.saturating_mul(2).saturating_add(rgba))
+        .map_err(decoding_failed)?;
     let orientation = decoder
         .orientation()
         .unwrap_or(image::metadata::Orientation::NoTransforms);
@@ -275,6 +286,21 @@ mod tests {
     }
 
     const LIMITS: FileLimits = FileLimits::with_max_bytes(1024 * 1024);
+
+    /// The decoders check only the sides; the pixels' memory is checked here, before
+    /// any of it is allocated: a small file that decodes to more is refused.
+    #[test]
+    fn pixels_beyond_the_decoding_budget_are_refused() {
+        let small_file = png(1000, 1000);
+        assert!(small_file.len() < 64 * 1024, "{} bytes", small_file.len());
+        let tight = FileLimits {
+            max_decode_bytes: 4 * 1024 * 1024,
+            ..LIMITS
+        };
+        let refused = decode(&small_file, ImageFormat::Png, &tight).expect_err("over budget");
+        assert_eq!(refused.code(), "BAD_USER_INPUT");
+        assert!(decode(&small_file, ImageFormat::Png, &LIMITS).is_ok());
+    }
 
     #[test]
     fn an_image_is_reencoded_with_its_size_and_a_thumbnail() {

@@ -143,7 +143,7 @@ fn parse_params(params: &Map<String, Value>) -> Result<async_graphql::Request, R
             over.code(),
         ));
     }
-    if multipart::forges_upload(&Value::String(query.clone())) {
+    if multipart::document_forges_upload(&query) {
         return Err(Reply::bad_request(
             "a file is sent as a multipart request, not in the document",
         ));

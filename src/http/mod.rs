@@ -12,6 +12,7 @@ mod mobile;
 mod multipart;
 pub mod qr;
 mod request_log;
+mod templates;
 mod wechat;
 mod write_outcome;
 pub mod ws;
@@ -109,7 +110,8 @@ pub fn routes(state: HttpState, schema: AppSchema) -> impl IntoEndpoint {
         .at(
             "/wechat/callback",
             get(wechat::verify).post(wechat::receive),
-        );
+        )
+        .at("/import/templates/:file", get(templates::download));
     if state.settings.metrics_bind_addr.is_none() {
         route = route.at("/metrics", get(metrics::metrics));
     }

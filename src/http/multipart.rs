@@ -211,6 +211,59 @@ pub fn forges_upload(value: &Value) -> bool {
     }
 }
 
+/// Whether a document names the engine's file marker in any value it holds (argument
+/// or directive values, variable defaults), after GraphQL's own unescaping — a
+/// `\u0023__graphql_file__:0` in the text is the marker once parsed, and the engine's
+/// `Upload` would panic on it. A document that does not parse is left to the engine.
+pub fn document_forges_upload(query: &str) -> bool {
+    use async_graphql::parser::types::{Selection, SelectionSet};
+    let Ok(document) = async_graphql::parser::parse_query(query) else {
+        return false;
+    };
+    let forges = |value: &dyn erased::Json| value.json().is_some_and(|v| forges_upload(&v));
+    fn set_forges(set: &SelectionSet, forges: &dyn Fn(&dyn erased::Json) -> bool) -> bool {
+        set.items.iter().any(|item| match &item.node {
+            Selection::Field(field) => {
+                let field = &field.node;
+                field.arguments.iter().any(|(_, v)| forges(&v.node))
+                    || field
+                        .directives
+                        .iter()
+                        .any(|d| d.node.arguments.iter().any(|(_, v)| forges(&v.node)))
+                    || set_forges(&field.selection_set.node, forges)
+            }
+            Selection::InlineFragment(fragment) => {
+                set_forges(&fragment.node.selection_set.node, forges)
+            }
+            Selection::FragmentSpread(_) => false,
+        })
+    }
+    document.operations.iter().any(|(_, operation)| {
+        let operation = &operation.node;
+        operation
+            .variable_definitions
+            .iter()
+            .filter_map(|d| d.node.default_value.as_ref())
+            .any(|v| forges(&v.node))
+            || set_forges(&operation.selection_set.node, &forges)
+    }) || document
+        .fragments
+        .values()
+        .any(|fragment| set_forges(&fragment.node.selection_set.node, &forges))
+}
+
+/// The parser's value types, seen as JSON (both serialise; variables as `$name`).
+mod erased {
+    pub trait Json {
+        fn json(&self) -> Option<serde_json::Value>;
+    }
+    impl<T: serde::Serialize> Json for T {
+        fn json(&self) -> Option<serde_json::Value> {
+            serde_json::to_value(self).ok()
+        }
+    }
+}
+
 /// The `operations` of a single request (a batch of uploads is not supported).
 pub fn single(operations: Value) -> Result<Map<String, Value>, Refused> {
     match operations {

@@ -72,6 +72,7 @@ const ROUTES: &[&str] = &[
     "/readyz",
     "/metrics",
     "/wechat/callback",
+    "/import/templates/:file",
     route::DEPUTY_QR_PNG,
     route::DEPUTY_QR_SVG,
     route::DEPUTY_CARD_SVG,

@@ -25,7 +25,7 @@ use crate::events::outbox;
 
 const POSITION: &str = "notifier";
 /// Outbox rows read per round.
-const BATCH: u64 = 200;
+const BATCH: u64 = 50;
 
 /// Where a first start begins: after everything already in the outbox, so that a
 /// deployment does not tell people about history. Idempotent across replicas.

@@ -21,8 +21,12 @@ use super::wechat_api::{SendError, Template, WechatApi};
 use crate::domain::notice::retry_delay;
 use crate::error::AppResult;
 
-/// How long a claim keeps other replicas off a delivery.
-const LEASE_SECS: i64 = 60;
+/// How long a claim keeps other replicas off a delivery: well beyond one send (at
+/// worst a token fetch and two sends of 10 s each).
+const LEASE_SECS: i64 = 180;
+/// A round claims nothing after this long, so every claim it makes (dated from the
+/// round's start) still has two minutes of lease when it is taken.
+const ROUND_SECS: u64 = 60;
 /// Pending rows looked at per round.
 const WINDOW: u64 = 200;
 
@@ -35,7 +39,11 @@ pub async fn round(
     now: DateTime<Utc>,
 ) -> AppResult<usize> {
     let mut handled = 0;
+    let started = std::time::Instant::now();
     for row in due(db, now).await? {
+        if started.elapsed() > std::time::Duration::from_secs(ROUND_SECS) {
+            break;
+        }
         if !claim(db, &row, now).await? {
             continue;
         }
@@ -135,7 +143,9 @@ async fn record(
             delivery::Column::ClaimedUntil,
             Expr::value(Option::<DateTime<Utc>>::None),
         )
-        .filter(delivery::Column::Id.eq(row.id));
+        .filter(delivery::Column::Id.eq(row.id))
+        // Only while this replica's claim (of this attempt) is the row's.
+        .filter(delivery::Column::Attempts.eq(attempts));
     let update = match &outcome {
         Ok(()) => update
             .col_expr(delivery::Column::Status, Expr::value("sent"))

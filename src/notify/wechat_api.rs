@@ -76,6 +76,9 @@ impl WechatApi {
     pub fn new(settings: WechatNotices, bus: &EventBus) -> Result<Self, String> {
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(10))
+            // The API answers in place; a redirect would carry the message (and its
+            // access token) to another host.
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| format!("cannot build the WeChat HTTP client: {e}"))?;
         let cache = match bus {
@@ -123,7 +126,11 @@ impl WechatApi {
             .json(&template.body(&self.settings.template_id))
             .send()
             .await
-            .map_err(|e| SendError::Transient(format!("cannot reach WeChat: {e}")))?;
+            .map_err(|e| {
+                // Without the URL: it carries the app secret or the access token, and
+                // the reason is kept in `lastError`, which admins read.
+                SendError::Transient(format!("cannot reach WeChat: {}", e.without_url()))
+            })?;
         let answer = read_json(response).await?;
         match answer.get("errcode").and_then(Value::as_i64).unwrap_or(0) {
             0 => Ok(Sent::Ok),
@@ -147,7 +154,11 @@ impl WechatApi {
             ])
             .send()
             .await
-            .map_err(|e| SendError::Transient(format!("cannot reach WeChat: {e}")))?;
+            .map_err(|e| {
+                // Without the URL: it carries the app secret or the access token, and
+                // the reason is kept in `lastError`, which admins read.
+                SendError::Transient(format!("cannot reach WeChat: {}", e.without_url()))
+            })?;
         let answer = read_json(response).await?;
         let Some(token) = answer.get("access_token").and_then(Value::as_str) else {
             let code = answer.get("errcode").and_then(Value::as_i64).unwrap_or(-1);
@@ -182,7 +193,7 @@ async fn read_json(response: reqwest::Response) -> Result<Value, SendError> {
     response
         .json::<Value>()
         .await
-        .map_err(|e| SendError::Transient(format!("WeChat answered no JSON: {e}")))
+        .map_err(|e| SendError::Transient(format!("WeChat answered no JSON: {}", e.without_url())))
 }
 
 fn refusal(code: i64, answer: &Value) -> SendError {

@@ -80,13 +80,18 @@ pub async fn upload(
     check_uploader(ctx, purpose).await?;
     let limits = FileLimits::with_max_bytes(ctx.settings.uploads.max_file_bytes);
     let prepared = {
-        let _permit = decodings()
+        let permit = decodings()
             .acquire()
             .await
             .map_err(|_| AppError::internal("decoding semaphore closed"))?;
-        tokio::task::spawn_blocking(move || read_and_prepare(file, &limits))
-            .await
-            .map_err(|e| AppError::internal(format!("decoding task: {e}")))??
+        // The permit goes with the decoding: a request dropped meanwhile (its timeout,
+        // a client gone) does not free a place while its decoding still runs.
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            read_and_prepare(file, &limits)
+        })
+        .await
+        .map_err(|e| AppError::internal(format!("decoding task: {e}")))??
     };
     store(ctx, &prepared).await?;
     let row = attachment::ActiveModel {

@@ -299,6 +299,17 @@ async fn a_file_cannot_be_forged_into_the_variables_of_a_json_request() {
         assert_eq!(r.status, 400, "{}", r.body);
         assert_code(&r, "BAD_REQUEST");
     }
+    // Nor into the document, however it is spelled: GraphQL's escapes make the marker
+    // only once parsed, and a fragment or a variable default hides it as well.
+    for document in [
+        r##"mutation { uploadAttachment(file: "\u0023__graphql_file__:x", purpose: PETITION) { id } }"##,
+        r##"mutation { ...F } fragment F on MutationRoot { uploadAttachment(file: "#__graphql_file__:0", purpose: PETITION) { id } }"##,
+        r##"mutation($f: Upload! = "\u0023__graphql_file__:x") { uploadAttachment(file: $f, purpose: PETITION) { id } }"##,
+    ] {
+        let r = app.gql(document).send().await;
+        assert_eq!(r.status, 400, "{document}: {}", r.body);
+        assert_code(&r, "BAD_REQUEST");
+    }
 }
 
 #[tokio::test]

@@ -523,6 +523,8 @@ pub struct TestApp {
     pub addr: std::net::SocketAddr,
     pub base: String,
     pub db: DatabaseConnection,
+    /// The app's `DATABASE_URL`, for the command line run against the same database.
+    pub database_url: String,
     pub client: reqwest::Client,
     pub sdl: String,
     /// The running app's state (its live machinery can be inspected).
@@ -635,6 +637,7 @@ impl Builder {
 
     pub async fn spawn(self) -> TestApp {
         let (database, url) = TestDatabase::create(self.fixture).await;
+        let database_url = url.clone();
         let n = COUNTER.fetch_add(1, Ordering::SeqCst);
         let mut vars: Vec<(String, String)> = vec![
             ("DATABASE_URL".into(), url),
@@ -695,6 +698,7 @@ impl Builder {
             addr,
             base: format!("http://{addr}"),
             db,
+            database_url,
             client: reqwest::Client::builder()
                 .timeout(Duration::from_secs(30))
                 .build()

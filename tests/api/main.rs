@@ -20,6 +20,7 @@ mod health;
 mod helpers;
 mod hostile;
 mod idempotency;
+mod import;
 mod live;
 mod live_statistics;
 mod logs;

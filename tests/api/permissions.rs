@@ -334,6 +334,7 @@ fn account_rows() -> Vec<Row> {
         only("refreshSession", "", "mutation($t: String!) { refreshSession(refreshToken: $t) { accessToken } }", |f, a| json!({ "t": f.refresh[a.index()] }), EVERYONE),
         only("registerCitizen", "", "mutation($p: String!, $pw: String!) { registerCitizen(phone: $p, displayName: \"新居民\", password: $pw) { accessToken } }", |_, a| json!({ "p": format!("1391111000{}", tag(a)), "pw": PASSWORD }), EVERYONE),
         only("changePassword", " (wrong current password)", "mutation($n: String!) { changePassword(currentPassword: \"not-the-password\", newPassword: $n) }", |_, _| json!({ "n": PASSWORD }), SIGNED_IN).then("BAD_USER_INPUT"),
+        only("setPasswordWithCode", " (wrong code)", "mutation($l: String!, $n: String!) { setPasswordWithCode(login: $l, code: \"AAAA-AAAA-AAAA\", newPassword: $n) }", |_, a| json!({ "l": format!("nobody-{}", tag(a)), "n": PASSWORD }), EVERYONE).then("BAD_USER_INPUT"),
         only("me", "", "{ me { login } }", none, SIGNED_IN),
         only("accounts", "", "{ accounts { totalCount } }", none, &[Admin]),
         only("auditLog", "", "{ auditLog(last: 5) { totalCount } }", none, &[Admin]),

@@ -90,6 +90,20 @@ impl AccountMutation {
         Ok(accounts::change_password(&service_ctx(ctx)?, &current_password, &new_password).await?)
     }
 
+    /// Sets the password of an account created without one (by `smart-npc import`)
+    /// with the one-time code its importer handed over; the code is spent. A wrong or
+    /// expired code is BAD_USER_INPUT and counts as a failed sign-in for the login.
+    async fn set_password_with_code(
+        &self,
+        ctx: &Context<'_>,
+        login: String,
+        code: String,
+        new_password: String,
+    ) -> async_graphql::Result<bool> {
+        let ctx = &service_ctx(ctx)?;
+        Ok(accounts::setup::set_password_with_code(ctx, &login, &code, &new_password).await?)
+    }
+
     /// A citizen signs up with a mobile number and is signed in. With an idempotency
     /// key (`Idempotency-Key` header or `idempotencyKey`), a retry within 24 hours
     /// creates no second account: it signs in the account the first request created

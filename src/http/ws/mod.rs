@@ -340,7 +340,7 @@ fn request_of(payload: &Map<String, Value>) -> Result<async_graphql::Request, &'
         Some(Value::String(query)) => query.clone(),
         _ => return Err("payload.query must be a string"),
     };
-    if super::multipart::forges_upload(&Value::String(query.clone()))
+    if super::multipart::document_forges_upload(&query)
         || payload
             .get("variables")
             .is_some_and(super::multipart::forges_upload)

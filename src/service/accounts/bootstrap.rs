@@ -2,12 +2,9 @@
 use entity::{account, department, deputy, station, township};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
-use crate::auth::password::PasswordHasher;
-use crate::auth::token::TokenKeys;
 use crate::auth::{AuthKit, ClientInfo};
 use crate::db::write;
 use crate::error::{AppError, AppResult};
-use crate::limits::rate_limit::RateLimiter;
 use crate::service::accounts::admin::{
     insert_account, prepare_account, GrantSpec, NewAccount, PreparedAccount,
 };
@@ -62,12 +59,7 @@ pub async fn create_user(db: &DatabaseConnection, user: NewUser) -> Result<accou
     )
     .await?;
     // A throwaway kit: the command line only hashes the password, it signs nobody in.
-    let kit = AuthKit {
-        hasher: PasswordHasher::new(),
-        keys: TokenKeys::random(),
-        limiter: RateLimiter::in_process(),
-        clock: crate::clock::Clock::system(),
-    };
+    let kit = AuthKit::offline();
     let role = user.role;
     let input = NewAccount {
         display_name: user.display_name.unwrap_or_else(|| user.login.clone()),

@@ -10,6 +10,7 @@
 
 pub mod admin;
 pub mod bootstrap;
+pub mod setup;
 
 use chrono::{DateTime, Utc};
 use entity::{account, account_role, auth_session};
