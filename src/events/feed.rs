@@ -16,7 +16,7 @@ use tokio::sync::{watch, Notify};
 use super::control::{AccessWatchers, Envelope};
 use super::event::LiveEvent;
 use super::hub::Hub;
-use super::relay::backoff;
+use super::relay::{backoff, AbortOnDrop};
 use super::{store, RedisBus};
 
 /// How often the subscription connection is pinged to notice a silent Redis.
@@ -108,15 +108,6 @@ async fn feed_hub(backlog: Arc<Backlog>, hub: Hub) {
                 tracing::warn!(error = %e, "hub could not catch up from the outbox");
             }
         }
-    }
-}
-
-/// Aborts a task when dropped.
-struct AbortOnDrop(tokio::task::JoinHandle<()>);
-
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        self.0.abort();
     }
 }
 

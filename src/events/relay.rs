@@ -81,6 +81,22 @@ pub struct Relay {
     /// Every sequence at or below it is committed or will never be.
     resolved: i64,
     open_gap: Option<OpenGap>,
+    /// This replica's fan-out task (see [`Relay::run`]), which hands batches to the hub.
+    local: Option<tokio::sync::mpsc::Sender<Vec<LiveEvent>>>,
+}
+
+/// Batches waiting for this replica's hub; past it a batch is skipped, and the hub
+/// reads it from the outbox when the next one shows the gap (or the reconciliation
+/// does).
+const LOCAL_BATCHES: usize = 64;
+
+/// Aborts a task when dropped.
+pub(super) struct AbortOnDrop(pub(super) tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// Retry delay after `failures` consecutive failures: 50 ms doubling to 2 s.
@@ -118,10 +134,24 @@ impl Relay {
             poll,
             resolved: 0,
             open_gap: None,
+            local: None,
         }
     }
 
     pub async fn run(mut self, mut shutdown: watch::Receiver<bool>) {
+        // This replica's subscribers get each batch from a task of its own: the hub
+        // paces its wake-ups (see `hub.rs`), and the relay neither waits for that nor
+        // holds its lock meanwhile.
+        let (local, mut batches) = tokio::sync::mpsc::channel::<Vec<LiveEvent>>(LOCAL_BATCHES);
+        self.local = Some(local);
+        let hub = self.hub.clone();
+        let _fanning_out = AbortOnDrop(tokio::spawn(async move {
+            while let Some(events) = batches.recv().await {
+                if let Err(e) = hub.ingest(events).await {
+                    tracing::warn!(error = %e, "hub could not take relayed events");
+                }
+            }
+        }));
         let mut failures: u32 = 0;
         loop {
             let mut spins = 0;
@@ -167,23 +197,27 @@ impl Relay {
         }
     }
 
-    /// Publishes what is publishable and claims it; then hands it to this replica's
-    /// hub. The hub paces its wake-ups (see `hub.rs`), so that happens after the claim
-    /// committed: the relay lock is not held while this replica's subscribers are
-    /// woken, and other replicas' relays and the Redis publication do not wait for it
-    /// (the copy of each event coming back from Redis is dropped as a duplicate).
-    async fn round(&mut self) -> Result<Round, RelayError> {
-        let (round, events) = self.claim_round().await?;
-        if !events.is_empty() {
-            // A failure here is repaired by the hub's reconciliation.
-            if let Err(e) = self.hub.ingest(events).await {
-                tracing::warn!(error = %e, "hub could not take relayed events");
+    /// Hands `events` to this replica's hub: through the fan-out task when the relay
+    /// runs (a full queue skips them: the hub fills the gap from the outbox), in place
+    /// otherwise.
+    async fn hand_to_hub(&self, events: &[LiveEvent]) {
+        match &self.local {
+            Some(local) => {
+                if local.try_send(events.to_vec()).is_err() {
+                    tracing::debug!(
+                        "local fan-out behind; the hub will read these from the outbox"
+                    );
+                }
+            }
+            None => {
+                if let Err(e) = self.hub.ingest(events.to_vec()).await {
+                    tracing::warn!(error = %e, "hub could not take relayed events");
+                }
             }
         }
-        Ok(round)
     }
 
-    async fn claim_round(&mut self) -> Result<(Round, Vec<LiveEvent>), RelayError> {
+    async fn round(&mut self) -> Result<Round, RelayError> {
         if self.db.get_database_backend() != DbBackend::Postgres {
             // SQLite: plain statements. A read transaction upgraded to a write fails
             // whenever another writer committed meanwhile, and holding SQLite's one
@@ -196,7 +230,7 @@ impl Relay {
         // held that much shorter, and the disk is left to the mutations' commits.
         if !store::try_relay_lock(&txn).await? {
             txn.rollback().await?;
-            return Ok((Round::Wait, Vec::new()));
+            return Ok(Round::Wait);
         }
         match self.round_on(&txn, true).await {
             Ok(round) => {
@@ -214,12 +248,12 @@ impl Relay {
         &mut self,
         db: &C,
         postgres: bool,
-    ) -> Result<(Round, Vec<LiveEvent>), RelayError> {
+    ) -> Result<Round, RelayError> {
         // A resolved gap changes what is publishable: read again (bounded).
         for _ in 0..4 {
             let rows = store::unpublished(db, BATCH).await?;
             let Some(first) = rows.first() else {
-                return Ok((Round::Idle, Vec::new()));
+                return Ok(Round::Idle);
             };
             // Everything this replica's hub has taken in is final too (the relay that
             // published it had checked). Only a first row beyond what is known final
@@ -254,11 +288,15 @@ impl Relay {
                     continue;
                 }
                 if publishable.is_empty() {
-                    return Ok((Round::Wait, Vec::new()));
+                    return Ok(Round::Wait);
                 }
             }
             let seqs: Vec<i64> = publishable.iter().map(|r| r.seq).collect();
             let events: Vec<LiveEvent> = publishable.into_iter().map(LiveEvent::from).collect();
+            // This replica's subscribers first: they need not wait for the round trip
+            // through Redis (the copy coming back is dropped as a duplicate), and they
+            // get their events while Redis is down.
+            self.hand_to_hub(&events).await;
             if let EventBus::Redis(bus) = &self.bus {
                 publish_to_redis(bus, &events)
                     .await
@@ -271,12 +309,11 @@ impl Relay {
             if let Some(last) = seqs.last() {
                 self.resolved = self.resolved.max(*last);
             }
-            let round = Round::Published {
+            return Ok(Round::Published {
                 more: full || blocked_at.is_some(),
-            };
-            return Ok((round, events));
+            });
         }
-        Ok((Round::Wait, Vec::new()))
+        Ok(Round::Wait)
     }
 
     /// Whether no sequence below `below` can still be committed (PostgreSQL).
