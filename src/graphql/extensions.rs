@@ -45,9 +45,13 @@ fn with_code(mut error: ServerError, code: &str) -> ServerError {
     error
 }
 
-/// async-graphql's wording for arguments that do not coerce to their type.
+/// async-graphql's wording for arguments that do not coerce to their type (the last: a
+/// scalar whose own parse refused the value as it came, e.g. an `Upload` given a plain
+/// string in a JSON request).
 fn is_input_coercion(message: &str) -> bool {
-    message.starts_with("Invalid value for argument") || message.starts_with("Failed to parse")
+    message.starts_with("Invalid value for argument")
+        || message.starts_with("Failed to parse")
+        || message.starts_with("Expected input type")
 }
 
 /// The engine's message when a document holds no operation of the requested name, or

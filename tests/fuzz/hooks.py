@@ -10,6 +10,21 @@ error is exactly what hostile input should get.
 import json
 
 import schemathesis
+from hypothesis import strategies as st
+from schemathesis.graphql import nodes
+
+# Files arrive only in multipart requests (the GraphQL multipart request spec). In a
+# JSON request an `Upload` argument is just a string, the engine's file marker among
+# them (the engine panics on a malformed one): the gateway must refuse each with a
+# code, never a 5xx.
+schemathesis.graphql.scalar(
+    "Upload",
+    st.one_of(
+        st.text(max_size=40),
+        st.integers(min_value=0, max_value=5).map(lambda n: f"#__graphql_file__:{n}"),
+        st.just("#__graphql_file__:x"),
+    ).map(nodes.String),
+)
 
 
 def _body(response):
