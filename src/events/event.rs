@@ -60,6 +60,23 @@ impl From<LiveEvent> for Wire {
     }
 }
 
+#[cfg(test)]
+impl LiveEvent {
+    /// An `accepted` petition event with no scope and sequence `seq`, for tests.
+    pub(crate) fn accepted_for_test(seq: i64) -> Self {
+        LiveEvent {
+            seq,
+            event: DomainEvent::parse(
+                "petition",
+                "accepted",
+                EventScope::default(),
+                serde_json::Value::Null,
+            ),
+            occurred_at: chrono::Utc::now(),
+        }
+    }
+}
+
 impl From<entity::outbox_event::Model> for LiveEvent {
     fn from(row: entity::outbox_event::Model) -> Self {
         let scope = EventScope {

@@ -225,20 +225,8 @@ pub async fn reconcile(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::event::{DomainEvent, EventScope};
-
     fn events(seqs: std::ops::RangeInclusive<i64>) -> Vec<LiveEvent> {
-        seqs.map(|seq| LiveEvent {
-            seq,
-            event: DomainEvent::parse(
-                "petition",
-                "accepted",
-                EventScope::default(),
-                serde_json::Value::Null,
-            ),
-            occurred_at: chrono::Utc::now(),
-        })
-        .collect()
+        seqs.map(LiveEvent::accepted_for_test).collect()
     }
 
     /// What waits for the hub is bounded: past the limit the waiting events give way

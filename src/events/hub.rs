@@ -300,22 +300,8 @@ mod tests {
     use std::sync::Mutex;
 
     use super::*;
-    use crate::domain::event::{DomainEvent, EventScope};
     use crate::events::filter::EventFilter;
     use crate::events::visibility::Viewer;
-
-    fn event(seq: i64) -> LiveEvent {
-        LiveEvent {
-            seq,
-            event: DomainEvent::parse(
-                "petition",
-                "accepted",
-                EventScope::default(),
-                serde_json::Value::Null,
-            ),
-            occurred_at: chrono::Utc::now(),
-        }
-    }
 
     fn everything() -> Arc<Interest> {
         Arc::new(Interest {
@@ -358,7 +344,12 @@ mod tests {
                 }
             })
         };
-        hub.ingest(vec![event(1), event(2)]).await.expect("ingest");
+        hub.ingest(vec![
+            LiveEvent::accepted_for_test(1),
+            LiveEvent::accepted_for_test(2),
+        ])
+        .await
+        .expect("ingest");
         for subscriber in subscribers {
             assert_eq!(subscriber.await.unwrap(), vec![1, 2]);
         }

@@ -81,8 +81,10 @@ pub struct Relay {
     /// Every sequence at or below it is committed or will never be.
     resolved: i64,
     open_gap: Option<OpenGap>,
-    /// This replica's fan-out task (see [`Relay::run`]), which hands batches to the hub.
-    local: Option<tokio::sync::mpsc::Sender<Vec<LiveEvent>>>,
+    /// Batches for this replica's hub, taken by the fan-out task [`Relay::run`] starts
+    /// (the receiving end waits here until then).
+    local: tokio::sync::mpsc::Sender<Vec<LiveEvent>>,
+    batches: Option<tokio::sync::mpsc::Receiver<Vec<LiveEvent>>>,
 }
 
 /// Batches waiting for this replica's hub; past it a batch is skipped, and the hub
@@ -126,6 +128,7 @@ impl Relay {
         wake: Arc<Notify>,
         poll: Duration,
     ) -> Self {
+        let (local, batches) = tokio::sync::mpsc::channel(LOCAL_BATCHES);
         Relay {
             db,
             bus,
@@ -134,7 +137,8 @@ impl Relay {
             poll,
             resolved: 0,
             open_gap: None,
-            local: None,
+            local,
+            batches: Some(batches),
         }
     }
 
@@ -142,10 +146,12 @@ impl Relay {
         // This replica's subscribers get each batch from a task of its own: the hub
         // paces its wake-ups (see `hub.rs`), and the relay neither waits for that nor
         // holds its lock meanwhile.
-        let (local, mut batches) = tokio::sync::mpsc::channel::<Vec<LiveEvent>>(LOCAL_BATCHES);
-        self.local = Some(local);
+        let mut batches = self.batches.take();
         let hub = self.hub.clone();
         let _fanning_out = AbortOnDrop(tokio::spawn(async move {
+            let Some(batches) = batches.as_mut() else {
+                return;
+            };
             while let Some(events) = batches.recv().await {
                 if let Err(e) = hub.ingest(events).await {
                     tracing::warn!(error = %e, "hub could not take relayed events");
@@ -197,23 +203,11 @@ impl Relay {
         }
     }
 
-    /// Hands `events` to this replica's hub: through the fan-out task when the relay
-    /// runs (a full queue skips them: the hub fills the gap from the outbox), in place
-    /// otherwise.
-    async fn hand_to_hub(&self, events: &[LiveEvent]) {
-        match &self.local {
-            Some(local) => {
-                if local.try_send(events.to_vec()).is_err() {
-                    tracing::debug!(
-                        "local fan-out behind; the hub will read these from the outbox"
-                    );
-                }
-            }
-            None => {
-                if let Err(e) = self.hub.ingest(events.to_vec()).await {
-                    tracing::warn!(error = %e, "hub could not take relayed events");
-                }
-            }
+    /// Hands `events` to this replica's hub through the fan-out task; a full queue
+    /// skips them (the hub fills the gap from the outbox).
+    fn hand_to_hub(&self, events: &[LiveEvent]) {
+        if self.local.try_send(events.to_vec()).is_err() {
+            tracing::debug!("local fan-out behind; the hub will read these from the outbox");
         }
     }
 
@@ -296,7 +290,7 @@ impl Relay {
             // This replica's subscribers first: they need not wait for the round trip
             // through Redis (the copy coming back is dropped as a duplicate), and they
             // get their events while Redis is down.
-            self.hand_to_hub(&events).await;
+            self.hand_to_hub(&events);
             if let EventBus::Redis(bus) = &self.bus {
                 publish_to_redis(bus, &events)
                     .await

@@ -18,7 +18,7 @@ use sea_orm::{
 
 use super::facts;
 use crate::db::write;
-use crate::domain::event::{DomainEvent, EventBody, EventScope, NotificationEvent};
+use crate::domain::event::{DomainEvent, EventBody, NotificationEvent};
 use crate::domain::notice::{self, Channels, Notice, Recipient};
 use crate::error::AppResult;
 use crate::events::outbox;
@@ -106,14 +106,7 @@ async fn plan<C: ConnectionTrait>(
     row: &outbox_event::Model,
     channels: Channels,
 ) -> AppResult<Vec<Planned>> {
-    let scope = EventScope {
-        petition_id: row.petition_id,
-        station_id: row.station_id,
-        township_id: row.township_id,
-        department_id: row.department_id,
-        account_id: row.account_id,
-    };
-    let event = DomainEvent::parse_stored(&row.topic, &row.kind, scope, row.payload.clone());
+    let event = crate::events::LiveEvent::from(row.clone()).event;
     let petition_id = match &event.body {
         EventBody::PetitionSubmitted(p) => p.petition_id,
         EventBody::PetitionStepped(p) | EventBody::SupervisionAlert(_, p) => p.petition_id,

@@ -126,11 +126,7 @@ impl WechatApi {
             .json(&template.body(&self.settings.template_id))
             .send()
             .await
-            .map_err(|e| {
-                // Without the URL: it carries the app secret or the access token, and
-                // the reason is kept in `lastError`, which admins read.
-                SendError::Transient(format!("cannot reach WeChat: {}", e.without_url()))
-            })?;
+            .map_err(unreachable)?;
         let answer = read_json(response).await?;
         match answer.get("errcode").and_then(Value::as_i64).unwrap_or(0) {
             0 => Ok(Sent::Ok),
@@ -154,11 +150,7 @@ impl WechatApi {
             ])
             .send()
             .await
-            .map_err(|e| {
-                // Without the URL: it carries the app secret or the access token, and
-                // the reason is kept in `lastError`, which admins read.
-                SendError::Transient(format!("cannot reach WeChat: {}", e.without_url()))
-            })?;
+            .map_err(unreachable)?;
         let answer = read_json(response).await?;
         let Some(token) = answer.get("access_token").and_then(Value::as_str) else {
             let code = answer.get("errcode").and_then(Value::as_i64).unwrap_or(-1);
@@ -181,6 +173,12 @@ impl WechatApi {
 enum Sent {
     Ok,
     TokenRejected,
+}
+
+/// WeChat could not be reached. Described without the URL: it carries the app secret or
+/// the access token, and the reason is kept in `lastError`, which admins read.
+fn unreachable(error: reqwest::Error) -> SendError {
+    SendError::Transient(format!("cannot reach WeChat: {}", error.without_url()))
 }
 
 async fn read_json(response: reqwest::Response) -> Result<Value, SendError> {

@@ -62,6 +62,15 @@ pub async fn list(
     if unread_only {
         query = query.filter(delivery::Column::ReadAt.is_null());
     }
+    newest_first(ctx, query, page).await
+}
+
+/// A page of `query`'s deliveries, newest first.
+async fn newest_first(
+    ctx: &Ctx<'_>,
+    query: Select<delivery::Entity>,
+    page: &PageRequest,
+) -> AppResult<Page<delivery::Model>> {
     let key = |m: &delivery::Model| m.id;
     fetch_page_ordered(
         ctx.db,
@@ -124,16 +133,7 @@ pub async fn deliveries(
     if let Some(status) = status {
         query = query.filter(delivery::Column::Status.eq(status.as_str()));
     }
-    let key = |m: &delivery::Model| m.id;
-    fetch_page_ordered(
-        ctx.db,
-        query,
-        delivery::Column::Id,
-        key,
-        page,
-        KeyOrder::Descending,
-    )
-    .await
+    newest_first(ctx, query, page).await
 }
 
 /// Sends a failed delivery again (admins): pending, due now, with a fresh count of

@@ -252,6 +252,22 @@ async fn say(world: &World, open_id: &str, text: &str, msg_id: u64) -> String {
     answer.content.unwrap_or_default()
 }
 
+/// The item's loop up to its result: registered, forwarded, accepted and completed
+/// (four notices for its follower).
+async fn through_completion(world: &World, item: &Value) {
+    let item = world.register(item, "roads_transport", "NORMAL").await;
+    let item = world.forward(&item, "jiaotong", &[]).await;
+    let item = world.step(&world.handler, ACCEPT, &item, json!({})).await;
+    world
+        .step(
+            &world.handler,
+            COMPLETE,
+            &item,
+            json!({ "r": "已更换路灯" }),
+        )
+        .await;
+}
+
 /// A follower's message, as the station's staff see the item it became.
 async fn wechat_item(world: &World, open_id: &str, msg_id: u64) -> (Value, String) {
     let reply = say(
@@ -284,17 +300,7 @@ async fn the_follower_receives_each_milestone_once_in_order() {
     let fake = FakeWechat::start().await;
     let world = wechat_app(&fake, smart_npc::clock::Clock::system()).await;
     let (item, code) = wechat_item(&world, "oLoopFollower01", 1).await;
-    let item = world.register(&item, "roads_transport", "NORMAL").await;
-    let item = world.forward(&item, "jiaotong", &[]).await;
-    let item = world.step(&world.handler, ACCEPT, &item, json!({})).await;
-    world
-        .step(
-            &world.handler,
-            COMPLETE,
-            &item,
-            json!({ "r": "已更换路灯" }),
-        )
-        .await;
+    through_completion(&world, &item).await;
 
     let sent = fake.wait_delivered(4).await;
     let statuses: Vec<&str> = sent.iter().map(|m| field(m, "keyword2")).collect();
@@ -506,17 +512,7 @@ async fn two_replicas_send_each_message_once() {
     }
     let _replica = crate::live::replica(&world.app.db, &env).await;
     let (item, _) = wechat_item(&world, "oTwoReplicas01", 1).await;
-    let item = world.register(&item, "roads_transport", "NORMAL").await;
-    let item = world.forward(&item, "jiaotong", &[]).await;
-    let item = world.step(&world.handler, ACCEPT, &item, json!({})).await;
-    world
-        .step(
-            &world.handler,
-            COMPLETE,
-            &item,
-            json!({ "r": "已更换路灯" }),
-        )
-        .await;
+    through_completion(&world, &item).await;
     let sent = fake.wait_delivered(4).await;
     let statuses: Vec<&str> = sent.iter().map(|m| field(m, "keyword2")).collect();
     assert_eq!(statuses, ["已登记", "已转办", "办理中", "已办结,待评价"]);
