@@ -161,13 +161,14 @@ pub async fn retry(ctx: &Ctx<'_>, id: i64) -> AppResult<delivery::Model> {
             .filter(delivery::Column::Status.eq(Status::Failed.as_str()))
             .exec(&*txn)
             .await?;
-        Ok(())
+        // Read in the transaction: after the commit a sender may already have claimed
+        // it, and the answer is what this retry did.
+        delivery::Entity::find_by_id(id)
+            .one(&*txn)
+            .await?
+            .ok_or_else(|| out_of_reach("id", "投递", "delivery"))
     })
-    .await?;
-    delivery::Entity::find_by_id(id)
-        .one(ctx.db)
-        .await?
-        .ok_or_else(|| out_of_reach("id", "投递", "delivery"))
+    .await
 }
 
 /// Nodes: `actor`'s own notices (`Notification`) or, for admins, deliveries.
