@@ -40,7 +40,7 @@ pub enum Command {
         #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
         scale: u32,
     },
-    /// Check or rebuild the statistics rollup.
+    /// Check or rebuild the statistics rollup and the item tally.
     Statistics {
         #[command(subcommand)]
         command: StatisticsCommand,
@@ -71,9 +71,11 @@ pub enum Command {
 #[derive(Subcommand, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StatisticsCommand {
     /// Compare the rollup's figures with a computation from scratch, for every year
-    /// and scope; exits non-zero listing the differences.
+    /// and scope, and the item tally with a count of the items; exits non-zero
+    /// listing the differences.
     Verify,
-    /// Recompute the rollup from the items and suggestions, in one transaction.
+    /// Recompute the rollup from the items and suggestions, and the item tally from
+    /// the items, each in one transaction.
     Rebuild,
 }
 
@@ -353,6 +355,10 @@ async fn statistics(
                 .await
                 .map_err(failed)?;
             say(&format!("statistics rollup rebuilt: {rows} rows"));
+            let rows = crate::service::petitions::tally::rebuild(database)
+                .await
+                .map_err(failed)?;
+            say(&format!("item tally rebuilt: {rows} rows"));
             Ok(())
         }
         StatisticsCommand::Verify => {
@@ -364,6 +370,18 @@ async fn statistics(
                     "DIFFERENT {} to {} {:?}\n  from scratch: {:?}\n  rollup:       {:?}",
                     d.from, d.to, d.scope, d.expected, d.found
                 );
+            }
+            let tally = crate::service::petitions::tally::verify(database)
+                .await
+                .map_err(failed)?;
+            for (key, kept, counted) in &tally {
+                println!("DIFFERENT item tally {key:?}: kept {kept}, counted {counted}");
+            }
+            if !tally.is_empty() {
+                return Err(format!(
+                    "the item tally differs from the items in {} rows (run `smart-npc statistics rebuild`)",
+                    tally.len()
+                ));
             }
             if differences.is_empty() {
                 say(&format!(

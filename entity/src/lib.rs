@@ -31,6 +31,7 @@ pub mod petition;
 pub mod petition_department;
 pub mod petition_event;
 pub mod petition_rating;
+pub mod petition_tally;
 pub mod prelude;
 pub mod special_committee;
 pub mod station;

@@ -21,6 +21,7 @@ mod helpers;
 mod hostile;
 mod idempotency;
 mod import;
+mod item_counts;
 mod live;
 mod live_statistics;
 mod logs;

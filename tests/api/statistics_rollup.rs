@@ -379,6 +379,12 @@ async fn random_history(seed: u64) {
     assert!(checked > 100, "{checked}");
     assert!(differences.is_empty(), "{differences:?}");
 
+    // The item tally the trigger kept through the same history is a count of the items.
+    let differences = smart_npc::service::petitions::tally::verify(db)
+        .await
+        .unwrap();
+    assert_eq!(differences, vec![], "seed {seed}: item tally");
+
     // What the changes kept is exactly what the migration and `rebuild` compute.
     let kept = rows(db).await;
     assert!(!kept.is_empty());

@@ -5,6 +5,7 @@ pub mod intake;
 pub mod progress;
 pub mod queries;
 pub mod supervision;
+pub mod tally;
 pub mod workflow;
 
 use entity::{petition, petition_department, DepartmentRole, ForwardStatus};

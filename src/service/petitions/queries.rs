@@ -10,6 +10,7 @@ use sea_orm::{
     RelationTrait, Select,
 };
 
+use super::tally::{self, Place};
 use super::{departments_of, relation, Relation};
 use crate::auth::Actor;
 use crate::db::paging::{fetch_page_of_parts, KeyOrder, Keyset};
@@ -82,6 +83,28 @@ async fn page_of<C: ConnectionTrait>(
     page_ordered_on(db, query, None, filter, page).await
 }
 
+/// [`page_of`] for a list the tally covers: its `totalCount` is added up from
+/// `petition_tally` (see [`tally`]) when the filter allows, not counted.
+async fn page_of_tallied<C: ConnectionTrait>(
+    db: &C,
+    query: Select<petition::Entity>,
+    place: Place,
+    filter: &ItemFilter,
+    page: &PageRequest,
+) -> AppResult<Page<petition::Model>> {
+    if !page.want_count || !tally::covers(filter) {
+        return page_of(db, query, filter, page).await;
+    }
+    let total_count = tally::count(db, &place, filter).await?;
+    let uncounted = PageRequest {
+        want_count: false,
+        ..*page
+    };
+    let mut found = page_of(db, query, filter, &uncounted).await?;
+    found.total_count = total_count;
+    Ok(found)
+}
+
 /// [`page_of`], ordered and keyed on `order_on` (a joined column equal to the item's
 /// id) when given.
 async fn page_ordered_on<C: ConnectionTrait>(
@@ -118,9 +141,10 @@ pub async fn ledger(
             || actor.is_staff_of(station.id)
             || actor.supervises_township(Some(station.township_id)),
     )?;
-    page_of(
+    page_of_tallied(
         db,
         petition::Entity::find().filter(petition::Column::StationId.eq(station.id)),
+        Place::Station(station.id),
         filter,
         page,
     )
@@ -202,15 +226,19 @@ pub async fn supervised(
     let townships = actor.supervised_townships();
     actor.require(everything || !townships.is_empty())?;
     let mut query = petition::Entity::find();
-    match township_id {
+    let place = match township_id {
         Some(t) => {
             actor.require(everything || townships.contains(&t))?;
             query = query.filter(petition::Column::TownshipId.eq(t));
+            Place::Townships(vec![t])
         }
-        None if !everything => query = query.filter(petition::Column::TownshipId.is_in(townships)),
-        None => {}
-    }
-    page_of(db, query, filter, page).await
+        None if !everything => {
+            query = query.filter(petition::Column::TownshipId.is_in(townships.clone()));
+            Place::Townships(townships)
+        }
+        None => Place::County,
+    };
+    page_of_tallied(db, query, place, filter, page).await
 }
 
 /// What tracking by code reveals.
