@@ -29,7 +29,7 @@ use std::task::{Poll, Waker};
 use sea_orm::{DatabaseConnection, DbErr};
 
 use super::event::LiveEvent;
-use super::filter::Interest;
+use super::filter::{routes, Interest, Route};
 use super::store;
 
 #[derive(Clone)]
@@ -51,7 +51,25 @@ struct HubInner {
 struct Registry {
     watermark: i64,
     next_id: u64,
-    subscribers: HashMap<u64, Entry>,
+    /// Subscribers by their filter's route (see [`Route`]): an event visits only
+    /// those under its own routes.
+    routes: HashMap<Route, HashMap<u64, Entry>>,
+    /// Each subscriber's route, to find it again when it leaves.
+    route_of: HashMap<u64, Route>,
+}
+
+impl Registry {
+    fn remove(&mut self, id: u64) {
+        let Some(route) = self.route_of.remove(&id) else {
+            return;
+        };
+        if let Some(entries) = self.routes.get_mut(&route) {
+            entries.remove(&id);
+            if entries.is_empty() {
+                self.routes.remove(&route);
+            }
+        }
+    }
 }
 
 struct Entry {
@@ -113,7 +131,7 @@ impl Subscription {
 impl Drop for Subscription {
     fn drop(&mut self) {
         if let Some(hub) = self.hub.upgrade() {
-            lock(&hub.registry).subscribers.remove(&self.id);
+            lock(&hub.registry).remove(self.id);
         }
     }
 }
@@ -156,7 +174,9 @@ impl Hub {
         let mut registry = lock(&self.inner.registry);
         registry.next_id += 1;
         let id = registry.next_id;
-        registry.subscribers.insert(
+        let route = interest.filter.route();
+        registry.route_of.insert(id, route);
+        registry.routes.entry(route).or_default().insert(
             id,
             Entry {
                 interest,
@@ -277,7 +297,10 @@ impl Hub {
         registry.watermark = event.seq;
         let buffer = self.inner.buffer;
         let mut wake = Vec::new();
-        for entry in registry.subscribers.values() {
+        let candidates = routes(event.scope())
+            .filter_map(|route| registry.routes.get(&route))
+            .flat_map(HashMap::values);
+        for entry in candidates {
             if !entry.interest.wants(&event) {
                 continue;
             }
