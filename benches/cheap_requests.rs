@@ -10,6 +10,10 @@
 //! Run: `cargo bench --bench cheap_requests` (figures go to BENCHMARKS.md).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+/// The gateway binary's allocator (see `src/main.rs`), since the gateway runs in-process here.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -1,6 +1,10 @@
 use clap::Parser;
 use smart_npc::cli::{self, Cli, Command};
 
+/// mimalloc instead of glibc's malloc (see Cargo.toml).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() {
     let args = Cli::parse();
