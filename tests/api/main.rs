@@ -34,6 +34,7 @@ mod pagination;
 mod permissions;
 mod persisted;
 mod petitions;
+mod places;
 mod production;
 mod query_plans;
 mod readme;
