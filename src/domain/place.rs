@@ -509,9 +509,14 @@ mod tests {
         // 37.3312° in 0.05° cells: cell (37.3312 + 90) / 0.05 = 2546 (127.30 .. 127.35).
         let cell = cell_of(373_312_000, LAT_OFFSET_E7, 500_000);
         assert_eq!(cell, 2546);
-        // Its centroid 37.3312 rounds to the nearest 0.0125° step from 37.30: 37.3375.
+        // Its centroid 37.3312 rounds to the nearest 0.0125° step from 37.30: 37.325
+        // (2.496 steps); 37.3320 would be 37.3375 (2.56 steps).
         assert_eq!(
             rounded_centroid(373_312_000.0, cell, LAT_OFFSET_E7, 500_000),
+            373_250_000
+        );
+        assert_eq!(
+            rounded_centroid(373_320_000.0, cell, LAT_OFFSET_E7, 500_000),
             373_375_000
         );
         // Negative coordinates round down too.
