@@ -314,7 +314,7 @@ async fn the_demo_stations_lie_in_heshun_county() {
     // From the county seat, the nearest station is the seat's own town's, within 5 km.
     let r = app
         .gql(NEAREST)
-        .vars(json!({ "lat": 37.33, "lon": 113.57, "first": 3 }))
+        .vars(json!({ "lat": 37.33, "lon": 113.57, "cs": "WGS84", "first": 3 }))
         .send()
         .await;
     let found = r.data()["nearestStations"].as_array().unwrap().clone();
