@@ -59,6 +59,13 @@ pub struct Model {
     pub closed_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// Where the item is about (WGS-84, 1e-7 degree); both set or both null.
+    pub latitude_e7: Option<i32>,
+    pub longitude_e7: Option<i32>,
+    /// The reported accuracy radius in metres.
+    pub location_accuracy_m: Option<i32>,
+    /// The place as the submitter named it.
+    pub location_address: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -27,6 +27,9 @@ pub struct Model {
     pub reception_hours: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// Where the station is (WGS-84, 1e-7 degree); both set or both null.
+    pub latitude_e7: Option<i32>,
+    pub longitude_e7: Option<i32>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

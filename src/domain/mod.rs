@@ -15,6 +15,7 @@ pub mod pairing_rules;
 pub mod password_policy;
 pub mod petition_flow;
 pub mod phone;
+pub mod place;
 pub mod scope;
 pub mod setup_code;
 pub mod statistics_rollup;

@@ -34,6 +34,9 @@ pub struct TownshipSeed {
     pub name: &'static str,
     /// `"town"` (镇), `"township"` (乡) or `"district"` (城区).
     pub kind: &'static str,
+    /// Where its stations gather, WGS-84 `(latitude, longitude)`: illustrative
+    /// positions inside Heshun county (seat ≈ 37.33 N, 113.57 E), not surveyed ones.
+    pub centre: (f64, f64),
 }
 
 /// Heshun County's 5 towns, 5 townships and its urban district.
@@ -42,56 +45,67 @@ pub const TOWNSHIPS: &[TownshipSeed] = &[
         code: "yixing",
         name: "义兴镇",
         kind: "town",
+        centre: (37.3290, 113.5700),
     },
     TownshipSeed {
         code: "liyang",
         name: "李阳镇",
         kind: "town",
+        centre: (37.4230, 113.4520),
     },
     TownshipSeed {
         code: "songyan",
         name: "松烟镇",
         kind: "town",
+        centre: (37.2700, 113.7300),
     },
     TownshipSeed {
         code: "qingcheng",
         name: "青城镇",
         kind: "town",
+        centre: (37.2150, 113.4700),
     },
     TownshipSeed {
         code: "hengling",
         name: "横岭镇",
         kind: "town",
+        centre: (37.4400, 113.7000),
     },
     TownshipSeed {
         code: "yangguangzhan",
         name: "阳光占乡",
         kind: "township",
+        centre: (37.3550, 113.3900),
     },
     TownshipSeed {
         code: "pingsong",
         name: "平松乡",
         kind: "township",
+        centre: (37.1950, 113.6300),
     },
     TownshipSeed {
         code: "weima",
         name: "喂马乡",
         kind: "township",
+        centre: (37.3900, 113.7900),
     },
     TownshipSeed {
         code: "mafang",
         name: "马坊乡",
         kind: "township",
+        centre: (37.1500, 113.5500),
     },
     TownshipSeed {
         code: "niuchuan",
         name: "牛川乡",
         kind: "township",
+        centre: (37.4900, 113.5800),
     },
     TownshipSeed {
         code: "chengqu",
         name: "城区",
         kind: "district",
+        centre: (37.3370, 113.5640),
     },
 ];
 

@@ -9,6 +9,7 @@ use super::data::{self, StationSeed};
 use super::rng::SeedRng;
 use super::{epoch, insert_all, SeedReport};
 use crate::domain::deputy_code;
+use crate::domain::place::Point;
 use crate::error::AppResult;
 
 const SEED: u64 = 0x4865_7368_756e; // "Heshun"
@@ -87,6 +88,27 @@ fn phone(rng: &mut SeedRng) -> String {
     format!("{}{:08}", rng.pick(&prefixes), rng.next_u64() % 100_000_000)
 }
 
+/// A demo station's position: its township's centre moved by up to ±0.02° north-south
+/// (±2.2 km) and ±0.025° east-west (±2.2 km at 37° N), drawn from the station's code,
+/// so the same station is always at the same place.
+pub fn station_point(code: &str, township: &str) -> Point {
+    let centre = data::TOWNSHIPS
+        .iter()
+        .find(|t| t.code == township)
+        .map_or((37.33, 113.57), |t| t.centre);
+    // FNV-1a of the code seeds the generator.
+    let hash = code.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    let mut rng = SeedRng::new(hash);
+    let mut offset = |half_range: f64| (rng.below(2001) as f64 - 1000.0) / 1000.0 * half_range;
+    let (lat, lon) = (centre.0 + offset(0.02), centre.1 + offset(0.025));
+    Point {
+        lat_e7: (lat * 1e7).round() as i32,
+        lon_e7: (lon * 1e7).round() as i32,
+    }
+}
+
 pub async fn seed<C: ConnectionTrait>(db: &C) -> AppResult<SeedReport> {
     let mut rng = SeedRng::new(SEED);
     let now = epoch();
@@ -141,6 +163,8 @@ pub async fn seed<C: ConnectionTrait>(db: &C) -> AppResult<SeedReport> {
             })),
             created_at: Set(now),
             updated_at: Set(now),
+            latitude_e7: Set(Some(station_point(s.code, s.township).lat_e7)),
+            longitude_e7: Set(Some(station_point(s.code, s.township).lon_e7)),
         })
         .collect();
     report.stations = station_rows.len();

@@ -415,6 +415,11 @@ pub async fn seed<C: ConnectionTrait>(db: &C, copy: &HistoryCopy) -> AppResult<P
             }),
             created_at: Set(collected),
             updated_at: Set(resolved),
+            // Demo items carry no location (maps count only what is submitted).
+            latitude_e7: Set(None),
+            longitude_e7: Set(None),
+            location_accuracy_m: Set(None),
+            location_address: Set(None),
         });
         // History.
         let role = if plan.deputy_id.is_some()

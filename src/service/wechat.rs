@@ -18,10 +18,12 @@ use sea_orm::{
 
 use crate::config::Settings;
 use crate::db::write;
-use crate::domain::petition_flow::Step;
+use crate::domain::petition_flow::{is_terminal, Step};
+use crate::domain::place::{CoordinateSystem, Location, LocationInput, MAX_ADDRESS_CHARS};
 use crate::error::{AppError, AppResult};
 use crate::service::petitions::workflow::{act, Acting};
 use crate::service::petitions::{intake, queries};
+use crate::service::places;
 use crate::service::Ctx;
 use crate::wechat::message::Inbound;
 
@@ -195,6 +197,13 @@ async fn respond(ctx: &Ctx<'_>, message: &Inbound) -> AppResult<Answer> {
         Inbound::Text {
             from_user, content, ..
         } => text(ctx, from_user, content.trim()).await,
+        Inbound::Location {
+            from_user,
+            latitude,
+            longitude,
+            label,
+            ..
+        } => locate(ctx, from_user, (latitude, longitude), label).await,
         Inbound::Other { .. } => reply(format!("暂不支持此类消息,请发送文字留言。{HELP}")),
     }
 }
@@ -318,6 +327,48 @@ async fn rate(ctx: &Ctx<'_>, from_user: &str, text: &str) -> AppResult<Answer> {
         "感谢您的评价!{}:{}",
         rated.tracking_code,
         state_zh(rated.state)
+    ))
+}
+
+/// A location message (GCJ-02, as WeChat sends it) places the follower's latest open
+/// item; without one, it says so.
+async fn locate(
+    ctx: &Ctx<'_>,
+    from_user: &str,
+    (latitude, longitude): (&str, &str),
+    label: &str,
+) -> AppResult<Answer> {
+    let latest = items_of(ctx.db, from_user, 20)
+        .await?
+        .into_iter()
+        .find(|p| !is_terminal(p.state));
+    let Some(item) = latest else {
+        return reply("您暂无办理中的留言,位置未记录。请先发送文字留言,再发送位置。");
+    };
+    let address: String = label.chars().take(MAX_ADDRESS_CHARS).collect();
+    let input = LocationInput {
+        latitude: latitude.parse().unwrap_or(f64::NAN),
+        longitude: longitude.parse().unwrap_or(f64::NAN),
+        accuracy: None,
+        address: Some(address),
+        coordinate_system: CoordinateSystem::Gcj02,
+    };
+    let location = match Location::parse("location", &input) {
+        Ok(location) => location,
+        Err(AppError::BadUserInput { message, .. }) => {
+            return reply(format!("位置未能记录:{message}"))
+        }
+        Err(e) => return Err(e),
+    };
+    places::locate_item(ctx, item.id, &location).await?;
+    reply(format!(
+        "已将位置{}记录到您的留言{}。",
+        if label.is_empty() {
+            String::new()
+        } else {
+            format!("“{label}”")
+        },
+        item.tracking_code
     ))
 }
 

@@ -47,6 +47,21 @@ pub enum Inbound {
         content: String,
         msg_id: String,
     },
+    /// `MsgType=location`: a place the user picked on WeChat's map, in GCJ-02.
+    /// `latitude` (`Location_X`) and `longitude` (`Location_Y`) are kept as sent, checked
+    /// to be finite decimal numbers (ranges and the datum are the domain's to check).
+    Location {
+        to_user: String,
+        from_user: String,
+        create_time: i64,
+        latitude: String,
+        longitude: String,
+        /// The map's zoom (`Scale`), as sent; absent when not a whole number.
+        scale: Option<u32>,
+        /// WeChat's name for the place (`Label`), control characters removed.
+        label: String,
+        msg_id: String,
+    },
     /// `Event=subscribe`; `scene` is `<x>` from `EventKey=qrscene_<x>` when the user
     /// followed through a parametric QR code.
     Subscribe {
@@ -89,6 +104,9 @@ impl Inbound {
         match self {
             Inbound::Text {
                 from_user, msg_id, ..
+            }
+            | Inbound::Location {
+                from_user, msg_id, ..
             } => format!("msg:{from_user}:{msg_id}"),
             _ => format!("evt:{}:{}", self.from_user(), self.create_time()),
         }
@@ -112,6 +130,21 @@ impl Inbound {
             } => {
                 put("text");
                 put(content);
+                put(msg_id);
+            }
+            Inbound::Location {
+                latitude,
+                longitude,
+                scale,
+                label,
+                msg_id,
+                ..
+            } => {
+                put("location");
+                put(latitude);
+                put(longitude);
+                put(&scale.map(|s| s.to_string()).unwrap_or_default());
+                put(label);
                 put(msg_id);
             }
             Inbound::Subscribe { scene, .. } => {
@@ -139,6 +172,7 @@ impl Inbound {
     pub fn to_user(&self) -> &str {
         match self {
             Inbound::Text { to_user, .. }
+            | Inbound::Location { to_user, .. }
             | Inbound::Subscribe { to_user, .. }
             | Inbound::Scan { to_user, .. }
             | Inbound::Unsubscribe { to_user, .. }
@@ -150,6 +184,7 @@ impl Inbound {
     pub fn from_user(&self) -> &str {
         match self {
             Inbound::Text { from_user, .. }
+            | Inbound::Location { from_user, .. }
             | Inbound::Subscribe { from_user, .. }
             | Inbound::Scan { from_user, .. }
             | Inbound::Unsubscribe { from_user, .. }
@@ -161,6 +196,7 @@ impl Inbound {
     pub fn create_time(&self) -> i64 {
         match self {
             Inbound::Text { create_time, .. }
+            | Inbound::Location { create_time, .. }
             | Inbound::Subscribe { create_time, .. }
             | Inbound::Scan { create_time, .. }
             | Inbound::Unsubscribe { create_time, .. }
@@ -364,6 +400,30 @@ fn id_field(fields: &Fields, name: &'static str) -> Result<String, MessageError>
     }
 }
 
+/// A numeric `MsgId` of at most [`MAX_MSG_ID_LEN`] digits.
+fn msg_id(fields: &Fields) -> Result<String, MessageError> {
+    let msg_id = fields.required("MsgId")?;
+    if msg_id.len() > MAX_MSG_ID_LEN || !msg_id.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(MessageError::InvalidField("MsgId"));
+    }
+    Ok(msg_id.to_owned())
+}
+
+/// A decimal number of at most 32 characters that is finite (`Location_X`/`_Y`).
+fn coordinate(fields: &Fields, name: &'static str) -> Result<String, MessageError> {
+    let raw = fields.required(name)?;
+    let finite = raw.len() <= 32
+        && raw
+            .bytes()
+            .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'+'))
+        && raw.parse::<f64>().is_ok_and(f64::is_finite);
+    if finite {
+        Ok(raw.to_owned())
+    } else {
+        Err(MessageError::InvalidField(name))
+    }
+}
+
 /// Parses a plain-mode body (or a decrypted safe-mode message).
 ///
 /// Requires `ToUserName` and `FromUserName` (id-shaped, see [`is_id_shaped`]), a
@@ -387,16 +447,27 @@ pub fn parse(xml: &str) -> Result<Inbound, MessageError> {
                 .ok_or(MessageError::MissingField("Content"))?,
         )
         .into_owned();
-        let msg_id = fields.required("MsgId")?;
-        if msg_id.len() > MAX_MSG_ID_LEN || !msg_id.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(MessageError::InvalidField("MsgId"));
-        }
         return Ok(Inbound::Text {
             to_user,
             from_user,
             create_time,
             content,
-            msg_id: msg_id.to_owned(),
+            msg_id: msg_id(&fields)?,
+        });
+    }
+
+    if msg_type.eq_ignore_ascii_case("location") {
+        return Ok(Inbound::Location {
+            to_user,
+            from_user,
+            create_time,
+            latitude: coordinate(&fields, "Location_X")?,
+            longitude: coordinate(&fields, "Location_Y")?,
+            scale: fields.optional("Scale").and_then(|s| s.parse().ok()),
+            label: strip_control_chars(fields.get("Label").unwrap_or_default())
+                .trim()
+                .to_owned(),
+            msg_id: msg_id(&fields)?,
         });
     }
 

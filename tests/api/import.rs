@@ -106,7 +106,7 @@ async fn all_nodes(app: &TestApp, token: &str, field: &str, selection: &str) -> 
     }
 }
 
-const STATION: &str = "code name kind isBrand brandName feature address receptionHours township { code } parent { code } grids(first: 20) { nodes { name description deputies(first: 20) { nodes { code } } } } residentDeputies(first: 20) { nodes { code } } liaisons(first: 40) { nodes { name kind phone grid { name } } }";
+const STATION: &str = "code name kind isBrand brandName feature address receptionHours location { latitude longitude } township { code } parent { code } grids(first: 20) { nodes { name description deputies(first: 20) { nodes { code } } } } residentDeputies(first: 20) { nodes { code } } liaisons(first: 40) { nodes { name kind phone grid { name } } }";
 const DEPUTY: &str = "code name gender level isLeadingCadre termStatus isStandingCommitteeMember isStandingCommitteeLeader professionalField occupation phone township { code }";
 const ACCOUNT: &str =
     "login displayName phone disabled deputy { code } roles { role station { code } department { code } township { code } }";
@@ -503,4 +503,63 @@ async fn templates_download_and_import_as_empty_files() {
         .await
         .unwrap();
     assert_eq!(missing.status(), 404);
+}
+
+#[tokio::test]
+async fn station_coordinates_are_checked_and_gcj02_ones_converted() {
+    let app = TestApp::spawn().await;
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "乡镇.csv", "编码,名称,类型\nyixing,义兴镇,镇\n");
+    write(
+        dir.path(),
+        "站点.csv",
+        "编码,名称,乡镇编码,类型,纬度,经度,坐标系\n\
+         a1,甲站,yixing,联络站,37.33,,\n\
+         a2,乙站,yixing,代表服务点,95,113.5,\n\
+         a3,丙站,yixing,代表服务岗,48.85,2.35,GCJ-02\n\
+         a4,丁站,yixing,代表服务岗,37.3,113.5,火星\n",
+    );
+    let run = import(&app, &[dir.path().to_str().unwrap()]).await;
+    assert!(!run.ok);
+    assert_eq!(
+        run.stdout.lines().collect::<Vec<_>>(),
+        vec![
+            "错误 站点 第2行 [经度]: 纬度和经度须同时填写",
+            "错误 站点 第3行 [纬度]: 纬度须在-90到90之间、经度须在-180到180之间",
+            "错误 站点 第4行 [坐标系]: GCJ-02坐标仅适用于中国大陆",
+            "错误 站点 第5行 [坐标系]: 取值须为WGS-84、GCJ-02之一",
+        ],
+        "{}",
+        run.stdout
+    );
+    // Beijing railway station's published pair: GCJ-02 (39.90245, 116.42703) is
+    // WGS-84 (39.90105, 116.42079) to ±1e-5°; WGS-84 is kept as given.
+    write(
+        dir.path(),
+        "站点.csv",
+        "编码,名称,乡镇编码,类型,纬度,经度,坐标系\n\
+         a1,甲站,yixing,联络站,39.90245,116.42703,GCJ-02\n\
+         a2,乙站,yixing,代表服务点,37.3312345,113.5712345,\n\
+         a3,丙站,yixing,代表服务岗,,,\n",
+    );
+    import_ok(&app, &[dir.path().to_str().unwrap()]).await;
+    let read = app
+        .gql("{ stations(first: 10) { nodes { code location { latitude longitude } } } }")
+        .send()
+        .await;
+    let nodes = read.data()["stations"]["nodes"].as_array().unwrap().clone();
+    let gcj = &nodes[0]["location"];
+    assert!(
+        (gcj["latitude"].as_f64().unwrap() - 39.90105).abs() <= 1.5e-5,
+        "{gcj}"
+    );
+    assert!(
+        (gcj["longitude"].as_f64().unwrap() - 116.42079).abs() <= 1.5e-5,
+        "{gcj}"
+    );
+    assert_eq!(
+        nodes[1]["location"],
+        json!({ "latitude": 37.3312345, "longitude": 113.5712345 })
+    );
+    assert_eq!(nodes[2]["location"], Value::Null);
 }

@@ -35,6 +35,7 @@ mod pagination;
 mod permissions;
 mod persisted;
 mod petitions;
+mod places;
 mod production;
 mod query_plans;
 mod readme;

@@ -368,6 +368,9 @@ fn org_rows() -> Vec<Row> {
     vec![
         only("townships", "", "{ townships { totalCount } }", none, EVERYONE),
         only("stations", "", "{ stations(kind: SERVICE_POST) { totalCount } }", none, EVERYONE),
+        only("nearestStations", "", "{ nearestStations(latitude: 37.33, longitude: 113.57, first: 1) { distanceMeters } }", none, EVERYONE),
+        // Everyone gets a map: points for what they may see, else counts (tests/api/places.rs).
+        only("itemsOnMap", "", "{ itemsOnMap(south: 37.3, west: 113.5, north: 37.4, east: 113.6) { mode } }", none, EVERYONE),
         only("deputies", "", "{ deputies(first: 1) { totalCount } }", none, EVERYONE),
         only("departments", "", "{ departments { totalCount } }", none, EVERYONE),
         sees("node", " (station)", "query($id: ID!) { node(id: $id) { id } }", |f, _| json!({ "id": f.binhe }), EVERYONE, &["node"]),

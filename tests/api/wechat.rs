@@ -118,6 +118,30 @@ async fn wechatpy_follows_a_deputy_sends_in_safe_mode_and_the_item_lands_in_the_
         .expect("in the ledger");
     assert_eq!(item["node"]["channel"], "WECHAT");
     assert_eq!(item["node"]["deputy"]["code"], deputy["code"]);
+    // The location message placed it, converted from GCJ-02 (about 300-600 m away in
+    // Heshun) and labelled as WeChat named the place.
+    let placed = entity::petition::Entity::find()
+        .filter(entity::petition::Column::TrackingCode.eq(report["trackingCode"].as_str().unwrap()))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let (lat, lon) = (
+        f64::from(placed.latitude_e7.unwrap()) / 1e7,
+        f64::from(placed.longitude_e7.unwrap()) / 1e7,
+    );
+    assert!(
+        (37.32..37.34).contains(&lat) && (113.56..113.58).contains(&lon),
+        "{lat} {lon}"
+    );
+    assert!(
+        (lat, lon) != (37.330912, 113.576871),
+        "converted from GCJ-02"
+    );
+    assert_eq!(
+        placed.location_address.as_deref(),
+        Some("山西省晋中市和顺县义兴镇")
+    );
 }
 
 #[tokio::test]
@@ -719,4 +743,90 @@ async fn without_redis_the_in_process_cache_still_refuses_replays() {
     .await;
     assert_eq!(forged.status, 403);
     assert_eq!(deliveries(&app, "oNoRedisMallory1").await, 0);
+}
+
+fn location_xml(from: &str, x: &str, y: &str, label: &str, msg_id: u64) -> String {
+    format!(
+        "<xml><ToUserName><![CDATA[{ACCOUNT}]]></ToUserName><FromUserName><![CDATA[{from}]]></FromUserName>\
+         <CreateTime>{}</CreateTime><MsgType><![CDATA[location]]></MsgType><Location_X>{x}</Location_X>\
+         <Location_Y>{y}</Location_Y><Scale>16</Scale><Label><![CDATA[{label}]]></Label><MsgId>{msg_id}</MsgId></xml>",
+        now()
+    )
+}
+
+#[tokio::test]
+async fn a_location_message_places_the_followers_latest_open_item() {
+    let app = wechat_app().await;
+    let follower = "oLocationFollower01";
+    // No item yet: the reply says so and nothing is placed.
+    let none = post_plain(
+        &app,
+        &Signed::fresh(),
+        &location_xml(follower, "39.90245", "116.42703", "北京站", 9501),
+    )
+    .await;
+    assert_eq!(none.status, 200);
+    assert!(
+        none.content
+            .as_deref()
+            .unwrap_or("")
+            .contains("暂无办理中的留言"),
+        "{:?}",
+        none.content
+    );
+
+    let text = post_plain(
+        &app,
+        &Signed::fresh(),
+        &text_xml(follower, "站前路口的信号灯坏了,过马路很危险。", 9502),
+    )
+    .await;
+    let code = tracking_code(&text.content).expect("an item");
+    // WeChat sends GCJ-02: Beijing railway station's published pair, GCJ-02
+    // (39.90245, 116.42703) = WGS-84 (39.90105, 116.42079) to ±1e-5°.
+    let message = location_xml(follower, "39.90245", "116.42703", "北京站", 9503);
+    let placed = post_plain(&app, &Signed::fresh(), &message).await;
+    let reply = placed.content.clone().unwrap_or_default();
+    assert!(reply.contains(&code) && reply.contains("北京站"), "{reply}");
+    let item = items_of(&app, follower).await.remove(0);
+    assert!((f64::from(item.latitude_e7.unwrap()) / 1e7 - 39.90105).abs() <= 1.5e-5);
+    assert!((f64::from(item.longitude_e7.unwrap()) / 1e7 - 116.42079).abs() <= 1.5e-5);
+    assert_eq!(item.location_address.as_deref(), Some("北京站"));
+    assert_eq!(item.version, 2);
+    // WeChat's retry gets the same reply and places nothing twice.
+    let again = post_plain(&app, &Signed::fresh(), &message).await;
+    assert_eq!(again.content, placed.content);
+    let located = entity::petition_event::Entity::find()
+        .filter(entity::petition_event::Column::PetitionId.eq(item.id))
+        .filter(entity::petition_event::Column::Action.eq("locate"))
+        .count(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(located, 1);
+
+    // GCJ-02 outside mainland China is no place: the reply says so, nothing changes.
+    let paris = post_plain(
+        &app,
+        &Signed::fresh(),
+        &location_xml(follower, "48.8566", "2.3522", "Paris", 9504),
+    )
+    .await;
+    assert!(
+        paris
+            .content
+            .as_deref()
+            .unwrap_or("")
+            .contains("位置未能记录"),
+        "{:?}",
+        paris.content
+    );
+    assert_eq!(items_of(&app, follower).await[0].version, 2);
+    // A coordinate that is not a number is a malformed message.
+    let bad = post_plain(
+        &app,
+        &Signed::fresh(),
+        &location_xml(follower, "north", "116.4", "x", 9505),
+    )
+    .await;
+    assert_eq!(bad.status, 400);
 }

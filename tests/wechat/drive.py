@@ -134,6 +134,17 @@ status, listing = send_safe(text_xml("查询", str(random.randint(10**15, 10**16
 if status != 200 or tracking not in listing:
     fail("query reply: %s %s" % (status, listing))
 
+# 6b. A location message (GCJ-02, as WeChat sends it) places the latest open item.
+location = (
+    "<xml><ToUserName><![CDATA[%s]]></ToUserName><FromUserName><![CDATA[%s]]></FromUserName><CreateTime>%d</CreateTime>"
+    "<MsgType><![CDATA[location]]></MsgType><Location_X>37.330912</Location_X><Location_Y>113.576871</Location_Y>"
+    "<Scale>15</Scale><Label><![CDATA[山西省晋中市和顺县义兴镇]]></Label><MsgId>%d</MsgId></xml>"
+    % (ACCOUNT, OPENID, int(time.time()), random.randint(10**15, 10**16))
+)
+status, placed = send_safe(location)
+if status != 200 or tracking not in (placed or "") or "义兴镇" not in placed:
+    fail("location reply: %s %s" % (status, placed))
+
 # 7. An unknown message type gets a polite text.
 image = (
     "<xml><ToUserName><![CDATA[%s]]></ToUserName><FromUserName><![CDATA[%s]]></FromUserName><CreateTime>%d</CreateTime>"

@@ -135,6 +135,9 @@ impl Kind {
                     opt("feature", "特色"),
                     opt("address", "地址"),
                     opt("reception_hours", "接待时间"),
+                    opt("latitude", "纬度"),
+                    opt("longitude", "经度"),
+                    opt("coordinate_system", "坐标系"),
                 ];
                 COLUMNS
             }

@@ -71,7 +71,8 @@ impl Keyed for StationRow {
     fn changed(&self, old: &Self) -> Vec<&'static str> {
         changed!(self, old, name => "name", township => "township", kind => "kind",
             parent => "parent", brand_name => "brand_name", feature => "feature",
-            address => "address", reception_hours => "reception_hours")
+            address => "address", reception_hours => "reception_hours",
+            location => "latitude")
     }
 }
 
@@ -432,6 +433,7 @@ mod tests {
             feature: None,
             address: None,
             reception_hours: None,
+            location: None,
         }
     }
 

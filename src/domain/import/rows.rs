@@ -10,6 +10,7 @@ use entity::{
 };
 
 use super::{map_headers, Kind, RowError, Table};
+use crate::domain::place::{CoordinateSystem, Point};
 use crate::domain::{deputy_code, login, phone::Phone};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,6 +49,8 @@ pub struct StationRow {
     pub feature: Option<String>,
     pub address: Option<String>,
     pub reception_hours: Option<String>,
+    /// Both coordinates or neither; GCJ-02 ones converted to WGS-84.
+    pub location: Option<Point>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -243,6 +246,7 @@ fn station(c: &mut Cells<'_>) -> StationRow {
         feature: c.optional_text("feature", 500),
         address: c.optional_text("address", 200),
         reception_hours: c.optional_text("reception_hours", 200),
+        location: c.point(),
     }
 }
 
@@ -368,6 +372,11 @@ pub const TOWNSHIP_KINDS: Labels<TownshipKind> = &[
     ("乡", "township", TownshipKind::Township),
     ("城区", "district", TownshipKind::District),
 ];
+pub const COORDINATE_SYSTEMS: Labels<CoordinateSystem> = &[
+    ("WGS-84", "wgs84", CoordinateSystem::Wgs84),
+    ("GCJ-02", "gcj02", CoordinateSystem::Gcj02),
+];
+
 pub const STATION_KINDS: Labels<StationKind> = &[
     ("联络站", "liaison_station", StationKind::LiaisonStation),
     ("代表服务点", "service_point", StationKind::ServicePoint),
@@ -534,6 +543,48 @@ impl Cells<'_> {
     }
 
     /// The value its label names; the first value (and an error) when none does.
+    /// `latitude` and `longitude` (degrees, both or neither) in `coordinate_system`
+    /// (WGS-84 unless it says GCJ-02), as a WGS-84 point.
+    fn point(&mut self) -> Option<Point> {
+        let system = self
+            .optional_choice("coordinate_system", COORDINATE_SYSTEMS)
+            .unwrap_or_default();
+        let (lat, lon) = match (self.raw("latitude"), self.raw("longitude")) {
+            (None, None) => return None,
+            (Some(lat), Some(lon)) => (lat, lon),
+            (lat, _) => {
+                let missing = if lat.is_none() {
+                    "latitude"
+                } else {
+                    "longitude"
+                };
+                self.error(missing, "纬度和经度须同时填写");
+                return None;
+            }
+        };
+        let number = |v: &str| v.parse::<f64>().unwrap_or(f64::NAN);
+        match Point::parse("", number(&lat), number(&lon), system) {
+            Ok(point) => Some(point),
+            Err(e) => {
+                let field = match &e {
+                    crate::error::AppError::BadUserInput { field, .. } => field.as_deref(),
+                    _ => None,
+                };
+                let key = match field {
+                    Some("longitude") => "longitude",
+                    Some("latitude") => "latitude",
+                    _ => "coordinate_system",
+                };
+                let reason = match key {
+                    "coordinate_system" => "GCJ-02坐标仅适用于中国大陆",
+                    _ => "纬度须在-90到90之间、经度须在-180到180之间",
+                };
+                self.error(key, reason);
+                None
+            }
+        }
+    }
+
     fn choice<T: Copy>(&mut self, key: &str, labels: Labels<T>) -> T {
         match self.required(key) {
             Some(value) => self.pick(key, &value, labels),

@@ -579,6 +579,10 @@ mod tests {
             closed_at: None,
             created_at: then,
             updated_at: then,
+            latitude_e7: None,
+            longitude_e7: None,
+            location_accuracy_m: None,
+            location_address: None,
         }
     }
 

@@ -8,6 +8,7 @@ use crate::error::{AppError, AppResult};
 use crate::graphql::context::{idempotency_key, service_ctx, state};
 use crate::graphql::types::enums::{Channel, HandlingLevel, Satisfaction, Urgency};
 use crate::graphql::types::petitions::{SubmitPetitionPayload, SupervisionCycle};
+use crate::graphql::types::places::LocationInput;
 use crate::graphql::types::Petition;
 use crate::service::petitions::intake::{self, Submission};
 use crate::service::petitions::workflow::{act, Acting};
@@ -34,6 +35,9 @@ pub struct SubmitPetitionInput {
     /// day), at most 9.
     #[graphql(default)]
     pub attachment_ids: Vec<ID>,
+    /// Where the item is about (optional): WGS-84, or GCJ-02 as WeChat and Chinese
+    /// maps give it (converted to WGS-84).
+    pub location: Option<LocationInput>,
     /// Makes a retry safe (for WebSocket clients; over HTTP the `Idempotency-Key`
     /// header does the same): 1 to 128 characters of `A-Z a-z 0-9 _ - : .`, one per
     /// submission. A repeat within 24 hours answers the first item and creates
@@ -89,6 +93,7 @@ impl PetitionMutation {
             submitter_name: input.submitter_name,
             submitter_phone: input.submitter_phone,
             attachment_ids: input.attachment_ids.into_iter().map(|id| id.0).collect(),
+            location: input.location.map(Into::into),
         };
         let done = intake::submit(&service_ctx(ctx)?, submission, key).await?;
         let tracking_code = done.item.tracking_code.clone();

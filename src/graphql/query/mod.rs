@@ -5,6 +5,7 @@ mod node;
 mod notifications;
 mod org;
 mod petitions;
+mod places;
 mod statistics;
 mod suggestions;
 
@@ -15,6 +16,7 @@ pub struct QueryRoot(
     org::OrgQuery,
     duty::DutyQuery,
     petitions::PetitionQuery,
+    places::PlacesQuery,
     statistics::StatisticsQuery,
     suggestions::SuggestionsQuery,
     accounts::AccountQuery,

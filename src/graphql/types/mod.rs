@@ -8,6 +8,7 @@ pub mod node;
 pub mod notifications;
 pub mod org;
 pub mod petitions;
+pub mod places;
 pub mod scalars;
 
 pub use accounts::{Account, AuditEntry, AuthPayload, RoleGrant};

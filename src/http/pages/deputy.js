@@ -53,6 +53,17 @@
 
   var pending = null;
 
+  // The browser's position (WGS-84), when the citizen ticked the box and allowed it;
+  // null otherwise: a message never waits more than 10 s for it, nor fails without it.
+  function here() {
+    if (!$('share-location').checked || !navigator.geolocation) return Promise.resolve(null);
+    return new Promise(function (resolve) {
+      navigator.geolocation.getCurrentPosition(function (p) {
+        resolve({ latitude: p.coords.latitude, longitude: p.coords.longitude, accuracy: p.coords.accuracy, coordinateSystem: 'WGS84' });
+      }, function () { resolve(null); }, { enableHighAccuracy: true, timeout: 10000, maximumAge: 60000 });
+    });
+  }
+
   async function submit(event) {
     event.preventDefault();
     if (busy) return;
@@ -72,8 +83,9 @@
     var title = titleOf(category, content);
     var input = { title: title, content: content, channel: 'QR_CODE', deputyCode: code, submitterName: name || null, submitterPhone: phone };
     // The same submission sent again (after a failure) keeps its key; a changed one gets a new key.
-    var body = JSON.stringify(input);
-    if (!pending || pending.body !== body) pending = { body: body, key: S.newKey() };
+    var body = JSON.stringify(input) + $('share-location').checked;
+    if (!pending || pending.body !== body) pending = { body: body, key: S.newKey(), location: await here() };
+    if (pending.location) input.location = pending.location;
     try {
       var data = await S.gql('SubmitPetition', {
         input: input

@@ -148,6 +148,8 @@ impl<C: ConnectionTrait> Writer<'_, C> {
                     feature: Set(s.feature.clone()),
                     address: Set(s.address.clone()),
                     reception_hours: Set(s.reception_hours.clone()),
+                    latitude_e7: Set(s.location.map(|p| p.lat_e7)),
+                    longitude_e7: Set(s.location.map(|p| p.lon_e7)),
                     updated_at: Set(self.now),
                     ..Default::default()
                 }

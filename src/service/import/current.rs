@@ -141,6 +141,7 @@ async fn stations<C: ConnectionTrait>(
             feature: s.feature,
             address: s.address,
             reception_hours: s.reception_hours,
+            location: crate::domain::place::Point::from_stored(s.latitude_e7, s.longitude_e7),
         };
         ids.keep(&mut data.stations, s.id, row);
     }

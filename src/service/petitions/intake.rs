@@ -14,6 +14,7 @@ use serde_json::json;
 use crate::auth::Actor;
 use crate::domain::event::DomainEvent;
 use crate::domain::phone::Phone;
+use crate::domain::place::{Location, LocationInput};
 use crate::domain::statistics_rollup::ItemFacts;
 use crate::domain::tracking;
 use crate::error::{AppError, AppResult};
@@ -39,6 +40,8 @@ pub struct Submission {
     pub submitter_phone: Option<String>,
     /// The submitter's own uploads (`uploadAttachment` with purpose PETITION), by id.
     pub attachment_ids: Vec<String>,
+    /// Where the item is about (checked and converted to WGS-84 by `Location::parse`).
+    pub location: Option<LocationInput>,
 }
 
 /// The new item and, for an anonymous submitter, the follow secret (shown once).
@@ -158,6 +161,13 @@ pub async fn submit(
         "submitterName": input.submitter_name,
         "submitterPhone": input.submitter_phone,
         "attachmentIds": input.attachment_ids,
+        "location": input.location.as_ref().map(|l| json!({
+            "latitude": l.latitude,
+            "longitude": l.longitude,
+            "accuracy": l.accuracy,
+            "address": l.address,
+            "coordinateSystem": format!("{:?}", l.coordinate_system),
+        })),
     });
     let claim = Claim::new(ctx, idempotency_key, "submitPetition", &arguments)?;
     idempotency::once(
@@ -190,7 +200,7 @@ async fn submit_new(
     claim: Option<&Claim>,
 ) -> AppResult<Submitted> {
     let actor = ctx.actor;
-    let (title, content) = validate_text(&input)?;
+    let (title, content, location) = validate_item(&input)?;
     let attachment_ids =
         attachments::check_ids("attachmentIds", &input.attachment_ids, MAX_ATTACHMENTS)?;
     let (name, phone) = validate_submitter(&input)?;
@@ -220,6 +230,7 @@ async fn submit_new(
         station_id,
         township_id,
         attachment_ids,
+        location,
         follow_secret_hash: follow_secret.as_deref().map(tracking::hash_secret),
         recorded_as: match (in_person, recording_deputy) {
             (true, Some(_)) => "deputy",
@@ -232,6 +243,17 @@ async fn submit_new(
         item,
         follow_secret,
     })
+}
+
+/// The text and the location (checked, in WGS-84) of a submission.
+fn validate_item(input: &Submission) -> AppResult<(String, String, Option<Location>)> {
+    let (title, content) = validate_text(input)?;
+    let location = input
+        .location
+        .as_ref()
+        .map(|l| Location::parse("location", l))
+        .transpose()?;
+    Ok((title, content, location))
 }
 
 /// The submitter's name (trimmed, at most 64 characters) and phone (normalised).
@@ -355,6 +377,7 @@ pub async fn submit_from_wechat(
         station_id,
         township_id,
         attachment_ids: Vec::new(),
+        location: None,
         follow_secret_hash: None,
         recorded_as: "submitter",
     };
@@ -389,6 +412,7 @@ struct NewItem {
     station_id: Option<i64>,
     township_id: Option<i64>,
     attachment_ids: Vec<String>,
+    location: Option<Location>,
     follow_secret_hash: Option<String>,
     /// Who recorded it, for the history: submitter, deputy or station_staff.
     recorded_as: &'static str,
@@ -411,6 +435,10 @@ fn new_row(new: &NewItem, now: DateTime<Utc>) -> petition::ActiveModel {
         township_id: Set(new.township_id),
         // The URL list of old; files are `attachment` rows now.
         attachments: Set("[]".into()),
+        latitude_e7: Set(new.location.as_ref().map(|l| l.point.lat_e7)),
+        longitude_e7: Set(new.location.as_ref().map(|l| l.point.lon_e7)),
+        location_accuracy_m: Set(new.location.as_ref().and_then(|l| l.accuracy_m)),
+        location_address: Set(new.location.as_ref().and_then(|l| l.address.clone())),
         is_overdue: Set(false),
         escalation_level: Set(0),
         urge_count: Set(0),

@@ -46,6 +46,11 @@ impl Station {
     async fn reception_hours(&self) -> Option<&str> {
         self.0.reception_hours.as_deref()
     }
+    /// Where the station is (WGS-84), when known.
+    async fn location(&self) -> Option<crate::graphql::types::places::GeoPoint> {
+        crate::domain::place::Point::from_stored(self.0.latitude_e7, self.0.longitude_e7)
+            .map(Into::into)
+    }
     async fn township(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Township>> {
         Ok(load_one::<TownshipLoader>(ctx, self.0.township_id)
             .await?
