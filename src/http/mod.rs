@@ -118,9 +118,9 @@ pub fn routes(state: HttpState, schema: AppSchema) -> impl IntoEndpoint {
             "/open311/v2/:file",
             get(open311::list).post(open311::create),
         )
-        .at("/open311/v2/services/:file", get(open311::service))
+        .at("/open311/v2/services/:file", get(open311::definition))
         .at("/open311/v2/requests/:file", get(open311::request))
-        .at("/open-data/:file", get(open_data::file));
+        .at("/open-data/:file", get(open_data::serve));
     if state.settings.metrics_bind_addr.is_none() {
         route = route.at("/metrics", get(metrics::metrics));
     }

@@ -76,7 +76,7 @@ pub async fn list(
 
 /// `GET services/{code}.{fmt}`: the service's definition (no extra attributes).
 #[handler]
-pub async fn service(
+pub async fn definition(
     req: &Request,
     Path(file): Path<String>,
     Query(params): Params,

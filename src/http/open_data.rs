@@ -29,7 +29,7 @@ struct Body {
 }
 
 #[handler]
-pub async fn file(
+pub async fn serve(
     req: &Request,
     Path(file): Path<String>,
     Query(params): Query<HashMap<String, String>>,

@@ -228,7 +228,8 @@ async fn every_error_is_the_specs_list_with_a_stable_code() {
     let (key, key_id) = issue_key(&app).await;
     let (_, _, body) = get(&app, &format!("{BASE}/services.json")).await;
     let services: Value = serde_json::from_str(&body).unwrap();
-    let code = services[0]["service_code"].as_str().unwrap().to_owned();
+    let code = services[0]["service_code"].as_str().unwrap();
+    let key = key.as_str();
     let text = "路灯坏了三天，晚上很危险";
 
     let gets = [
@@ -268,14 +269,14 @@ async fn every_error_is_the_specs_list_with_a_stable_code() {
 
     let posts: [(&[(&str, &str)], u16, &str); 6] = [
         (
-            &[("service_code", &code), ("description", text)],
+            &[("service_code", code), ("description", text)],
             403,
             "api_key",
         ),
         (
             &[
                 ("api_key", "0123"),
-                ("service_code", &code),
+                ("service_code", code),
                 ("description", text),
             ],
             403,
@@ -283,7 +284,7 @@ async fn every_error_is_the_specs_list_with_a_stable_code() {
         ),
         (
             &[
-                ("api_key", &key),
+                ("api_key", key),
                 ("service_code", "no-such-service"),
                 ("description", text),
             ],
@@ -291,14 +292,14 @@ async fn every_error_is_the_specs_list_with_a_stable_code() {
             "service_code",
         ),
         (
-            &[("api_key", &key), ("description", text)],
+            &[("api_key", key), ("description", text)],
             400,
             "service_code",
         ),
         (
             &[
-                ("api_key", &key),
-                ("service_code", &code),
+                ("api_key", key),
+                ("service_code", code),
                 ("description", "短"),
             ],
             400,
@@ -306,8 +307,8 @@ async fn every_error_is_the_specs_list_with_a_stable_code() {
         ),
         (
             &[
-                ("api_key", &key),
-                ("service_code", &code),
+                ("api_key", key),
+                ("service_code", code),
                 ("description", text),
                 ("jurisdiction_id", "elsewhere"),
             ],
@@ -324,7 +325,7 @@ async fn every_error_is_the_specs_list_with_a_stable_code() {
     let (status, body) = post(
         &app,
         &format!("{BASE}/requests.xml"),
-        &[("api_key", "wrong"), ("service_code", &code)],
+        &[("api_key", "wrong"), ("service_code", code)],
     )
     .await;
     assert_eq!(status, 403);
@@ -335,8 +336,8 @@ async fn every_error_is_the_specs_list_with_a_stable_code() {
         &app,
         &format!("{BASE}/requests.json"),
         &[
-            ("api_key", &key),
-            ("service_code", &code),
+            ("api_key", key),
+            ("service_code", code),
             ("description", text),
             ("phone", "12"),
         ],
@@ -349,8 +350,8 @@ async fn every_error_is_the_specs_list_with_a_stable_code() {
         &app,
         &format!("{BASE}/requests.json"),
         &[
-            ("api_key", &key),
-            ("service_code", &code),
+            ("api_key", key),
+            ("service_code", code),
             ("description", text),
         ],
     )
@@ -385,8 +386,8 @@ async fn every_error_is_the_specs_list_with_a_stable_code() {
         &app,
         &format!("{BASE}/requests.json"),
         &[
-            ("api_key", &key),
-            ("service_code", &code),
+            ("api_key", key),
+            ("service_code", code),
             ("description", text),
         ],
     )
@@ -400,7 +401,8 @@ async fn requests_show_the_public_only_newest_first_within_ninety_days() {
     let (key, _) = issue_key(&app).await;
     let (_, _, body) = get(&app, &format!("{BASE}/services.json")).await;
     let services: Value = serde_json::from_str(&body).unwrap();
-    let code = services[0]["service_code"].as_str().unwrap().to_owned();
+    let code = services[0]["service_code"].as_str().unwrap();
+    let key = key.as_str();
     let secret_text = "我家门口的井盖丢了，位置在滨河路十八号对面";
     let mut ids = Vec::new();
     for _ in 0..2 {
@@ -408,8 +410,8 @@ async fn requests_show_the_public_only_newest_first_within_ninety_days() {
             &app,
             &format!("{BASE}/requests.json"),
             &[
-                ("api_key", &key),
-                ("service_code", &code),
+                ("api_key", key),
+                ("service_code", code),
                 ("description", secret_text),
                 ("first_name", "李四"),
                 ("phone", "13900000888"),
