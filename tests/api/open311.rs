@@ -361,8 +361,8 @@ async fn every_error_is_the_specs_list_with_a_stable_code() {
         .client
         .post(app.url(&format!("{BASE}/requests.json")))
         .form(&[
-            ("api_key", key.as_str()),
-            ("service_code", code.as_str()),
+            ("api_key", key),
+            ("service_code", code),
             ("description", text),
         ])
         .send()

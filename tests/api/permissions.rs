@@ -495,8 +495,10 @@ fn notification_rows() -> Vec<Row> {
 
 /// Open311 API keys: admins only.
 fn open311_rows() -> Vec<Row> {
-    let missing = |_: &Ids, _: Actor| json!({ "id": NodeId::new(NodeKind::Open311Key, 999_999).encode() });
-    let station = |_: &Ids, _: Actor| json!({ "s": NodeId::new(NodeKind::Station, 999_999).encode() });
+    let missing =
+        |_: &Ids, _: Actor| json!({ "id": NodeId::new(NodeKind::Open311Key, 999_999).encode() });
+    let station =
+        |_: &Ids, _: Actor| json!({ "s": NodeId::new(NodeKind::Station, 999_999).encode() });
     vec![
         only("open311Keys", "", "{ open311Keys { id } }", none, &[Admin]),
         only(
