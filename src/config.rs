@@ -92,6 +92,8 @@ pub struct Settings {
     pub wechat: Option<Wechat>,
     /// WeChat settings that were set although the endpoint is off (they do nothing).
     pub ignored_wechat_settings: Vec<&'static str>,
+    /// Open311 GeoReport v2 (`/open311/v2/`).
+    pub open311: Open311,
     /// Template messages to followers; off unless the endpoint is on and
     /// `WECHAT_APP_SECRET` and `WECHAT_TEMPLATE_ID` are set.
     pub wechat_notices: Option<WechatNotices>,
@@ -174,6 +176,17 @@ pub struct Workflow {
     pub escalate_overdue_days: i64,
     /// `SUPERVISION_INTERVAL_SECS`: how often the supervision job runs (0: never).
     pub supervision_interval: Duration,
+}
+
+/// Open311 GeoReport v2: the jurisdiction this endpoint serves and how much one key
+/// may file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Open311 {
+    /// `OPEN311_JURISDICTION_ID`: the one `jurisdiction_id` accepted (leaving it out is
+    /// accepted too).
+    pub jurisdiction_id: String,
+    /// `OPEN311_SUBMISSIONS_PER_KEY` (per hour)
+    pub submissions_per_key: u64,
 }
 
 /// Abuse limits. Each is "at most N in a window".
@@ -785,6 +798,19 @@ impl Settings {
             max_attempts: parse_number("NOTIFY_MAX_ATTEMPTS", get("NOTIFY_MAX_ATTEMPTS"), 8, 1, 50)?
                 as i32,
         };
+        let open311 = Open311 {
+            jurisdiction_id: get("OPEN311_JURISDICTION_ID")
+                .map(|j| j.trim().to_owned())
+                .filter(|j| !j.is_empty())
+                .unwrap_or_else(|| "heshun".to_owned()),
+            submissions_per_key: parse_number(
+                "OPEN311_SUBMISSIONS_PER_KEY",
+                get("OPEN311_SUBMISSIONS_PER_KEY"),
+                100,
+                1,
+                1_000_000,
+            )?,
+        };
 
         Ok(Settings {
             database_url,
@@ -821,6 +847,7 @@ impl Settings {
             uploads,
             wechat,
             ignored_wechat_settings,
+            open311,
             wechat_notices,
             notify,
         })

@@ -24,6 +24,7 @@ pub mod idempotency_key;
 pub mod liaison;
 pub mod notification_delivery;
 pub mod notifier_position;
+pub mod open311_key;
 pub mod outbox_event;
 pub mod pairing;
 pub mod password_setup;

@@ -10,6 +10,7 @@ pub mod login;
 pub mod mask;
 pub mod node_id;
 pub mod notice;
+pub mod open311;
 pub mod page;
 pub mod pairing_rules;
 pub mod password_policy;

@@ -24,6 +24,8 @@ pub enum NodeKind {
     Notification,
     /// One notice to one recipient over one channel (admins).
     NotificationDelivery,
+    /// An Open311 client's API key (admins; not fetched through `node`).
+    Open311Key,
 }
 
 impl NodeKind {
@@ -43,6 +45,7 @@ impl NodeKind {
         NodeKind::Category,
         NodeKind::Notification,
         NodeKind::NotificationDelivery,
+        NodeKind::Open311Key,
     ];
 
     pub fn type_name(self) -> &'static str {
@@ -62,6 +65,7 @@ impl NodeKind {
             NodeKind::Category => "Category",
             NodeKind::Notification => "Notification",
             NodeKind::NotificationDelivery => "NotificationDelivery",
+            NodeKind::Open311Key => "Open311Key",
         }
     }
 

@@ -10,6 +10,8 @@ mod media;
 mod metrics;
 mod mobile;
 mod multipart;
+mod open311;
+mod open_data;
 pub mod qr;
 mod request_log;
 mod templates;
@@ -111,7 +113,14 @@ pub fn routes(state: HttpState, schema: AppSchema) -> impl IntoEndpoint {
             "/wechat/callback",
             get(wechat::verify).post(wechat::receive),
         )
-        .at("/import/templates/:file", get(templates::download));
+        .at("/import/templates/:file", get(templates::download))
+        .at(
+            "/open311/v2/:file",
+            get(open311::list).post(open311::create),
+        )
+        .at("/open311/v2/services/:file", get(open311::definition))
+        .at("/open311/v2/requests/:file", get(open311::request))
+        .at("/open-data/:file", get(open_data::serve));
     if state.settings.metrics_bind_addr.is_none() {
         route = route.at("/metrics", get(metrics::metrics));
     }

@@ -9,6 +9,8 @@ pub mod duty;
 pub mod import;
 pub mod node;
 pub mod notifications;
+pub mod open311;
+pub mod open_data;
 pub mod org;
 pub mod petitions;
 pub mod places;

@@ -98,7 +98,8 @@ async fn public_of_kind<C: ConnectionTrait>(
         | NodeKind::Petition
         | NodeKind::Suggestion
         | NodeKind::Notification
-        | NodeKind::NotificationDelivery => return Ok(None),
+        | NodeKind::NotificationDelivery
+        | NodeKind::Open311Key => return Ok(None),
     }))
 }
 

@@ -30,6 +30,8 @@ mod metrics;
 mod mobile;
 mod node;
 mod notifications;
+mod open311;
+mod open_data;
 mod org;
 mod pagination;
 mod permissions;

@@ -291,6 +291,7 @@ fn rows() -> Vec<Row> {
     rows.extend(petition_rows());
     rows.extend(attachment_rows());
     rows.extend(notification_rows());
+    rows.extend(open311_rows());
     // Last: it changes the demo items.
     rows.push(only("runSupervisionCycle", "", CYCLE, none, &[Admin]));
     // Last: it ends the session.
@@ -492,6 +493,33 @@ fn notification_rows() -> Vec<Row> {
             &[Admin],
         )
         .then("BAD_USER_INPUT"),
+    ]
+}
+
+/// Open311 API keys: admins only.
+fn open311_rows() -> Vec<Row> {
+    let missing =
+        |_: &Ids, _: Actor| json!({ "id": NodeId::new(NodeKind::Open311Key, 999_999).encode() });
+    let station =
+        |_: &Ids, _: Actor| json!({ "s": NodeId::new(NodeKind::Station, 999_999).encode() });
+    vec![
+        only("open311Keys", "", "{ open311Keys { id } }", none, &[Admin]),
+        only(
+            "issueOpen311Key",
+            " (empty name)",
+            "mutation($s: ID!) { issueOpen311Key(name: \"\", stationId: $s) { key } }",
+            station,
+            &[Admin],
+        )
+        .then("BAD_USER_INPUT"),
+        only(
+            "revokeOpen311Key",
+            "",
+            "mutation($id: ID!) { revokeOpen311Key(id: $id) { id } }",
+            missing,
+            &[Admin],
+        )
+        .then("NOT_FOUND"),
     ]
 }
 

@@ -3,6 +3,7 @@ mod accounts;
 mod attachments;
 mod duty;
 mod notifications;
+mod open311;
 mod org;
 mod petitions;
 mod suggestions;
@@ -18,4 +19,5 @@ pub struct MutationRoot(
     petitions::PetitionMutation,
     suggestions::SuggestionsMutation,
     notifications::NotificationsMutation,
+    open311::Open311Mutation,
 );

@@ -3,6 +3,7 @@ mod accounts;
 mod duty;
 mod node;
 mod notifications;
+mod open311;
 mod org;
 mod petitions;
 mod places;
@@ -22,4 +23,5 @@ pub struct QueryRoot(
     accounts::AccountQuery,
     node::NodeQuery,
     notifications::NotificationsQuery,
+    open311::Open311Query,
 );

@@ -6,6 +6,7 @@ pub mod duty;
 pub mod enums;
 pub mod node;
 pub mod notifications;
+pub mod open311;
 pub mod org;
 pub mod petitions;
 pub mod places;

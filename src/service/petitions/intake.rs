@@ -229,6 +229,7 @@ async fn submit_new(
         deputy_id,
         station_id,
         township_id,
+        category_id: None,
         attachment_ids,
         location,
         follow_secret_hash: follow_secret.as_deref().map(tracking::hash_secret),
@@ -376,10 +377,58 @@ pub async fn submit_from_wechat(
         deputy_id,
         station_id,
         township_id,
+        category_id: None,
         attachment_ids: Vec::new(),
         location: None,
         follow_secret_hash: None,
         recorded_as: "submitter",
+    };
+    created(ctx, &Actor::Anonymous, None, new).await
+}
+
+/// What an Open311 client files (`POST /open311/v2/requests`), already checked for
+/// its key and service: the text and the submitter as any channel checks them.
+pub struct Open311Filing {
+    pub station_id: i64,
+    pub category_id: i64,
+    pub title: String,
+    pub description: String,
+    pub submitter_name: Option<String>,
+    pub submitter_phone: Option<String>,
+}
+
+/// An Open311 client's request, at the key's station, in the chosen category: the
+/// app channel's rules (text, name, phone), recorded as `open311` in the history.
+pub async fn submit_from_open311(
+    ctx: &Ctx<'_>,
+    filing: Open311Filing,
+) -> AppResult<petition::Model> {
+    let input = Submission {
+        title: filing.title,
+        content: filing.description,
+        station_id: Some(filing.station_id),
+        submitter_name: filing.submitter_name,
+        submitter_phone: filing.submitter_phone,
+        ..Default::default()
+    };
+    let (title, content) = validate_text(&input)?;
+    let (name, phone) = validate_submitter(&input)?;
+    let (deputy_id, station_id, township_id) =
+        destination(ctx.db, None, input.station_id, None).await?;
+    let new = NewItem {
+        title,
+        content,
+        channel: Channel::App,
+        submitter_account_id: None,
+        submitter_name: name,
+        submitter_phone: phone,
+        deputy_id,
+        station_id,
+        township_id,
+        category_id: Some(filing.category_id),
+        attachment_ids: Vec::new(),
+        follow_secret_hash: None,
+        recorded_as: "open311",
     };
     created(ctx, &Actor::Anonymous, None, new).await
 }
@@ -411,6 +460,8 @@ struct NewItem {
     deputy_id: Option<i64>,
     station_id: Option<i64>,
     township_id: Option<i64>,
+    /// Set at intake only by a channel that names it (Open311's `service_code`).
+    category_id: Option<i64>,
     attachment_ids: Vec<String>,
     location: Option<Location>,
     follow_secret_hash: Option<String>,
@@ -433,6 +484,7 @@ fn new_row(new: &NewItem, now: DateTime<Utc>) -> petition::ActiveModel {
         deputy_id: Set(new.deputy_id),
         station_id: Set(new.station_id),
         township_id: Set(new.township_id),
+        category_id: Set(new.category_id),
         // The URL list of old; files are `attachment` rows now.
         attachments: Set("[]".into()),
         latitude_e7: Set(new.location.as_ref().map(|l| l.point.lat_e7)),

@@ -25,6 +25,8 @@ pub mod action {
     pub const ROLE_GRANTED: &str = "role_granted";
     pub const ROLE_REVOKED: &str = "role_revoked";
     pub const SESSIONS_REVOKED: &str = "sessions_revoked";
+    pub const OPEN311_KEY_ISSUED: &str = "open311_key_issued";
+    pub const OPEN311_KEY_REVOKED: &str = "open311_key_revoked";
 }
 
 #[derive(Clone)]
