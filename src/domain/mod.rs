@@ -17,5 +17,6 @@ pub mod petition_flow;
 pub mod phone;
 pub mod scope;
 pub mod setup_code;
+pub mod sms;
 pub mod statistics_rollup;
 pub mod tracking;

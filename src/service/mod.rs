@@ -11,6 +11,7 @@ pub mod node;
 pub mod notifications;
 pub mod org;
 pub mod petitions;
+pub mod reminders;
 pub mod statistics;
 pub mod suggestions;
 pub mod support;

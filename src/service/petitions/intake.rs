@@ -39,6 +39,8 @@ pub struct Submission {
     pub submitter_phone: Option<String>,
     /// The submitter's own uploads (`uploadAttachment` with purpose PETITION), by id.
     pub attachment_ids: Vec<String>,
+    /// The submitter agrees to progress notices by SMS at `submitter_phone`.
+    pub sms_consent: bool,
 }
 
 /// The new item and, for an anonymous submitter, the follow secret (shown once).
@@ -158,6 +160,7 @@ pub async fn submit(
         "submitterName": input.submitter_name,
         "submitterPhone": input.submitter_phone,
         "attachmentIds": input.attachment_ids,
+        "smsConsent": input.sms_consent,
     });
     let claim = Claim::new(ctx, idempotency_key, "submitPetition", &arguments)?;
     idempotency::once(
@@ -194,6 +197,12 @@ async fn submit_new(
     let attachment_ids =
         attachments::check_ids("attachmentIds", &input.attachment_ids, MAX_ATTACHMENTS)?;
     let (name, phone) = validate_submitter(&input)?;
+    if input.sms_consent && phone.is_none() {
+        return Err(AppError::bad_input(
+            "smsConsent",
+            "短信通知须留手机号 (SMS notices need submitterPhone)",
+        ));
+    }
     let recording_deputy = actor.deputy_id();
     let (deputy_id, station_id, township_id) = destination(
         ctx.db,
@@ -216,6 +225,7 @@ async fn submit_new(
         submitter_account_id: if in_person { None } else { actor.account_id() },
         submitter_name: name,
         submitter_phone: phone,
+        sms_consent: input.sms_consent,
         deputy_id,
         station_id,
         township_id,
@@ -351,6 +361,7 @@ pub async fn submit_from_wechat(
             open_id.chars().rev().take(4).collect::<String>()
         )),
         submitter_phone: None,
+        sms_consent: false,
         deputy_id,
         station_id,
         township_id,
@@ -385,6 +396,7 @@ struct NewItem {
     submitter_account_id: Option<i64>,
     submitter_name: Option<String>,
     submitter_phone: Option<String>,
+    sms_consent: bool,
     deputy_id: Option<i64>,
     station_id: Option<i64>,
     township_id: Option<i64>,
@@ -406,6 +418,7 @@ fn new_row(new: &NewItem, now: DateTime<Utc>) -> petition::ActiveModel {
         submitter_account_id: Set(new.submitter_account_id),
         submitter_name: Set(new.submitter_name.clone()),
         submitter_phone: Set(new.submitter_phone.clone()),
+        sms_consent: Set(new.sms_consent),
         deputy_id: Set(new.deputy_id),
         station_id: Set(new.station_id),
         township_id: Set(new.township_id),
