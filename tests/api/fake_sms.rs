@@ -98,26 +98,11 @@ impl FakeSms {
     pub async fn start() -> FakeSms {
         let state = Arc::new(Mutex::new(State::default()));
         let app = Route::new().at("/", post(send_sms)).data(state.clone());
-        use poem::listener::{Acceptor, Listener};
-        let acceptor = poem::listener::TcpListener::bind("127.0.0.1:0")
-            .into_acceptor()
-            .await
-            .unwrap();
-        let addr = *acceptor.local_addr()[0].as_socket_addr().unwrap();
-        let (tx, rx) = oneshot::channel::<()>();
-        tokio::spawn(
-            poem::Server::new_with_acceptor(acceptor).run_with_graceful_shutdown(
-                app,
-                async move {
-                    let _ = rx.await;
-                },
-                None,
-            ),
-        );
+        let (base, shutdown) = crate::fake_wechat::serve_locally(app).await;
         FakeSms {
-            base: format!("http://{addr}"),
+            base,
             state,
-            _shutdown: Arc::new(tx),
+            _shutdown: shutdown,
         }
     }
 

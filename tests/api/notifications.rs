@@ -545,18 +545,18 @@ async fn two_replicas_send_each_message_once() {
 
 // ------------------------------------------------------------------ reminders
 
-/// Two replicas run the supervision cycle at once: a lead handler is warned once of
-/// a deadline within 24 hours, each deputy reminded at most once of last month's
-/// "eight ones", and a second round gives nothing again.
-#[tokio::test]
-async fn reminders_are_given_once_per_period_and_person_across_replicas() {
-    let prefix = format!("smartnpc-reminders-{}", std::process::id());
-    let mut env: Vec<(&str, String)> = vec![
-        ("NOTIFY_POLL_MS", "20".into()),
-        ("SMS_PROVIDER", "off".into()),
-        ("TOKEN_SECRET", crate::live::TOKEN_SECRET.into()),
-        ("REDIS_CHANNEL_PREFIX", prefix),
-    ];
+/// The settings of a replica (and another, later).
+pub(crate) type Env = Vec<(&'static str, String)>;
+
+/// A demo app with `env` and a replica of it with the same settings, on the same
+/// database (and Redis, when the tests have it), sharing a token secret; and the
+/// settings both run with.
+pub(crate) async fn with_replica(name: &str, mut env: Env) -> (World, crate::live::Replica, Env) {
+    env.push((
+        "REDIS_CHANNEL_PREFIX",
+        format!("smartnpc-{name}-{}", std::process::id()),
+    ));
+    env.push(("TOKEN_SECRET", crate::live::TOKEN_SECRET.into()));
     if let Some(url) = crate::helpers::redis_url() {
         env.push(("REDIS_URL", url));
     }
@@ -565,8 +565,32 @@ async fn reminders_are_given_once_per_period_and_person_across_replicas() {
         builder = builder.env(k, v);
     }
     let world = World::on(builder.spawn().await).await;
-    let replica_env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let replica = crate::live::replica(&world.app.db, &replica_env).await;
+    let replica = replica_of(&world.app.db, &env).await;
+    (world, replica, env)
+}
+
+/// Another replica with `env` on `db`.
+pub(crate) async fn replica_of(
+    db: &sea_orm::DatabaseConnection,
+    env: &[(&'static str, String)],
+) -> crate::live::Replica {
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    crate::live::replica(db, &env).await
+}
+
+/// Two replicas run the supervision cycle at once: a lead handler is warned once of
+/// a deadline within 24 hours, each deputy reminded at most once of last month's
+/// "eight ones", and a second round gives nothing again.
+#[tokio::test]
+async fn reminders_are_given_once_per_period_and_person_across_replicas() {
+    let (world, replica, _) = with_replica(
+        "reminders",
+        vec![
+            ("NOTIFY_POLL_MS", "20".into()),
+            ("SMS_PROVIDER", "off".into()),
+        ],
+    )
+    .await;
     let item = world.accepted().await;
     let pid = crate::petitions::num(&item["id"]);
     let soon = chrono::Utc::now() + chrono::Duration::hours(12);

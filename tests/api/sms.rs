@@ -14,14 +14,14 @@ use smart_npc::clock::Clock;
 
 use crate::fake_sms::{FakeSms, Mode, Recorded};
 use crate::helpers::{Fixture, TestApp};
-use crate::notifications::{derived, rows_until};
+use crate::notifications::{derived, replica_of, rows_until, with_replica};
 use crate::petitions::World;
 
 const SECRET_ID: &str = "AKIDheshunSmsTest0001";
 const SECRET_KEY: &str = "heshunSmsSecretKey0123456789abcd";
 const PHONE: &str = "13812345678";
 
-fn tencent_env(fake: &FakeSms) -> Vec<(&'static str, String)> {
+fn tencent_env(fake: &FakeSms) -> crate::notifications::Env {
     vec![
         ("SMS_PROVIDER", "tencent".into()),
         ("SMS_API_BASE", fake.base.clone()),
@@ -331,21 +331,9 @@ async fn a_lead_handler_with_a_phone_hears_of_urging_by_text() {
 async fn a_replica_stopped_mid_delivery_and_restarted_sends_each_text_once() {
     let fake = FakeSms::start().await;
     fake.hold(Duration::from_millis(300));
-    let prefix = format!("smartnpc-sms-restart-{}", std::process::id());
-    let mut env: Vec<(&str, String)> = tencent_env(&fake);
+    let mut env = tencent_env(&fake);
     env.push(("SMS_QUIET_HOURS", "off".into()));
-    env.push(("REDIS_CHANNEL_PREFIX", prefix));
-    env.push(("TOKEN_SECRET", crate::live::TOKEN_SECRET.into()));
-    if let Some(url) = crate::helpers::redis_url() {
-        env.push(("REDIS_URL", url));
-    }
-    let mut builder = TestApp::builder().fixture(Fixture::Demo);
-    for (k, v) in &env {
-        builder = builder.env(k, v);
-    }
-    let world = World::on(builder.spawn().await).await;
-    let replica_env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let first = crate::live::replica(&world.app.db, &replica_env).await;
+    let (world, first, env) = with_replica("sms-restart", env).await;
 
     // Six citizens' texts to six phones: both replicas take some at once.
     const TEXTS: usize = 6;
@@ -364,7 +352,7 @@ async fn a_replica_stopped_mid_delivery_and_restarted_sends_each_text_once() {
     }
     fake.wait_requests(2).await;
     drop(first);
-    let _second = crate::live::replica(&world.app.db, &replica_env).await;
+    let _second = replica_of(&world.app.db, &env).await;
     fake.wait_delivered(TEXTS).await;
     let rows = rows_until(&world.app, |rows| {
         let sms = sms_rows(rows);
