@@ -63,9 +63,6 @@ mod tests {
             .with_timezone(&Utc);
         copy.set(at);
         let now = clock.now();
-        assert!(
-            now >= at && now - at < chrono::Duration::seconds(60),
-            "{now}"
-        );
+        assert!((now - at).num_seconds().abs() < 60, "{now}");
     }
 }

@@ -173,7 +173,7 @@ mod tests {
         assert_eq!(text_for("new_in_ledger", "HS2612ABCDEF"), None);
         let long = Text {
             template: Template::Alert,
-            params: vec!["很".repeat(40), String::new()],
+            params: vec!["很".repeat(60), String::new()],
         };
         assert!(!long.fits_one_segment("和顺人大"));
     }

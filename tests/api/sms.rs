@@ -264,7 +264,7 @@ async fn a_text_waits_out_an_outage_and_goes_once() {
     let world = sms_world(&fake, clock.clone(), &[("SMS_QUIET_HOURS", "off")]).await;
     fake.set(Mode::Down);
     let item = submitted(&world, Some(true)).await;
-    world.register(&item, "roads_transport", "NORMAL").await;
+    let item = world.register(&item, "roads_transport", "NORMAL").await;
     fake.wait_requests(1).await;
     let rows = rows_until(&world.app, |rows| {
         sms_rows(rows).iter().any(|r| r.last_error.is_some())
@@ -284,6 +284,25 @@ async fn a_text_waits_out_an_outage_and_goes_once() {
     })
     .await;
     assert_eq!(fake.requests().len(), 2, "one failed, one delivered");
+    // A refusal no retry changes (a wrong number) ends it at once.
+    fake.set(Mode::Error(
+        "InvalidParameterValue.IncorrectPhoneNumber".into(),
+    ));
+    world.forward(&item, "jiaotong", &[]).await;
+    let rows = rows_until(&world.app, |rows| {
+        sms_rows(rows).iter().any(|r| r.status == "failed")
+    })
+    .await;
+    let failed = sms_rows(&rows)
+        .into_iter()
+        .find(|r| r.status == "failed")
+        .unwrap();
+    assert_eq!(failed.attempts, 1);
+    assert!(failed
+        .last_error
+        .as_deref()
+        .unwrap()
+        .contains("IncorrectPhoneNumber"));
 }
 
 /// A lead handler whose account has a phone is told of urging by text (alert
