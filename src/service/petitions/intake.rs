@@ -197,12 +197,6 @@ async fn submit_new(
     let attachment_ids =
         attachments::check_ids("attachmentIds", &input.attachment_ids, MAX_ATTACHMENTS)?;
     let (name, phone) = validate_submitter(&input)?;
-    if input.sms_consent && phone.is_none() {
-        return Err(AppError::bad_input(
-            "smsConsent",
-            "短信通知须留手机号 (SMS notices need submitterPhone)",
-        ));
-    }
     let recording_deputy = actor.deputy_id();
     let (deputy_id, station_id, township_id) = destination(
         ctx.db,
@@ -264,6 +258,12 @@ fn validate_submitter(input: &Submission) -> AppResult<(Option<String>, Option<S
         .map(|p| Phone::parse("submitterPhone", p))
         .transpose()?
         .map(Phone::into_string);
+    if input.sms_consent && phone.is_none() {
+        return Err(AppError::bad_input(
+            "smsConsent",
+            "短信通知须留手机号 (SMS notices need submitterPhone)",
+        ));
+    }
     Ok((name, phone))
 }
 
