@@ -177,8 +177,10 @@ impl App {
         let served = poem::Server::new_with_acceptor(acceptor)
             .run_with_graceful_shutdown(routes, shutdown, Some(grace))
             .await;
+        // The notifier finishes and records the delivery in hand (a send times out
+        // after 10 s), so a stopped replica never leaves a sent message unrecorded.
+        notifier.stop(std::time::Duration::from_secs(15)).await;
         drop(live_tasks);
-        notifier.abort();
         if let Some(job) = supervision {
             job.abort();
         }

@@ -29,6 +29,13 @@ impl Clock {
             .unwrap_or(DateTime::<Utc>::MAX_UTC)
     }
 
+    /// Sets this clock (and every clone of it) to `at`, from where it runs on: for
+    /// tests that need a time of day.
+    pub fn set(&self, at: DateTime<Utc>) {
+        let ms = (at - Utc::now()).num_milliseconds();
+        self.offset_ms.store(ms, Ordering::SeqCst);
+    }
+
     /// Moves this clock (and every clone of it) forward: for tests.
     pub fn advance(&self, by: Duration) {
         // Bounded so that `now` stays representable however far a test goes.
@@ -51,5 +58,11 @@ mod tests {
         let after = clock.now();
         assert!(after - before >= chrono::Duration::seconds(3600));
         assert!(after - before < chrono::Duration::seconds(3660));
+        let at = DateTime::parse_from_rfc3339("2026-12-03T14:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        copy.set(at);
+        let now = clock.now();
+        assert!((now - at).num_seconds().abs() < 60, "{now}");
     }
 }

@@ -4,6 +4,9 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::time::Duration;
 
+mod sms;
+pub use sms::{Sms, SmsProvider, TencentSms, DEFAULT_SMS_API_BASE};
+
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://smart-npc.db?mode=rwc";
 pub const DEFAULT_BIND_ADDR: &str = "127.0.0.1:8000";
 pub const DEFAULT_MAX_PAGE_SIZE: u64 = 100;
@@ -135,6 +138,11 @@ pub struct Notify {
     pub poll: Duration,
     /// `NOTIFY_MAX_ATTEMPTS`: sends of one delivery before it ends `FAILED`.
     pub max_attempts: i32,
+    /// `NOTIFY_RETENTION_DAYS`: sent and failed deliveries (and read or not, in-app
+    /// notices) older than this are deleted by the supervision job.
+    pub retention_days: i64,
+    /// Text messages.
+    pub sms: Sms,
 }
 
 #[derive(Clone, PartialEq, Eq)]
@@ -797,6 +805,14 @@ impl Settings {
             )?),
             max_attempts: parse_number("NOTIFY_MAX_ATTEMPTS", get("NOTIFY_MAX_ATTEMPTS"), 8, 1, 50)?
                 as i32,
+            retention_days: parse_number(
+                "NOTIFY_RETENTION_DAYS",
+                get("NOTIFY_RETENTION_DAYS"),
+                180,
+                1,
+                3650,
+            )? as i64,
+            sms: sms::parse(&get)?,
         };
         let open311 = Open311 {
             jurisdiction_id: get("OPEN311_JURISDICTION_ID")

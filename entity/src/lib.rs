@@ -23,6 +23,7 @@ pub mod grid;
 pub mod idempotency_key;
 pub mod liaison;
 pub mod notification_delivery;
+pub mod notification_reminder;
 pub mod notifier_position;
 pub mod open311_key;
 pub mod outbox_event;

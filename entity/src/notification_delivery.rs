@@ -12,12 +12,14 @@ pub struct Model {
     pub id: i64,
     /// The outbox event the notice was derived from.
     pub event_seq: i64,
-    /// `account:<id>` or `wechat:<open id>`.
+    /// `account:<id>`, `wechat:<open id>` or `sms:<phone>`.
     pub recipient: String,
-    /// `in_app` or `wechat`.
+    /// `in_app`, `wechat` or `sms`.
     pub channel: String,
     pub account_id: Option<i64>,
     pub open_id: Option<String>,
+    /// The phone an `sms` delivery goes to.
+    pub phone: Option<String>,
     pub petition_id: Option<i64>,
     /// What the notice says happened (`registered`, `forwarded`, ...).
     pub kind: String,

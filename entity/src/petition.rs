@@ -23,6 +23,8 @@ pub struct Model {
     pub submitter_account_id: Option<i64>,
     pub submitter_name: Option<String>,
     pub submitter_phone: Option<String>,
+    /// The submitter agreed to progress notices by SMS at `submitter_phone`.
+    pub sms_consent: bool,
     pub deputy_id: Option<i64>,
     pub station_id: Option<i64>,
     pub township_id: Option<i64>,

@@ -8,6 +8,7 @@ mod m20261202_000002_list_indexes;
 mod m20261203_000001_notifications;
 mod m20261204_000001_attachments;
 mod m20261205_000001_password_setup;
+mod m20261206_000001_sms_reminders;
 mod m20261208_000001_places;
 mod m20261210_000001_open311_keys;
 pub mod m20261211_000001_petition_tally;
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000001_notifications::Migration),
             Box::new(m20261204_000001_attachments::Migration),
             Box::new(m20261205_000001_password_setup::Migration),
+            Box::new(m20261206_000001_sms_reminders::Migration),
             Box::new(m20261208_000001_places::Migration),
             Box::new(m20261210_000001_open311_keys::Migration),
             Box::new(m20261211_000001_petition_tally::Migration),

@@ -186,6 +186,20 @@ pub struct NotificationEvent {
     pub petition_id: Option<i64>,
 }
 
+/// A reminder for one account (kind `reminder`, topic `notification`): the supervision
+/// job writes it once per period and person, and the notifier tells the account (in
+/// the app, and by SMS where the reminder goes by SMS).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReminderEvent {
+    /// `duty_month` (a deputy's "eight ones" of last month) or `due_soon` (an item's
+    /// deadline within 24 hours, to a lead handler).
+    pub reminder: String,
+    pub petition_id: Option<i64>,
+    pub title: String,
+    pub body: String,
+}
+
 /// An event this code cannot (or need not) read: kept verbatim.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RawEvent {
@@ -202,6 +216,7 @@ pub enum EventBody {
     StoryPublished(StoryPublished),
     Suggestion(SuggestionChange, SuggestionEvent),
     Notification(NotificationEvent),
+    Reminder(ReminderEvent),
     Unknown(RawEvent),
 }
 
@@ -226,7 +241,7 @@ impl DomainEvent {
             EventBody::SupervisionAlert(..) => Some(Topic::Supervision),
             EventBody::StoryPublished(_) => Some(Topic::Story),
             EventBody::Suggestion(..) => Some(Topic::Suggestion),
-            EventBody::Notification(_) => Some(Topic::Notification),
+            EventBody::Notification(_) | EventBody::Reminder(_) => Some(Topic::Notification),
             EventBody::Unknown(raw) => Topic::parse(&raw.topic),
         }
     }
@@ -248,6 +263,7 @@ impl DomainEvent {
             EventBody::StoryPublished(_) => "story_published",
             EventBody::Suggestion(change, _) => change.name(),
             EventBody::Notification(_) => "notification",
+            EventBody::Reminder(_) => "reminder",
             EventBody::Unknown(raw) => &raw.kind,
         }
     }
@@ -266,6 +282,7 @@ impl DomainEvent {
             EventBody::StoryPublished(p) => serde_json::to_value(p),
             EventBody::Suggestion(_, p) => serde_json::to_value(p),
             EventBody::Notification(p) => serde_json::to_value(p),
+            EventBody::Reminder(p) => serde_json::to_value(p),
             EventBody::Unknown(raw) => return raw.payload.clone(),
         };
         // Plain structs of numbers, strings and enums always serialise.
@@ -382,6 +399,18 @@ impl DomainEvent {
             EventBody::Notification(notice),
         )
     }
+
+    /// A reminder for one account: it reaches that account only.
+    pub fn reminder(account_id: i64, reminder: ReminderEvent) -> Self {
+        DomainEvent::new(
+            EventScope {
+                petition_id: reminder.petition_id,
+                account_id: Some(account_id),
+                ..EventScope::default()
+            },
+            EventBody::Reminder(reminder),
+        )
+    }
 }
 
 fn parse_body(topic: &str, kind: &str, payload: &Value) -> Option<EventBody> {
@@ -410,6 +439,7 @@ fn parse_body(topic: &str, kind: &str, payload: &Value) -> Option<EventBody> {
             EventBody::Suggestion(SuggestionChange::Answered, typed(payload)?)
         }
         (Topic::Notification, "notification") => EventBody::Notification(typed(payload)?),
+        (Topic::Notification, "reminder") => EventBody::Reminder(typed(payload)?),
         _ => return None,
     })
 }
@@ -658,6 +688,13 @@ mod tests {
                     "body": "b", "petitionId": 10 }),
         );
         assert!(matches!(event.body, EventBody::Notification(n) if n.notification_id == 3));
+        let reminder = old_row(
+            "notification",
+            "reminder",
+            json!({ "reminder": "due_soon", "petitionId": 10, "title": "事项即将到期",
+                    "body": "b" }),
+        );
+        assert!(matches!(reminder.body, EventBody::Reminder(r) if r.reminder == "due_soon"));
     }
 
     #[test]

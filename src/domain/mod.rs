@@ -19,5 +19,6 @@ pub mod phone;
 pub mod place;
 pub mod scope;
 pub mod setup_code;
+pub mod sms;
 pub mod statistics_rollup;
 pub mod tracking;

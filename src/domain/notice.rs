@@ -10,7 +10,8 @@
 //! circle `service::petitions::relation` lets read it.
 use entity::{DepartmentRole, ForwardStatus};
 
-use super::event::{Alert, DomainEvent, EventBody};
+use super::compliance::MonthCompliance;
+use super::event::{Alert, DomainEvent, EventBody, ReminderEvent};
 
 /// The channel a notice goes out on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -19,6 +20,8 @@ pub enum Channel {
     InApp,
     /// A template message of the official account to a follower.
     Wechat,
+    /// A text message to a phone (`domain::sms`).
+    Sms,
 }
 
 impl Channel {
@@ -26,6 +29,7 @@ impl Channel {
         match self {
             Channel::InApp => "in_app",
             Channel::Wechat => "wechat",
+            Channel::Sms => "sms",
         }
     }
 }
@@ -35,6 +39,8 @@ impl Channel {
 pub enum Recipient {
     Account(i64),
     Follower(String),
+    /// A mobile number (11 digits), told by SMS.
+    Phone(String),
 }
 
 impl Recipient {
@@ -43,6 +49,7 @@ impl Recipient {
         match self {
             Recipient::Account(id) => format!("account:{id}"),
             Recipient::Follower(open_id) => format!("wechat:{open_id}"),
+            Recipient::Phone(phone) => format!("sms:{phone}"),
         }
     }
 
@@ -50,6 +57,7 @@ impl Recipient {
         match self {
             Recipient::Account(_) => Channel::InApp,
             Recipient::Follower(_) => Channel::Wechat,
+            Recipient::Phone(_) => Channel::Sms,
         }
     }
 }
@@ -104,12 +112,17 @@ pub struct ItemFacts {
     pub parts: Vec<Part>,
     /// Supervisors of the item's township and county-wide supervisors.
     pub supervisors: Vec<i64>,
+    /// The phone the citizen left, when they agreed to SMS on submission.
+    pub sms_phone: Option<String>,
+    /// The phones of handlers' accounts (those that have one).
+    pub phones: std::collections::BTreeMap<i64, String>,
 }
 
 /// Which outside channels are configured (in-app is always on).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Channels {
     pub wechat: bool,
+    pub sms: bool,
 }
 
 /// Headlines longer than this are cut (a template field holds 20 characters).
@@ -230,6 +243,9 @@ pub fn notices(event: &DomainEvent, facts: &ItemFacts, channels: Channels) -> Ve
                 if channels.wechat {
                     out.follower(facts.follower.as_ref(), notice, &headline, &text);
                 }
+                if channels.sms {
+                    out.phone(facts.sms_phone.as_deref(), notice, &headline, code);
+                }
             }
             handler_and_staff_notices(&mut out, kind, facts, event);
             if matches!(kind, "complete" | "resolve_on_spot") {
@@ -245,10 +261,80 @@ pub fn notices(event: &DomainEvent, facts: &ItemFacts, channels: Channels) -> Ve
                 );
             }
         }
-        EventBody::SupervisionAlert(alert, _) => alert_notices(&mut out, *alert, facts),
+        EventBody::SupervisionAlert(alert, _) => alert_notices(&mut out, *alert, facts, channels),
         _ => {}
     }
     out.0
+}
+
+/// The notices of a reminder to `account`: in the app, and by SMS to `phone` (the
+/// account's, if it has one) when the reminder goes by SMS (`due_soon`).
+pub fn reminder_notices(
+    account: i64,
+    reminder: &ReminderEvent,
+    phone: Option<&str>,
+    tracking_code: Option<&str>,
+    channels: Channels,
+) -> Vec<Notice> {
+    let kind = match reminder.reminder.as_str() {
+        "duty_month" => "duty_month",
+        "due_soon" => "due_soon",
+        _ => return Vec::new(),
+    };
+    let mut out = Notices::default();
+    out.accounts([&account], kind, &reminder.title, &reminder.body);
+    if let (true, Some(code)) = (channels.sms, tracking_code) {
+        out.phone(phone, kind, &reminder.title, code);
+    }
+    out.0
+}
+
+/// A deputy's reminder of the "eight ones" (八个一) items of `month` they did not
+/// meet, or `None` when they met them all.
+pub fn duty_month_reminder(month: &MonthCompliance) -> Option<ReminderEvent> {
+    if month.fully_compliant {
+        return None;
+    }
+    let mut owed: Vec<String> = month
+        .items
+        .iter()
+        .filter(|s| !s.met)
+        .map(|s| s.item.label_zh().to_owned())
+        .collect();
+    if let Some(h) = month.resident_hearings.filter(|h| !h.met) {
+        owed.push(format!("听取群众反映{}次(已{}次)", h.required, h.count));
+    }
+    Some(ReminderEvent {
+        reminder: "duty_month".into(),
+        petition_id: None,
+        title: "履职提醒".into(),
+        body: format!(
+            "您{}年{}月尚未完成:{}。请及时补录或安排。",
+            month.year,
+            month.month,
+            owed.join("、")
+        ),
+    })
+}
+
+/// A lead handler's warning that item `facts` is due within 24 hours (at `deadline`).
+pub fn due_soon_reminder(
+    petition_id: i64,
+    tracking_code: &str,
+    title: &str,
+    deadline: chrono::DateTime<chrono::Utc>,
+) -> ReminderEvent {
+    let local = deadline.with_timezone(&super::calendar::china());
+    ReminderEvent {
+        reminder: "due_soon".into(),
+        petition_id: Some(petition_id),
+        title: "事项即将到期".into(),
+        body: format!(
+            "事项“{}”({tracking_code})将于{}到期,请抓紧办理。",
+            cut(title, QUOTE_CHARS),
+            local.format("%m月%d日%H:%M")
+        ),
+    }
 }
 
 /// Handlers told of an item forwarded to their department; staff of one returned.
@@ -297,7 +383,7 @@ fn handler_and_staff_notices(
 
 /// Alerts: the lead handlers hear of urging, lateness and a new round; supervisors of
 /// escalations and unsatisfied ratings.
-fn alert_notices(out: &mut Notices, alert: Alert, facts: &ItemFacts) {
+fn alert_notices(out: &mut Notices, alert: Alert, facts: &ItemFacts, channels: Channels) {
     let (code, item) = (&facts.tracking_code, cut(&facts.title, QUOTE_CHARS));
     let leads = facts
         .parts
@@ -324,6 +410,11 @@ fn alert_notices(out: &mut Notices, alert: Alert, facts: &ItemFacts) {
             };
             for part in leads {
                 out.accounts(&part.handlers, kind, headline, &text);
+                if channels.sms && alert != Alert::RatedUnsatisfied {
+                    for phone in part.handlers.iter().filter_map(|h| facts.phones.get(h)) {
+                        out.phone(Some(phone), kind, headline, code);
+                    }
+                }
             }
         }
         Alert::Escalated | Alert::Returned => {}
@@ -373,6 +464,19 @@ impl Notices {
         for id in ids {
             self.push(Recipient::Account(*id), kind, headline, text);
         }
+    }
+
+    /// A text message (`domain::sms`) to `phone`, if notices of `kind` go by SMS.
+    fn phone(&mut self, phone: Option<&str>, kind: &'static str, headline: &str, code: &str) {
+        let (Some(phone), Some(text)) = (phone, super::sms::text_for(kind, code)) else {
+            return;
+        };
+        self.push(
+            Recipient::Phone(phone.to_owned()),
+            kind,
+            headline,
+            &text.render(),
+        );
     }
 
     fn follower(
@@ -429,6 +533,8 @@ mod tests {
                 },
             ],
             supervisors: vec![500],
+            sms_phone: Some("13812345678".into()),
+            phones: [(400, "13700001111".to_owned())].into(),
         }
     }
 
@@ -457,7 +563,98 @@ mod tests {
             .collect()
     }
 
-    const WECHAT: Channels = Channels { wechat: true };
+    const WECHAT: Channels = Channels {
+        wechat: true,
+        sms: false,
+    };
+    const ALL: Channels = Channels {
+        wechat: true,
+        sms: true,
+    };
+
+    #[test]
+    fn texts_go_to_the_consenting_citizen_and_lead_handlers_with_a_phone() {
+        let out = notices(&step("accept"), &facts(), ALL);
+        assert_eq!(
+            who(&out),
+            [
+                ("account:100".into(), "accepted"),
+                ("wechat:oF1".into(), "accepted"),
+                ("sms:13812345678".into(), "accepted"),
+            ]
+        );
+        let text = &out[2].body;
+        assert!(
+            text.contains("HS2612ABCDEF") && !text.contains("路灯"),
+            "{text}"
+        );
+        let no_consent = ItemFacts {
+            sms_phone: None,
+            ..facts()
+        };
+        assert!(!who(&notices(&step("accept"), &no_consent, ALL))
+            .iter()
+            .any(|(k, _)| k.starts_with("sms:")));
+        let alert = |a| {
+            DomainEvent::new(
+                EventScope::default(),
+                EventBody::SupervisionAlert(a, stepped("urge")),
+            )
+        };
+        assert_eq!(
+            who(&notices(&alert(Alert::Urged), &facts(), ALL)),
+            [
+                ("account:400".into(), "urged"),
+                ("sms:13700001111".into(), "urged")
+            ]
+        );
+        assert_eq!(
+            who(&notices(&alert(Alert::RatedUnsatisfied), &facts(), ALL)),
+            [
+                ("account:400".into(), "reopened"),
+                ("account:500".into(), "rated_unsatisfied")
+            ]
+        );
+        // A step that is no citizen's milestone sends no text.
+        assert!(!who(&notices(&step("add_progress"), &facts(), ALL))
+            .iter()
+            .any(|(k, _)| k.starts_with("sms:")));
+    }
+
+    #[test]
+    fn reminders_reach_their_account_and_a_due_one_its_phone() {
+        let due = due_soon_reminder(
+            1,
+            "HS2612ABCDEF",
+            "路灯坏了",
+            chrono::DateTime::parse_from_rfc3339("2026-12-04T02:30:00Z")
+                .unwrap()
+                .with_timezone(&chrono::Utc),
+        );
+        assert!(due.body.contains("12月04日10:30"), "{}", due.body);
+        let out = reminder_notices(400, &due, Some("13700001111"), Some("HS2612ABCDEF"), ALL);
+        assert_eq!(
+            who(&out),
+            [
+                ("account:400".into(), "due_soon"),
+                ("sms:13700001111".into(), "due_soon")
+            ]
+        );
+        let month = crate::domain::compliance::month(&[], 2026, 11, true).unwrap();
+        let duty = duty_month_reminder(&month).expect("owes everything");
+        assert!(
+            duty.body.contains("2026年11月") && duty.body.contains("接待一次选民群众"),
+            "{}",
+            duty.body
+        );
+        assert!(
+            duty.body.contains("听取群众反映2次(已0次)"),
+            "{}",
+            duty.body
+        );
+        let out = reminder_notices(200, &duty, Some("13700001111"), None, ALL);
+        assert_eq!(who(&out), [("account:200".into(), "duty_month")]);
+    }
 
     #[test]
     fn the_citizen_hears_each_milestone_in_app_and_on_wechat() {

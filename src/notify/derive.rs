@@ -9,7 +9,7 @@
 //! `myNotifications`. A crash before the commit leaves the position where it was, so
 //! the next round derives the same rows again.
 use chrono::{DateTime, Utc};
-use entity::{notification_delivery, notifier_position, outbox_event};
+use entity::{notification_delivery, notifier_position, outbox_event, petition};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
@@ -17,8 +17,9 @@ use sea_orm::{
 };
 
 use super::facts;
+use crate::config::Notify;
 use crate::db::write;
-use crate::domain::event::{DomainEvent, EventBody, NotificationEvent};
+use crate::domain::event::{DomainEvent, EventBody, NotificationEvent, ReminderEvent};
 use crate::domain::notice::{self, Channels, Notice, Recipient};
 use crate::error::AppResult;
 use crate::events::outbox;
@@ -63,6 +64,7 @@ struct Planned {
 pub async fn round(
     db: &DatabaseConnection,
     channels: Channels,
+    settings: &Notify,
     now: DateTime<Utc>,
 ) -> AppResult<usize> {
     let Some(position) = notifier_position::Entity::find_by_id(POSITION)
@@ -87,12 +89,18 @@ pub async fn round(
         planned.extend(plan(db, row, channels).await?);
     }
     let (from, planned) = (position.seq, &planned);
+    // A text due in quiet hours waits until they end.
+    let sms_due = settings
+        .sms
+        .quiet_hours
+        .and_then(|q| q.until(now))
+        .unwrap_or(now);
     let moved = write::transaction(db, |txn| async move {
         if !advance(&*txn, from, last).await? {
             return Ok(false);
         }
         for p in planned {
-            write_one(&*txn, p, now).await?;
+            write_one(&*txn, p, now, sms_due).await?;
         }
         Ok(true)
     })
@@ -107,6 +115,9 @@ async fn plan<C: ConnectionTrait>(
     channels: Channels,
 ) -> AppResult<Vec<Planned>> {
     let event = crate::events::LiveEvent::from(row.clone()).event;
+    if let EventBody::Reminder(reminder) = &event.body {
+        return plan_reminder(db, row.seq, event.scope.account_id, reminder, channels).await;
+    }
     let petition_id = match &event.body {
         EventBody::PetitionSubmitted(p) => p.petition_id,
         EventBody::PetitionStepped(p) | EventBody::SupervisionAlert(_, p) => p.petition_id,
@@ -125,6 +136,42 @@ async fn plan<C: ConnectionTrait>(
         .collect())
 }
 
+/// The notices of a reminder to one account.
+async fn plan_reminder<C: ConnectionTrait>(
+    db: &C,
+    seq: i64,
+    account: Option<i64>,
+    reminder: &ReminderEvent,
+    channels: Channels,
+) -> AppResult<Vec<Planned>> {
+    let Some(account) = account else {
+        return Ok(Vec::new());
+    };
+    let phones = facts::phones_of(db, &[account]).await?;
+    let code = match reminder.petition_id {
+        Some(id) => petition::Entity::find_by_id(id)
+            .one(db)
+            .await?
+            .map(|p| p.tracking_code),
+        None => None,
+    };
+    let notices = notice::reminder_notices(
+        account,
+        reminder,
+        phones.get(&account).map(String::as_str),
+        code.as_deref(),
+        channels,
+    );
+    Ok(notices
+        .into_iter()
+        .map(|notice| Planned {
+            seq,
+            petition_id: reminder.petition_id,
+            notice,
+        })
+        .collect())
+}
+
 /// Moves the position from `from` to `to`; `false` when it is no longer at `from`.
 async fn advance<C: ConnectionTrait>(db: &C, from: i64, to: i64) -> AppResult<bool> {
     let moved = notifier_position::Entity::update_many()
@@ -138,11 +185,19 @@ async fn advance<C: ConnectionTrait>(db: &C, from: i64, to: i64) -> AppResult<bo
 
 /// The delivery row of one notice; an in-app one is delivered by being written, and
 /// its event carries it to `myNotifications`.
-async fn write_one<C: ConnectionTrait>(db: &C, p: &Planned, now: DateTime<Utc>) -> AppResult<()> {
-    let (account_id, open_id) = match &p.notice.recipient {
-        Recipient::Account(id) => (Some(*id), None),
-        Recipient::Follower(open_id) => (None, Some(open_id.clone())),
-    };
+async fn write_one<C: ConnectionTrait>(
+    db: &C,
+    p: &Planned,
+    now: DateTime<Utc>,
+    sms_due: DateTime<Utc>,
+) -> AppResult<()> {
+    let (mut account_id, mut open_id, mut phone) = (None, None, None);
+    match &p.notice.recipient {
+        Recipient::Account(id) => account_id = Some(*id),
+        Recipient::Follower(id) => open_id = Some(id.clone()),
+        Recipient::Phone(number) => phone = Some(number.clone()),
+    }
+    let due = if phone.is_some() { sms_due } else { now };
     let in_app = account_id.is_some();
     let row = notification_delivery::ActiveModel {
         event_seq: Set(p.seq),
@@ -150,13 +205,14 @@ async fn write_one<C: ConnectionTrait>(db: &C, p: &Planned, now: DateTime<Utc>) 
         channel: Set(p.notice.recipient.channel().as_str().to_owned()),
         account_id: Set(account_id),
         open_id: Set(open_id),
+        phone: Set(phone),
         petition_id: Set(p.petition_id),
         kind: Set(p.notice.kind.to_owned()),
         title: Set(p.notice.title.clone()),
         body: Set(p.notice.body.clone()),
         status: Set(if in_app { "sent" } else { "pending" }.to_owned()),
         attempts: Set(0),
-        next_attempt_at: Set(now),
+        next_attempt_at: Set(due),
         claimed_until: Set(None),
         last_error: Set(None),
         read_at: Set(None),

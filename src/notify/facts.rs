@@ -29,6 +29,11 @@ pub async fn load<C: ConnectionTrait>(db: &C, petition_id: i64) -> AppResult<Opt
             .map(|c| c.name),
         None => None,
     };
+    let parts = parts_of(db, item.id).await?;
+    let handlers: Vec<i64> = parts
+        .iter()
+        .flat_map(|p| p.handlers.iter().copied())
+        .collect();
     let deputy_account = match item.deputy_id {
         Some(deputy) => accounts_of_deputy(db, deputy).await?,
         None => None,
@@ -54,7 +59,8 @@ pub async fn load<C: ConnectionTrait>(db: &C, petition_id: i64) -> AppResult<Opt
             }
             None => Vec::new(),
         },
-        parts: parts_of(db, item.id).await?,
+        phones: phones_of(db, &handlers).await?,
+        parts,
         supervisors: holders(
             db,
             Role::Supervisor,
@@ -63,7 +69,34 @@ pub async fn load<C: ConnectionTrait>(db: &C, petition_id: i64) -> AppResult<Opt
                 .add(account_role::Column::TownshipId.eq(item.township_id)),
         )
         .await?,
+        sms_phone: item
+            .sms_consent
+            .then(|| item.submitter_phone.clone())
+            .flatten(),
     }))
+}
+
+/// The phones of the accounts `ids` that have one.
+pub async fn phones_of<C: ConnectionTrait>(
+    db: &C,
+    ids: &[i64],
+) -> AppResult<std::collections::BTreeMap<i64, String>> {
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    let rows: Vec<(i64, Option<String>)> = account::Entity::find()
+        .select_only()
+        .column(account::Column::Id)
+        .column(account::Column::Phone)
+        .filter(account::Column::Id.is_in(ids.iter().copied()))
+        .filter(account::Column::Disabled.eq(false))
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(id, phone)| Some((id, phone?)))
+        .collect())
 }
 
 async fn accounts_of_deputy<C: ConnectionTrait>(db: &C, deputy_id: i64) -> AppResult<Option<i64>> {

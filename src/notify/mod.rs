@@ -7,17 +7,57 @@
 pub mod derive;
 pub mod facts;
 pub mod send;
+pub mod sms;
 pub mod wechat_api;
 
 use std::sync::Arc;
 
 use sea_orm::DatabaseConnection;
+use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::domain::notice::Channels;
 use crate::events::{EventBus, Live};
+
+/// Why a send did not go through.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SendError {
+    /// Worth another try later (network, the provider busy, a token problem that
+    /// persisted).
+    Transient(String),
+    /// Never worth retrying (the follower unsubscribed, a wrong number, ...).
+    Permanent(String),
+}
+
+/// Reads at most `limit` bytes of a provider's answer: a larger one is refused (a
+/// provider's answers are small; a broken or hostile one cannot fill our memory).
+pub async fn read_capped(
+    mut response: reqwest::Response,
+    limit: usize,
+    who: &str,
+) -> Result<Vec<u8>, SendError> {
+    if response.content_length().is_some_and(|n| n > limit as u64) {
+        return Err(SendError::Transient(format!(
+            "{who} answered more than {limit} bytes"
+        )));
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|e| SendError::Transient(format!("{who} answered in part: {}", e.without_url())))?
+    {
+        if body.len() + chunk.len() > limit {
+            return Err(SendError::Transient(format!(
+                "{who} answered more than {limit} bytes"
+            )));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
 
 /// What the notifier runs with.
 pub struct Notifier {
@@ -28,25 +68,52 @@ pub struct Notifier {
     pub bus: EventBus,
 }
 
-/// Starts the notifier; abort the handle to stop it.
-pub fn spawn(notifier: Notifier) -> JoinHandle<()> {
-    tokio::spawn(async move { notifier.run().await })
+/// The running notifier: [`Running::stop`] lets the delivery in hand finish and be
+/// recorded before the task ends (a stop never cuts a send between the provider's
+/// answer and its record).
+pub struct Running {
+    stop: watch::Sender<bool>,
+    task: JoinHandle<()>,
+}
+
+impl Running {
+    /// Stops after the delivery in hand; waits at most `grace`, then aborts.
+    pub async fn stop(mut self, grace: std::time::Duration) {
+        let _ = self.stop.send(true);
+        if tokio::time::timeout(grace, &mut self.task).await.is_err() {
+            self.task.abort();
+        }
+    }
+}
+
+/// Starts the notifier.
+pub fn spawn(notifier: Notifier) -> Running {
+    let (stop, stopped) = watch::channel(false);
+    Running {
+        stop,
+        task: tokio::spawn(async move { notifier.run(stopped).await }),
+    }
 }
 
 impl Notifier {
-    async fn run(self) {
-        let api = self
-            .settings
-            .wechat_notices
-            .clone()
-            .and_then(|s| wechat_api(s, &self.bus));
+    async fn run(self, mut stopped: watch::Receiver<bool>) {
+        let senders = send::Senders {
+            wechat: self
+                .settings
+                .wechat_notices
+                .clone()
+                .and_then(|s| wechat_api(s, &self.bus)),
+            sms: sms_provider(&self.settings),
+            stop: stopped.clone(),
+        };
         let channels = Channels {
-            wechat: api.is_some(),
+            wechat: senders.wechat.is_some(),
+            sms: senders.sms.is_some(),
         };
         let poll = self.settings.notify.poll;
-        loop {
+        while !*stopped.borrow() {
             let mut busy = false;
-            match derive::round(&self.db, channels, self.clock.now()).await {
+            match derive::round(&self.db, channels, &self.settings.notify, self.clock.now()).await {
                 Ok(0) => {}
                 Ok(_) => {
                     busy = true;
@@ -55,22 +122,16 @@ impl Notifier {
                 }
                 Err(e) => tracing::warn!(error = ?e, "notifier cannot derive notices; retrying"),
             }
-            if let Some(api) = &api {
-                let sent = send::round(
-                    &self.db,
-                    api,
-                    &self.settings.public_base_url,
-                    self.settings.notify.max_attempts,
-                    self.clock.now(),
-                )
-                .await;
-                match sent {
-                    Ok(n) => busy |= n > 0,
-                    Err(e) => tracing::warn!(error = ?e, "notifier cannot send notices; retrying"),
-                }
+            let sent = send::round(&self.db, &senders, &self.settings, &self.clock).await;
+            match sent {
+                Ok(n) => busy |= n > 0,
+                Err(e) => tracing::warn!(error = ?e, "notifier cannot send notices; retrying"),
             }
             if !busy {
-                tokio::time::sleep(poll).await;
+                tokio::select! {
+                    () = tokio::time::sleep(poll) => {}
+                    _ = stopped.changed() => {}
+                }
             }
         }
     }
@@ -85,6 +146,17 @@ fn wechat_api(
         Ok(api) => Some(api),
         Err(e) => {
             tracing::error!(error = %e, "template messages are off");
+            None
+        }
+    }
+}
+
+/// The SMS provider, or `None` when SMS is off (or, logged, cannot be built).
+fn sms_provider(settings: &Settings) -> Option<Box<dyn sms::Provider>> {
+    match sms::provider(&settings.notify.sms) {
+        Ok(provider) => provider,
+        Err(e) => {
+            tracing::error!(error = %e, "text messages are off");
             None
         }
     }

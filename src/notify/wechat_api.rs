@@ -6,8 +6,11 @@
 //! The `access_token` is shared by every replica (WeChat allows a limited number of
 //! fetches a day, and a fetch makes the previous token expire within minutes): with
 //! Redis it lives under `{prefix}:wechat:access_token` with a TTL five minutes short
-//! of its lifetime, so it is refreshed before it expires; without Redis each process
-//! keeps its own. A send answered 40001/42001/40014 (token invalid or expired) drops
+//! of its lifetime, so it is refreshed before it expires, and one replica at a time
+//! fetches it (the lock `{prefix}:wechat:access_token:lock`; the others wait for its
+//! token). Each process also keeps the last token it saw: when Redis fails, it goes on
+//! with that one (and fetches only when it has none); without Redis each process keeps
+//! its own. A send answered 40001/42001/40014 (token invalid or expired) drops
 //! the cached token, fetches a new one and sends once more at once.
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -18,14 +21,10 @@ use tokio::sync::Mutex;
 use crate::config::WechatNotices;
 use crate::events::EventBus;
 
-/// Why a send did not go through.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SendError {
-    /// Worth another try later (network, WeChat busy, a token problem that persisted).
-    Transient(String),
-    /// Never worth retrying (the follower unsubscribed, refused, or is unknown).
-    Permanent(String),
-}
+pub use super::SendError;
+
+/// The largest answer read from WeChat (its answers are a few hundred bytes).
+pub const MAX_RESPONSE_BYTES: usize = 64 * 1024;
 
 /// The template message of one notice.
 #[derive(Debug, Clone)]
@@ -81,13 +80,7 @@ impl WechatApi {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| format!("cannot build the WeChat HTTP client: {e}"))?;
-        let cache = match bus {
-            EventBus::Redis(bus) => TokenCache::Redis {
-                connection: bus.connection.clone(),
-                key: format!("{}:wechat:access_token", bus.prefix),
-            },
-            EventBus::InProcess => TokenCache::Process(Arc::default()),
-        };
+        let cache = TokenCache::new(bus);
         Ok(WechatApi {
             http,
             settings,
@@ -135,11 +128,34 @@ impl WechatApi {
         }
     }
 
-    /// The shared token, fetched when there is none.
+    /// The shared token, fetched when there is none: by one replica at a time (a
+    /// Redis lock; the others wait for its token), by one task at a time per process.
     async fn token(&self) -> Result<String, SendError> {
         if let Some(token) = self.cache.get().await {
             return Ok(token);
         }
+        let _one_fetch = self.cache.fetching.lock().await;
+        if let Some(token) = self.cache.get().await {
+            return Ok(token);
+        }
+        match self.cache.lock().await {
+            Lock::Held(mark) => {
+                let fetched = self.fetch_token().await;
+                self.cache.unlock(&mark).await;
+                fetched
+            }
+            Lock::Taken => match self.cache.wait_for_token().await {
+                Some(token) => Ok(token),
+                // The holder gave up or died: fetch it ourselves.
+                None => self.fetch_token().await,
+            },
+            // No Redis: this process fetches, and keeps what it fetched.
+            Lock::Unavailable => self.fetch_token().await,
+        }
+    }
+
+    /// Fetches a token from WeChat and keeps it.
+    async fn fetch_token(&self) -> Result<String, SendError> {
         let response = self
             .http
             .get(format!("{}/cgi-bin/token", self.settings.api_base))
@@ -188,10 +204,9 @@ async fn read_json(response: reqwest::Response) -> Result<Value, SendError> {
             "WeChat answered HTTP {status}"
         )));
     }
-    response
-        .json::<Value>()
-        .await
-        .map_err(|e| SendError::Transient(format!("WeChat answered no JSON: {}", e.without_url())))
+    let body = super::read_capped(response, MAX_RESPONSE_BYTES, "WeChat").await?;
+    serde_json::from_slice(&body)
+        .map_err(|_| SendError::Transient("WeChat answered no JSON".into()))
 }
 
 fn refusal(code: i64, answer: &Value) -> SendError {
@@ -204,82 +219,176 @@ fn refusal(code: i64, answer: &Value) -> SendError {
     }
 }
 
-/// Where the token is kept: Redis (shared by the replicas) or this process.
+/// How long a Redis command of the token cache may take before this process goes on
+/// with its own copy.
+const REDIS_WAIT: Duration = Duration::from_secs(1);
+/// How long the refresh lock is held at most (a fetch times out after 10 s).
+const LOCK_MS: u64 = 15_000;
+/// How long a replica waits for another's fetch before fetching itself.
+const WAIT_FOR_OTHER: Duration = Duration::from_secs(12);
+
+/// The refresh lock, as this replica found it.
+enum Lock {
+    /// Ours, with this mark (released only while it is still ours).
+    Held(String),
+    /// Another replica is fetching.
+    Taken,
+    /// Redis is off or failed: no lock to take.
+    Unavailable,
+}
+
+/// Where the token is kept: in Redis (shared by the replicas) when there is Redis,
+/// and always in this process too, so that a Redis error falls back to the last token
+/// this process saw (not to a fetch per send).
 #[derive(Clone)]
-enum TokenCache {
-    Redis {
-        connection: redis::aio::ConnectionManager,
-        key: String,
-    },
-    Process(Arc<Mutex<Option<(String, Instant)>>>),
+struct TokenCache {
+    redis: Option<SharedToken>,
+    local: Arc<Mutex<Option<(String, Instant)>>>,
+    /// One fetch at a time in this process.
+    fetching: Arc<Mutex<()>>,
+}
+
+#[derive(Clone)]
+struct SharedToken {
+    connection: redis::aio::ConnectionManager,
+    key: String,
+    lock_key: String,
+}
+
+impl SharedToken {
+    async fn query<T: redis::FromRedisValue>(&self, command: &redis::Cmd) -> Result<T, String> {
+        let mut connection = self.connection.clone();
+        match tokio::time::timeout(REDIS_WAIT, command.query_async::<T>(&mut connection)).await {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(e)) => Err(e.to_string()),
+            Err(_) => Err("Redis did not answer in time".into()),
+        }
+    }
 }
 
 impl TokenCache {
+    fn new(bus: &EventBus) -> Self {
+        let redis = match bus {
+            EventBus::Redis(bus) => Some(SharedToken {
+                connection: bus.connection.clone(),
+                key: format!("{}:wechat:access_token", bus.prefix),
+                lock_key: format!("{}:wechat:access_token:lock", bus.prefix),
+            }),
+            EventBus::InProcess => None,
+        };
+        TokenCache {
+            redis,
+            local: Arc::default(),
+            fetching: Arc::default(),
+        }
+    }
+
+    async fn local(&self) -> Option<String> {
+        let slot = self.local.lock().await;
+        slot.as_ref()
+            .filter(|(_, until)| Instant::now() < *until)
+            .map(|(token, _)| token.clone())
+    }
+
     async fn get(&self) -> Option<String> {
-        match self {
-            TokenCache::Redis { connection, key } => {
-                let mut connection = connection.clone();
-                let mut command = redis::cmd("GET");
-                command.arg(key);
-                match command.query_async::<Option<String>>(&mut connection).await {
-                    Ok(token) => token,
-                    Err(e) => {
-                        tracing::warn!(error = %e, "cannot read the WeChat access_token from Redis");
-                        None
-                    }
-                }
-            }
-            TokenCache::Process(slot) => {
-                let slot = slot.lock().await;
-                slot.as_ref()
-                    .filter(|(_, until)| Instant::now() < *until)
-                    .map(|(token, _)| token.clone())
+        let Some(shared) = &self.redis else {
+            return self.local().await;
+        };
+        let mut command = redis::cmd("GET");
+        command.arg(&shared.key);
+        match shared.query::<Option<String>>(&command).await {
+            Ok(token) => token,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read the WeChat access_token from Redis; using this process's");
+                self.local().await
             }
         }
     }
 
     async fn put(&self, token: &str, keep: Duration) {
-        match self {
-            TokenCache::Redis { connection, key } => {
-                let mut connection = connection.clone();
-                let mut command = redis::cmd("SET");
-                command
-                    .arg(key)
-                    .arg(token)
-                    .arg("PX")
-                    .arg(keep.as_millis() as u64);
-                if let Err(e) = command.query_async::<()>(&mut connection).await {
-                    tracing::warn!(error = %e, "cannot share the WeChat access_token in Redis");
-                }
-            }
-            TokenCache::Process(slot) => {
-                *slot.lock().await = Some((token.to_owned(), Instant::now() + keep));
+        *self.local.lock().await = Some((token.to_owned(), Instant::now() + keep));
+        if let Some(shared) = &self.redis {
+            let mut command = redis::cmd("SET");
+            command
+                .arg(&shared.key)
+                .arg(token)
+                .arg("PX")
+                .arg(keep.as_millis() as u64);
+            if let Err(e) = shared.query::<()>(&command).await {
+                tracing::warn!(error = %e, "cannot share the WeChat access_token in Redis");
             }
         }
     }
 
-    /// Drops `token` if it is still the cached one (a replica may have replaced it).
-    async fn forget(&self, token: &str) {
-        match self {
-            TokenCache::Redis { connection, key } => {
-                let mut connection = connection.clone();
-                // Compare and delete in one step (Redis has no such command).
-                let mut command = redis::cmd("EVAL");
-                command
-                    .arg("if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0")
-                    .arg(1)
-                    .arg(key)
-                    .arg(token);
-                if let Err(e) = command.query_async::<i64>(&mut connection).await {
-                    tracing::warn!(error = %e, "cannot drop the WeChat access_token in Redis");
-                }
-            }
-            TokenCache::Process(slot) => {
-                let mut slot = slot.lock().await;
-                if slot.as_ref().is_some_and(|(t, _)| t == token) {
-                    *slot = None;
-                }
+    /// Takes the refresh lock (`SET NX PX` with a mark of ours).
+    async fn lock(&self) -> Lock {
+        let Some(shared) = &self.redis else {
+            return Lock::Unavailable;
+        };
+        let mark = format!("{:032x}", rand::random::<u128>());
+        let mut command = redis::cmd("SET");
+        command
+            .arg(&shared.lock_key)
+            .arg(&mark)
+            .arg("NX")
+            .arg("PX")
+            .arg(LOCK_MS);
+        match shared.query::<Option<String>>(&command).await {
+            Ok(Some(_)) => Lock::Held(mark),
+            Ok(None) => Lock::Taken,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot lock the WeChat token refresh in Redis");
+                Lock::Unavailable
             }
         }
     }
+
+    async fn unlock(&self, mark: &str) {
+        if let Some(shared) = &self.redis {
+            let _ = shared
+                .query::<i64>(&compare_and_delete(&shared.lock_key, mark))
+                .await;
+        }
+    }
+
+    /// Waits (bounded) for the token another replica is fetching.
+    async fn wait_for_token(&self) -> Option<String> {
+        let deadline = Instant::now() + WAIT_FOR_OTHER;
+        while Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            if let Some(token) = self.get().await {
+                return Some(token);
+            }
+        }
+        None
+    }
+
+    /// Drops `token` if it is still the cached one (a replica may have replaced it).
+    async fn forget(&self, token: &str) {
+        {
+            let mut slot = self.local.lock().await;
+            if slot.as_ref().is_some_and(|(t, _)| t == token) {
+                *slot = None;
+            }
+        }
+        if let Some(shared) = &self.redis {
+            if let Err(e) = shared
+                .query::<i64>(&compare_and_delete(&shared.key, token))
+                .await
+            {
+                tracing::warn!(error = %e, "cannot drop the WeChat access_token in Redis");
+            }
+        }
+    }
+}
+
+/// Deletes `key` if it holds `value`, in one step (Redis has no such command).
+fn compare_and_delete(key: &str, value: &str) -> redis::Cmd {
+    let mut command = redis::cmd("EVAL");
+    command
+        .arg("if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0")
+        .arg(1)
+        .arg(key)
+        .arg(value);
+    command
 }

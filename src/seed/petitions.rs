@@ -369,6 +369,7 @@ pub async fn seed<C: ConnectionTrait>(db: &C, copy: &HistoryCopy) -> AppResult<P
             submitter_account_id: Set(None),
             submitter_name: Set((!anonymous).then(|| format!("{surname}{given}"))),
             submitter_phone: Set(Some(phone)),
+            sms_consent: Set(false),
             deputy_id: Set(plan.deputy_id),
             station_id: Set(Some(plan.station_id)),
             township_id: Set(township_id),

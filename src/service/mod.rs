@@ -14,6 +14,7 @@ pub mod open_data;
 pub mod org;
 pub mod petitions;
 pub mod places;
+pub mod reminders;
 pub mod statistics;
 pub mod suggestions;
 pub mod support;

@@ -190,3 +190,42 @@ pub async fn by_ids<C: sea_orm::ConnectionTrait>(
         .all(db)
         .await?)
 }
+
+/// Deliveries not pending that are older than `days` (and reminder records older than
+/// that and two months), at most 5,000 of each per call; how many deliveries went.
+pub async fn purge_expired(
+    db: &sea_orm::DatabaseConnection,
+    now: chrono::DateTime<chrono::Utc>,
+    days: i64,
+) -> AppResult<u64> {
+    use sea_orm::sea_query::Query;
+    use sea_orm::QuerySelect;
+    let cutoff = now - chrono::Duration::days(days);
+    let oldest = Query::select()
+        .column(delivery::Column::Id)
+        .from(delivery::Entity)
+        .and_where(delivery::Column::CreatedAt.lt(cutoff))
+        .and_where(delivery::Column::Status.ne(Status::Pending.as_str()))
+        .limit(5_000)
+        .to_owned();
+    let purged = delivery::Entity::delete_many()
+        .filter(delivery::Column::Id.in_subquery(oldest))
+        .exec(db)
+        .await?
+        .rows_affected;
+    // A month's reminder records outlive the month they guard.
+    let kept = now - chrono::Duration::days(days.max(62));
+    let reminders = entity::notification_reminder::Entity::find()
+        .select_only()
+        .column(entity::notification_reminder::Column::Id)
+        .filter(entity::notification_reminder::Column::CreatedAt.lt(kept))
+        .limit(5_000)
+        .into_tuple::<i64>()
+        .all(db)
+        .await?;
+    entity::notification_reminder::Entity::delete_many()
+        .filter(entity::notification_reminder::Column::Id.is_in(reminders))
+        .exec(db)
+        .await?;
+    Ok(purged)
+}

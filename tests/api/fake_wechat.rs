@@ -106,26 +106,11 @@ impl FakeWechat {
             .at("/cgi-bin/token", get(token))
             .at("/cgi-bin/message/template/send", post(send))
             .data(state.clone());
-        use poem::listener::{Acceptor, Listener};
-        let acceptor = poem::listener::TcpListener::bind("127.0.0.1:0")
-            .into_acceptor()
-            .await
-            .unwrap();
-        let addr = *acceptor.local_addr()[0].as_socket_addr().unwrap();
-        let (tx, rx) = oneshot::channel::<()>();
-        tokio::spawn(
-            poem::Server::new_with_acceptor(acceptor).run_with_graceful_shutdown(
-                app,
-                async move {
-                    let _ = rx.await;
-                },
-                None,
-            ),
-        );
+        let (base, shutdown) = serve_locally(app).await;
         FakeWechat {
-            base: format!("http://{addr}"),
+            base,
             state,
-            _shutdown: Arc::new(tx),
+            _shutdown: shutdown,
         }
     }
 
@@ -180,4 +165,28 @@ impl FakeWechat {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
+}
+
+/// Serves `app` on a free port of 127.0.0.1 until the returned sender is dropped;
+/// its base URL (`http://127.0.0.1:port`). The fake providers' server.
+pub(crate) async fn serve_locally(
+    app: impl poem::Endpoint + 'static,
+) -> (String, Arc<oneshot::Sender<()>>) {
+    use poem::listener::{Acceptor, Listener};
+    let acceptor = poem::listener::TcpListener::bind("127.0.0.1:0")
+        .into_acceptor()
+        .await
+        .unwrap();
+    let addr = *acceptor.local_addr()[0].as_socket_addr().unwrap();
+    let (tx, rx) = oneshot::channel::<()>();
+    tokio::spawn(
+        poem::Server::new_with_acceptor(acceptor).run_with_graceful_shutdown(
+            app,
+            async move {
+                let _ = rx.await;
+            },
+            None,
+        ),
+    );
+    (format!("http://{addr}"), Arc::new(tx))
 }

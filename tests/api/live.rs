@@ -18,7 +18,7 @@ use tokio::sync::oneshot;
 use crate::helpers::{require_redis, Fixture, TestApp};
 use crate::ws_client::{Ws, WAIT};
 
-const TOKEN_SECRET: &str = "live-tests-token-secret-0123456789abcdef";
+pub(crate) const TOKEN_SECRET: &str = "live-tests-token-secret-0123456789abcdef";
 
 // ------------------------------------------------------------------ helpers
 

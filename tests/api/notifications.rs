@@ -20,7 +20,7 @@ const MARK: &str = "mutation($ids: [ID!]!) { markNotificationsRead(ids: $ids) { 
 const PUBLIC_BASE: &str = "https://npc.example.cn";
 
 /// Waits (bounded) until `check` holds for the app's delivery rows.
-async fn rows_until(
+pub(crate) async fn rows_until(
     app: &TestApp,
     check: impl Fn(&[delivery::Model]) -> bool,
 ) -> Vec<delivery::Model> {
@@ -43,7 +43,7 @@ async fn rows_until(
 }
 
 /// Waits (bounded) until the notifier has derived every event committed so far.
-async fn derived(app: &TestApp) {
+pub(crate) async fn derived(app: &TestApp) {
     let latest = entity::outbox_event::Entity::find()
         .order_by_desc(entity::outbox_event::Column::Seq)
         .one(&app.db)
@@ -541,4 +541,127 @@ async fn two_replicas_send_each_message_once() {
     let all = keys.len();
     keys.dedup();
     assert_eq!(keys.len(), all);
+}
+
+// ------------------------------------------------------------------ reminders
+
+/// The settings of a replica (and another, later).
+pub(crate) type Env = Vec<(&'static str, String)>;
+
+/// A demo app with `env` and a replica of it with the same settings, on the same
+/// database (and Redis, when the tests have it), sharing a token secret; and the
+/// settings both run with.
+pub(crate) async fn with_replica(name: &str, mut env: Env) -> (World, crate::live::Replica, Env) {
+    env.push((
+        "REDIS_CHANNEL_PREFIX",
+        format!("smartnpc-{name}-{}", std::process::id()),
+    ));
+    env.push(("TOKEN_SECRET", crate::live::TOKEN_SECRET.into()));
+    if let Some(url) = crate::helpers::redis_url() {
+        env.push(("REDIS_URL", url));
+    }
+    let mut builder = TestApp::builder().fixture(Fixture::Demo);
+    for (k, v) in &env {
+        builder = builder.env(k, v);
+    }
+    let world = World::on(builder.spawn().await).await;
+    let replica = replica_of(&world.app.db, &env).await;
+    (world, replica, env)
+}
+
+/// Another replica with `env` on `db`.
+pub(crate) async fn replica_of(
+    db: &sea_orm::DatabaseConnection,
+    env: &[(&'static str, String)],
+) -> crate::live::Replica {
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    crate::live::replica(db, &env).await
+}
+
+/// Two replicas run the supervision cycle at once: a lead handler is warned once of
+/// a deadline within 24 hours, each deputy reminded at most once of last month's
+/// "eight ones", and a second round gives nothing again.
+#[tokio::test]
+async fn reminders_are_given_once_per_period_and_person_across_replicas() {
+    let (world, replica, _) = with_replica(
+        "reminders",
+        vec![
+            ("NOTIFY_POLL_MS", "20".into()),
+            ("SMS_PROVIDER", "off".into()),
+        ],
+    )
+    .await;
+    let item = world.accepted().await;
+    let pid = crate::petitions::num(&item["id"]);
+    let soon = chrono::Utc::now() + chrono::Duration::hours(12);
+    entity::petition::Entity::update_many()
+        .col_expr(
+            entity::petition::Column::Deadline,
+            sea_orm::sea_query::Expr::value(Some(soon)),
+        )
+        .filter(entity::petition::Column::Id.eq(pid))
+        .exec(&world.app.db)
+        .await
+        .unwrap();
+
+    const CYCLE: &str = "mutation { runSupervisionCycle { reminders } }";
+    let on_replica = async {
+        let r = reqwest::Client::new()
+            .post(format!("{}/graphql", replica.base))
+            .bearer_auth(&world.admin)
+            .json(&json!({ "query": CYCLE }))
+            .send()
+            .await
+            .unwrap();
+        let body: Value = r.json().await.unwrap();
+        body["data"]["runSupervisionCycle"]["reminders"]
+            .as_u64()
+            .unwrap_or_else(|| panic!("{body}"))
+    };
+    let (here, there) = tokio::join!(world.ok(Some(&world.admin), CYCLE, json!({})), on_replica);
+    let given = here["reminders"].as_u64().unwrap() + there;
+    let again = world.ok(Some(&world.admin), CYCLE, json!({})).await;
+    assert_eq!(again["reminders"], 0, "a second round reminded again");
+
+    let handler = world.account_id(&world.handler).await;
+    let reminders = entity::notification_reminder::Entity::find()
+        .all(&world.app.db)
+        .await
+        .unwrap();
+    let period = format!("{pid}@");
+    let due: Vec<_> = reminders
+        .iter()
+        .filter(|r| r.kind == "due_soon" && r.period.starts_with(&period))
+        .collect();
+    assert_eq!(due.len(), 1, "{reminders:?}");
+    assert_eq!(due[0].account_id, handler);
+    let rows = rows_until(&world.app, |rows| {
+        rows.iter()
+            .filter(|r| r.kind == "due_soon" || r.kind == "duty_month")
+            .count() as u64
+            == given
+    })
+    .await;
+    let warned: Vec<_> = rows
+        .iter()
+        .filter(|r| r.kind == "due_soon" && r.petition_id == Some(pid))
+        .collect();
+    assert_eq!(warned.len(), 1);
+    assert_eq!(
+        (warned[0].account_id, warned[0].petition_id),
+        (Some(handler), Some(pid))
+    );
+    assert!(warned[0].body.contains("到期"), "{}", warned[0].body);
+    let mut deputies: Vec<_> = rows
+        .iter()
+        .filter(|r| r.kind == "duty_month")
+        .map(|r| r.account_id)
+        .collect();
+    let all = deputies.len();
+    deputies.sort();
+    deputies.dedup();
+    assert_eq!(deputies.len(), all, "a deputy reminded twice");
+    for row in rows.iter().filter(|r| r.kind == "duty_month") {
+        assert!(row.body.contains("尚未完成"), "{}", row.body);
+    }
 }

@@ -553,6 +553,7 @@ mod tests {
             submitter_account_id: Some(50),
             submitter_name: None,
             submitter_phone: None,
+            sms_consent: false,
             deputy_id: Some(7),
             station_id: Some(3),
             township_id: Some(2),

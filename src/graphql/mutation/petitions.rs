@@ -31,6 +31,10 @@ pub struct SubmitPetitionInput {
     pub submitter_name: Option<String>,
     /// Required when not signed in.
     pub submitter_phone: Option<String>,
+    /// The submitter agrees to be told of the item's progress by SMS at
+    /// `submitterPhone` (required then). Off unless given.
+    #[graphql(default)]
+    pub sms_consent: bool,
     /// Your own uploads (`uploadAttachment` with purpose PETITION, unused, of the last
     /// day), at most 9.
     #[graphql(default)]
@@ -92,6 +96,7 @@ impl PetitionMutation {
                 .transpose()?,
             submitter_name: input.submitter_name,
             submitter_phone: input.submitter_phone,
+            sms_consent: input.sms_consent,
             attachment_ids: input.attachment_ids.into_iter().map(|id| id.0).collect(),
             location: input.location.map(Into::into),
         };
@@ -383,6 +388,7 @@ impl PetitionMutation {
             escalated: report.escalated,
             auto_closed: report.auto_closed,
             expired_uploads: report.expired_uploads,
+            reminders: report.reminders,
         })
     }
 }

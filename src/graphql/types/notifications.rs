@@ -30,6 +30,7 @@ impl Notification {
             channel: "in_app".into(),
             account_id,
             open_id: None,
+            phone: None,
             petition_id: notice.petition_id,
             kind: notice.notice.clone(),
             title: notice.title.clone(),
@@ -54,7 +55,8 @@ impl Notification {
     /// What happened: `registered`, `forwarded`, `accepted`, `completed`, `reopened`,
     /// `declined`, `merged` (the citizen's items); `new_in_ledger`, `returned` (station
     /// staff); `addressed`, `result` (deputies); `forwarded_to_department`, `urged`,
-    /// `overdue` (handlers); `escalated`, `rated_unsatisfied` (supervisors).
+    /// `overdue`, `due_soon` (handlers); `escalated`, `rated_unsatisfied` (supervisors);
+    /// `duty_month` (deputies: the "eight ones" of last month still owed).
     async fn kind(&self) -> &str {
         &self.0.kind
     }
@@ -83,6 +85,7 @@ impl Notification {
 pub enum NotificationChannel {
     InApp,
     Wechat,
+    Sms,
 }
 
 /// Where a delivery stands: `PENDING` (to be sent, perhaps after a failed attempt),
@@ -113,10 +116,10 @@ impl NotificationDelivery {
         ID(NodeId::new(NodeKind::NotificationDelivery, self.0.id).encode())
     }
     async fn channel(&self) -> NotificationChannel {
-        if self.0.channel == "wechat" {
-            NotificationChannel::Wechat
-        } else {
-            NotificationChannel::InApp
+        match self.0.channel.as_str() {
+            "wechat" => NotificationChannel::Wechat,
+            "sms" => NotificationChannel::Sms,
+            _ => NotificationChannel::InApp,
         }
     }
     async fn status(&self) -> NotificationDeliveryStatus {

@@ -471,4 +471,6 @@ pub struct SupervisionCycle {
     pub auto_closed: u32,
     /// Uploads left unattached for a day, removed.
     pub expired_uploads: u32,
+    /// Reminders given (a deputy's month, a deadline within 24 hours).
+    pub reminders: u32,
 }

@@ -42,6 +42,8 @@ pub struct Submission {
     pub attachment_ids: Vec<String>,
     /// Where the item is about (checked and converted to WGS-84 by `Location::parse`).
     pub location: Option<LocationInput>,
+    /// The submitter agrees to progress notices by SMS at `submitter_phone`.
+    pub sms_consent: bool,
 }
 
 /// The new item and, for an anonymous submitter, the follow secret (shown once).
@@ -168,6 +170,7 @@ pub async fn submit(
             "address": l.address,
             "coordinateSystem": format!("{:?}", l.coordinate_system),
         })),
+        "smsConsent": input.sms_consent,
     });
     let claim = Claim::new(ctx, idempotency_key, "submitPetition", &arguments)?;
     idempotency::once(
@@ -226,6 +229,7 @@ async fn submit_new(
         submitter_account_id: if in_person { None } else { actor.account_id() },
         submitter_name: name,
         submitter_phone: phone,
+        sms_consent: input.sms_consent,
         deputy_id,
         station_id,
         township_id,
@@ -277,6 +281,12 @@ fn validate_submitter(input: &Submission) -> AppResult<(Option<String>, Option<S
         .map(|p| Phone::parse("submitterPhone", p))
         .transpose()?
         .map(Phone::into_string);
+    if input.sms_consent && phone.is_none() {
+        return Err(AppError::bad_input(
+            "smsConsent",
+            "短信通知须留手机号 (SMS notices need submitterPhone)",
+        ));
+    }
     Ok((name, phone))
 }
 
@@ -374,6 +384,7 @@ pub async fn submit_from_wechat(
             open_id.chars().rev().take(4).collect::<String>()
         )),
         submitter_phone: None,
+        sms_consent: false,
         deputy_id,
         station_id,
         township_id,
@@ -457,6 +468,7 @@ struct NewItem {
     submitter_account_id: Option<i64>,
     submitter_name: Option<String>,
     submitter_phone: Option<String>,
+    sms_consent: bool,
     deputy_id: Option<i64>,
     station_id: Option<i64>,
     township_id: Option<i64>,
@@ -481,6 +493,7 @@ fn new_row(new: &NewItem, now: DateTime<Utc>) -> petition::ActiveModel {
         submitter_account_id: Set(new.submitter_account_id),
         submitter_name: Set(new.submitter_name.clone()),
         submitter_phone: Set(new.submitter_phone.clone()),
+        sms_consent: Set(new.sms_consent),
         deputy_id: Set(new.deputy_id),
         station_id: Set(new.station_id),
         township_id: Set(new.township_id),

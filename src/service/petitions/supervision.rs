@@ -1,6 +1,8 @@
 //! The supervision job (跟踪督办): marks items past their deadline overdue, escalates
-//! those overdue for too long, and closes results left unrated; and removes uploads
-//! left unattached for a day (`service::attachments::purge_expired`). Each change is a
+//! those overdue for too long, and closes results left unrated; gives the reminders
+//! due (`service::reminders`: deputies' month, deadlines within 24 hours); and removes
+//! uploads left unattached for a day (`service::attachments::purge_expired`) and
+//! deliveries past their retention (`service::notifications::purge_expired`). Each change is a
 //! normal workflow step by the System capacity, so it is recorded and streamed.
 use std::sync::Arc;
 
@@ -22,6 +24,7 @@ pub struct CycleReport {
     pub escalated: u32,
     pub auto_closed: u32,
     pub expired_uploads: u32,
+    pub reminders: u32,
 }
 
 /// At most this many items per kind and cycle; the next cycle continues.
@@ -61,11 +64,12 @@ async fn run_cycle(ctx: &Ctx<'_>) -> AppResult<CycleReport> {
         escalated: each(ctx, stuck, escalate).await?,
         auto_closed: each(ctx, unrated, || Step::AutoClose).await?,
         expired_uploads: crate::service::attachments::purge_expired(ctx).await?,
+        reminders: crate::service::reminders::remind(ctx).await?,
     })
 }
 
 /// The items still in an open, deadline-bound state.
-const OPEN: [PetitionState; 2] = [PetitionState::Forwarded, PetitionState::Accepted];
+pub const OPEN: [PetitionState; 2] = [PetitionState::Forwarded, PetitionState::Accepted];
 
 /// Takes a step on each item (a batch) the query finds; how many it changed.
 async fn each(
@@ -125,12 +129,23 @@ pub fn spawn(job: Job) -> Option<tokio::task::JoinHandle<()>> {
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = ?e, "supervision cycle failed"),
             }
-            // Idempotency keys older than 24 hours are ignored already; forget them.
-            match crate::service::support::idempotency::purge_expired(&job.db, ctx.now()).await {
-                Ok(0) => {}
-                Ok(purged) => tracing::info!(purged, "expired idempotency keys purged"),
-                Err(e) => tracing::warn!(error = ?e, "purging idempotency keys failed"),
-            }
+            purge(&job, ctx.now()).await;
         }
     }))
+}
+
+/// What the job forgets each cycle: idempotency keys older than 24 hours (ignored
+/// already) and deliveries past `NOTIFY_RETENTION_DAYS`.
+async fn purge(job: &Job, now: chrono::DateTime<chrono::Utc>) {
+    match crate::service::support::idempotency::purge_expired(&job.db, now).await {
+        Ok(0) => {}
+        Ok(purged) => tracing::info!(purged, "expired idempotency keys purged"),
+        Err(e) => tracing::warn!(error = ?e, "purging idempotency keys failed"),
+    }
+    let days = job.settings.notify.retention_days;
+    match crate::service::notifications::purge_expired(&job.db, now, days).await {
+        Ok(0) => {}
+        Ok(purged) => tracing::info!(purged, "deliveries past their retention purged"),
+        Err(e) => tracing::warn!(error = ?e, "purging deliveries failed"),
+    }
 }
