@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod architecture;
+mod archive;
 mod attachments;
 mod auth;
 mod browser;
@@ -12,6 +13,7 @@ mod cors;
 mod dashboard;
 mod deploy;
 mod duty;
+mod exports;
 mod fake_wechat;
 mod fixtures;
 mod graphiql;

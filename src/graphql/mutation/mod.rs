@@ -2,6 +2,7 @@
 mod accounts;
 mod attachments;
 mod duty;
+mod import;
 mod notifications;
 mod org;
 mod petitions;
@@ -13,6 +14,7 @@ use async_graphql::MergedObject;
 pub struct MutationRoot(
     accounts::AccountMutation,
     attachments::AttachmentMutation,
+    import::ImportMutation,
     org::OrgMutation,
     duty::DutyMutation,
     petitions::PetitionMutation,
