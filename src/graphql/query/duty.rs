@@ -2,7 +2,6 @@ use async_graphql::{Context, InputObject, Object, ID};
 
 use crate::domain::node_id::NodeKind;
 use crate::domain::pairing_rules::Gap;
-use crate::error::AppError;
 use crate::graphql::connection::{to_connection, Conn};
 use crate::graphql::context::{
     filter_deputy, filter_station, filter_township, optional_id, page_request, service_ctx, state,
@@ -14,7 +13,7 @@ use crate::graphql::types::duty::{
 use crate::graphql::types::enums::{ActivityKind, PairingKind};
 use crate::graphql::types::scalars::Date;
 use crate::graphql::types::{load_one, Deputy, Story};
-use crate::service::duty::compliance::{self, Scope};
+use crate::service::duty::compliance;
 use crate::service::duty::{activities, pairings, stories};
 
 #[derive(Default)]
