@@ -7,6 +7,8 @@ pub mod route {
     pub const DEPUTY_QR_PNG: &str = "/deputies/:code/qr.png";
     pub const DEPUTY_QR_SVG: &str = "/deputies/:code/qr.svg";
     pub const DEPUTY_CARD_SVG: &str = "/deputies/:code/card.svg";
+    /// The printable duty archive; `:code` is the deputy's global id here.
+    pub const DEPUTY_ARCHIVE: &str = "/deputies/:code/archive/:year";
     pub const DEPUTY_MESSAGE_PAGE: &str = "/m/d/:code";
     pub const TRACK_LOOKUP_PAGE: &str = "/m/t";
     pub const TRACK_PAGE: &str = "/m/t/:code";

@@ -4,6 +4,7 @@ pub mod calendar;
 pub mod compliance;
 pub mod deputy_code;
 pub mod event;
+pub mod export;
 pub mod idempotency;
 pub mod import;
 pub mod login;

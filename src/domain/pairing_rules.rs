@@ -213,6 +213,48 @@ pub enum Gap {
     },
 }
 
+impl Gap {
+    /// The deputy the gap is about (the member or leader).
+    pub fn deputy(&self) -> i64 {
+        match *self {
+            Gap::MemberTooFew { member, .. } | Gap::MemberTooMany { member, .. } => member,
+            Gap::LeaderTownships { leader, .. } | Gap::LeaderVisits { leader, .. } => leader,
+        }
+    }
+
+    /// Grassroots deputies paired, townships covered or station visits, as the kind says.
+    pub fn actual(&self) -> usize {
+        match *self {
+            Gap::MemberTooFew { grassroots, .. } | Gap::MemberTooMany { grassroots, .. } => {
+                grassroots
+            }
+            Gap::LeaderTownships { townships, .. } => townships,
+            Gap::LeaderVisits { visits, .. } => visits,
+        }
+    }
+
+    /// The rule, e.g. "5-8", "2", ">= 2".
+    pub fn expected(&self) -> String {
+        match self {
+            Gap::MemberTooFew { .. } | Gap::MemberTooMany { .. } => {
+                format!("{MEMBER_MIN}-{MEMBER_MAX}")
+            }
+            Gap::LeaderTownships { .. } => LEADER_TOWNSHIPS.to_string(),
+            Gap::LeaderVisits { .. } => format!(">= {LEADER_VISITS_PER_MONTH}"),
+        }
+    }
+
+    /// The gap in the committee's words.
+    pub fn label_zh(&self) -> &'static str {
+        match self {
+            Gap::MemberTooFew { .. } => "常委会组成人员联系基层代表不足",
+            Gap::MemberTooMany { .. } => "常委会组成人员联系基层代表过多",
+            Gap::LeaderTownships { .. } => "常委会领导包联乡镇数不符",
+            Gap::LeaderVisits { .. } => "常委会领导当月进站次数不足",
+        }
+    }
+}
+
 /// What [`coverage_gaps`] looks at; one row per standing-committee member / leader.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CoverageInput {

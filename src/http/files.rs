@@ -3,13 +3,12 @@
 //! token as on `/graphql`). Anyone else gets the 404 of a missing file. The answer is
 //! never sniffed or run by a browser: `nosniff`, a sandboxing CSP, and a PDF is a
 //! download.
-use poem::http::{header, StatusCode};
+use poem::http::header;
 use poem::web::{Data, Path};
 use poem::{handler, Request, Response};
 
-use super::graphql::{actor_of, client_of, Reply};
+use super::graphql::{actor_of, client_of, error_reply};
 use super::media::ResponseMedia;
-use crate::error::AppError;
 use crate::service::attachments;
 use crate::state::AppState;
 use crate::storage::Variant;
@@ -47,23 +46,6 @@ async fn serve(req: &Request, id: &str, variant: Variant, state: &AppState) -> R
                 .header(header::CACHE_CONTROL, "private, max-age=300")
                 .body(bytes)
         }
-        Err(error) => {
-            let status = match &error {
-                AppError::NotFound(_) => StatusCode::NOT_FOUND,
-                AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-                _ => StatusCode::BAD_REQUEST,
-            };
-            let graphql = error.into_graphql();
-            let code = graphql
-                .extensions
-                .as_ref()
-                .and_then(|e| e.get("code"))
-                .and_then(|c| match c {
-                    async_graphql::Value::String(code) => Some(code.clone()),
-                    _ => None,
-                })
-                .unwrap_or_else(|| "INTERNAL".into());
-            Reply::error(status, &graphql.message, &code).into_response(ResponseMedia::Json)
-        }
+        Err(error) => error_reply(error).into_response(ResponseMedia::Json),
     }
 }

@@ -234,6 +234,32 @@ fn status_for(media: ResponseMedia, failure: Failure) -> StatusCode {
 }
 
 /// The actor behind the request's bearer token; anonymous without one.
+/// A use case's error as the answer of a plain HTTP route (`/files`, `/exports`): the
+/// status its kind calls for and the GraphQL error body with its stable code (and the
+/// field of a bad input).
+pub(super) fn error_reply(error: AppError) -> Reply {
+    let status = match &error {
+        AppError::Unauthenticated { .. } => StatusCode::UNAUTHORIZED,
+        AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+        AppError::NotFound(_) => StatusCode::NOT_FOUND,
+        AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+        AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        _ => StatusCode::BAD_REQUEST,
+    };
+    let error = error.into_graphql();
+    let extensions = error
+        .extensions
+        .map(|e| serde_json::to_value(e).unwrap_or_default());
+    Reply {
+        status,
+        body: json!({ "errors": [{ "message": error.message, "extensions": extensions }] }),
+        allow: None,
+        www_authenticate: false,
+        no_cache: true,
+    }
+}
+
 pub(super) async fn actor_of(req: &Request, state: &AppState) -> Result<Actor, Reply> {
     let Some(header) = req.headers().get(header::AUTHORIZATION) else {
         return Ok(Actor::Anonymous);

@@ -1,7 +1,9 @@
 //! HTTP surface: GraphQL over HTTP and WebSocket, GraphiQL, health and readiness.
+mod archive;
 mod cors;
 pub mod dashboard;
 mod embedded;
+mod exports;
 mod files;
 mod graphiql;
 pub mod graphql;
@@ -106,6 +108,7 @@ pub fn routes(state: HttpState, schema: AppSchema) -> impl IntoEndpoint {
         .at(route::DEPUTY_QR_PNG, get(qr::qr_png))
         .at(route::DEPUTY_QR_SVG, get(qr::qr_svg))
         .at(route::DEPUTY_CARD_SVG, get(qr::card_svg_handler))
+        .at(route::DEPUTY_ARCHIVE, get(archive::page))
         .at(route::DEPUTY_MESSAGE_PAGE, get(mobile::deputy_page))
         .at(route::TRACK_LOOKUP_PAGE, get(mobile::track_lookup_page))
         .at(route::TRACK_PAGE, get(mobile::track_page))
@@ -120,7 +123,8 @@ pub fn routes(state: HttpState, schema: AppSchema) -> impl IntoEndpoint {
         )
         .at("/open311/v2/services/:file", get(open311::definition))
         .at("/open311/v2/requests/:file", get(open311::request))
-        .at("/open-data/:file", get(open_data::serve));
+        .at("/open-data/:file", get(open_data::serve))
+        .at("/exports/:file", get(exports::download));
     if state.settings.metrics_bind_addr.is_none() {
         route = route.at("/metrics", get(metrics::metrics));
     }

@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod attachments;
 pub mod context;
 pub mod duty;
+pub mod exports;
 pub mod import;
 pub mod node;
 pub mod notifications;

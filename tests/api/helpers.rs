@@ -719,8 +719,8 @@ pub struct Gql<'a> {
     query: String,
     variables: Option<Value>,
     headers: HeaderMap,
-    /// Files sent by the GraphQL multipart request spec: (variable path, bytes).
-    files: Vec<(String, Vec<u8>)>,
+    /// Files sent by the GraphQL multipart request spec: (variable path, file name, bytes).
+    files: Vec<(String, String, Vec<u8>)>,
 }
 
 #[derive(Debug)]
@@ -754,15 +754,21 @@ impl Gql<'_> {
 
     /// Sends `bytes` as a file at `path` (`variables.file`): the request becomes a
     /// multipart request (`operations`, `map`, then the files, as the spec orders them).
-    pub fn file(mut self, path: &str, bytes: Vec<u8>) -> Self {
-        self.files.push((path.to_owned(), bytes));
+    pub fn file(self, path: &str, bytes: Vec<u8>) -> Self {
+        let name = format!("file{}", self.files.len());
+        self.file_named(path, &name, bytes)
+    }
+
+    /// [`Gql::file`] with the file's name (an import's file name says its format).
+    pub fn file_named(mut self, path: &str, name: &str, bytes: Vec<u8>) -> Self {
+        self.files.push((path.to_owned(), name.to_owned(), bytes));
         self
     }
 
     pub async fn send(self) -> GqlResponse {
         let mut variables = self.variables.unwrap_or_else(|| json!({}));
         // The spec's `operations` holds null where each file goes.
-        for (path, _) in &self.files {
+        for (path, _, _) in &self.files {
             if let Some(name) = path.strip_prefix("variables.") {
                 variables[name] = Value::Null;
             }
@@ -780,13 +786,13 @@ impl Gql<'_> {
                 .files
                 .iter()
                 .enumerate()
-                .map(|(i, (path, _))| (i.to_string(), json!([path])))
+                .map(|(i, (path, _, _))| (i.to_string(), json!([path])))
                 .collect();
             let mut form = reqwest::multipart::Form::new()
                 .text("operations", body.to_string())
                 .text("map", Value::Object(map).to_string());
-            for (i, (_, bytes)) in self.files.into_iter().enumerate() {
-                let part = reqwest::multipart::Part::bytes(bytes).file_name(format!("file{i}"));
+            for (i, (_, name, bytes)) in self.files.into_iter().enumerate() {
+                let part = reqwest::multipart::Part::bytes(bytes).file_name(name);
                 form = form.part(i.to_string(), part);
             }
             request.multipart(form)

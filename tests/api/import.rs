@@ -562,4 +562,126 @@ async fn station_coordinates_are_checked_and_gcj02_ones_converted() {
         json!({ "latitude": 37.3312345, "longitude": 113.5712345 })
     );
     assert_eq!(nodes[2]["location"], Value::Null);
+const IMPORT: &str = "mutation($file: Upload!, $dry: Boolean) { importOrganisation(file: $file, dryRun: $dry) { ok written unchanged errors { sheet row column reason } changes { kind sheet key action columns } setupCodes { login code } } }";
+
+async fn upload(
+    app: &TestApp,
+    token: Option<&str>,
+    name: &str,
+    text: &str,
+    dry: bool,
+) -> GqlResponse {
+    app.gql(IMPORT)
+        .vars(json!({ "dry": dry }))
+        .file_named("variables.file", name, text.as_bytes().to_vec())
+        .bearer(token)
+        .send()
+        .await
+}
+
+async fn township_names(app: &TestApp) -> Vec<String> {
+    let r = app
+        .gql("{ townships(first: 50) { nodes { name } } }")
+        .send()
+        .await;
+    r.data()["townships"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["name"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn import_organisation_reports_a_dry_run_then_imports_once() {
+    let app = TestApp::spawn_demo().await;
+    let admin = app.token("admin").await;
+    let before = township_names(&app).await;
+    let file = "编码 code,名称 name,类型 kind,排序 sort_order\nyixing,义兴镇,镇,0\nxinzhen,新镇,镇,20\nliyang,李阳新镇,镇,1\n";
+
+    let dry = upload(&app, Some(&admin), "townships.csv", file, true).await;
+    let report = &dry.data()["importOrganisation"];
+    assert_eq!(
+        (
+            report["ok"].clone(),
+            report["written"].clone(),
+            report["unchanged"].clone()
+        ),
+        (json!(true), json!(false), json!(1))
+    );
+    assert_eq!(
+        report["changes"],
+        json!([
+            { "kind": "townships", "sheet": "乡镇", "key": "xinzhen", "action": "CREATE", "columns": [] },
+            { "kind": "townships", "sheet": "乡镇", "key": "liyang", "action": "UPDATE", "columns": ["名称"] },
+        ])
+    );
+    assert_eq!(
+        township_names(&app).await,
+        before,
+        "a dry run stores nothing"
+    );
+
+    let done = upload(&app, Some(&admin), "townships.csv", file, false).await;
+    let report = &done.data()["importOrganisation"];
+    assert_eq!(
+        (report["ok"].clone(), report["written"].clone()),
+        (json!(true), json!(true))
+    );
+    assert_eq!(report["changes"].as_array().unwrap().len(), 2);
+    let after = township_names(&app).await;
+    assert!(
+        after.contains(&"新镇".to_owned()) && after.contains(&"李阳新镇".to_owned()),
+        "{after:?}"
+    );
+
+    let again = upload(&app, Some(&admin), "townships.csv", file, false).await;
+    let report = &again.data()["importOrganisation"];
+    assert_eq!(
+        (
+            report["written"].clone(),
+            report["changes"].clone(),
+            report["unchanged"].clone()
+        ),
+        (json!(false), json!([]), json!(3))
+    );
+}
+
+#[tokio::test]
+async fn import_organisation_stores_nothing_from_a_failing_file_and_is_for_admins_only() {
+    let app = TestApp::spawn_demo().await;
+    let admin = app.token("admin").await;
+    let before = township_names(&app).await;
+    let file = "编码,名称,类型\nxinzhen,新镇,镇\nmafang,马坊镇,县城\n";
+    let r = upload(&app, Some(&admin), "乡镇.csv", file, false).await;
+    let report = &r.data()["importOrganisation"];
+    assert_eq!(
+        (report["ok"].clone(), report["written"].clone()),
+        (json!(false), json!(false))
+    );
+    assert_eq!(
+        report["errors"],
+        json!([{ "sheet": "乡镇", "row": 3, "column": "类型", "reason": "取值须为镇、乡、城区之一" }])
+    );
+    assert_eq!(report["changes"], json!([]));
+    assert_eq!(
+        township_names(&app).await,
+        before,
+        "the good row is not stored either"
+    );
+
+    // A file of no known format is a report too, not an error.
+    let r = upload(&app, Some(&admin), "notes.txt", "hello", true).await;
+    let report = &r.data()["importOrganisation"];
+    assert_eq!(report["ok"], json!(false));
+    assert_eq!(report["errors"].as_array().unwrap().len(), 1, "{report}");
+
+    for (login, code) in [("staff", "FORBIDDEN"), ("supervisor", "FORBIDDEN")] {
+        let token = app.token(login).await;
+        let r = upload(&app, Some(&token), "townships.csv", file, false).await;
+        assert_eq!(r.error_code(), Some(code), "{login}: {}", r.body);
+    }
+    let r = upload(&app, None, "townships.csv", file, false).await;
+    assert_eq!(r.error_code(), Some("UNAUTHENTICATED"));
+    assert_eq!(township_names(&app).await, before);
 }

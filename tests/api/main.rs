@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod architecture;
+mod archive;
 mod attachments;
 mod auth;
 mod browser;
@@ -13,6 +14,7 @@ mod dashboard;
 mod deploy;
 mod duty;
 mod fake_sms;
+mod exports;
 mod fake_wechat;
 mod fixtures;
 mod graphiql;

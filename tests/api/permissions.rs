@@ -326,6 +326,15 @@ fn attachment_rows() -> Vec<Row> {
             &[Deputy, StationStaff, Supervisor, Admin],
         )
         .with_file(),
+        // The row's PNG is no CSV or XLSX: the admin's answer is a report of that.
+        only(
+            "importOrganisation",
+            " (dry run)",
+            "mutation($file: Upload!) { importOrganisation(file: $file, dryRun: true) { ok } }",
+            none,
+            &[Admin],
+        )
+        .with_file(),
     ]
 }
 

@@ -2,6 +2,7 @@
 mod accounts;
 mod attachments;
 mod duty;
+mod import;
 mod notifications;
 mod open311;
 mod org;
@@ -14,6 +15,7 @@ use async_graphql::MergedObject;
 pub struct MutationRoot(
     accounts::AccountMutation,
     attachments::AttachmentMutation,
+    import::ImportMutation,
     org::OrgMutation,
     duty::DutyMutation,
     petitions::PetitionMutation,

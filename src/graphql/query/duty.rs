@@ -1,8 +1,7 @@
 use async_graphql::{Context, InputObject, Object, ID};
 
 use crate::domain::node_id::NodeKind;
-use crate::domain::pairing_rules::{self as rules, Gap};
-use crate::error::AppError;
+use crate::domain::pairing_rules::Gap;
 use crate::graphql::connection::{to_connection, Conn};
 use crate::graphql::context::{
     filter_deputy, filter_station, filter_township, optional_id, page_request, service_ctx, state,
@@ -14,7 +13,7 @@ use crate::graphql::types::duty::{
 use crate::graphql::types::enums::{ActivityKind, PairingKind};
 use crate::graphql::types::scalars::Date;
 use crate::graphql::types::{load_one, Deputy, Story};
-use crate::service::duty::compliance::{self, Scope};
+use crate::service::duty::compliance;
 use crate::service::duty::{activities, pairings, stories};
 
 #[derive(Default)]
@@ -79,32 +78,13 @@ impl DutyQuery {
         let gaps = pairings::coverage(&service_ctx(ctx)?, year, month).await?;
         let mut out = Vec::with_capacity(gaps.len());
         for gap in gaps {
-            let (kind, deputy, actual, expected) = match gap {
-                Gap::MemberTooFew { member, grassroots } => (
-                    CoverageGapKind::MemberTooFew,
-                    member,
-                    grassroots,
-                    format!("{}-{}", rules::MEMBER_MIN, rules::MEMBER_MAX),
-                ),
-                Gap::MemberTooMany { member, grassroots } => (
-                    CoverageGapKind::MemberTooMany,
-                    member,
-                    grassroots,
-                    format!("{}-{}", rules::MEMBER_MIN, rules::MEMBER_MAX),
-                ),
-                Gap::LeaderTownships { leader, townships } => (
-                    CoverageGapKind::LeaderTownships,
-                    leader,
-                    townships,
-                    rules::LEADER_TOWNSHIPS.to_string(),
-                ),
-                Gap::LeaderVisits { leader, visits, .. } => (
-                    CoverageGapKind::LeaderVisits,
-                    leader,
-                    visits,
-                    format!(">= {}", rules::LEADER_VISITS_PER_MONTH),
-                ),
+            let kind = match gap {
+                Gap::MemberTooFew { .. } => CoverageGapKind::MemberTooFew,
+                Gap::MemberTooMany { .. } => CoverageGapKind::MemberTooMany,
+                Gap::LeaderTownships { .. } => CoverageGapKind::LeaderTownships,
+                Gap::LeaderVisits { .. } => CoverageGapKind::LeaderVisits,
             };
+            let (deputy, actual, expected) = (gap.deputy(), gap.actual(), gap.expected());
             if let Some(model) = load_one::<DeputyLoader>(ctx, deputy).await? {
                 out.push(CoverageGap {
                     kind,
@@ -218,25 +198,11 @@ impl DutyQuery {
         year: i32,
         month: Option<u32>,
     ) -> async_graphql::Result<ComplianceRollup> {
-        let scope = match (
+        let scope = compliance::Scope::one_of(
             optional_id("stationId", station_id.as_ref(), NodeKind::Station)?,
             optional_id("townshipId", township_id.as_ref(), NodeKind::Township)?,
-        ) {
-            (Some(s), None) => Scope::Station(s),
-            (None, Some(t)) => Scope::Township(t),
-            _ => {
-                return Err(AppError::bad_input(
-                    "stationId",
-                    "须指定站点或乡镇之一 (give exactly one of stationId, townshipId)",
-                )
-                .into())
-            }
-        };
-        if !(2000..=2100).contains(&year) {
-            return Err(
-                AppError::bad_input("year", "年份须在2000-2100之间 (year 2000 to 2100)").into(),
-            );
-        }
+        )?;
+        compliance::check_year(year)?;
         let through = compliance::months_so_far(
             year,
             crate::domain::calendar::local_date(chrono::Utc::now()),

@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod attachments;
 pub mod duty;
 pub mod enums;
+pub mod import;
 pub mod node;
 pub mod notifications;
 pub mod open311;

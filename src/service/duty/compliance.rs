@@ -234,6 +234,32 @@ pub enum Scope {
     Township(i64),
 }
 
+impl Scope {
+    /// Exactly one of a station and a township.
+    pub fn one_of(station: Option<i64>, township: Option<i64>) -> AppResult<Scope> {
+        match (station, township) {
+            (Some(s), None) => Ok(Scope::Station(s)),
+            (None, Some(t)) => Ok(Scope::Township(t)),
+            _ => Err(AppError::bad_input(
+                "stationId",
+                "须指定站点或乡镇之一 (give exactly one of stationId, townshipId)",
+            )),
+        }
+    }
+}
+
+/// The years a compliance table or roll-up may be asked for.
+pub fn check_year(year: i32) -> AppResult<()> {
+    if (2000..=2100).contains(&year) {
+        Ok(())
+    } else {
+        Err(AppError::bad_input(
+            "year",
+            "年份须在2000-2100之间 (year 2000 to 2100)",
+        ))
+    }
+}
+
 async fn deputies_in<C: ConnectionTrait>(db: &C, scope: Scope) -> AppResult<Vec<i64>> {
     let assigned = |stations: sea_orm::sea_query::SelectStatement| {
         deputy_station::Entity::find()
@@ -298,15 +324,31 @@ pub async fn may_view_scope<C: ConnectionTrait>(
         })
 }
 
-/// Share of the scope's deputies fully compliant in a month (`month`) or in the year
-/// through `through_month`.
-pub async fn rollup(
+/// One deputy's standing in a compliance table: a month, or the year so far.
+#[derive(Debug, Clone)]
+pub enum Standing {
+    Month(MonthCompliance),
+    Year(YearCompliance),
+}
+
+impl Standing {
+    pub fn fully_compliant(&self) -> bool {
+        match self {
+            Standing::Month(m) => m.fully_compliant,
+            Standing::Year(y) => y.fully_compliant,
+        }
+    }
+}
+
+/// Each of the scope's deputies (by id, ascending) in a month (`month`) or in the year
+/// through `through_month`: what [`rollup`] counts and the compliance export lists.
+pub async fn table(
     ctx: &Ctx<'_>,
     scope: Scope,
     year: i32,
     month: Option<u32>,
     through_month: u32,
-) -> AppResult<Rollup> {
+) -> AppResult<Vec<(i64, Standing)>> {
     let (db, actor) = (ctx.db, ctx.actor);
     actor.require(may_view_scope(db, actor, scope).await?)?;
     let ids = deputies_in(db, scope).await?;
@@ -317,23 +359,42 @@ pub async fn rollup(
     let (from, to) = period(year, first, last)?;
     let records = records(db, &ids, from, to).await?;
     let periods = residency(db, &ids).await?;
-    let mut flags = Vec::with_capacity(ids.len());
-    for id in &ids {
-        let mine = records.get(id).map(Vec::as_slice).unwrap_or(&[]);
-        let held = periods.get(id);
-        flags.push(match month {
-            Some(m) => {
-                compliance::month(mine, year, m, resident_in(held, year, m))?.fully_compliant
-            }
-            None => {
-                compliance::year_with_residency(mine, year, through_month, |m| {
-                    resident_in(held, year, m)
-                })?
-                .fully_compliant
-            }
-        });
+    let mut rows = Vec::with_capacity(ids.len());
+    for id in ids {
+        let mine = records.get(&id).map(Vec::as_slice).unwrap_or(&[]);
+        let held = periods.get(&id);
+        let standing = match month {
+            Some(m) => Standing::Month(compliance::month(
+                mine,
+                year,
+                m,
+                resident_in(held, year, m),
+            )?),
+            None => Standing::Year(compliance::year_with_residency(
+                mine,
+                year,
+                through_month,
+                |m| resident_in(held, year, m),
+            )?),
+        };
+        rows.push((id, standing));
     }
-    Ok(compliance::rollup(flags))
+    Ok(rows)
+}
+
+/// Share of the scope's deputies fully compliant in a month (`month`) or in the year
+/// through `through_month`.
+pub async fn rollup(
+    ctx: &Ctx<'_>,
+    scope: Scope,
+    year: i32,
+    month: Option<u32>,
+    through_month: u32,
+) -> AppResult<Rollup> {
+    let rows = table(ctx, scope, year, month, through_month).await?;
+    Ok(compliance::rollup(
+        rows.iter().map(|(_, standing)| standing.fully_compliant()),
+    ))
 }
 
 /// The months of `year` that have begun (all twelve for past years).

@@ -71,6 +71,17 @@ pub async fn import(
     }))
 }
 
+/// `importOrganisation`: an admin's uploaded file, imported as the command line
+/// imports it (the same checks, the same single transaction, the same report).
+pub async fn import_upload(
+    ctx: &crate::service::Ctx<'_>,
+    file: File,
+    dry_run: bool,
+) -> AppResult<Result<Outcome, Vec<RowError>>> {
+    ctx.actor.require(ctx.actor.is_admin())?;
+    import(ctx.db, ctx.auth, ctx.client, &[file], dry_run).await
+}
+
 /// Reads, parses and plans the files against what is stored.
 async fn check(
     db: &sea_orm::DatabaseConnection,

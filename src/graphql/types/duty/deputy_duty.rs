@@ -3,7 +3,6 @@
 use async_graphql::{ComplexObject, Context, SimpleObject};
 
 use crate::domain::page::PageRequest;
-use crate::error::AppError;
 use crate::graphql::connection::{to_connection, Conn};
 use crate::graphql::context::{actor, page_request, state};
 use crate::graphql::loaders::{DeputyActivitiesLoader, DeputyPairingsLoader, DeputyStationsLoader};
@@ -62,17 +61,6 @@ async fn check_may_view(
     Ok(())
 }
 
-fn check_year(year: i32) -> Result<(), AppError> {
-    if (2000..=2100).contains(&year) {
-        Ok(())
-    } else {
-        Err(AppError::bad_input(
-            "year",
-            "年份须在2000-2100之间 (year 2000 to 2100)",
-        ))
-    }
-}
-
 impl Deputy {
     pub(crate) async fn pairings_page(
         &self,
@@ -106,7 +94,7 @@ pub(crate) async fn month_compliance(
     year: i32,
     month: u32,
 ) -> async_graphql::Result<MonthCompliance> {
-    check_year(year)?;
+    compliance::check_year(year)?;
     check_may_view(ctx, deputy).await?;
     let result = compliance::deputy_month(&state(ctx)?.db, deputy.id, year, month).await?;
     Ok((&result).into())
@@ -118,7 +106,7 @@ pub(crate) async fn year_compliance(
     year: i32,
     through_month: Option<u32>,
 ) -> async_graphql::Result<YearCompliance> {
-    check_year(year)?;
+    compliance::check_year(year)?;
     check_may_view(ctx, deputy).await?;
     let through = through_month.unwrap_or_else(|| {
         compliance::months_so_far(
@@ -135,7 +123,7 @@ pub(crate) async fn archive(
     deputy: &entity::deputy::Model,
     year: i32,
 ) -> async_graphql::Result<DeputyArchive> {
-    check_year(year)?;
+    compliance::check_year(year)?;
     check_may_view(ctx, deputy).await?;
     let db = &state(ctx)?.db;
     let counts = compliance::archive_counts(db, deputy.id, year).await?;
