@@ -351,7 +351,10 @@ mod tests {
     /// Published pairs (WGS-84, GCJ-02), each given to 5-6 decimals (±1 m): Beijing
     /// railway station from the geoChina R package's documentation, Tiananmen from
     /// recharts2's (OpenStreetMap vs Google China).
-    const REFERENCE: &[((f64, f64), (f64, f64))] = &[
+    /// (latitude, longitude).
+    type LatLon = (f64, f64);
+
+    const REFERENCE: &[(LatLon, LatLon)] = &[
         ((39.90105, 116.42079), (39.90245, 116.42703)),
         ((39.90734, 116.39089), (39.908746, 116.397131)),
     ];

@@ -562,6 +562,8 @@ async fn station_coordinates_are_checked_and_gcj02_ones_converted() {
         json!({ "latitude": 37.3312345, "longitude": 113.5712345 })
     );
     assert_eq!(nodes[2]["location"], Value::Null);
+}
+
 const IMPORT: &str = "mutation($file: Upload!, $dry: Boolean) { importOrganisation(file: $file, dryRun: $dry) { ok written unchanged errors { sheet row column reason } changes { kind sheet key action columns } setupCodes { login code } } }";
 
 async fn upload(

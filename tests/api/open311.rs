@@ -267,7 +267,9 @@ async fn every_error_is_the_specs_list_with_a_stable_code() {
         "{xml}"
     );
 
-    let posts: [(&[(&str, &str)], u16, &str); 6] = [
+    /// (form fields, expected status, the field the error names).
+    type Post<'a> = (&'a [(&'a str, &'a str)], u16, &'a str);
+    let posts: [Post; 6] = [
         (
             &[("service_code", code), ("description", text)],
             403,

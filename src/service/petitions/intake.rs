@@ -438,6 +438,8 @@ pub async fn submit_from_open311(
         township_id,
         category_id: Some(filing.category_id),
         attachment_ids: Vec::new(),
+        sms_consent: false,
+        location: None,
         follow_secret_hash: None,
         recorded_as: "open311",
     };
