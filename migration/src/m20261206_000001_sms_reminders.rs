@@ -11,9 +11,9 @@
 //!   written in the transaction of the reminder's event, so that replicas running the
 //!   supervision job at once remind each person once per period.
 use sea_orm_migration::prelude::*;
-use sea_orm_migration::sea_orm::DatabaseBackend;
+use sea_orm_migration::sea_orm::{ConnectionTrait, DatabaseBackend, TransactionTrait};
 
-use crate::sql::run_all;
+use crate::sql::{render, run_all};
 
 pub struct Migration;
 
@@ -84,7 +84,16 @@ impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         match manager.get_database_backend() {
             DatabaseBackend::Postgres => run_all(manager, POSTGRES_ALTER).await?,
-            _ => run_all(manager, SQLITE_REBUILD).await?,
+            _ => {
+                // One transaction, so the copy, drop and rename all run on one connection
+                // (on a pool, a connection that did not see the drop refuses the rename).
+                let txn = manager.get_connection().begin().await?;
+                for statement in SQLITE_REBUILD {
+                    txn.execute_unprepared(&render(DatabaseBackend::Sqlite, statement))
+                        .await?;
+                }
+                txn.commit().await?;
+            }
         }
         run_all(manager, BOTH).await
     }

@@ -202,6 +202,23 @@ impl Location {
     }
 }
 
+impl Location {
+    /// What a viewer who may not see the submitter's details is told: the point
+    /// rounded to 0.01° (about a kilometre), without the address or the accuracy.
+    pub fn coarse(&self) -> Location {
+        const STEP: i64 = 100_000;
+        let round = |v: i32| ((i64::from(v) as f64 / STEP as f64).round() as i64 * STEP) as i32;
+        Location {
+            point: Point {
+                lat_e7: round(self.point.lat_e7),
+                lon_e7: round(self.point.lon_e7),
+            },
+            accuracy_m: None,
+            address: None,
+        }
+    }
+}
+
 /// A latitude/longitude rectangle in 1e-7 degree, edges included. `west <= east`: a
 /// box never crosses the antimeridian (none of this platform's places is near it; a
 /// search around a point that would cross it takes every longitude instead).
@@ -336,6 +353,54 @@ pub fn rounded_centroid(centroid_e7: f64, cell_index: i64, offset_e7: i32, size_
     (low + steps * quarter).round() as i32
 }
 
+/// Fewer items than this in a cell and its point is the cell's centre, not the
+/// (rounded) centroid of its items: a lone item's place is not told to the public
+/// any closer than its cell.
+pub const CELL_CENTROID_MIN_ITEMS: i64 = 5;
+
+/// Where a public cell is drawn: the rounded centroid of its items, or the cell's
+/// centre when it holds fewer than [`CELL_CENTROID_MIN_ITEMS`].
+pub fn cell_point(
+    centroid_e7: f64,
+    cell_index: i64,
+    offset_e7: i32,
+    size_e7: i32,
+    items: i64,
+) -> i32 {
+    if items >= CELL_CENTROID_MIN_ITEMS {
+        return rounded_centroid(centroid_e7, cell_index, offset_e7, size_e7);
+    }
+    let low = cell_index * i64::from(size_e7) - i64::from(offset_e7);
+    (low + i64::from(size_e7) / 2) as i32
+}
+
+impl BoundingBox {
+    /// This box grown outward to whole cells of `size_e7` (offset as [`cell_of`]), so
+    /// that counting the items in it counts each cell it touches entirely: counts in
+    /// boxes cut inside a cell, narrowed step by step, would otherwise pin an item
+    /// down to any precision.
+    pub fn to_whole_cells(self, size_e7: i32) -> BoundingBox {
+        let size = i64::from(size_e7.max(1));
+        let widen = |low: i32, high: i32, offset: i32, max: i32| {
+            let first = (i64::from(low) + i64::from(offset)).div_euclid(size);
+            let last = (i64::from(high) + i64::from(offset)).div_euclid(size);
+            let clamp = |v: i64| v.clamp(-i64::from(max), i64::from(max)) as i32;
+            (
+                clamp(first * size - i64::from(offset)),
+                clamp((last + 1) * size - i64::from(offset) - 1),
+            )
+        };
+        let (south_e7, north_e7) = widen(self.south_e7, self.north_e7, LAT_OFFSET_E7, MAX_LAT_E7);
+        let (west_e7, east_e7) = widen(self.west_e7, self.east_e7, LON_OFFSET_E7, MAX_LON_E7);
+        BoundingBox {
+            south_e7,
+            west_e7,
+            north_e7,
+            east_e7,
+        }
+    }
+}
+
 /// The offsets that make latitudes and longitudes non-negative for [`cell_of`].
 pub const LAT_OFFSET_E7: i32 = MAX_LAT_E7;
 pub const LON_OFFSET_E7: i32 = MAX_LON_E7;
@@ -358,6 +423,59 @@ mod tests {
         ((39.90105, 116.42079), (39.90245, 116.42703)),
         ((39.90734, 116.39089), (39.908746, 116.397131)),
     ];
+
+    #[test]
+    fn a_box_grows_to_the_whole_cells_it_touches() {
+        let size = 500_000; // 0.05°
+        let thin = BoundingBox {
+            south_e7: 373_000_000,
+            west_e7: 1_135_000_000,
+            north_e7: 373_000_000,
+            east_e7: 1_135_000_001,
+        };
+        let wide = thin.to_whole_cells(size);
+        // Both edges on cell boundaries, the original inside.
+        let on_edge = |v: i32, offset: i32| (i64::from(v) + i64::from(offset)) % i64::from(size);
+        assert_eq!(on_edge(wide.south_e7, LAT_OFFSET_E7), 0);
+        assert_eq!(on_edge(wide.north_e7 + 1, LAT_OFFSET_E7), 0);
+        assert_eq!(on_edge(wide.west_e7, LON_OFFSET_E7), 0);
+        assert_eq!(on_edge(wide.east_e7 + 1, LON_OFFSET_E7), 0);
+        assert!(wide.south_e7 <= thin.south_e7 && wide.north_e7 >= thin.north_e7);
+        assert!(wide.west_e7 <= thin.west_e7 && wide.east_e7 >= thin.east_e7);
+        // Two boxes cut inside the same cell grow to the same box.
+        let other = BoundingBox {
+            south_e7: 373_100_000,
+            west_e7: 1_135_100_000,
+            north_e7: 373_200_000,
+            east_e7: 1_135_200_000,
+        };
+        assert_eq!(other.to_whole_cells(size), wide);
+    }
+
+    #[test]
+    fn a_coarse_location_is_rounded_to_a_hundredth_of_a_degree_without_its_address() {
+        let exact = Location::from_stored(
+            Some(373_312_345),
+            Some(1_135_768_765),
+            Some(8),
+            Some("滨河小区3号楼".into()),
+        )
+        .unwrap();
+        let coarse = exact.coarse();
+        assert_eq!(coarse.point.lat_e7, 373_300_000);
+        assert_eq!(coarse.point.lon_e7, 1_135_800_000);
+        assert_eq!((coarse.accuracy_m, coarse.address), (None, None));
+    }
+
+    #[test]
+    fn a_cell_with_few_items_is_drawn_at_its_centre() {
+        let size = 500_000;
+        let index = (373_120_000 + LAT_OFFSET_E7) as i64 / size as i64;
+        let centre = cell_point(373_120_000.0, index, LAT_OFFSET_E7, size, 1);
+        assert_eq!(centre, 373_250_000);
+        let many = cell_point(373_120_000.0, index, LAT_OFFSET_E7, size, 5);
+        assert_eq!(many, 373_125_000);
+    }
 
     #[test]
     fn gcj02_reference_points_convert_both_ways() {

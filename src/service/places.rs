@@ -16,7 +16,7 @@ use crate::auth::Actor;
 use crate::db::write;
 use crate::domain::petition_flow::{is_terminal, state_name};
 use crate::domain::place::{
-    cell_size_e7, rounded_centroid, BoundingBox, Location, Point, EARTH_RADIUS_M, LAT_OFFSET_E7,
+    cell_point, cell_size_e7, BoundingBox, Location, Point, EARTH_RADIUS_M, LAT_OFFSET_E7,
     LON_OFFSET_E7,
 };
 use crate::error::{AppError, AppResult};
@@ -231,6 +231,8 @@ async fn points<C: ConnectionTrait>(
 
 async fn cells<C: ConnectionTrait>(db: &C, bbox: BoundingBox) -> AppResult<ItemMap> {
     let size = cell_size_e7(bbox.span_degrees(), MIN_CELL_E7);
+    // Count whole cells only (see `BoundingBox::to_whole_cells`).
+    let bbox = bbox.to_whole_cells(size);
     let cell = |column: petition::Column, offset: i32| {
         Expr::expr(Expr::col(column).add(i64::from(offset))).div(i64::from(size))
     };
@@ -266,8 +268,8 @@ async fn cells<C: ConnectionTrait>(db: &C, bbox: BoundingBox) -> AppResult<ItemM
         .into_iter()
         .map(|(lat_cell, lon_cell, count, lat_avg, lon_avg)| MapCell {
             centre: Point {
-                lat_e7: rounded_centroid(lat_avg, lat_cell, LAT_OFFSET_E7, size),
-                lon_e7: rounded_centroid(lon_avg, lon_cell, LON_OFFSET_E7, size),
+                lat_e7: cell_point(lat_avg, lat_cell, LAT_OFFSET_E7, size, count),
+                lon_e7: cell_point(lon_avg, lon_cell, LON_OFFSET_E7, size, count),
             },
             count,
         })
@@ -288,7 +290,10 @@ pub async fn locate_item(
 ) -> AppResult<petition::Model> {
     write::transaction(ctx.db, |txn| async move {
         let txn = &*txn;
+        // The row lock (PostgreSQL; SQLite's write lock is already held): a step
+        // closing the item meanwhile is waited for, then seen.
         let item = petition::Entity::find_by_id(item_id)
+            .lock_exclusive()
             .one(txn)
             .await?
             .filter(|p| !is_terminal(p.state))
@@ -303,7 +308,9 @@ pub async fn locate_item(
             actor_account_id: Set(None),
             actor_role: Set(Some("submitter".into())),
             department_id: Set(None),
-            note: Set(location.address.clone()),
+            // The place itself stays on the item, shown as its viewers may see it;
+            // the history (which every viewer reads) does not repeat the address.
+            note: Set(None),
             created_at: Set(now),
             ..Default::default()
         }

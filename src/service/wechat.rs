@@ -366,7 +366,7 @@ async fn locate(
         if label.is_empty() {
             String::new()
         } else {
-            format!("“{label}”")
+            format!("“{}”", location.address.as_deref().unwrap_or_default())
         },
         item.tracking_code
     ))

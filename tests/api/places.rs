@@ -401,22 +401,42 @@ async fn a_map_shows_points_to_those_who_may_see_them_and_counts_to_everyone_els
     assert_eq!(r.data()["itemsOnMap"]["mode"], "POINTS");
     assert_eq!(r.data()["itemsOnMap"]["points"], json!([]));
 
+    // A county supervisor sees the items but not the submitter's details: the place
+    // rounded to 0.01°.
+    let r = map(app, Some(&world.supervisor), close, None).await;
+    let supervisor = &r.data()["itemsOnMap"];
+    assert_eq!(supervisor["mode"], "POINTS");
+    assert_eq!(
+        supervisor["points"][0]["location"],
+        json!({ "latitude": 37.33, "longitude": 113.57 })
+    );
+
     // The public gets counts, in cells of at least 0.05°: 37.331 and 37.335 fall in
-    // cell 37.30–37.35 (lat) × 113.55–113.60 (lon); their centroid (37.333, 113.573)
-    // rounds to the nearest quarter cell (0.0125°): (37.3375, 113.575).
+    // cell 37.30–37.35 (lat) × 113.55–113.60 (lon); with fewer than 5 items a cell is
+    // drawn at its centre (37.325, 113.575), not at its items' centroid.
     let r = map(app, None, close, None).await;
     let public = &r.data()["itemsOnMap"];
     assert_eq!(public["mode"], "CELLS");
     assert_eq!(public["points"], json!([]));
     assert_eq!(public["cellSizeDegrees"], 0.05);
+    let whole_cell =
+        json!([{ "count": 2, "centre": { "latitude": 37.325, "longitude": 113.575 } }]);
+    assert_eq!(public["cells"], whole_cell);
+    // A box cut inside the cell, around a alone, counts the whole cell all the same:
+    // narrowing boxes cannot pin an item down.
+    let r = map(app, None, (37.3309, 113.5709, 37.3311, 113.5711), None).await;
+    assert_eq!(r.data()["itemsOnMap"]["cells"], whole_cell);
+    let r = map(app, None, (37.3401, 113.5801, 37.3402, 113.5802), None).await;
     assert_eq!(
-        public["cells"],
-        json!([{ "count": 2, "centre": { "latitude": 37.3375, "longitude": 113.575 } }])
+        r.data()["itemsOnMap"]["cells"],
+        whole_cell,
+        "a box holding neither"
     );
 
     // Zoomed out (1°), even an admin gets counts, in 0.2° cells (the first step at
-    // least 1/8 of the span): a and b in 37.2–37.4 × 113.4–113.6, centroid rounded
-    // to 0.05°: (37.35, 113.55); c alone in 37.4–37.6 × 113.6–113.8: (37.45, 113.70).
+    // least 1/8 of the span), each drawn at its centre (fewer than 5 items): a and b
+    // in 37.2–37.4 × 113.4–113.6: (37.3, 113.5); c alone in 37.4–37.6 × 113.6–113.8:
+    // (37.5, 113.7).
     let wide = (37.0, 113.0, 38.0, 114.0);
     let r = map(app, Some(&world.admin), wide, None).await;
     let admin = &r.data()["itemsOnMap"];
@@ -425,8 +445,8 @@ async fn a_map_shows_points_to_those_who_may_see_them_and_counts_to_everyone_els
     assert_eq!(
         admin["cells"],
         json!([
-            { "count": 2, "centre": { "latitude": 37.35, "longitude": 113.55 } },
-            { "count": 1, "centre": { "latitude": 37.45, "longitude": 113.7 } },
+            { "count": 2, "centre": { "latitude": 37.3, "longitude": 113.5 } },
+            { "count": 1, "centre": { "latitude": 37.5, "longitude": 113.7 } },
         ])
     );
     let _ = c;

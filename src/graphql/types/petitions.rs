@@ -131,16 +131,17 @@ impl Petition {
             .merged_into_id
             .map(|id| ID(NodeId::new(NodeKind::Petition, id).encode()))
     }
-    /// Where the item is about (WGS-84), exact; a `Petition` is only ever shown to
-    /// those who may see the item (others get at most `trackPetition`'s status).
+    /// Where the item is about (WGS-84): exact, with the address, for those who may
+    /// see the submitter's details (like the name and phone); rounded to 0.01° without
+    /// the address for the item's other viewers.
     async fn location(&self) -> Option<super::places::Location> {
-        crate::domain::place::Location::from_stored(
+        let exact = crate::domain::place::Location::from_stored(
             self.model.latitude_e7,
             self.model.longitude_e7,
             self.model.location_accuracy_m,
             self.model.location_address.clone(),
-        )
-        .map(Into::into)
+        )?;
+        Some(if self.personal { exact } else { exact.coarse() }.into())
     }
     /// Photos and documents the submitter attached (随手拍).
     async fn attachments(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Attachment>> {

@@ -58,11 +58,18 @@
   function here() {
     if (!$('share-location').checked || !navigator.geolocation) return Promise.resolve(null);
     return new Promise(function (resolve) {
+      // The browser's own timeout does not count the time its permission prompt stays
+      // unanswered: the message goes without a place after 10 s either way.
+      var timer = setTimeout(function () { resolve(null); }, 10000);
       navigator.geolocation.getCurrentPosition(function (p) {
+        clearTimeout(timer);
+        // A fix rougher than 100 km (an IP guess) says nothing about the place.
+        if (!(p.coords.accuracy <= 100000)) return resolve(null);
         resolve({ latitude: p.coords.latitude, longitude: p.coords.longitude, accuracy: p.coords.accuracy, coordinateSystem: 'WGS84' });
-      }, function () { resolve(null); }, { enableHighAccuracy: true, timeout: 10000, maximumAge: 60000 });
+      }, function () { clearTimeout(timer); resolve(null); }, { enableHighAccuracy: true, timeout: 10000, maximumAge: 60000 });
     });
   }
+
 
   async function submit(event) {
     event.preventDefault();

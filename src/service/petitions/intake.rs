@@ -215,11 +215,7 @@ async fn submit_new(
         fallback_deputy(&input, recording_deputy),
     )
     .await?;
-    let channel = channel_of(actor, &input, deputy_id)?;
-    let in_person = matches!(channel, Channel::DeputyVisit | Channel::StationReception);
-    if in_person && recording_deputy.is_none() {
-        actor.require(station_id.is_some_and(|s| actor.is_staff_of(s)))?;
-    }
+    let (channel, in_person) = checked_channel(actor, &input, deputy_id, station_id)?;
     let follow_secret = check_anonymous(ctx, phone.is_some()).await?;
     let answer = json!({ "followSecret": follow_secret });
     let new = NewItem {
@@ -248,6 +244,22 @@ async fn submit_new(
         item,
         follow_secret,
     })
+}
+
+/// The channel an item comes through, and whether someone recorded it in person
+/// (a deputy, or a station's staff, who must be the station's).
+fn checked_channel(
+    actor: &Actor,
+    input: &Submission,
+    deputy_id: Option<i64>,
+    station_id: Option<i64>,
+) -> AppResult<(Channel, bool)> {
+    let channel = channel_of(actor, input, deputy_id)?;
+    let in_person = matches!(channel, Channel::DeputyVisit | Channel::StationReception);
+    if in_person && actor.deputy_id().is_none() {
+        actor.require(station_id.is_some_and(|s| actor.is_staff_of(s)))?;
+    }
+    Ok((channel, in_person))
 }
 
 /// The text and the location (checked, in WGS-84) of a submission.
