@@ -64,7 +64,7 @@ pub async fn load(ctx: &Ctx<'_>, deputy_id: i64, year: i32) -> AppResult<Archive
         counts: compliance::archive_counts(db, deputy.id, year).await?,
         compliance: compliance::deputy_year(db, deputy.id, year, through).await?,
         activities: activities(db, deputy.id, year).await?,
-        items: items(db, deputy.id, year).await?,
+        items: items(db, ctx.actor, deputy.id, year).await?,
         suggestions: suggestions(db, deputy.id, year).await?,
         stories: stories(db, deputy.id, year).await?,
         photos: HashMap::new(),
@@ -104,13 +104,16 @@ fn instants(
     Ok((day_start(from), day_start(to.succ_opt().unwrap_or(to))))
 }
 
+/// The deputy's items of the year that `actor` may see (the archive's readers are
+/// not all readers of every item: staff of one of the deputy's stations, say).
 async fn items<C: ConnectionTrait>(
     db: &C,
+    actor: &crate::auth::Actor,
     deputy_id: i64,
     year: i32,
 ) -> AppResult<Vec<petition::Model>> {
     let (start, end) = instants(year)?;
-    Ok(petition::Entity::find()
+    let found = petition::Entity::find()
         .filter(petition::Column::DeputyId.eq(deputy_id))
         .filter(petition::Column::CollectedAt.gte(start))
         .filter(petition::Column::CollectedAt.lt(end))
@@ -118,7 +121,18 @@ async fn items<C: ConnectionTrait>(
         .order_by_asc(petition::Column::Id)
         .limit(MAX_LISTED)
         .all(db)
-        .await?)
+        .await?;
+    let ids: Vec<i64> = found.iter().map(|p| p.id).collect();
+    let visible: std::collections::HashSet<i64> =
+        crate::service::petitions::queries::visible_many(db, actor, &ids)
+            .await?
+            .into_iter()
+            .map(|(item, _)| item.id)
+            .collect();
+    Ok(found
+        .into_iter()
+        .filter(|p| visible.contains(&p.id))
+        .collect())
 }
 
 async fn suggestions<C: ConnectionTrait>(

@@ -218,8 +218,10 @@ fn public_view(tables: &OrgTables, item: &petition::Model) -> PublicRequest {
         service_code: category.map(|c| c.code.clone()),
         service_name: category.map(|c| c.name.clone()),
         agency_responsible: agency.cloned(),
-        requested_datetime: item.collected_at,
-        updated_datetime: item.updated_at,
+        // To the day, as open data gives them: the public datasets share item ids, so
+        // an exact time here would undo open data's "days, not hours".
+        requested_datetime: day_of(item.collected_at),
+        updated_datetime: day_of(item.updated_at),
         expected_datetime: item.deadline,
         address: item
             .township_id
@@ -288,4 +290,9 @@ fn as_open311_field(error: AppError) -> AppError {
         }
         other => other,
     }
+}
+
+/// The start (China time) of the day `at` falls on.
+fn day_of(at: chrono::DateTime<chrono::Utc>) -> chrono::DateTime<chrono::Utc> {
+    crate::domain::calendar::day_start(crate::domain::calendar::local_date(at))
 }
