@@ -305,7 +305,9 @@ mod tests {
     fn periods_are_bounded() {
         assert!(check_period(date(2025, 1, 1), date(2025, 12, 31)).is_ok());
         assert!(check_period(date(2024, 1, 1), date(2024, 12, 31)).is_ok());
-        assert!(check_period(date(2025, 1, 1), date(2026, 1, 1)).is_err());
+        // 366 days (a leap year's worth) pass; 367 do not.
+        assert!(check_period(date(2025, 1, 1), date(2026, 1, 1)).is_ok());
+        assert!(check_period(date(2025, 1, 1), date(2026, 1, 2)).is_err());
         assert!(check_period(date(2025, 2, 1), date(2025, 1, 31)).is_err());
     }
 
