@@ -34,7 +34,8 @@ RUN apt-get update \
     && rm -rf /var/lib/apt/lists/* \
     && groupadd --system --gid 10001 smart-npc \
     && useradd --system --uid 10001 --gid smart-npc --home-dir /var/lib/smart-npc \
-       --create-home --shell /usr/sbin/nologin smart-npc
+       --create-home --shell /usr/sbin/nologin smart-npc \
+    && install -d -o smart-npc -g smart-npc /var/lib/smart-npc/files
 COPY --from=builder /out/smart-npc /usr/local/bin/smart-npc
 
 # Production defaults (README, "Configuration"); TOKEN_SECRET, DATABASE_URL,

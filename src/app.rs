@@ -169,16 +169,22 @@ impl App {
             live: live.clone(),
             bus: self.state.bus.clone(),
         });
+        let stop_notices = notifier.stopper();
         let shutdown = async move {
             shutdown.await;
+            // No new delivery once the shutdown begins: the notifier's stop runs
+            // alongside the requests' grace, not after it (the two together must fit
+            // in the orchestrator's stop period, or a send is cut before its record).
+            stop_notices.signal();
             live.begin_shutdown();
         };
         let routes = crate::http::routes(self.state, self.schema);
         let served = poem::Server::new_with_acceptor(acceptor)
             .run_with_graceful_shutdown(routes, shutdown, Some(grace))
             .await;
-        // The notifier finishes and records the delivery in hand (a send times out
-        // after 10 s), so a stopped replica never leaves a sent message unrecorded.
+        // The notifier (told to stop when the shutdown began) finishes and records
+        // the delivery in hand (a send times out after 10 s), so a stopped replica
+        // never leaves a sent message unrecorded.
         notifier.stop(std::time::Duration::from_secs(15)).await;
         drop(live_tasks);
         if let Some(job) = supervision {

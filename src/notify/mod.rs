@@ -72,14 +72,32 @@ pub struct Notifier {
 /// recorded before the task ends (a stop never cuts a send between the provider's
 /// answer and its record).
 pub struct Running {
-    stop: watch::Sender<bool>,
+    stop: Stop,
     task: JoinHandle<()>,
 }
 
+/// Tells a running notifier to take no further delivery (see [`Running::stopper`]).
+#[derive(Clone)]
+pub struct Stop(Arc<watch::Sender<bool>>);
+
+impl Stop {
+    /// The notifier finishes and records the delivery in hand, and takes no other.
+    pub fn signal(&self) {
+        let _ = self.0.send(true);
+    }
+}
+
 impl Running {
+    /// A handle that signals the stop without waiting: given at the start of a
+    /// shutdown, so that the notifier winds down while requests get their grace
+    /// instead of sending on through it.
+    pub fn stopper(&self) -> Stop {
+        self.stop.clone()
+    }
+
     /// Stops after the delivery in hand; waits at most `grace`, then aborts.
     pub async fn stop(mut self, grace: std::time::Duration) {
-        let _ = self.stop.send(true);
+        self.stop.signal();
         if tokio::time::timeout(grace, &mut self.task).await.is_err() {
             self.task.abort();
         }
@@ -90,7 +108,7 @@ impl Running {
 pub fn spawn(notifier: Notifier) -> Running {
     let (stop, stopped) = watch::channel(false);
     Running {
-        stop,
+        stop: Stop(Arc::new(stop)),
         task: tokio::spawn(async move { notifier.run(stopped).await }),
     }
 }

@@ -8,8 +8,9 @@
 //! `pending` with a backoff (`domain::notice::retry_delay`) until
 //! `NOTIFY_MAX_ATTEMPTS`, then `failed`.
 //!
-//! Texts also keep quiet hours (one due in them waits until they end) and a daily cap
-//! per phone (past it, the text ends `failed`: "daily cap").
+//! Texts also keep quiet hours (none goes in them; one derived or retried in them is
+//! dated to their end) and a daily cap per phone (past it, the text ends `failed`:
+//! "daily cap").
 //!
 //! A stop (`notify::Running::stop`) is seen between deliveries, never between a
 //! provider's answer and its record. A replica that dies there leaves the claim to
@@ -61,12 +62,11 @@ pub async fn round(
     if senders.wechat.is_some() {
         handled += channel_round(db, senders, settings, clock, Channel::Wechat).await?;
     }
-    if senders.sms.is_some() {
-        if let Some(end) = quiet_until(settings, clock.now()) {
-            defer_texts(db, end).await?;
-        } else {
-            handled += channel_round(db, senders, settings, clock, Channel::Sms).await?;
-        }
+    // In quiet hours no text goes; they wait, unchanged, and go in order when the hours
+    // end (a text derived in them is dated to their end already, a retry is moved
+    // there by `record`): nothing is written while they last.
+    if senders.sms.is_some() && quiet_until(settings, clock.now()).is_none() {
+        handled += channel_round(db, senders, settings, clock, Channel::Sms).await?;
     }
     Ok(handled)
 }
@@ -92,7 +92,7 @@ async fn channel_round(
             Channel::Sms => send_text(db, senders, settings, &row, now).await?,
             _ => send_template(db, senders, &settings.public_base_url, &row).await?,
         };
-        record(db, &row, outcome, settings.notify.max_attempts, clock.now()).await?;
+        record(db, &row, outcome, settings, clock.now()).await?;
         handled += 1;
     }
     Ok(handled)
@@ -101,18 +101,6 @@ async fn channel_round(
 /// The end of the quiet hours `now` is in, if texts are quiet now.
 fn quiet_until(settings: &Settings, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
     settings.notify.sms.quiet_hours.and_then(|q| q.until(now))
-}
-
-/// Texts that fell due in quiet hours wait until they end.
-async fn defer_texts(db: &DatabaseConnection, end: DateTime<Utc>) -> AppResult<()> {
-    delivery::Entity::update_many()
-        .col_expr(delivery::Column::NextAttemptAt, Expr::value(end))
-        .filter(delivery::Column::Channel.eq(Channel::Sms.as_str()))
-        .filter(delivery::Column::Status.eq("pending"))
-        .filter(delivery::Column::NextAttemptAt.lt(end))
-        .exec(db)
-        .await?;
-    Ok(())
 }
 
 /// The due, unclaimed pending deliveries of `channel` that are their recipient's oldest
@@ -261,14 +249,30 @@ async fn template(
     }))
 }
 
+/// When a failed attempt is tried again: after the backoff, and for a text not in
+/// quiet hours.
+fn next_attempt(
+    settings: &Settings,
+    row: &delivery::Model,
+    attempts: i32,
+    now: DateTime<Utc>,
+) -> DateTime<Utc> {
+    let next = now + retry_delay(attempts);
+    if row.channel == Channel::Sms.as_str() {
+        quiet_until(settings, next).unwrap_or(next)
+    } else {
+        next
+    }
+}
+
 async fn record(
     db: &DatabaseConnection,
     row: &delivery::Model,
     outcome: Result<(), SendError>,
-    max_attempts: i32,
+    settings: &Settings,
     now: DateTime<Utc>,
 ) -> AppResult<()> {
-    let attempts = row.attempts + 1;
+    let (attempts, max_attempts) = (row.attempts + 1, settings.notify.max_attempts);
     let update = delivery::Entity::update_many()
         .col_expr(
             delivery::Column::ClaimedUntil,
@@ -288,7 +292,7 @@ async fn record(
             )
             .col_expr(
                 delivery::Column::NextAttemptAt,
-                Expr::value(now + retry_delay(attempts)),
+                Expr::value(next_attempt(settings, row, attempts, now)),
             ),
         Err(SendError::Transient(reason) | SendError::Permanent(reason)) => update
             .col_expr(delivery::Column::Status, Expr::value("failed"))

@@ -118,7 +118,8 @@ async fn with_models<C: ConnectionTrait>(
 /// What a map shows for a box.
 #[derive(Debug)]
 pub enum ItemMap {
-    /// The items in the box the actor may see, by id; `truncated` when there are more.
+    /// The items in the box the actor may see (merged ones left out), by id;
+    /// `truncated` when there are more.
     Points {
         items: Vec<(petition::Model, Relation)>,
         truncated: bool,
@@ -212,20 +213,24 @@ async fn points<C: ConnectionTrait>(
     scope: Condition,
     first: u64,
 ) -> AppResult<ItemMap> {
+    // Merged items are left out, as from the counts: each stands in its target.
     let ids: Vec<i64> = petition::Entity::find()
         .select_only()
         .column(petition::Column::Id)
         .filter(in_box(bbox))
+        .filter(petition::Column::State.ne(PetitionState::Merged))
         .filter(scope)
         .order_by_asc(petition::Column::Id)
         .limit(first + 1)
         .into_tuple()
         .all(db)
         .await?;
-    let truncated = ids.len() as u64 > first;
-    let ids = &ids[..ids.len().min(first as usize)];
-    let mut items = visible_many(db, actor, ids).await?;
+    // `truncated` says whether more *visible* items lie in the box: the row-by-row
+    // check runs on the one beyond the page too.
+    let mut items = visible_many(db, actor, &ids).await?;
     items.sort_by_key(|(item, _)| item.id);
+    let truncated = items.len() as u64 > first;
+    items.truncate(first as usize);
     Ok(ItemMap::Points { items, truncated })
 }
 

@@ -5,14 +5,18 @@
 //! its `notification_reminder` row (unique) and its event are written in one
 //! transaction, and only the replica whose row went in writes the event. The notifier
 //! tells the person (`domain::notice::reminder_notices`).
+use std::collections::HashSet;
+
 use chrono::{Datelike, Duration};
 use entity::ForwardStatus;
 use entity::{account, deputy, notification_reminder as reminder, petition, DepartmentRole};
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ColumnTrait, EntityTrait, JoinType, QueryFilter, QuerySelect, RelationTrait, Set};
+use sea_orm::{
+    ColumnTrait, EntityTrait, JoinType, QueryFilter, QueryOrder, QuerySelect, RelationTrait, Set,
+};
 
 use crate::db::write;
-use crate::domain::calendar::local_date;
+use crate::domain::calendar::{day_start, local_date};
 use crate::domain::event::{DomainEvent, ReminderEvent};
 use crate::domain::notice::{due_soon_reminder, duty_month_reminder};
 use crate::error::AppResult;
@@ -20,8 +24,8 @@ use crate::events::outbox;
 use crate::service::petitions::supervision::OPEN;
 use crate::service::Ctx;
 
-/// Items looked at per cycle for deadline warnings.
-const BATCH: u64 = 500;
+/// Items read at a time for deadline warnings.
+const BATCH: u64 = 200;
 
 /// Gives the reminders due now; how many it gave.
 pub async fn remind(ctx: &Ctx<'_>) -> AppResult<u32> {
@@ -37,11 +41,14 @@ fn last_month(ctx: &Ctx<'_>) -> (i32, u32) {
     }
 }
 
-/// Every active deputy with an account, not yet looked at for last month: reminded
-/// when they owe an item (the row is written either way, so each is looked at once).
+/// Every active deputy whose account existed in last month, not yet looked at for
+/// it: reminded when they owe an item (the row is written either way, so each is
+/// looked at once). An account opened this month is not told of the month before it.
 async fn duty_months(ctx: &Ctx<'_>) -> AppResult<u32> {
     let (year, month) = last_month(ctx);
     let period = format!("{year:04}-{month:02}");
+    let today = local_date(ctx.now());
+    let this_month = day_start(today.with_day(1).unwrap_or(today));
     let looked_at: Vec<i64> = reminder::Entity::find()
         .select_only()
         .column(reminder::Column::AccountId)
@@ -57,6 +64,7 @@ async fn duty_months(ctx: &Ctx<'_>) -> AppResult<u32> {
         .join(JoinType::InnerJoin, account::Relation::Deputy.def())
         .filter(deputy::Column::Active.eq(true))
         .filter(account::Column::Disabled.eq(false))
+        .filter(account::Column::CreatedAt.lt(this_month))
         .filter(account::Column::Id.is_not_in(looked_at))
         .into_tuple()
         .all(ctx.db)
@@ -71,34 +79,73 @@ async fn duty_months(ctx: &Ctx<'_>) -> AppResult<u32> {
     Ok(given)
 }
 
-/// Each lead handler of an open item due within 24 hours, once per deadline.
+/// Each lead handler of an open item due within 24 hours, once per deadline: every
+/// such item, a page at a time in id order (however many fall due together).
 async fn due_soon(ctx: &Ctx<'_>) -> AppResult<u32> {
-    let now = ctx.now();
-    let items = petition::Entity::find()
-        .filter(petition::Column::State.is_in(OPEN))
-        .filter(petition::Column::IsOverdue.eq(false))
-        .filter(petition::Column::Deadline.gt(now))
-        .filter(petition::Column::Deadline.lte(now + Duration::hours(24)))
-        .limit(BATCH)
+    let (now, mut after, mut given) = (ctx.now(), 0, 0);
+    loop {
+        let items = petition::Entity::find()
+            .filter(petition::Column::State.is_in(OPEN))
+            .filter(petition::Column::IsOverdue.eq(false))
+            .filter(petition::Column::Deadline.gt(now))
+            .filter(petition::Column::Deadline.lte(now + Duration::hours(24)))
+            .filter(petition::Column::Id.gt(after))
+            .order_by_asc(petition::Column::Id)
+            .limit(BATCH)
+            .all(ctx.db)
+            .await?;
+        let Some(last) = items.last().map(|i| i.id) else {
+            return Ok(given);
+        };
+        let warned = warned_of(ctx, &items).await?;
+        for item in items
+            .iter()
+            .filter(|i| !warned.contains(&deadline_period(i)))
+        {
+            given += warn_leads(ctx, item).await?;
+        }
+        after = last;
+    }
+}
+
+/// `42@1767225600`: an item's deadline, the period of its warnings.
+fn deadline_period(item: &petition::Model) -> String {
+    let at = item.deadline.map_or(0, |d| d.timestamp());
+    format!("{}@{at}", item.id)
+}
+
+/// The deadlines of `items` whose handlers were warned already (by any replica): a
+/// cycle passes them by instead of loading each again.
+async fn warned_of(ctx: &Ctx<'_>, items: &[petition::Model]) -> AppResult<HashSet<String>> {
+    let periods: Vec<String> = items.iter().map(deadline_period).collect();
+    let warned: Vec<String> = reminder::Entity::find()
+        .select_only()
+        .column(reminder::Column::Period)
+        .filter(reminder::Column::Kind.eq("due_soon"))
+        .filter(reminder::Column::Period.is_in(periods))
+        .into_tuple()
         .all(ctx.db)
         .await?;
+    Ok(warned.into_iter().collect())
+}
+
+/// Warns the lead handlers of `item` of its deadline (those not yet warned of it).
+async fn warn_leads(ctx: &Ctx<'_>, item: &petition::Model) -> AppResult<u32> {
+    let Some(deadline) = item.deadline else {
+        return Ok(0);
+    };
+    let period = deadline_period(item);
+    let Some(facts) = crate::notify::facts::load(ctx.db, item.id).await? else {
+        return Ok(0);
+    };
+    let leads = facts
+        .parts
+        .iter()
+        .filter(|p| p.role == DepartmentRole::Lead && p.status != ForwardStatus::Returned);
     let mut given = 0;
-    for item in items {
-        let Some(deadline) = item.deadline else {
-            continue;
-        };
-        let Some(facts) = crate::notify::facts::load(ctx.db, item.id).await? else {
-            continue;
-        };
-        let period = format!("{}@{}", item.id, deadline.timestamp());
-        let leads = facts
-            .parts
-            .iter()
-            .filter(|p| p.role == DepartmentRole::Lead && p.status != ForwardStatus::Returned);
-        for handler in leads.flat_map(|p| p.handlers.iter().copied()) {
-            let event = due_soon_reminder(item.id, &item.tracking_code, &item.title, deadline);
-            given += u32::from(give(ctx, "due_soon", &period, handler, Some(event)).await?);
-        }
+    for handler in leads.flat_map(|p| p.handlers.iter().copied()) {
+        let event = due_soon_reminder(item.id, &item.tracking_code, &item.title, deadline);
+        given += u32::from(give(ctx, "due_soon", &period, handler, Some(event)).await?);
     }
     Ok(given)
 }

@@ -2,7 +2,8 @@
 //! (API 2021-01-11) goes: `POST /` with the `X-TC-*` headers and a JSON body, answered
 //! `{"Response": {"SendStatusSet": [{"Code": "Ok", ...}], "RequestId": ...}}`. It records
 //! every request (headers and the body as sent) and can be told to be down (HTTP
-//! 503), to answer an error code, or to hold each answer a while (a send in flight).
+//! 503), to answer an error code, or to hold each answer a while or until the test
+//! lets it go (a send in flight).
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -34,6 +35,8 @@ pub struct Recorded {
 struct State {
     mode: Option<Mode>,
     hold: Duration,
+    /// Answers wait for a permit here (closed: none wait) when set.
+    gate: Option<Arc<tokio::sync::Semaphore>>,
     requests: Vec<Recorded>,
     /// Accepted texts: (phone, template id, params, session context).
     delivered: Vec<Value>,
@@ -54,17 +57,21 @@ async fn send_sms(request: &Request, body: String, state: Data<&Arc<Mutex<State>
         .map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or("").to_owned()))
         .collect();
     let parsed: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
-    let hold = {
+    let (hold, gate) = {
         let mut state = state.lock().unwrap();
         state.requests.push(Recorded {
             headers,
             body: body.clone(),
             json: parsed.clone(),
         });
-        state.hold
+        (state.hold, state.gate.clone())
     };
     if !hold.is_zero() {
         tokio::time::sleep(hold).await;
+    }
+    if let Some(gate) = gate {
+        // Closed by `open_gate`: every answer goes.
+        let _ = gate.acquire().await;
     }
     let mut state = state.lock().unwrap();
     let answer = match state.mode.clone().unwrap_or(Mode::Ok) {
@@ -113,6 +120,18 @@ impl FakeSms {
     /// Each answer waits this long (a send stays in flight meanwhile).
     pub fn hold(&self, by: Duration) {
         self.state.lock().unwrap().hold = by;
+    }
+
+    /// Each answer waits until [`FakeSms::open_gate`] (a send stays in flight until then).
+    pub fn close_gate(&self) {
+        self.state.lock().unwrap().gate = Some(Arc::new(tokio::sync::Semaphore::new(0)));
+    }
+
+    /// Lets every held and later answer go.
+    pub fn open_gate(&self) {
+        if let Some(gate) = self.state.lock().unwrap().gate.take() {
+            gate.close();
+        }
     }
 
     pub fn requests(&self) -> Vec<Recorded> {

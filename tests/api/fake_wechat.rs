@@ -3,7 +3,8 @@
 //! tokens for the right app id and secret; `POST /cgi-bin/message/template/send`
 //! takes a template message with a valid token. It records every request and can be
 //! told to fail: down (HTTP 503), busy (errcode -1), the follower unsubscribed
-//! (43004), or every token issued so far expired (42001).
+//! (43004), or every token issued so far expired (42001); or to hold token answers
+//! until the test lets them go (a fetch in flight).
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -31,6 +32,10 @@ struct State {
     mode: Option<Mode>,
     issued: Vec<String>,
     expired: HashSet<String>,
+    /// Token requests that arrived (answered or waiting).
+    token_requests: usize,
+    /// Token answers wait for a permit here when set.
+    token_gate: Option<Arc<tokio::sync::Semaphore>>,
     /// Every send request: (token, body).
     attempts: Vec<(String, Value)>,
     /// The messages accepted, in order.
@@ -57,12 +62,21 @@ struct SendParams {
 }
 
 #[handler]
-fn token(Query(p): Query<TokenParams>, state: Data<&Arc<Mutex<State>>>) -> Json<Value> {
+async fn token(Query(p): Query<TokenParams>, state: Data<&Arc<Mutex<State>>>) -> Json<Value> {
     if p.grant_type != "client_credential"
         || p.appid != crate::wechat::APP_ID
         || p.secret != APP_SECRET
     {
         return Json(json!({ "errcode": 40125, "errmsg": "invalid appsecret" }));
+    }
+    let gate = {
+        let mut state = state.lock().unwrap();
+        state.token_requests += 1;
+        state.token_gate.clone()
+    };
+    if let Some(gate) = gate {
+        // Closed by `open_token_gate`: every answer goes.
+        let _ = gate.acquire().await;
     }
     let mut state = state.lock().unwrap();
     let token = format!("ACCESS_TOKEN_{}", state.issued.len() + 1);
@@ -123,6 +137,23 @@ impl FakeWechat {
         let mut state = self.state.lock().unwrap();
         let issued = state.issued.clone();
         state.expired.extend(issued);
+    }
+
+    /// Each token answer waits until [`FakeWechat::open_token_gate`].
+    pub fn close_token_gate(&self) {
+        self.state.lock().unwrap().token_gate = Some(Arc::new(tokio::sync::Semaphore::new(0)));
+    }
+
+    /// Lets every held and later token answer go.
+    pub fn open_token_gate(&self) {
+        if let Some(gate) = self.state.lock().unwrap().token_gate.take() {
+            gate.close();
+        }
+    }
+
+    /// Waits (bounded) until `n` token requests arrived.
+    pub async fn wait_token_requests(&self, n: usize) {
+        self.wait(|s| s.token_requests >= n).await;
     }
 
     pub fn tokens_issued(&self) -> usize {

@@ -597,6 +597,16 @@ impl TestApp {
     }
 }
 
+impl TestApp {
+    /// Begins the graceful shutdown (as SIGTERM does): the listener closes, requests in
+    /// flight get `SHUTDOWN_GRACE_SECS`.
+    pub fn begin_shutdown(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
 impl Drop for TestApp {
     fn drop(&mut self) {
         if let Some(tx) = self.shutdown.take() {

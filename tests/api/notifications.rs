@@ -222,23 +222,31 @@ async fn the_citizen_station_deputy_and_supervisors_are_told_their_part() {
 // ------------------------------------------------------------------ WeChat
 
 async fn wechat_app(fake: &FakeWechat, clock: smart_npc::clock::Clock) -> World {
-    World::on(
-        TestApp::builder()
-            .fixture(Fixture::Demo)
-            .clock(clock)
-            .env("WECHAT_TOKEN", TOKEN)
-            .env("WECHAT_APP_ID", APP_ID)
-            .env("WECHAT_ENCODING_AES_KEY", AES_KEY)
-            .env("WECHAT_DEFAULT_STATION", "binhe")
-            .env("WECHAT_APP_SECRET", APP_SECRET)
-            .env("WECHAT_TEMPLATE_ID", TEMPLATE_ID)
-            .env("WECHAT_API_BASE", &fake.base)
-            .env("PUBLIC_BASE_URL", PUBLIC_BASE)
-            .env("NOTIFY_POLL_MS", "20")
-            .spawn()
-            .await,
-    )
-    .await
+    wechat_app_with(fake, clock, &[]).await
+}
+
+/// [`wechat_app`] with `extra` settings.
+async fn wechat_app_with(
+    fake: &FakeWechat,
+    clock: smart_npc::clock::Clock,
+    extra: &[(&str, &str)],
+) -> World {
+    let mut builder = TestApp::builder()
+        .fixture(Fixture::Demo)
+        .clock(clock)
+        .env("WECHAT_TOKEN", TOKEN)
+        .env("WECHAT_APP_ID", APP_ID)
+        .env("WECHAT_ENCODING_AES_KEY", AES_KEY)
+        .env("WECHAT_DEFAULT_STATION", "binhe")
+        .env("WECHAT_APP_SECRET", APP_SECRET)
+        .env("WECHAT_TEMPLATE_ID", TEMPLATE_ID)
+        .env("WECHAT_API_BASE", &fake.base)
+        .env("PUBLIC_BASE_URL", PUBLIC_BASE)
+        .env("NOTIFY_POLL_MS", "20");
+    for (k, v) in extra {
+        builder = builder.env(k, v);
+    }
+    World::on(builder.spawn().await).await
 }
 
 /// The follower sends `text` over the official account; the reply's text.
@@ -543,6 +551,94 @@ async fn two_replicas_send_each_message_once() {
     assert_eq!(keys.len(), all);
 }
 
+/// Two replicas that need the access token at the same moment fetch it once between
+/// them: one takes the refresh lock in Redis and fetches, the other waits for the
+/// token it shares (the fake holds the token answer until both are sending).
+#[tokio::test]
+async fn replicas_that_need_the_token_together_fetch_it_once() {
+    let test = "replicas_that_need_the_token_together_fetch_it_once";
+    let Some(redis) = crate::helpers::require_redis(test) else {
+        return;
+    };
+    let fake = FakeWechat::start().await;
+    fake.close_token_gate();
+    let world = wechat_app(&fake, smart_npc::clock::Clock::system()).await;
+    let prefix = world.app.state.settings.redis_prefix.clone();
+    let env: Vec<(&str, &str)> = vec![
+        ("WECHAT_TOKEN", TOKEN),
+        ("WECHAT_APP_ID", APP_ID),
+        ("WECHAT_ENCODING_AES_KEY", AES_KEY),
+        ("WECHAT_APP_SECRET", APP_SECRET),
+        ("WECHAT_TEMPLATE_ID", TEMPLATE_ID),
+        ("WECHAT_API_BASE", &fake.base),
+        ("PUBLIC_BASE_URL", PUBLIC_BASE),
+        ("NOTIFY_POLL_MS", "20"),
+        ("REDIS_CHANNEL_PREFIX", &prefix),
+        ("REDIS_URL", &redis),
+    ];
+    let _replica = crate::live::replica(&world.app.db, &env).await;
+    let (first, _) = wechat_item(&world, "oTokenTogether01", 1).await;
+    let (second, _) = wechat_item(&world, "oTokenTogether02", 2).await;
+    world.register(&first, "roads_transport", "NORMAL").await;
+    world.register(&second, "roads_transport", "NORMAL").await;
+    // A replica sends one message at a time: two claimed means both are sending, and
+    // so both wait for the token.
+    rows_until(&world.app, |rows| {
+        rows.iter()
+            .filter(|r| r.channel == "wechat" && r.claimed_until.is_some())
+            .count()
+            == 2
+    })
+    .await;
+    fake.wait_token_requests(1).await;
+    fake.open_token_gate();
+    fake.wait_delivered(2).await;
+    assert_eq!(
+        fake.tokens_issued(),
+        1,
+        "each replica fetched its own token"
+    );
+}
+
+/// With Redis gone, a replica goes on with the token it already has: a message that
+/// failed before the outage is retried during it and goes out, and no token is
+/// fetched again. (New events wait for Redis: the notifier follows the relay.)
+#[tokio::test]
+async fn with_redis_gone_the_token_in_hand_is_used() {
+    let test = "with_redis_gone_the_token_in_hand_is_used";
+    let Some(mut redis) = crate::redis_faults::OwnRedis::start(test).await else {
+        return;
+    };
+    let fake = FakeWechat::start().await;
+    let clock = smart_npc::clock::Clock::system();
+    let url = redis.url();
+    let world = wechat_app_with(&fake, clock.clone(), &[("REDIS_URL", &url)]).await;
+    let (first, _) = wechat_item(&world, "oRedisGone01", 1).await;
+    world.register(&first, "roads_transport", "NORMAL").await;
+    fake.wait_delivered(1).await;
+    assert_eq!(fake.tokens_issued(), 1);
+
+    // The next message fails once (WeChat down) and waits out its backoff.
+    fake.set(Mode::Down);
+    let (second, _) = wechat_item(&world, "oRedisGone02", 2).await;
+    world.register(&second, "roads_transport", "NORMAL").await;
+    rows_until(&world.app, |rows| {
+        rows.iter()
+            .any(|r| r.channel == "wechat" && r.status == "pending" && r.attempts == 1)
+    })
+    .await;
+    redis.kill();
+    fake.set(Mode::Ok);
+    clock.advance(Duration::from_secs(3600));
+    let sent = fake.wait_delivered(2).await;
+    assert_eq!(sent[1]["touser"], "oRedisGone02");
+    assert_eq!(
+        fake.tokens_issued(),
+        1,
+        "fetched again though it had a token"
+    );
+}
+
 // ------------------------------------------------------------------ reminders
 
 /// The settings of a replica (and another, later).
@@ -593,6 +689,8 @@ async fn reminders_are_given_once_per_period_and_person_across_replicas() {
     .await;
     let item = world.accepted().await;
     let pid = crate::petitions::num(&item["id"]);
+    // The demo's accounts were opened before last month (the fixture was built now).
+    opened_at(&world, chrono::Utc::now() - chrono::Duration::days(70)).await;
     let soon = chrono::Utc::now() + chrono::Duration::hours(12);
     entity::petition::Entity::update_many()
         .col_expr(
@@ -664,4 +762,146 @@ async fn reminders_are_given_once_per_period_and_person_across_replicas() {
     for row in rows.iter().filter(|r| r.kind == "duty_month") {
         assert!(row.body.contains("尚未完成"), "{}", row.body);
     }
+}
+
+/// Dates the opening of every account of `world` to `at`.
+async fn opened_at(world: &World, at: chrono::DateTime<chrono::Utc>) {
+    entity::account::Entity::update_many()
+        .col_expr(
+            entity::account::Column::CreatedAt,
+            sea_orm::sea_query::Expr::value(at),
+        )
+        .exec(&world.app.db)
+        .await
+        .unwrap();
+}
+
+/// A deputy is reminded of a month only when their account existed in it: one opened
+/// this month hears nothing of the last, one opened before does (on the app's clock).
+#[tokio::test]
+async fn a_deputy_is_not_reminded_of_a_month_before_their_account() {
+    let clock = smart_npc::clock::Clock::system();
+    let world = World::on(
+        TestApp::builder()
+            .fixture(Fixture::Demo)
+            .clock(clock.clone())
+            .env("SMS_PROVIDER", "off")
+            .spawn()
+            .await,
+    )
+    .await;
+    let deputy = world.account_id(&world.deputy).await;
+    opened_at(&world, clock.now() - chrono::Duration::days(70)).await;
+    // Another deputy's account, opened now.
+    let mine = world
+        .ok(Some(&world.deputy), "{ me { deputy { id } } }", json!({}))
+        .await;
+    let deputies = world
+        .ok(
+            Some(&world.admin),
+            "{ deputies(first: 2) { edges { node { id } } } }",
+            json!({}),
+        )
+        .await;
+    let other = deputies["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"]["id"].clone())
+        .find(|id| *id != mine["deputy"]["id"])
+        .expect("a second deputy");
+    let created = world
+        .ok(
+            Some(&world.admin),
+            "mutation($i: CreateAccountInput!) { createAccount(input: $i) { id } }",
+            json!({ "i": { "login": "newdeputy", "displayName": "新任代表",
+                "password": "Newcomer-2026-pass", "deputyId": other,
+                "roles": [{ "role": "DEPUTY" }] } }),
+        )
+        .await;
+    let newcomer = crate::petitions::num(&created["id"]);
+    world
+        .ok(
+            Some(&world.admin),
+            "mutation { runSupervisionCycle { reminders } }",
+            json!({}),
+        )
+        .await;
+    let looked_at: Vec<i64> = entity::notification_reminder::Entity::find()
+        .filter(entity::notification_reminder::Column::Kind.eq("duty_month"))
+        .all(&world.app.db)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.account_id)
+        .collect();
+    assert!(looked_at.contains(&deputy), "{looked_at:?}");
+    assert!(!looked_at.contains(&newcomer), "{looked_at:?}");
+}
+
+/// More items falling due together than the cycle reads at a time (200): the lead
+/// handler of each is warned of each, once, and a second cycle warns of none again.
+#[tokio::test]
+async fn every_item_falling_due_is_warned_of_however_many() {
+    use entity::{petition, petition_department as part, DepartmentRole, ForwardStatus};
+    use sea_orm::{QuerySelect, Set};
+
+    let world = World::on(
+        TestApp::builder()
+            .fixture(Fixture::Demo)
+            .env("SMS_PROVIDER", "off")
+            .spawn()
+            .await,
+    )
+    .await;
+    // A handler of every department: the lead of every item.
+    let roles: Vec<Value> = world
+        .departments
+        .values()
+        .map(|d| json!({ "role": "DEPARTMENT_HANDLER", "departmentId": d }))
+        .collect();
+    let token = world.account("everylead", json!(roles), None).await;
+    let handler = world.account_id(&token).await;
+    const ITEMS: usize = 450;
+    let items: Vec<i64> = part::Entity::find()
+        .select_only()
+        .column(part::Column::PetitionId)
+        .filter(part::Column::Role.eq(DepartmentRole::Lead))
+        .filter(part::Column::Status.ne(ForwardStatus::Returned))
+        .order_by_asc(part::Column::PetitionId)
+        .limit(ITEMS as u64)
+        .into_tuple()
+        .all(&world.app.db)
+        .await
+        .unwrap();
+    assert_eq!(items.len(), ITEMS, "the demo has fewer items with a lead");
+    petition::Entity::update_many()
+        .set(petition::ActiveModel {
+            state: Set(entity::PetitionState::Accepted),
+            is_overdue: Set(false),
+            deadline: Set(Some(chrono::Utc::now() + chrono::Duration::hours(12))),
+            ..Default::default()
+        })
+        .filter(petition::Column::Id.is_in(items.clone()))
+        .exec(&world.app.db)
+        .await
+        .unwrap();
+
+    const CYCLE: &str = "mutation { runSupervisionCycle { reminders } }";
+    world.ok(Some(&world.admin), CYCLE, json!({})).await;
+    let again = world.ok(Some(&world.admin), CYCLE, json!({})).await;
+    assert_eq!(again["reminders"], 0, "a second cycle warned again");
+    let mut warned: Vec<i64> = entity::notification_reminder::Entity::find()
+        .filter(entity::notification_reminder::Column::Kind.eq("due_soon"))
+        .filter(entity::notification_reminder::Column::AccountId.eq(handler))
+        .all(&world.app.db)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.period.split('@').next().unwrap().parse().unwrap())
+        .collect();
+    warned.sort_unstable();
+    let mut expected = items.clone();
+    expected.dedup();
+    assert_eq!(warned, expected);
 }

@@ -34,7 +34,7 @@ macro_rules! with_item {
 const SUBMIT: &str = with_item!("mutation($i: SubmitPetitionInput!) { submitPetition(input: $i) { trackingCode followSecret petition { ...P } } }");
 pub(crate) const REGISTER: &str = with_item!("mutation($id: ID!, $v: Int, $c: ID!, $u: Urgency!, $h: HandlingLevel!) { registerPetition(id: $id, version: $v, categoryId: $c, urgency: $u, handlingLevel: $h) { ...P } }");
 const DECLINE: &str = with_item!("mutation($id: ID!, $v: Int, $r: String!) { declinePetition(id: $id, version: $v, reason: $r) { ...P } }");
-const MERGE: &str = with_item!("mutation($id: ID!, $v: Int, $into: ID!, $n: String) { mergePetition(id: $id, version: $v, intoId: $into, note: $n) { ...P } }");
+pub(crate) const MERGE: &str = with_item!("mutation($id: ID!, $v: Int, $into: ID!, $n: String) { mergePetition(id: $id, version: $v, intoId: $into, note: $n) { ...P } }");
 const RESOLVE_ON_SPOT: &str = with_item!("mutation($id: ID!, $v: Int, $r: String!) { resolvePetitionOnSpot(id: $id, version: $v, result: $r) { ...P } }");
 pub(crate) const FORWARD: &str = with_item!("mutation($id: ID!, $v: Int, $lead: ID!, $assist: [ID!]! = [], $n: String) { forwardPetition(id: $id, version: $v, leadDepartmentId: $lead, assistDepartmentIds: $assist, note: $n) { ...P } }");
 const ESCALATE: &str = with_item!("mutation($id: ID!, $v: Int, $d: ID!, $n: String) { escalatePetition(id: $id, version: $v, departmentId: $d, note: $n) { ...P } }");
@@ -94,7 +94,7 @@ pub(crate) struct World {
     pub(crate) deputy_code: String,
     pub(crate) binhe: Value,
     stations: HashMap<String, Station>,
-    departments: HashMap<String, Value>,
+    pub(crate) departments: HashMap<String, Value>,
     categories: HashMap<String, Value>,
 }
 
@@ -324,7 +324,12 @@ impl World {
     }
 
     /// Creates an account with `roles` (and a deputy link) and signs it in.
-    async fn account(&self, login: &str, roles: Value, deputy: Option<&Value>) -> String {
+    pub(crate) async fn account(
+        &self,
+        login: &str,
+        roles: Value,
+        deputy: Option<&Value>,
+    ) -> String {
         let input = json!({ "login": login, "displayName": login, "password": PASSWORD, "roles": roles, "deputyId": deputy });
         self.ok(
             Some(&self.admin),

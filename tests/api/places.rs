@@ -459,3 +459,48 @@ async fn a_map_shows_points_to_those_who_may_see_them_and_counts_to_everyone_els
     let r = map(app, Some(&world.staff), close, Some(501)).await;
     assert_eq!(r.error_code(), Some("BAD_USER_INPUT"));
 }
+
+/// A merged item stands in its target: it is off the map's points as it is off its
+/// counts, and `truncated` counts only what is shown.
+#[tokio::test]
+async fn a_merged_item_is_off_the_map() {
+    let world = &World::on(TestApp::spawn_demo().await).await;
+    let app = &world.app;
+    let target = item_at(world, 37.331, 113.571).await;
+    let duplicate = item_at(world, 37.335, 113.575).await;
+    let item = |code: String| async move {
+        world
+            .ok(
+                Some(&world.staff),
+                "query($c: String!) { trackPetition(trackingCode: $c) { petition { id version } } }",
+                json!({ "c": code }),
+            )
+            .await["petition"]
+            .clone()
+    };
+    let (target_item, duplicate_item) = (item(target.clone()).await, item(duplicate).await);
+    let target_item = world
+        .register(&target_item, "roads_transport", "NORMAL")
+        .await;
+    world
+        .step(
+            &world.staff,
+            crate::petitions::MERGE,
+            &duplicate_item,
+            json!({ "into": target_item["id"] }),
+        )
+        .await;
+    let close = (37.30, 113.55, 37.40, 113.65);
+    let r = map(app, Some(&world.staff), close, Some(1)).await;
+    let staff = &r.data()["itemsOnMap"];
+    let codes: Vec<&str> = staff["points"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["trackingCode"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, [target.as_str()]);
+    assert_eq!(staff["truncated"], false, "only the merged item was beyond");
+    let r = map(app, None, close, None).await;
+    assert_eq!(r.data()["itemsOnMap"]["cells"][0]["count"], 1);
+}

@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use crate::helpers::{Fixture, TestApp, DEMO_PASSWORD};
 
 /// A `redis-server` of the test's own. Resumed and killed when dropped.
-struct OwnRedis {
+pub(crate) struct OwnRedis {
     child: Child,
     port: u16,
     killed: bool,
@@ -18,7 +18,7 @@ struct OwnRedis {
 
 impl OwnRedis {
     /// `None` (the test is skipped) where redis-server is not installed, except in CI.
-    async fn start(test: &str) -> Option<OwnRedis> {
+    pub(crate) async fn start(test: &str) -> Option<OwnRedis> {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -64,7 +64,7 @@ impl OwnRedis {
         panic!("{test}: redis-server on port {port} did not start");
     }
 
-    fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("redis://127.0.0.1:{}", self.port)
     }
 
@@ -78,11 +78,11 @@ impl OwnRedis {
 
     /// Stops the process: connections are still accepted (by the kernel), nothing is
     /// answered.
-    fn freeze(&self) {
+    pub(crate) fn freeze(&self) {
         self.signal("-STOP");
     }
 
-    fn kill(&mut self) {
+    pub(crate) fn kill(&mut self) {
         if !self.killed {
             self.killed = true;
             let _ = Command::new("kill")

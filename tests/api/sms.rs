@@ -224,6 +224,34 @@ async fn quiet_hours_defer_a_text_to_their_end() {
     assert_eq!(fake.requests().len(), 1);
 }
 
+/// A text that fails just before the quiet hours is tried again when they end, not in
+/// them (its backoff of 30 s would fall at 21:00:10).
+#[tokio::test]
+async fn a_retry_due_in_quiet_hours_waits_for_their_end() {
+    let fake = FakeSms::start().await;
+    let clock = Clock::system();
+    clock.set(tomorrow_at(20, 59) + chrono::Duration::seconds(40));
+    let world = sms_world(&fake, clock.clone(), &[]).await;
+    fake.set(Mode::Down);
+    let item = submitted(&world, Some(true)).await;
+    world.register(&item, "roads_transport", "NORMAL").await;
+    let rows = rows_until(&world.app, |rows| {
+        sms_rows(rows).iter().any(|r| r.last_error.is_some())
+    })
+    .await;
+    let row = sms_rows(&rows)[0];
+    assert_eq!((row.status.as_str(), row.attempts), ("pending", 1));
+    assert_eq!(
+        row.next_attempt_at,
+        tomorrow_at(8, 0) + chrono::Duration::days(1),
+        "{row:?}"
+    );
+    fake.set(Mode::Ok);
+    clock.set(tomorrow_at(8, 0) + chrono::Duration::days(1) + chrono::Duration::seconds(1));
+    fake.wait_delivered(1).await;
+    assert_eq!(fake.requests().len(), 2, "one failed, one delivered");
+}
+
 /// `SMS_DAILY_CAP=2`: the third text of the day to one phone ends FAILED, unsent.
 #[tokio::test]
 async fn a_phone_gets_at_most_its_daily_cap() {
@@ -389,4 +417,76 @@ async fn a_replica_stopped_mid_delivery_and_restarted_sends_each_text_once() {
     assert_eq!(contexts, once, "a text went twice");
     assert_eq!(contexts.len(), TEXTS);
     assert!(sms_rows(&rows).iter().all(|r| r.attempts == 1), "{rows:#?}");
+}
+
+/// A shutdown stops the notifier when it begins, not after the requests' grace: with
+/// a text in flight and a request still open (it keeps the server in its grace), the
+/// text in hand is recorded and no other is sent, though more are due.
+#[tokio::test]
+async fn a_shutdown_sends_no_new_text_while_requests_finish() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let fake = FakeSms::start().await;
+    fake.close_gate();
+    let clock = Clock::system();
+    // In quiet hours the texts wait: all three are due when the hours end.
+    clock.set(tomorrow_at(22, 0));
+    let mut world = sms_world(&fake, clock.clone(), &[("SHUTDOWN_GRACE_SECS", "5")]).await;
+    for n in 0..3 {
+        let input = json!({
+            "title": format!("路灯不亮{n}"),
+            "content": "滨河路北段多盏路灯损坏，夜间出行不便，请尽快维修。",
+            "deputyCode": world.deputy_code,
+            "submitterPhone": format!("1390000000{n}"),
+            "smsConsent": true,
+        });
+        let item = world.submit(Some(&world.citizen), input).await.data()["submitPetition"]
+            ["petition"]
+            .clone();
+        world.register(&item, "roads_transport", "NORMAL").await;
+    }
+    rows_until(&world.app, |rows| sms_rows(rows).len() == 3).await;
+    clock.set(tomorrow_at(8, 0) + chrono::Duration::days(1) + chrono::Duration::seconds(1));
+    fake.wait_requests(1).await;
+
+    // A request whose body never ends holds the server in its grace.
+    let addr = world.app.addr;
+    let mut open = tokio::net::TcpStream::connect(addr).await.unwrap();
+    open.write_all(
+        b"POST /graphql HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n\
+          Content-Length: 100\r\n\r\n{\"query\"",
+    )
+    .await
+    .unwrap();
+    // A request on a new connection, answered: the server accepted the open one,
+    // queued before it, and has read its head.
+    let health = reqwest::Client::new()
+        .get(world.app.url("/healthz"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200);
+    world.app.begin_shutdown();
+    // The listener closes after the notifier was told (both at the shutdown's start).
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while tokio::net::TcpStream::connect(addr).await.is_ok() {
+        assert!(tokio::time::Instant::now() < deadline, "still listening");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    fake.open_gate();
+    // The server drops the open request when the grace is over.
+    let mut rest = Vec::new();
+    let _ = open.read_to_end(&mut rest).await;
+
+    let rows = rows_until(&world.app, |rows| {
+        sms_rows(rows).iter().any(|r| r.status == "sent")
+    })
+    .await;
+    assert_eq!(fake.requests().len(), 1, "a text was sent during the grace");
+    let statuses: Vec<_> = sms_rows(&rows).iter().map(|r| r.status.clone()).collect();
+    assert_eq!(
+        statuses.iter().filter(|s| *s == "pending").count(),
+        statuses.len() - 1,
+        "{statuses:?}"
+    );
 }
