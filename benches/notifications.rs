@@ -9,7 +9,9 @@
 //! the relay woken), and waits until every text arrived. A phone receives its texts in
 //! order, one at a time, so the items bound how many go at once.
 //!
-//! Run: `cargo bench --bench notifications` (release; figures go to BENCHMARKS.md).
+//! Run: `cargo bench --bench notifications` (release; figures go to BENCHMARKS.md);
+//! on PostgreSQL with `NOTIFY_BENCH_POSTGRES=postgres://postgres@127.0.0.1:5432/postgres`
+//! (it creates and drops a database of its own there).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::HashMap;
@@ -20,7 +22,9 @@ use entity::{notification_delivery as delivery, petition, PetitionState};
 use poem::web::Data;
 use poem::{handler, post, EndpointExt, Route};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, Database, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, Database, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
 use serde_json::{json, Value};
 use smart_npc::app::App;
 use smart_npc::config::Settings;
@@ -57,6 +61,50 @@ async fn fake_provider(arrivals: Arrivals) -> String {
     format!("http://{addr}")
 }
 
+/// The bench's own database: a SQLite file in `dir`, or with `NOTIFY_BENCH_POSTGRES`
+/// (a server URL, e.g. `postgres://postgres@127.0.0.1:5432/postgres`) a database of its
+/// own on that server, dropped at the end (nothing else there is touched).
+struct OwnDatabase {
+    url: String,
+    postgres: Option<(String, String)>,
+}
+
+impl OwnDatabase {
+    async fn create(dir: &tempfile::TempDir) -> OwnDatabase {
+        let Ok(server) = std::env::var("NOTIFY_BENCH_POSTGRES") else {
+            let path = dir.path().join("bench.db");
+            return OwnDatabase {
+                url: format!("sqlite://{}?mode=rwc", path.display()),
+                postgres: None,
+            };
+        };
+        let name = format!("smartnpc_notify_bench_{}", std::process::id());
+        let admin = Database::connect(&server).await.unwrap();
+        admin
+            .execute_unprepared(&format!("CREATE DATABASE {name}"))
+            .await
+            .unwrap();
+        admin.close().await.unwrap();
+        let (base, _) = server
+            .rsplit_once('/')
+            .expect("a server URL with a database");
+        OwnDatabase {
+            url: format!("{base}/{name}"),
+            postgres: Some((server, name)),
+        }
+    }
+
+    async fn drop_it(self) {
+        if let Some((server, name)) = self.postgres {
+            let admin = Database::connect(&server).await.unwrap();
+            admin
+                .execute_unprepared(&format!("DROP DATABASE {name} WITH (FORCE)"))
+                .await
+                .unwrap();
+        }
+    }
+}
+
 fn env_number(name: &str, default: usize) -> usize {
     std::env::var(name)
         .ok()
@@ -73,10 +121,8 @@ async fn main() {
     let items = env_number("NOTIFY_BENCH_ITEMS", 200);
     let events = env_number("NOTIFY_BENCH_EVENTS", 1_000);
     let dir = tempfile::tempdir().unwrap();
-    let url = format!(
-        "sqlite://{}?mode=rwc",
-        dir.path().join("bench.db").display()
-    );
+    let own = OwnDatabase::create(&dir).await;
+    let url = own.url.clone();
     let db = Database::connect(&url).await.unwrap();
     smart_npc::db::migrate(&db).await.unwrap();
     smart_npc::seed::seed_demo(&db, "bench-password-1")
@@ -145,7 +191,12 @@ async fn main() {
     tokio::time::sleep(Duration::from_millis(500)).await;
 
     println!(
-        "notifications: {events} events over {} items, SMS to a local fake provider",
+        "notifications ({}): {events} events over {} items, SMS to a local fake provider",
+        if own.postgres.is_some() {
+            "PostgreSQL"
+        } else {
+            "SQLite"
+        },
         ids.len()
     );
     let mut committed: HashMap<i64, Instant> = HashMap::new();
@@ -213,4 +264,6 @@ async fn main() {
         percentile(&latencies, 0.99),
         latencies.last().copied().unwrap_or_default()
     );
+    db.close().await.unwrap();
+    own.drop_it().await;
 }
