@@ -384,3 +384,110 @@ async fn the_metrics_listener_logs_requests_with_their_id() {
     assert_eq!(access["status"], 200, "{access}");
     assert!(!stderr.contains("zz9q"), "{stderr}");
 }
+
+/// The embedded default's `log` SMS provider writes one line per text, without the
+/// text (its tracking code opens the item's page) and with the phone masked.
+#[tokio::test]
+async fn the_log_sms_provider_writes_neither_the_text_nor_the_phone() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut child, base, client) = launch(
+        dir.path(),
+        &[
+            ("AUTO_SEED_DEMO", "true"),
+            ("SMS_QUIET_HOURS", "off"),
+            ("NOTIFY_POLL_MS", "20"),
+        ],
+    )
+    .await;
+    let url = format!("{base}/graphql");
+    let call = |token: Option<String>, query: &'static str, variables: Value| {
+        let (client, url) = (client.clone(), url.clone());
+        async move {
+            let body: Value = post(
+                &client,
+                &url,
+                None,
+                token.as_deref(),
+                json!({ "query": query, "variables": variables }),
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+            assert!(body["errors"].is_null(), "{body}");
+            body["data"].clone()
+        }
+    };
+    let sign_in = |login: &'static str| {
+        let call = &call;
+        async move {
+            call(None, "mutation($l: String!, $p: String!) { signIn(login: $l, password: $p) { accessToken } }",
+                json!({ "l": login, "p": DEMO_PASSWORD }))
+                .await["signIn"]["accessToken"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        }
+    };
+    let (staff, admin) = (sign_in("staff").await, sign_in("admin").await);
+    let found = call(
+        Some(staff.clone()),
+        "{ me { roles { station { id } } } categories { id } }",
+        json!({}),
+    )
+    .await;
+    let station = found["me"]["roles"][0]["station"]["id"].clone();
+    const PHONE: &str = "13812345678";
+    let submitted = call(
+        None,
+        "mutation($i: SubmitPetitionInput!) { submitPetition(input: $i) { trackingCode petition { id version } } }",
+        json!({ "i": { "title": "路灯不亮", "content": "滨河路北段多盏路灯损坏，夜间出行不便。",
+            "stationId": station, "submitterPhone": PHONE, "smsConsent": true } }),
+    )
+    .await;
+    let code = submitted["submitPetition"]["trackingCode"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let item = &submitted["submitPetition"]["petition"];
+    call(
+        Some(staff),
+        "mutation($id: ID!, $v: Int, $c: ID!) { registerPetition(id: $id, version: $v, categoryId: $c, urgency: NORMAL, handlingLevel: COUNTY) { id } }",
+        json!({ "id": item["id"], "v": item["version"], "c": found["categories"][0]["id"] }),
+    )
+    .await;
+    // Until the text is recorded as handed to the provider.
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let listed = call(
+            Some(admin.clone()),
+            "{ notificationDeliveries(first: 50) { nodes { channel status } } }",
+            json!({}),
+        )
+        .await;
+        let sms = listed["notificationDeliveries"]["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n["channel"] == "SMS" && n["status"] == "SENT");
+        if sms {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no text was sent: {listed}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let _ = child.start_kill();
+    let output = child.wait_with_output().await.unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let lines: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.contains("SMS (log provider)"))
+        .collect();
+    assert_eq!(lines.len(), 1, "{stderr}");
+    assert!(lines[0].contains("138****5678"), "{}", lines[0]);
+    assert!(!stderr.contains(&code), "the tracking code was logged");
+    assert!(!stderr.contains(PHONE), "the phone was logged");
+}
