@@ -7,7 +7,8 @@
 //! consent and a phone each, then commits `NOTIFY_BENCH_EVENTS` (default 1,000)
 //! `register` step events spread over them, as services do (one transaction each,
 //! the relay woken), and waits until every text arrived. A phone receives its texts in
-//! order, one at a time, so the items bound how many go at once.
+//! order, one at a time, so the items bound how many go at once. `NOTIFY_BENCH_RATE`
+//! paces the events (per second) to see the latency of a steady flow instead of a burst.
 //!
 //! Run: `cargo bench --bench notifications` (release; figures go to BENCHMARKS.md);
 //! on PostgreSQL with `NOTIFY_BENCH_POSTGRES=postgres://postgres@127.0.0.1:5432/postgres`
@@ -120,6 +121,8 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 async fn main() {
     let items = env_number("NOTIFY_BENCH_ITEMS", 200);
     let events = env_number("NOTIFY_BENCH_EVENTS", 1_000);
+    // Events per second; 0 (the default): as fast as they commit (a burst).
+    let rate = env_number("NOTIFY_BENCH_RATE", 0);
     let dir = tempfile::tempdir().unwrap();
     let own = OwnDatabase::create(&dir).await;
     let url = own.url.clone();
@@ -191,17 +194,27 @@ async fn main() {
     tokio::time::sleep(Duration::from_millis(500)).await;
 
     println!(
-        "notifications ({}): {events} events over {} items, SMS to a local fake provider",
+        "notifications ({}): {events} events over {} items ({}), SMS to a local fake provider",
         if own.postgres.is_some() {
             "PostgreSQL"
         } else {
             "SQLite"
         },
-        ids.len()
+        ids.len(),
+        if rate > 0 {
+            format!("{rate} events/s")
+        } else {
+            "a burst".to_owned()
+        }
     );
     let mut committed: HashMap<i64, Instant> = HashMap::new();
     let started = Instant::now();
     for n in 0..events {
+        if rate > 0 {
+            // Paced: event n is committed at n / rate seconds.
+            let at = started + Duration::from_secs_f64(n as f64 / rate as f64);
+            tokio::time::sleep_until(at.into()).await;
+        }
         let id = ids[n % ids.len()];
         let event = DomainEvent::new(
             EventScope {
