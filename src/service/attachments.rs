@@ -327,8 +327,13 @@ async fn attach_as<C: ConnectionTrait>(
         .filter(attachment::Column::CreatedAt.gt(now - unattached_lifetime()))
         .filter(owner);
     update = match target {
-        Target::Petition(item) => update.col_expr(attachment::Column::PetitionId, Expr::value(item)),
-        Target::Step { petition_id, event_id } => update
+        Target::Petition(item) => {
+            update.col_expr(attachment::Column::PetitionId, Expr::value(item))
+        }
+        Target::Step {
+            petition_id,
+            event_id,
+        } => update
             .col_expr(attachment::Column::PetitionId, Expr::value(petition_id))
             .col_expr(attachment::Column::PetitionEventId, Expr::value(event_id)),
         Target::Story { story_id, cover } => update
@@ -375,7 +380,10 @@ pub async fn detach_from_story<C: ConnectionTrait>(
     keep: &[String],
 ) -> AppResult<()> {
     attachment::Entity::update_many()
-        .col_expr(attachment::Column::StoryId, Expr::value(Option::<i64>::None))
+        .col_expr(
+            attachment::Column::StoryId,
+            Expr::value(Option::<i64>::None),
+        )
         .col_expr(attachment::Column::StoryCover, Expr::value(false))
         .col_expr(
             attachment::Column::AttachedAt,

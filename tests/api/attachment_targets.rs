@@ -32,7 +32,10 @@ enum Store {
 
 /// The demo app on the store asked for (with moto running for S3; `None` when moto is
 /// not installed outside CI, which `moto` reports as a skip).
-async fn spawn(store: Store, clock: Option<Clock>) -> Option<(TestApp, Option<tokio::process::Child>)> {
+async fn spawn(
+    store: Store,
+    clock: Option<Clock>,
+) -> Option<(TestApp, Option<tokio::process::Child>)> {
     let mut builder = TestApp::builder().fixture(Fixture::Demo);
     if let Some(clock) = clock {
         builder = builder.clock(clock);
@@ -73,7 +76,10 @@ async fn statuses(app: &TestApp, url: &str, who: &[(&str, Option<&String>, u16)]
         );
         if status == 404 {
             let body: Value = serde_json::from_slice(&body).expect("a JSON error");
-            assert_eq!(body["errors"][0]["extensions"]["code"], "NOT_FOUND", "{name}");
+            assert_eq!(
+                body["errors"][0]["extensions"]["code"], "NOT_FOUND",
+                "{name}"
+            );
         }
     }
 }
@@ -306,7 +312,10 @@ async fn someone_elses_upload_or_another_purpose_is_refused_and_nothing_is_attac
     statuses(
         &w.app,
         url(&theirs),
-        &[("uploader", Some(&w.staff), 200), ("handler", Some(&w.handler), 404)],
+        &[
+            ("uploader", Some(&w.staff), 200),
+            ("handler", Some(&w.handler), 404),
+        ],
     )
     .await;
 }
@@ -370,7 +379,11 @@ async fn story_images(store: Store) {
     // A draft's images: its author side and its editors only.
     let other_citizen = another_citizen(&w.app).await;
     let other_station = staff_elsewhere(&w.app).await;
-    for file in [url(&cover), url(&third), cover["thumbnailUrl"].as_str().unwrap()] {
+    for file in [
+        url(&cover),
+        url(&third),
+        cover["thumbnailUrl"].as_str().unwrap(),
+    ] {
         statuses(
             &w.app,
             file,
@@ -389,7 +402,10 @@ async fn story_images(store: Store) {
     statuses(
         &w.app,
         url(&second),
-        &[("the deputy", Some(&w.deputy), 200), ("the editor", Some(&w.staff), 404)],
+        &[
+            ("the deputy", Some(&w.deputy), 200),
+            ("the editor", Some(&w.staff), 404),
+        ],
     )
     .await;
 
@@ -410,13 +426,20 @@ async fn story_images(store: Store) {
         .send()
         .await;
     assert_eq!(r.data()["publishStory"]["status"], "PUBLISHED");
-    for file in [url(&cover), url(&first), cover["thumbnailUrl"].as_str().unwrap()] {
+    for file in [
+        url(&cover),
+        url(&first),
+        cover["thumbnailUrl"].as_str().unwrap(),
+    ] {
         let path = reqwest::Url::parse(file).unwrap().path().to_owned();
         let response = w.app.client.get(w.app.url(&path)).send().await.unwrap();
         assert_eq!(response.status().as_u16(), 200, "{file}");
-        let cache = response.headers()["cache-control"].to_str().unwrap().to_owned();
+        let cache = response.headers()["cache-control"]
+            .to_str()
+            .unwrap()
+            .to_owned();
         assert!(cache.starts_with("public, max-age="), "{cache}");
-        assert_eq!(response.headers()["content-type"], "image/png");
+        assert_eq!(response.headers()["content-type"], "image/jpeg");
     }
     // A file of the story's draft past: still private.
     statuses(&w.app, url(&second), &[("anonymous", None, 404)]).await;
@@ -493,7 +516,11 @@ async fn activity_photos(store: Store) {
 
     let other_citizen = another_citizen(&w.app).await;
     let other_station = staff_elsewhere(&w.app).await;
-    for file in [url(&photos[0]), photos[1]["thumbnailUrl"].as_str().unwrap(), url(&by_staff)] {
+    for file in [
+        url(&photos[0]),
+        photos[1]["thumbnailUrl"].as_str().unwrap(),
+        url(&by_staff),
+    ] {
         statuses(
             &w.app,
             file,
@@ -540,7 +567,10 @@ async fn activity_photos(store: Store) {
         .as_array()
         .unwrap()
         .clone();
-    let ours = nodes.iter().find(|n| n["id"] == logged["id"]).expect("listed");
+    let ours = nodes
+        .iter()
+        .find(|n| n["id"] == logged["id"])
+        .expect("listed");
     assert_eq!(ours["photos"].as_array().unwrap().len(), 2);
     let deputy_path = deputy.as_str().unwrap();
     let page = w
@@ -552,10 +582,13 @@ async fn activity_photos(store: Store) {
         .await
         .unwrap();
     assert_eq!(page.status().as_u16(), 200);
-    let csp = page.headers()["content-security-policy"].to_str().unwrap().to_owned();
+    let csp = page.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
     assert!(csp.contains("img-src data:"), "{csp}");
     let html = page.text().await.unwrap();
-    let images = html.matches("<img src=\"data:image/png;base64,").count();
+    let images = html.matches("<img src=\"data:image/jpeg;base64,").count();
     assert_eq!(images, 3, "three thumbnails printed");
 }
 

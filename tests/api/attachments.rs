@@ -93,7 +93,12 @@ fn exif_fields(bytes: &[u8]) -> Vec<exif::Tag> {
     }
 }
 
-pub(crate) async fn upload(app: &TestApp, token: Option<&str>, purpose: &str, bytes: Vec<u8>) -> GqlResponse {
+pub(crate) async fn upload(
+    app: &TestApp,
+    token: Option<&str>,
+    purpose: &str,
+    bytes: Vec<u8>,
+) -> GqlResponse {
     app.gql(UPLOAD)
         .vars(json!({ "p": purpose }))
         .bearer(token)

@@ -11,7 +11,8 @@ use crate::domain::node_id::{NodeId, NodeKind};
 use crate::error::AppResult;
 use crate::graphql::loaders::{
     CategoryLoader, DepartmentLoader, DeputyLoader, PetitionAttachmentsLoader,
-    PetitionDepartmentsLoader, PetitionEventAttachmentsLoader, PetitionEventsLoader, StationLoader, TownshipLoader,
+    PetitionDepartmentsLoader, PetitionEventAttachmentsLoader, PetitionEventsLoader, StationLoader,
+    TownshipLoader,
 };
 use crate::service::statistics;
 

@@ -29,7 +29,9 @@ impl Readers {
         actor.is_admin()
             || actor.is_county_supervisor()
             || (self.recorded_by.is_some() && self.recorded_by == actor.account_id())
-            || actor.deputy_id().is_some_and(|d| self.deputies.contains(&d))
+            || actor
+                .deputy_id()
+                .is_some_and(|d| self.deputies.contains(&d))
             || self.stations.iter().any(|s| actor.is_staff_of(*s))
             || self
                 .townships
@@ -39,16 +41,21 @@ impl Readers {
 }
 
 /// The readers of each activity's photos, in a few statements for all of them.
-pub async fn access<C: ConnectionTrait>(
-    db: &C,
-    ids: &[i64],
-) -> AppResult<HashMap<i64, Readers>> {
+pub async fn access<C: ConnectionTrait>(db: &C, ids: &[i64]) -> AppResult<HashMap<i64, Readers>> {
     let mut readers: HashMap<i64, Readers> = activity::Entity::find()
         .filter(activity::Column::Id.is_in(ids.iter().copied()))
         .all(db)
         .await?
         .into_iter()
-        .map(|a| (a.id, Readers { recorded_by: a.recorded_by, ..Readers::default() }))
+        .map(|a| {
+            (
+                a.id,
+                Readers {
+                    recorded_by: a.recorded_by,
+                    ..Readers::default()
+                },
+            )
+        })
         .collect();
     let participants = activity_participant::Entity::find()
         .filter(activity_participant::Column::ActivityId.is_in(ids.iter().copied()))
@@ -64,9 +71,12 @@ pub async fn access<C: ConnectionTrait>(
         .collect();
     let serving = org::stations_by_deputy(db, &deputy_ids).await?;
     for p in &participants {
-        let Some(r) = readers.get_mut(&p.activity_id) else { continue };
+        let Some(r) = readers.get_mut(&p.activity_id) else {
+            continue;
+        };
         r.deputies.push(p.deputy_id);
-        r.townships.extend(deputies.get(&p.deputy_id).and_then(|d| d.township_id));
+        r.townships
+            .extend(deputies.get(&p.deputy_id).and_then(|d| d.township_id));
         for s in serving.get(&p.deputy_id).into_iter().flatten() {
             r.stations.push(s.id);
             r.townships.push(s.township_id);
@@ -78,7 +88,9 @@ pub async fn access<C: ConnectionTrait>(
         .all(db)
         .await?;
     for (link, found) in held {
-        let Some(r) = readers.get_mut(&link.activity_id) else { continue };
+        let Some(r) = readers.get_mut(&link.activity_id) else {
+            continue;
+        };
         r.stations.push(link.station_id);
         r.townships.extend(found.map(|s| s.township_id));
     }
@@ -118,16 +130,28 @@ pub async fn printed_thumbnails(
     let mut printed: HashMap<i64, Vec<String>> = HashMap::new();
     let mut count = 0;
     for id in activity_ids {
-        for photo in photos.get(id).into_iter().flatten().filter(|p| p.has_thumbnail) {
+        for photo in photos
+            .get(id)
+            .into_iter()
+            .flatten()
+            .filter(|p| p.has_thumbnail)
+        {
             if count == MAX_PRINTED {
                 return Ok(printed);
             }
             let Some(bytes) = ctx.storage.get(&photo.sha256, Variant::Thumbnail).await? else {
                 continue;
             };
-            let kind = if photo.content_type == "image/png" { "image/png" } else { "image/jpeg" };
+            let kind = if photo.content_type == "image/png" {
+                "image/png"
+            } else {
+                "image/jpeg"
+            };
             let data = base64::engine::general_purpose::STANDARD.encode(bytes);
-            printed.entry(*id).or_default().push(format!("data:{kind};base64,{data}"));
+            printed
+                .entry(*id)
+                .or_default()
+                .push(format!("data:{kind};base64,{data}"));
             count += 1;
         }
     }

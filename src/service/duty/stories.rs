@@ -3,8 +3,8 @@
 use chrono::Utc;
 use entity::{deputy, deputy_station, station, story, StoryStatus};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction,
-    EntityTrait, QueryFilter, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
+    QuerySelect, Set,
 };
 use serde_json::json;
 
@@ -91,12 +91,19 @@ async fn set_images<C: ConnectionTrait>(
     story_id: i64,
     images: &Images,
 ) -> AppResult<()> {
-    let roles = [(true, "coverId", &images.cover), (false, "galleryIds", &images.gallery)];
+    let roles = [
+        (true, "coverId", &images.cover),
+        (false, "galleryIds", &images.gallery),
+    ];
     for (cover, field, ids) in roles {
         let Some(ids) = ids else { continue };
         attachments::detach_from_story(txn, story_id, cover, ids).await?;
         let kept = attachments::on_story(txn, story_id, cover, ids).await?;
-        let new: Vec<String> = ids.iter().filter(|id| !kept.contains(*id)).cloned().collect();
+        let new: Vec<String> = ids
+            .iter()
+            .filter(|id| !kept.contains(*id))
+            .cloned()
+            .collect();
         let target = attachments::Target::Story { story_id, cover };
         attachments::attach(txn, ctx, field, &new, target).await?;
     }

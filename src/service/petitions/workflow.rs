@@ -94,7 +94,16 @@ pub async fn act_claimed(
     claim: Option<&Claim>,
 ) -> AppResult<Acted> {
     let files = Files::default();
-    act_attaching(ctx, acting, petition_id, expected_version, step, claim, files).await
+    act_attaching(
+        ctx,
+        acting,
+        petition_id,
+        expected_version,
+        step,
+        claim,
+        files,
+    )
+    .await
 }
 
 /// The files a department attaches to its step (`completePetition`,

@@ -14,8 +14,8 @@ use crate::domain::node_id::{NodeId, NodeKind};
 use crate::graphql::connection::Conn;
 use crate::graphql::context::page_request;
 use crate::graphql::loaders::{
-    ActivityParticipantsLoader, ActivityPhotosLoader, ActivityStationsLoader, CampaignLoader, DeputyLoader,
-    TownshipLoader,
+    ActivityParticipantsLoader, ActivityPhotosLoader, ActivityStationsLoader, CampaignLoader,
+    DeputyLoader, TownshipLoader,
 };
 
 /// 三联结对 / 包联: a pairing between deputies, or a leader's township coverage.

@@ -3,7 +3,9 @@ use chrono::{DateTime, Utc};
 
 use crate::domain::node_id::{NodeId, NodeKind};
 use crate::error::AppResult;
-use crate::graphql::loaders::{DeputyLoader, StationLoader, StoryAttachmentsLoader, TownshipLoader};
+use crate::graphql::loaders::{
+    DeputyLoader, StationLoader, StoryAttachmentsLoader, TownshipLoader,
+};
 use crate::graphql::types::enums::StoryStatus;
 use crate::graphql::types::{load_many, load_one, load_opt, Attachment, Deputy, Station, Township};
 
