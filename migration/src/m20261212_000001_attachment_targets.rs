@@ -3,7 +3,7 @@
 //! the item's readers are the file's readers), a showcase story (`story_id`; the cover
 //! is the one with `story_cover`) or a duty activity (`activity_id`, its photos). Each
 //! target has an index `(target, id)` for its DataLoader; the partial index of uploads
-//! nobody attached yet now names every target, so the daily purge never reads (nor
+//! nobody attached yet (`attachment_unattached_any`) names every target, so the daily purge never reads (nor
 //! removes) an attached one of any kind.
 use sea_orm_migration::prelude::*;
 
@@ -25,13 +25,14 @@ const UP: &[&str] = &[
     "CREATE INDEX attachment_petition_event ON attachment (petition_event_id, id)",
     "CREATE INDEX attachment_story ON attachment (story_id, id)",
     "CREATE INDEX attachment_activity ON attachment (activity_id, id)",
-    "DROP INDEX attachment_unattached",
-    "CREATE INDEX attachment_unattached ON attachment (created_at) \
+    "CREATE INDEX attachment_unattached_any ON attachment (created_at) \
      WHERE petition_id IS NULL AND story_id IS NULL AND activity_id IS NULL",
+    "DROP INDEX IF EXISTS attachment_unattached",
 ];
 
 const DOWN: &[&str] = &[
-    "DROP INDEX IF EXISTS attachment_unattached",
+    "CREATE INDEX IF NOT EXISTS attachment_unattached ON attachment (created_at) WHERE petition_id IS NULL",
+    "DROP INDEX IF EXISTS attachment_unattached_any",
     "DROP INDEX IF EXISTS attachment_activity",
     "DROP INDEX IF EXISTS attachment_story",
     "DROP INDEX IF EXISTS attachment_petition_event",
@@ -39,7 +40,6 @@ const DOWN: &[&str] = &[
     "ALTER TABLE attachment DROP COLUMN story_cover",
     "ALTER TABLE attachment DROP COLUMN story_id",
     "ALTER TABLE attachment DROP COLUMN petition_event_id",
-    "CREATE INDEX attachment_unattached ON attachment (created_at) WHERE petition_id IS NULL",
 ];
 
 #[async_trait::async_trait]

@@ -57,6 +57,28 @@ pub async fn access<C: ConnectionTrait>(db: &C, ids: &[i64]) -> AppResult<HashMa
             )
         })
         .collect();
+    add_participants(db, ids, &mut readers).await?;
+    let held = activity_station::Entity::find()
+        .filter(activity_station::Column::ActivityId.is_in(ids.iter().copied()))
+        .find_also_related(station::Entity)
+        .all(db)
+        .await?;
+    for (link, found) in held {
+        let Some(r) = readers.get_mut(&link.activity_id) else {
+            continue;
+        };
+        r.stations.push(link.station_id);
+        r.townships.extend(found.map(|s| s.township_id));
+    }
+    Ok(readers)
+}
+
+/// The deputies of each activity, their townships and the stations they serve at.
+async fn add_participants<C: ConnectionTrait>(
+    db: &C,
+    ids: &[i64],
+    readers: &mut HashMap<i64, Readers>,
+) -> AppResult<()> {
     let participants = activity_participant::Entity::find()
         .filter(activity_participant::Column::ActivityId.is_in(ids.iter().copied()))
         .all(db)
@@ -82,19 +104,7 @@ pub async fn access<C: ConnectionTrait>(db: &C, ids: &[i64]) -> AppResult<HashMa
             r.townships.push(s.township_id);
         }
     }
-    let held = activity_station::Entity::find()
-        .filter(activity_station::Column::ActivityId.is_in(ids.iter().copied()))
-        .find_also_related(station::Entity)
-        .all(db)
-        .await?;
-    for (link, found) in held {
-        let Some(r) = readers.get_mut(&link.activity_id) else {
-            continue;
-        };
-        r.stations.push(link.station_id);
-        r.townships.extend(found.map(|s| s.township_id));
-    }
-    Ok(readers)
+    Ok(())
 }
 
 /// Each activity's photos with who may see them (DataLoader batch): the resolver

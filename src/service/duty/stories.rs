@@ -125,6 +125,21 @@ pub async fn visibility<C: ConnectionTrait>(
     Ok(visible.then_some(published))
 }
 
+/// The story's township: its station's, else the deputy's.
+async fn township_of<C: ConnectionTrait>(
+    db: &C,
+    station_id: Option<i64>,
+    deputy: &deputy::Model,
+) -> AppResult<Option<i64>> {
+    Ok(match station_id {
+        Some(id) => station::Entity::find_by_id(id)
+            .one(db)
+            .await?
+            .map(|s| s.township_id),
+        None => deputy.township_id,
+    })
+}
+
 /// Stations where the deputy currently serves.
 async fn stations_of<C: ConnectionTrait>(db: &C, deputy_id: i64) -> AppResult<Vec<i64>> {
     Ok(deputy_station::Entity::find()
@@ -206,13 +221,7 @@ async fn create_new(
         actor.require(may_author(actor, deputy.id, &stations))?;
         validate(input)?;
         let station_id = stations.first().copied();
-        let township_id = match station_id {
-            Some(id) => station::Entity::find_by_id(id)
-                .one(txn)
-                .await?
-                .map(|s| s.township_id),
-            None => deputy.township_id,
-        };
+        let township_id = township_of(txn, station_id, &deputy).await?;
         let now = Utc::now();
         let created = story::ActiveModel {
             deputy_id: Set(deputy.id),
