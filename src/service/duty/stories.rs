@@ -209,7 +209,7 @@ async fn create_new(
     let actor = ctx.actor;
     let principal = actor.require_signed_in()?;
     let input = &input;
-    let images = images(&input)?;
+    let images = images(input)?;
     let images = &images;
     write::transaction(ctx.db, |txn| async move {
         let txn = &*txn;
