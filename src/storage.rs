@@ -91,11 +91,12 @@ impl Storage {
         }
     }
 
-    /// Stores the object unless an object of that hash is there already.
-    pub async fn put(&self, sha256: &str, variant: Variant, bytes: Vec<u8>) -> AppResult<()> {
+    /// Stores the object unless an object of that hash is there already; whether
+    /// this call wrote it.
+    pub async fn put(&self, sha256: &str, variant: Variant, bytes: Vec<u8>) -> AppResult<bool> {
         let path = self.path(sha256, variant);
         match self.store.head(&path).await {
-            Ok(_) => return Ok(()),
+            Ok(_) => return Ok(false),
             Err(object_store::Error::NotFound { .. }) => {}
             Err(e) => return Err(failed("head", e)),
         }
@@ -103,7 +104,7 @@ impl Storage {
             .put(&path, PutPayload::from(bytes))
             .await
             .map_err(|e| failed("put", e))?;
-        Ok(())
+        Ok(true)
     }
 
     /// The object's bytes; `None` when it is not there.

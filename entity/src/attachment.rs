@@ -1,5 +1,5 @@
 //! `attachment`: one upload (a re-encoded photo or a checked PDF) and what it is
-//! attached to; the bytes are in the object store under `sha256`.
+//! attached to (an item, a step of its history, a story or an activity); the bytes are in the object store under `sha256`.
 use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -27,6 +27,15 @@ pub struct Model {
     pub has_thumbnail: bool,
     pub created_at: DateTimeUtc,
     pub attached_at: Option<DateTimeUtc>,
+    /// The step of the item's history it belongs to (a department's result, progress
+    /// or assisting report); `petition_id` names the item then too.
+    pub petition_event_id: Option<i64>,
+    /// The showcase story it illustrates.
+    pub story_id: Option<i64>,
+    /// The story's cover (one per story); otherwise in its gallery.
+    pub story_cover: bool,
+    /// The duty activity it is a photo of.
+    pub activity_id: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

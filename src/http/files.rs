@@ -1,6 +1,7 @@
 //! `GET /files/{id}` and `/files/{id}/thumbnail`: an attachment's bytes, for exactly
 //! those who may see what it is attached to (`service::attachments::open`; the bearer
-//! token as on `/graphql`). Anyone else gets the 404 of a missing file. The answer is
+//! token as on `/graphql`). Anyone else gets the 404 of a missing file. The images of
+//! a published story are public: no token needed, and shared caches may keep them. The answer is
 //! never sniffed or run by a browser: `nosniff`, a sandboxing CSP, and a PDF is a
 //! download.
 use poem::http::header;
@@ -31,7 +32,11 @@ async fn serve(req: &Request, id: &str, variant: Variant, state: &AppState) -> R
     let client = client_of(req, state.settings.trust_proxy_headers);
     let ctx = state.ctx(&actor, &client);
     match attachments::open(&ctx, id, variant).await {
-        Ok((content_type, bytes)) => {
+        Ok(attachments::Opened {
+            content_type,
+            bytes,
+            public,
+        }) => {
             let disposition = if content_type == "application/pdf" {
                 format!("attachment; filename=\"{id}.pdf\"")
             } else {
@@ -42,8 +47,16 @@ async fn serve(req: &Request, id: &str, variant: Variant, state: &AppState) -> R
                 .header("X-Content-Type-Options", "nosniff")
                 .header("Content-Security-Policy", "default-src 'none'; sandbox")
                 .header(header::CONTENT_DISPOSITION, disposition)
-                // Per person: a shared cache must not hand it to someone else.
-                .header(header::CACHE_CONTROL, "private, max-age=300")
+                // A published story's image is everyone's; anything else is per
+                // person: a shared cache must not hand it to someone else.
+                .header(
+                    header::CACHE_CONTROL,
+                    if public {
+                        "public, max-age=86400"
+                    } else {
+                        "private, max-age=300"
+                    },
+                )
                 .body(bytes)
         }
         Err(error) => error_reply(error).into_response(ResponseMedia::Json),

@@ -16,6 +16,7 @@ use sea_orm::{
 use crate::auth::Actor;
 use crate::domain::attachment::{self as rules, FileLimits, Prepared};
 use crate::error::{AppError, AppResult};
+use crate::service::duty::{activity_photos, stories};
 use crate::service::petitions::queries::visible_many;
 use crate::service::Ctx;
 use crate::storage::Variant;
@@ -126,16 +127,36 @@ fn read_and_prepare(file: std::fs::File, limits: &FileLimits) -> AppResult<Prepa
     rules::prepare(&bytes, limits)
 }
 
+/// The original first, then its thumbnail. Should the thumbnail fail, an original
+/// this upload wrote is removed again (unless a row took the same file meanwhile), so
+/// a failed upload leaves no object behind.
 async fn store(ctx: &Ctx<'_>, prepared: &Prepared) -> AppResult<()> {
     let sha = &prepared.sha256;
-    if let Some(thumbnail) = &prepared.thumbnail {
-        ctx.storage
-            .put(sha, Variant::Thumbnail, thumbnail.clone())
-            .await?;
-    }
-    ctx.storage
+    let created = ctx
+        .storage
         .put(sha, Variant::Original, prepared.bytes.clone())
-        .await
+        .await?;
+    let Some(thumbnail) = &prepared.thumbnail else {
+        return Ok(());
+    };
+    let stored = ctx
+        .storage
+        .put(sha, Variant::Thumbnail, thumbnail.clone())
+        .await;
+    if let Err(error) = stored {
+        if created && rows_sharing(ctx.db, sha).await? == 0 {
+            ctx.storage.delete(sha).await?;
+        }
+        return Err(error);
+    }
+    Ok(())
+}
+
+async fn rows_sharing<C: ConnectionTrait>(db: &C, sha: &str) -> AppResult<u64> {
+    Ok(attachment::Entity::find()
+        .filter(attachment::Column::Sha256.eq(sha))
+        .count(db)
+        .await?)
 }
 
 /// 22 characters of base64url: 128 random bits, unguessable.
@@ -145,20 +166,25 @@ fn new_public_id() -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
+/// A file as served: its type, its bytes, and whether anyone may have it (an image
+/// of a published story: a shared cache may keep it).
+pub struct Opened {
+    pub content_type: String,
+    pub bytes: Vec<u8>,
+    pub public: bool,
+}
+
 /// A file's bytes and type, for those who may read it; anyone else is answered as
 /// if there were no such file.
-pub async fn open(
-    ctx: &Ctx<'_>,
-    public_id: &str,
-    variant: Variant,
-) -> AppResult<(String, Vec<u8>)> {
+pub async fn open(ctx: &Ctx<'_>, public_id: &str, variant: Variant) -> AppResult<Opened> {
     let missing = || AppError::not_found("附件 (attachment)");
     let row = attachment::Entity::find()
         .filter(attachment::Column::PublicId.eq(public_id))
         .one(ctx.db)
         .await?
         .ok_or_else(missing)?;
-    if !may_read(ctx, &row).await? || (variant == Variant::Thumbnail && !row.has_thumbnail) {
+    let access = access(ctx, &row).await?;
+    if access == Access::None || (variant == Variant::Thumbnail && !row.has_thumbnail) {
         return Err(missing());
     }
     let bytes = ctx
@@ -171,17 +197,45 @@ pub async fn open(
         Variant::Thumbnail if row.content_type == "image/png" => row.content_type,
         Variant::Thumbnail => "image/jpeg".to_owned(),
     };
-    Ok((content_type, bytes))
+    Ok(Opened {
+        content_type,
+        bytes,
+        public: access == Access::Public,
+    })
 }
 
-/// The uploader until it is attached; then whoever may see the item.
-async fn may_read(ctx: &Ctx<'_>, row: &attachment::Model) -> AppResult<bool> {
-    match row.petition_id {
-        None => {
-            Ok(row.owner_account_id.is_some() && row.owner_account_id == ctx.actor.account_id())
-        }
-        Some(item) => Ok(!visible_many(ctx.db, ctx.actor, &[item]).await?.is_empty()),
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Access {
+    None,
+    Private,
+    Public,
+}
+
+/// The uploader until it is attached; then whoever may see what it is attached to:
+/// the item (a step's files too), the story (anyone once it is published), the
+/// activity (`activity_photos::access`).
+async fn access(ctx: &Ctx<'_>, row: &attachment::Model) -> AppResult<Access> {
+    let allowed = |yes: bool| if yes { Access::Private } else { Access::None };
+    if let Some(item) = row.petition_id {
+        return Ok(allowed(
+            !visible_many(ctx.db, ctx.actor, &[item]).await?.is_empty(),
+        ));
     }
+    if let Some(story) = row.story_id {
+        return Ok(match stories::visibility(ctx.db, ctx.actor, story).await? {
+            Some(true) => Access::Public,
+            Some(false) => Access::Private,
+            None => Access::None,
+        });
+    }
+    if let Some(activity) = row.activity_id {
+        let readers = activity_photos::access(ctx.db, &[activity]).await?;
+        let may = readers.get(&activity).is_some_and(|r| r.allows(ctx.actor));
+        return Ok(allowed(may));
+    }
+    Ok(allowed(
+        row.owner_account_id.is_some() && row.owner_account_id == ctx.actor.account_id(),
+    ))
 }
 
 /// The distinct ids a creating mutation names, at most `max`.
@@ -201,16 +255,61 @@ pub fn check_ids(field: &str, ids: &[String], max: usize) -> AppResult<Vec<Strin
     Ok(unique)
 }
 
-/// Attaches the actor's own fresh, unattached uploads of `purpose` to an item, in
+/// The most files one item, step, story gallery or activity takes.
+pub const MAX_PER_TARGET: usize = 9;
+
+/// What uploads are attached to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    /// A citizen's item (its submission).
+    Petition(i64),
+    /// A step of an item's history (a department's result, progress or report).
+    Step { petition_id: i64, event_id: i64 },
+    /// A story: its cover, or its gallery.
+    Story { story_id: i64, cover: bool },
+    /// A duty activity's photos.
+    Activity(i64),
+}
+
+impl Target {
+    fn purpose(self) -> AttachmentPurpose {
+        match self {
+            Target::Petition(_) => AttachmentPurpose::Petition,
+            Target::Step { .. } => AttachmentPurpose::Result,
+            Target::Story { .. } => AttachmentPurpose::Story,
+            Target::Activity(_) => AttachmentPurpose::Activity,
+        }
+    }
+}
+
+/// Attached to nothing yet.
+fn unattached() -> sea_orm::Condition {
+    sea_orm::Condition::all()
+        .add(attachment::Column::PetitionId.is_null())
+        .add(attachment::Column::StoryId.is_null())
+        .add(attachment::Column::ActivityId.is_null())
+}
+
+/// Attaches the actor's own fresh, unattached uploads of the target's purpose, in
 /// the creating transaction; any other id (someone else's, attached already,
-/// expired, another purpose, unknown) refuses the whole change.
-pub async fn attach_to_petition<C: ConnectionTrait>(
+/// expired, another purpose, a PDF for a story, unknown) refuses the whole change.
+pub async fn attach<C: ConnectionTrait>(
+    txn: &C,
+    ctx: &Ctx<'_>,
+    field: &str,
+    ids: &[String],
+    target: Target,
+) -> AppResult<()> {
+    attach_as(txn, ctx, field, ids, target.purpose(), target).await
+}
+
+async fn attach_as<C: ConnectionTrait>(
     txn: &C,
     ctx: &Ctx<'_>,
     field: &str,
     ids: &[String],
     purpose: AttachmentPurpose,
-    petition_id: i64,
+    target: Target,
 ) -> AppResult<()> {
     if ids.is_empty() {
         return Ok(());
@@ -220,49 +319,174 @@ pub async fn attach_to_petition<C: ConnectionTrait>(
         Some(account) => attachment::Column::OwnerAccountId.eq(account),
         None => attachment::Column::OwnerAccountId.is_null(),
     };
-    let attached = attachment::Entity::update_many()
-        .col_expr(attachment::Column::PetitionId, Expr::value(petition_id))
+    let mut update = attachment::Entity::update_many()
         .col_expr(attachment::Column::AttachedAt, Expr::value(now))
         .filter(attachment::Column::PublicId.is_in(ids.iter().cloned()))
-        .filter(attachment::Column::PetitionId.is_null())
+        .filter(unattached())
         .filter(attachment::Column::Purpose.eq(purpose))
         .filter(attachment::Column::CreatedAt.gt(now - unattached_lifetime()))
-        .filter(owner)
-        .exec(txn)
-        .await?;
-    if attached.rows_affected != ids.len() as u64 {
-        return Err(AppError::bad_input(
-            field,
-            "附件须为本人一天内上传且未使用的文件 (each attachment must be your own unused upload of the last day, for this purpose)",
-        ));
+        .filter(owner);
+    update = match target {
+        Target::Petition(item) => {
+            update.col_expr(attachment::Column::PetitionId, Expr::value(item))
+        }
+        Target::Step {
+            petition_id,
+            event_id,
+        } => update
+            .col_expr(attachment::Column::PetitionId, Expr::value(petition_id))
+            .col_expr(attachment::Column::PetitionEventId, Expr::value(event_id)),
+        Target::Story { story_id, cover } => update
+            .col_expr(attachment::Column::StoryId, Expr::value(story_id))
+            .col_expr(attachment::Column::StoryCover, Expr::value(cover))
+            .filter(attachment::Column::ContentType.like("image/%")),
+        Target::Activity(activity) => {
+            update.col_expr(attachment::Column::ActivityId, Expr::value(activity))
+        }
+    };
+    if update.exec(txn).await?.rows_affected != ids.len() as u64 {
+        return Err(AppError::bad_input(field, refusal(target)));
     }
     Ok(())
 }
 
-/// Attachments of each item, oldest first (DataLoader batch).
+fn refusal(target: Target) -> &'static str {
+    match target {
+        Target::Story { .. } => "附件须为本人一天内上传且未使用的图片 (each attachment must be your own unused image of the last day, uploaded for a story)",
+        _ => "附件须为本人一天内上传且未使用的文件 (each attachment must be your own unused upload of the last day, for this purpose)",
+    }
+}
+
+/// Attaches the actor's uploads of `purpose` to an item (its submission).
+pub async fn attach_to_petition<C: ConnectionTrait>(
+    txn: &C,
+    ctx: &Ctx<'_>,
+    field: &str,
+    ids: &[String],
+    purpose: AttachmentPurpose,
+    petition_id: i64,
+) -> AppResult<()> {
+    let target = Target::Petition(petition_id);
+    attach_as(txn, ctx, field, ids, purpose, target).await
+}
+
+/// Takes a story's images in a role (its cover, or its gallery) off it: an update
+/// that replaces them. They are the uploader's own again and expire like any upload
+/// nobody uses, except those named in `keep`.
+pub async fn detach_from_story<C: ConnectionTrait>(
+    txn: &C,
+    story_id: i64,
+    cover: bool,
+    keep: &[String],
+) -> AppResult<()> {
+    attachment::Entity::update_many()
+        .col_expr(
+            attachment::Column::StoryId,
+            Expr::value(Option::<i64>::None),
+        )
+        .col_expr(attachment::Column::StoryCover, Expr::value(false))
+        .col_expr(
+            attachment::Column::AttachedAt,
+            Expr::value(Option::<chrono::DateTime<chrono::Utc>>::None),
+        )
+        .filter(attachment::Column::StoryId.eq(story_id))
+        .filter(attachment::Column::StoryCover.eq(cover))
+        .filter(attachment::Column::PublicId.is_not_in(keep.iter().cloned()))
+        .exec(txn)
+        .await?;
+    Ok(())
+}
+
+/// Of `ids`, those already on the story in that role (an update that keeps them).
+pub async fn on_story<C: ConnectionTrait>(
+    txn: &C,
+    story_id: i64,
+    cover: bool,
+    ids: &[String],
+) -> AppResult<Vec<String>> {
+    Ok(attachment::Entity::find()
+        .filter(attachment::Column::StoryId.eq(story_id))
+        .filter(attachment::Column::StoryCover.eq(cover))
+        .filter(attachment::Column::PublicId.is_in(ids.iter().cloned()))
+        .all(txn)
+        .await?
+        .into_iter()
+        .map(|a| a.public_id)
+        .collect())
+}
+
+/// The files a citizen attached to each item (not those of its steps), oldest first
+/// (DataLoader batch).
 pub async fn of_petitions<C: ConnectionTrait>(
     db: &C,
     ids: &[i64],
 ) -> AppResult<HashMap<i64, Vec<attachment::Model>>> {
     let rows = attachment::Entity::find()
         .filter(attachment::Column::PetitionId.is_in(ids.iter().copied()))
+        .filter(attachment::Column::PetitionEventId.is_null())
         .order_by_asc(attachment::Column::Id)
         .all(db)
         .await?;
+    Ok(group(rows, |a| a.petition_id))
+}
+
+/// The files of each step of an item's history (DataLoader batch).
+pub async fn of_petition_events<C: ConnectionTrait>(
+    db: &C,
+    ids: &[i64],
+) -> AppResult<HashMap<i64, Vec<attachment::Model>>> {
+    let rows = attachment::Entity::find()
+        .filter(attachment::Column::PetitionEventId.is_in(ids.iter().copied()))
+        .order_by_asc(attachment::Column::Id)
+        .all(db)
+        .await?;
+    Ok(group(rows, |a| a.petition_event_id))
+}
+
+/// The images of each story, cover and gallery, in upload order (DataLoader batch).
+pub async fn of_stories<C: ConnectionTrait>(
+    db: &C,
+    ids: &[i64],
+) -> AppResult<HashMap<i64, Vec<attachment::Model>>> {
+    let rows = attachment::Entity::find()
+        .filter(attachment::Column::StoryId.is_in(ids.iter().copied()))
+        .order_by_asc(attachment::Column::Id)
+        .all(db)
+        .await?;
+    Ok(group(rows, |a| a.story_id))
+}
+
+/// The photos of each activity, in upload order.
+pub async fn of_activities<C: ConnectionTrait>(
+    db: &C,
+    ids: &[i64],
+) -> AppResult<HashMap<i64, Vec<attachment::Model>>> {
+    let rows = attachment::Entity::find()
+        .filter(attachment::Column::ActivityId.is_in(ids.iter().copied()))
+        .order_by_asc(attachment::Column::Id)
+        .all(db)
+        .await?;
+    Ok(group(rows, |a| a.activity_id))
+}
+
+fn group(
+    rows: Vec<attachment::Model>,
+    key: impl Fn(&attachment::Model) -> Option<i64>,
+) -> HashMap<i64, Vec<attachment::Model>> {
     let mut grouped: HashMap<i64, Vec<attachment::Model>> = HashMap::new();
     for row in rows {
-        if let Some(item) = row.petition_id {
-            grouped.entry(item).or_default().push(row);
+        if let Some(parent) = key(&row) {
+            grouped.entry(parent).or_default().push(row);
         }
     }
-    Ok(grouped)
+    grouped
 }
 
 /// Removes uploads left unattached for a day (a batch), and the stored objects no
-/// other upload shares. How many were removed.
+/// other row, attached or not, shares. How many were removed.
 pub async fn purge_expired(ctx: &Ctx<'_>) -> AppResult<u32> {
     let expired = attachment::Entity::find()
-        .filter(attachment::Column::PetitionId.is_null())
+        .filter(unattached())
         .filter(attachment::Column::CreatedAt.lt(ctx.now() - unattached_lifetime()))
         .order_by_asc(attachment::Column::Id)
         .limit(PURGE_BATCH)
@@ -271,21 +495,17 @@ pub async fn purge_expired(ctx: &Ctx<'_>) -> AppResult<u32> {
     if expired.is_empty() {
         return Ok(0);
     }
-    // Still unattached: an item may have taken one since it was read.
+    // Still unattached: an item, story or activity may have taken one since it was read.
     let removed = attachment::Entity::delete_many()
         .filter(attachment::Column::Id.is_in(expired.iter().map(|a| a.id)))
-        .filter(attachment::Column::PetitionId.is_null())
+        .filter(unattached())
         .exec(ctx.db)
         .await?;
     let mut hashes: Vec<&str> = expired.iter().map(|a| a.sha256.as_str()).collect();
     hashes.sort_unstable();
     hashes.dedup();
     for sha in hashes {
-        let shared = attachment::Entity::find()
-            .filter(attachment::Column::Sha256.eq(sha))
-            .count(ctx.db)
-            .await?;
-        if shared == 0 {
+        if rows_sharing(ctx.db, sha).await? == 0 {
             ctx.storage.delete(sha).await?;
         }
     }

@@ -93,7 +93,12 @@ fn exif_fields(bytes: &[u8]) -> Vec<exif::Tag> {
     }
 }
 
-async fn upload(app: &TestApp, token: Option<&str>, purpose: &str, bytes: Vec<u8>) -> GqlResponse {
+pub(crate) async fn upload(
+    app: &TestApp,
+    token: Option<&str>,
+    purpose: &str,
+    bytes: Vec<u8>,
+) -> GqlResponse {
     app.gql(UPLOAD)
         .vars(json!({ "p": purpose }))
         .bearer(token)
@@ -108,7 +113,7 @@ async fn uploaded(app: &TestApp, token: Option<&str>, bytes: Vec<u8>) -> Value {
 
 /// GET with an optional bearer token: status, content type and bytes.
 /// The URL's path is asked of the test's server (`PUBLIC_BASE_URL` names port 0 here).
-async fn fetch(app: &TestApp, url: &str, token: Option<&str>) -> (u16, String, Vec<u8>) {
+pub(crate) async fn fetch(app: &TestApp, url: &str, token: Option<&str>) -> (u16, String, Vec<u8>) {
     let path = reqwest::Url::parse(url).unwrap().path().to_owned();
     assert!(path.starts_with("/files/"), "{url}");
     let mut request = app.client.get(app.url(&path));
@@ -130,12 +135,12 @@ async fn fetch(app: &TestApp, url: &str, token: Option<&str>) -> (u16, String, V
     )
 }
 
-async fn stored_rows(app: &TestApp) -> u64 {
+pub(crate) async fn stored_rows(app: &TestApp) -> u64 {
     attachment::Entity::find().count(&app.db).await.unwrap()
 }
 
 /// Objects in the test's store (`STORAGE_URL`), originals and thumbnails.
-fn stored_objects(app: &TestApp) -> usize {
+pub(crate) fn stored_objects(app: &TestApp) -> usize {
     ["blobs", "thumbs"]
         .iter()
         .map(|folder| std::fs::read_dir(app.storage_dir.join(folder)).map_or(0, |d| d.count()))
@@ -331,7 +336,7 @@ async fn the_same_file_is_stored_once() {
 }
 
 /// Signs up a second citizen; their token.
-async fn another_citizen(app: &TestApp) -> String {
+pub(crate) async fn another_citizen(app: &TestApp) -> String {
     let r = app
         .gql("mutation($pw: String!) { registerCitizen(phone: \"13900001111\", displayName: \"邻居\", password: $pw) { accessToken } }")
         .vars(json!({ "pw": PASSWORD }))
@@ -344,7 +349,7 @@ async fn another_citizen(app: &TestApp) -> String {
 }
 
 /// Staff of a station in another township; their token.
-async fn staff_elsewhere(app: &TestApp) -> String {
+pub(crate) async fn staff_elsewhere(app: &TestApp) -> String {
     let admin = app.token("admin").await;
     let (station, _) = station_elsewhere(app).await;
     let r = app
@@ -538,7 +543,7 @@ async fn an_upload_left_unattached_for_a_day_is_removed() {
 /// moto's standalone server (`tests/s3/.venv`, see .ci/run) on a free port, with a
 /// bucket; dropped with the returned child. Moto answers S3's REST protocol as AWS
 /// does (SigV4-signed requests from `object_store`).
-async fn moto() -> Option<(tokio::process::Child, String)> {
+pub(crate) async fn moto() -> Option<(tokio::process::Child, String)> {
     let server =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/s3/.venv/bin/moto_server");
     if !server.exists() {

@@ -4,6 +4,7 @@
 
 mod architecture;
 mod archive;
+mod attachment_targets;
 mod attachments;
 mod auth;
 mod browser;

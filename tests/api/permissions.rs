@@ -326,6 +326,14 @@ fn attachment_rows() -> Vec<Row> {
             &[Deputy, StationStaff, Supervisor, Admin],
         )
         .with_file(),
+        only(
+            "uploadAttachment",
+            " (story)",
+            UPLOAD,
+            |_, _| json!({ "p": "STORY" }),
+            &[Deputy, StationStaff, Supervisor, Admin],
+        )
+        .with_file(),
         // The row's PNG is no CSV or XLSX: the admin's answer is a report of that.
         only(
             "importOrganisation",
@@ -436,6 +444,11 @@ fn petition_rows() -> Vec<Row> {
         only("addPetitionProgress", "", "mutation($id: ID!) { addPetitionProgress(id: $id, note: \"进展\") { id } }", on_closed, &[Handler]).step(),
         only("reportAssistPart", "", "mutation($id: ID!) { reportAssistPart(id: $id, report: \"协办情况\") { id } }", on_closed, &[]).step(),
         only("completePetition", "", "mutation($id: ID!) { completePetition(id: $id, result: \"已办结\") { id } }", on_closed, &[Handler]).step(),
+        // With result files: who may take the step and its state are checked first (an
+        // id that attaches nothing is not looked at before).
+        only("completePetition", " (with files)", "mutation($id: ID!) { completePetition(id: $id, result: \"已办结\", attachmentIds: [\"unused\"]) { id } }", on_closed, &[Handler]).step(),
+        only("addPetitionProgress", " (with files)", "mutation($id: ID!) { addPetitionProgress(id: $id, note: \"进展\", attachmentIds: [\"unused\"]) { id } }", on_closed, &[Handler]).step(),
+        only("reportAssistPart", " (with files)", "mutation($id: ID!) { reportAssistPart(id: $id, report: \"协办情况\", attachmentIds: [\"unused\"]) { id } }", on_closed, &[]).step(),
         only("ratePetition", "", "mutation($id: ID!) { ratePetition(id: $id, satisfaction: SATISFIED) { id } }", on_closed, &[Citizen]).step(),
         only("urgePetition", "", "mutation($id: ID!, $d: DateTime!) { urgePetition(id: $id, note: \"请加快\", deadline: $d) { id } }", |f, _| json!({ "id": f.closed, "d": f.deadline }), &[Supervisor]).step(),
         only("escalateSupervision", "", "mutation($id: ID!) { escalateSupervision(id: $id) { id } }", on_closed, &[Supervisor]).step(),

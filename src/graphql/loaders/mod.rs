@@ -23,6 +23,7 @@ mod station;
 mod station_grids;
 mod station_liaisons;
 mod station_residents;
+mod step_attachments;
 mod township;
 mod township_stations;
 
@@ -46,6 +47,9 @@ pub use station::StationLoader;
 pub use station_grids::StationGridsLoader;
 pub use station_liaisons::StationLiaisonsLoader;
 pub use station_residents::StationResidentsLoader;
+pub use step_attachments::{
+    ActivityPhotosLoader, PetitionEventAttachmentsLoader, StoryAttachmentsLoader,
+};
 pub use township::TownshipLoader;
 pub use township_stations::TownshipStationsLoader;
 
@@ -280,6 +284,9 @@ pub fn register_into(data: &mut async_graphql::Data, db: &DatabaseConnection, ca
     add(data, PetitionDepartmentsLoader(db.clone()), cache);
     add(data, PetitionEventsLoader(db.clone()), cache);
     add(data, PetitionAttachmentsLoader(db.clone()), cache);
+    add(data, PetitionEventAttachmentsLoader(db.clone()), cache);
+    add(data, StoryAttachmentsLoader(db.clone()), cache);
+    add(data, ActivityPhotosLoader(db.clone()), cache);
     add(data, StationLiaisonsLoader(db.clone()), cache);
     add(data, GridDeputiesLoader(db.clone()), cache);
     add(data, DeputyPairingsLoader(db.clone()), cache);

@@ -1,4 +1,4 @@
-use async_graphql::{Context, InputObject, Object, ID};
+use async_graphql::{Context, InputObject, MaybeUndefined, Object, ID};
 
 use crate::domain::node_id::{NodeId, NodeKind};
 use crate::error::AppResult;
@@ -39,6 +39,10 @@ pub struct LogActivityInput {
     #[graphql(default)]
     pub citizens_heard: i32,
     pub notes: Option<String>,
+    /// Photos of the activity: your own uploads of purpose ACTIVITY, unused, of the
+    /// last day, at most 9. They show in `Activity.photos` and the duty archive.
+    #[graphql(default)]
+    pub attachment_ids: Vec<ID>,
     /// Makes a retry safe (or the `Idempotency-Key` header): 1 to 128 characters of
     /// `A-Z a-z 0-9 _ - : .`; a repeat within 24 hours answers the first activity.
     pub idempotency_key: Option<String>,
@@ -49,14 +53,29 @@ pub struct StoryFieldsInput {
     pub title: String,
     pub body: String,
     pub cover_url: Option<String>,
+    /// The cover image: your own upload of purpose STORY (an image, not a PDF),
+    /// unused, of the last day. Left out, the cover stays as it is; null takes it off.
+    pub cover_id: MaybeUndefined<ID>,
+    /// The gallery in full (at most 9 images, purpose STORY): images already in it
+    /// stay, new ones are your own fresh uploads. Left out, it stays as it is.
+    pub gallery_ids: Option<Vec<ID>>,
 }
 
 impl From<StoryFieldsInput> for StoryInput {
     fn from(input: StoryFieldsInput) -> Self {
+        let cover_id = match input.cover_id {
+            MaybeUndefined::Undefined => None,
+            MaybeUndefined::Null => Some(None),
+            MaybeUndefined::Value(id) => Some(Some(id.0)),
+        };
         StoryInput {
             title: input.title,
             body: input.body,
             cover_url: input.cover_url,
+            cover_id,
+            gallery_ids: input
+                .gallery_ids
+                .map(|ids| ids.into_iter().map(|id| id.0).collect()),
         }
     }
 }
@@ -128,6 +147,7 @@ impl DutyMutation {
                 .transpose()?,
             citizens_heard: input.citizens_heard,
             notes: input.notes,
+            attachment_ids: input.attachment_ids.into_iter().map(|a| a.0).collect(),
         };
         Ok(Activity(
             activities::log(&service_ctx(ctx)?, input, key).await?,

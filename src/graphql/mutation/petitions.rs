@@ -11,7 +11,7 @@ use crate::graphql::types::petitions::{SubmitPetitionPayload, SupervisionCycle};
 use crate::graphql::types::places::LocationInput;
 use crate::graphql::types::Petition;
 use crate::service::petitions::intake::{self, Submission};
-use crate::service::petitions::workflow::{act, Acting};
+use crate::service::petitions::workflow::{act, act_attaching, Acting, Files};
 use crate::service::petitions::{progress, queries, supervision};
 
 #[derive(Default)]
@@ -67,6 +67,34 @@ async fn step(
         petition_id(id)?,
         version,
         step,
+    )
+    .await?;
+    Ok(Petition::from(acted))
+}
+
+fn upload_ids(ids: Vec<ID>) -> Vec<String> {
+    ids.into_iter().map(|id| id.0).collect()
+}
+
+/// A step with the department's files (RESULT uploads) on its history entry.
+async fn step_with_files(
+    ctx: &Context<'_>,
+    id: &ID,
+    version: Option<i32>,
+    step: Step,
+    attachment_ids: Vec<ID>,
+) -> async_graphql::Result<Petition> {
+    let files = Files::new(&upload_ids(attachment_ids))?;
+    let acted = act_attaching(
+        &service_ctx(ctx)?,
+        Acting::Person {
+            follow_secret: None,
+        },
+        petition_id(id)?,
+        version,
+        step,
+        None,
+        files,
     )
     .await?;
     Ok(Petition::from(acted))
@@ -258,12 +286,18 @@ impl PetitionMutation {
         id: ID,
         version: Option<i32>,
         note: String,
+        #[graphql(
+            default,
+            desc = "Your own RESULT uploads of the last day, unused, at most 9: shown on this step of the timeline"
+        )]
+        attachment_ids: Vec<ID>,
         #[graphql(desc = "1 to 128 characters of A-Z a-z 0-9 _ - : . (one per note)")]
         idempotency_key: Option<String>,
     ) -> async_graphql::Result<Petition> {
         let key = crate::graphql::context::idempotency_key(ctx, idempotency_key)?;
-        let acted =
-            progress::add(&service_ctx(ctx)?, petition_id(&id)?, version, note, key).await?;
+        let files = upload_ids(attachment_ids);
+        let id = petition_id(&id)?;
+        let acted = progress::add(&service_ctx(ctx)?, id, version, note, files, key).await?;
         Ok(Petition::from(acted))
     }
 
@@ -274,8 +308,14 @@ impl PetitionMutation {
         id: ID,
         version: Option<i32>,
         report: String,
+        #[graphql(
+            default,
+            desc = "Your own RESULT uploads of the last day, unused, at most 9: shown on this step of the timeline"
+        )]
+        attachment_ids: Vec<ID>,
     ) -> async_graphql::Result<Petition> {
-        step(ctx, &id, version, Step::ReportAssist { report }).await
+        let step = Step::ReportAssist { report };
+        step_with_files(ctx, &id, version, step, attachment_ids).await
     }
 
     /// 结果反馈: the lead department gives the result.
@@ -285,8 +325,14 @@ impl PetitionMutation {
         id: ID,
         version: Option<i32>,
         result: String,
+        #[graphql(
+            default,
+            desc = "Your own RESULT uploads of the last day (the result documents), unused, at most 9: shown on this step of the timeline, to everyone who may see the item, the submitter included"
+        )]
+        attachment_ids: Vec<ID>,
     ) -> async_graphql::Result<Petition> {
-        step(ctx, &id, version, Step::Complete { result }).await
+        let step = Step::Complete { result };
+        step_with_files(ctx, &id, version, step, attachment_ids).await
     }
 
     /// 满意度评价, once per round: by id (signed-in submitter) or by tracking code and

@@ -11,7 +11,8 @@ use crate::domain::node_id::{NodeId, NodeKind};
 use crate::error::AppResult;
 use crate::graphql::loaders::{
     CategoryLoader, DepartmentLoader, DeputyLoader, PetitionAttachmentsLoader,
-    PetitionDepartmentsLoader, PetitionEventsLoader, StationLoader, TownshipLoader,
+    PetitionDepartmentsLoader, PetitionEventAttachmentsLoader, PetitionEventsLoader, StationLoader,
+    TownshipLoader,
 };
 use crate::service::statistics;
 
@@ -234,6 +235,18 @@ impl PetitionEvent {
     }
     async fn at(&self) -> DateTime<Utc> {
         self.0.created_at
+    }
+    /// The files attached to this step (a department's result documents, with
+    /// `completePetition`, `addPetitionProgress` or `reportAssistPart`): for
+    /// everyone who may see the item, its submitter included.
+    async fn attachments(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Attachment>> {
+        Ok(
+            load_many::<PetitionEventAttachmentsLoader, _>(ctx, self.0.id)
+                .await?
+                .into_iter()
+                .map(Attachment)
+                .collect(),
+        )
     }
 }
 

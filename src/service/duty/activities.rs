@@ -18,6 +18,7 @@ use crate::db::paging::{fetch_page, pages_per_parent, PerParent};
 use crate::db::write;
 use crate::domain::page::{Page, PageRequest};
 use crate::error::{conflict_as, AppError, AppResult};
+use crate::service::attachments;
 use crate::service::support::idempotency::{self, Claim};
 use crate::service::Ctx;
 
@@ -31,6 +32,8 @@ pub struct NewActivity {
     pub campaign_id: Option<i64>,
     pub citizens_heard: i32,
     pub notes: Option<String>,
+    /// Photos: the logger's own uploads of purpose ACTIVITY, unused, of the last day.
+    pub attachment_ids: Vec<String>,
 }
 
 /// The most stations or participants one activity may list.
@@ -58,6 +61,7 @@ pub async fn log(
         "campaignId": input.campaign_id,
         "citizensHeard": input.citizens_heard,
         "notes": input.notes,
+        "attachmentIds": input.attachment_ids,
     });
     let claim = Claim::new(ctx, idempotency_key, "logActivity", &arguments)?;
     idempotency::once(
@@ -83,6 +87,11 @@ async fn log_new(
     let principal = actor.require_signed_in()?;
     let input = &input;
     let today = crate::domain::calendar::local_date(ctx.now());
+    let photos = &attachments::check_ids(
+        "attachmentIds",
+        &input.attachment_ids,
+        attachments::MAX_PER_TARGET,
+    )?;
     write::transaction(ctx.db, |txn| async move {
         let txn = &*txn;
         let title = checked_title(input, today)?;
@@ -106,6 +115,8 @@ async fn log_new(
         .insert(txn)
         .await?;
         link(txn, created.id, &participants, &stations).await?;
+        let target = attachments::Target::Activity(created.id);
+        attachments::attach(txn, ctx, "attachmentIds", photos, target).await?;
         idempotency::record(claim, txn, Some(created.id), serde_json::json!({})).await?;
         Ok(created)
     })

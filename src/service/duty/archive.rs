@@ -8,6 +8,7 @@ use entity::{
 };
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
+use super::activity_photos;
 use super::compliance::{self, ArchiveCounts};
 use crate::domain::calendar::{day_start, local_date};
 use crate::domain::compliance::YearCompliance;
@@ -32,8 +33,9 @@ pub struct Archive {
     pub items: Vec<petition::Model>,
     pub suggestions: Vec<suggestion::Model>,
     pub stories: Vec<story::Model>,
-    /// Photo URLs per activity. Empty until activities carry attachments (issue 16
-    /// adds activity photos): the page already prints whatever is here.
+    /// The thumbnails of each activity's photos as `data:` URLs (the printed page
+    /// carries them: a browser printing it sends no token for its images), at most
+    /// `activity_photos::MAX_PRINTED` in all.
     pub photos: HashMap<i64, Vec<String>>,
 }
 
@@ -60,14 +62,16 @@ pub async fn load(ctx: &Ctx<'_>, deputy_id: i64, year: i32) -> AppResult<Archive
             .map(|t| t.name),
         None => None,
     };
+    let activities = activities(db, deputy.id, year).await?;
+    let listed: Vec<i64> = activities.iter().map(|a| a.id).collect();
     Ok(Archive {
         counts: compliance::archive_counts(db, deputy.id, year).await?,
         compliance: compliance::deputy_year(db, deputy.id, year, through).await?,
-        activities: activities(db, deputy.id, year).await?,
+        photos: activity_photos::printed_thumbnails(ctx, &listed).await?,
+        activities,
         items: items(db, ctx.actor, deputy.id, year).await?,
         suggestions: suggestions(db, deputy.id, year).await?,
         stories: stories(db, deputy.id, year).await?,
-        photos: HashMap::new(),
         stations: stations.into_iter().map(|s| s.name).collect(),
         township,
         deputy,

@@ -3,8 +3,8 @@
 use chrono::Utc;
 use entity::{deputy, deputy_station, station, story, StoryStatus};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
-    EntityTrait, QueryFilter, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
+    QuerySelect, Set,
 };
 use serde_json::json;
 
@@ -15,6 +15,7 @@ use crate::domain::event::DomainEvent;
 use crate::domain::page::{Page, PageRequest};
 use crate::error::{AppError, AppResult};
 use crate::events::outbox;
+use crate::service::attachments;
 use crate::service::support::idempotency::{self, Claim};
 use crate::service::Ctx;
 
@@ -23,6 +24,11 @@ pub struct StoryInput {
     pub title: String,
     pub body: String,
     pub cover_url: Option<String>,
+    /// The cover image (an upload of purpose STORY): `None` leaves it as it is,
+    /// `Some(None)` takes it off, `Some(Some(id))` sets it.
+    pub cover_id: Option<Option<String>>,
+    /// The gallery, in full: `None` leaves it as it is.
+    pub gallery_ids: Option<Vec<String>>,
 }
 
 fn validate(input: &StoryInput) -> AppResult<()> {
@@ -55,6 +61,83 @@ fn validate(input: &StoryInput) -> AppResult<()> {
         }
     }
     Ok(())
+}
+
+/// The images a create or update names: the cover (if it changes) and the gallery
+/// (if it is given), checked for count.
+struct Images {
+    cover: Option<Vec<String>>,
+    gallery: Option<Vec<String>>,
+}
+
+fn images(input: &StoryInput) -> AppResult<Images> {
+    let gallery = input
+        .gallery_ids
+        .as_deref()
+        .map(|ids| attachments::check_ids("galleryIds", ids, attachments::MAX_PER_TARGET))
+        .transpose()?;
+    let cover = input
+        .cover_id
+        .as_ref()
+        .map(|id| id.iter().cloned().collect::<Vec<_>>());
+    Ok(Images { cover, gallery })
+}
+
+/// Replaces the roles the input names: images no longer named come off the story,
+/// those already on it stay, new ones must be the actor's own fresh STORY images.
+async fn set_images<C: ConnectionTrait>(
+    txn: &C,
+    ctx: &Ctx<'_>,
+    story_id: i64,
+    images: &Images,
+) -> AppResult<()> {
+    let roles = [
+        (true, "coverId", &images.cover),
+        (false, "galleryIds", &images.gallery),
+    ];
+    for (cover, field, ids) in roles {
+        let Some(ids) = ids else { continue };
+        attachments::detach_from_story(txn, story_id, cover, ids).await?;
+        let kept = attachments::on_story(txn, story_id, cover, ids).await?;
+        let new: Vec<String> = ids
+            .iter()
+            .filter(|id| !kept.contains(*id))
+            .cloned()
+            .collect();
+        let target = attachments::Target::Story { story_id, cover };
+        attachments::attach(txn, ctx, field, &new, target).await?;
+    }
+    Ok(())
+}
+
+/// Whether `actor` may see the story, and whether anyone may (published): `None`
+/// when it is not there or not theirs to see.
+pub async fn visibility<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    story_id: i64,
+) -> AppResult<Option<bool>> {
+    let Some(found) = story::Entity::find_by_id(story_id).one(db).await? else {
+        return Ok(None);
+    };
+    let published = found.status == StoryStatus::Published;
+    let visible = !filter_visible(db, actor, vec![found]).await?.is_empty();
+    Ok(visible.then_some(published))
+}
+
+/// The story's township: its station's, else the deputy's.
+async fn township_of<C: ConnectionTrait>(
+    db: &C,
+    station_id: Option<i64>,
+    deputy: &deputy::Model,
+) -> AppResult<Option<i64>> {
+    Ok(match station_id {
+        Some(id) => station::Entity::find_by_id(id)
+            .one(db)
+            .await?
+            .map(|s| s.township_id),
+        None => deputy.township_id,
+    })
 }
 
 /// Stations where the deputy currently serves.
@@ -93,18 +176,20 @@ pub async fn create(
     input: StoryInput,
     idempotency_key: Option<String>,
 ) -> AppResult<story::Model> {
-    let (db, actor) = (ctx.db, ctx.actor);
+    let db = ctx.db;
     let arguments = json!({
         "deputyId": deputy_id,
         "title": input.title,
         "body": input.body,
         "coverUrl": input.cover_url,
+        "coverId": input.cover_id,
+        "galleryIds": input.gallery_ids,
     });
     let claim = Claim::new(ctx, idempotency_key, "createStory", &arguments)?;
     idempotency::once(
         db,
         claim.as_ref(),
-        create_new(db, actor, deputy_id, input, claim.as_ref()),
+        create_new(ctx, deputy_id, input, claim.as_ref()),
         |stored| async move {
             story::Entity::find_by_id(stored.object_id.unwrap_or_default())
                 .one(db)
@@ -116,15 +201,17 @@ pub async fn create(
 }
 
 async fn create_new(
-    db: &DatabaseConnection,
-    actor: &Actor,
+    ctx: &Ctx<'_>,
     deputy_id: i64,
     input: StoryInput,
     claim: Option<&Claim>,
 ) -> AppResult<story::Model> {
+    let actor = ctx.actor;
     let principal = actor.require_signed_in()?;
     let input = &input;
-    write::transaction(db, |txn| async move {
+    let images = images(input)?;
+    let images = &images;
+    write::transaction(ctx.db, |txn| async move {
         let txn = &*txn;
         let deputy = deputy::Entity::find_by_id(deputy_id)
             .one(txn)
@@ -134,13 +221,7 @@ async fn create_new(
         actor.require(may_author(actor, deputy.id, &stations))?;
         validate(input)?;
         let station_id = stations.first().copied();
-        let township_id = match station_id {
-            Some(id) => station::Entity::find_by_id(id)
-                .one(txn)
-                .await?
-                .map(|s| s.township_id),
-            None => deputy.township_id,
-        };
+        let township_id = township_of(txn, station_id, &deputy).await?;
         let now = Utc::now();
         let created = story::ActiveModel {
             deputy_id: Set(deputy.id),
@@ -160,6 +241,7 @@ async fn create_new(
         }
         .insert(txn)
         .await?;
+        set_images(txn, ctx, created.id, images).await?;
         idempotency::record(claim, txn, Some(created.id), json!({})).await?;
         Ok(created)
     })
@@ -206,6 +288,7 @@ fn wrong_state(story: &story::Model, action: &str) -> AppError {
 pub async fn update(ctx: &Ctx<'_>, id: i64, input: StoryInput) -> AppResult<story::Model> {
     let (db, actor) = (ctx.db, ctx.actor);
     let input = &input;
+    let images = &images(input)?;
     write::transaction(db, |txn| async move {
         let txn = &*txn;
         let (existing, stations) = load(txn, actor, id).await?;
@@ -219,7 +302,9 @@ pub async fn update(ctx: &Ctx<'_>, id: i64, input: StoryInput) -> AppResult<stor
         active.body = Set(input.body.trim().to_owned());
         active.cover_url = Set(input.cover_url.clone());
         active.updated_at = Set(Utc::now());
-        Ok(active.update(txn).await?)
+        let updated = active.update(txn).await?;
+        set_images(txn, ctx, updated.id, images).await?;
+        Ok(updated)
     })
     .await
 }

@@ -29,6 +29,7 @@ use crate::domain::statistics_rollup::{departments_after, ItemFacts};
 use crate::domain::{scope, tracking};
 use crate::error::{conflict_as, AppError, AppResult};
 use crate::events::outbox;
+use crate::service::attachments;
 use crate::service::statistics::rollup;
 use crate::service::support::idempotency::{self, Claim};
 use crate::service::Ctx;
@@ -92,6 +93,43 @@ pub async fn act_claimed(
     step: Step,
     claim: Option<&Claim>,
 ) -> AppResult<Acted> {
+    let files = Files::default();
+    act_attaching(
+        ctx,
+        acting,
+        petition_id,
+        expected_version,
+        step,
+        claim,
+        files,
+    )
+    .await
+}
+
+/// The files a department attaches to its step (`completePetition`,
+/// `addPetitionProgress`, `reportAssistPart`): the ids as given, checked for count.
+#[derive(Debug, Clone, Default)]
+pub struct Files(Vec<String>);
+
+impl Files {
+    pub fn new(ids: &[String]) -> AppResult<Files> {
+        let max = attachments::MAX_PER_TARGET;
+        Ok(Files(attachments::check_ids("attachmentIds", ids, max)?))
+    }
+}
+
+/// [`act_claimed`], attaching the actor's RESULT uploads to the step's history entry
+/// in the same transaction (after the step was decided: FORBIDDEN, CONFLICT and
+/// INVALID_TRANSITION come first).
+pub async fn act_attaching(
+    ctx: &Ctx<'_>,
+    acting: Acting<'_>,
+    petition_id: i64,
+    expected_version: Option<i32>,
+    step: Step,
+    claim: Option<&Claim>,
+    files: Files,
+) -> AppResult<Acted> {
     let attempt = &Attempt {
         ctx,
         acting,
@@ -99,6 +137,7 @@ pub async fn act_claimed(
         expected_version,
         step,
         claim,
+        files,
     };
     crate::db::write::transaction(ctx.db, |txn| async move { act_in(&txn, attempt).await }).await
 }
@@ -111,6 +150,7 @@ struct Attempt<'a> {
     expected_version: Option<i32>,
     step: Step,
     claim: Option<&'a Claim>,
+    files: Files,
 }
 
 /// One attempt at a step, inside the write transaction: load, decide, persist, emit.
@@ -141,7 +181,12 @@ async fn act_in(txn: &DatabaseTransaction, attempt: &Attempt<'_>) -> AppResult<A
         &rules,
         ctx.now(),
     )?;
-    persist(txn, &item, actor, &decision).await?;
+    let entry = persist(txn, &item, actor, &decision).await?;
+    let target = attachments::Target::Step {
+        petition_id: item.id,
+        event_id: entry,
+    };
+    attachments::attach(txn, ctx, "attachmentIds", &attempt.files.0, target).await?;
     for event in &decision.events {
         outbox::append(txn, event).await?;
     }
@@ -278,13 +323,13 @@ async fn rated_this_round<C: ConnectionTrait>(db: &C, item: &petition::Model) ->
 }
 
 /// Writes what the decision changes: the item (guarded by its version), its
-/// department parts, the rating and the history entry.
+/// department parts, the rating and the history entry (its id).
 async fn persist(
     txn: &DatabaseTransaction,
     item: &petition::Model,
     actor: Option<&Actor>,
     decision: &Decision,
-) -> AppResult<()> {
+) -> AppResult<i64> {
     // Under the row lock the item cannot have moved since it was read; should it have
     // anyway (a backend without row locks), the whole step runs again.
     let written = petition::Entity::update_many()
@@ -321,9 +366,9 @@ async fn write_history(
     petition_id: i64,
     actor: Option<&Actor>,
     decision: &Decision,
-) -> AppResult<()> {
+) -> AppResult<i64> {
     let entry = &decision.history;
-    petition_event::ActiveModel {
+    let written = petition_event::ActiveModel {
         petition_id: Set(petition_id),
         action: Set(entry.action.to_owned()),
         from_state: Set(Some(state_name(entry.from).to_owned())),
@@ -337,7 +382,7 @@ async fn write_history(
     }
     .insert(txn)
     .await?;
-    Ok(())
+    Ok(written.id)
 }
 
 async fn write_part(

@@ -8,14 +8,14 @@ use async_graphql::{Context, Enum, Object, SimpleObject, ID};
 use super::enums::PairingKind;
 use super::paged_relation;
 use super::scalars::Date;
-use super::{load_one, load_opt, Deputy, Station, Township};
+use super::{load_one, load_opt, Attachment, Deputy, Station, Township};
 use crate::domain::compliance::{self as rules, DutyItem as DomainDutyItem};
 use crate::domain::node_id::{NodeId, NodeKind};
 use crate::graphql::connection::Conn;
 use crate::graphql::context::page_request;
 use crate::graphql::loaders::{
-    ActivityParticipantsLoader, ActivityStationsLoader, CampaignLoader, DeputyLoader,
-    TownshipLoader,
+    ActivityParticipantsLoader, ActivityPhotosLoader, ActivityStationsLoader, CampaignLoader,
+    DeputyLoader, TownshipLoader,
 };
 
 /// 三联结对 / 包联: a pairing between deputies, or a leader's township coverage.
@@ -119,6 +119,19 @@ impl Activity {
         let request = page_request(ctx, first, after, last, before)?;
         paged_relation::<ActivityStationsLoader, _, _, _>(ctx, self.0.id, (), &request, Station)
             .await
+    }
+    /// Photos of the activity (`logActivity`'s `attachmentIds`), evidence for the duty
+    /// archive: for the one who logged it, its deputies, the staff and supervisors of
+    /// its and its deputies' stations (empty for anyone else).
+    async fn photos(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Attachment>> {
+        let loaded = load_one::<ActivityPhotosLoader>(ctx, self.0.id).await?;
+        let actor = crate::graphql::context::actor(ctx);
+        Ok(match loaded {
+            Some((readers, photos)) if readers.allows(actor) => {
+                photos.into_iter().map(Attachment).collect()
+            }
+            _ => Vec::new(),
+        })
     }
 }
 
