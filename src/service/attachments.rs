@@ -130,33 +130,22 @@ fn read_and_prepare(file: std::fs::File, limits: &FileLimits) -> AppResult<Prepa
 /// The original first, then its thumbnail. Should the thumbnail fail, an original
 /// this upload wrote is removed again (unless a row took the same file meanwhile), so
 /// a failed upload leaves no object behind.
+/// The original, then the thumbnail. A failure leaves what was written: objects are
+/// named by their content, so a later upload of the same file finds them, and
+/// removing one here could take it from an upload of the same bytes in flight (it
+/// found the object and has not yet written its row). An object no row names costs
+/// only its space.
 async fn store(ctx: &Ctx<'_>, prepared: &Prepared) -> AppResult<()> {
     let sha = &prepared.sha256;
-    let created = ctx
-        .storage
+    ctx.storage
         .put(sha, Variant::Original, prepared.bytes.clone())
         .await?;
-    let Some(thumbnail) = &prepared.thumbnail else {
-        return Ok(());
-    };
-    let stored = ctx
-        .storage
-        .put(sha, Variant::Thumbnail, thumbnail.clone())
-        .await;
-    if let Err(error) = stored {
-        if created && rows_sharing(ctx.db, sha).await? == 0 {
-            ctx.storage.delete(sha).await?;
-        }
-        return Err(error);
+    if let Some(thumbnail) = &prepared.thumbnail {
+        ctx.storage
+            .put(sha, Variant::Thumbnail, thumbnail.clone())
+            .await?;
     }
     Ok(())
-}
-
-async fn rows_sharing<C: ConnectionTrait>(db: &C, sha: &str) -> AppResult<u64> {
-    Ok(attachment::Entity::find()
-        .filter(attachment::Column::Sha256.eq(sha))
-        .count(db)
-        .await?)
 }
 
 /// 22 characters of base64url: 128 random bits, unguessable.

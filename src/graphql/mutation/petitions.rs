@@ -327,7 +327,7 @@ impl PetitionMutation {
         result: String,
         #[graphql(
             default,
-            desc = "Your own RESULT uploads of the last day (the result documents), unused, at most 9: shown on this step of the timeline, to everyone who may see the item, the submitter included"
+            desc = "Your own RESULT uploads of the last day (the result documents), unused, at most 9: shown on this step of the timeline, to everyone who may see the item, the signed-in submitter included"
         )]
         attachment_ids: Vec<ID>,
     ) -> async_graphql::Result<Petition> {

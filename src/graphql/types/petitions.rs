@@ -238,7 +238,7 @@ impl PetitionEvent {
     }
     /// The files attached to this step (a department's result documents, with
     /// `completePetition`, `addPetitionProgress` or `reportAssistPart`): for
-    /// everyone who may see the item, its submitter included.
+    /// everyone who may see the item, its signed-in submitter included.
     async fn attachments(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Attachment>> {
         Ok(
             load_many::<PetitionEventAttachmentsLoader, _>(ctx, self.0.id)
