@@ -103,8 +103,10 @@ impl App {
             &settings.storage,
             crate::db::sqlite_file(&db).as_deref(),
         )?;
+        let wechat_api = crate::notify::wechat_api(&settings, &bus);
         let state = AppState {
             storage,
+            wechat_api,
             db,
             bus,
             live,
@@ -168,6 +170,7 @@ impl App {
             clock: self.state.clock.clone(),
             live: live.clone(),
             bus: self.state.bus.clone(),
+            wechat: self.state.wechat_api.clone(),
         });
         let shutdown = async move {
             shutdown.await;

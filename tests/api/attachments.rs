@@ -28,7 +28,7 @@ pub fn png(width: u32, height: u32) -> Vec<u8> {
 
 /// A JPEG whose EXIF says where it was taken (GPS), with what (Make) and how it is
 /// turned (Orientation 6: rotate 90° clockwise to view), written with kamadak-exif.
-fn jpeg_with_gps(width: u32, height: u32) -> Vec<u8> {
+pub(crate) fn jpeg_with_gps(width: u32, height: u32) -> Vec<u8> {
     use exif::experimental::Writer;
     use exif::{Field, In, Rational, Tag, Value as ExifValue};
     let image = image::RgbImage::from_fn(width, height, |x, _| image::Rgb([(x * 6) as u8, 90, 40]));
@@ -86,7 +86,7 @@ fn jpeg_with_gps(width: u32, height: u32) -> Vec<u8> {
 }
 
 /// The EXIF fields of a file, read with kamadak-exif (none: no EXIF at all).
-fn exif_fields(bytes: &[u8]) -> Vec<exif::Tag> {
+pub(crate) fn exif_fields(bytes: &[u8]) -> Vec<exif::Tag> {
     match exif::Reader::new().read_from_container(&mut Cursor::new(bytes)) {
         Ok(found) => found.fields().map(|f| f.tag).collect(),
         Err(_) => Vec::new(),
@@ -108,7 +108,7 @@ async fn uploaded(app: &TestApp, token: Option<&str>, bytes: Vec<u8>) -> Value {
 
 /// GET with an optional bearer token: status, content type and bytes.
 /// The URL's path is asked of the test's server (`PUBLIC_BASE_URL` names port 0 here).
-async fn fetch(app: &TestApp, url: &str, token: Option<&str>) -> (u16, String, Vec<u8>) {
+pub(crate) async fn fetch(app: &TestApp, url: &str, token: Option<&str>) -> (u16, String, Vec<u8>) {
     let path = reqwest::Url::parse(url).unwrap().path().to_owned();
     assert!(path.starts_with("/files/"), "{url}");
     let mut request = app.client.get(app.url(&path));
@@ -331,7 +331,7 @@ async fn the_same_file_is_stored_once() {
 }
 
 /// Signs up a second citizen; their token.
-async fn another_citizen(app: &TestApp) -> String {
+pub(crate) async fn another_citizen(app: &TestApp) -> String {
     let r = app
         .gql("mutation($pw: String!) { registerCitizen(phone: \"13900001111\", displayName: \"邻居\", password: $pw) { accessToken } }")
         .vars(json!({ "pw": PASSWORD }))
