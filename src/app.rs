@@ -103,7 +103,7 @@ impl App {
             &settings.storage,
             crate::db::sqlite_file(&db).as_deref(),
         )?;
-        let wechat_api = crate::notify::wechat_api(&settings, &bus);
+        let wechat_api = crate::notify::wechat_client(&settings, &bus);
         let state = AppState {
             storage,
             wechat_api,

@@ -137,7 +137,7 @@ impl Notifier {
 
 /// The WeChat API client of this process (`WECHAT_APP_SECRET` set), or `None`
 /// (logged when it cannot be built).
-pub fn wechat_api(settings: &Settings, bus: &EventBus) -> Option<wechat_api::WechatApi> {
+pub fn wechat_client(settings: &Settings, bus: &EventBus) -> Option<wechat_api::WechatApi> {
     let settings = settings.wechat_notices.clone()?;
     match wechat_api::WechatApi::new(settings, bus) {
         Ok(api) => Some(api),

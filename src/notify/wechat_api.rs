@@ -247,7 +247,9 @@ impl WechatApi {
             .map_err(|e| media_unreachable(unreachable(e)))?;
         let status = response.status();
         if !status.is_success() {
-            return Err(MediaError::Unreachable(format!("WeChat answered HTTP {status}")));
+            return Err(MediaError::Unreachable(format!(
+                "WeChat answered HTTP {status}"
+            )));
         }
         let json = response
             .headers()

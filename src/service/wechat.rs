@@ -12,8 +12,8 @@ use entity::{
 };
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
 };
 
 use crate::config::Settings;
@@ -107,7 +107,10 @@ async fn bind(
     .await
 }
 
-pub(crate) async fn default_station(db: &DatabaseConnection, settings: &Settings) -> AppResult<Option<i64>> {
+pub(crate) async fn default_station(
+    db: &DatabaseConnection,
+    settings: &Settings,
+) -> AppResult<Option<i64>> {
     if let Some(code) = settings
         .wechat
         .as_ref()
@@ -211,10 +214,11 @@ async fn respond(ctx: &Ctx<'_>, message: &Inbound, api: Option<&WechatApi>) -> A
             media_id,
             ..
         } => {
+            let delivery = message.dedupe_key();
             let photo = Photo {
                 open_id: from_user,
                 media_id,
-                delivery: &message.dedupe_key(),
+                delivery: &delivery,
             };
             wechat_photos::receive(ctx, api, &photo).await
         }
@@ -420,11 +424,7 @@ async fn submit(ctx: &Ctx<'_>, from_user: &str, text: &str) -> AppResult<Answer>
 /// Handles a delivery exactly once. A retry (same dedupe key) gets the first reply; a
 /// retry that arrives while the first is still being handled waits for it. `ctx` is
 /// anonymous: a follower proves nothing but their channel.
-pub async fn handle(
-    ctx: &Ctx<'_>,
-    message: &Inbound,
-    api: Option<&WechatApi>,
-) -> AppResult<Reply> {
+pub async fn handle(ctx: &Ctx<'_>, message: &Inbound, api: Option<&WechatApi>) -> AppResult<Reply> {
     let db = ctx.db;
     let key = message.dedupe_key();
     let claim = match claim_delivery(ctx, &key, message).await {

@@ -41,7 +41,11 @@ enum Outcome {
 }
 
 /// Handles one image message; every failure a follower can cause or see is a reply.
-pub async fn receive(ctx: &Ctx<'_>, api: Option<&WechatApi>, photo: &Photo<'_>) -> AppResult<Answer> {
+pub async fn receive(
+    ctx: &Ctx<'_>,
+    api: Option<&WechatApi>,
+    photo: &Photo<'_>,
+) -> AppResult<Answer> {
     let Some(api) = api else {
         return reply(NOT_HERE);
     };
@@ -51,7 +55,10 @@ pub async fn receive(ctx: &Ctx<'_>, api: Option<&WechatApi>, photo: &Photo<'_>) 
     if let Some(code) = full_item(ctx, photo.open_id).await? {
         return reply(full(&code));
     }
-    let bytes = match api.media(photo.media_id, ctx.settings.uploads.max_file_bytes).await {
+    let bytes = match api
+        .media(photo.media_id, ctx.settings.uploads.max_file_bytes)
+        .await
+    {
         Ok(bytes) => bytes,
         Err(e) => return reply(media_failure(&e)),
     };
@@ -162,7 +169,10 @@ async fn lock_follower<C: ConnectionTrait>(txn: &C, ctx: &Ctx<'_>, open_id: &str
 }
 
 /// The follower's latest open item, its row locked and its state read again.
-async fn open_item<C: ConnectionTrait>(txn: &C, open_id: &str) -> AppResult<Option<petition::Model>> {
+async fn open_item<C: ConnectionTrait>(
+    txn: &C,
+    open_id: &str,
+) -> AppResult<Option<petition::Model>> {
     let latest = wechat::items_of(txn, open_id, 20)
         .await?
         .into_iter()
@@ -198,9 +208,7 @@ fn answer(outcome: Outcome) -> Answer {
 /// The reply when WeChat gave no photo.
 fn media_failure(error: &MediaError) -> String {
     match error {
-        MediaError::Api(40007) => {
-            "照片已过期或无法获取(微信错误码40007),请重新发送。".to_owned()
-        }
+        MediaError::Api(40007) => "照片已过期或无法获取(微信错误码40007),请重新发送。".to_owned(),
         MediaError::Api(code) => {
             format!("未能从微信获取照片(微信错误码{code}),请稍后重新发送。")
         }

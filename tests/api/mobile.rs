@@ -523,7 +523,10 @@ async fn photos_in_headless_chromium() {
     let mut files = Vec::new();
     for i in 0..11u32 {
         let (name, bytes) = if i == 0 {
-            ("photo0.jpg".to_owned(), crate::attachments::jpeg_with_gps(48, 24))
+            (
+                "photo0.jpg".to_owned(),
+                crate::attachments::jpeg_with_gps(48, 24),
+            )
         } else {
             (format!("photo{i}.png"), crate::attachments::png(20 + i, 16))
         };
@@ -560,7 +563,10 @@ async fn photos_in_headless_chromium() {
         let (status, _, bytes) = crate::attachments::fetch(&app, url, Some(&staff)).await;
         assert_eq!(status, 200, "{url}");
         assert!(image::load_from_memory(&bytes).is_ok());
-        assert_eq!(crate::attachments::fetch(&app, url, Some(&other)).await.0, 404);
+        assert_eq!(
+            crate::attachments::fetch(&app, url, Some(&other)).await.0,
+            404
+        );
     }
     // The JPEG taken with GPS is kept without its EXIF.
     let jpeg = files

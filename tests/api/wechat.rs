@@ -936,8 +936,16 @@ async fn photos_without_an_open_item_start_one_item_even_sent_together() {
     let follower = "oPhotoStarter0001";
     let before = count_items(&app).await;
     let (a, b) = tokio::join!(
-        post_plain(&app, &Signed::fresh(), &image_xml(follower, "MediaOne", 9711)),
-        post_plain(&app, &Signed::fresh(), &image_xml(follower, "MediaTwo", 9712)),
+        post_plain(
+            &app,
+            &Signed::fresh(),
+            &image_xml(follower, "MediaOne", 9711)
+        ),
+        post_plain(
+            &app,
+            &Signed::fresh(),
+            &image_xml(follower, "MediaTwo", 9712)
+        ),
     );
     let (a, b) = (reply_of(&a), reply_of(&b));
     // One of them started the item, the other joined it.
@@ -1002,7 +1010,10 @@ async fn media_api_errors_are_answered_and_attach_nothing() {
     fake.set(crate::fake_wechat::Mode::Down);
     let down = post("MediaGood", 9733).await;
     assert!(down.contains("暂时无法从微信获取照片"), "{down}");
-    assert_eq!((count_items(&app).await, all_files(&app).await), (before, 0));
+    assert_eq!(
+        (count_items(&app).await, all_files(&app).await),
+        (before, 0)
+    );
 
     // An expired token is fetched again once, and the photo goes through.
     fake.set(crate::fake_wechat::Mode::Ok);
@@ -1024,7 +1035,10 @@ async fn without_the_app_secret_a_photo_is_declined_pointing_to_the_mobile_page(
     )
     .await;
     let said = reply_of(&answer);
-    assert!(said.contains("暂不能接收照片") && said.contains("手机页面"), "{said}");
+    assert!(
+        said.contains("暂不能接收照片") && said.contains("手机页面"),
+        "{said}"
+    );
     assert_eq!(all_files(&app).await, 0);
     assert!(items_of(&app, "oPhotoNoSecret001").await.is_empty());
 }

@@ -123,9 +123,10 @@
     p.retry = button('重试');
     p.remove = button('移除');
     row.className = 'row';
-    row.append(p.retry, p.remove);
-    box.append(p.bar, p.status, row);
-    p.li.append(p.img, box);
+    [p.retry, p.remove].forEach(function (b) { row.appendChild(b); });
+    [p.bar, p.status, row].forEach(function (el) { box.appendChild(el); });
+    p.li.appendChild(p.img);
+    p.li.appendChild(box);
     p.retry.addEventListener('click', function () { setState(p, 'queued'); pump(); });
     p.remove.addEventListener('click', function () { removePhoto(p); });
     photos.push(p);
@@ -148,7 +149,7 @@
     p.removed = true;
     if (p.xhr) p.xhr.abort();
     URL.revokeObjectURL(p.url);
-    p.li.remove();
+    p.li.parentNode.removeChild(p.li);
     photos.splice(photos.indexOf(p), 1);
     S.say('photos-note', '');
     renumber();
@@ -230,7 +231,7 @@
   }
 
   function clearPhotos() {
-    photos.splice(0).forEach(function (p) { URL.revokeObjectURL(p.url); p.li.remove(); });
+    photos.splice(0).forEach(function (p) { URL.revokeObjectURL(p.url); p.li.parentNode.removeChild(p.li); });
     S.say('photos-note', '');
     renumber();
   }
