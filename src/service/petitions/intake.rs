@@ -594,38 +594,36 @@ async fn insert_created<C: ConnectionTrait>(
     claim: &Option<(&Claim, serde_json::Value)>,
     new: &NewItem,
 ) -> AppResult<petition::Model> {
-    {
-        let now = ctx.now();
-        let item = new_row(new, now).insert(txn).await?;
-        attachments::attach_to_petition(
-            txn,
-            ctx,
-            "attachmentIds",
-            &new.attachment_ids,
-            AttachmentPurpose::Petition,
-            item.id,
-        )
-        .await?;
-        petition_event::ActiveModel {
-            petition_id: Set(item.id),
-            action: Set("submit".into()),
-            from_state: Set(None),
-            to_state: Set("submitted".into()),
-            actor_account_id: Set(actor.account_id()),
-            actor_role: Set(Some(new.recorded_as.into())),
-            department_id: Set(None),
-            note: Set(None),
-            created_at: Set(now),
-            ..Default::default()
-        }
-        .insert(txn)
-        .await?;
-        outbox::append(txn, &DomainEvent::petition_submitted(&item)).await?;
-        let facts = ItemFacts::of(&item, []);
-        rollup::item_changed(txn, None, Some(&facts)).await?;
-        if let Some((claim, answer)) = claim {
-            claim.record(txn, Some(item.id), answer.clone()).await?;
-        }
-        Ok(item)
+    let now = ctx.now();
+    let item = new_row(new, now).insert(txn).await?;
+    attachments::attach_to_petition(
+        txn,
+        ctx,
+        "attachmentIds",
+        &new.attachment_ids,
+        AttachmentPurpose::Petition,
+        item.id,
+    )
+    .await?;
+    petition_event::ActiveModel {
+        petition_id: Set(item.id),
+        action: Set("submit".into()),
+        from_state: Set(None),
+        to_state: Set("submitted".into()),
+        actor_account_id: Set(actor.account_id()),
+        actor_role: Set(Some(new.recorded_as.into())),
+        department_id: Set(None),
+        note: Set(None),
+        created_at: Set(now),
+        ..Default::default()
     }
+    .insert(txn)
+    .await?;
+    outbox::append(txn, &DomainEvent::petition_submitted(&item)).await?;
+    let facts = ItemFacts::of(&item, []);
+    rollup::item_changed(txn, None, Some(&facts)).await?;
+    if let Some((claim, answer)) = claim {
+        claim.record(txn, Some(item.id), answer.clone()).await?;
+    }
+    Ok(item)
 }
