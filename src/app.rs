@@ -169,7 +169,6 @@ impl App {
             settings: self.state.settings.clone(),
             clock: self.state.clock.clone(),
             live: live.clone(),
-            bus: self.state.bus.clone(),
             wechat: self.state.wechat_api.clone(),
         });
         let shutdown = async move {

@@ -935,17 +935,14 @@ async fn photos_without_an_open_item_start_one_item_even_sent_together() {
     let app = photo_app(&fake).await;
     let follower = "oPhotoStarter0001";
     let before = count_items(&app).await;
+    let (one, two) = (Signed::fresh(), Signed::fresh());
+    let (first, second) = (
+        image_xml(follower, "MediaOne", 9711),
+        image_xml(follower, "MediaTwo", 9712),
+    );
     let (a, b) = tokio::join!(
-        post_plain(
-            &app,
-            &Signed::fresh(),
-            &image_xml(follower, "MediaOne", 9711)
-        ),
-        post_plain(
-            &app,
-            &Signed::fresh(),
-            &image_xml(follower, "MediaTwo", 9712)
-        ),
+        post_plain(&app, &one, &first),
+        post_plain(&app, &two, &second),
     );
     let (a, b) = (reply_of(&a), reply_of(&b));
     // One of them started the item, the other joined it.
