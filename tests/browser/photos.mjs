@@ -15,9 +15,13 @@ if (!base || !code || files.length < 10) {
   process.exit(2);
 }
 
-const isUpload = (request) => request.method() === 'POST'
-  && new URL(request.url()).pathname === '/graphql'
-  && (request.headers()['content-type'] || '').startsWith('multipart/form-data');
+// A multipart POST to /graphql (the headers Chromium adds itself, such as a form's
+// content type, are only in allHeaders()).
+async function isUpload(request) {
+  if (request.method() !== 'POST' || new URL(request.url()).pathname !== '/graphql') return false;
+  const headers = await request.allHeaders();
+  return (headers['content-type'] || '').startsWith('multipart/form-data');
+}
 
 async function states(page) {
   return page.locator('#photo-list li').evaluateAll((items) => items.map((li) => li.dataset.state));
@@ -32,25 +36,25 @@ async function waitAllDone(page, n) {
 }
 
 main(() => withPage(base, async (page) => {
-  // Uploads in flight at once, as the browser sends them.
-  let inFlight = 0;
+  // Uploads in flight at once, as the browser sends them; the first one is lost on
+  // the way (a dropped mobile connection).
+  const uploading = new Set();
   let maxInFlight = 0;
   let uploads = 0;
-  page.on('request', (r) => {
-    if (!isUpload(r)) return;
-    uploads += 1;
-    inFlight += 1;
-    maxInFlight = Math.max(maxInFlight, inFlight);
-  });
-  const ended = (r) => { if (isUpload(r)) inFlight -= 1; };
+  let dropped = false;
+  const ended = (r) => { uploading.delete(r); };
   page.on('requestfinished', ended);
   page.on('requestfailed', ended);
-  // The first upload is lost on the way (a dropped mobile connection).
-  let dropped = false;
-  await page.route('**/graphql', (route) => {
-    if (!dropped && isUpload(route.request())) {
-      dropped = true;
-      return route.abort('connectionreset');
+  await page.route('**/graphql', async (route) => {
+    const request = route.request();
+    if (await isUpload(request)) {
+      uploads += 1;
+      if (!dropped) {
+        dropped = true;
+        return route.abort('connectionreset');
+      }
+      uploading.add(request);
+      maxInFlight = Math.max(maxInFlight, uploading.size);
     }
     return route.continue();
   });
@@ -68,7 +72,10 @@ main(() => withPage(base, async (page) => {
   await page.getByRole('button', { name: '移除照片4' }).click();
   if ((await page.locator('#photo-list li').count()) !== 3) throw new Error('the removed photo stays');
   // The dropped one fails with its retry; the others are not held up.
-  await page.locator('#photo-list li[data-state=failed]').waitFor();
+  await page.locator('#photo-list li[data-state=failed]').waitFor().catch(async (e) => {
+    const shown = await page.locator('#photo-list li').evaluateAll((items) => items.map((li) => `${li.dataset.state}: ${li.textContent}`));
+    throw new Error(`${e.message}\nphotos: ${JSON.stringify(shown)}; uploads seen ${uploads}`);
+  });
   await page.waitForFunction(() => document.querySelectorAll('#photo-list li[data-state=done]').length === 2);
   const failed = page.locator('#photo-list li[data-state=failed]');
   const error = (await failed.locator('.photo-status').textContent()).trim();
