@@ -106,4 +106,5 @@ main(() => withPage(base, async (page) => {
   await waitAllDone(page, 9);
   const finalStates = await states(page);
   return { trackingCode, previews, kept, note, maxInFlight, uploads, finalStates };
-}));
+  // The dropped upload is logged by Chromium as a failed resource (page errors still fail).
+}, { consoleErrorsExpected: true }));
