@@ -36,15 +36,10 @@ async function waitAllDone(page, n) {
 }
 
 main(() => withPage(base, async (page) => {
-  // Uploads in flight at once, as the browser sends them; the first one is lost on
-  // the way (a dropped mobile connection).
-  const uploading = new Set();
+  // The first upload is lost on the way (a dropped mobile connection).
   let maxInFlight = 0;
   let uploads = 0;
   let dropped = false;
-  const ended = (r) => { uploading.delete(r); };
-  page.on('requestfinished', ended);
-  page.on('requestfailed', ended);
   await page.route('**/graphql', async (route) => {
     const request = route.request();
     if (await isUpload(request)) {
@@ -53,12 +48,26 @@ main(() => withPage(base, async (page) => {
         dropped = true;
         return route.abort('connectionreset');
       }
-      uploading.add(request);
-      maxInFlight = Math.max(maxInFlight, uploading.size);
     }
     return route.continue();
   });
 
+  // Measured in the page, beside its own code: multipart XHRs sent and not yet
+  // answered (an answer counts when the request is DONE, before the page's onload
+  // may start the next one).
+  await page.addInitScript(() => {
+    const count = { now: 0, max: 0 };
+    window.uploadsInFlight = count;
+    const send = XMLHttpRequest.prototype.send;
+    XMLHttpRequest.prototype.send = function (body) {
+      if (body instanceof FormData) {
+        count.now += 1;
+        count.max = Math.max(count.max, count.now);
+        this.addEventListener('readystatechange', () => { if (this.readyState === 4) count.now -= 1; });
+      }
+      return send.call(this, body);
+    };
+  });
   await page.goto(`${base}/m/d/${code}`);
   await page.locator('#form').waitFor({ state: 'visible' });
   const picker = page.locator('#photos');
@@ -105,6 +114,7 @@ main(() => withPage(base, async (page) => {
   if (!(await page.locator('#photos').isDisabled())) throw new Error('a tenth photo can still be chosen');
   await waitAllDone(page, 9);
   const finalStates = await states(page);
+  maxInFlight = await page.evaluate(() => window.uploadsInFlight.max);
   return { trackingCode, previews, kept, note, maxInFlight, uploads, finalStates };
   // The dropped upload is logged by Chromium as a failed resource (page errors still fail).
 }, { consoleErrorsExpected: true }));
