@@ -25,7 +25,7 @@ use crate::notify::wechat_api::WechatApi;
 use crate::service::petitions::workflow::{act, Acting};
 use crate::service::petitions::{intake, queries};
 use crate::service::places;
-use crate::service::wechat_photos::{self, Photo};
+use crate::service::wechat_photos;
 use crate::service::Ctx;
 use crate::wechat::message::Inbound;
 
@@ -209,19 +209,7 @@ async fn respond(ctx: &Ctx<'_>, message: &Inbound, api: Option<&WechatApi>) -> A
             label,
             ..
         } => locate(ctx, from_user, (latitude, longitude), label).await,
-        Inbound::Image {
-            from_user,
-            media_id,
-            ..
-        } => {
-            let delivery = message.dedupe_key();
-            let photo = Photo {
-                open_id: from_user,
-                media_id,
-                delivery: &delivery,
-            };
-            wechat_photos::receive(ctx, api, &photo).await
-        }
+        Inbound::Image { .. } => wechat_photos::receive_image(ctx, api, message).await,
         Inbound::Other { .. } => reply(format!("暂不支持此类消息,请发送文字留言。{HELP}")),
     }
 }

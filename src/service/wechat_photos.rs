@@ -19,6 +19,7 @@ use crate::service::attachments;
 use crate::service::petitions::intake::{self, WechatItem, MAX_ATTACHMENTS};
 use crate::service::wechat::{self, reply, Answer};
 use crate::service::Ctx;
+use crate::wechat::message::Inbound;
 
 /// An image message, as far as it matters here.
 pub struct Photo<'a> {
@@ -79,6 +80,29 @@ pub async fn receive(
         attachments::drop_if_unused(ctx, &prepared.sha256).await?;
     }
     Ok(answer(outcome))
+}
+
+/// An image message (any other message is answered by `wechat`).
+pub async fn receive_image(
+    ctx: &Ctx<'_>,
+    api: Option<&WechatApi>,
+    message: &Inbound,
+) -> AppResult<Answer> {
+    let Inbound::Image {
+        from_user,
+        media_id,
+        ..
+    } = message
+    else {
+        return Ok((None, None));
+    };
+    let delivery = message.dedupe_key();
+    let photo = Photo {
+        open_id: from_user,
+        media_id,
+        delivery: &delivery,
+    };
+    receive(ctx, api, &photo).await
 }
 
 /// Photos per follower are bounded like anonymous uploads per address.
