@@ -103,8 +103,10 @@ impl App {
             &settings.storage,
             crate::db::sqlite_file(&db).as_deref(),
         )?;
+        let wechat_api = crate::notify::wechat_client(&settings, &bus);
         let state = AppState {
             storage,
+            wechat_api,
             db,
             bus,
             live,
@@ -167,7 +169,7 @@ impl App {
             settings: self.state.settings.clone(),
             clock: self.state.clock.clone(),
             live: live.clone(),
-            bus: self.state.bus.clone(),
+            wechat: self.state.wechat_api.clone(),
         });
         let stop_notices = notifier.stopper();
         let shutdown = async move {

@@ -30,6 +30,9 @@ pub struct AppState {
     pub clock: crate::clock::Clock,
     /// Attachments' bytes (`STORAGE_URL`).
     pub storage: crate::storage::Storage,
+    /// The official account's API (one token cache per process, shared with the
+    /// notifier); `None` without `WECHAT_APP_SECRET`.
+    pub wechat_api: Option<crate::notify::wechat_api::WechatApi>,
 }
 
 impl AppState {

@@ -184,7 +184,7 @@ pub async fn receive(Query(p): Query<Params>, body: Body, state: Data<&HttpState
         tokio::spawn(
             async move {
                 let ctx = app.ctx(&crate::auth::Actor::Anonymous, &relay);
-                crate::service::wechat::handle(&ctx, &inbound).await
+                crate::service::wechat::handle(&ctx, &inbound, app.wechat_api.as_ref()).await
             }
             .in_current_span(),
         )

@@ -65,7 +65,9 @@ pub struct Notifier {
     pub settings: Arc<Settings>,
     pub clock: Clock,
     pub live: Live,
-    pub bus: EventBus,
+    /// The official account's API (template messages), shared with the WeChat
+    /// callback's photo fetches so both use one token cache; `None` when off.
+    pub wechat: Option<wechat_api::WechatApi>,
 }
 
 /// The running notifier: [`Running::stop`] lets the delivery in hand finish and be
@@ -116,11 +118,7 @@ pub fn spawn(notifier: Notifier) -> Running {
 impl Notifier {
     async fn run(self, mut stopped: watch::Receiver<bool>) {
         let senders = send::Senders {
-            wechat: self
-                .settings
-                .wechat_notices
-                .clone()
-                .and_then(|s| wechat_api(s, &self.bus)),
+            wechat: self.wechat.clone(),
             sms: sms_provider(&self.settings),
             stop: stopped.clone(),
         };
@@ -155,11 +153,10 @@ impl Notifier {
     }
 }
 
-/// The WeChat client, or `None` (logged) when it cannot be built.
-fn wechat_api(
-    settings: crate::config::WechatNotices,
-    bus: &EventBus,
-) -> Option<wechat_api::WechatApi> {
+/// The WeChat API client of this process (`WECHAT_APP_SECRET` set), or `None`
+/// (logged when it cannot be built).
+pub fn wechat_client(settings: &Settings, bus: &EventBus) -> Option<wechat_api::WechatApi> {
+    let settings = settings.wechat_notices.clone()?;
     match wechat_api::WechatApi::new(settings, bus) {
         Ok(api) => Some(api),
         Err(e) => {

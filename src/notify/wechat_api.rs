@@ -12,6 +12,11 @@
 //! with that one (and fetches only when it has none); without Redis each process keeps
 //! its own. A send answered 40001/42001/40014 (token invalid or expired) drops
 //! the cached token, fetches a new one and sends once more at once.
+//!
+//! 获取临时素材 (`GET {base}/cgi-bin/media/get?access_token=..&media_id=..`) fetches
+//! the photo of a follower's image message through the same token (and the same one
+//! refresh): the file's bytes, or `{"errcode",...}` as JSON. One `WechatApi` is built
+//! per process (`app`) and shared by the notifier and the WeChat callback.
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -189,6 +194,101 @@ impl WechatApi {
 enum Sent {
     Ok,
     TokenRejected,
+}
+
+/// Why a photo could not be fetched.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MediaError {
+    /// WeChat answered `{"errcode": code}` (40007: no such media, expired after three
+    /// days; token errors that persisted after one refresh).
+    Api(i64),
+    /// WeChat answered JSON without a file (a video's `video_url`, ...).
+    NotAFile,
+    /// WeChat could not be reached, or answered an HTTP error.
+    Unreachable(String),
+}
+
+/// What one media request came to.
+enum Fetched {
+    Bytes(Vec<u8>),
+    TokenRejected,
+}
+
+impl WechatApi {
+    /// The file of a follower's media (`MediaId`), at most `max_bytes + 1` bytes read:
+    /// a longer file comes back cut there, for the caller's size check to refuse.
+    pub async fn media(&self, media_id: &str, max_bytes: usize) -> Result<Vec<u8>, MediaError> {
+        let token = self.token().await.map_err(media_unreachable)?;
+        match self.media_with(&token, media_id, max_bytes).await? {
+            Fetched::Bytes(bytes) => Ok(bytes),
+            Fetched::TokenRejected => {
+                self.cache.forget(&token).await;
+                let token = self.token().await.map_err(media_unreachable)?;
+                match self.media_with(&token, media_id, max_bytes).await? {
+                    Fetched::Bytes(bytes) => Ok(bytes),
+                    Fetched::TokenRejected => Err(MediaError::Api(42001)),
+                }
+            }
+        }
+    }
+
+    async fn media_with(
+        &self,
+        token: &str,
+        media_id: &str,
+        max_bytes: usize,
+    ) -> Result<Fetched, MediaError> {
+        let response = self
+            .http
+            .get(format!("{}/cgi-bin/media/get", self.settings.api_base))
+            .query(&[("access_token", token), ("media_id", media_id)])
+            .send()
+            .await
+            .map_err(|e| media_unreachable(unreachable(e)))?;
+        let status = response.status();
+        if !status.is_success() {
+            return Err(MediaError::Unreachable(format!(
+                "WeChat answered HTTP {status}"
+            )));
+        }
+        let json = response
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|t| t.starts_with("application/json") || t.starts_with("text/"));
+        let body = read_up_to(response, max_bytes + 1).await?;
+        // An error is JSON whatever its header says; a file never starts with `{`.
+        if !(json || body.first() == Some(&b'{')) {
+            return Ok(Fetched::Bytes(body));
+        }
+        let answer: Value = serde_json::from_slice(&body).map_err(|_| MediaError::NotAFile)?;
+        match answer.get("errcode").and_then(Value::as_i64) {
+            Some(code) if TOKEN_ERRORS.contains(&code) => Ok(Fetched::TokenRejected),
+            Some(code) if code != 0 => Err(MediaError::Api(code)),
+            _ => Err(MediaError::NotAFile),
+        }
+    }
+}
+
+fn media_unreachable(error: SendError) -> MediaError {
+    match error {
+        SendError::Transient(m) | SendError::Permanent(m) => MediaError::Unreachable(m),
+    }
+}
+
+/// The body's first `limit` bytes (what follows is not read).
+async fn read_up_to(mut response: reqwest::Response, limit: usize) -> Result<Vec<u8>, MediaError> {
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(|e| {
+        MediaError::Unreachable(format!("WeChat answered in part: {}", e.without_url()))
+    })? {
+        let room = limit - body.len();
+        body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        if body.len() == limit {
+            break;
+        }
+    }
+    Ok(body)
 }
 
 /// WeChat could not be reached. Described without the URL: it carries the app secret or

@@ -113,6 +113,66 @@ pub async fn upload(
     Ok(row.insert(ctx.db).await?)
 }
 
+/// Checks and re-encodes a photo that came another way than an upload (a WeChat
+/// image message's media), and stores its bytes: the same rules as an upload, and
+/// an image only (a document is refused). Nothing is stored when it is refused.
+pub async fn prepare_photo(ctx: &Ctx<'_>, bytes: Vec<u8>) -> AppResult<Prepared> {
+    let limits = FileLimits::with_max_bytes(ctx.settings.uploads.max_file_bytes);
+    let permit = decodings()
+        .acquire()
+        .await
+        .map_err(|_| AppError::internal("decoding semaphore closed"))?;
+    let prepared = tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        rules::prepare(&bytes, &limits)
+    })
+    .await
+    .map_err(|e| AppError::internal(format!("decoding task: {e}")))??;
+    if !prepared.content_type.starts_with("image/") {
+        return Err(AppError::bad_input(
+            "file",
+            "只能接收照片(JPEG、PNG、WebP) (only photos are accepted here)",
+        ));
+    }
+    store(ctx, &prepared).await?;
+    Ok(prepared)
+}
+
+/// The row of a stored photo attached at once to an item (nobody's upload: the
+/// item's submitter sent it through a channel), in the caller's transaction.
+pub async fn insert_attached<C: ConnectionTrait>(
+    txn: &C,
+    ctx: &Ctx<'_>,
+    prepared: &Prepared,
+    petition_id: i64,
+) -> AppResult<attachment::Model> {
+    let now = ctx.now();
+    let row = attachment::ActiveModel {
+        public_id: Set(new_public_id()),
+        purpose: Set(AttachmentPurpose::Petition),
+        owner_account_id: Set(None),
+        petition_id: Set(Some(petition_id)),
+        sha256: Set(prepared.sha256.clone()),
+        content_type: Set(prepared.content_type.to_owned()),
+        size: Set(prepared.bytes.len() as i64),
+        width: Set(prepared.width.map(|w| w as i32)),
+        height: Set(prepared.height.map(|h| h as i32)),
+        has_thumbnail: Set(prepared.thumbnail.is_some()),
+        created_at: Set(now),
+        attached_at: Set(Some(now)),
+        ..Default::default()
+    };
+    Ok(row.insert(txn).await?)
+}
+
+/// How many files an item has.
+pub async fn count_of_petition<C: ConnectionTrait>(db: &C, petition_id: i64) -> AppResult<u64> {
+    Ok(attachment::Entity::find()
+        .filter(attachment::Column::PetitionId.eq(petition_id))
+        .count(db)
+        .await?)
+}
+
 /// Reads at most one byte past the limit (a file that claims less but is longer is
 /// still caught), then checks and re-encodes.
 fn read_and_prepare(file: std::fs::File, limits: &FileLimits) -> AppResult<Prepared> {
@@ -494,9 +554,20 @@ pub async fn purge_expired(ctx: &Ctx<'_>) -> AppResult<u32> {
     hashes.sort_unstable();
     hashes.dedup();
     for sha in hashes {
-        if rows_sharing(ctx.db, sha).await? == 0 {
-            ctx.storage.delete(sha).await?;
-        }
+        drop_if_unused(ctx, sha).await?;
     }
     Ok(removed.rows_affected as u32)
+}
+
+/// Removes the stored object of `sha` when no attachment row names it (a photo
+/// stored and then not attached).
+pub async fn drop_if_unused(ctx: &Ctx<'_>, sha: &str) -> AppResult<()> {
+    let shared = attachment::Entity::find()
+        .filter(attachment::Column::Sha256.eq(sha))
+        .count(ctx.db)
+        .await?;
+    if shared == 0 {
+        ctx.storage.delete(sha).await?;
+    }
+    Ok(())
 }

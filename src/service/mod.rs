@@ -20,5 +20,6 @@ pub mod statistics;
 pub mod suggestions;
 pub mod support;
 pub mod wechat;
+pub mod wechat_photos;
 
 pub use context::Ctx;

@@ -12,8 +12,8 @@ use entity::{
 };
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
 };
 
 use crate::config::Settings;
@@ -21,16 +21,18 @@ use crate::db::write;
 use crate::domain::petition_flow::{is_terminal, Step};
 use crate::domain::place::{CoordinateSystem, Location, LocationInput, MAX_ADDRESS_CHARS};
 use crate::error::{AppError, AppResult};
+use crate::notify::wechat_api::WechatApi;
 use crate::service::petitions::workflow::{act, Acting};
 use crate::service::petitions::{intake, queries};
 use crate::service::places;
+use crate::service::wechat_photos;
 use crate::service::Ctx;
 use crate::wechat::message::Inbound;
 
 /// What to answer: a text, or nothing ("success").
 pub type Reply = Option<String>;
 
-const HELP: &str = "回复文字即可向人大代表反映问题;回复“查询”查看办理进度;收到办理结果后回复“评价 1/2/3”(1满意 2基本满意 3不满意);回复“退订”停止、“订阅”恢复办理进度通知。";
+const HELP: &str = "回复文字即可向人大代表反映问题;发送照片可附到您办理中的留言;回复“查询”查看办理进度;收到办理结果后回复“评价 1/2/3”(1满意 2基本满意 3不满意);回复“退订”停止、“订阅”恢复办理进度通知。";
 
 fn state_zh(state: PetitionState) -> &'static str {
     match state {
@@ -45,7 +47,7 @@ fn state_zh(state: PetitionState) -> &'static str {
     }
 }
 
-async fn follower(
+pub(crate) async fn follower(
     db: &DatabaseConnection,
     open_id: &str,
 ) -> AppResult<Option<wechat_follower::Model>> {
@@ -105,7 +107,10 @@ async fn bind(
     .await
 }
 
-async fn default_station(db: &DatabaseConnection, settings: &Settings) -> AppResult<Option<i64>> {
+pub(crate) async fn default_station(
+    db: &DatabaseConnection,
+    settings: &Settings,
+) -> AppResult<Option<i64>> {
     if let Some(code) = settings
         .wechat
         .as_ref()
@@ -128,8 +133,8 @@ async fn default_station(db: &DatabaseConnection, settings: &Settings) -> AppRes
 }
 
 /// The follower's items, newest first.
-async fn items_of(
-    db: &DatabaseConnection,
+pub(crate) async fn items_of<C: ConnectionTrait>(
+    db: &C,
     open_id: &str,
     limit: u64,
 ) -> AppResult<Vec<petition::Model>> {
@@ -162,14 +167,14 @@ fn rating_of(text: &str) -> Option<Satisfaction> {
 }
 
 /// What a delivery comes to: the reply and the item it created, if any.
-type Answer = (Reply, Option<i64>);
+pub(crate) type Answer = (Reply, Option<i64>);
 
-fn reply(text: impl Into<String>) -> AppResult<Answer> {
+pub(crate) fn reply(text: impl Into<String>) -> AppResult<Answer> {
     Ok((Some(text.into()), None))
 }
 
 /// Handles one delivery; returns the reply and the item it created, if any.
-async fn respond(ctx: &Ctx<'_>, message: &Inbound) -> AppResult<Answer> {
+async fn respond(ctx: &Ctx<'_>, message: &Inbound, api: Option<&WechatApi>) -> AppResult<Answer> {
     let db = ctx.db;
     match message {
         Inbound::Subscribe {
@@ -204,6 +209,7 @@ async fn respond(ctx: &Ctx<'_>, message: &Inbound) -> AppResult<Answer> {
             label,
             ..
         } => locate(ctx, from_user, (latitude, longitude), label).await,
+        Inbound::Image { .. } => wechat_photos::receive_image(ctx, api, message).await,
         Inbound::Other { .. } => reply(format!("暂不支持此类消息,请发送文字留言。{HELP}")),
     }
 }
@@ -406,7 +412,7 @@ async fn submit(ctx: &Ctx<'_>, from_user: &str, text: &str) -> AppResult<Answer>
 /// Handles a delivery exactly once. A retry (same dedupe key) gets the first reply; a
 /// retry that arrives while the first is still being handled waits for it. `ctx` is
 /// anonymous: a follower proves nothing but their channel.
-pub async fn handle(ctx: &Ctx<'_>, message: &Inbound) -> AppResult<Reply> {
+pub async fn handle(ctx: &Ctx<'_>, message: &Inbound, api: Option<&WechatApi>) -> AppResult<Reply> {
     let db = ctx.db;
     let key = message.dedupe_key();
     let claim = match claim_delivery(ctx, &key, message).await {
@@ -414,7 +420,7 @@ pub async fn handle(ctx: &Ctx<'_>, message: &Inbound) -> AppResult<Reply> {
         Err(AppError::Conflict(_)) => return previous_reply(db, &key).await,
         Err(other) => return Err(other),
     };
-    match respond(ctx, message).await {
+    match respond(ctx, message, api).await {
         Ok((reply, petition_id)) => {
             let claim = &claim;
             let answer = &reply;

@@ -62,6 +62,16 @@ pub enum Inbound {
         label: String,
         msg_id: String,
     },
+    /// `MsgType=image`: a photo the user sent. `media_id` (`MediaId`) fetches it from
+    /// the official account's media API; `PicUrl` is not kept (the gateway fetches
+    /// nothing from an address a message names).
+    Image {
+        to_user: String,
+        from_user: String,
+        create_time: i64,
+        media_id: String,
+        msg_id: String,
+    },
     /// `Event=subscribe`; `scene` is `<x>` from `EventKey=qrscene_<x>` when the user
     /// followed through a parametric QR code.
     Subscribe {
@@ -84,7 +94,7 @@ pub enum Inbound {
         from_user: String,
         create_time: i64,
     },
-    /// Any other message (`image`, `voice`, ...) or event (`CLICK`, `LOCATION`, ...);
+    /// Any other message (`voice`, `video`, ...) or event (`CLICK`, `LOCATION`, ...);
     /// `msg_type` is the `MsgType` as sent (`event` for all events).
     Other {
         to_user: String,
@@ -106,6 +116,9 @@ impl Inbound {
                 from_user, msg_id, ..
             }
             | Inbound::Location {
+                from_user, msg_id, ..
+            }
+            | Inbound::Image {
                 from_user, msg_id, ..
             } => format!("msg:{from_user}:{msg_id}"),
             _ => format!("evt:{}:{}", self.from_user(), self.create_time()),
@@ -147,6 +160,13 @@ impl Inbound {
                 put(label);
                 put(msg_id);
             }
+            Inbound::Image {
+                media_id, msg_id, ..
+            } => {
+                put("image");
+                put(media_id);
+                put(msg_id);
+            }
             Inbound::Subscribe { scene, .. } => {
                 put("subscribe");
                 put(if scene.is_some() { "1" } else { "0" });
@@ -173,6 +193,7 @@ impl Inbound {
         match self {
             Inbound::Text { to_user, .. }
             | Inbound::Location { to_user, .. }
+            | Inbound::Image { to_user, .. }
             | Inbound::Subscribe { to_user, .. }
             | Inbound::Scan { to_user, .. }
             | Inbound::Unsubscribe { to_user, .. }
@@ -185,6 +206,7 @@ impl Inbound {
         match self {
             Inbound::Text { from_user, .. }
             | Inbound::Location { from_user, .. }
+            | Inbound::Image { from_user, .. }
             | Inbound::Subscribe { from_user, .. }
             | Inbound::Scan { from_user, .. }
             | Inbound::Unsubscribe { from_user, .. }
@@ -197,6 +219,7 @@ impl Inbound {
         match self {
             Inbound::Text { create_time, .. }
             | Inbound::Location { create_time, .. }
+            | Inbound::Image { create_time, .. }
             | Inbound::Subscribe { create_time, .. }
             | Inbound::Scan { create_time, .. }
             | Inbound::Unsubscribe { create_time, .. }
@@ -409,6 +432,22 @@ fn msg_id(fields: &Fields) -> Result<String, MessageError> {
     Ok(msg_id.to_owned())
 }
 
+/// The longest `MediaId` accepted (WeChat's are 64 characters).
+const MAX_MEDIA_ID_LEN: usize = 128;
+
+/// `MediaId`: letters, digits, `-` and `_`, at most [`MAX_MEDIA_ID_LEN`].
+fn media_id(fields: &Fields) -> Result<String, MessageError> {
+    let id = fields.required("MediaId")?;
+    if id.len() > MAX_MEDIA_ID_LEN
+        || !id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_'))
+    {
+        return Err(MessageError::InvalidField("MediaId"));
+    }
+    Ok(id.to_owned())
+}
+
 /// A decimal number of at most 32 characters that is finite (`Location_X`/`_Y`).
 fn coordinate(fields: &Fields, name: &'static str) -> Result<String, MessageError> {
     let raw = fields.required(name)?;
@@ -467,6 +506,16 @@ pub fn parse(xml: &str) -> Result<Inbound, MessageError> {
             label: strip_control_chars(fields.get("Label").unwrap_or_default())
                 .trim()
                 .to_owned(),
+            msg_id: msg_id(&fields)?,
+        });
+    }
+
+    if msg_type.eq_ignore_ascii_case("image") {
+        return Ok(Inbound::Image {
+            to_user,
+            from_user,
+            create_time,
+            media_id: media_id(&fields)?,
             msg_id: msg_id(&fields)?,
         });
     }
@@ -776,14 +825,21 @@ mod tests {
         let m = parse(IMAGE).expect("parses");
         assert_eq!(
             m,
-            Inbound::Other {
+            Inbound::Image {
                 to_user: "toUser".into(),
                 from_user: "fromUser".into(),
                 create_time: 1348831860,
-                msg_type: "image".into(),
+                media_id: "media_id".into(),
+                msg_id: "1234567890123456".into(),
             }
         );
-        assert_eq!(m.dedupe_key(), "evt:fromUser:1348831860");
+        assert_eq!(m.dedupe_key(), "msg:fromUser:1234567890123456");
+        let hostile = IMAGE.replace("media_id", "../x?y=1&z");
+        assert_eq!(parse(&hostile), Err(MessageError::InvalidField("MediaId")));
+        let voice = IMAGE.replace("[image]", "[voice]");
+        assert!(
+            matches!(parse(&voice), Ok(Inbound::Other { ref msg_type, .. }) if msg_type == "voice")
+        );
         assert!(
             matches!(parse(CLICK), Ok(Inbound::Other { ref msg_type, .. }) if msg_type == "event")
         );

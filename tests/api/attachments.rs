@@ -28,7 +28,7 @@ pub fn png(width: u32, height: u32) -> Vec<u8> {
 
 /// A JPEG whose EXIF says where it was taken (GPS), with what (Make) and how it is
 /// turned (Orientation 6: rotate 90° clockwise to view), written with kamadak-exif.
-fn jpeg_with_gps(width: u32, height: u32) -> Vec<u8> {
+pub(crate) fn jpeg_with_gps(width: u32, height: u32) -> Vec<u8> {
     use exif::experimental::Writer;
     use exif::{Field, In, Rational, Tag, Value as ExifValue};
     let image = image::RgbImage::from_fn(width, height, |x, _| image::Rgb([(x * 6) as u8, 90, 40]));
@@ -86,7 +86,7 @@ fn jpeg_with_gps(width: u32, height: u32) -> Vec<u8> {
 }
 
 /// The EXIF fields of a file, read with kamadak-exif (none: no EXIF at all).
-fn exif_fields(bytes: &[u8]) -> Vec<exif::Tag> {
+pub(crate) fn exif_fields(bytes: &[u8]) -> Vec<exif::Tag> {
     match exif::Reader::new().read_from_container(&mut Cursor::new(bytes)) {
         Ok(found) => found.fields().map(|f| f.tag).collect(),
         Err(_) => Vec::new(),

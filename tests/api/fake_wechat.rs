@@ -5,7 +5,12 @@
 //! told to fail: down (HTTP 503), busy (errcode -1), the follower unsubscribed
 //! (43004), or every token issued so far expired (42001); or to hold token answers
 //! until the test lets them go (a fetch in flight).
-use std::collections::HashSet;
+//!
+//! `GET /cgi-bin/media/get?access_token=..&media_id=..` (获取临时素材) serves the files
+//! put with [`FakeWechat::put_media`], as WeChat does: the bytes with their content
+//! type, or `{"errcode":40007}` as JSON for a media id it does not know (and the token
+//! errors above).
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -40,6 +45,10 @@ struct State {
     attempts: Vec<(String, Value)>,
     /// The messages accepted, in order.
     delivered: Vec<Value>,
+    /// Media by id: (content type, bytes).
+    media: HashMap<String, (String, Vec<u8>)>,
+    /// Every media request: (token, media id).
+    media_requests: Vec<(String, String)>,
 }
 
 #[derive(Clone)]
@@ -113,12 +122,50 @@ fn send(
     Json(answer).into_response()
 }
 
+#[derive(Deserialize)]
+struct MediaParams {
+    access_token: String,
+    media_id: String,
+}
+
+#[handler]
+fn media(Query(p): Query<MediaParams>, state: Data<&Arc<Mutex<State>>>) -> Response {
+    let mut state = state.lock().unwrap();
+    state
+        .media_requests
+        .push((p.access_token.clone(), p.media_id.clone()));
+    let error = if state.mode == Some(Mode::Down) {
+        return Response::builder()
+            .status(poem::http::StatusCode::SERVICE_UNAVAILABLE)
+            .body("down");
+    } else if state.expired.contains(&p.access_token) {
+        json!({ "errcode": 42001, "errmsg": "access_token expired" })
+    } else if !state.issued.contains(&p.access_token) {
+        json!({ "errcode": 40001, "errmsg": "invalid credential" })
+    } else if let Some((content_type, bytes)) = state.media.get(&p.media_id) {
+        return Response::builder()
+            .content_type(content_type.as_str())
+            .header(
+                "Content-disposition",
+                format!("attachment; filename=\"{}.jpg\"", p.media_id),
+            )
+            .body(bytes.clone());
+    } else {
+        json!({ "errcode": 40007, "errmsg": "invalid media_id" })
+    };
+    // WeChat answers its errors as `text/plain` JSON.
+    Response::builder()
+        .content_type("text/plain")
+        .body(error.to_string())
+}
+
 impl FakeWechat {
     pub async fn start() -> FakeWechat {
         let state = Arc::new(Mutex::new(State::default()));
         let app = Route::new()
             .at("/cgi-bin/token", get(token))
             .at("/cgi-bin/message/template/send", post(send))
+            .at("/cgi-bin/media/get", get(media))
             .data(state.clone());
         let (base, shutdown) = serve_locally(app).await;
         FakeWechat {
@@ -126,6 +173,20 @@ impl FakeWechat {
             state,
             _shutdown: shutdown,
         }
+    }
+
+    /// Serves `bytes` as `content_type` for `media_id`.
+    pub fn put_media(&self, media_id: &str, content_type: &str, bytes: Vec<u8>) {
+        self.state
+            .lock()
+            .unwrap()
+            .media
+            .insert(media_id.to_owned(), (content_type.to_owned(), bytes));
+    }
+
+    /// Every media request so far: (token, media id).
+    pub fn media_requests(&self) -> Vec<(String, String)> {
+        self.state.lock().unwrap().media_requests.clone()
     }
 
     pub fn set(&self, mode: Mode) {

@@ -505,3 +505,75 @@ async fn citizen_round_trip(app: &TestApp, pages: &str, mode: &str) -> Vec<Value
     sent.extend(rated["graphql"].as_array().cloned().unwrap_or_default());
     sent
 }
+
+/// The photo button (issue 16): a citizen chooses real photos on `/m/d/{code}` in
+/// headless Chromium (one upload dropped and retried, one photo removed), submits,
+/// and the station's staff find the item with its 3 files, which they may open and
+/// another citizen may not; more than 9 chosen, the page keeps 9 and says so, and it
+/// never uploads more than 2 at a time.
+#[tokio::test]
+async fn photos_in_headless_chromium() {
+    if !browser_ready("photos_in_headless_chromium") {
+        return;
+    }
+    let app = TestApp::spawn_demo().await;
+    let deputy = binhe_deputy(&app).await;
+    let code = deputy["code"].as_str().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut files = Vec::new();
+    for i in 0..11u32 {
+        let (name, bytes) = if i == 0 {
+            (
+                "photo0.jpg".to_owned(),
+                crate::attachments::jpeg_with_gps(48, 24),
+            )
+        } else {
+            (format!("photo{i}.png"), crate::attachments::png(20 + i, 16))
+        };
+        let path = dir.path().join(name);
+        std::fs::write(&path, bytes).unwrap();
+        files.push(path.to_string_lossy().into_owned());
+    }
+    let mut args = vec![app.base.as_str(), code];
+    args.extend(files.iter().map(String::as_str));
+    let result = node_script("photos.mjs", &args).await;
+
+    assert_eq!(result["kept"], 9, "{result}");
+    let note = result["note"].as_str().unwrap_or_default();
+    assert!(note.contains("最多可添加9张"), "{note}");
+    let max = result["maxInFlight"].as_u64().unwrap();
+    assert!((1..=2).contains(&max), "{result}");
+
+    let tracking = result["trackingCode"].as_str().expect("a tracking code");
+    let staff = app.token("staff").await;
+    let r = app
+        .gql("query($c: String!) { trackPetition(trackingCode: $c) { petition { attachments { url contentType width height } } } }")
+        .vars(json!({ "c": tracking }))
+        .bearer(Some(&staff))
+        .send()
+        .await;
+    let files = r.data()["trackPetition"]["petition"]["attachments"]
+        .as_array()
+        .expect("attachments")
+        .clone();
+    assert_eq!(files.len(), 3, "{files:?}");
+    let other = crate::attachments::another_citizen(&app).await;
+    for file in &files {
+        let url = file["url"].as_str().unwrap();
+        let (status, _, bytes) = crate::attachments::fetch(&app, url, Some(&staff)).await;
+        assert_eq!(status, 200, "{url}");
+        assert!(image::load_from_memory(&bytes).is_ok());
+        assert_eq!(
+            crate::attachments::fetch(&app, url, Some(&other)).await.0,
+            404
+        );
+    }
+    // The JPEG taken with GPS is kept without its EXIF.
+    let jpeg = files
+        .iter()
+        .find(|f| f["contentType"] == "image/jpeg")
+        .expect("the JPEG");
+    let (_, _, bytes) =
+        crate::attachments::fetch(&app, jpeg["url"].as_str().unwrap(), Some(&staff)).await;
+    assert!(crate::attachments::exif_fields(&bytes).is_empty());
+}

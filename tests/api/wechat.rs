@@ -830,3 +830,212 @@ async fn a_location_message_places_the_followers_latest_open_item() {
     .await;
     assert_eq!(bad.status, 400);
 }
+
+// ------------------------------------------------------------------ photos (随手拍)
+
+fn image_xml(from: &str, media_id: &str, msg_id: u64) -> String {
+    format!(
+        "<xml><ToUserName><![CDATA[{ACCOUNT}]]></ToUserName><FromUserName><![CDATA[{from}]]></FromUserName>\
+         <CreateTime>{}</CreateTime><MsgType><![CDATA[image]]></MsgType>\
+         <PicUrl><![CDATA[http://mmbiz.qpic.cn/mmbiz/{media_id}/0]]></PicUrl>\
+         <MediaId><![CDATA[{media_id}]]></MediaId><MsgId>{msg_id}</MsgId></xml>",
+        now()
+    )
+}
+
+/// The endpoint with the app secret, its API at the fake WeChat server.
+async fn photo_app(fake: &crate::fake_wechat::FakeWechat) -> TestApp {
+    TestApp::builder()
+        .fixture(Fixture::Demo)
+        .env("WECHAT_TOKEN", TOKEN)
+        .env("WECHAT_APP_ID", APP_ID)
+        .env("WECHAT_ENCODING_AES_KEY", AES_KEY)
+        .env("WECHAT_DEFAULT_STATION", "binhe")
+        .env("WECHAT_APP_SECRET", crate::fake_wechat::APP_SECRET)
+        .env("WECHAT_TEMPLATE_ID", crate::fake_wechat::TEMPLATE_ID)
+        .env("WECHAT_API_BASE", &fake.base)
+        .spawn()
+        .await
+}
+
+/// The files attached to an item, oldest first.
+async fn files_of(app: &TestApp, item: i64) -> Vec<entity::attachment::Model> {
+    entity::attachment::Entity::find()
+        .filter(entity::attachment::Column::PetitionId.eq(item))
+        .all(&app.db)
+        .await
+        .unwrap()
+}
+
+async fn all_files(app: &TestApp) -> u64 {
+    entity::attachment::Entity::find()
+        .count(&app.db)
+        .await
+        .unwrap()
+}
+
+fn reply_of(answer: &Answer) -> String {
+    assert_eq!(answer.status, 200);
+    answer.content.clone().unwrap_or_default()
+}
+
+#[tokio::test]
+async fn a_photo_joins_the_open_item_without_exif_once_per_msg_id() {
+    use crate::attachments::{exif_fields, fetch, jpeg_with_gps};
+    let fake = crate::fake_wechat::FakeWechat::start().await;
+    let photo = jpeg_with_gps(64, 32);
+    assert!(exif_fields(&photo).contains(&exif::Tag::GPSLatitude));
+    fake.put_media("MediaGps001", "image/jpeg", photo);
+    let app = photo_app(&fake).await;
+    let follower = "oPhotoFollower001";
+    let text = post_plain(
+        &app,
+        &Signed::fresh(),
+        &text_xml(follower, "桥下的排水口堵了,下雨就积水。", 9701),
+    )
+    .await;
+    let code = tracking_code(&text.content).expect("an item");
+    let item = items_of(&app, follower).await.remove(0);
+
+    let message = image_xml(follower, "MediaGps001", 9702);
+    let first = post_plain(&app, &Signed::fresh(), &message).await;
+    let said = reply_of(&first);
+    assert!(said.contains(&code) && said.contains("添加"), "{said}");
+    let files = files_of(&app, item.id).await;
+    assert_eq!(files.len(), 1);
+    // Fetched with a token from the same API as template messages.
+    let requests = fake.media_requests();
+    assert_eq!(requests.len(), 1);
+    assert_eq!(requests[0].1, "MediaGps001");
+    assert!(requests[0].0.starts_with("ACCESS_TOKEN_"));
+
+    // The station's staff open it: re-encoded, turned upright, no EXIF left.
+    let staff = app.token("staff").await;
+    let url = format!("http://gateway/files/{}", files[0].public_id);
+    let (status, content_type, bytes) = fetch(&app, &url, Some(&staff)).await;
+    assert_eq!((status, content_type.as_str()), (200, "image/jpeg"));
+    assert_eq!(exif_fields(&bytes), Vec::<exif::Tag>::new(), "no EXIF left");
+    let decoded = image::load_from_memory(&bytes).unwrap();
+    assert_eq!((decoded.width(), decoded.height()), (32, 64));
+    // Nobody signed out does.
+    assert_eq!(fetch(&app, &url, None).await.0, 404);
+
+    // WeChat's retry of the same MsgId gets the same reply and attaches nothing.
+    let again = post_plain(&app, &Signed::fresh(), &message).await;
+    assert_eq!(again.content, first.content);
+    assert_eq!(files_of(&app, item.id).await.len(), 1);
+    assert_eq!(fake.media_requests().len(), 1);
+}
+
+#[tokio::test]
+async fn photos_without_an_open_item_start_one_item_even_sent_together() {
+    let fake = crate::fake_wechat::FakeWechat::start().await;
+    fake.put_media("MediaOne", "image/png", crate::attachments::png(40, 30));
+    fake.put_media("MediaTwo", "image/png", crate::attachments::png(30, 40));
+    let app = photo_app(&fake).await;
+    let follower = "oPhotoStarter0001";
+    let before = count_items(&app).await;
+    let (one, two) = (Signed::fresh(), Signed::fresh());
+    let (first, second) = (
+        image_xml(follower, "MediaOne", 9711),
+        image_xml(follower, "MediaTwo", 9712),
+    );
+    let (a, b) = tokio::join!(
+        post_plain(&app, &one, &first),
+        post_plain(&app, &two, &second),
+    );
+    let (a, b) = (reply_of(&a), reply_of(&b));
+    // One of them started the item, the other joined it.
+    assert_eq!(count_items(&app).await, before + 1, "{a}\n{b}");
+    let items = items_of(&app, follower).await;
+    assert_eq!(items.len(), 1);
+    let item = &items[0];
+    assert_eq!(item.channel, entity::Channel::Wechat);
+    let started = [&a, &b]
+        .into_iter()
+        .filter(|r| r.contains("新建留言"))
+        .count();
+    assert_eq!(started, 1, "{a}\n{b}");
+    assert!(a.contains(&item.tracking_code) && b.contains(&item.tracking_code));
+    assert_eq!(files_of(&app, item.id).await.len(), 2);
+}
+
+#[tokio::test]
+async fn an_item_takes_nine_photos_and_the_tenth_is_refused_in_the_reply() {
+    let fake = crate::fake_wechat::FakeWechat::start().await;
+    fake.put_media("MediaNine", "image/png", crate::attachments::png(20, 20));
+    let app = photo_app(&fake).await;
+    let follower = "oPhotoNinePhotos1";
+    let mut last = String::new();
+    for n in 0..10 {
+        let answer = post_plain(
+            &app,
+            &Signed::fresh(),
+            &image_xml(follower, "MediaNine", 9720 + n),
+        )
+        .await;
+        last = reply_of(&answer);
+    }
+    assert!(last.contains("已达上限"), "{last}");
+    let item = items_of(&app, follower).await.remove(0);
+    assert_eq!(files_of(&app, item.id).await.len(), 9);
+}
+
+#[tokio::test]
+async fn media_api_errors_are_answered_and_attach_nothing() {
+    let fake = crate::fake_wechat::FakeWechat::start().await;
+    fake.put_media("MediaText", "image/jpeg", b"not a photo at all".to_vec());
+    fake.put_media("MediaGood", "image/png", crate::attachments::png(24, 24));
+    let app = photo_app(&fake).await;
+    let follower = "oPhotoErrors00001";
+    let before = count_items(&app).await;
+    let post = |media: &'static str, msg_id: u64| {
+        let app = &app;
+        async move {
+            let answer =
+                post_plain(app, &Signed::fresh(), &image_xml(follower, media, msg_id)).await;
+            reply_of(&answer)
+        }
+    };
+    // WeChat's errcode (an unknown or expired media id) is named in the reply.
+    let unknown = post("MediaGone", 9731).await;
+    assert!(unknown.contains("40007"), "{unknown}");
+    // A body that is no photo is refused like such an upload.
+    let not_photo = post("MediaText", 9732).await;
+    assert!(not_photo.contains("照片未能接收"), "{not_photo}");
+    // WeChat down.
+    fake.set(crate::fake_wechat::Mode::Down);
+    let down = post("MediaGood", 9733).await;
+    assert!(down.contains("暂时无法从微信获取照片"), "{down}");
+    assert_eq!(
+        (count_items(&app).await, all_files(&app).await),
+        (before, 0)
+    );
+
+    // An expired token is fetched again once, and the photo goes through.
+    fake.set(crate::fake_wechat::Mode::Ok);
+    fake.expire_tokens();
+    let issued = fake.tokens_issued();
+    let good = post("MediaGood", 9734).await;
+    assert!(good.contains("新建留言"), "{good}");
+    assert_eq!(fake.tokens_issued(), issued + 1);
+    assert_eq!(all_files(&app).await, 1);
+}
+
+#[tokio::test]
+async fn without_the_app_secret_a_photo_is_declined_pointing_to_the_mobile_page() {
+    let app = wechat_app().await;
+    let answer = post_plain(
+        &app,
+        &Signed::fresh(),
+        &image_xml("oPhotoNoSecret001", "MediaAny", 9741),
+    )
+    .await;
+    let said = reply_of(&answer);
+    assert!(
+        said.contains("暂不能接收照片") && said.contains("手机页面"),
+        "{said}"
+    );
+    assert_eq!(all_files(&app).await, 0);
+    assert!(items_of(&app, "oPhotoNoSecret001").await.is_empty());
+}

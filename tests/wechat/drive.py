@@ -145,14 +145,15 @@ status, placed = send_safe(location)
 if status != 200 or tracking not in (placed or "") or "义兴镇" not in placed:
     fail("location reply: %s %s" % (status, placed))
 
-# 7. An unknown message type gets a polite text.
+# 7. Without the app secret (no media API) a photo is declined politely, pointing to
+#    text messages and the mobile page.
 image = (
     "<xml><ToUserName><![CDATA[%s]]></ToUserName><FromUserName><![CDATA[%s]]></FromUserName><CreateTime>%d</CreateTime>"
     "<MsgType><![CDATA[image]]></MsgType><PicUrl><![CDATA[https://example.invalid/a.jpg]]></PicUrl><MediaId><![CDATA[m1]]></MediaId>"
     "<MsgId>%d</MsgId></xml>" % (ACCOUNT, OPENID, int(time.time()) + 1, random.randint(10**15, 10**16))
 )
 status, polite = send_safe(image)
-if status != 200 or "文字" not in polite:
+if status != 200 or "文字" not in polite or "手机页面" not in polite:
     fail("image reply: %s %s" % (status, polite))
 
 # 8. Plain mode works too.

@@ -71,6 +71,171 @@
   }
 
 
+  // Photos (随手拍): camera or album, at most MAX_PHOTOS. Each is uploaded as soon as it
+  // is chosen (uploadAttachment, a GraphQL multipart request), at most PARALLEL at a
+  // time: the server decodes a few photos at once and counts anonymous uploads per
+  // address, so the page never sends more together. Each shows its preview (an object
+  // URL), its progress (XMLHttpRequest's upload events), and, when it failed, a retry;
+  // one failure never stops the others. The submission sends the uploaded ids.
+  var MAX_PHOTOS = 9, PARALLEL = 2, photos = [], active = 0, idle = [];
+
+  function button(text) {
+    var b = document.createElement('button');
+    b.type = 'button';
+    b.className = 'btn2';
+    b.textContent = text;
+    return b;
+  }
+
+  function renumber() {
+    photos.forEach(function (p, i) {
+      var name = '照片' + (i + 1);
+      p.img.alt = name + '预览';
+      p.bar.setAttribute('aria-label', name + '上传进度');
+      p.retry.setAttribute('aria-label', '重新上传' + name);
+      p.remove.setAttribute('aria-label', '移除' + name);
+    });
+    $('photos').disabled = photos.length >= MAX_PHOTOS;
+  }
+
+  var STATUS = { queued: '等待上传', uploading: '正在上传', done: '已上传' };
+  function setState(p, state, message) {
+    p.state = state;
+    p.li.setAttribute('data-state', state);
+    if (state === 'done') p.bar.value = 100;
+    if (state === 'queued') p.bar.value = 0;
+    p.status.textContent = state === 'failed' ? '上传失败：' + message : STATUS[state];
+    p.retry.hidden = state !== 'failed';
+  }
+
+  function addPhoto(file) {
+    var p = { file: file, id: null, xhr: null, removed: false, url: URL.createObjectURL(file) };
+    p.li = document.createElement('li');
+    p.li.className = 'photo';
+    p.img = document.createElement('img');
+    p.img.src = p.url;
+    var box = document.createElement('div'), row = document.createElement('div');
+    p.bar = document.createElement('progress');
+    p.bar.max = 100;
+    p.bar.value = 0;
+    p.status = document.createElement('p');
+    p.status.className = 'photo-status';
+    p.retry = button('重试');
+    p.remove = button('移除');
+    row.className = 'row';
+    [p.retry, p.remove].forEach(function (b) { row.appendChild(b); });
+    [p.bar, p.status, row].forEach(function (el) { box.appendChild(el); });
+    p.li.appendChild(p.img);
+    p.li.appendChild(box);
+    p.retry.addEventListener('click', function () { setState(p, 'queued'); pump(); });
+    p.remove.addEventListener('click', function () { removePhoto(p); });
+    photos.push(p);
+    $('photo-list').appendChild(p.li);
+    setState(p, 'queued');
+  }
+
+  function addPhotos() {
+    var chosen = Array.from($('photos').files || []);
+    var taken = chosen.slice(0, Math.max(MAX_PHOTOS - photos.length, 0));
+    taken.forEach(addPhoto);
+    var left = chosen.length - taken.length;
+    S.say('photos-note', left > 0 ? '最多可添加' + MAX_PHOTOS + '张照片，已保留' + photos.length + '张，另外' + left + '张未添加。' : '');
+    $('photos').value = '';
+    renumber();
+    pump();
+  }
+
+  function removePhoto(p) {
+    p.removed = true;
+    if (p.xhr) p.xhr.abort();
+    URL.revokeObjectURL(p.url);
+    p.li.parentNode.removeChild(p.li);
+    photos.splice(photos.indexOf(p), 1);
+    S.say('photos-note', '');
+    renumber();
+    pump();
+    $('photos').focus();
+  }
+
+  function pump() {
+    while (active < PARALLEL) {
+      var next = photos.filter(function (p) { return p.state === 'queued'; })[0];
+      if (!next) break;
+      active++;
+      send(next);
+    }
+    if (!photos.some(function (p) { return p.state === 'queued' || p.state === 'uploading'; })) {
+      idle.splice(0).forEach(function (done) { done(); });
+    }
+  }
+
+  function whenIdle() {
+    return new Promise(function (done) { idle.push(done); pump(); });
+  }
+
+  function send(p) {
+    var op = OPS.UploadAttachment, xhr = new XMLHttpRequest(), over = false;
+    var form = new FormData();
+    form.append('operations', JSON.stringify({
+      operationName: 'UploadAttachment',
+      query: op.query,
+      variables: { file: null, purpose: 'PETITION' },
+      extensions: { persistedQuery: { version: 1, sha256Hash: op.id } }
+    }));
+    form.append('map', JSON.stringify({ 0: ['variables.file'] }));
+    form.append('0', p.file, p.file.name || 'photo.jpg');
+    function end(id, message) {
+      if (over) return;
+      over = true;
+      active--;
+      p.xhr = null;
+      if (!p.removed) { if (id) { p.id = id; setState(p, 'done'); } else setState(p, 'failed', message); }
+      pump();
+    }
+    xhr.upload.onprogress = function (e) {
+      if (!e.lengthComputable) return;
+      var percent = Math.round(e.loaded * 100 / e.total);
+      p.bar.value = Math.min(percent, 99);
+      p.status.textContent = percent >= 100 ? '正在处理' : '正在上传 ' + percent + '%';
+    };
+    xhr.onload = function () {
+      var body = null;
+      try { body = JSON.parse(xhr.responseText); } catch (e) { /* not JSON */ }
+      var made = body && body.data && body.data.uploadAttachment;
+      if (made) return end(made.id);
+      var first = body && body.errors && body.errors[0];
+      end(null, first ? S.clean(first.message) : '服务暂时不可用（' + xhr.status + '）');
+    };
+    xhr.onerror = function () { end(null, '网络连接失败'); };
+    xhr.ontimeout = function () { end(null, '上传超时'); };
+    xhr.onabort = function () { end(null, '已取消'); };
+    p.xhr = xhr;
+    setState(p, 'uploading');
+    xhr.open('POST', '/graphql');
+    xhr.setRequestHeader('Accept', 'application/json');
+    xhr.timeout = 120000;
+    xhr.send(form);
+  }
+
+  // The uploaded photos' ids once every upload has ended; null (and the first failed
+  // one named, its retry focused) while one has failed.
+  async function photoIds() {
+    await whenIdle();
+    var failed = photos.filter(function (p) { return p.state === 'failed'; })[0];
+    if (failed) {
+      S.say('submit-error', '照片' + (photos.indexOf(failed) + 1) + '上传失败，请点“重试”，或“移除”后再提交。');
+      failed.retry.focus();
+      return null;
+    }
+    return photos.map(function (p) { return p.id; });
+  }
+
+  function clearPhotos() {
+    photos.splice(0).forEach(function (p) { URL.revokeObjectURL(p.url); p.li.parentNode.removeChild(p.li); });
+    S.say('photos-note', '');
+    renumber();
+  }
+
   async function submit(event) {
     event.preventDefault();
     if (busy) return;
@@ -84,11 +249,20 @@
     first = first || phoneInvalid;
     if (first) { first.focus(); return; }
     busy = true;
-    var button = $('submit');
-    button.disabled = true;
-    button.textContent = '正在提交…';
+    var submitButton = $('submit');
+    submitButton.disabled = true;
+    submitButton.textContent = photos.length ? '正在上传照片…' : '正在提交…';
+    var ids = await photoIds();
+    if (!ids) {
+      busy = false;
+      submitButton.disabled = false;
+      submitButton.textContent = '提交留言';
+      return;
+    }
+    submitButton.textContent = '正在提交…';
     var title = titleOf(category, content);
     var input = { title: title, content: content, channel: 'QR_CODE', deputyCode: code, submitterName: name || null, submitterPhone: phone };
+    if (ids.length) input.attachmentIds = ids;
     // The same submission sent again (after a failure) keeps its key; a changed one gets a new key.
     var body = JSON.stringify(input) + $('share-location').checked;
     if (!pending || pending.body !== body) pending = { body: body, key: S.newKey(), location: await here() };
@@ -104,6 +278,7 @@
       $('follow-secret').textContent = result.followSecret || '（无）';
       $('track-link').href = '/m/t/' + encodeURIComponent(result.trackingCode);
       $('form').reset();
+      clearPhotos();
       S.hide('form');
       S.show('done');
       $('done-title').focus();
@@ -113,12 +288,13 @@
       S.say('submit-error', e.code === 'RATE_LIMITED' ? e.message : '提交失败：' + e.message);
     } finally {
       busy = false;
-      button.disabled = false;
-      button.textContent = '提交留言';
+      submitButton.disabled = false;
+      submitButton.textContent = '提交留言';
     }
   }
 
   $('form').addEventListener('submit', submit);
+  $('photos').addEventListener('change', addPhotos);
   $('again').addEventListener('click', function () {
     S.hide('done');
     S.show('form');

@@ -7,7 +7,8 @@ use entity::{
     PetitionState,
 };
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, Set,
 };
 use serde_json::json;
 
@@ -379,6 +380,48 @@ pub async fn submit_from_wechat(
     default_station_id: Option<i64>,
 ) -> AppResult<petition::Model> {
     let (title, content) = wechat_text(content)?;
+    let new = wechat_item(ctx, open_id, title, content, deputy_id, default_station_id).await?;
+    created(ctx, &Actor::Anonymous, None, new.0).await
+}
+
+/// An item a WeChat follower's photo starts, addressed as their text would be; made
+/// by [`insert_wechat_photo_item`] inside the caller's transaction.
+pub struct WechatItem(NewItem);
+
+/// The text of an item a photo starts (the follower wrote none).
+const PHOTO_ITEM_TEXT: &str = "群众通过微信公众号发送照片反映问题,详见附件照片。";
+
+/// The item a follower's photo would start, its destination resolved (before the
+/// caller's transaction).
+pub async fn wechat_photo_item(
+    ctx: &Ctx<'_>,
+    open_id: &str,
+    deputy_id: Option<i64>,
+    default_station_id: Option<i64>,
+) -> AppResult<WechatItem> {
+    let (title, content) = wechat_text(PHOTO_ITEM_TEXT)?;
+    let title = format!("【随手拍】{title}").chars().take(30).collect();
+    wechat_item(ctx, open_id, title, content, deputy_id, default_station_id).await
+}
+
+/// Writes the item a photo starts, in the caller's transaction (which holds the
+/// follower's row, so two photos never start two items).
+pub async fn insert_wechat_photo_item<C: ConnectionTrait>(
+    txn: &C,
+    ctx: &Ctx<'_>,
+    item: &WechatItem,
+) -> AppResult<petition::Model> {
+    insert_created(txn, ctx, &Actor::Anonymous, &None, &item.0).await
+}
+
+async fn wechat_item(
+    ctx: &Ctx<'_>,
+    open_id: &str,
+    title: String,
+    content: String,
+    deputy_id: Option<i64>,
+    default_station_id: Option<i64>,
+) -> AppResult<WechatItem> {
     let station_id = if deputy_id.is_some() {
         None
     } else {
@@ -386,7 +429,7 @@ pub async fn submit_from_wechat(
     };
     let (deputy_id, station_id, township_id) =
         destination(ctx.db, None, station_id, deputy_id).await?;
-    let new = NewItem {
+    Ok(WechatItem(NewItem {
         title,
         content,
         channel: Channel::Wechat,
@@ -405,8 +448,7 @@ pub async fn submit_from_wechat(
         location: None,
         follow_secret_hash: None,
         recorded_as: "submitter",
-    };
-    created(ctx, &Actor::Anonymous, None, new).await
+    }))
 }
 
 /// What an Open311 client files (`POST /open311/v2/requests`), already checked for
@@ -539,39 +581,49 @@ async fn created(
     let new = &new;
     let claim = &claim;
     crate::db::write::transaction(ctx.db, |txn| async move {
-        let txn = &*txn;
-        let now = ctx.now();
-        let item = new_row(new, now).insert(txn).await?;
-        attachments::attach_to_petition(
-            txn,
-            ctx,
-            "attachmentIds",
-            &new.attachment_ids,
-            AttachmentPurpose::Petition,
-            item.id,
-        )
-        .await?;
-        petition_event::ActiveModel {
-            petition_id: Set(item.id),
-            action: Set("submit".into()),
-            from_state: Set(None),
-            to_state: Set("submitted".into()),
-            actor_account_id: Set(actor.account_id()),
-            actor_role: Set(Some(new.recorded_as.into())),
-            department_id: Set(None),
-            note: Set(None),
-            created_at: Set(now),
-            ..Default::default()
-        }
-        .insert(txn)
-        .await?;
-        outbox::append(txn, &DomainEvent::petition_submitted(&item)).await?;
-        let facts = ItemFacts::of(&item, []);
-        rollup::item_changed(txn, None, Some(&facts)).await?;
-        if let Some((claim, answer)) = claim {
-            claim.record(txn, Some(item.id), answer.clone()).await?;
-        }
-        Ok(item)
+        insert_created(&*txn, ctx, actor, claim, new).await
     })
     .await
+}
+
+/// The rows of a new item, in the caller's transaction.
+async fn insert_created<C: ConnectionTrait>(
+    txn: &C,
+    ctx: &Ctx<'_>,
+    actor: &Actor,
+    claim: &Option<(&Claim, serde_json::Value)>,
+    new: &NewItem,
+) -> AppResult<petition::Model> {
+    let now = ctx.now();
+    let item = new_row(new, now).insert(txn).await?;
+    attachments::attach_to_petition(
+        txn,
+        ctx,
+        "attachmentIds",
+        &new.attachment_ids,
+        AttachmentPurpose::Petition,
+        item.id,
+    )
+    .await?;
+    petition_event::ActiveModel {
+        petition_id: Set(item.id),
+        action: Set("submit".into()),
+        from_state: Set(None),
+        to_state: Set("submitted".into()),
+        actor_account_id: Set(actor.account_id()),
+        actor_role: Set(Some(new.recorded_as.into())),
+        department_id: Set(None),
+        note: Set(None),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?;
+    outbox::append(txn, &DomainEvent::petition_submitted(&item)).await?;
+    let facts = ItemFacts::of(&item, []);
+    rollup::item_changed(txn, None, Some(&facts)).await?;
+    if let Some((claim, answer)) = claim {
+        claim.record(txn, Some(item.id), answer.clone()).await?;
+    }
+    Ok(item)
 }
