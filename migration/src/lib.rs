@@ -12,6 +12,7 @@ mod m20261206_000001_sms_reminders;
 mod m20261208_000001_places;
 mod m20261210_000001_open311_keys;
 pub mod m20261211_000001_petition_tally;
+mod m20261214_000001_committee_code;
 mod sql;
 
 pub struct Migrator;
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261208_000001_places::Migration),
             Box::new(m20261210_000001_open311_keys::Migration),
             Box::new(m20261211_000001_petition_tally::Migration),
+            Box::new(m20261214_000001_committee_code::Migration),
         ]
     }
 }
