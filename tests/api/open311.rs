@@ -629,17 +629,13 @@ async fn the_key_comes_from_the_form_and_concurrent_filings_share_the_limit_atom
     assert_eq!(json_error(status, &body).1, 403, "{body}");
 
     // Six filings at once with a limit of two: exactly two get through.
-    let filings = (0..6).map(|_| {
-        post(
-            &app,
-            &format!("{BASE}/requests.json"),
-            &[
-                ("api_key", key.as_str()),
-                ("service_code", code.as_str()),
-                ("description", text),
-            ],
-        )
-    });
+    let path = format!("{BASE}/requests.json");
+    let form = [
+        ("api_key", key.as_str()),
+        ("service_code", code.as_str()),
+        ("description", text),
+    ];
+    let filings = (0..6).map(|_| post(&app, &path, &form));
     let answers = futures_util::future::join_all(filings).await;
     let mut statuses: Vec<u16> = answers.iter().map(|(status, _)| *status).collect();
     statuses.sort_unstable();
