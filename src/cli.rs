@@ -297,7 +297,7 @@ async fn import(
         ip: "cli".into(),
         user_agent: None,
     };
-    let outcome = crate::service::import::import(database, &kit, &cli, &files, dry_run)
+    let outcome = crate::service::import::import(database, &kit, &cli, None, &files, dry_run)
         .await
         .map_err(|e| format!("import failed: {e:?}"))?;
     let outcome = match outcome {

@@ -141,6 +141,18 @@ impl AppError {
         AppError::Internal(detail.into())
     }
 
+    /// When the same call may be tried again (a plain HTTP answer's `Retry-After`):
+    /// over a rate limit, the database busy or two writers meeting.
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        match self {
+            AppError::RateLimited {
+                retry_after_secs, ..
+            } => Some(*retry_after_secs),
+            AppError::Unavailable | AppError::Contention => Some(UNAVAILABLE_RETRY_AFTER_SECS),
+            _ => None,
+        }
+    }
+
     pub fn into_graphql(self) -> async_graphql::Error {
         if let AppError::Internal(detail) = &self {
             tracing::error!(detail = %detail, "internal error");

@@ -7,6 +7,9 @@ use serde::{Deserialize, Serialize};
 pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
+    /// The natural key import files name the committee by (2-32 of a-z 0-9 _ -).
+    #[sea_orm(unique)]
+    pub code: String,
     #[sea_orm(unique)]
     pub name: String,
     pub professional_field: String,

@@ -13,6 +13,7 @@ mod m20261208_000001_places;
 mod m20261210_000001_open311_keys;
 pub mod m20261211_000001_petition_tally;
 mod m20261212_000001_attachment_targets;
+mod m20261214_000001_committee_code;
 mod sql;
 
 pub struct Migrator;
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261210_000001_open311_keys::Migration),
             Box::new(m20261211_000001_petition_tally::Migration),
             Box::new(m20261212_000001_attachment_targets::Migration),
+            Box::new(m20261214_000001_committee_code::Migration),
         ]
     }
 }

@@ -9,6 +9,7 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 
 use crate::domain::calendar::{day_start, is_supported_date};
+use crate::domain::place::{CoordinateSystem, Location, LocationInput};
 use crate::error::{AppError, AppResult};
 
 /// The longest window `GET requests` answers, and its default (the spec's 90 days).
@@ -83,9 +84,11 @@ pub fn round_coordinate(value: f64) -> f64 {
     (value * scale).round() / scale
 }
 
-/// A date-time parameter in the W3C profile of ISO 8601 the spec names: a full
-/// timestamp with its offset (`2026-01-01T00:00:00Z`, `…+08:00`), or a date (its
-/// start in China).
+/// A date-time parameter in the W3C profile of ISO 8601 the spec names
+/// (<https://www.w3.org/TR/NOTE-datetime>): a date-time with its offset, to the minute,
+/// second or fraction (`2026-01-01T10:00Z`, `2026-01-01T10:00:00+08:00`,
+/// `…T10:00:00.5Z`), or a day, month or year (its start in China: `2026-01-02`,
+/// `2026-01`, `2026`).
 pub fn parse_datetime(field: &str, raw: &str) -> AppResult<DateTime<Utc>> {
     let raw = raw.trim();
     let bad = || {
@@ -94,17 +97,90 @@ pub fn parse_datetime(field: &str, raw: &str) -> AppResult<DateTime<Utc>> {
             format!("{field} must be a W3C date-time such as 2026-01-01T00:00:00Z"),
         )
     };
-    let parsed = match DateTime::parse_from_rfc3339(raw) {
-        Ok(at) => at.with_timezone(&Utc),
-        Err(_) => {
-            let date = NaiveDate::parse_from_str(raw, "%Y-%m-%d").map_err(|_| bad())?;
-            day_start(date)
-        }
+    let parsed = if raw.contains('T') {
+        w3c_time(raw).ok_or_else(bad)?
+    } else {
+        day_start(w3c_date(raw).ok_or_else(bad)?)
     };
     if !is_supported_date(parsed.date_naive()) {
         return Err(bad());
     }
     Ok(parsed)
+}
+
+/// `YYYY-MM-DDThh:mm[:ss[.s]]TZD`, TZD being `Z` or `±hh:mm`.
+fn w3c_time(raw: &str) -> Option<DateTime<Utc>> {
+    let offset = match raw.strip_suffix(['Z', 'z']) {
+        Some(rest) => format!("{rest}+00:00"),
+        None => raw.to_owned(),
+    };
+    DateTime::parse_from_rfc3339(&offset)
+        .or_else(|_| DateTime::parse_from_str(&offset, "%Y-%m-%dT%H:%M%:z"))
+        .ok()
+        .map(|at| at.with_timezone(&Utc))
+}
+
+/// `YYYY-MM-DD`, `YYYY-MM` (its first day) or `YYYY` (its first day).
+fn w3c_date(raw: &str) -> Option<NaiveDate> {
+    let full = match raw.len() {
+        4 => format!("{raw}-01-01"),
+        7 => format!("{raw}-01"),
+        10 => raw.to_owned(),
+        _ => return None,
+    };
+    NaiveDate::parse_from_str(&full, "%Y-%m-%d").ok()
+}
+
+/// `lat`, `long` (WGS-84 degrees, both or neither) and `address_string` of a
+/// `POST requests`, as an item's location; an address without a point is not kept
+/// (the item's place is then its station's). Errors name the spec's fields.
+pub fn parse_location(
+    lat: Option<&str>,
+    long: Option<&str>,
+    address: Option<&str>,
+) -> AppResult<Option<Location>> {
+    let (lat, long) = match (lat, long) {
+        (None, None) => return Ok(None),
+        (Some(lat), Some(long)) => (lat, long),
+        (None, Some(_)) => return Err(AppError::bad_input("lat", "lat and long go together")),
+        (Some(_), None) => return Err(AppError::bad_input("long", "lat and long go together")),
+    };
+    let number = |field: &str, raw: &str| {
+        raw.trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|v| v.is_finite())
+            .ok_or_else(|| {
+                AppError::bad_input(field, format!("{field} must be a number of degrees"))
+            })
+    };
+    let input = LocationInput {
+        latitude: number("lat", lat)?,
+        longitude: number("long", long)?,
+        accuracy: None,
+        address: address.map(str::to_owned),
+        coordinate_system: CoordinateSystem::Wgs84,
+    };
+    Location::parse("", &input)
+        .map(Some)
+        .map_err(|error| match error {
+            AppError::BadUserInput { message, field } => {
+                let field = match field.as_deref() {
+                    Some("latitude") => "lat",
+                    Some("longitude") => "long",
+                    _ => "address_string",
+                };
+                AppError::bad_input(field, format!("{field}: {message}"))
+            }
+            other => other,
+        })
+}
+
+/// What the public is told of an item's place: its point rounded to 0.01° (about a
+/// kilometre), as open data gives it, as (lat, long) degrees.
+pub fn public_point(location: &Location) -> (f64, f64) {
+    let coarse = location.coarse().point;
+    (coarse.latitude(), coarse.longitude())
 }
 
 /// The window of `GET requests`: the last 90 days by default; one bound alone reaches
@@ -281,15 +357,88 @@ mod tests {
             parse_datetime("start_date", "2026-01-02"),
             Ok(at(2026, 1, 1) + Duration::hours(16))
         );
+        // Without seconds, with a fraction, a month, a year: all W3C date-times.
+        assert_eq!(
+            parse_datetime("start_date", "2026-01-01T10:00Z"),
+            Ok(at(2026, 1, 1) + Duration::hours(10))
+        );
+        assert_eq!(
+            parse_datetime("start_date", "2026-01-01T10:00+08:00"),
+            Ok(at(2026, 1, 1) + Duration::hours(2))
+        );
+        assert_eq!(
+            parse_datetime("start_date", "2026-01-01T00:00:00.5Z"),
+            Ok(at(2026, 1, 1) + Duration::milliseconds(500))
+        );
+        assert_eq!(
+            parse_datetime("start_date", "2026-02"),
+            Ok(at(2026, 2, 1) - Duration::hours(8))
+        );
+        assert_eq!(
+            parse_datetime("start_date", "2026"),
+            Ok(at(2026, 1, 1) - Duration::hours(8))
+        );
         for bad in [
             "yesterday",
             "2026-13-01",
             "01-02-2026",
             "9999-01-01T00:00:00Z",
+            "2026-01-01T10Z",
+            "2026-01-01T10:00",
+            "2026-1-1",
             "",
         ] {
             assert!(parse_datetime("start_date", bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn a_filing_s_place_is_both_coordinates_and_the_public_one_is_rounded() {
+        assert_eq!(parse_location(None, None, Some("滨河路口")), Ok(None));
+        let at = parse_location(Some("37.32968"), Some(" 113.56842"), Some("滨河路口"))
+            .expect("valid")
+            .expect("a place");
+        assert_eq!(
+            (at.point.lat_e7, at.point.lon_e7),
+            (373_296_800, 1_135_684_200)
+        );
+        assert_eq!(at.address.as_deref(), Some("滨河路口"));
+        // 37.32968 → 37.33, 113.56842 → 113.57 (to the nearest hundredth).
+        assert_eq!(public_point(&at), (37.33, 113.57));
+        let south_west = parse_location(Some("-33.8651"), Some("-151.2099"), None)
+            .expect("valid")
+            .expect("a place");
+        assert_eq!(public_point(&south_west), (-33.87, -151.21));
+        let field = |r: AppResult<Option<Location>>| match r {
+            Err(AppError::BadUserInput { field, .. }) => field,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            field(parse_location(Some("37.3"), None, None)).as_deref(),
+            Some("long")
+        );
+        assert_eq!(
+            field(parse_location(Some("north"), Some("113.5"), None)).as_deref(),
+            Some("lat")
+        );
+        assert_eq!(
+            field(parse_location(Some("37.3"), Some("200"), None)).as_deref(),
+            Some("long")
+        );
+        assert_eq!(
+            field(parse_location(Some("91"), Some("113.5"), None)).as_deref(),
+            Some("lat")
+        );
+        let long_address = "路".repeat(201);
+        assert_eq!(
+            field(parse_location(
+                Some("37.3"),
+                Some("113.5"),
+                Some(&long_address)
+            ))
+            .as_deref(),
+            Some("address_string")
+        );
     }
 
     #[test]

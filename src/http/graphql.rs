@@ -58,6 +58,8 @@ pub(super) struct Reply {
     www_authenticate: bool,
     /// `Cache-Control: private, no-cache, must-revalidate` (persisted-query misses).
     no_cache: bool,
+    /// `Retry-After` (seconds): a plain route's answer to a limit or a busy database.
+    retry_after: Option<u64>,
 }
 
 impl Reply {
@@ -72,6 +74,7 @@ impl Reply {
             allow: None,
             www_authenticate: false,
             no_cache: false,
+            retry_after: None,
         }
     }
 
@@ -83,6 +86,7 @@ impl Reply {
             allow: None,
             www_authenticate: false,
             no_cache: refusal.uncacheable(),
+            retry_after: None,
         }
     }
 
@@ -99,7 +103,9 @@ impl Reply {
         if self.no_cache {
             builder = builder.header(header::CACHE_CONTROL, "private, no-cache, must-revalidate");
         }
-        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+        if let Some(secs) = self.retry_after {
+            builder = builder.header(header::RETRY_AFTER, secs);
+        } else if self.status == StatusCode::SERVICE_UNAVAILABLE {
             // TIMEOUT and UNAVAILABLE: when to try again (`extensions.retryAfter` too).
             builder = builder.header(
                 header::RETRY_AFTER,
@@ -233,20 +239,23 @@ fn status_for(media: ResponseMedia, failure: Failure) -> StatusCode {
     }
 }
 
-/// The actor behind the request's bearer token; anonymous without one.
-/// A use case's error as the answer of a plain HTTP route (`/files`, `/exports`): the
-/// status its kind calls for and the GraphQL error body with its stable code (and the
-/// field of a bad input).
+/// A use case's error as the answer of a plain HTTP route (`/files`, `/exports`,
+/// `/deputies/{id}/archive/{year}`): the status its kind calls for and the GraphQL error
+/// body with its stable code (and the field of a bad input). A busy database or two
+/// writers meeting is 503 and a rate limit 429, both with `Retry-After`: the same
+/// request may pass later, where a 400 would say it never will.
 pub(super) fn error_reply(error: AppError) -> Reply {
     let status = match &error {
         AppError::Unauthenticated { .. } => StatusCode::UNAUTHORIZED,
         AppError::Forbidden(_) => StatusCode::FORBIDDEN,
         AppError::NotFound(_) => StatusCode::NOT_FOUND,
         AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-        AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        AppError::Unavailable | AppError::Contention => StatusCode::SERVICE_UNAVAILABLE,
+        AppError::Conflict(_) | AppError::InvalidTransition(_) => StatusCode::CONFLICT,
         AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        _ => StatusCode::BAD_REQUEST,
+        AppError::BadUserInput { .. } => StatusCode::BAD_REQUEST,
     };
+    let retry_after = error.retry_after_secs();
     let error = error.into_graphql();
     let extensions = error
         .extensions
@@ -257,9 +266,11 @@ pub(super) fn error_reply(error: AppError) -> Reply {
         allow: None,
         www_authenticate: false,
         no_cache: true,
+        retry_after,
     }
 }
 
+/// The actor behind the request's bearer token; anonymous without one.
 pub(super) async fn actor_of(req: &Request, state: &AppState) -> Result<Actor, Reply> {
     let Some(header) = req.headers().get(header::AUTHORIZATION) else {
         return Ok(Actor::Anonymous);
@@ -294,6 +305,7 @@ pub(super) async fn actor_of(req: &Request, state: &AppState) -> Result<Actor, R
             allow: None,
             www_authenticate: status == StatusCode::UNAUTHORIZED,
             no_cache: false,
+            retry_after: None,
         }
     })
 }
@@ -431,6 +443,7 @@ async fn execute(
                 allow: None,
                 www_authenticate: false,
                 no_cache: false,
+                retry_after: None,
             }
         }
         BatchRequest::Batch(requests) => {
@@ -455,6 +468,7 @@ async fn execute(
                 allow: None,
                 www_authenticate: false,
                 no_cache: false,
+                retry_after: None,
             }
         }
     }
@@ -673,6 +687,7 @@ async fn execute_with_refusals(
         allow: None,
         www_authenticate: false,
         no_cache: true,
+        retry_after: None,
     }
 }
 
@@ -753,4 +768,40 @@ pub async fn get_graphql(
     execute(req, &state, &schema, BatchRequest::Single(request), media)
         .await
         .into_response(media)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(error: AppError) -> (u16, Option<String>, Value) {
+        let reply = error_reply(error);
+        let body = reply.body.clone();
+        let response = reply.into_response(ResponseMedia::Json);
+        let retry = response
+            .headers()
+            .get(header::RETRY_AFTER)
+            .map(|v| v.to_str().unwrap_or_default().to_owned());
+        (response.status().as_u16(), retry, body)
+    }
+
+    #[test]
+    fn a_busy_database_is_503_with_retry_after_and_bad_input_400() {
+        let (status, retry, body) = answer(AppError::Contention);
+        assert_eq!((status, retry.as_deref()), (503, Some("1")));
+        assert_eq!(body["errors"][0]["extensions"]["code"], "CONFLICT");
+        let (status, retry, _) = answer(AppError::Unavailable);
+        assert_eq!((status, retry.as_deref()), (503, Some("1")));
+        let limited = AppError::RateLimited {
+            message: "slow down".into(),
+            retry_after_secs: 42,
+        };
+        let (status, retry, _) = answer(limited);
+        assert_eq!((status, retry.as_deref()), (429, Some("42")));
+        let (status, retry, body) = answer(AppError::bad_input("year", "no"));
+        assert_eq!((status, retry), (400, None));
+        assert_eq!(body["errors"][0]["extensions"]["field"], "year");
+        let (status, _, _) = answer(AppError::Conflict("taken".into()));
+        assert_eq!(status, 409);
+    }
 }

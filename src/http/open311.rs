@@ -13,11 +13,12 @@ use poem::{handler, Body, Request, Response};
 use serde_json::{json, Value};
 
 use super::graphql::client_of;
-use crate::auth::Actor;
+use crate::auth::{Actor, ClientInfo};
 use crate::domain::calendar::china;
 use crate::domain::open311 as rules;
 use crate::error::{AppError, AppResult};
 use crate::service::open311::{self, Filing, PublicRequest, RequestQuery, Service};
+use crate::service::Ctx;
 use crate::state::AppState;
 
 /// The largest `POST requests` body (a form of a few fields).
@@ -85,11 +86,9 @@ pub async fn definition(
     let Some((code, format)) = split(&file) else {
         return not_found();
     };
+    let caller = Caller::of(req, &state);
     let answer = async {
-        let client = client_of(req, state.settings.trust_proxy_headers);
-        let anonymous = Actor::Anonymous;
-        let ctx = state.ctx(&anonymous, &client);
-        open311::check_jurisdiction(&ctx, param(&params, "jurisdiction_id"))?;
+        let ctx = caller.ctx(&state, &params)?;
         open311::service(&ctx, code).await
     }
     .await;
@@ -107,11 +106,9 @@ pub async fn request(
     let Some((id, format)) = split(&file) else {
         return not_found();
     };
+    let caller = Caller::of(req, &state);
     let answer = async {
-        let client = client_of(req, state.settings.trust_proxy_headers);
-        let anonymous = Actor::Anonymous;
-        let ctx = state.ctx(&anonymous, &client);
-        open311::check_jurisdiction(&ctx, param(&params, "jurisdiction_id"))?;
+        let ctx = caller.ctx(&state, &params)?;
         let id = id
             .parse::<i64>()
             .map_err(|_| AppError::NotFound(format!("service_request_id not found: {id}")))?;
@@ -122,7 +119,9 @@ pub async fn request(
 }
 
 /// `POST requests.{fmt}`: a form (`application/x-www-form-urlencoded`) with the key;
-/// the answer is the new request's id.
+/// the answer is the new request's id. The key is read from the form only (a query
+/// string ends up in proxies' logs and browsers' histories); the other fields may also
+/// come in the query string.
 #[handler]
 pub async fn create(
     req: &Request,
@@ -134,6 +133,7 @@ pub async fn create(
     let Some(("requests", format)) = split(&file) else {
         return not_found();
     };
+    let caller = Caller::of(req, &state);
     let answer = async {
         let bytes = body.into_bytes_limit(MAX_FORM_BYTES).await.map_err(|_| {
             AppError::bad_input(
@@ -143,13 +143,10 @@ pub async fn create(
         })?;
         let mut form: HashMap<String, String> =
             url::form_urlencoded::parse(&bytes).into_owned().collect();
-        for (k, v) in query {
+        for (k, v) in query.into_iter().filter(|(k, _)| k != "api_key") {
             form.entry(k).or_insert(v);
         }
-        let client = client_of(req, state.settings.trust_proxy_headers);
-        let anonymous = Actor::Anonymous;
-        let ctx = state.ctx(&anonymous, &client);
-        open311::check_jurisdiction(&ctx, param(&form, "jurisdiction_id"))?;
+        let ctx = caller.ctx(&state, &form)?;
         let text = |name: &str| param(&form, name).map(str::to_owned);
         let filing = Filing {
             api_key: text("api_key"),
@@ -158,6 +155,9 @@ pub async fn create(
             first_name: text("first_name"),
             last_name: text("last_name"),
             phone: text("phone"),
+            lat: text("lat"),
+            long: text("long"),
+            address_string: text("address_string"),
         };
         open311::submit(&ctx, filing).await
     }
@@ -165,16 +165,40 @@ pub async fn create(
     respond(answer.map(created_doc), format)
 }
 
+/// Who calls: Open311 has no sign-in (a filing's key is checked by the use case), so
+/// every call is anonymous, from its client's address.
+struct Caller {
+    actor: Actor,
+    client: ClientInfo,
+}
+
+impl Caller {
+    fn of(req: &Request, state: &AppState) -> Self {
+        Caller {
+            actor: Actor::Anonymous,
+            client: client_of(req, state.settings.trust_proxy_headers),
+        }
+    }
+
+    /// The call's context, once its `jurisdiction_id` (if any) is this deployment's.
+    fn ctx<'a>(
+        &'a self,
+        state: &'a AppState,
+        params: &HashMap<String, String>,
+    ) -> AppResult<Ctx<'a>> {
+        let ctx = state.ctx(&self.actor, &self.client);
+        open311::check_jurisdiction(&ctx, param(params, "jurisdiction_id"))?;
+        Ok(ctx)
+    }
+}
+
 async fn services(
     state: &AppState,
     req: &Request,
     params: &HashMap<String, String>,
 ) -> AppResult<Vec<Service>> {
-    let client = client_of(req, state.settings.trust_proxy_headers);
-    let anonymous = Actor::Anonymous;
-    let ctx = state.ctx(&anonymous, &client);
-    open311::check_jurisdiction(&ctx, param(params, "jurisdiction_id"))?;
-    open311::services(&ctx).await
+    let caller = Caller::of(req, state);
+    open311::services(&caller.ctx(state, params)?).await
 }
 
 async fn requests(
@@ -182,10 +206,8 @@ async fn requests(
     req: &Request,
     params: &HashMap<String, String>,
 ) -> AppResult<Vec<PublicRequest>> {
-    let client = client_of(req, state.settings.trust_proxy_headers);
-    let anonymous = Actor::Anonymous;
-    let ctx = state.ctx(&anonymous, &client);
-    open311::check_jurisdiction(&ctx, param(params, "jurisdiction_id"))?;
+    let caller = Caller::of(req, state);
+    let ctx = caller.ctx(state, params)?;
     let date = |name: &str| {
         param(params, name)
             .map(|raw| rules::parse_datetime(name, raw))
@@ -276,6 +298,8 @@ fn requests_doc(requests: &[PublicRequest]) -> Doc {
                 r.expected_datetime.map_or(Value::Null, datetime),
             ),
             ("address", json!(r.address)),
+            ("lat", json!(r.lat)),
+            ("long", json!(r.long)),
         ]
     };
     Doc {
@@ -307,11 +331,10 @@ fn error_doc(error: &AppError) -> (StatusCode, Doc) {
         AppError::BadUserInput { .. } => StatusCode::BAD_REQUEST,
         AppError::Unauthenticated { .. } | AppError::Forbidden(_) => StatusCode::FORBIDDEN,
         AppError::NotFound(_) => StatusCode::NOT_FOUND,
-        AppError::Conflict(_) | AppError::Contention | AppError::InvalidTransition(_) => {
-            StatusCode::CONFLICT
-        }
+        AppError::Conflict(_) | AppError::InvalidTransition(_) => StatusCode::CONFLICT,
         AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-        AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        // Busy, not wrong: the same call again may pass.
+        AppError::Unavailable | AppError::Contention => StatusCode::SERVICE_UNAVAILABLE,
         AppError::Internal(detail) => {
             tracing::error!(%detail, "open311");
             StatusCode::INTERNAL_SERVER_ERROR
@@ -340,9 +363,7 @@ fn not_found() -> Response {
 
 fn respond(answer: AppResult<Doc>, format: Format) -> Response {
     let retry_after = match &answer {
-        Err(AppError::RateLimited {
-            retry_after_secs, ..
-        }) => Some(*retry_after_secs),
+        Err(error) => error.retry_after_secs(),
         _ => None,
     };
     let (status, doc) = match answer {
@@ -409,4 +430,25 @@ fn to_xml(doc: &Doc) -> String {
         out.push_str(&format!("</{}>", doc.root));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn contention_is_503_with_retry_after_never_a_client_error() {
+        let response = respond(Err(AppError::Contention), Format::Json);
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(
+            response
+                .headers()
+                .get(header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok()),
+            Some("1")
+        );
+        let (status, doc) = error_doc(&AppError::bad_input("lat", "lat and long go together"));
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(doc.records[0][0].1, json!(400));
+    }
 }

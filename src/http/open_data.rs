@@ -136,9 +136,17 @@ async fn items(
         });
     }
     let text = if file.ends_with(".geojson") {
+        // GeoJSON's positions are [longitude, latitude]; rounded to 0.01°.
         let features: Vec<Value> = objects(ITEM_FIELDS, &records)
             .into_iter()
-            .map(|properties| json!({ "type": "Feature", "geometry": Value::Null, "properties": properties }))
+            .zip(&page)
+            .map(|(properties, item)| {
+                let geometry = item.point.map_or(
+                    Value::Null,
+                    |(lat, long)| json!({ "type": "Point", "coordinates": [long, lat] }),
+                );
+                json!({ "type": "Feature", "geometry": geometry, "properties": properties })
+            })
             .collect();
         json!({ "type": "FeatureCollection", "features": features, "next": next }).to_string()
     } else {

@@ -73,6 +73,14 @@ const ROUTES: &[&str] = &[
     "/metrics",
     "/wechat/callback",
     "/import/templates/:file",
+    "/open311/v2/:file",
+    "/open311/v2/services/:file",
+    "/open311/v2/requests/:file",
+    "/open-data/:file",
+    "/exports/:file",
+    route::FILE,
+    route::FILE_THUMBNAIL,
+    route::DEPUTY_ARCHIVE,
     route::DEPUTY_QR_PNG,
     route::DEPUTY_QR_SVG,
     route::DEPUTY_CARD_SVG,
@@ -267,6 +275,50 @@ mod tests {
         for made_up in ["/admin", "/graphql/x", "/deputies//qr.png", "/m/t/a/b", ""] {
             assert_eq!(route_of(made_up), "unknown", "{made_up}");
         }
+    }
+
+    /// Every route the router serves (`src/http/mod.rs`) has its name here: a new route
+    /// missing from [`ROUTES`] would be logged and traced as `unknown`.
+    #[test]
+    fn every_served_route_is_named() {
+        let router = include_str!("mod.rs");
+        let mut served = Vec::new();
+        for (i, _) in router.match_indices(".at(") {
+            let rest = router[i + 4..].trim_start();
+            let end = rest.find([',', ')']).unwrap_or(rest.len());
+            let target = rest[..end].trim();
+            let path = match target.strip_prefix("route::") {
+                Some(name) => match name {
+                    "FILE" => route::FILE,
+                    "FILE_THUMBNAIL" => route::FILE_THUMBNAIL,
+                    "DEPUTY_QR_PNG" => route::DEPUTY_QR_PNG,
+                    "DEPUTY_QR_SVG" => route::DEPUTY_QR_SVG,
+                    "DEPUTY_CARD_SVG" => route::DEPUTY_CARD_SVG,
+                    "DEPUTY_ARCHIVE" => route::DEPUTY_ARCHIVE,
+                    "DEPUTY_MESSAGE_PAGE" => route::DEPUTY_MESSAGE_PAGE,
+                    "TRACK_LOOKUP_PAGE" => route::TRACK_LOOKUP_PAGE,
+                    "TRACK_PAGE" => route::TRACK_PAGE,
+                    other => panic!("route::{other} is not known to this test"),
+                },
+                None => target.trim_matches('"'),
+            };
+            served.push(path.to_owned());
+        }
+        assert!(served.len() > 20, "{served:?}");
+        for path in &served {
+            assert!(
+                ROUTES.contains(&path.as_str()),
+                "{path} is missing from ROUTES"
+            );
+        }
+        assert_eq!(
+            route_of("/open311/v2/requests/12.json"),
+            "/open311/v2/requests/:file"
+        );
+        assert_eq!(
+            route_of("/deputies/ABCDEFGH/archive/2025"),
+            route::DEPUTY_ARCHIVE
+        );
     }
 
     #[test]

@@ -61,6 +61,12 @@ impl RateLimiter {
         }
     }
 
+    /// Gives back one hit of `key` (a reservation made by [`RateLimiter::hit`] for
+    /// something that then did not happen), never below zero in this process.
+    pub async fn release(&self, key: &str, window: Duration) {
+        self.count(key, window, -1).await;
+    }
+
     /// `RATE_LIMITED` when `key` already reached `limit` (without counting).
     pub async fn check(&self, key: &str, limit: u64, window: Duration) -> AppResult<()> {
         let (count, remaining) = self.count(key, window, 0).await;
@@ -93,7 +99,7 @@ impl RateLimiter {
     /// already made still count and the per-replica limit holds at once instead of
     /// starting again from zero. A reset elsewhere reaches this copy with the next
     /// answer from Redis.
-    async fn count(&self, key: &str, window: Duration, by: u64) -> (u64, Duration) {
+    async fn count(&self, key: &str, window: Duration, by: i64) -> (u64, Duration) {
         match self.count_shared(key, window, by).await {
             Some(shared) => {
                 self.remember(key, shared);
@@ -122,7 +128,7 @@ impl RateLimiter {
     }
 
     /// The count across replicas; `None` without Redis or while it does not answer.
-    async fn count_shared(&self, key: &str, window: Duration, by: u64) -> Option<(u64, Duration)> {
+    async fn count_shared(&self, key: &str, window: Duration, by: i64) -> Option<(u64, Duration)> {
         let (guard, prefix) = self.redis.as_ref()?;
         let full = format!("{prefix}{key}");
         let millis = window.as_millis().max(1) as u64;
@@ -143,13 +149,16 @@ impl RateLimiter {
             .to_owned();
         let (count, ttl) = guard
             .run("rate limit", |mut connection| async move {
-                pipe.query_async::<(u64, i64)>(&mut connection).await
+                pipe.query_async::<(i64, i64)>(&mut connection).await
             })
             .await?;
-        Some((count, Duration::from_millis(ttl.max(0) as u64)))
+        Some((
+            count.max(0) as u64,
+            Duration::from_millis(ttl.max(0) as u64),
+        ))
     }
 
-    fn count_locally(&self, key: &str, window: Duration, by: u64) -> (u64, Duration) {
+    fn count_locally(&self, key: &str, window: Duration, by: i64) -> (u64, Duration) {
         let now = Instant::now();
         let Ok(mut local) = self.local.lock() else {
             return (0, Duration::ZERO);
@@ -167,7 +176,7 @@ impl RateLimiter {
                 count: 0,
             };
         }
-        entry.count += by;
+        entry.count = entry.count.saturating_add_signed(by);
         (entry.count, entry.ends.saturating_duration_since(now))
     }
 }
@@ -197,6 +206,12 @@ mod tests {
             .hit("other", 3, window)
             .await
             .expect("keys are independent");
+        limiter.release("k", window).await;
+        limiter.release("k", window).await;
+        limiter
+            .hit("k", 3, window)
+            .await
+            .expect("two hits given back");
         limiter.reset("k").await;
         limiter
             .hit("k", 3, window)

@@ -1120,6 +1120,8 @@ pub const PROFESSIONAL_FIELDS: &[&str] = &[
 
 /// A special committee or working body of the standing committee.
 pub struct CommitteeSeed {
+    /// The natural key import files name it by.
+    pub code: &'static str,
     pub name: &'static str,
     /// One of [`PROFESSIONAL_FIELDS`].
     pub field: &'static str,
@@ -1129,42 +1131,52 @@ pub struct CommitteeSeed {
 /// cover every professional field.
 pub const SPECIAL_COMMITTEES: &[CommitteeSeed] = &[
     CommitteeSeed {
+        code: "fazhi",
         name: "和顺县人大法制委员会",
         field: "法律",
     },
     CommitteeSeed {
+        code: "caijing",
         name: "和顺县人大财政经济委员会",
         field: "财经",
     },
     CommitteeSeed {
+        code: "shejian",
         name: "和顺县人大社会建设委员会",
         field: "社会建设",
     },
     CommitteeSeed {
+        code: "jiansi",
         name: "和顺县人大常委会监察和司法工作委员会",
         field: "法律",
     },
     CommitteeSeed {
+        code: "yusuan",
         name: "和顺县人大常委会预算工作委员会",
         field: "财经",
     },
     CommitteeSeed {
+        code: "nongye",
         name: "和顺县人大常委会农业农村工作委员会",
         field: "农业农村",
     },
     CommitteeSeed {
+        code: "jiaokewen",
         name: "和顺县人大常委会教育科学文化工作委员会",
         field: "教育科技",
     },
     CommitteeSeed {
+        code: "weijian",
         name: "和顺县人大常委会卫生健康工作委员会",
         field: "医疗卫生",
     },
     CommitteeSeed {
+        code: "huanzi",
         name: "和顺县人大常委会环境与资源保护工作委员会",
         field: "生态环境",
     },
     CommitteeSeed {
+        code: "chengjian",
         name: "和顺县人大常委会城乡建设工作委员会",
         field: "城乡建设",
     },

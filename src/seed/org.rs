@@ -219,6 +219,7 @@ pub async fn seed<C: ConnectionTrait>(db: &C) -> AppResult<SeedReport> {
         .enumerate()
         .map(|(i, c)| special_committee::ActiveModel {
             id: Set(i as i64 + 1),
+            code: Set(c.code.into()),
             name: Set(c.name.into()),
             professional_field: Set(c.field.into()),
             created_at: Set(now),

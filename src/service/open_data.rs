@@ -1,7 +1,7 @@
 //! Open data (`/open-data/…`): public and anonymised. The loop's figures per period
 //! and scope (the same `statistics::compute` the GraphQL `statistics` answers), and
 //! the items one record each: when (the day), what (the category), where (township
-//! and station, and a place rounded to about a kilometre once items have one), how
+//! and station, and in GeoJSON a place rounded to about a kilometre), how
 //! far the loop got. Never a name, a phone, a title, the text or a result.
 use chrono::{Datelike, Months, NaiveDate};
 use entity::{category, petition, station, township};
@@ -9,6 +9,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use crate::domain::calendar::{day_start, local_date};
 use crate::domain::open311::{self, Status};
+use crate::domain::place::Location;
 use crate::error::{AppError, AppResult};
 use crate::service::open311::OrgTables;
 use crate::service::statistics::{self, Scope, Statistics};
@@ -184,6 +185,9 @@ pub struct OpenItem {
     pub completed_on: Option<NaiveDate>,
     pub overdue: bool,
     pub satisfaction: Option<String>,
+    /// The item's place rounded to 0.01° (about a kilometre) as (lat, long) degrees,
+    /// when it has one: the GeoJSON's point, in no other file.
+    pub point: Option<(f64, f64)>,
 }
 
 /// A page of items collected in `from..=to` (at most [`MAX_ITEM_DAYS`]), by id, after
@@ -248,6 +252,8 @@ fn open_item(tables: &OrgTables, item: &petition::Model) -> OpenItem {
         completed_on: item.resolved_at.or(item.closed_at).map(local_date),
         overdue: item.is_overdue,
         satisfaction: item.satisfaction.as_ref().and_then(wire),
+        point: Location::from_stored(item.latitude_e7, item.longitude_e7, None, None)
+            .map(|l| open311::public_point(&l)),
     }
 }
 
@@ -482,6 +488,7 @@ mod tests {
             completed_on: None,
             overdue: false,
             satisfaction: None,
+            point: None,
         };
         assert_eq!(item_record(&item).len(), ITEM_FIELDS.len());
     }

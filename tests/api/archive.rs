@@ -197,3 +197,97 @@ async fn the_archive_is_for_the_readers_of_deputy_archive() {
         assert_eq!(body["errors"][0]["extensions"]["field"], field, "{path}");
     }
 }
+
+#[tokio::test]
+async fn a_deputy_resident_at_two_stations_has_one_archive_naming_both() {
+    let app = TestApp::spawn_demo().await;
+    let deputy = app.token("deputy").await;
+    let (id, before) = deputy_and_archive(&app, &deputy).await;
+    let admin = app.token("admin").await;
+    let stations = app
+        .gql("query($id: ID!) { node(id: $id) { ... on Deputy { stations(first: 5) { nodes { id name } } } } stations(first: 5) { nodes { id name } } }")
+        .vars(json!({ "id": id }))
+        .bearer(Some(&admin))
+        .send()
+        .await;
+    let first = stations.data()["node"]["stations"]["nodes"][0].clone();
+    let second = stations.data()["stations"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] != first["id"])
+        .expect("another station")
+        .clone();
+    let assigned = app
+        .gql("mutation($d: ID!, $s: ID!) { assignResidentDeputy(deputyId: $d, stationId: $s, since: \"2025-02-01\") { id } }")
+        .vars(json!({ "d": id, "s": second["id"] }))
+        .bearer(Some(&admin))
+        .send()
+        .await;
+    assert_eq!(
+        assigned.data()["assignResidentDeputy"]["id"],
+        second["id"],
+        "{}",
+        assigned.body
+    );
+
+    // The year's figures do not double with the second station.
+    let (_, after) = deputy_and_archive(&app, &deputy).await;
+    assert_eq!(after["archive"], before["archive"]);
+    // The printed page names both stations, once each, for the deputy, the staff
+    // of the first station alike.
+    let path = format!("/deputies/{id}/archive/2025");
+    for login in ["deputy", "staff", "admin"] {
+        let token = app.token(login).await;
+        let response = app
+            .client
+            .get(app.url(&path))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 200, "{login}");
+        let body = response.text().await.unwrap();
+        let (a, b) = (
+            first["name"].as_str().unwrap(),
+            second["name"].as_str().unwrap(),
+        );
+        let listed = [format!("<dd>{a}、{b}</dd>"), format!("<dd>{b}、{a}</dd>")];
+        assert!(
+            listed.iter().any(|l| body.contains(l.as_str())),
+            "{login}: {listed:?} in {body}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_archive_reads_the_app_clock_for_the_months_so_far() {
+    use chrono::TimeZone;
+    let clock = smart_npc::clock::Clock::system();
+    clock.set(chrono::Utc.with_ymd_and_hms(2025, 6, 15, 4, 0, 0).unwrap());
+    let app = TestApp::builder()
+        .fixture(crate::helpers::Fixture::Demo)
+        .clock(clock)
+        .spawn()
+        .await;
+    let deputy = app.token("deputy").await;
+    let r = app
+        .gql("{ me { deputy { archive(year: 2025) { compliance { throughMonth months { fullyCompliant } } } yearCompliance(year: 2025) { throughMonth } } } }")
+        .bearer(Some(&deputy))
+        .send()
+        .await;
+    let d = &r.data()["me"]["deputy"];
+    assert_eq!(
+        d["archive"]["compliance"]["throughMonth"],
+        json!(6),
+        "{}",
+        r.body
+    );
+    assert_eq!(
+        d["archive"]["compliance"]["months"]
+            .as_array()
+            .map(Vec::len),
+        Some(6)
+    );
+    assert_eq!(d["yearCompliance"]["throughMonth"], json!(6));
+}

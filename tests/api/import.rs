@@ -111,14 +111,26 @@ const DEPUTY: &str = "code name gender level isLeadingCadre termStatus isStandin
 const ACCOUNT: &str =
     "login displayName phone disabled deputy { code } roles { role station { code } department { code } township { code } }";
 
+const PAIRING: &str =
+    "kind senior { code } junior { code } township { code } startedOn endedOn active note";
+
+/// Every pairing (ended ones too), in a stable order: ids may differ.
+async fn pairings(app: &TestApp, token: &str) -> Vec<Value> {
+    let mut found = all_nodes(app, token, "pairings", PAIRING).await;
+    found.sort_by_key(|p| p.to_string());
+    found
+}
+
 /// The organisation as an admin reads it through GraphQL (no ids: they may differ).
 async fn organisation(app: &TestApp, token: &str) -> Value {
     let singles = app
-        .gql("{ categories { code name } departments(first: 100) { nodes { code name level township { code } } } }")
+        .gql("{ categories { code name } departments(first: 100) { nodes { code name level township { code } } } specialCommittees { code name professionalField members { code } } }")
         .bearer(Some(token))
         .send()
         .await;
     json!({
+        "committees": singles.data()["specialCommittees"],
+        "pairings": pairings(app, token).await,
         "townships": all_nodes(app, token, "townships", "code name kind").await,
         "stations": all_nodes(app, token, "stations", STATION).await,
         "deputies": all_nodes(app, token, "deputies", DEPUTY).await,
@@ -138,6 +150,23 @@ async fn the_demo_files_import_into_the_demo_organisation() {
     let expected = organisation(&demo, &demo.token("admin").await).await;
     let found = organisation(&imported, &token).await;
     assert_eq!(expected["stations"].as_array().map(Vec::len), Some(72));
+    // Every committee has members and both coverage kinds are there, so an ignored
+    // sheet shows as a difference.
+    let committees = expected["committees"].as_array().expect("committees");
+    assert_eq!(committees.len(), 10);
+    assert!(committees
+        .iter()
+        .all(|c| !c["members"].as_array().expect("members").is_empty()));
+    for kind in ["SC_MEMBER_GRASSROOTS", "SC_LEADER_TOWNSHIP", "UPPER_LOWER"] {
+        assert!(
+            expected["pairings"]
+                .as_array()
+                .expect("pairings")
+                .iter()
+                .any(|p| p["kind"] == kind),
+            "no {kind} pairing"
+        );
+    }
     for part in [
         "townships",
         "departments",
@@ -145,6 +174,8 @@ async fn the_demo_files_import_into_the_demo_organisation() {
         "stations",
         "deputies",
         "accounts",
+        "committees",
+        "pairings",
     ] {
         assert_eq!(found[part], expected[part], "{part} differ");
     }
@@ -231,6 +262,111 @@ async fn a_later_file_updates_changed_rows_and_says_what_changed() {
     assert_eq!(
         read.data()["stations"]["nodes"],
         json!([{ "code": "yixing-1", "brandName": "义兴议事厅" }])
+    );
+}
+
+#[tokio::test]
+async fn a_changed_committee_or_pairing_is_reported_and_written() {
+    let app = TestApp::spawn().await;
+    import_ok(&app, &[demo_files().to_str().unwrap()]).await;
+    let pairings = std::fs::read_to_string(demo_files().join("13-pairings.csv")).unwrap();
+    let mut lines = pairings.lines();
+    let header = lines.next().unwrap();
+    // The first pairing ends; the columns: kind, senior, junior, township, started, ended, note.
+    let first: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let ended = format!(
+        "{}\n{},{},{},{},{},2025-06-30,调任\n",
+        header, first[0], first[1], first[2], first[3], first[4]
+    );
+    let later = tempfile::tempdir().unwrap();
+    write(later.path(), "结对.csv", &ended);
+    write(
+        later.path(),
+        "committees.csv",
+        "code,name,field\nfazhi,和顺县人大法治委员会,法律\nxinfang,和顺县人大常委会信访工作委员会,社会建设\n",
+    );
+    write(
+        later.path(),
+        "委员会成员.csv",
+        &format!("委员会编码,代表编码\nxinfang,{}\n", first[1]),
+    );
+    let run = import_ok(&app, &[later.path().to_str().unwrap()]).await;
+    let key = format!("sc_member_grassroots:{}>{}", first[1], first[2]);
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert_eq!(
+        lines,
+        vec![
+            "更新 专门委员会 fazhi: 名称".to_owned(),
+            "新增 专门委员会 xinfang".to_owned(),
+            format!("新增 委员会成员 {}@xinfang", first[1]),
+            format!("更新 结对 {key}: 结束日期、备注"),
+        ],
+        "{}",
+        run.stdout
+    );
+    let read = app
+        .gql("{ specialCommittees { code name members { code } } }")
+        .send()
+        .await;
+    let committees = read.data()["specialCommittees"].as_array().unwrap().clone();
+    let fazhi = committees.iter().find(|c| c["code"] == "fazhi").unwrap();
+    assert_eq!(fazhi["name"], "和顺县人大法治委员会");
+    let xinfang = committees.iter().find(|c| c["code"] == "xinfang").unwrap();
+    assert_eq!(xinfang["members"], json!([{ "code": first[1] }]));
+    let ended = app
+        .gql("{ pairings(kind: SC_MEMBER_GRASSROOTS, activeOnly: false, first: 100) { nodes { senior { code } junior { code } endedOn note } } }")
+        .send()
+        .await;
+    let nodes = ended.data()["pairings"]["nodes"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let pairing = nodes
+        .iter()
+        .find(|p| p["senior"]["code"] == first[1] && p["junior"]["code"] == first[2])
+        .expect("the pairing");
+    assert_eq!(
+        (&pairing["endedOn"], &pairing["note"]),
+        (&json!("2025-06-30"), &json!("调任"))
+    );
+    // The same file again changes nothing.
+    let again = import_ok(&app, &[later.path().to_str().unwrap()]).await;
+    assert!(again.stdout.trim().is_empty(), "{}", again.stdout);
+}
+
+#[tokio::test]
+async fn a_pairing_that_does_not_fit_its_kind_is_refused() {
+    let app = TestApp::spawn().await;
+    import_ok(&app, &[demo_files().to_str().unwrap()]).await;
+    let deputies = std::fs::read_to_string(demo_files().join("06-deputies.csv")).unwrap();
+    // A national deputy (the first row) is no standing-committee member.
+    let national = deputies.lines().nth(1).unwrap().split(',').next().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "pairings.csv",
+        &format!("类型,联系代表编码,包联乡镇编码,起始日期\n常委会领导包联乡镇,{national},yixing,2025-01-01\n常委会领导包联乡镇,{national},nowhere,2025-01-01\n"),
+    );
+    let run = import(&app, &[dir.path().to_str().unwrap()]).await;
+    assert!(!run.ok);
+    let errors: Vec<&str> = run
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("错误"))
+        .collect();
+    assert_eq!(errors.len(), 3, "{}", run.stdout);
+    assert!(
+        errors[0].starts_with("错误 pairings 第2行 [联系代表编码]: "),
+        "{}",
+        run.stdout
+    );
+    assert!(errors[0].contains("常委会领导"), "{}", run.stdout);
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.contains("第3行 [包联乡镇编码]") && e.contains("nowhere")),
+        "{}",
+        run.stdout
     );
 }
 
@@ -475,7 +611,10 @@ async fn templates_download_and_import_as_empty_files() {
             "驻站代表",
             "网格联系",
             "联络员",
-            "账号"
+            "账号",
+            "专门委员会",
+            "委员会成员",
+            "结对"
         ]
     );
     assert_eq!(sheets[3].headers[..2], ["编码 code", "名称 name"]);
@@ -496,6 +635,15 @@ async fn templates_download_and_import_as_empty_files() {
         .await
         .unwrap();
     assert_eq!(one.status(), 200);
+    for kind in ["committees", "committee_members", "pairings"] {
+        let response = app
+            .client
+            .get(app.url(&format!("/import/templates/{kind}.xlsx")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{kind}");
+    }
     let missing = app
         .client
         .get(app.url("/import/templates/passwords.xlsx"))
@@ -686,4 +834,63 @@ async fn import_organisation_stores_nothing_from_a_failing_file_and_is_for_admin
     let r = upload(&app, None, "townships.csv", file, false).await;
     assert_eq!(r.error_code(), Some("UNAUTHENTICATED"));
     assert_eq!(township_names(&app).await, before);
+}
+
+#[tokio::test]
+async fn import_organisation_checks_the_admin_first_and_the_audit_names_them() {
+    let app = TestApp::spawn_demo().await;
+    // An upload index with no file behind it: the resolver would say the file is
+    // missing, but only an admin gets that far.
+    let staff = app.token("staff").await;
+    let r = app
+        .gql(IMPORT)
+        .vars(json!({ "file": 7, "dry": true }))
+        .bearer(Some(&staff))
+        .send()
+        .await;
+    assert_eq!(r.error_code(), Some("FORBIDDEN"), "{}", r.body);
+    let admin = app.token("admin").await;
+    let r = app
+        .gql(IMPORT)
+        .vars(json!({ "file": 7, "dry": true }))
+        .bearer(Some(&admin))
+        .send()
+        .await;
+    assert_eq!(r.error_code(), Some("BAD_USER_INPUT"), "{}", r.body);
+
+    let file = "登录名,显示名称,角色\nimported-clerk,导入的督办员,督办员\n";
+    let r = upload(&app, Some(&admin), "accounts.csv", file, false).await;
+    assert_eq!(
+        r.data()["importOrganisation"]["written"],
+        json!(true),
+        "{}",
+        r.body
+    );
+    let audit = |action: &'static str| {
+        let app = &app;
+        let admin = admin.clone();
+        async move {
+            let r = app
+                .gql("query($a: String) { auditLog(action: $a, first: 5) { nodes { login detail } } }")
+                .vars(json!({ "a": action }))
+                .bearer(Some(&admin))
+                .send()
+                .await;
+            r.data()["auditLog"]["nodes"].clone()
+        }
+    };
+    let created = audit("account_created").await;
+    assert!(
+        created
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["login"] == "imported-clerk" && e["detail"] == "import by admin"),
+        "{created}"
+    );
+    let imported = audit("organisation_imported").await;
+    assert_eq!(
+        imported,
+        json!([{ "login": "admin", "detail": "1 changes" }])
+    );
 }

@@ -135,6 +135,31 @@ async fn open311_clients_from_pypi_list_file_with_a_key_and_read_back() {
         .unwrap()
         .unwrap();
     assert_eq!(item.channel, entity::Channel::App);
+    // The place as filed, exactly (1e-7 degree), with the address the client typed.
+    assert_eq!(
+        (item.latitude_e7, item.longitude_e7),
+        (Some(373_296_800), Some(1_135_684_200))
+    );
+    assert_eq!(
+        item.location_address.as_deref(),
+        Some("和顺县滨河社区滨河路12号")
+    );
+    // Open data's GeoJSON: the same rounded point, [long, lat].
+    let (status, _, body) = get(&app, "/open-data/items.geojson").await;
+    assert_eq!(status, 200, "{body}");
+    let geojson: Value = serde_json::from_str(&body).unwrap();
+    let feature = geojson["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["properties"]["id"] == json!(id))
+        .expect("the filed item is in open data")
+        .clone();
+    assert_eq!(
+        feature["geometry"],
+        json!({ "type": "Point", "coordinates": [113.57, 37.33] })
+    );
+    assert!(!body.contains("滨河路12号") && !body.contains("37.32968"));
     assert_eq!(item.submitter_name.as_deref(), Some("张 三"));
     assert_eq!(item.submitter_phone.as_deref(), Some("13900000777"));
     assert!(item.category_id.is_some());
@@ -238,6 +263,7 @@ async fn every_error_is_the_specs_list_with_a_stable_code() {
         (format!("{BASE}/requests.json?start_date=yesterday"), 400, "start_date"),
         (format!("{BASE}/requests.json?start_date=2026-01-01T00:00:00Z&end_date=2026-06-01T00:00:00Z"), 400, "90 days"),
         (format!("{BASE}/requests.json?start_date=2026-02-01&end_date=2026-01-01"), 400, "before"),
+        (format!("{BASE}/requests.json?start_date=2026-01-01T10Z"), 400, "start_date"),
         (format!("{BASE}/requests.json?status=pending"), 400, "status"),
         (format!("{BASE}/requests.json?service_request_id=1,x"), 400, "service_request_id"),
         (format!("{BASE}/requests/999999999.json"), 404, "service_request_id"),
@@ -267,9 +293,54 @@ async fn every_error_is_the_specs_list_with_a_stable_code() {
         "{xml}"
     );
 
+    let long_address = "路".repeat(201);
     /// (form fields, expected status, the field the error names).
     type Post<'a> = (&'a [(&'a str, &'a str)], u16, &'a str);
-    let posts: [Post; 6] = [
+    let posts: [Post; 10] = [
+        (
+            &[
+                ("api_key", key),
+                ("service_code", code),
+                ("description", text),
+                ("lat", "37.3"),
+            ],
+            400,
+            "long",
+        ),
+        (
+            &[
+                ("api_key", key),
+                ("service_code", code),
+                ("description", text),
+                ("lat", "north"),
+                ("long", "113.5"),
+            ],
+            400,
+            "lat",
+        ),
+        (
+            &[
+                ("api_key", key),
+                ("service_code", code),
+                ("description", text),
+                ("lat", "37.3"),
+                ("long", "181"),
+            ],
+            400,
+            "long",
+        ),
+        (
+            &[
+                ("api_key", key),
+                ("service_code", code),
+                ("description", text),
+                ("lat", "37.3"),
+                ("long", "113.5"),
+                ("address_string", long_address.as_str()),
+            ],
+            400,
+            "address_string",
+        ),
         (
             &[("service_code", code), ("description", text)],
             403,
@@ -532,4 +603,51 @@ async fn only_admins_issue_list_and_revoke_keys() {
     assert!(stored
         .iter()
         .all(|k| k.key_hash.len() == 64 && k.key_prefix.len() == 8));
+}
+
+#[tokio::test]
+async fn the_key_comes_from_the_form_and_concurrent_filings_share_the_limit_atomically() {
+    let app = TestApp::builder()
+        .fixture(Fixture::Demo)
+        .env("OPEN311_JURISDICTION_ID", "heshun.gov.cn")
+        .env("OPEN311_SUBMISSIONS_PER_KEY", "2")
+        .spawn()
+        .await;
+    let (key, _) = issue_key(&app).await;
+    let (_, _, body) = get(&app, &format!("{BASE}/services.json")).await;
+    let services: Value = serde_json::from_str(&body).unwrap();
+    let code = services[0]["service_code"].as_str().unwrap().to_owned();
+    let text = "路灯坏了三天，晚上很危险";
+
+    // A key in the query string is not read (it would sit in proxies' logs).
+    let (status, body) = post(
+        &app,
+        &format!("{BASE}/requests.json?api_key={key}"),
+        &[("service_code", code.as_str()), ("description", text)],
+    )
+    .await;
+    assert_eq!(json_error(status, &body).1, 403, "{body}");
+
+    // Six filings at once with a limit of two: exactly two get through.
+    let path = format!("{BASE}/requests.json");
+    let form = [
+        ("api_key", key.as_str()),
+        ("service_code", code.as_str()),
+        ("description", text),
+    ];
+    let filings = (0..6).map(|_| post(&app, &path, &form));
+    let answers = futures_util::future::join_all(filings).await;
+    let mut statuses: Vec<u16> = answers.iter().map(|(status, _)| *status).collect();
+    statuses.sort_unstable();
+    assert_eq!(statuses, vec![200, 200, 429, 429, 429, 429], "{answers:?}");
+
+    // Dates to the minute are W3C date-times too.
+    let (status, _, body) = get(
+        &app,
+        &format!(
+            "{BASE}/requests.json?start_date=2025-03-01T10:00Z&end_date=2025-05-01T10:00%2B08:00"
+        ),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
 }

@@ -391,6 +391,7 @@ fn org_rows() -> Vec<Row> {
         only("itemsOnMap", "", "{ itemsOnMap(south: 37.3, west: 113.5, north: 37.4, east: 113.6) { mode } }", none, EVERYONE),
         only("deputies", "", "{ deputies(first: 1) { totalCount } }", none, EVERYONE),
         only("departments", "", "{ departments { totalCount } }", none, EVERYONE),
+        only("specialCommittees", "", "{ specialCommittees { code members { code } } }", none, EVERYONE),
         sees("node", " (station)", "query($id: ID!) { node(id: $id) { id } }", |f, _| json!({ "id": f.binhe }), EVERYONE, &["node"]),
         only("deputyByCode", " (phone masked but for the entitled)", "query($c: String!) { deputyByCode(code: $c) { phone } }", |f, _| json!({ "c": f.deputy_code }), EVERYONE).check(phone_masking),
         only("createStation", "", "mutation($i: CreateStationInput!) { createStation(input: $i) { id } }", |f, a| json!({ "i": { "code": format!("perm-pt-{}", tag(a)), "name": format!("权限测试服务点{}", tag(a)), "kind": "SERVICE_POINT", "townshipId": f.other_township } }), SUPERVISORS),

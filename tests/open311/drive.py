@@ -15,6 +15,10 @@ from georeport import GeoReport
 base, api_key, jurisdiction = sys.argv[1:4]
 DESCRIPTION = "滨河路口的路灯坏了三天，晚上过马路很危险，请尽快修好。"
 PHONE = "13900000777"
+# The place filed, and what the public is told: rounded to 0.01° by hand.
+LAT, LONG = 37.32968, 113.56842
+PUBLIC_LAT, PUBLIC_LONG = 37.33, 113.57
+ADDRESS = "和顺县滨河社区滨河路12号"
 
 
 def fail(message):
@@ -46,7 +50,9 @@ filed = client.create_request(
     confirm="SEND",
     api_key=api_key,
     validate_remote=True,
-    address_string="和顺县滨河社区",
+    lat=LAT,
+    lng=LONG,
+    address_string=ADDRESS,
     description=DESCRIPTION,
     first_name="张",
     last_name="三",
@@ -59,8 +65,9 @@ request_id = answer[0]["service_request_id"]
 read = client.get_request(request_id)
 check(read and read["service_request_id"] == request_id, f"read back: {read!r}")
 check(read["status"] == "open" and read["service_code"] == code, f"read back: {read!r}")
+check((read.get("lat"), read.get("long")) == (PUBLIC_LAT, PUBLIC_LONG), f"rounded place: {read!r}")
 text = json.dumps(read, ensure_ascii=False)
-for private in (DESCRIPTION, PHONE, "张", "三"):
+for private in (DESCRIPTION, PHONE, "张", "三", ADDRESS, str(LAT), str(LONG)):
     check(private not in text, f"{private} is public: {text}")
 
 listed = client.list_requests(service_code=code, status="open")
@@ -81,6 +88,7 @@ check(any(s["service_code"] == code for s in xml_services), f"XML services: {xml
 check(xml.get_service_definition(code)["service_code"] == code, "XML definition")
 xml_read = xml.get_service_request(request_id)
 check(xml_read["service_request_id"] == request_id and xml_read["status"] == "open", f"XML read: {xml_read!r}")
+check((xml_read.get("lat"), xml_read.get("long")) == (str(PUBLIC_LAT), str(PUBLIC_LONG)), f"XML place: {xml_read!r}")
 xml_listed = xml.get_service_requests(service_request_id=request_id)
 check(xml_listed["service_request_id"] == request_id, f"XML list: {xml_listed!r}")
 

@@ -24,6 +24,9 @@ pub enum Kind {
     GridLinks,
     Liaisons,
     Accounts,
+    Committees,
+    CommitteeMembers,
+    Pairings,
 }
 
 /// A column of a sheet: its English key and Chinese header (either names it).
@@ -51,7 +54,7 @@ const fn opt(key: &'static str, zh: &'static str) -> Column {
 }
 
 impl Kind {
-    pub const ALL: [Kind; 10] = [
+    pub const ALL: [Kind; 13] = [
         Kind::Townships,
         Kind::Departments,
         Kind::Categories,
@@ -62,6 +65,9 @@ impl Kind {
         Kind::GridLinks,
         Kind::Liaisons,
         Kind::Accounts,
+        Kind::Committees,
+        Kind::CommitteeMembers,
+        Kind::Pairings,
     ];
 
     /// The sheet's (or file's) English and Chinese names.
@@ -77,6 +83,9 @@ impl Kind {
             Kind::GridLinks => ("grid_links", "网格联系"),
             Kind::Liaisons => ("liaisons", "联络员"),
             Kind::Accounts => ("accounts", "账号"),
+            Kind::Committees => ("committees", "专门委员会"),
+            Kind::CommitteeMembers => ("committee_members", "委员会成员"),
+            Kind::Pairings => ("pairings", "结对"),
         }
     }
 
@@ -207,6 +216,31 @@ impl Kind {
                 ];
                 COLUMNS
             }
+            Kind::Committees => {
+                const COLUMNS: &[Column] = &[
+                    req("code", "编码"),
+                    req("name", "名称"),
+                    req("field", "专业领域"),
+                ];
+                COLUMNS
+            }
+            Kind::CommitteeMembers => {
+                const COLUMNS: &[Column] =
+                    &[req("committee", "委员会编码"), req("deputy", "代表编码")];
+                COLUMNS
+            }
+            Kind::Pairings => {
+                const COLUMNS: &[Column] = &[
+                    req("kind", "类型"),
+                    req("senior", "联系代表编码"),
+                    opt("junior", "被联系代表编码"),
+                    opt("township", "包联乡镇编码"),
+                    req("started_on", "起始日期"),
+                    opt("ended_on", "结束日期"),
+                    opt("note", "备注"),
+                ];
+                COLUMNS
+            }
         }
     }
 
@@ -307,6 +341,12 @@ mod tests {
         assert_eq!(Kind::from_name("04-stations"), Some(Kind::Stations));
         assert_eq!(Kind::from_name("驻站代表 residents"), Some(Kind::Residents));
         assert_eq!(Kind::from_name("Grid_Links"), Some(Kind::GridLinks));
+        assert_eq!(
+            Kind::from_name("12-committee_members"),
+            Some(Kind::CommitteeMembers)
+        );
+        assert_eq!(Kind::from_name("专门委员会"), Some(Kind::Committees));
+        assert_eq!(Kind::from_name("结对 pairings"), Some(Kind::Pairings));
         assert_eq!(Kind::from_name("notes"), None);
     }
 

@@ -6,10 +6,12 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 
 use super::rows::{column_zh, AccountRow, At, Dataset};
 use super::rows::{
-    CategoryRow, DepartmentRow, DeputyRow, GridLinkRow, GridRow, LiaisonRow, ResidentRow,
-    StationRow, TownshipRow,
+    label_en, CategoryRow, CommitteeMemberRow, CommitteeRow, DepartmentRow, DeputyRow, GridLinkRow,
+    GridRow, LiaisonRow, PairingRow, ResidentRow, StationRow, TownshipRow, PAIRING_KINDS,
 };
 use super::{Kind, RowError};
+use crate::domain::pairing_rules::{self, DeputyTraits};
+use crate::error::AppError;
 
 /// A row's natural key and the columns an update may change.
 pub trait Keyed: Clone + PartialEq {
@@ -151,6 +153,46 @@ impl Keyed for AccountRow {
     }
 }
 
+impl Keyed for CommitteeRow {
+    const KIND: Kind = Kind::Committees;
+    const KEY_COLUMN: &'static str = "code";
+    fn key(&self) -> String {
+        self.code.clone()
+    }
+    fn changed(&self, old: &Self) -> Vec<&'static str> {
+        changed!(self, old, name => "name", field => "field")
+    }
+}
+
+impl Keyed for CommitteeMemberRow {
+    const KIND: Kind = Kind::CommitteeMembers;
+    const KEY_COLUMN: &'static str = "deputy";
+    fn key(&self) -> String {
+        format!("{}@{}", self.deputy, self.committee)
+    }
+    fn changed(&self, _old: &Self) -> Vec<&'static str> {
+        Vec::new()
+    }
+}
+
+impl Keyed for PairingRow {
+    const KIND: Kind = Kind::Pairings;
+    const KEY_COLUMN: &'static str = "senior";
+    /// `sc_member_grassroots:SENIOR>JUNIOR`, `sc_leader_township:SENIOR>township`.
+    fn key(&self) -> String {
+        let target = self.junior.as_ref().or(self.township.as_ref());
+        format!(
+            "{}:{}>{}",
+            label_en(PAIRING_KINDS, &self.kind),
+            self.senior,
+            target.map_or("", String::as_str)
+        )
+    }
+    fn changed(&self, old: &Self) -> Vec<&'static str> {
+        changed!(self, old, started_on => "started_on", ended_on => "ended_on", note => "note")
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
     Create,
@@ -193,8 +235,13 @@ pub fn plan(incoming: &Dataset, current: &Dataset) -> Result<Plan, Vec<RowError>
         residents,
         grid_links,
         liaisons,
-        accounts
+        accounts,
+        committees,
+        committee_members,
+        pairings
     );
+    errors.extend(committee_names(incoming, current));
+    errors.extend(pairing_fit(incoming, current));
     if errors.is_empty() {
         Ok(plan)
     } else {
@@ -363,7 +410,101 @@ fn references(incoming: &Dataset, current: &Dataset) -> Vec<RowError> {
             );
         }
     }
+    let committees = keys(&incoming.committees, &current.committees);
+    for (at, m) in &incoming.committee_members {
+        let kind = Kind::CommitteeMembers;
+        check(
+            kind,
+            at,
+            "committee",
+            Some(m.committee.clone()),
+            &committees,
+        );
+        check(kind, at, "deputy", Some(m.deputy.clone()), &deputies);
+    }
+    for (at, p) in &incoming.pairings {
+        let kind = Kind::Pairings;
+        check(kind, at, "senior", Some(p.senior.clone()), &deputies);
+        check(kind, at, "junior", p.junior.clone(), &deputies);
+        check(kind, at, "township", p.township.clone(), &townships);
+    }
     errors.extend(one_account_per_deputy(incoming, current));
+    errors
+}
+
+/// A committee's name is its own: no other code (in the file or stored) has it.
+fn committee_names(incoming: &Dataset, current: &Dataset) -> Vec<RowError> {
+    let incoming_codes: HashSet<&str> = incoming
+        .committees
+        .iter()
+        .map(|(_, c)| c.code.as_str())
+        .collect();
+    let mut holder: HashMap<&str, &str> = current
+        .committees
+        .iter()
+        .filter(|(_, c)| !incoming_codes.contains(c.code.as_str()))
+        .map(|(_, c)| (c.name.as_str(), c.code.as_str()))
+        .collect();
+    let mut errors = Vec::new();
+    for (at, c) in &incoming.committees {
+        match holder.insert(&c.name, &c.code) {
+            Some(other) if other != c.code => {
+                let reason = format!("名称已由委员会“{other}”使用");
+                let column = column_zh(Kind::Committees, "name");
+                errors.push(RowError::new(&at.sheet, at.row, column, reason));
+            }
+            _ => {}
+        }
+    }
+    errors
+}
+
+/// Each pairing fits its kind ([`pairing_rules::check_fit`]), judged on the deputies
+/// as the file leaves them (a file's row over the stored one).
+fn pairing_fit(incoming: &Dataset, current: &Dataset) -> Vec<RowError> {
+    let mut traits: HashMap<&str, DeputyTraits> = HashMap::new();
+    let rows = current.deputies.iter().chain(&incoming.deputies);
+    for (id, (_, d)) in (1..).zip(rows) {
+        traits.insert(
+            &d.code,
+            DeputyTraits {
+                id,
+                level: d.level,
+                is_leading_cadre: d.leading_cadre,
+                term_status: d.term,
+                is_sc_member: d.sc_member,
+                is_sc_leader: d.sc_leader,
+                active: true,
+            },
+        );
+    }
+    let mut errors = Vec::new();
+    for (at, p) in &incoming.pairings {
+        let Some(senior) = traits.get(p.senior.as_str()) else {
+            continue; // reported as an unknown code
+        };
+        let junior = match &p.junior {
+            Some(code) => match traits.get(code.as_str()) {
+                Some(junior) => Some(junior),
+                None => continue,
+            },
+            None => None,
+        };
+        // The township's id does not matter to the rule, only that there is one.
+        let township = p.township.as_ref().map(|_| 0);
+        if let Err(AppError::BadUserInput { message, field }) =
+            pairing_rules::check_fit(p.kind, senior, junior, township)
+        {
+            let key = match field.as_deref() {
+                Some("seniorDeputyId") => "senior",
+                Some("juniorDeputyId") => "junior",
+                Some("townshipId") => "township",
+                _ => "kind",
+            };
+            let column = column_zh(Kind::Pairings, key);
+            errors.push(RowError::new(&at.sheet, at.row, column, message));
+        }
+    }
     errors
 }
 

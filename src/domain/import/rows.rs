@@ -5,8 +5,8 @@ use std::collections::HashMap;
 
 use chrono::NaiveDate;
 use entity::{
-    CongressLevel, DepartmentLevel, Gender, LiaisonKind, Role, StationKind, TermStatus,
-    TownshipKind,
+    CongressLevel, DepartmentLevel, Gender, LiaisonKind, PairingKind, Role, StationKind,
+    TermStatus, TownshipKind,
 };
 
 use super::{map_headers, Kind, RowError, Table};
@@ -101,6 +101,34 @@ pub struct LiaisonRow {
     pub active: bool,
 }
 
+/// A special committee (专门委员会) of the standing committee.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommitteeRow {
+    pub code: String,
+    pub name: String,
+    pub field: String,
+}
+
+/// A deputy on a special committee.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommitteeMemberRow {
+    pub committee: String,
+    pub deputy: String,
+}
+
+/// A pairing (三联结对) of two deputies, or a standing-committee leader's coverage
+/// of a township (包联): `junior` or `township`, as the kind says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PairingRow {
+    pub kind: PairingKind,
+    pub senior: String,
+    pub junior: Option<String>,
+    pub township: Option<String>,
+    pub started_on: NaiveDate,
+    pub ended_on: Option<NaiveDate>,
+    pub note: Option<String>,
+}
+
 /// One role of an account with its scope, by code.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GrantRow {
@@ -140,6 +168,9 @@ pub struct Dataset {
     pub grid_links: Vec<(At, GridLinkRow)>,
     pub liaisons: Vec<(At, LiaisonRow)>,
     pub accounts: Vec<(At, AccountRow)>,
+    pub committees: Vec<(At, CommitteeRow)>,
+    pub committee_members: Vec<(At, CommitteeMemberRow)>,
+    pub pairings: Vec<(At, PairingRow)>,
 }
 
 /// Parses every table: the typed rows, or every problem of every table.
@@ -192,6 +223,9 @@ fn parse_row(c: &mut Cells<'_>, data: &mut Dataset) {
         Kind::GridLinks => push(c, &mut data.grid_links, at, grid_link),
         Kind::Liaisons => push(c, &mut data.liaisons, at, liaison),
         Kind::Accounts => push(c, &mut data.accounts, at, account),
+        Kind::Committees => push(c, &mut data.committees, at, committee),
+        Kind::CommitteeMembers => push(c, &mut data.committee_members, at, committee_member),
+        Kind::Pairings => push(c, &mut data.pairings, at, pairing),
     }
 }
 
@@ -313,6 +347,57 @@ fn liaison(c: &mut Cells<'_>) -> LiaisonRow {
     }
 }
 
+fn committee(c: &mut Cells<'_>) -> CommitteeRow {
+    CommitteeRow {
+        code: c.code("code"),
+        name: c.text("name", 64),
+        field: c.text("field", 64),
+    }
+}
+
+fn committee_member(c: &mut Cells<'_>) -> CommitteeMemberRow {
+    CommitteeMemberRow {
+        committee: c.code("committee"),
+        deputy: c.deputy_code("deputy"),
+    }
+}
+
+/// A township coverage names a township and no junior deputy; every other kind a
+/// junior deputy and no township.
+fn pairing(c: &mut Cells<'_>) -> PairingRow {
+    let row = PairingRow {
+        kind: c.choice("kind", PAIRING_KINDS),
+        senior: c.deputy_code("senior"),
+        junior: c.optional_deputy_code("junior"),
+        township: c.optional_code("township"),
+        started_on: c.date("started_on"),
+        ended_on: c.optional_date("ended_on"),
+        note: c.optional_text("note", 500),
+    };
+    if row.kind == PairingKind::ScLeaderTownship {
+        if row.township.is_none() {
+            c.error("township", "常委会领导包联乡镇须填写包联乡镇编码");
+        }
+        if row.junior.is_some() {
+            c.error("junior", "包联乡镇不填被联系代表编码");
+        }
+    } else {
+        if row.junior.is_none() {
+            c.error("junior", "代表之间结对须填写被联系代表编码");
+        }
+        if row.township.is_some() {
+            c.error("township", "只有常委会领导包联乡镇填写乡镇编码");
+        }
+    }
+    if row.junior.as_ref() == Some(&row.senior) {
+        c.error("junior", "代表不能与自己结对");
+    }
+    if row.ended_on.is_some_and(|ended| ended < row.started_on) {
+        c.error("ended_on", "结束日期早于起始日期");
+    }
+    row
+}
+
 fn account(c: &mut Cells<'_>) -> AccountRow {
     let typed = c.text("login", 64);
     let login = login::normalise(&typed).unwrap_or_else(|_| {
@@ -413,6 +498,33 @@ pub const LIAISON_KINDS: Labels<LiaisonKind> = &[
     ("物业人员", "property_staff", LiaisonKind::PropertyStaff),
     ("站点管理员", "station_admin", LiaisonKind::StationAdmin),
 ];
+pub const PAIRING_KINDS: Labels<PairingKind> = &[
+    (
+        "常委会组成人员联系基层代表",
+        "sc_member_grassroots",
+        PairingKind::ScMemberGrassroots,
+    ),
+    (
+        "常委会领导包联乡镇",
+        "sc_leader_township",
+        PairingKind::ScLeaderTownship,
+    ),
+    (
+        "领导干部代表联系基层代表",
+        "leader_grassroots",
+        PairingKind::LeaderGrassroots,
+    ),
+    (
+        "连任代表联系新任代表",
+        "reelected_first_term",
+        PairingKind::ReelectedFirstTerm,
+    ),
+    (
+        "省市人大代表联系县乡代表",
+        "upper_lower",
+        PairingKind::UpperLower,
+    ),
+];
 pub const ROLES: Labels<Role> = &[
     ("群众", "citizen", Role::Citizen),
     ("代表", "deputy", Role::Deputy),
@@ -428,6 +540,14 @@ pub fn label<T: PartialEq>(labels: Labels<T>, value: &T) -> &'static str {
         .iter()
         .find(|(_, _, v)| v == value)
         .map_or("", |(zh, _, _)| zh)
+}
+
+/// The English name of a value (as keys spell it).
+pub fn label_en<T: PartialEq>(labels: Labels<T>, value: &T) -> &'static str {
+    labels
+        .iter()
+        .find(|(_, _, v)| v == value)
+        .map_or("", |(_, en, _)| en)
 }
 
 /// The cells of one row, read by column key; each problem is kept as a [`RowError`].
@@ -793,6 +913,55 @@ mod tests {
         let errors = parse(&[(Kind::Residents, residents)]).expect_err("until < since");
         assert_eq!(errors[0].column, "结束日期");
         assert_eq!(errors[0].reason, "结束日期早于起始日期");
+    }
+
+    #[test]
+    fn a_pairing_names_a_junior_deputy_or_a_township_as_its_kind_says() {
+        let pairings = table(
+            "结对",
+            &[
+                "类型",
+                "联系代表编码",
+                "被联系代表编码",
+                "包联乡镇编码",
+                "起始日期",
+            ],
+            &[
+                &["常委会领导包联乡镇", "ABCDEFGH", "", "yixing", "2022-01-10"],
+                &[
+                    "sc_member_grassroots",
+                    "ABCDEFGH",
+                    "HGFEDCBA",
+                    "",
+                    "2022-01-10",
+                ],
+                &[
+                    "常委会领导包联乡镇",
+                    "ABCDEFGH",
+                    "HGFEDCBA",
+                    "",
+                    "2022-01-10",
+                ],
+                &[
+                    "连任代表联系新任代表",
+                    "ABCDEFGH",
+                    "ABCDEFGH",
+                    "",
+                    "2022-01-10",
+                ],
+            ],
+        );
+        let errors = parse(&[(Kind::Pairings, pairings)]).expect_err("invalid rows");
+        let found: Vec<(usize, &str)> = errors.iter().map(|e| (e.row, e.column.as_str())).collect();
+        assert_eq!(
+            found,
+            vec![
+                (4, "包联乡镇编码"),
+                (4, "被联系代表编码"),
+                (5, "被联系代表编码")
+            ],
+            "{errors:?}"
+        );
     }
 
     #[test]

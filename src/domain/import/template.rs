@@ -64,7 +64,7 @@ mod tests {
     #[test]
     fn file_names_name_kinds() {
         assert_eq!(kinds_for("stations.xlsx"), Some(vec![Kind::Stations]));
-        assert_eq!(kinds_for("all.xlsx").map(|k| k.len()), Some(10));
+        assert_eq!(kinds_for("all.xlsx").map(|k| k.len()), Some(13));
         assert_eq!(kinds_for("stations.csv"), None);
         assert_eq!(kinds_for("站点.xlsx"), None);
     }

@@ -23,6 +23,9 @@ impl ImportMutation {
         file: Upload,
         #[graphql(default = false)] dry_run: bool,
     ) -> async_graphql::Result<ImportReport> {
+        // Who may import, before the upload is read or parsed.
+        let service = service_ctx(ctx)?;
+        import::may_import(&service)?;
         let missing = || AppError::bad_input("file", "文件缺失 (the file part is missing)");
         if ctx.query_env.uploads.get(*file).is_none() {
             return Err(missing().into());
@@ -39,7 +42,7 @@ impl ImportMutation {
         .map_err(|e| AppError::internal(format!("import upload task: {e}")))?
         .map_err(|e| AppError::internal(format!("import upload read: {e}")))?;
         let file = File { name, bytes };
-        let result = import::import_upload(&service_ctx(ctx)?, file, dry_run).await?;
+        let result = import::import_upload(&service, file, dry_run).await?;
         Ok(ImportReport::new(result))
     }
 }

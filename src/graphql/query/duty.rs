@@ -203,11 +203,10 @@ impl DutyQuery {
             optional_id("townshipId", township_id.as_ref(), NodeKind::Township)?,
         )?;
         compliance::check_year(year)?;
-        let through = compliance::months_so_far(
-            year,
-            crate::domain::calendar::local_date(chrono::Utc::now()),
-        );
-        let rollup = compliance::rollup(&service_ctx(ctx)?, scope, year, month, through).await?;
+        let service = service_ctx(ctx)?;
+        let today = crate::domain::calendar::local_date(service.now());
+        let through = compliance::months_so_far(year, today);
+        let rollup = compliance::rollup(&service, scope, year, month, through).await?;
         Ok(ComplianceRollup {
             deputies: rollup.deputies,
             fully_compliant: rollup.fully_compliant,

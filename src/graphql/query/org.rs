@@ -4,7 +4,7 @@ use crate::domain::node_id::NodeKind;
 use crate::graphql::connection::{to_connection, Conn};
 use crate::graphql::context::{filter_station, filter_township, optional_id, page_request, state};
 use crate::graphql::types::enums::{CongressLevel, DepartmentLevel, StationKind};
-use crate::graphql::types::{Department, Deputy, Station, Township};
+use crate::graphql::types::{Department, Deputy, SpecialCommittee, Station, Township};
 use crate::service::org::{self, DepartmentFilter, DeputyFilter, StationFilter};
 
 #[derive(Default)]
@@ -117,5 +117,17 @@ impl OrgQuery {
         };
         let page = org::departments(&state(ctx)?.db, &filter, &request).await?;
         Ok(to_connection(page, Department))
+    }
+
+    /// 专门委员会: the standing committee's special committees, by code.
+    async fn special_committees(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<SpecialCommittee>> {
+        Ok(org::special_committees(&state(ctx)?.db)
+            .await?
+            .into_iter()
+            .map(SpecialCommittee)
+            .collect())
     }
 }

@@ -19,7 +19,7 @@ pub use duty::story::Story;
 pub use duty::{Activity, Campaign, Pairing};
 pub use node::Node;
 pub use notifications::{Notification, NotificationDelivery};
-pub use org::{Department, Deputy, Grid, Liaison, Station, Township};
+pub use org::{Department, Deputy, Grid, Liaison, SpecialCommittee, Station, Township};
 pub use petitions::{Category, Petition, Suggestion};
 
 use async_graphql::dataloader::{DataLoader, Loader};

@@ -2,13 +2,13 @@
 //! natural key is stored is updated in place (its id kept), any other is inserted.
 use chrono::{DateTime, Utc};
 use entity::{
-    account, account_role, category, department, deputy, deputy_grid, deputy_station, grid,
-    liaison, station, township,
+    account, account_role, category, committee_deputy, department, deputy, deputy_grid,
+    deputy_station, grid, liaison, pairing, special_committee, station, township,
 };
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 
 use super::current::Ids;
-use crate::auth::ClientInfo;
+use crate::auth::{ClientInfo, Principal};
 use crate::domain::import::plan::Keyed;
 use crate::domain::import::rows::{AccountRow, Dataset, GrantRow};
 use crate::domain::import::Kind;
@@ -46,6 +46,8 @@ pub struct Writer<'a, C> {
     pub ids: Ids,
     pub now: DateTime<Utc>,
     pub client: &'a ClientInfo,
+    /// The admin who uploaded the files; `None` from the command line.
+    pub by: Option<&'a Principal>,
     /// The password hash of new accounts: of a secret nobody knows, so no password
     /// opens them until their one-time code has set one.
     pub locked_hash: &'a str,
@@ -58,19 +60,36 @@ impl<C: ConnectionTrait> Writer<'_, C> {
             .ok_or_else(|| AppError::internal(format!("import: {kind:?} {key} vanished")))
     }
 
+    /// What the audit says made a change: `import by <admin's login>` or
+    /// `import (command line)`.
+    fn source(&self) -> String {
+        match self.by {
+            Some(admin) => format!("import by {}", admin.login),
+            None => "import (command line)".to_owned(),
+        }
+    }
+
     fn optional_id(&self, kind: Kind, key: Option<&String>) -> AppResult<Option<i64>> {
         key.map(|k| self.id(kind, k)).transpose()
     }
 
-    /// Every row of the plan; the codes of the accounts it created.
-    pub async fn write(&mut self, data: &Dataset) -> AppResult<Vec<IssuedCode>> {
+    /// Every row of the plan (`changes` of them); the codes of the accounts it created.
+    /// An admin's import is audited under the admin's account.
+    pub async fn write(&mut self, data: &Dataset, changes: usize) -> AppResult<Vec<IssuedCode>> {
         self.places(data).await?;
         self.stations(data).await?;
         self.deputies(data).await?;
         self.links(data).await?;
+        self.committees(data).await?;
+        self.pairings(data).await?;
         let mut codes = Vec::new();
         for (_, row) in &data.accounts {
             codes.extend(self.account(row).await?);
+        }
+        if let Some(admin) = self.by {
+            let detail = Some(format!("{changes} changes"));
+            let entry = Entry::by(admin, action::ORGANISATION_IMPORTED, detail);
+            audit::record(self.db, self.client, entry).await?;
         }
         Ok(codes)
     }
@@ -264,6 +283,58 @@ impl<C: ConnectionTrait> Writer<'_, C> {
         Ok(())
     }
 
+    async fn committees(&mut self, data: &Dataset) -> AppResult<()> {
+        for (_, c) in &data.committees {
+            upsert!(
+                self,
+                c,
+                special_committee::ActiveModel {
+                    code: Set(c.code.clone()),
+                    name: Set(c.name.clone()),
+                    professional_field: Set(c.field.clone()),
+                    ..Default::default()
+                }
+            );
+        }
+        for (_, m) in &data.committee_members {
+            let committee_id = self.id(Kind::Committees, &m.committee)?;
+            let deputy_id = self.id(Kind::Deputies, &m.deputy)?;
+            upsert!(
+                self,
+                m,
+                committee_deputy::ActiveModel {
+                    committee_id: Set(committee_id),
+                    deputy_id: Set(deputy_id),
+                    ..Default::default()
+                }
+            );
+        }
+        Ok(())
+    }
+
+    async fn pairings(&mut self, data: &Dataset) -> AppResult<()> {
+        for (_, p) in &data.pairings {
+            let senior_deputy_id = self.id(Kind::Deputies, &p.senior)?;
+            let junior_deputy_id = self.optional_id(Kind::Deputies, p.junior.as_ref())?;
+            let township_id = self.optional_id(Kind::Townships, p.township.as_ref())?;
+            upsert!(
+                self,
+                p,
+                pairing::ActiveModel {
+                    kind: Set(p.kind),
+                    senior_deputy_id: Set(senior_deputy_id),
+                    junior_deputy_id: Set(junior_deputy_id),
+                    township_id: Set(township_id),
+                    started_on: Set(p.started_on),
+                    ended_on: Set(p.ended_on),
+                    note: Set(p.note.clone()),
+                    ..Default::default()
+                }
+            );
+        }
+        Ok(())
+    }
+
     /// Creates or updates the account and adds the roles it lacks; a new account
     /// gets its one-time code.
     async fn account(&mut self, a: &AccountRow) -> AppResult<Option<IssuedCode>> {
@@ -311,7 +382,7 @@ impl<C: ConnectionTrait> Writer<'_, C> {
         .insert(self.db)
         .await?;
         self.ids.insert(Kind::Accounts, a.login.clone(), account.id);
-        let entry = Entry::about(&account, action::ACCOUNT_CREATED, Some("import".into()));
+        let entry = Entry::about(&account, action::ACCOUNT_CREATED, Some(self.source()));
         audit::record(self.db, self.client, entry).await?;
         Ok(account)
     }
@@ -347,7 +418,7 @@ impl<C: ConnectionTrait> Writer<'_, C> {
         }
         .insert(self.db)
         .await?;
-        let detail = Some(format!("{:?} {scope_key} by import", spec.role));
+        let detail = Some(format!("{:?} {scope_key} by {}", spec.role, self.source()));
         audit::record(
             self.db,
             self.client,

@@ -3,8 +3,8 @@
 use std::collections::HashMap;
 
 use entity::{
-    account, account_role, category, department, deputy, deputy_grid, deputy_station, grid,
-    liaison, station, township,
+    account, account_role, category, committee_deputy, department, deputy, deputy_grid,
+    deputy_station, grid, liaison, pairing, special_committee, station, township,
 };
 use sea_orm::{ConnectionTrait, EntityTrait, QueryOrder};
 
@@ -56,6 +56,8 @@ pub async fn load<C: ConnectionTrait>(db: &C) -> AppResult<(Dataset, Ids)> {
     deputies(db, &mut data, &mut ids, &mut codes).await?;
     links(db, &mut data, &mut ids, &codes).await?;
     accounts(db, &mut data, &mut ids, &codes).await?;
+    committees(db, &mut data, &mut ids, &codes).await?;
+    pairings(db, &mut data, &mut ids, &codes).await?;
     Ok((data, ids))
 }
 
@@ -311,6 +313,73 @@ async fn accounts<C: ConnectionTrait>(
             grants: grants.remove(&a.id).unwrap_or_default(),
         };
         ids.keep(&mut data.accounts, a.id, row);
+    }
+    Ok(())
+}
+
+async fn committees<C: ConnectionTrait>(
+    db: &C,
+    data: &mut Dataset,
+    ids: &mut Ids,
+    codes: &Codes,
+) -> AppResult<()> {
+    let committees = special_committee::Entity::find()
+        .order_by_asc(special_committee::Column::Id)
+        .all(db)
+        .await?;
+    let committee_codes: HashMap<i64, String> =
+        committees.iter().map(|c| (c.id, c.code.clone())).collect();
+    for c in committees {
+        let row = CommitteeRow {
+            code: c.code,
+            name: c.name,
+            field: c.professional_field,
+        };
+        ids.keep(&mut data.committees, c.id, row);
+    }
+    let members = committee_deputy::Entity::find()
+        .order_by_asc(committee_deputy::Column::Id)
+        .all(db)
+        .await?;
+    for m in members {
+        let row = CommitteeMemberRow {
+            committee: code(&committee_codes, Some(m.committee_id)).unwrap_or_default(),
+            deputy: code(&codes.deputy, Some(m.deputy_id)).unwrap_or_default(),
+        };
+        ids.keep(&mut data.committee_members, m.id, row);
+    }
+    Ok(())
+}
+
+/// A pair's latest pairing (ended or not) stands for it, as a deputy's latest
+/// assignment to a station does.
+async fn pairings<C: ConnectionTrait>(
+    db: &C,
+    data: &mut Dataset,
+    ids: &mut Ids,
+    codes: &Codes,
+) -> AppResult<()> {
+    let pairings = pairing::Entity::find()
+        .order_by_asc(pairing::Column::Id)
+        .all(db)
+        .await?;
+    let mut latest: HashMap<String, (i64, PairingRow)> = HashMap::new();
+    for p in pairings {
+        let row = PairingRow {
+            kind: p.kind,
+            senior: code(&codes.deputy, Some(p.senior_deputy_id)).unwrap_or_default(),
+            junior: code(&codes.deputy, p.junior_deputy_id),
+            township: code(&codes.township, p.township_id),
+            started_on: p.started_on,
+            ended_on: p.ended_on,
+            note: p.note,
+        };
+        latest.insert(row.key(), (p.id, row));
+    }
+    let mut latest: Vec<_> = latest.into_values().collect();
+    latest.sort_by_key(|(id, _)| *id);
+    for (id, row) in latest {
+        ids.keep(&mut data.pairings, id, row);
     }
     Ok(())
 }

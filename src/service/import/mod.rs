@@ -9,7 +9,7 @@
 mod apply;
 pub mod current;
 
-use crate::auth::{AuthKit, ClientInfo};
+use crate::auth::{AuthKit, ClientInfo, Principal};
 use crate::db::write;
 use crate::domain::import::plan::{self, Plan};
 use crate::domain::import::read::{self, File};
@@ -29,10 +29,13 @@ pub struct Outcome {
 }
 
 /// Imports `files`: `Ok(Err(problems))` when any row fails (nothing written).
+/// `by` is the admin who uploaded them (`None` from the command line): the audit
+/// entries of what the import writes name them.
 pub async fn import(
     db: &sea_orm::DatabaseConnection,
     kit: &AuthKit,
     client: &ClientInfo,
+    by: Option<&Principal>,
     files: &[File],
     dry_run: bool,
 ) -> AppResult<Result<Outcome, Vec<RowError>>> {
@@ -51,6 +54,7 @@ pub async fn import(
     // Hashed once, of a secret nobody is told: no password opens a new account.
     let locked_hash = &kit.hasher.hash(&setup_code::generate()).await?;
     let (writes, now) = (&plan.writes, kit.clock.now());
+    let changes = plan.changes.len();
     let codes = write::transaction(db, |txn| async move {
         let (_, ids) = current::load(&*txn).await?;
         let db = &*txn;
@@ -59,9 +63,10 @@ pub async fn import(
             ids,
             now,
             client,
+            by,
             locked_hash,
         };
-        writer.write(writes).await
+        writer.write(writes, changes).await
     })
     .await?;
     Ok(Ok(Outcome {
@@ -71,15 +76,22 @@ pub async fn import(
     }))
 }
 
+/// Who may import through the API: admins. Checked before the upload is read.
+pub fn may_import(ctx: &crate::service::Ctx<'_>) -> AppResult<()> {
+    ctx.actor.require(ctx.actor.is_admin())
+}
+
 /// `importOrganisation`: an admin's uploaded file, imported as the command line
-/// imports it (the same checks, the same single transaction, the same report).
+/// imports it (the same checks, the same single transaction, the same report), the
+/// audit naming the admin.
 pub async fn import_upload(
     ctx: &crate::service::Ctx<'_>,
     file: File,
     dry_run: bool,
 ) -> AppResult<Result<Outcome, Vec<RowError>>> {
-    ctx.actor.require(ctx.actor.is_admin())?;
-    import(ctx.db, ctx.auth, ctx.client, &[file], dry_run).await
+    may_import(ctx)?;
+    let by = ctx.actor.principal();
+    import(ctx.db, ctx.auth, ctx.client, by, &[file], dry_run).await
 }
 
 /// Reads, parses and plans the files against what is stored.

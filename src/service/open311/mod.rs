@@ -12,6 +12,7 @@ use entity::{category, department, petition, station, township};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use crate::domain::open311::{self, Status};
+use crate::domain::place::Location;
 use crate::error::{AppError, AppResult};
 use crate::service::org;
 use crate::service::petitions::intake::{self, Open311Filing};
@@ -41,8 +42,11 @@ pub struct PublicRequest {
     pub updated_datetime: DateTime<Utc>,
     /// The department's deadline, once there is one.
     pub expected_datetime: Option<DateTime<Utc>>,
-    /// The township: never closer than that.
+    /// The township's name (never the address the submitter typed: free text).
     pub address: Option<String>,
+    /// The item's place rounded to 0.01° (as open data gives it), when it has one.
+    pub lat: Option<f64>,
+    pub long: Option<f64>,
 }
 
 /// What `GET requests` asks for (parsed by `domain::open311`).
@@ -65,6 +69,11 @@ pub struct Filing {
     pub first_name: Option<String>,
     pub last_name: Option<String>,
     pub phone: Option<String>,
+    /// WGS-84 degrees, both or neither.
+    pub lat: Option<String>,
+    pub long: Option<String>,
+    /// Kept (not public) with a point; alone it is not kept.
+    pub address_string: Option<String>,
 }
 
 /// `jurisdiction_id` may be left out; when given it must be this deployment's.
@@ -204,6 +213,8 @@ async fn public<C: ConnectionTrait>(
 /// times and the township; never the title, the text, a name, a phone or a result.
 fn public_view(tables: &OrgTables, item: &petition::Model) -> PublicRequest {
     let category = item.category_id.and_then(|c| tables.categories.get(&c));
+    let point = Location::from_stored(item.latitude_e7, item.longitude_e7, None, None)
+        .map(|l| open311::public_point(&l));
     let agency = item
         .lead_department_id
         .and_then(|d| tables.departments.get(&d).map(|d| &d.name))
@@ -227,11 +238,13 @@ fn public_view(tables: &OrgTables, item: &petition::Model) -> PublicRequest {
             .township_id
             .and_then(|t| tables.townships.get(&t))
             .map(|t| t.name.clone()),
+        lat: point.map(|p| p.0),
+        long: point.map(|p| p.1),
     }
 }
 
-/// `POST requests`: the key, the service, the key's rate limit, then the intake.
-/// Answers the new item's id.
+/// `POST requests`: the key, the service and the place, the key's rate limit, then
+/// the intake. Answers the new item's id.
 pub async fn submit(ctx: &Ctx<'_>, filing: Filing) -> AppResult<i64> {
     let key = keys::authenticate(ctx, filing.api_key.as_deref()).await?;
     let code = filing
@@ -243,10 +256,17 @@ pub async fn submit(ctx: &Ctx<'_>, filing: Filing) -> AppResult<i64> {
     let category = active_category(ctx.db, code).await?.ok_or_else(|| {
         AppError::bad_input("service_code", format!("service_code not found: {code}"))
     })?;
-    // Filings that the intake refuses do not count: checked before, counted after.
+    let location = open311::parse_location(
+        filing.lat.as_deref(),
+        filing.long.as_deref(),
+        filing.address_string.as_deref(),
+    )?;
+    // One atomic step takes a slot of the key's hour (concurrent filings cannot all
+    // pass a check made before any of them counted); a filing the intake refuses
+    // gives its slot back.
     let (limit, window) = (ctx.settings.open311.submissions_per_key, FILING_WINDOW);
     let throttle = format!("open311:key:{}", key.id);
-    ctx.auth.limiter.check(&throttle, limit, window).await?;
+    ctx.auth.limiter.hit(&throttle, limit, window).await?;
     let description = filing.description.unwrap_or_default();
     let name = [filing.first_name, filing.last_name]
         .into_iter()
@@ -255,22 +275,22 @@ pub async fn submit(ctx: &Ctx<'_>, filing: Filing) -> AppResult<i64> {
         .filter(|part| !part.is_empty())
         .collect::<Vec<_>>()
         .join(" ");
-    let item = intake::submit_from_open311(
-        ctx,
-        Open311Filing {
-            station_id: key.station_id,
-            category_id: category.id,
-            title: open311::title_from(&description, &category.name),
-            description,
-            submitter_name: Some(name).filter(|n| !n.is_empty()),
-            submitter_phone: filing.phone.filter(|p| !p.trim().is_empty()),
-        },
-    )
-    .await
-    .map_err(as_open311_field)?;
-    // Filed: counted even if this one took the key past its limit meanwhile.
-    let _ = ctx.auth.limiter.hit(&throttle, limit, window).await;
-    Ok(item.id)
+    let filed = Open311Filing {
+        station_id: key.station_id,
+        category_id: category.id,
+        title: open311::title_from(&description, &category.name),
+        description,
+        submitter_name: Some(name).filter(|n| !n.is_empty()),
+        submitter_phone: filing.phone.filter(|p| !p.trim().is_empty()),
+        location,
+    };
+    match intake::submit_from_open311(ctx, filed).await {
+        Ok(item) => Ok(item.id),
+        Err(error) => {
+            ctx.auth.limiter.release(&throttle, window).await;
+            Err(as_open311_field(error))
+        }
+    }
 }
 
 /// The intake names the item's own fields; an Open311 client sent `description`.

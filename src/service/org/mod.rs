@@ -354,3 +354,27 @@ pub async fn categories<C: ConnectionTrait>(db: &C) -> AppResult<Vec<entity::cat
         .all(db)
         .await?)
 }
+
+/// The standing committee's special committees (专门委员会), by code.
+pub async fn special_committees<C: ConnectionTrait>(
+    db: &C,
+) -> AppResult<Vec<entity::special_committee::Model>> {
+    Ok(entity::special_committee::Entity::find()
+        .order_by_asc(entity::special_committee::Column::Code)
+        .all(db)
+        .await?)
+}
+
+/// A special committee's member deputies, by deputy code.
+pub async fn committee_members<C: ConnectionTrait>(
+    db: &C,
+    committee_id: i64,
+) -> AppResult<Vec<entity::deputy::Model>> {
+    use entity::committee_deputy;
+    Ok(entity::deputy::Entity::find()
+        .inner_join(committee_deputy::Entity)
+        .filter(committee_deputy::Column::CommitteeId.eq(committee_id))
+        .order_by_asc(entity::deputy::Column::Code)
+        .all(db)
+        .await?)
+}

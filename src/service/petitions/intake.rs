@@ -460,6 +460,8 @@ pub struct Open311Filing {
     pub description: String,
     pub submitter_name: Option<String>,
     pub submitter_phone: Option<String>,
+    /// Where it is about (`lat`/`long`, `address_string`), checked.
+    pub location: Option<Location>,
 }
 
 /// An Open311 client's request, at the key's station, in the chosen category: the
@@ -493,7 +495,7 @@ pub async fn submit_from_open311(
         category_id: Some(filing.category_id),
         attachment_ids: Vec::new(),
         sms_consent: false,
-        location: None,
+        location: filing.location,
         follow_secret_hash: None,
         recorded_as: "open311",
     };

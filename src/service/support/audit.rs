@@ -27,6 +27,8 @@ pub mod action {
     pub const SESSIONS_REVOKED: &str = "sessions_revoked";
     pub const OPEN311_KEY_ISSUED: &str = "open311_key_issued";
     pub const OPEN311_KEY_REVOKED: &str = "open311_key_revoked";
+    /// An admin imported organisation files (`importOrganisation`).
+    pub const ORGANISATION_IMPORTED: &str = "organisation_imported";
 }
 
 #[derive(Clone)]

@@ -108,12 +108,8 @@ pub(crate) async fn year_compliance(
 ) -> async_graphql::Result<YearCompliance> {
     compliance::check_year(year)?;
     check_may_view(ctx, deputy).await?;
-    let through = through_month.unwrap_or_else(|| {
-        compliance::months_so_far(
-            year,
-            crate::domain::calendar::local_date(chrono::Utc::now()),
-        )
-    });
+    let today = crate::domain::calendar::local_date(state(ctx)?.clock.now());
+    let through = through_month.unwrap_or_else(|| compliance::months_so_far(year, today));
     let result = compliance::deputy_year(&state(ctx)?.db, deputy.id, year, through).await?;
     Ok((&result).into())
 }
@@ -127,10 +123,9 @@ pub(crate) async fn archive(
     check_may_view(ctx, deputy).await?;
     let db = &state(ctx)?.db;
     let counts = compliance::archive_counts(db, deputy.id, year).await?;
-    let through = compliance::months_so_far(
-        year,
-        crate::domain::calendar::local_date(chrono::Utc::now()),
-    );
+    // The app's clock, as the printed archive (/deputies/{code}/archive/{year}) reads it.
+    let today = crate::domain::calendar::local_date(state(ctx)?.clock.now());
+    let through = compliance::months_so_far(year, today);
     let year_compliance = compliance::deputy_year(db, deputy.id, year, through).await?;
     Ok(DeputyArchive {
         year,

@@ -1,5 +1,6 @@
 //! The organisation: townships, stations and their grids, deputies, liaisons and
-//! departments.
+//! departments, special committees.
+pub mod committee;
 pub mod department;
 pub mod deputy;
 pub mod grid;
@@ -7,6 +8,7 @@ pub mod liaison;
 pub mod station;
 pub mod township;
 
+pub use committee::SpecialCommittee;
 pub use department::Department;
 pub use deputy::Deputy;
 pub use grid::Grid;
