@@ -56,30 +56,49 @@ pub async fn receive(
     if let Some(code) = full_item(ctx, photo.open_id).await? {
         return reply(full(&code));
     }
-    let bytes = match api
-        .media(photo.media_id, ctx.settings.uploads.max_file_bytes)
-        .await
-    {
-        Ok(bytes) => bytes,
-        Err(e) => return reply(media_failure(&e)),
-    };
-    let prepared = match attachments::prepare_photo(ctx, bytes).await {
-        Ok(prepared) => prepared,
-        Err(AppError::BadUserInput { message, .. }) => {
-            return reply(format!("照片未能接收:{message}"))
-        }
-        Err(e) => return Err(e),
+    let prepared = match tokio::time::timeout(FETCH_WITHIN, fetch(ctx, api, photo)).await {
+        Ok(Ok(Ok(prepared))) => prepared,
+        Ok(Ok(Err(refusal))) => return reply(refusal),
+        Ok(Err(e)) => return Err(e),
+        Err(_) => return reply(TOO_SLOW),
     };
     let bound = wechat::follower(ctx.db, photo.open_id)
         .await?
         .and_then(|f| f.deputy_id);
     let station = wechat::default_station(ctx.db, ctx.settings).await?;
-    let new_item = intake::wechat_photo_item(ctx, photo.open_id, bound, station).await?;
-    let outcome = attach(ctx, photo, &prepared, &new_item).await?;
-    if matches!(outcome, Outcome::Full { .. }) {
-        attachments::drop_if_unused(ctx, &prepared.sha256).await?;
+    let new_item = match intake::wechat_photo_item(ctx, photo.open_id, bound, station).await {
+        Ok(item) => item,
+        Err(AppError::BadUserInput { message, .. }) => {
+            return reply(format!("照片未能接收:{message}"))
+        }
+        Err(e) => return Err(e),
+    };
+    // A photo of a full item stays stored unnamed (its object is named by content: an
+    // identical photo in flight may use it; an unnamed object costs only its space).
+    Ok(answer(attach(ctx, photo, &prepared, &new_item).await?))
+}
+
+/// WeChat waits 5 s for the answer (`http::wechat` answers `success` at 4.5 s, and
+/// the follower then hears nothing): the photo's fetch and re-encoding get 3 s of it.
+const FETCH_WITHIN: std::time::Duration = std::time::Duration::from_secs(3);
+const TOO_SLOW: &str = "照片接收超时,请稍后重新发送。";
+
+/// The photo, fetched and re-encoded; `Err` inside: the reply that says why not.
+async fn fetch(
+    ctx: &Ctx<'_>,
+    api: &WechatApi,
+    photo: &Photo<'_>,
+) -> AppResult<Result<Prepared, String>> {
+    let max = ctx.settings.uploads.max_file_bytes;
+    let bytes = match api.media(photo.media_id, max).await {
+        Ok(bytes) => bytes,
+        Err(e) => return Ok(Err(media_failure(&e))),
+    };
+    match attachments::prepare_photo(ctx, bytes).await {
+        Ok(prepared) => Ok(Ok(prepared)),
+        Err(AppError::BadUserInput { message, .. }) => Ok(Err(format!("照片未能接收:{message}"))),
+        Err(e) => Err(e),
     }
-    Ok(answer(outcome))
 }
 
 /// An image message (any other message is answered by `wechat`).

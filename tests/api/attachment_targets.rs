@@ -698,3 +698,76 @@ async fn a_failed_thumbnail_stores_no_row_and_the_file_uploads_later() {
     uploaded(&app, Some(&citizen), "PETITION", PDF.to_vec()).await;
     assert_eq!(stored_rows(&app).await, 2);
 }
+
+/// An upload serves once: a photo attached to an activity cannot go on a second
+/// activity, nor a result on a second step; and an upload older than a day attaches
+/// nowhere. Each refusal is BAD_USER_INPUT on the field and changes nothing.
+#[tokio::test]
+async fn an_upload_attaches_once_and_only_within_a_day() {
+    let clock = Clock::system();
+    let w = World::on(
+        TestApp::builder()
+            .fixture(Fixture::Demo)
+            .clock(clock.clone())
+            .spawn()
+            .await,
+    )
+    .await;
+    let deputy = deputy_id(&w.app, &w.deputy).await;
+    let photo = uploaded(&w.app, Some(&w.deputy), "ACTIVITY", png(20, 20)).await;
+    let r = w
+        .app
+        .gql(LOG)
+        .vars(json!({ "i": activity_input(&deputy, json!([photo["id"]])) }))
+        .bearer(Some(&w.deputy))
+        .send()
+        .await;
+    let first = r.data()["logActivity"].clone();
+    let activities_before = activities(&w.app).await;
+    let again = w
+        .app
+        .gql(LOG)
+        .vars(json!({ "i": activity_input(&deputy, json!([photo["id"]])) }))
+        .bearer(Some(&w.deputy))
+        .send()
+        .await;
+    assert_bad_input(&again, "attachmentIds");
+    assert_eq!(activities(&w.app).await, activities_before);
+    assert_eq!(first["photos"].as_array().unwrap().len(), 1);
+
+    let item = w.accepted().await;
+    let result = uploaded(&w.app, Some(&w.handler), "RESULT", png(21, 21)).await;
+    let progress = "mutation($id: ID!, $a: [ID!]) { addPetitionProgress(id: $id, note: \"正在施工\", attachmentIds: $a) { id version } }";
+    let r = w
+        .app
+        .gql(progress)
+        .vars(json!({ "id": item["id"], "a": [result["id"]] }))
+        .bearer(Some(&w.handler))
+        .send()
+        .await;
+    let version = r.data()["addPetitionProgress"]["version"].clone();
+    let r = w
+        .app
+        .gql(progress)
+        .vars(json!({ "id": item["id"], "a": [result["id"]] }))
+        .bearer(Some(&w.handler))
+        .send()
+        .await;
+    assert_bad_input(&r, "attachmentIds");
+    assert_eq!(w.node(Some(&w.handler), &item).await["version"], version);
+
+    // A day and an hour later, a fresh upload of the day before attaches nowhere.
+    let stale = uploaded(&w.app, Some(&w.deputy), "ACTIVITY", png(22, 22)).await;
+    clock.advance(std::time::Duration::from_secs(25 * 3600));
+    let deputy_now = w.app.token("deputy").await;
+    let before = activities(&w.app).await;
+    let r = w
+        .app
+        .gql(LOG)
+        .vars(json!({ "i": activity_input(&deputy, json!([stale["id"]])) }))
+        .bearer(Some(&deputy_now))
+        .send()
+        .await;
+    assert_bad_input(&r, "attachmentIds");
+    assert_eq!(activities(&w.app).await, before);
+}

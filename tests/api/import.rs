@@ -78,9 +78,20 @@ async fn imported_admin_token(app: &TestApp, run: &Run) -> String {
 
 /// Every node of a connection at `path` (a root field), page by page.
 async fn all_nodes(app: &TestApp, token: &str, field: &str, selection: &str) -> Vec<Value> {
+    all_nodes_with(app, token, field, "", selection).await
+}
+
+/// [`all_nodes`] with more arguments (`args`, each followed by a comma).
+async fn all_nodes_with(
+    app: &TestApp,
+    token: &str,
+    field: &str,
+    args: &str,
+    selection: &str,
+) -> Vec<Value> {
     // Pages small enough for the complexity bound with a station's relations.
     let query = format!(
-        "query($after: String) {{ {field}(first: 10, after: $after) {{ pageInfo {{ hasNextPage endCursor }} nodes {{ {selection} }} }} }}"
+        "query($after: String) {{ {field}({args}first: 10, after: $after) {{ pageInfo {{ hasNextPage endCursor }} nodes {{ {selection} }} }} }}"
     );
     let mut nodes = Vec::new();
     let mut after = Value::Null;
@@ -116,7 +127,7 @@ const PAIRING: &str =
 
 /// Every pairing (ended ones too), in a stable order: ids may differ.
 async fn pairings(app: &TestApp, token: &str) -> Vec<Value> {
-    let mut found = all_nodes(app, token, "pairings", PAIRING).await;
+    let mut found = all_nodes_with(app, token, "pairings", "activeOnly: false, ", PAIRING).await;
     found.sort_by_key(|p| p.to_string());
     found
 }
@@ -839,24 +850,19 @@ async fn import_organisation_stores_nothing_from_a_failing_file_and_is_for_admin
 #[tokio::test]
 async fn import_organisation_checks_the_admin_first_and_the_audit_names_them() {
     let app = TestApp::spawn_demo().await;
-    // An upload index with no file behind it: the resolver would say the file is
-    // missing, but only an admin gets that far.
+    // A file that is no import at all: an admin is told what is wrong with it, anyone
+    // else only that they may not import (the file is not read for them).
     let staff = app.token("staff").await;
-    let r = app
-        .gql(IMPORT)
-        .vars(json!({ "file": 7, "dry": true }))
-        .bearer(Some(&staff))
-        .send()
-        .await;
+    let r = upload(&app, Some(&staff), "notes.txt", "hello", true).await;
     assert_eq!(r.error_code(), Some("FORBIDDEN"), "{}", r.body);
     let admin = app.token("admin").await;
-    let r = app
-        .gql(IMPORT)
-        .vars(json!({ "file": 7, "dry": true }))
-        .bearer(Some(&admin))
-        .send()
-        .await;
-    assert_eq!(r.error_code(), Some("BAD_USER_INPUT"), "{}", r.body);
+    let r = upload(&app, Some(&admin), "notes.txt", "hello", true).await;
+    assert_eq!(
+        r.data()["importOrganisation"]["ok"],
+        json!(false),
+        "{}",
+        r.body
+    );
 
     let file = "登录名,显示名称,角色\nimported-clerk,导入的督办员,督办员\n";
     let r = upload(&app, Some(&admin), "accounts.csv", file, false).await;
@@ -892,5 +898,46 @@ async fn import_organisation_checks_the_admin_first_and_the_audit_names_them() {
     assert_eq!(
         imported,
         json!([{ "login": "admin", "detail": "1 changes" }])
+    );
+}
+
+/// A deactivated deputy is paired no more, by a file as by `createPairing`: a row that
+/// pairs one is an error and nothing is written.
+#[tokio::test]
+async fn a_deactivated_deputy_cannot_be_paired_by_a_file() {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
+    let app = TestApp::spawn().await;
+    import_ok(&app, &[demo_files().to_str().unwrap()]).await;
+    let pairings = std::fs::read_to_string(demo_files().join("13-pairings.csv")).unwrap();
+    let leader = pairings
+        .lines()
+        .find(|l| l.starts_with("常委会领导包联乡镇,"))
+        .and_then(|l| l.split(',').nth(1))
+        .unwrap()
+        .to_owned();
+    entity::deputy::Entity::update_many()
+        .col_expr(
+            entity::deputy::Column::Active,
+            sea_orm::sea_query::Expr::value(false),
+        )
+        .filter(entity::deputy::Column::Code.eq(&leader))
+        .exec(&app.db)
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "pairings.csv",
+        &format!("类型,联系代表编码,包联乡镇编码,起始日期\n常委会领导包联乡镇,{leader},yixing,2026-01-01\n"),
+    );
+    let run = import(&app, &[dir.path().to_str().unwrap()]).await;
+    assert!(!run.ok, "{}", run.stdout);
+    assert!(
+        run.stdout
+            .lines()
+            .any(|l| l.starts_with("错误 pairings 第2行 [联系代表编码]")),
+        "{}",
+        run.stdout
     );
 }

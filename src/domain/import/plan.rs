@@ -2,6 +2,7 @@
 //! (the same row types, read back from the database), as a creation, an update naming
 //! the columns that differ, or nothing. Checked first: no key twice in the file, and
 //! every code a row names exists in the file or the database.
+use chrono::NaiveDate;
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use super::rows::{column_zh, AccountRow, At, Dataset};
@@ -242,6 +243,7 @@ pub fn plan(incoming: &Dataset, current: &Dataset) -> Result<Plan, Vec<RowError>
     );
     errors.extend(committee_names(incoming, current));
     errors.extend(pairing_fit(incoming, current));
+    errors.extend(ended_pairings_stay_ended(incoming, current));
     if errors.is_empty() {
         Ok(plan)
     } else {
@@ -474,7 +476,8 @@ fn pairing_fit(incoming: &Dataset, current: &Dataset) -> Vec<RowError> {
                 term_status: d.term,
                 is_sc_member: d.sc_member,
                 is_sc_leader: d.sc_leader,
-                active: true,
+                // As `createPairing` requires: a deactivated deputy is paired no more.
+                active: !current.inactive_deputies.contains(&d.code),
             },
         );
     }
@@ -503,6 +506,28 @@ fn pairing_fit(incoming: &Dataset, current: &Dataset) -> Vec<RowError> {
             };
             let column = column_zh(Kind::Pairings, key);
             errors.push(RowError::new(&at.sheet, at.row, column, message));
+        }
+    }
+    errors
+}
+
+/// A stored pairing that has ended stays ended: a row without 结束日期 for it would
+/// wipe the end from the history (a new period is `createPairing`'s, not a file's).
+fn ended_pairings_stay_ended(incoming: &Dataset, current: &Dataset) -> Vec<RowError> {
+    let ended: HashMap<String, NaiveDate> = current
+        .pairings
+        .iter()
+        .filter_map(|(_, p)| Some((p.key(), p.ended_on?)))
+        .collect();
+    let mut errors = Vec::new();
+    for (at, p) in &incoming.pairings {
+        if let (None, Some(on)) = (p.ended_on, ended.get(&p.key())) {
+            errors.push(RowError::new(
+                &at.sheet,
+                at.row,
+                column_zh(Kind::Pairings, "ended_on"),
+                format!("该结对已于{on}结束,不能由文件重新开启"),
+            ));
         }
     }
     errors

@@ -171,6 +171,9 @@ pub struct Dataset {
     pub committees: Vec<(At, CommitteeRow)>,
     pub committee_members: Vec<(At, CommitteeMemberRow)>,
     pub pairings: Vec<(At, PairingRow)>,
+    /// Codes of stored deputies who are no longer active (deactivated through the API;
+    /// a file cannot deactivate one): they may not be paired.
+    pub inactive_deputies: std::collections::HashSet<String>,
 }
 
 /// Parses every table: the typed rows, or every problem of every table.

@@ -176,6 +176,9 @@ async fn deputies<C: ConnectionTrait>(
         .await?;
     for d in deputies {
         codes.deputy.insert(d.id, d.code.clone());
+        if !d.active {
+            data.inactive_deputies.insert(d.code.clone());
+        }
         let row = DeputyRow {
             code: d.code,
             name: d.name,
