@@ -484,12 +484,10 @@ pub async fn of_petition_events<C: ConnectionTrait>(
     db: &C,
     ids: &[i64],
 ) -> AppResult<HashMap<i64, Vec<attachment::Model>>> {
-    let rows = attachment::Entity::find()
-        .filter(attachment::Column::PetitionEventId.is_in(ids.iter().copied()))
-        .order_by_asc(attachment::Column::Id)
-        .all(db)
-        .await?;
-    Ok(group(rows, |a| a.petition_event_id))
+    of_targets(db, attachment::Column::PetitionEventId, ids, |a| {
+        a.petition_event_id
+    })
+    .await
 }
 
 /// The images of each story, cover and gallery, in upload order (DataLoader batch).
@@ -497,12 +495,7 @@ pub async fn of_stories<C: ConnectionTrait>(
     db: &C,
     ids: &[i64],
 ) -> AppResult<HashMap<i64, Vec<attachment::Model>>> {
-    let rows = attachment::Entity::find()
-        .filter(attachment::Column::StoryId.is_in(ids.iter().copied()))
-        .order_by_asc(attachment::Column::Id)
-        .all(db)
-        .await?;
-    Ok(group(rows, |a| a.story_id))
+    of_targets(db, attachment::Column::StoryId, ids, |a| a.story_id).await
 }
 
 /// The photos of each activity, in upload order.
@@ -510,12 +503,22 @@ pub async fn of_activities<C: ConnectionTrait>(
     db: &C,
     ids: &[i64],
 ) -> AppResult<HashMap<i64, Vec<attachment::Model>>> {
+    of_targets(db, attachment::Column::ActivityId, ids, |a| a.activity_id).await
+}
+
+/// The attachments whose `column` is one of `ids`, in upload order, by that target.
+async fn of_targets<C: ConnectionTrait>(
+    db: &C,
+    column: attachment::Column,
+    ids: &[i64],
+    target: fn(&attachment::Model) -> Option<i64>,
+) -> AppResult<HashMap<i64, Vec<attachment::Model>>> {
     let rows = attachment::Entity::find()
-        .filter(attachment::Column::ActivityId.is_in(ids.iter().copied()))
+        .filter(column.is_in(ids.iter().copied()))
         .order_by_asc(attachment::Column::Id)
         .all(db)
         .await?;
-    Ok(group(rows, |a| a.activity_id))
+    Ok(group(rows, target))
 }
 
 fn group(
