@@ -1,6 +1,6 @@
 //! The WeChat official-account endpoint, driven by the real `wechatpy` package playing
 //! the WeChat server (safe mode, retries, tampering), plus what it stored.
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 use serde_json::{json, Value};
 use smart_npc::wechat::crypto::{msg_signature, signature, Cipher};
 
@@ -862,6 +862,7 @@ async fn photo_app(fake: &crate::fake_wechat::FakeWechat) -> TestApp {
 async fn files_of(app: &TestApp, item: i64) -> Vec<entity::attachment::Model> {
     entity::attachment::Entity::find()
         .filter(entity::attachment::Column::PetitionId.eq(item))
+        .order_by_asc(entity::attachment::Column::Id)
         .all(&app.db)
         .await
         .unwrap()
