@@ -2,12 +2,14 @@
 //!
 //! Starts the gateway (SQLite demo data, or PostgreSQL when `BENCH_DATABASE_URL`
 //! names a database this bench may fill) on a free port and measures, in one run:
-//! 1. throughput of `/healthz`, of `{ townships { totalCount } }` (anonymous and
-//!    signed in), with `CLIENTS` requests in flight for `SECONDS` each;
+//! 1. throughput of `/healthz`, of `{ __typename }` (no database), of
+//!    `{ townships { totalCount } }` (anonymous and signed in), with `CLIENTS` requests
+//!    in flight for `CHEAP_BENCH_SECONDS` (3) each;
 //! 2. the mean latency of the main list pages (one client, sequential) on the demo
 //!    data (1×), then again after the demo's items are copied to 100× and analysed.
 //!
-//! Run: `cargo bench --bench cheap_requests` (figures go to BENCHMARKS.md).
+//! Run: `cargo bench --bench cheap_requests` (figures go to BENCHMARKS.md;
+//! `CHEAP_BENCH_LISTS=0` measures 1. only).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 /// The gateway binary's allocator (see `src/main.rs`), since the gateway runs in-process here.
@@ -25,14 +27,25 @@ use smart_npc::config::{Settings, DEFAULT_DEMO_PASSWORD};
 use smart_npc::domain::node_id::{NodeId, NodeKind};
 
 const CLIENTS: usize = 16;
-const SECONDS: u64 = 3;
 const LIST_RUNS: usize = 200;
 
-/// Requests per second with `CLIENTS` in flight for `SECONDS`.
+/// How long each throughput measurement lasts (`CHEAP_BENCH_SECONDS`, 3 s).
+fn seconds() -> u64 {
+    static SECONDS: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    *SECONDS.get_or_init(|| {
+        std::env::var("CHEAP_BENCH_SECONDS")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .filter(|s| *s > 0)
+            .unwrap_or(3)
+    })
+}
+
+/// Requests per second with `CLIENTS` in flight for `seconds()`.
 async fn throughput(send: impl Fn() -> reqwest::RequestBuilder + Send + Sync + 'static) -> f64 {
     let send = Arc::new(send);
     let done = Arc::new(AtomicUsize::new(0));
-    let deadline = Instant::now() + Duration::from_secs(SECONDS);
+    let deadline = Instant::now() + Duration::from_secs(seconds());
     let mut clients = Vec::new();
     for _ in 0..CLIENTS {
         let (send, done) = (send.clone(), done.clone());
@@ -49,7 +62,7 @@ async fn throughput(send: impl Fn() -> reqwest::RequestBuilder + Send + Sync + '
     for client in clients {
         client.await.unwrap();
     }
-    done.load(Ordering::Relaxed) as f64 / SECONDS as f64
+    done.load(Ordering::Relaxed) as f64 / seconds() as f64
 }
 
 async fn scalar(db: &DatabaseConnection, sql: &str) -> i64 {
@@ -247,6 +260,10 @@ async fn main() {
     let c = bench.client.clone();
     let health = format!("http://{addr}/healthz");
     let healthz = throughput(move || c.get(&health)).await;
+    // The engine alone: a document that reads nothing from the database.
+    let typename_body = json!({ "query": "{ __typename }" });
+    let (c, url) = (bench.client.clone(), bench.graphql.clone());
+    let typename = throughput(move || c.post(&url).json(&typename_body)).await;
     let count_body = json!({ "query": "{ townships { totalCount } }" });
     let (c, url, body) = (
         bench.client.clone(),
@@ -257,8 +274,12 @@ async fn main() {
     let token = bench.token("supervisor").await;
     let (c, url, body) = (bench.client.clone(), bench.graphql.clone(), count_body);
     let signed_in = throughput(move || c.post(&url).bearer_auth(&token).json(&body)).await;
-    println!("{CLIENTS} in flight, {SECONDS} s each:");
+    println!("{CLIENTS} in flight, {} s each:", seconds());
     println!("  /healthz                               {healthz:>8.0} req/s");
+    println!(
+        "  {{ __typename }} (no database)           {typename:>8.0} req/s  ({:.2}x /healthz)",
+        typename / healthz
+    );
     println!(
         "  townships {{ totalCount }} (anonymous)   {anonymous:>8.0} req/s  ({:.2}x /healthz)",
         anonymous / healthz
@@ -268,7 +289,10 @@ async fn main() {
         signed_in / healthz
     );
 
-    // 2. List pages at 1x and 100x.
+    // 2. List pages at 1x and 100x (`CHEAP_BENCH_LISTS=0` skips them, e.g. to profile 1.).
+    if std::env::var("CHEAP_BENCH_LISTS").as_deref() == Ok("0") {
+        return;
+    }
     let staff_station = scalar(&db, "SELECT r.station_id FROM account_role r JOIN account a ON a.id = r.account_id WHERE a.login = 'staff' AND r.station_id IS NOT NULL").await;
     let department = scalar(&db, "SELECT r.department_id FROM account_role r JOIN account a ON a.id = r.account_id WHERE a.login = 'handler' AND r.department_id IS NOT NULL").await;
     let ids = Ids {

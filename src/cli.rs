@@ -580,7 +580,6 @@ pub fn init_logging(
         std::sync::atomic::Ordering::Relaxed,
     );
     use std::io::IsTerminal;
-    use tracing_subscriber::filter::{filter_fn, FilterExt};
     use tracing_subscriber::layer::SubscriberExt;
     use tracing_subscriber::util::SubscriberInitExt;
     use tracing_subscriber::{EnvFilter, Layer, Registry};
@@ -597,11 +596,8 @@ pub fn init_logging(
     };
     // The spans opened for traces only stay out of the log: a line logged inside one
     // still shows the request's span (its id, operation and account).
-    let logged = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new("info"))
-        .and(filter_fn(|meta| {
-            !meta.target().starts_with(crate::telemetry::TRACE_ONLY)
-        }));
+    let logged =
+        log_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")));
     let (tracer, exported) = match traces {
         Some(traces) => {
             let (tracer, layer) = Tracer::start(traces)?;
@@ -617,10 +613,55 @@ pub fn init_logging(
     Ok(tracer)
 }
 
+/// The log's filter: `RUST_LOG`'s, leaving out the spans whose target starts with
+/// `otel::` (opened for traces only). Static, so the subscriber knows the most verbose
+/// level it keeps: `try_init` passes that on to the `log` crate's bridge, and a library's
+/// `log::trace!` (tungstenite logs each WebSocket frame) then costs a comparison. A
+/// filter function there gave no level, the bridge was set to TRACE, and every such line
+/// became a record the subscriber refused: about 4 % of the CPU of live fan-out
+/// (BENCHMARKS.md, issue 14).
+pub fn log_filter(
+    env: tracing_subscriber::EnvFilter,
+) -> impl tracing_subscriber::layer::Filter<tracing_subscriber::Registry> {
+    use tracing_subscriber::filter::{FilterExt, LevelFilter, Targets};
+    env.and(
+        Targets::new()
+            .with_default(LevelFilter::TRACE)
+            .with_target(crate::telemetry::TRACE_ONLY, LevelFilter::OFF),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::cell::RefCell;
+
+    #[test]
+    fn the_log_filter_tells_how_verbose_it_gets() {
+        use tracing_subscriber::filter::LevelFilter;
+        use tracing_subscriber::layer::Filter;
+        use tracing_subscriber::{EnvFilter, Registry};
+        let hint = |directives: &str| {
+            Filter::<Registry>::max_level_hint(&log_filter(EnvFilter::new(directives)))
+        };
+        assert_eq!(hint("info"), Some(LevelFilter::INFO));
+        assert_eq!(hint("warn,sqlx=debug"), Some(LevelFilter::DEBUG));
+        assert_eq!(hint("trace"), Some(LevelFilter::TRACE));
+    }
+
+    #[test]
+    fn spans_for_traces_only_stay_out_of_the_log() {
+        use tracing_subscriber::layer::Filter;
+        use tracing_subscriber::{EnvFilter, Registry};
+        let filter = log_filter(EnvFilter::new("trace"));
+        let interest = |meta: &'static tracing::Metadata<'static>| {
+            Filter::<Registry>::callsite_enabled(&filter, meta)
+        };
+        let traced = tracing::info_span!(target: "otel::graphql", "operation");
+        let logged = tracing::info_span!(target: "smart_npc::http", "request");
+        assert!(interest(traced.metadata().unwrap()).is_never());
+        assert!(interest(logged.metadata().unwrap()).is_always());
+    }
 
     /// Every variable the settings read, found by watching what they look up.
     fn variables_read() -> Vec<String> {

@@ -239,17 +239,28 @@ impl From<DbErr> for AppError {
 }
 
 /// The pool gave no connection within its acquire timeout, or a new connection to the
-/// database could not be opened: the statement never ran. (An I/O error in the middle
-/// of a statement is not this: the statement may have run, so it stays INTERNAL.)
+/// database could not be opened, or PostgreSQL answered that it ended the connection
+/// (57P01 `admin_shutdown`: a restart or a terminated backend, met by a connection used
+/// within `db::ALIVE_BYPASS_WINDOW` and so not pinged; 57P02, 57P03): the statement
+/// never ran, or its transaction was rolled back. (An I/O error in the middle of a
+/// statement is not this: the statement may have run, so it stays INTERNAL.)
 fn is_unavailable(error: &DbErr) -> bool {
     use sea_orm::sqlx::Error as Sqlx;
-    match error {
-        DbErr::ConnectionAcquire(_) => true,
-        DbErr::Conn(RuntimeErr::SqlxError(e)) => {
-            matches!(e, Sqlx::PoolTimedOut | Sqlx::PoolClosed | Sqlx::Io(_))
+    let server_ended_it = database_error(error)
+        .filter(|e| {
+            e.try_downcast_ref::<sea_orm::sqlx::postgres::PgDatabaseError>()
+                .is_some()
+        })
+        .and_then(|e| e.code())
+        .is_some_and(|code| matches!(code.as_ref(), "57P01" | "57P02" | "57P03"));
+    server_ended_it
+        || match error {
+            DbErr::ConnectionAcquire(_) => true,
+            DbErr::Conn(RuntimeErr::SqlxError(e)) => {
+                matches!(e, Sqlx::PoolTimedOut | Sqlx::PoolClosed | Sqlx::Io(_))
+            }
+            _ => false,
         }
-        _ => false,
-    }
 }
 
 fn database_error(error: &DbErr) -> Option<&dyn sea_orm::sqlx::error::DatabaseError> {

@@ -6,34 +6,60 @@ pub mod write;
 use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
+use sea_orm::sqlx::{
+    self,
+    postgres::{PgConnectOptions, PgPoolOptions},
+    sqlite::{SqliteConnectOptions, SqlitePoolOptions},
+};
+use sea_orm::{DatabaseConnection, DbErr, RuntimeErr, SqlxPostgresConnector, SqlxSqliteConnector};
 
 use crate::config::{redact_url, Settings};
 
-pub async fn connect(settings: &Settings) -> Result<DatabaseConnection, String> {
-    let mut options = ConnectOptions::new(settings.database_url.clone());
-    options
-        .max_connections(if settings.is_sqlite() {
-            // One writer at a time is SQLite's nature; a small pool avoids lock storms.
-            settings.database_max_connections.min(4)
-        } else {
-            settings.database_max_connections
+/// A pooled connection used this recently is handed out without a ping first
+/// (HikariCP's `aliveBypassWindowMs`, 500 ms there): a connection that just answered is
+/// alive, and the ping was a second round trip for every statement of a cheap request.
+/// An older one is still pinged, so connections left idle while the server restarted or
+/// a firewall dropped them are replaced before a request meets them; a connection used
+/// within the window when the server ended it answers its next statement with a
+/// retryable UNAVAILABLE (`error::is_unavailable`), once.
+pub const ALIVE_BYPASS_WINDOW: Duration = Duration::from_secs(1);
+
+/// The options of every PostgreSQL pool of the gateway (the requests' one here, the live
+/// machinery's in `events`): pinged before use only past [`ALIVE_BYPASS_WINDOW`].
+pub fn postgres_pool_options(max_connections: u32, acquire_timeout: Duration) -> PgPoolOptions {
+    PgPoolOptions::new()
+        .max_connections(max_connections)
+        .acquire_timeout(acquire_timeout)
+        .test_before_acquire(false)
+        .before_acquire(|connection, meta| {
+            Box::pin(async move {
+                if meta.idle_for < ALIVE_BYPASS_WINDOW {
+                    return Ok(true);
+                }
+                // `false` (not an error) for a dead one: sqlx then opens another, and logs
+                // it at `info`, as its own ping did, rather than a warning per connection.
+                Ok(sqlx::Connection::ping(connection).await.is_ok())
+            })
         })
-        .connect_timeout(Duration::from_secs(5))
-        .acquire_timeout(settings.database_acquire_timeout)
-        .sqlx_logging(false);
-    if settings.traces.is_some() {
-        // Each statement (SQL with `$1` placeholders; values are bound, never in the
-        // text) as a `debug` event of the span that ran it: exported with traces, left
-        // out of the log unless `RUST_LOG` asks for `sqlx::query=debug`.
-        options
-            .sqlx_logging(true)
-            .sqlx_logging_level(log::LevelFilter::Debug)
-            .sqlx_slow_statements_logging_settings(log::LevelFilter::Debug, Duration::from_secs(1));
+}
+
+/// The options of every SQLite pool: a file has no server that could have dropped the
+/// connection, so no ping before use (each was a round trip through the connection's
+/// worker thread).
+pub fn sqlite_pool_options(max_connections: u32, acquire_timeout: Duration) -> SqlitePoolOptions {
+    SqlitePoolOptions::new()
+        .max_connections(max_connections)
+        .acquire_timeout(acquire_timeout)
+        .test_before_acquire(false)
+}
+
+pub async fn connect(settings: &Settings) -> Result<DatabaseConnection, String> {
+    let db = if settings.is_sqlite() {
+        connect_sqlite(settings).await
+    } else {
+        connect_postgres(settings).await
     }
-    let db = Database::connect(options)
-        .await
-        .map_err(|e| describe_connect_error(&settings.database_url, &e))?;
+    .map_err(|e| describe_connect_error(&settings.database_url, &e))?;
     if settings.is_sqlite() {
         use sea_orm::ConnectionTrait;
         // WAL lets readers proceed while a writer commits; the mode is stored in the
@@ -44,6 +70,50 @@ pub async fn connect(settings: &Settings) -> Result<DatabaseConnection, String> 
             .map_err(|e| describe_connect_error(&settings.database_url, &e))?;
     }
     Ok(db)
+}
+
+fn conn_error(error: sqlx::Error) -> DbErr {
+    DbErr::Conn(RuntimeErr::SqlxError(error))
+}
+
+/// The pools are built here rather than by `Database::connect`, which has no hook to
+/// skip the ping of a connection that was just used ([`ALIVE_BYPASS_WINDOW`]).
+async fn connect_sqlite(settings: &Settings) -> Result<DatabaseConnection, DbErr> {
+    let options: SqliteConnectOptions = settings.database_url.parse().map_err(conn_error)?;
+    // One writer at a time is SQLite's nature; a small pool avoids lock storms.
+    let pool = sqlite_pool_options(
+        settings.database_max_connections.min(4),
+        settings.database_acquire_timeout,
+    )
+    .connect_with(log_statements(options, settings))
+    .await
+    .map_err(conn_error)?;
+    Ok(SqlxSqliteConnector::from_sqlx_sqlite_pool(pool))
+}
+
+async fn connect_postgres(settings: &Settings) -> Result<DatabaseConnection, DbErr> {
+    let options: PgConnectOptions = settings.database_url.parse().map_err(conn_error)?;
+    let pool = postgres_pool_options(
+        settings.database_max_connections,
+        settings.database_acquire_timeout,
+    )
+    .connect_with(log_statements(options, settings))
+    .await
+    .map_err(conn_error)?;
+    Ok(SqlxPostgresConnector::from_sqlx_postgres_pool(pool))
+}
+
+/// With traces, each statement (SQL with `$1` placeholders; values are bound, never in
+/// the text) is a `debug` event of the span that ran it: exported with traces, left out
+/// of the log unless `RUST_LOG` asks for `sqlx::query=debug`. Without, none.
+fn log_statements<O: sqlx::ConnectOptions>(options: O, settings: &Settings) -> O {
+    if settings.traces.is_some() {
+        options
+            .log_statements(log::LevelFilter::Debug)
+            .log_slow_statements(log::LevelFilter::Debug, Duration::from_secs(1))
+    } else {
+        options.disable_statement_logging()
+    }
 }
 
 fn describe_connect_error(url: &str, error: &DbErr) -> String {

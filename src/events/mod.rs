@@ -314,23 +314,18 @@ async fn publish_control(bus: &RedisBus, message: &str) -> Result<(), String> {
 /// hub and subscriber replays never compete with requests for connections, so a
 /// reconnect storm of thousands of replays cannot starve queries and mutations.
 fn own_pool(db: &DatabaseConnection, max: u32) -> DatabaseConnection {
-    use sea_orm::{sqlx, ConnectionTrait, DbBackend};
+    use sea_orm::{ConnectionTrait, DbBackend};
     let acquire = Duration::from_secs(5);
     match db.get_database_backend() {
         DbBackend::Postgres => {
             let options = (*db.get_postgres_connection_pool().connect_options()).clone();
-            let pool = sqlx::postgres::PgPoolOptions::new()
-                .max_connections(max)
-                .acquire_timeout(acquire)
-                .connect_lazy_with(options);
+            let pool = crate::db::postgres_pool_options(max, acquire).connect_lazy_with(options);
             sea_orm::SqlxPostgresConnector::from_sqlx_postgres_pool(pool)
         }
         DbBackend::Sqlite => {
             let options = (*db.get_sqlite_connection_pool().connect_options()).clone();
-            let pool = sqlx::sqlite::SqlitePoolOptions::new()
-                .max_connections(max.min(2))
-                .acquire_timeout(acquire)
-                .connect_lazy_with(options);
+            let pool =
+                crate::db::sqlite_pool_options(max.min(2), acquire).connect_lazy_with(options);
             sea_orm::SqlxSqliteConnector::from_sqlx_sqlite_pool(pool)
         }
         _ => db.clone(),

@@ -54,7 +54,11 @@ impl Default for LiveSettings {
             max_operations_per_connection: 64,
             max_connections_per_address: 256,
             keepalive: Duration::from_secs(25),
-            buffer_bytes: 4 * 1024,
+            // What tungstenite reads at a time, kept by every connection. A subscriber
+            // sends a few small messages (subscribe, pong): 1 KiB reads them in one call,
+            // a larger one grows the buffer to its size; an idle connection keeps 3 KiB
+            // less than with the 4 KiB of before (BENCHMARKS.md, issue 14).
+            buffer_bytes: 1024,
             max_message_bytes: 64 * 1024,
             send_timeout: Duration::from_secs(10),
             subscriber_buffer: 64,

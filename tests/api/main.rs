@@ -12,6 +12,7 @@ mod cli;
 mod complexity;
 mod cors;
 mod dashboard;
+mod db_pool;
 mod deploy;
 mod duty;
 mod exports;

@@ -464,3 +464,23 @@ async fn a_peer_that_stops_reading_is_dropped() {
         "the stream went on after the server dropped the peer"
     );
 }
+
+/// The read buffer is small (`WS_BUFFER_BYTES`, 1 KiB by default, kept by every idle
+/// connection); a message many times its size still arrives whole and runs.
+#[tokio::test]
+async fn a_message_larger_than_the_read_buffer_arrives_whole() {
+    use crate::ws_client::Ws;
+    use serde_json::json;
+    let app = TestApp::spawn().await;
+    let mut ws = Ws::transport(app.addr).await;
+    ws.init(None).await;
+    // 20 KB of comment before a query whose answer shows the end of the text was read.
+    let query = format!("# {}\nquery {{ tail: __typename }}", "x".repeat(20_000));
+    ws.send(json!({ "type": "subscribe", "id": "big", "payload": { "query": query } }))
+        .await;
+    let next = ws.json().await;
+    assert_eq!(next["type"], "next", "{next}");
+    assert_eq!(next["id"], "big");
+    assert_eq!(next["payload"]["data"]["tail"], "QueryRoot", "{next}");
+    assert_eq!(ws.json().await["type"], "complete");
+}
