@@ -54,22 +54,12 @@ pub fn sqlite_pool_options(max_connections: u32, acquire_timeout: Duration) -> S
 }
 
 pub async fn connect(settings: &Settings) -> Result<DatabaseConnection, String> {
-    let db = if settings.is_sqlite() {
+    if settings.is_sqlite() {
         connect_sqlite(settings).await
     } else {
         connect_postgres(settings).await
     }
-    .map_err(|e| describe_connect_error(&settings.database_url, &e))?;
-    if settings.is_sqlite() {
-        use sea_orm::ConnectionTrait;
-        // WAL lets readers proceed while a writer commits; the mode is stored in the
-        // file, so setting it through one pooled connection is enough. (sqlx already
-        // enables foreign keys and a 5 s busy timeout on every connection.)
-        db.execute_unprepared("PRAGMA journal_mode = WAL")
-            .await
-            .map_err(|e| describe_connect_error(&settings.database_url, &e))?;
-    }
-    Ok(db)
+    .map_err(|e| describe_connect_error(&settings.database_url, &e))
 }
 
 fn conn_error(error: sqlx::Error) -> DbErr {
@@ -88,7 +78,13 @@ async fn connect_sqlite(settings: &Settings) -> Result<DatabaseConnection, DbErr
     .connect_with(log_statements(options, settings))
     .await
     .map_err(conn_error)?;
-    Ok(SqlxSqliteConnector::from_sqlx_sqlite_pool(pool))
+    let db = SqlxSqliteConnector::from_sqlx_sqlite_pool(pool);
+    // WAL lets readers proceed while a writer commits; the mode is stored in the file,
+    // so setting it through one pooled connection is enough. (sqlx already enables
+    // foreign keys and a 5 s busy timeout on every connection.)
+    use sea_orm::ConnectionTrait;
+    db.execute_unprepared("PRAGMA journal_mode = WAL").await?;
+    Ok(db)
 }
 
 async fn connect_postgres(settings: &Settings) -> Result<DatabaseConnection, DbErr> {

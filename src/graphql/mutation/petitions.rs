@@ -53,23 +53,14 @@ fn petition_id(raw: &ID) -> AppResult<i64> {
     NodeId::decode_as("id", raw, NodeKind::Petition)
 }
 
+/// A step without files: [`step_with_files`] with none.
 async fn step(
     ctx: &Context<'_>,
     id: &ID,
     version: Option<i32>,
     step: Step,
 ) -> async_graphql::Result<Petition> {
-    let acted = act(
-        &service_ctx(ctx)?,
-        Acting::Person {
-            follow_secret: None,
-        },
-        petition_id(id)?,
-        version,
-        step,
-    )
-    .await?;
-    Ok(Petition::from(acted))
+    step_with_files(ctx, id, version, step, Vec::new()).await
 }
 
 fn upload_ids(ids: Vec<ID>) -> Vec<String> {
