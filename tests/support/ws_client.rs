@@ -136,9 +136,15 @@ impl Ws {
     /// The next text message, with no time limit; `None` once the socket closed or
     /// failed. Cancel-safe (for `select!`): a frame is consumed only when returned.
     pub async fn recv(&mut self) -> Option<Value> {
+        let text = self.recv_text().await?;
+        Some(serde_json::from_str(&text).unwrap())
+    }
+
+    /// The next text message as it came, unparsed (`None` once closed).
+    pub async fn recv_text(&mut self) -> Option<tokio_tungstenite::tungstenite::Utf8Bytes> {
         loop {
             match self.socket.next().await {
-                Some(Ok(Message::Text(text))) => return Some(serde_json::from_str(&text).unwrap()),
+                Some(Ok(Message::Text(text))) => return Some(text),
                 Some(Ok(Message::Close(_))) | Some(Err(_)) | None => return None,
                 Some(Ok(_)) => continue,
             }
