@@ -34,7 +34,7 @@
 //! Redis: enough for 15,000 subscribers each, at least 2; else 1),
 //! LIVE_BENCH_CLIENTS_PER_PROCESS (10000), LIVE_BENCH_CLIENT_NICE (10),
 //! LIVE_BENCH_BASELINE (0), LIVE_BENCH_TAIL_SECS (how long stragglers may take after
-//! the last mutation, 30). DATABASE_URL, when PostgreSQL, names a server on which the
+//! the last mutation, 30), LIVE_BENCH_GATEWAY_LOG (the gateways' `RUST_LOG`, `warn`). DATABASE_URL, when PostgreSQL, names a server on which the
 //! bench creates (and afterwards drops) a database of its own; without it, SQLite.
 //! The Redis keys under the bench's own prefix are deleted at the end. Everything
 //! stays on loopback. `LIVE_BENCH_PROBE=1` instead measures, in-process, the memory
@@ -181,7 +181,10 @@ async fn spawn_server(
         .env("WS_KEEPALIVE_SECS", "3600")
         .env("SIGNIN_ATTEMPTS_PER_ADDRESS", "100000")
         .env("DATABASE_MAX_CONNECTIONS", pool.to_string())
-        .env("RUST_LOG", "warn")
+        .env(
+            "RUST_LOG",
+            std::env::var("LIVE_BENCH_GATEWAY_LOG").unwrap_or_else(|_| "warn".into()),
+        )
         .env_remove("REDIS_URL")
         .stdout(std::process::Stdio::null());
     if let Some(redis) = redis {

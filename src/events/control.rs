@@ -17,10 +17,9 @@
 //! the next operation or the access token's expiry.
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
-use std::task::{Context, Poll};
 
-use futures_util::task::AtomicWaker;
 use serde::{Deserialize, Serialize};
+use tokio::sync::Notify;
 
 /// What changed about an account's access.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -77,18 +76,17 @@ struct Registry {
     by_account: HashMap<i64, HashMap<u64, Arc<Slot>>>,
 }
 
-/// One connection's mailbox: the latest prompt, and the waker of the one task that
-/// reads it.
+/// One connection's mailbox: the latest prompt, and a wake-up.
 #[derive(Default)]
 struct Slot {
     pending: Mutex<Option<Recheck>>,
-    waker: AtomicWaker,
+    notify: Notify,
 }
 
 impl Slot {
     fn post(&self, recheck: Recheck) {
         *self.pending.lock().unwrap_or_else(PoisonError::into_inner) = Some(recheck);
-        self.waker.wake();
+        self.notify.notify_one();
     }
 }
 
@@ -103,16 +101,11 @@ pub struct AccessWatch {
 impl AccessWatch {
     /// Waits for the next prompt to re-check (prompts posted meanwhile coalesce).
     pub async fn changed(&self) -> Recheck {
-        std::future::poll_fn(|cx| self.poll_changed(cx)).await
-    }
-
-    /// The next prompt, or `Pending` with `cx`'s waker kept until one is posted (one
-    /// waker: a watch belongs to one connection's task).
-    pub fn poll_changed(&self, cx: &mut Context<'_>) -> Poll<Recheck> {
-        self.slot.waker.register(cx.waker());
-        match self.try_changed() {
-            Some(recheck) => Poll::Ready(recheck),
-            None => Poll::Pending,
+        loop {
+            if let Some(recheck) = self.try_changed() {
+                return recheck;
+            }
+            self.slot.notify.notified().await;
         }
     }
 
@@ -244,36 +237,6 @@ mod tests {
         assert_eq!(b.changed().now_or_never(), None);
         watchers.recheck_all();
         assert_eq!(b.changed().now_or_never(), Some(Recheck::MayHaveMissed));
-    }
-
-    /// The connection's task, waiting on its watch, is woken by a prompt for its account.
-    #[test]
-    fn a_waiting_connection_is_woken_by_a_prompt() {
-        use std::sync::atomic::{AtomicUsize, Ordering};
-        struct Wakes(AtomicUsize);
-        impl futures_util::task::ArcWake for Wakes {
-            fn wake_by_ref(wakes: &Arc<Self>) {
-                wakes.0.fetch_add(1, Ordering::SeqCst);
-            }
-        }
-        let watchers = AccessWatchers::default();
-        let watch = watchers.watch(1);
-        let wakes = Arc::new(Wakes(AtomicUsize::new(0)));
-        let waker = futures_util::task::waker(wakes.clone());
-        let mut cx = Context::from_waker(&waker);
-        assert_eq!(watch.poll_changed(&mut cx), Poll::Pending);
-        watchers.deliver(&changed(2, AccessChange::SignedOut));
-        assert_eq!(
-            wakes.0.load(Ordering::SeqCst),
-            0,
-            "another account's prompt"
-        );
-        watchers.deliver(&changed(1, AccessChange::SignedOut));
-        assert_eq!(wakes.0.load(Ordering::SeqCst), 1);
-        assert_eq!(
-            watch.poll_changed(&mut cx),
-            Poll::Ready(Recheck::Changed(AccessChange::SignedOut))
-        );
     }
 
     #[test]

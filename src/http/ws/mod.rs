@@ -38,14 +38,11 @@
 //! no `connection_init` deadline (4408). It also has no per-address connection cap, no
 //! send timeout that drops a peer that stops reading, and no close (1001) on shutdown.
 use std::collections::VecDeque;
-use std::future::Future;
 use std::sync::{Arc, OnceLock};
-use std::task::{Context, Poll};
 use std::time::Duration;
 
 pub mod connections;
 pub mod operation;
-mod wakes;
 
 use async_graphql::{Data, Variables};
 use futures_util::{FutureExt, SinkExt, StreamExt};
@@ -68,7 +65,6 @@ use crate::http::request_log::{access_logged, valid_request_id, RequestId};
 use crate::http::HttpState;
 use crate::service::accounts::{self, SessionState};
 use operation::{message_around, OpItem, Operation, OperationLog, Outcome, Sharing};
-use wakes::{Marks, Source, Wakes};
 
 pub const TRANSPORT_WS: &str = "graphql-transport-ws";
 pub const LEGACY_WS: &str = "graphql-ws";
@@ -273,6 +269,14 @@ fn lost_rights(before: &Actor, now: &Actor) -> bool {
     }
 }
 
+/// Waits for a prompt to re-check the session; never, for a connection without one.
+async fn access_changed(watch: Option<&AccessWatch>) -> Recheck {
+    match watch {
+        Some(watch) => watch.changed().await,
+        None => std::future::pending().await,
+    }
+}
+
 /// The result of handling one wake-up: messages to send, then maybe a close.
 #[derive(Default)]
 struct Reply {
@@ -441,7 +445,8 @@ impl Connection {
         }
     }
 
-    async fn run(mut self, mut socket: WebSocketStream) {
+    async fn run(mut self, socket: WebSocketStream) {
+        let (mut sink, mut incoming) = socket.split();
         // Until `connection_init`: its deadline; then the access token's expiry.
         let deadline = tokio::time::sleep(self.settings.init_timeout);
         tokio::pin!(deadline);
@@ -450,18 +455,9 @@ impl Connection {
         let mut ticks = tokio::time::interval_at(Instant::now() + keepalive, keepalive);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut closing = self.state.live.closing_signal();
-        let mut already_closing = *closing.borrow();
-        // Kept for the connection's life: registered once with the notifier every
-        // connection shares, not again on every wake-up.
-        let closing_changed = closing.changed();
-        tokio::pin!(closing_changed);
-        let mut closing_gone = false;
         let mut last_heard = Instant::now();
+        let mut already_closing = *closing.borrow();
         let mut running = crate::graphql::metrics::OperationsGauge::default();
-        let wakes = Wakes::new();
-        // Which of the socket and the operations is polled first when both woke: in
-        // turn, so that neither a chatty client nor a busy subscription holds up the other.
-        let mut socket_first = false;
         loop {
             running.sync(self.operations.len());
             let wake = if already_closing {
@@ -474,78 +470,19 @@ impl Connection {
             } else if let Some((id, item)) = self.ready.pop_front() {
                 Wake::Operation(id, item)
             } else {
-                socket_first = !socket_first;
-                let order = if socket_first {
-                    [Source::Socket, Source::Operations, Source::Signals]
-                } else {
-                    [Source::Operations, Source::Socket, Source::Signals]
-                };
-                let timed = !self.init_received || self.expires_at.is_some();
-                let init_received = self.init_received;
-                let (operations, access) = (&mut self.operations, self.access.as_ref());
-                std::future::poll_fn(|cx| {
-                    let marks = wakes.begin(cx);
-                    let mut unpolled = marks;
-                    for source in order {
-                        if !marks.has(source) {
-                            continue;
-                        }
-                        unpolled = unpolled.without(source);
-                        let mut cx = Context::from_waker(wakes.waker(source));
-                        let ready = match source {
-                            Source::Socket => socket.poll_next_unpin(&mut cx).map(Wake::Incoming),
-                            Source::Operations => match operations.poll_next_unpin(&mut cx) {
-                                Poll::Ready(Some((id, item))) => {
-                                    Poll::Ready(Wake::Operation(id, item))
-                                }
-                                // No operation (yet): a new one is polled when it starts.
-                                Poll::Ready(None) | Poll::Pending => Poll::Pending,
-                            },
-                            Source::Signals => {
-                                if timed && deadline.as_mut().poll(&mut cx).is_ready() {
-                                    Poll::Ready(if init_received {
-                                        Wake::TokenExpired
-                                    } else {
-                                        Wake::InitTimeout
-                                    })
-                                } else if let Some(Poll::Ready(recheck)) =
-                                    access.map(|a| a.poll_changed(&mut cx))
-                                {
-                                    Poll::Ready(Wake::AccessChanged(recheck))
-                                } else if ticks.poll_tick(&mut cx).is_ready() {
-                                    Poll::Ready(Wake::Tick)
-                                } else if closing_gone {
-                                    Poll::Pending
-                                } else {
-                                    match closing_changed.as_mut().poll(&mut cx) {
-                                        Poll::Ready(Ok(())) => Poll::Ready(Wake::Closing),
-                                        // No sender any more: nothing will announce a shutdown.
-                                        Poll::Ready(Err(_)) => {
-                                            closing_gone = true;
-                                            Poll::Pending
-                                        }
-                                        Poll::Pending => Poll::Pending,
-                                    }
-                                }
-                            }
-                        };
-                        if let Poll::Ready(wake) = ready {
-                            // This source may have more to give, and the ones after it
-                            // were not polled: all of them next time.
-                            wakes.mark(unpolled.with(source));
-                            return Poll::Ready(wake);
-                        }
+                tokio::select! {
+                    message = incoming.next() => Wake::Incoming(message),
+                    Some((id, item)) = self.operations.next(), if !self.operations.is_empty() => {
+                        Wake::Operation(id, item)
                     }
-                    Poll::Pending
-                })
-                .await
+                    () = &mut deadline, if !self.init_received || self.expires_at.is_some() => {
+                        if self.init_received { Wake::TokenExpired } else { Wake::InitTimeout }
+                    }
+                    recheck = access_changed(self.access.as_ref()) => Wake::AccessChanged(recheck),
+                    _ = ticks.tick() => Wake::Tick,
+                    Ok(()) = closing.changed() => Wake::Closing,
+                }
             };
-            if !matches!(wake, Wake::Operation(..)) {
-                // Anything else may have started an operation, set a deadline or an
-                // access watch: the next wait polls every source (and so registers
-                // them).
-                wakes.mark(Marks::ALL);
-            }
             let mut reply = Reply::default();
             match wake {
                 Wake::Incoming(message) => {
@@ -594,7 +531,7 @@ impl Connection {
             // must not hold it (and with it a mutation's open transaction) for long.
             let send_timeout = self.settings.send_timeout;
             for message in reply.messages {
-                match tokio::time::timeout(send_timeout, socket.send(message)).await {
+                match tokio::time::timeout(send_timeout, sink.send(message)).await {
                     Ok(Ok(())) => {}
                     Ok(Err(_)) => return,
                     Err(_) => {
@@ -608,10 +545,10 @@ impl Connection {
             }
             if let Some((code, reason)) = reply.close {
                 let closing = async {
-                    let _ = socket
+                    let _ = sink
                         .send(Message::Close(Some((CloseCode::from(code), reason))))
                         .await;
-                    let _ = socket.close().await;
+                    let _ = sink.close().await;
                 };
                 let _ = tokio::time::timeout(send_timeout, closing).await;
                 return;
