@@ -34,8 +34,9 @@
 //! Redis: enough for 15,000 subscribers each, at least 2; else 1),
 //! LIVE_BENCH_CLIENTS_PER_PROCESS (10000), LIVE_BENCH_CLIENT_NICE (10),
 //! LIVE_BENCH_BASELINE (0), LIVE_BENCH_TAIL_SECS (how long stragglers may take after
-//! the last mutation, 30), LIVE_BENCH_GATEWAY_LOG (the gateways' `RUST_LOG`, `warn`). DATABASE_URL, when PostgreSQL, names a server on which the
-//! bench creates (and afterwards drops) a database of its own; without it, SQLite.
+//! the last mutation, 30), LIVE_BENCH_GATEWAY_LOG (the gateways' `RUST_LOG`, `warn`).
+//! DATABASE_URL, when PostgreSQL, names a server on which the bench creates (and
+//! afterwards drops) a database of its own; without it, SQLite.
 //! The Redis keys under the bench's own prefix are deleted at the end. Everything
 //! stays on loopback. `LIVE_BENCH_PROBE=1` instead measures, in-process, the memory
 //! of 10,000 bare hub subscriptions and of 10,000 planned WebSocket operations (where

@@ -140,7 +140,8 @@ impl Ws {
         Some(serde_json::from_str(&text).unwrap())
     }
 
-    /// The next text message as it came, unparsed (`None` once closed).
+    /// The next text message as it came, unparsed (`None` once closed). Cancel-safe
+    /// as `recv` is.
     pub async fn recv_text(&mut self) -> Option<tokio_tungstenite::tungstenite::Utf8Bytes> {
         loop {
             match self.socket.next().await {
