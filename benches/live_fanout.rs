@@ -467,8 +467,9 @@ async fn read_events(
             text = ws.recv_text() => match text {
                 Some(text) => {
                     let now = chrono::Utc::now();
-                    // Anything but `next` with the event (an `error`, errors in the
-                    // payload) counts with the out of order.
+                    // A message that does not read as one (an `error`: its payload is
+                    // a list) or a `next` without the event counts with the out of
+                    // order; other kinds (`complete`, `pong`) are skipped.
                     let Ok(message) = serde_json::from_str::<NextMessage>(&text) else {
                         received.out_of_order += 1;
                         continue;
